@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { isValidDate } from '../shared/dates.ts';
+import { UsageError } from '../shared/errors.ts';
+import { DEFAULT_CLOSED_DAYS, DEFAULT_STORES, type Store } from './stores.ts';
+
+const isoDate = z
+  .string()
+  .refine(isValidDate, { message: 'fecha inválida, se espera YYYY-MM-DD (p. ej. 2025-12-06)' });
+const closedDay = z.string().refine((v) => isValidDate(v) || (/^\d{2}-\d{2}$/.test(v) && isValidDate(`2024-${v}`)), {
+  message: 'día cerrado inválido, se espera YYYY-MM-DD (una vez) o MM-DD (cada año, p. ej. 12-25)',
+});
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'hora inválida, se espera HH:MM de 00:00 a 23:59');
+const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'zona horaria desconocida, se espera un nombre IANA como America/Caracas' },
+);
+
+const storeSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9_]*$/, 'id inválido, se espera minúsculas, dígitos y _ (p. ej. tienda_01)'),
+    name: z.string().min(1),
+    sucursal: z.string().min(1),
+    almacen: z.string().min(1),
+    timeZone: timeZone.default('America/Caracas'),
+    opens: hhmm.default('07:00'),
+    closes: hhmm.default('21:00'),
+    openedOn: isoDate.optional(),
+    closedOn: isoDate.optional(),
+    closedDays: z.array(closedDay).default([]),
+  })
+  .strict()
+  .refine((s) => !s.openedOn || !s.closedOn || s.openedOn <= s.closedOn, {
+    message: 'openedOn debe ser anterior o igual a closedOn',
+    path: ['closedOn'],
+  });
+
+const thresholdsSchema = z
+  .object({
+    /** Coverage below this percentage is `ALTA`. */
+    alta: z.number().min(0).max(100).default(48),
+    /** Coverage below this percentage is `MEDIA`. */
+    media: z.number().min(0).max(100).default(68),
+    /** A day with fewer lines than this share of its usual is `partial`. */
+    partialRatio: z.number().gt(0).max(1).default(0.5),
+    /** A store whose first sale is this many days after `--from` is new. */
+    newStoreDays: z.number().int().min(0).default(14),
+    /** A common gap needs at least this share of the expected stores missing. */
+    commonGapShare: z.number().gt(0).max(1).default(0.75),
+  })
+  .strict()
+  .refine((t) => t.alta <= t.media, { message: 'alta debe ser menor o igual a media', path: ['alta'] });
+
+export const configSchema = z
+  .object({
+    stores: z.array(storeSchema).min(1).optional(),
+    closedDays: z.array(closedDay).optional(),
+    thresholds: thresholdsSchema.default(thresholdsSchema.parse({})),
+    /** Requests in flight per KLK. */
+    concurrency: z.number().int().positive().max(64).default(3),
+    /** No single KLK request should return more lines than this. */
+    lineBudget: z.number().int().positive().default(30_000),
+    klk: z
+      .object({
+        baseUrl: z.url().optional(),
+        timeoutMs: z.number().int().positive().default(120_000),
+        attempts: z.number().int().positive().max(20).default(4),
+      })
+      .strict()
+      .default({ timeoutMs: 120_000, attempts: 4 }),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.stores?.forEach((s, i) => {
+      if (seen.has(s.id)) ctx.addIssue({ code: 'custom', message: `id repetido: ${s.id}`, path: ['stores', i, 'id'] });
+      seen.add(s.id);
+    });
+  });
+
+export type Thresholds = z.infer<typeof thresholdsSchema>;
+
+export interface Config {
+  stores: Store[];
+  closedDays: string[];
+  thresholds: Thresholds;
+  concurrency: number;
+  lineBudget: number;
+  klk: { baseUrl?: string; timeoutMs: number; attempts: number };
+}
+
+/** Validates a parsed config object; a bad one is a UsageError naming each field and what it allows. */
+export function parseConfig(raw: unknown, source = 'configuración'): Config {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+      return `  - ${field || '(raíz)'}: ${issue.message}`;
+    });
+    throw new UsageError(`${source} inválida:\n${lines.join('\n')}`);
+  }
+  const c = result.data;
+  return {
+    stores: c.stores ?? DEFAULT_STORES.map((s) => ({ ...s, closedDays: [...s.closedDays] })),
+    closedDays: c.closedDays ?? [...DEFAULT_CLOSED_DAYS],
+    thresholds: c.thresholds,
+    concurrency: c.concurrency,
+    lineBudget: c.lineBudget,
+    klk: c.klk,
+  };
+}
+
+/** The configuration from a JSON file (VENTAS_CONFIG or --config), or the built-in defaults. */
+export function loadConfig(path: string | undefined = process.env.VENTAS_CONFIG): Config {
+  if (!path) return parseConfig({});
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`no se puede leer el archivo de configuración ${path}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`el archivo de configuración ${path} no es JSON válido: ${(error as Error).message}`);
+  }
+  return parseConfig(raw, `configuración (${path})`);
+}

@@ -1,0 +1,50 @@
+import { InvalidArgumentError } from 'commander';
+import { loadConfig, type Config } from '../catalogue/index.ts';
+import { openDb } from '../db/index.ts';
+import type { Db } from '../db/types.ts';
+import { createKlkClient, type KlkClient, type KlkEvent } from '../klk/index.ts';
+import { UsageError } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+
+export const DEFAULT_KLK_URL = 'http://127.0.0.1:7002';
+
+/** Configuration by precedence: flags, then environment, then the config file, then defaults. */
+export function resolveConfig(flags: { config?: string }): Config {
+  return loadConfig(flags.config ?? process.env.VENTAS_CONFIG);
+}
+
+export function openDatabase(): Promise<Db> {
+  return openDb({ databaseUrl: process.env.DATABASE_URL });
+}
+
+export function klkBaseUrl(config: Config, flag?: string): string {
+  const url = flag ?? process.env.KLK_BASE_URL ?? config.klk.baseUrl ?? DEFAULT_KLK_URL;
+  try {
+    new URL(url);
+  } catch {
+    throw new UsageError(`URL de KLK inválida: "${url}" (se espera p. ej. http://host:7002)`);
+  }
+  return url.replace(/\/+$/, '');
+}
+
+export function openKlk(config: Config, options: { baseUrl: string; concurrency: number; logger: Logger }): KlkClient {
+  return createKlkClient({
+    baseUrl: options.baseUrl,
+    token: process.env.KLK_API_TOKEN || undefined,
+    timeoutMs: config.klk.timeoutMs,
+    attempts: config.klk.attempts,
+    concurrency: options.concurrency,
+    onEvent: (event: KlkEvent) => options.logger.warn({ klk: event }, 'KLK'),
+  });
+}
+
+/** A positive whole number from a flag, or bad input naming the flag. */
+export function positiveInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) {
+      throw new InvalidArgumentError(`${flag} debe ser un entero positivo.`);
+    }
+    return n;
+  };
+}

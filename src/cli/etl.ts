@@ -1,0 +1,163 @@
+import { Option } from 'commander';
+import { selectStores } from '../catalogue/index.ts';
+import { localDateTime } from '../shared/dates.ts';
+import { ExitCode, UsageError } from '../shared/errors.ts';
+import { int, seconds } from '../shared/format.ts';
+import { createLogger, flushLogger } from '../shared/logger.ts';
+import { createProgress } from '../shared/progress.ts';
+import { resumeCommands, runEtl, type EtlSummary } from '../sync/etl.ts';
+import {
+  clampToStoreLife,
+  incrementalInterval,
+  parseCliDateTime,
+  recoveryInterval,
+  type Interval,
+  type LocalDateTime,
+} from '../sync/interval.ts';
+import type { RunType } from '../sync/runs.ts';
+import { klkBaseUrl, openDatabase, openKlk, positiveInt, resolveConfig } from './context.ts';
+import type { Cli } from './main.ts';
+
+interface EtlFlags {
+  tiendas?: string[];
+  todas?: boolean;
+  fechaDesde?: string;
+  fechaHasta?: string;
+  chunkDays?: number;
+  minutos: number;
+  recoveryMode?: boolean;
+  recoveryDays: number;
+  dryRun?: boolean;
+  gapRecovery: boolean;
+  concurrency?: number;
+  now?: string;
+  klkUrl?: string;
+  config?: string;
+  format?: 'table' | 'json';
+}
+
+/** `ventas etl`: the seed's ETL, flag for flag (spec section 3). */
+export function registerEtl(cli: Cli): void {
+  cli.program
+    .command('etl')
+    .description('Extrae ventas de KLK y las carga en la tabla ventas (compatible con etl_ventas_postgres.py)')
+    .option('--tiendas <ids...>', 'tiendas a procesar (p. ej. tienda_01 tienda_02); por defecto todas las activas')
+    .option('--todas', 'todas las tiendas activas')
+    .option('--fecha-desde <fecha>', 'inicio "YYYY-MM-DD HH:MM" (hora local de la tienda)')
+    .option('--fecha-hasta <fecha>', 'fin "YYYY-MM-DD HH:MM", incluido hasta el final de ese minuto')
+    .option('--chunk-days <n>', 'días por petición a KLK', positiveInt('--chunk-days'))
+    .option('--minutos <n>', 'modo incremental: minutos hacia atrás (más 60 de solape)', positiveInt('--minutos'), 30)
+    .option('--recovery-mode', 'recupera el día completo de hace --recovery-days días')
+    .option('--recovery-days <n>', 'días hacia atrás del modo recuperación', positiveInt('--recovery-days'), 1)
+    .option('--dry-run', 'extrae y valida sin escribir nada')
+    .option('--no-gap-recovery', 'no revisa las horas vacías de las últimas 6 horas')
+    .option('--concurrency <n>', 'peticiones simultáneas a KLK (por defecto 3)', positiveInt('--concurrency'))
+    .option('--now <fecha>', 'hora local de referencia "YYYY-MM-DD HH:MM" (por defecto, ahora)')
+    .option('--klk-url <url>', 'URL base de KLK (por defecto KLK_BASE_URL)')
+    .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
+    .addOption(new Option('--format <formato>', 'formato del resumen').choices(['table', 'json']).default('table'))
+    .action(
+      cli.action(async (flags: EtlFlags) => {
+        const config = resolveConfig(flags);
+        const stores = selectStores(config.stores, flags.todas ? undefined : flags.tiendas);
+        const baseUrl = klkBaseUrl(config, flags.klkUrl);
+        const timeZone = stores[0]?.timeZone ?? 'America/Caracas';
+        const now: LocalDateTime = flags.now ? parseCliDateTime(flags.now, 'start', '--now') : localDateTime(timeZone);
+        const { type, interval } = chooseMode(flags, now);
+        const targets = stores
+          .map((store) => ({ store, interval: clampToStoreLife(store, interval) }))
+          .filter((t): t is { store: typeof t.store; interval: Interval } => t.interval !== null);
+        const chunkDays = flags.chunkDays ?? 1;
+        const concurrency = flags.concurrency ?? config.concurrency;
+
+        const logger = createLogger();
+        const db = await openDatabase();
+        const progress = createProgress({ isTty: cli.io.isTty && flags.format !== 'json', label: 'ETL', write: (l) => cli.io.err(l) });
+        try {
+          const summary = await runEtl(
+            {
+              db,
+              klk: openKlk(config, { baseUrl, concurrency, logger }),
+              logger,
+              concurrency,
+              onProgress: (p) => progress.update(p.requestsDone, p.requestsTotal, { lines: p.lines, unit: 'peticiones' }),
+            },
+            {
+              type,
+              targets,
+              chunkDays,
+              dryRun: flags.dryRun,
+              gapRecovery: type === 'scheduled' && flags.gapRecovery ? { now } : null,
+              command: `ventas ${process.argv.slice(2).join(' ')}`,
+            },
+          );
+          progress.stop();
+          cli.io.out(flags.format === 'json' ? JSON.stringify(summaryJson(summary, interval)) : renderSummary(summary, interval));
+          return exitCode(summary);
+        } finally {
+          progress.stop();
+          await db.close();
+          await flushLogger(logger);
+        }
+      }),
+    );
+}
+
+function chooseMode(flags: EtlFlags, now: LocalDateTime): { type: RunType; interval: Interval } {
+  if (flags.recoveryMode) {
+    if (flags.fechaDesde || flags.fechaHasta) throw new UsageError('--recovery-mode no se combina con --fecha-desde/--fecha-hasta');
+    return { type: 'recovery', interval: recoveryInterval(now.slice(0, 10), flags.recoveryDays) };
+  }
+  if (flags.fechaDesde || flags.fechaHasta) {
+    if (!flags.fechaDesde) throw new UsageError('falta --fecha-desde (se indicó solo --fecha-hasta)');
+    const from = parseCliDateTime(flags.fechaDesde, 'start', '--fecha-desde');
+    const to = flags.fechaHasta ? parseCliDateTime(flags.fechaHasta, 'end', '--fecha-hasta') : now;
+    if (from > to) throw new UsageError(`--fecha-desde (${from.slice(0, 16)}) es posterior a --fecha-hasta (${to.slice(0, 16)})`);
+    return { type: 'manual', interval: { from, to } };
+  }
+  return { type: 'scheduled', interval: incrementalInterval(now, flags.minutos) };
+}
+
+function exitCode(summary: EtlSummary): number {
+  return summary.status === 'success' ? ExitCode.ok : ExitCode.partial;
+}
+
+function summaryJson(summary: EtlSummary, interval: Interval) {
+  return {
+    runId: summary.runId,
+    type: summary.type,
+    status: summary.status,
+    dryRun: summary.dryRun,
+    from: interval.from,
+    to: interval.to,
+    seconds: Math.round(summary.durationMs / 100) / 10,
+    ...summary.totals,
+    stores: summary.stores,
+    resume: resumeCommands(summary),
+  };
+}
+
+const TYPE_LABEL: Record<RunType, string> = { scheduled: 'programada', manual: 'manual', recovery: 'recuperación', backfill: 'backfill' };
+const STATUS_LABEL = { success: 'éxito', partial: 'parcial', failed: 'fallida', skipped: 'omitida', running: 'en curso' } as const;
+
+export function renderSummary(summary: EtlSummary, interval: Interval): string {
+  const t = summary.totals;
+  const lines = [
+    `ETL de ventas ${summary.dryRun ? '(simulación, nada escrito) ' : ''}· ejecución ${TYPE_LABEL[summary.type]}${summary.runId ? ` #${summary.runId}` : ''} · ${STATUS_LABEL[summary.status]}`,
+    `  Ventana:        ${interval.from.slice(0, 16)} a ${interval.to.slice(0, 16)}`,
+    `  Duración:       ${seconds(summary.durationMs)}`,
+    `  Tiendas:        ${t.storesOk} ok, ${t.storesFailed} con error, ${t.storesSkipped} omitidas`,
+    `  Peticiones:     ${int(t.requests)}`,
+    `  Líneas:         ${int(t.extracted)} extraídas`,
+    `  Filas:          ${int(t.inserted)} insertadas, ${int(t.updated)} actualizadas, ${int(t.unchanged)} sin cambios${t.deleted ? `, ${int(t.deleted)} borradas` : ''}`,
+    `  Duplicados en origen: ${int(t.duplicates)} · En cuarentena: ${int(t.quarantined)}`,
+  ];
+  const problems = Object.entries(summary.stores).filter(([, r]) => r.status !== 'success');
+  if (problems.length > 0) {
+    lines.push('', 'Tiendas con problemas:');
+    for (const [id, r] of problems) lines.push(`  ${id} (${STATUS_LABEL[r.status]}): ${r.errors.slice(0, 3).join('; ')}${r.errors.length > 3 ? ` (y ${r.errors.length - 3} más)` : ''}`);
+    lines.push('', 'Para reanudar lo que faltó:');
+    for (const c of resumeCommands(summary)) lines.push(`  ${c}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,26 @@
+/**
+ * The one small database interface the whole tool uses. Two implementations: `pg` (a real PostgreSQL, when
+ * DATABASE_URL is set) and PGlite (embedded, under ./.ventas/). SQL must stay portable between PostgreSQL 15 and
+ * PGlite's embedded 18.
+ *
+ * Value conventions, identical on both backends (so callers never branch on the backend):
+ *   int2/int4/int8 -> number    numeric -> string (exact)    date -> 'YYYY-MM-DD'
+ *   timestamp -> 'YYYY-MM-DD HH:MM:SS[.ffffff]' (as stored, no zone)    timestamptz -> Date
+ *   json/jsonb -> parsed value    arrays -> JS arrays of the above
+ */
+export interface QueryResult<R> {
+  rows: R[];
+  /** Rows affected (INSERT/UPDATE/DELETE) or returned (SELECT). */
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,98 @@
+import type { Store } from '../catalogue/stores.ts';
+import { lineToRow, VENTAS_COLUMNS, type VentaRow } from './rows.ts';
+
+/** The request window a batch belongs to (the shape of a KLK request's dates and hours). */
+export interface BatchWindow {
+  fechaDesde: string;
+  fechaHasta: string;
+  horaDesde?: string;
+  horaHasta?: string;
+}
+
+export interface Rejection {
+  numeroFactura?: string;
+  linea?: string;
+  reason: string;
+  line: unknown;
+}
+
+export interface DayTally {
+  lines: number;
+  /** USD total in units of 0.0001, the precision `ventas` keeps: an exact integer sum. */
+  totalUsdE4: number;
+}
+
+/** Rejected lines kept whole for the quarantine; past this only the count grows (a broken answer stays bounded). */
+const MAX_KEPT_REJECTIONS = 1_000;
+
+/**
+ * Collects one KLK answer for one store as it streams in: each line validated and transformed on arrival, kept
+ * column by column (far smaller than the parsed JSON), duplicates dropped by key, lines outside the asked window or
+ * of another warehouse rejected.
+ */
+export class AnswerBatch {
+  readonly columns: unknown[][] = VENTAS_COLUMNS.map(() => []);
+  readonly days = new Map<string, DayTally>();
+  readonly rejections: Rejection[] = [];
+  rejected = 0;
+  duplicates = 0;
+  received = 0;
+  private readonly keys = new Set<string>();
+  private readonly fromTime: string;
+  private readonly toTime: string;
+
+  constructor(
+    readonly store: Store,
+    readonly window: BatchWindow,
+  ) {
+    this.fromTime = window.horaDesde ?? '00:00:00';
+    this.toTime = window.horaHasta ?? '23:59:59';
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  /** Row keys (`numero_factura` values) of the batch, for --mirror. */
+  rowKeys(): string[] {
+    return [...this.keys];
+  }
+
+  add(raw: unknown): void {
+    this.received++;
+    const result = lineToRow(raw, this.store);
+    if (!result.ok) {
+      this.reject({ numeroFactura: result.numeroFactura, linea: result.linea, reason: result.reason, line: raw });
+      return;
+    }
+    const row = result.row;
+    const day = (row.fecha_venta as string).slice(0, 10);
+    const time = (row.fecha_venta as string).slice(11, 19);
+    if (day < this.window.fechaDesde || day > this.window.fechaHasta || time < this.fromTime || time > this.toTime) {
+      this.reject({ reason: `fuera de la ventana pedida (${row.fecha_venta})`, line: raw, ...keyOf(row) });
+      return;
+    }
+    const key = row.numero_factura as string;
+    if (this.keys.has(key)) {
+      this.duplicates++;
+      return;
+    }
+    this.keys.add(key);
+    VENTAS_COLUMNS.forEach(([name], i) => this.columns[i]!.push(row[name]));
+    const tally = this.days.get(day) ?? { lines: 0, totalUsdE4: 0 };
+    tally.lines++;
+    tally.totalUsdE4 += Math.round((row.venta_total as number) * 1e4);
+    this.days.set(day, tally);
+  }
+
+  private reject(rejection: Rejection): void {
+    this.rejected++;
+    if (this.rejections.length < MAX_KEPT_REJECTIONS) this.rejections.push(rejection);
+  }
+}
+
+function keyOf(row: VentaRow): { numeroFactura: string; linea: string } {
+  const key = row.numero_factura as string;
+  const at = key.lastIndexOf('_L');
+  return { numeroFactura: key.slice(0, at), linea: key.slice(at + 2) };
+}

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_STORES } from '../catalogue/stores.ts';
+import { klkLine } from '../../test/fixtures/klk-line.ts';
+import { lineToRow } from './rows.ts';
+
+const florAmarillo = DEFAULT_STORES.find((s) => s.id === 'tienda_11')!;
+
+function nested(key: 'cantidad' | 'financiero' | 'producto', values: Record<string, unknown>) {
+  const base = klkLine()[key] as Record<string, unknown>[];
+  return { [key]: [{ ...base[0], ...values }] };
+}
+
+describe('lineToRow', () => {
+  it('maps a KLK line to the Fluxion row, keyed by invoice and line', () => {
+    const result = lineToRow(klkLine(), florAmarillo);
+    expect(result).toEqual({
+      ok: true,
+      row: {
+        numero_factura: 'C10-01-00008064_L1',
+        fecha_venta: '2026-01-12 10:15:30.123456',
+        ubicacion_id: 'tienda_11',
+        almacen_codigo: 'TFAMA',
+        almacen_nombre: 'PISO DE VENTA',
+        producto_id: '000123',
+        cantidad_vendida: 2,
+        peso_unitario: 1.05,
+        peso_calculado: 2.1,
+        total_cantidad_por_unidad_medida: 2,
+        unidad_medida_venta: 'UNIDAD',
+        factor_unidad_medida: 1,
+        precio_unitario: 1,
+        costo_unitario: 0.7633,
+        venta_total: 2,
+        costo_total: 1.5266,
+        utilidad_bruta: 0.4734,
+        margen_bruto_pct: 23.67,
+      },
+    });
+  });
+
+  it('keeps the last instant of the day in that day (seven digits truncated, not rounded)', () => {
+    const result = lineToRow(klkLine({ hora: '23:59:59.9999999' }), florAmarillo);
+    expect(result.ok && result.row.fecha_venta).toBe('2026-01-12 23:59:59.999999');
+  });
+
+  it('accepts numeric strings and a time without fraction', () => {
+    const result = lineToRow(
+      klkLine({ linea: '7', hora: '08:00:00', ...nested('financiero', { venta_total_usd: '3.5' }) }),
+      florAmarillo,
+    );
+    expect(result.ok && [result.row.numero_factura, result.row.fecha_venta, result.row.venta_total]).toEqual([
+      'C10-01-00008064_L7',
+      '2026-01-12 08:00:00',
+      3.5,
+    ]);
+  });
+
+  it('derives weight and unit totals, and a zero margin when nothing was sold for money', () => {
+    const weighed = lineToRow(
+      klkLine({
+        ...nested('cantidad', { cantidad_vendida: 0.75, peso_unitario: 1, factor_unidad_medida: 1000, unidad_medida_venta: 'KG' }),
+        ...nested('financiero', { venta_total_usd: 0, utilidad_bruta_usd: -0.2 }),
+      }),
+      florAmarillo,
+    );
+    expect(weighed.ok && [weighed.row.peso_calculado, weighed.row.total_cantidad_por_unidad_medida, weighed.row.margen_bruto_pct]).toEqual([
+      0.75, 750, 0,
+    ]);
+  });
+
+  it('clamps an extreme margin to what numeric(8,2) holds', () => {
+    const result = lineToRow(klkLine(nested('financiero', { venta_total_usd: 0.0001, utilidad_bruta_usd: 5000 })), florAmarillo);
+    expect(result.ok && result.row.margen_bruto_pct).toBe(999999.99);
+  });
+
+  it.each([
+    ['no invoice number', { numero_factura: '' }, 'numero_factura: falta el número de factura'],
+    ['missing invoice number', { numero_factura: undefined }, 'numero_factura: falta o no es texto'],
+    ['no line number', { linea: undefined }, 'linea: falta el número de línea'],
+    ['line number zero', { linea: 0 }, 'linea: número de línea no positivo'],
+    ['unparsable date', { fecha: '12/01/2026' }, 'fecha: fecha no interpretable (se espera YYYY-MM-DD)'],
+    ['impossible date', { fecha: '2026-02-30' }, 'fecha: fecha inexistente'],
+    ['unparsable time', { hora: '25:00:00' }, 'hora: hora no interpretable (se espera HH:MM:SS.fffffff)'],
+    ['missing time', { hora: null }, 'hora: falta la hora'],
+    ['non-numeric amount', nested('financiero', { venta_total_usd: 'N/A' }), 'financiero.venta_total_usd: no es numérico'],
+    ['non-numeric quantity', nested('cantidad', { cantidad_vendida: null }), 'cantidad.cantidad_vendida: no es numérico'],
+    ['no product', { producto: [] }, 'producto: falta el producto'],
+  ])('rejects a line with %s, saying why', (_label, overrides, reason) => {
+    const result = lineToRow(klkLine(overrides), florAmarillo);
+    expect(result).toMatchObject({ ok: false, reason });
+  });
+
+  it("rejects another warehouse's line and names both warehouses", () => {
+    const result = lineToRow(klkLine({}, 'TFAMA-PPF'), florAmarillo);
+    expect(result).toMatchObject({ ok: false, reason: 'otro almacén: TFAMA-PPF (la tienda vende por TFAMA)', linea: '1' });
+  });
+
+  it('rejects amounts that numeric(18,4) cannot hold', () => {
+    const result = lineToRow(klkLine(nested('financiero', { venta_total_usd: 1e15 })), florAmarillo);
+    expect(result).toMatchObject({ ok: false, reason: 'importe fuera de rango para numeric(18,4)' });
+  });
+
+  it('rejects what is not an object at all', () => {
+    expect(lineToRow('hola', florAmarillo).ok).toBe(false);
+    expect(lineToRow(null, florAmarillo).ok).toBe(false);
+  });
+});

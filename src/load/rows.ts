@@ -1,0 +1,110 @@
+import type { Store } from '../catalogue/stores.ts';
+import { klkLineSchema, rejectionReason, type KlkLine } from './line.ts';
+
+/** The columns of `ventas` that a load writes, in the Fluxion layout, with their PostgreSQL types. */
+export const VENTAS_COLUMNS = [
+  ['numero_factura', 'text'],
+  ['fecha_venta', 'timestamp'],
+  ['ubicacion_id', 'text'],
+  ['almacen_codigo', 'text'],
+  ['almacen_nombre', 'text'],
+  ['producto_id', 'text'],
+  ['cantidad_vendida', 'numeric'],
+  ['peso_unitario', 'numeric'],
+  ['peso_calculado', 'numeric'],
+  ['total_cantidad_por_unidad_medida', 'numeric'],
+  ['unidad_medida_venta', 'text'],
+  ['factor_unidad_medida', 'numeric'],
+  ['precio_unitario', 'numeric'],
+  ['costo_unitario', 'numeric'],
+  ['venta_total', 'numeric'],
+  ['costo_total', 'numeric'],
+  ['utilidad_bruta', 'numeric'],
+  ['margen_bruto_pct', 'numeric'],
+] as const;
+
+export type VentaRow = Record<(typeof VENTAS_COLUMNS)[number][0], string | number>;
+
+/** numeric(18,4) holds magnitudes below 10^14. */
+const NUMERIC_18_4_LIMIT = 1e14;
+/** numeric(8,2) holds magnitudes below 10^6: extreme margins are clamped rather than failing the whole load. */
+const MARGIN_LIMIT = 999_999.99;
+
+export type LineResult = { ok: true; row: VentaRow } | { ok: false; reason: string; numeroFactura?: string; linea?: string };
+
+/** The row key `{numero_factura}_L{linea}` used by Fluxion's `ventas.numero_factura`. */
+export function rowKey(numeroFactura: string, linea: number): string {
+  return `${numeroFactura}_L${linea}`;
+}
+
+/** KLK sends seven fractional digits; PostgreSQL keeps six and would round 23:59:59.9999999 into the next day. */
+function localTimestamp(fecha: string, hora: string): string {
+  const dot = hora.indexOf('.');
+  return dot < 0 ? `${fecha} ${hora}` : `${fecha} ${hora.slice(0, Math.min(hora.length, dot + 7))}`;
+}
+
+function round(value: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round(value * f) / f;
+}
+
+/** One KLK line to one `ventas` row of `store`, or the reason it cannot be loaded. */
+export function lineToRow(raw: unknown, store: Store): LineResult {
+  const parsed = klkLineSchema.safeParse(raw);
+  if (!parsed.success) {
+    const r = raw as { numero_factura?: unknown; linea?: unknown } | null;
+    return {
+      ok: false,
+      reason: rejectionReason(parsed.error),
+      numeroFactura: typeof r?.numero_factura === 'string' ? r.numero_factura : undefined,
+      linea: r?.linea === undefined || r?.linea === null ? undefined : String(r.linea),
+    };
+  }
+  return transform(parsed.data, store);
+}
+
+function transform(line: KlkLine, store: Store): LineResult {
+  const cantidad = line.cantidad[0]!;
+  const fin = line.financiero[0]!;
+  const key = { numeroFactura: line.numero_factura, linea: String(line.linea) };
+  if (cantidad.codigo_almacen !== store.almacen) {
+    return { ok: false, reason: `otro almacén: ${cantidad.codigo_almacen} (la tienda vende por ${store.almacen})`, ...key };
+  }
+  const amounts = [
+    cantidad.cantidad_vendida,
+    cantidad.peso_unitario,
+    cantidad.factor_unidad_medida,
+    fin.precio_unitario_usd,
+    fin.costo_unitario_usd,
+    fin.venta_total_usd,
+    fin.costo_total_usd,
+    fin.utilidad_bruta_usd,
+  ];
+  if (amounts.some((a) => Math.abs(a) >= NUMERIC_18_4_LIMIT)) {
+    return { ok: false, reason: 'importe fuera de rango para numeric(18,4)', ...key };
+  }
+  const margin = fin.venta_total_usd > 0 ? (fin.utilidad_bruta_usd / fin.venta_total_usd) * 100 : 0;
+  return {
+    ok: true,
+    row: {
+      numero_factura: rowKey(line.numero_factura, line.linea),
+      fecha_venta: localTimestamp(line.fecha, line.hora),
+      ubicacion_id: store.id,
+      almacen_codigo: cantidad.codigo_almacen,
+      almacen_nombre: cantidad.nombre_almacen,
+      producto_id: line.producto[0]!.codigo_producto,
+      cantidad_vendida: cantidad.cantidad_vendida,
+      peso_unitario: cantidad.peso_unitario,
+      peso_calculado: round(cantidad.peso_unitario * cantidad.cantidad_vendida, 4),
+      total_cantidad_por_unidad_medida: round(cantidad.cantidad_vendida * cantidad.factor_unidad_medida, 4),
+      unidad_medida_venta: cantidad.unidad_medida_venta,
+      factor_unidad_medida: cantidad.factor_unidad_medida,
+      precio_unitario: fin.precio_unitario_usd,
+      costo_unitario: fin.costo_unitario_usd,
+      venta_total: fin.venta_total_usd,
+      costo_total: fin.costo_total_usd,
+      utilidad_bruta: fin.utilidad_bruta_usd,
+      margen_bruto_pct: Math.max(-MARGIN_LIMIT, Math.min(MARGIN_LIMIT, round(margin, 2))),
+    },
+  };
+}

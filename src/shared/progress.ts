@@ -1,0 +1,54 @@
+import cliProgress from 'cli-progress';
+
+export interface ProgressView {
+  update(done: number, total: number, payload: { lines: number; unit: string }): void;
+  stop(): void;
+}
+
+/**
+ * Progress of long work: a live bar on a terminal (done, lines per second, ETA), a plain line every few seconds
+ * otherwise, so logs of scheduled runs stay readable.
+ */
+export function createProgress(options: { isTty: boolean; label: string; write: (line: string) => void; intervalMs?: number }): ProgressView {
+  const started = Date.now();
+  if (options.isTty) {
+    const bar = new cliProgress.SingleBar(
+      {
+        format: `${options.label} |{bar}| {percentage}% · {value}/{total} {unit} · {rate} líneas/s · ETA {eta_formatted}`,
+        hideCursor: true,
+        clearOnComplete: false,
+        etaBuffer: 50,
+        stream: process.stderr,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    let startedBar = false;
+    return {
+      update(done, total, { lines, unit }) {
+        const rate = Math.round(lines / Math.max(0.001, (Date.now() - started) / 1000)).toLocaleString('es-VE');
+        if (!startedBar) {
+          bar.start(total, done, { rate, unit });
+          startedBar = true;
+        }
+        bar.setTotal(total);
+        bar.update(done, { rate, unit });
+      },
+      stop: () => startedBar && bar.stop(),
+    };
+  }
+  let last = 0;
+  let lastLine = '';
+  return {
+    update(done, total, { lines, unit }) {
+      const now = Date.now();
+      const seconds = (now - started) / 1000;
+      const eta = done > 0 ? Math.round((seconds / done) * (total - done)) : null;
+      lastLine = `${options.label}: ${done}/${total} ${unit} · ${lines.toLocaleString('es-VE')} líneas · ${Math.round(lines / Math.max(seconds, 0.001)).toLocaleString('es-VE')} líneas/s${eta === null ? '' : ` · ETA ${eta} s`}`;
+      if (now - last >= (options.intervalMs ?? 5_000) || done === total) {
+        last = now;
+        options.write(lastLine);
+      }
+    },
+    stop() {},
+  };
+}

@@ -1,0 +1,324 @@
+import { randomUUID } from 'node:crypto';
+import type { Store } from '../catalogue/stores.ts';
+import type { Db } from '../db/types.ts';
+import { isWholeDays, KlkError, planWindows, splitWindow, windowDays, type KlkClient, type KlkWindow } from '../klk/index.ts';
+import { AnswerBatch } from '../load/batch.ts';
+import { loadBatch } from '../load/upsert.ts';
+import type { Logger } from '../shared/logger.ts';
+import { mapPool } from '../shared/pool.ts';
+import { addMinutes, type Interval, type LocalDateTime } from './interval.ts';
+import { acquireLeases, releaseLeases, renewLeases } from './leases.ts';
+import { emptyStoreResult, finishRun, recordRequest, startRun, type RunStatus, type RunType, type StoreResult } from './runs.ts';
+
+export interface EtlJob {
+  type: RunType;
+  /** Each store with the interval to load for it (already clamped to its life). */
+  targets: ReadonlyArray<{ store: Store; interval: Interval }>;
+  chunkDays: number;
+  dryRun?: boolean;
+  /** Delete rows KLK no longer has, for whole days whose answer was verified complete. */
+  mirror?: boolean;
+  /** After loading, re-fetch the empty opening hours of the last six (incremental runs). */
+  gapRecovery?: { now: LocalDateTime } | null;
+  /** The command line, kept in the run history. */
+  command?: string;
+}
+
+export interface EtlDeps {
+  db: Db;
+  klk: KlkClient;
+  logger: Logger;
+  /** Requests in flight per KLK (the client enforces it; tasks overlap loading with fetching). */
+  concurrency: number;
+  leaseTtlMs?: number;
+  /** How long to wait for a store held by another run before skipping it. */
+  leaseWaitMs?: number;
+  onProgress?: (progress: EtlProgress) => void;
+}
+
+export interface EtlProgress {
+  requestsDone: number;
+  requestsTotal: number;
+  lines: number;
+}
+
+export interface EtlSummary {
+  runId: number | null;
+  type: RunType;
+  status: RunStatus;
+  dryRun: boolean;
+  durationMs: number;
+  stores: Record<string, StoreResult>;
+  totals: {
+    storesOk: number;
+    storesFailed: number;
+    storesSkipped: number;
+    requests: number;
+    extracted: number;
+    inserted: number;
+    updated: number;
+    unchanged: number;
+    deleted: number;
+    duplicates: number;
+    quarantined: number;
+  };
+}
+
+interface Task {
+  store: Store;
+  window: KlkWindow;
+}
+
+const GAP_CHECK_HOURS = 6;
+
+/** One ETL run: every store's windows fetched, validated and loaded, with leases, history and per-store outcome. */
+export async function runEtl(deps: EtlDeps, job: EtlJob): Promise<EtlSummary> {
+  const started = performance.now();
+  const { db, logger } = deps;
+  const dryRun = job.dryRun ?? false;
+  const results: Record<string, StoreResult> = Object.fromEntries(job.targets.map((t) => [t.store.id, emptyStoreResult()]));
+  const storeIds = job.targets.map((t) => t.store.id);
+  const holder = `etl:${process.pid}:${randomUUID()}`;
+  const ttlMs = deps.leaseTtlMs ?? 120_000;
+
+  const window = job.targets.length
+    ? {
+        from: job.targets.map((t) => t.interval.from).sort()[0]!,
+        to: job.targets.map((t) => t.interval.to).sort().at(-1)!,
+      }
+    : null;
+  const runId = dryRun ? null : await startRun(db, { type: job.type, window, stores: storeIds, command: job.command });
+  const log = logger.child({ runId, type: job.type });
+  log.info({ stores: storeIds, window, chunkDays: job.chunkDays, dryRun }, 'inicio de la ejecución');
+
+  const held = dryRun ? storeIds : await acquireWithWait(db, storeIds, holder, ttlMs, deps.leaseWaitMs ?? 30_000);
+  for (const id of storeIds) {
+    if (!held.includes(id)) {
+      results[id]!.status = 'skipped';
+      results[id]!.errors.push('otra ejecución tiene la tienda en curso');
+      results[id]!.failedWindows.push(job.targets.find((t) => t.store.id === id)!.interval);
+    }
+  }
+  const renewal = dryRun ? null : setInterval(() => void renewLeases(db, held, holder, ttlMs).catch(() => {}), ttlMs / 3);
+
+  let fatal: unknown = null;
+  try {
+    const targets = job.targets.filter((t) => held.includes(t.store.id));
+    await runTasks(deps, job, runId, results, interleave(targets.map((t) => tasksFor(t.store, t.interval, job.chunkDays))));
+    if (job.gapRecovery) {
+      const recovery = await gapRecoveryTasks(db, targets.map((t) => t.store).filter((s) => results[s.id]!.status === 'success'), job.gapRecovery.now);
+      if (recovery.length > 0) {
+        log.info({ requests: recovery.length }, 'recuperación de horas vacías recientes');
+        await runTasks(deps, job, runId, results, recovery);
+      }
+    }
+  } catch (error) {
+    fatal = error;
+  } finally {
+    if (renewal) clearInterval(renewal);
+    if (!dryRun) await releaseLeases(db, held, holder).catch(() => {});
+  }
+
+  const summary = summarize(runId, job.type, dryRun, performance.now() - started, results);
+  if (fatal) summary.status = 'failed';
+  if (runId !== null) {
+    await finishRun(db, runId, summary.status, results, fatal ? String((fatal as Error).message) : null).catch(() => {});
+  }
+  log.info({ status: summary.status, totals: summary.totals, durationMs: summary.durationMs }, 'fin de la ejecución');
+  if (fatal) throw fatal;
+  return summary;
+}
+
+async function acquireWithWait(db: Db, storeIds: string[], holder: string, ttlMs: number, waitMs: number): Promise<string[]> {
+  const deadline = Date.now() + waitMs;
+  let held = await acquireLeases(db, storeIds, holder, ttlMs);
+  while (held.length < storeIds.length && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, Math.min(1_000, Math.max(0, deadline - Date.now()))));
+    held = [...new Set([...held, ...(await acquireLeases(db, storeIds.filter((id) => !held.includes(id)), holder, ttlMs))])];
+  }
+  return held;
+}
+
+function tasksFor(store: Store, interval: Interval, chunkDays: number): Task[] {
+  return planWindows(interval.from, interval.to, chunkDays).map((window) => ({ store, window }));
+}
+
+/** Round-robin across stores so every store advances and one slow store does not hold the tail. */
+function interleave(lists: Task[][]): Task[] {
+  const out: Task[] = [];
+  for (let i = 0; lists.some((l) => i < l.length); i++) for (const l of lists) if (i < l.length) out.push(l[i]!);
+  return out;
+}
+
+async function runTasks(deps: EtlDeps, job: EtlJob, runId: number | null, results: Record<string, StoreResult>, tasks: Task[]) {
+  const progress: EtlProgress = { requestsDone: 0, requestsTotal: tasks.length, lines: 0 };
+  deps.onProgress?.(progress);
+  // Twice the KLK limit in tasks: while one answer is being written, another request already waits for KLK.
+  await mapPool(tasks, deps.concurrency * 2, async (task) => {
+    await fetchAndLoad(deps, job, runId, results[task.store.id]!, task.store, task.window, progress);
+    progress.requestsDone++;
+    deps.onProgress?.(progress);
+  });
+}
+
+async function fetchAndLoad(
+  deps: EtlDeps,
+  job: EtlJob,
+  runId: number | null,
+  result: StoreResult,
+  store: Store,
+  window: KlkWindow,
+  progress: EtlProgress,
+): Promise<void> {
+  const { db, klk, logger } = deps;
+  const days = windowDays(window);
+  const started = performance.now();
+  const request = {
+    runId,
+    storeId: store.id,
+    dayFrom: window.fechaDesde,
+    dayTo: window.fechaHasta,
+    horaDesde: window.horaDesde,
+    horaHasta: window.horaHasta,
+  };
+  let batch: AnswerBatch;
+  let info: Awaited<ReturnType<KlkClient['fetchVentas']>>['info'];
+  try {
+    // A multi-day request that times out is split rather than retried whole.
+    ({ collector: batch, info } = await klk.fetchVentas(
+      { sucursal: store.sucursal, almacen: store.almacen, window },
+      () => new AnswerBatch(store, window),
+      { retryTimeouts: days.length === 1 },
+    ));
+  } catch (error) {
+    const halves = error instanceof KlkError && error.kind === 'timeout' ? splitWindow(window) : null;
+    if (!job.dryRun) {
+      const outcome = error instanceof KlkError && error.kind === 'timeout' ? 'timeout' : 'failed';
+      await recordRequest(db, { ...request, outcome, lines: 0, durationMs: performance.now() - started, attempts: (error as KlkError).attempts ?? 1, error: String((error as Error).message) });
+    }
+    if (halves) {
+      logger.warn({ store: store.id, window }, 'tiempo agotado: se divide la petición');
+      for (const half of halves) await fetchAndLoad(deps, job, runId, result, store, half, progress);
+      return;
+    }
+    result.status = 'failed';
+    result.errors.push(`${describeWindow(window)}: ${(error as Error).message}`);
+    result.failedWindows.push(windowInterval(window));
+    logger.error({ store: store.id, window, err: (error as Error).message }, 'petición fallida');
+    return;
+  }
+
+  result.requests++;
+  result.extracted += batch.received;
+  result.duplicates += batch.duplicates;
+  progress.lines += batch.received;
+  const wholeDays = isWholeDays(window);
+  const verifiedComplete = info.totalRegistros !== null && batch.size + batch.duplicates + batch.rejected === info.totalRegistros;
+  if (job.dryRun) {
+    result.quarantined += batch.rejected;
+    result.unchanged += batch.size;
+    return;
+  }
+  const counts = await db.transaction((tx) =>
+    loadBatch(tx, batch, { runId, wholeDays, mirror: Boolean(job.mirror) && verifiedComplete }),
+  );
+  result.inserted += counts.inserted;
+  result.updated += counts.updated;
+  result.unchanged += counts.unchanged;
+  result.deleted += counts.deleted;
+  result.quarantined += counts.quarantined;
+  await recordRequest(db, {
+    ...request,
+    outcome: batch.received === 0 ? 'empty' : 'ok',
+    lines: batch.received,
+    durationMs: info.durationMs,
+    attempts: info.attempts,
+  });
+  logger.info({ store: store.id, window, lines: batch.received, ...counts, duplicates: batch.duplicates }, 'ventana cargada');
+}
+
+/**
+ * The recent-gap check: opening hours of the last six with no rows are fetched again, and a store with no rows at
+ * all in them (a total outage, which an hour-by-hour scan of existing rows never sees) is fetched whole.
+ */
+async function gapRecoveryTasks(db: Db, stores: Store[], now: LocalDateTime): Promise<Task[]> {
+  const currentHour = `${now.slice(0, 13)}:00:00`;
+  const hours = Array.from({ length: GAP_CHECK_HOURS }, (_, i) => addMinutes(currentHour, -60 * (GAP_CHECK_HOURS - i)));
+  const tasks: Task[] = [];
+  for (const store of stores) {
+    const open = hours.filter((h) => withinOpeningHours(store, h));
+    if (open.length === 0) continue;
+    const { rows } = await db.query<{ hour: string }>(
+      `SELECT DISTINCT to_char(date_trunc('hour', fecha_venta), 'YYYY-MM-DD HH24:MI:SS') AS hour
+       FROM ventas WHERE ubicacion_id = $1 AND fecha_venta >= $2 AND fecha_venta < $3`,
+      [store.id, hours[0], currentHour],
+    );
+    const seen = new Set(rows.map((r) => r.hour));
+    const empty = open.filter((h) => !seen.has(h));
+    if (empty.length === open.length) {
+      tasks.push(...tasksFor(store, { from: hours[0]!, to: now }, 1));
+      continue;
+    }
+    for (const h of empty) {
+      tasks.push({ store, window: { fechaDesde: h.slice(0, 10), fechaHasta: h.slice(0, 10), horaDesde: h.slice(11), horaHasta: `${h.slice(11, 13)}:59:59` } });
+    }
+  }
+  return tasks;
+}
+
+function withinOpeningHours(store: Store, hourStart: LocalDateTime): boolean {
+  const hhmm = hourStart.slice(11, 16);
+  const closes = store.closes === '00:00' ? '24:00' : store.closes;
+  return hhmm >= `${store.opens.slice(0, 2)}:00` && hhmm < closes;
+}
+
+function windowInterval(w: KlkWindow): Interval {
+  return { from: `${w.fechaDesde} ${w.horaDesde ?? '00:00:00'}`, to: `${w.fechaHasta} ${w.horaHasta ?? '23:59:59'}` };
+}
+
+function describeWindow(w: KlkWindow): string {
+  const i = windowInterval(w);
+  return `${i.from.slice(0, 16)} a ${i.to.slice(0, 16)}`;
+}
+
+function summarize(runId: number | null, type: RunType, dryRun: boolean, durationMs: number, stores: Record<string, StoreResult>): EtlSummary {
+  const all = Object.values(stores);
+  const sum = (key: keyof StoreResult) => all.reduce((n, r) => n + (r[key] as number), 0);
+  const totals = {
+    storesOk: all.filter((r) => r.status === 'success').length,
+    storesFailed: all.filter((r) => r.status === 'failed').length,
+    storesSkipped: all.filter((r) => r.status === 'skipped').length,
+    requests: sum('requests'),
+    extracted: sum('extracted'),
+    inserted: sum('inserted'),
+    updated: sum('updated'),
+    unchanged: sum('unchanged'),
+    deleted: sum('deleted'),
+    duplicates: sum('duplicates'),
+    quarantined: sum('quarantined'),
+  };
+  const status: RunStatus =
+    all.length > 0 && totals.storesSkipped === all.length
+      ? 'skipped'
+      : totals.storesOk === all.length
+        ? 'success'
+        : totals.storesOk === 0
+          ? 'failed'
+          : 'partial';
+  return { runId, type, status, dryRun, durationMs: Math.round(durationMs), stores, totals };
+}
+
+/** The commands that load exactly what failed, grouped by identical window. */
+export function resumeCommands(summary: EtlSummary): string[] {
+  const byWindow = new Map<string, string[]>();
+  for (const [id, r] of Object.entries(summary.stores)) {
+    if (r.status === 'success') continue;
+    const windows = r.failedWindows.length > 0 ? r.failedWindows : null;
+    if (!windows) continue;
+    const from = windows.map((w) => w.from).sort()[0]!;
+    const to = windows.map((w) => w.to).sort().at(-1)!;
+    const key = `--fecha-desde "${from.slice(0, 16)}" --fecha-hasta "${to.slice(0, 16)}"`;
+    byWindow.set(key, [...(byWindow.get(key) ?? []), id]);
+  }
+  return [...byWindow].map(([window, ids]) => `ventas etl --tiendas ${ids.join(' ')} ${window}`);
+}

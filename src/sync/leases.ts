@@ -1,0 +1,32 @@
+import type { Queryable } from '../db/types.ts';
+
+/**
+ * Per-store leases: a run holds its stores while it works on them and renews the leases; if it dies they expire
+ * and another run may take the store. A lease, not a "running" flag, so no orphan clean-up is ever needed.
+ */
+export async function acquireLeases(db: Queryable, storeIds: readonly string[], holder: string, ttlMs: number): Promise<string[]> {
+  if (storeIds.length === 0) return [];
+  const { rows } = await db.query<{ store_id: string }>(
+    `INSERT INTO store_leases AS l (store_id, holder, acquired_at, expires_at)
+     SELECT s, $2, now(), now() + $3 * interval '1 millisecond' FROM unnest($1::text[]) AS s
+     ON CONFLICT (store_id) DO UPDATE SET holder = EXCLUDED.holder, acquired_at = now(), expires_at = EXCLUDED.expires_at
+     WHERE l.expires_at < now() OR l.holder = EXCLUDED.holder
+     RETURNING store_id`,
+    [storeIds, holder, ttlMs],
+  );
+  return rows.map((r) => r.store_id);
+}
+
+export async function renewLeases(db: Queryable, storeIds: readonly string[], holder: string, ttlMs: number): Promise<void> {
+  if (storeIds.length === 0) return;
+  await db.query(
+    `UPDATE store_leases SET expires_at = now() + $3 * interval '1 millisecond'
+     WHERE store_id = ANY($1::text[]) AND holder = $2`,
+    [storeIds, holder, ttlMs],
+  );
+}
+
+export async function releaseLeases(db: Queryable, storeIds: readonly string[], holder: string): Promise<void> {
+  if (storeIds.length === 0) return;
+  await db.query(`DELETE FROM store_leases WHERE store_id = ANY($1::text[]) AND holder = $2`, [storeIds, holder]);
+}

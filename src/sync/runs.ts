@@ -1,0 +1,112 @@
+import type { Queryable } from '../db/types.ts';
+import type { Interval } from './interval.ts';
+
+export type RunType = 'scheduled' | 'manual' | 'recovery' | 'backfill';
+export type RunStatus = 'running' | 'success' | 'partial' | 'failed' | 'skipped';
+
+export interface StoreResult {
+  status: 'success' | 'failed' | 'skipped';
+  requests: number;
+  extracted: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  duplicates: number;
+  quarantined: number;
+  errors: string[];
+  /** Windows that could not be loaded, to resume exactly what is missing. */
+  failedWindows: Interval[];
+}
+
+export function emptyStoreResult(): StoreResult {
+  return {
+    status: 'success',
+    requests: 0,
+    extracted: 0,
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    deleted: 0,
+    duplicates: 0,
+    quarantined: 0,
+    errors: [],
+    failedWindows: [],
+  };
+}
+
+export async function startRun(
+  db: Queryable,
+  run: { type: RunType; window: Interval | null; stores: readonly string[]; command?: string },
+): Promise<number> {
+  const { rows } = await db.query<{ id: number }>(
+    `INSERT INTO etl_runs (run_type, status, window_from, window_to, stores, command)
+     VALUES ($1, 'running', $2, $3, $4, $5) RETURNING id`,
+    [run.type, run.window?.from ?? null, run.window?.to ?? null, run.stores, run.command ?? null],
+  );
+  return rows[0]!.id;
+}
+
+export async function finishRun(
+  db: Queryable,
+  runId: number,
+  status: RunStatus,
+  results: Record<string, StoreResult>,
+  error: string | null,
+): Promise<void> {
+  const all = Object.values(results);
+  const sum = (key: keyof StoreResult) => all.reduce((n, r) => n + (r[key] as number), 0);
+  await db.query(
+    `UPDATE etl_runs SET status = $2, finished_at = now(), lines_extracted = $3, rows_inserted = $4, rows_updated = $5,
+       rows_unchanged = $6, rows_deleted = $7, duplicates = $8, quarantined = $9, store_results = $10, error = $11
+     WHERE id = $1`,
+    [
+      runId,
+      status,
+      sum('extracted'),
+      sum('inserted'),
+      sum('updated'),
+      sum('unchanged'),
+      sum('deleted'),
+      sum('duplicates'),
+      sum('quarantined'),
+      JSON.stringify(results),
+      error,
+    ],
+  );
+}
+
+export async function recordRequest(
+  db: Queryable,
+  request: {
+    runId: number | null;
+    storeId: string;
+    dayFrom: string;
+    dayTo: string;
+    horaDesde?: string;
+    horaHasta?: string;
+    outcome: 'ok' | 'empty' | 'failed' | 'timeout';
+    lines: number;
+    durationMs: number;
+    attempts: number;
+    error?: string;
+  },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO klk_requests (run_id, store_id, day_from, day_to, hora_desde, hora_hasta, outcome, lines, duration_ms, attempts, error)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [
+      request.runId,
+      request.storeId,
+      request.dayFrom,
+      request.dayTo,
+      request.horaDesde ?? null,
+      request.horaHasta ?? null,
+      request.outcome,
+      request.lines,
+      Math.round(request.durationMs),
+      request.attempts,
+      request.error ?? null,
+    ],
+  );
+}
