@@ -34,7 +34,10 @@ export function openKlk(config: Config, options: { baseUrl: string; concurrency:
     timeoutMs: config.klk.timeoutMs,
     attempts: config.klk.attempts,
     concurrency: options.concurrency,
-    onEvent: (event: KlkEvent) => options.logger.warn({ klk: event }, 'KLK'),
+    onEvent: (event: KlkEvent) =>
+      event.type === 'succeeded'
+        ? options.logger.debug({ klk: event }, 'respuesta de KLK')
+        : options.logger.warn({ klk: event }, 'intento fallido contra KLK'),
   });
 }
 

@@ -66,7 +66,7 @@ export function registerEtl(cli: Cli): void {
         const { type, interval } = chooseMode(flags, now);
         const targets = stores
           .map((store) => ({ store, interval: clampToStoreLife(store, interval) }))
-          .filter((t): t is { store: typeof t.store; interval: Interval } => t.interval !== null);
+          .flatMap((t) => (t.interval ? [{ store: t.store, intervals: [t.interval] }] : []));
         const chunkDays = flags.chunkDays ?? 1;
         const concurrency = flags.concurrency ?? config.concurrency;
 

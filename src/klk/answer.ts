@@ -26,6 +26,7 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
+const COLON = 0x3a;
 
 function isWhitespace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -80,142 +81,38 @@ export class JsonArraySplitter {
   /** Text of the current element from earlier pieces. */
   private pending = '';
   private outside = '';
+  // Per piece: start of the current element (0 when it began in an earlier piece) and of the outside text being
+  // collected (-1 while inside the streamed array), and the next backslash at or after the scan position.
+  private elementStart = -1;
+  private outsideStart = -1;
+  private nextBackslash = -1;
 
   constructor(private readonly onItem: (text: string) => void) {}
 
   push(text: string): void {
     const n = text.length;
     let i = 0;
-    // Start of the current element in `text` (0 when it began in an earlier piece), or -1.
-    let elementStart = this.element === Element.None ? -1 : 0;
-    // Start of the outside text being collected from `text`, or -1 while inside the streamed array.
-    let outsideStart = this.inItems ? -1 : 0;
-    let nextBackslash = text.indexOf('\\');
+    this.elementStart = this.element === Element.None ? -1 : 0;
+    this.outsideStart = this.inItems ? -1 : 0;
+    this.nextBackslash = text.indexOf('\\');
 
     while (i < n) {
       if (this.inString) {
-        if (this.escapePending) {
-          this.escapePending = false;
-          i++;
-          continue;
-        }
-        // Jump to the closing quote; backslashes are rare, so their next position is cached for the whole piece.
-        if (nextBackslash !== -1 && nextBackslash < i) nextBackslash = text.indexOf('\\', i);
-        const quote = text.indexOf('"', i);
-        if (nextBackslash !== -1 && (quote === -1 || nextBackslash < quote)) {
-          if (nextBackslash + 1 >= n) this.escapePending = true;
-          i = nextBackslash + 2;
-          continue;
-        }
-        if (quote === -1) {
-          i = n;
-          break;
-        }
-        i = quote + 1;
-        this.inString = false;
-        if (this.element === Element.Text) {
-          this.emit(text, elementStart, i);
-          elementStart = -1;
-        }
-        continue;
+        i = this.skipString(text, i);
+        if (!this.inString && this.element === Element.Text) this.emit(text, i);
+      } else if (this.element === Element.Compound) {
+        i = this.scanCompound(text, i);
+      } else if (this.element === Element.Primitive) {
+        i = this.scanPrimitive(text, i);
+      } else if (this.inItems && this.depth === this.itemsDepth) {
+        i = this.betweenItems(text, i);
+      } else {
+        i = this.outsideItems(text, i);
       }
-
-      const c = text.charCodeAt(i);
-
-      if (this.element === Element.Primitive) {
-        // A bare number, true, false or null ends at the first delimiter, which is then read at the array's level.
-        if (isWhitespace(c) || c === COMMA || c === CLOSE_BRACKET || c === CLOSE_BRACE || c === QUOTE ||
-            c === OPEN_BRACE || c === OPEN_BRACKET) {
-          this.emit(text, elementStart, i);
-          elementStart = -1;
-        } else {
-          i++;
-        }
-        continue;
-      }
-
-      if (this.inItems && this.depth === this.itemsDepth) {
-        // At the streamed array's own level, between elements.
-        if (isWhitespace(c)) {
-          i++;
-          continue;
-        }
-        if (c === CLOSE_BRACKET) {
-          if (this.expect === Expect.Value) throw invalidJson('coma sobrante antes del cierre de la lista');
-          this.inItems = false;
-          this.depth--;
-          outsideStart = i;
-          i++;
-          if (this.depth === 0) this.rootClosed = true;
-          continue;
-        }
-        if (c === COMMA) {
-          if (this.expect !== Expect.CommaOrClose) throw invalidJson('coma inesperada en la lista');
-          this.expect = Expect.Value;
-          i++;
-          continue;
-        }
-        if (this.expect === Expect.CommaOrClose) throw invalidJson('falta una coma entre dos elementos de la lista');
-        if (c === CLOSE_BRACE || c === 0x3a /* : */) throw invalidJson(`carácter inesperado "${text[i]}" en la lista`);
-        elementStart = i;
-        i++;
-        if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-          this.element = Element.Compound;
-          this.depth++;
-        } else if (c === QUOTE) {
-          this.element = Element.Text;
-          this.inString = true;
-        } else {
-          this.element = Element.Primitive;
-        }
-        continue;
-      }
-
-      // Inside an element or outside the streamed array: only strings and nesting matter.
-      if (this.rootClosed) {
-        if (!isWhitespace(c)) throw invalidJson('hay contenido después del final del JSON');
-      } else if (this.root === Root.None && c !== OPEN_BRACE && c !== OPEN_BRACKET) {
-        if (!isWhitespace(c)) this.root = Root.Other;
-        if (c === QUOTE) this.inString = true;
-      } else if (c === QUOTE) {
-        this.inString = true;
-      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-        if (this.root === Root.None) {
-          this.root = c === OPEN_BRACE ? Root.Object : Root.List;
-          if (this.root === Root.List) {
-            this.enterItems(1);
-            this.outside += text.slice(outsideStart, i + 1);
-            outsideStart = -1;
-            i++;
-            continue;
-          }
-        } else if (c === OPEN_BRACKET && this.depth === 1 && this.root === Root.Object && !this.streamedVentas) {
-          this.outside += text.slice(outsideStart, i + 1);
-          outsideStart = i + 1;
-          if (lastKey(this.outside) === 'ventas') {
-            this.streamedVentas = true;
-            this.enterItems(2);
-            outsideStart = -1;
-            i++;
-            continue;
-          }
-        }
-        this.depth++;
-      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-        if (this.depth === 0) throw invalidJson(`cierre "${text[i]}" sin apertura`);
-        this.depth--;
-        if (this.element === Element.Compound && this.depth === this.itemsDepth) {
-          this.emit(text, elementStart, i + 1);
-          elementStart = -1;
-        } else if (this.depth === 0) {
-          this.rootClosed = true;
-        }
-      }
-      i++;
     }
 
-    if (elementStart !== -1) this.pending += text.slice(elementStart);
-    if (outsideStart !== -1) this.outside += text.slice(outsideStart);
+    if (this.elementStart !== -1) this.pending += text.slice(this.elementStart);
+    if (this.outsideStart !== -1) this.outside += text.slice(this.outsideStart);
   }
 
   /** Call once the whole body was pushed. Throws `truncated` when the JSON is not complete. */
@@ -228,17 +125,151 @@ export class JsonArraySplitter {
     return { root, streamedVentas: this.streamedVentas, outside: this.outside };
   }
 
-  private enterItems(itemsDepth: number): void {
-    this.inItems = true;
-    this.itemsDepth = itemsDepth;
-    this.depth = itemsDepth;
-    this.expect = Expect.ValueOrClose;
+  /** Inside a string: returns the index after its closing quote, or `n` (still inside) at the end of the piece. */
+  private skipString(text: string, i: number): number {
+    const n = text.length;
+    if (this.escapePending) {
+      this.escapePending = false;
+      i++;
+    }
+    for (;;) {
+      // Jump to the quote; backslashes are rare, so their next position is cached for the whole piece.
+      const quote = text.indexOf('"', i);
+      let backslash = this.nextBackslash;
+      if (backslash !== -1 && backslash < i) backslash = this.nextBackslash = text.indexOf('\\', i);
+      if (backslash !== -1 && (quote === -1 || backslash < quote)) {
+        if (backslash + 1 >= n) {
+          this.escapePending = true;
+          return n;
+        }
+        i = backslash + 2;
+        continue;
+      }
+      if (quote === -1) return n;
+      this.inString = false;
+      return quote + 1;
+    }
   }
 
-  private emit(text: string, start: number, end: number): void {
-    const piece = text.slice(start, end);
+  /** Inside an object or array element: the hot loop, only strings and nesting matter. */
+  private scanCompound(text: string, i: number): number {
+    const n = text.length;
+    const stop = this.itemsDepth;
+    let depth = this.depth;
+    while (i < n) {
+      const c = text.charCodeAt(i++);
+      if (c === QUOTE) {
+        this.inString = true;
+        i = this.skipString(text, i);
+        if (this.inString) break;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        depth++;
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        if (--depth === stop) {
+          this.depth = depth;
+          this.emit(text, i);
+          return i;
+        }
+      }
+    }
+    this.depth = depth;
+    return i;
+  }
+
+  /** A bare number, true, false or null ends at the first delimiter, which is then read at the array's level. */
+  private scanPrimitive(text: string, i: number): number {
+    const n = text.length;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (isWhitespace(c) || c === COMMA || c === CLOSE_BRACKET || c === CLOSE_BRACE || c === QUOTE ||
+          c === OPEN_BRACE || c === OPEN_BRACKET) {
+        this.emit(text, i);
+        return i;
+      }
+    }
+    return i;
+  }
+
+  /** At the streamed array's own level, between elements. */
+  private betweenItems(text: string, i: number): number {
+    const c = text.charCodeAt(i);
+    if (isWhitespace(c)) return i + 1;
+    if (c === CLOSE_BRACKET) {
+      if (this.expect === Expect.Value) throw invalidJson('coma sobrante antes del cierre de la lista');
+      this.inItems = false;
+      this.depth--;
+      if (this.depth === 0) this.rootClosed = true;
+      this.outsideStart = i;
+      return i + 1;
+    }
+    if (c === COMMA) {
+      if (this.expect !== Expect.CommaOrClose) throw invalidJson('coma inesperada en la lista');
+      this.expect = Expect.Value;
+      return i + 1;
+    }
+    if (this.expect === Expect.CommaOrClose) throw invalidJson('falta una coma entre dos elementos de la lista');
+    if (c === CLOSE_BRACE || c === COLON) throw invalidJson(`carácter inesperado "${text[i]}" en la lista`);
+    this.elementStart = i;
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      this.element = Element.Compound;
+      this.depth++;
+    } else if (c === QUOTE) {
+      this.element = Element.Text;
+      this.inString = true;
+    } else {
+      this.element = Element.Primitive;
+    }
+    return i + 1;
+  }
+
+  /** Outside the streamed array (meta, error...): strings and nesting, and where the streamed array starts. */
+  private outsideItems(text: string, i: number): number {
+    const c = text.charCodeAt(i);
+    if (this.rootClosed) {
+      if (!isWhitespace(c)) throw invalidJson('hay contenido después del final del JSON');
+    } else if (this.root === Root.None && c !== OPEN_BRACE && c !== OPEN_BRACKET) {
+      if (!isWhitespace(c)) this.root = Root.Other;
+      if (c === QUOTE) this.inString = true;
+    } else if (c === QUOTE) {
+      this.inString = true;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (this.root === Root.None) {
+        this.root = c === OPEN_BRACE ? Root.Object : Root.List;
+        if (this.root === Root.List) return this.startItems(text, i, 1);
+      } else if (
+        c === OPEN_BRACKET &&
+        this.depth === 1 &&
+        this.root === Root.Object &&
+        !this.streamedVentas &&
+        lastKey(this.outside + text.slice(this.outsideStart, i)) === 'ventas'
+      ) {
+        this.streamedVentas = true;
+        return this.startItems(text, i, 2);
+      }
+      this.depth++;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      if (this.depth === 0) throw invalidJson(`cierre "${text[i]}" sin apertura`);
+      if (--this.depth === 0) this.rootClosed = true;
+    }
+    return i + 1;
+  }
+
+  /** The streamed array opens at `text[i]`: outside text keeps its `[`, the elements go to `onItem`. */
+  private startItems(text: string, i: number, itemsDepth: number): number {
+    this.outside += text.slice(this.outsideStart, i + 1);
+    this.outsideStart = -1;
+    this.inItems = true;
+    this.itemsDepth = this.depth = itemsDepth;
+    this.expect = Expect.ValueOrClose;
+    return i + 1;
+  }
+
+  /** The current element ends before `end`. */
+  private emit(text: string, end: number): void {
+    const piece = text.slice(this.elementStart, end);
     const item = this.pending === '' ? piece : this.pending + piece;
     this.pending = '';
+    this.elementStart = -1;
     this.element = Element.None;
     this.expect = Expect.CommaOrClose;
     this.onItem(item);
@@ -249,11 +280,11 @@ function invalidJson(detail: string): AnswerError {
   return new AnswerError('invalid-json', `JSON inválido: ${detail}`);
 }
 
-/** The key of the value that starts at the end of `text` (`..."ventas" : [`), or null. */
+/** The key whose value starts right after `text` (`..."ventas" :`), or null. */
 function lastKey(text: string): string | null {
-  let j = text.length - 2; // before the `[`
+  let j = text.length - 1;
   while (j >= 0 && isWhitespace(text.charCodeAt(j))) j--;
-  if (text.charCodeAt(j) !== 0x3a /* : */) return null;
+  if (text.charCodeAt(j) !== COLON) return null;
   j--;
   while (j >= 0 && isWhitespace(text.charCodeAt(j))) j--;
   if (text.charCodeAt(j) !== QUOTE) return null;

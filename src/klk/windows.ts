@@ -88,6 +88,7 @@ export function splitWindow(window: KlkWindow): [KlkWindow, KlkWindow] | null {
 
 /** Short human form for logs and messages: `2026-01-10..2026-01-12 12:00:00-23:59:59`. */
 export function describeWindow(window: KlkWindow): string {
-  const days = window.fechaDesde === window.fechaHasta ? window.fechaDesde : `${window.fechaDesde}..${window.fechaHasta}`;
+  const { fechaDesde, fechaHasta } = window;
+  const days = fechaDesde === fechaHasta ? fechaDesde : `${fechaDesde}..${fechaHasta}`;
   return isWholeDays(window) ? days : `${days} ${window.horaDesde ?? DAY_START}-${window.horaHasta ?? DAY_END}`;
 }

@@ -2,6 +2,7 @@ import Holidays from 'date-holidays';
 import { isClosedDay } from '../catalogue/calendar.ts';
 import { DEFAULT_CLOSED_DAYS, DEFAULT_STORES, type Store } from '../catalogue/stores.ts';
 import { addDays, daysBetween, eachDay, localDateTime, weekday, type IsoDate } from '../shared/dates.ts';
+import { ByteWriter, fragment } from './bytes.ts';
 import { combine, hashString, unit } from './hash.ts';
 import { PRODUCT_COUNT, productCatalogue, type Product } from './products.ts';
 
@@ -270,11 +271,11 @@ interface LineValues {
 
 interface InvoiceValues {
   /** `{"numero_factura":"...","linea":` */
-  head: string;
+  head: Buffer;
   /** From `,"fecha":` to the comma before `"producto"`. */
-  middle: string;
+  middle: Buffer;
   /** From `,"total_factura":` to the closing brace. */
-  tail: string;
+  tail: Buffer;
   discPct: number;
   fidPct: number;
   lines: LineValues[];
@@ -312,19 +313,47 @@ export function parseClock(text: string): number | null {
   return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3] ?? 0);
 }
 
-/** Fixed-point integers as JSON numbers (exact: at most 4 decimals, well below 15 significant digits). */
 const c2 = (v: number) => String(v / 100);
-const c4 = (v: number) => String(v / 10_000);
+
+// The constant pieces of a line, between its values.
+const PESO_CALCULADO = fragment(',"peso_calculado":');
+const F = {
+  costoUnitarioBs: fragment('}],"financiero":[{"costo_unitario_bs":'),
+  costoUnitarioUsd: fragment(',"costo_unitario_usd":'),
+  precioUnitarioBs: fragment(',"precio_unitario_bs":'),
+  precioUnitarioUsd: fragment(',"precio_unitario_usd":'),
+  untaxed: fragment(',"impuesto_porcentaje":0,"impuesto_monto":0'),
+  impuestoPorcentaje: fragment(',"impuesto_porcentaje":'),
+  impuestoMonto: fragment(',"impuesto_monto":'),
+  // Most lines have no discount: their zeros in one piece.
+  undiscounted: fragment(
+    ',"porcentaje_descuento":0,"monto_descuento":0,"porcentaje_descuento_fidelizacion":0' +
+      ',"monto_descuento_fidelizacion":0,"porcentaje_descuento_forma_pago":0,"monto_descuento_forma_pago":0' +
+      ',"venta_total_bs":',
+  ),
+  porcentajeDescuento: fragment(',"porcentaje_descuento":'),
+  montoDescuento: fragment(',"monto_descuento":'),
+  porcentajeFidelizacion: fragment(',"porcentaje_descuento_fidelizacion":'),
+  montoFidelizacion: fragment(',"monto_descuento_fidelizacion":'),
+  ventaTotalBs: fragment(',"porcentaje_descuento_forma_pago":0,"monto_descuento_forma_pago":0,"venta_total_bs":'),
+  ventaTotalUsd: fragment(',"venta_total_usd":'),
+  costoTotalBs: fragment(',"costo_total_bs":'),
+  costoTotalUsd: fragment(',"costo_total_usd":'),
+  utilidadBs: fragment(',"utilidad_bruta_bs":'),
+  utilidadUsd: fragment(',"utilidad_bruta_usd":'),
+  close: fragment('}]'),
+};
 
 /** One store-day of the simulated world: its invoices, their lines, their JSON. */
 export class StoreDay {
   readonly invoices: Invoice[] = [];
   private readonly hash: number;
+  private readonly dayNumber: number;
   private readonly products: Product[];
   private readonly rateC: number;
   private readonly rateText: string;
-  private readonly salesFloorJson: string;
-  private readonly secondJson: string;
+  private readonly salesFloorJson: Buffer;
+  private readonly secondJson: Buffer;
   private readonly secondCode: string;
   private readonly sequenceBase: number;
   /** Lines stamped after this local second do not exist yet (-1: none of the day; 86400: all). */
@@ -336,14 +365,17 @@ export class StoreDay {
     readonly date: IsoDate,
   ) {
     this.hash = dayHash(world.seed, store.sucursal, date);
+    this.dayNumber = daysBetween(EPOCH, date);
     this.products = productCatalogue(world.seed);
     this.rateC = exchangeRateC(world.seed, date);
     this.rateText = c2(this.rateC);
     this.secondCode = secondWarehouse(store.almacen);
-    this.salesFloorJson = `"cantidad":[{"codigo_almacen":${JSON.stringify(store.almacen)},"nombre_almacen":"${SALES_FLOOR_NAME}","cantidad_vendida":`;
-    this.secondJson = `"cantidad":[{"codigo_almacen":${JSON.stringify(this.secondCode)},"nombre_almacen":"${SECOND_WAREHOUSE_NAME}","cantidad_vendida":`;
+    const warehouseJson = (code: string, name: string) =>
+      fragment(`"cantidad":[{"codigo_almacen":${JSON.stringify(code)},"nombre_almacen":"${name}","cantidad_vendida":`);
+    this.salesFloorJson = warehouseJson(store.almacen, SALES_FLOOR_NAME);
+    this.secondJson = warehouseJson(this.secondCode, SECOND_WAREHOUSE_NAME);
     const stride = SEQUENCE_STRIDE * Math.max(1, Math.ceil(world.scale));
-    this.sequenceBase = daysBetween(EPOCH, date) * stride;
+    this.sequenceBase = this.dayNumber * stride;
     const target = plannedLines(world, store, date);
     let lines = 0;
     for (let index = 0; lines < target; index++) {
@@ -361,13 +393,12 @@ export class StoreDay {
     }
   }
 
-  /** Applies the sim clock: call before selecting. */
-  setClock(now: Date): this {
-    const local = localDateTime(this.store.timeZone, now);
-    const today = local.slice(0, 10);
+  /** Applies the sim clock, given as the store's local `YYYY-MM-DD HH:MM:SS`: call before selecting. */
+  setClock(nowLocal: string): this {
+    const today = nowLocal.slice(0, 10);
     if (this.date < today) this.cutoffSec = 86_400;
     else if (this.date > today) this.cutoffSec = -1;
-    else this.cutoffSec = clockSeconds(local.slice(11, 16)) + Number(local.slice(17, 19));
+    else this.cutoffSec = parseClock(nowLocal.slice(11, 19)) ?? 86_400;
     return this;
   }
 
@@ -405,7 +436,8 @@ export class StoreDay {
   /** Every line of an invoice with its amounts (the invoice total needs them all). */
   invoiceValues(inv: Invoice): InvoiceValues {
     const h = inv.hash;
-    const register = 1 + (combine(combine(this.world.seed, daysBetween(EPOCH, this.date)), inv.index) % 12);
+    // Register and sequence ignore the store: invoice numbers repeat across stores, as in KLK.
+    const register = 1 + (combine(combine(this.world.seed, this.dayNumber), inv.index) % 12);
     const sequence = String(this.sequenceBase + inv.index + 1).padStart(8, '0');
     const promo = unit(h, 5) < 0.08;
     const discPct = promo ? (unit(h, 6) < 0.5 ? 5 : 10) : 0;
@@ -447,68 +479,73 @@ export class StoreDay {
     const clock = clockText(inv.timeSec);
     const code = promo ? `"PROMO-${String(1 + (combine(h, 9) % 40)).padStart(3, '0')}"` : '""';
     return {
-      head: `{"numero_factura":"C${pad2(register)}-01-${sequence}","linea":`,
-      middle: `,"fecha":"${this.date}","hora":"${clock}.${fraction}","fecha_hora_completa":"${this.date}T${clock}",`,
-      tail:
+      head: fragment(`{"numero_factura":"C${pad2(register)}-01-${sequence}","linea":`),
+      middle: fragment(
+        `,"fecha":"${this.date}","hora":"${clock}.${fraction}","fecha_hora_completa":"${this.date}T${clock}",`,
+      ),
+      tail: fragment(
         `,"total_factura":${c2(totalC)},"tasa_usd":${this.rateText},"es_no_fiscal":${unit(h, 10) < 0.02}` +
-        `,"tiene_promocion":${promo},"codigo_promocion":${code}}`,
+          `,"tiene_promocion":${promo},"codigo_promocion":${code}}`,
+      ),
       discPct,
       fidPct,
       lines,
     };
   }
 
-  /** A line's JSON, built from the precomputed fragments. */
-  renderLine(inv: InvoiceValues, line: LineValues): string {
+  /** Writes a line's JSON: the precomputed fragments and the line's numbers. */
+  writeLine(w: ByteWriter, inv: InvoiceValues, line: LineValues): void {
     const p = line.product;
-    const qty = line.qtyM / 1000;
-    return (
-      inv.head +
-      line.linea +
-      inv.middle +
-      p.productoJson +
-      ',' +
-      (line.inSecondWarehouse ? this.secondJson : this.salesFloorJson) +
-      qty +
-      p.quantityJson +
-      qty * p.factor +
-      ',"peso_calculado":' +
-      c4(Math.round((p.weightM * line.qtyM) / 100)) +
-      '}],"financiero":[{"costo_unitario_bs":' +
-      c2(line.costBsC) +
-      ',"costo_unitario_usd":' +
-      c4(p.costUsd4) +
-      ',"precio_unitario_bs":' +
-      c2(line.precioBsC) +
-      ',"precio_unitario_usd":' +
-      c4(line.precioUsd4) +
-      ',"impuesto_porcentaje":' +
-      p.taxPct +
-      ',"impuesto_monto":' +
-      c2(line.impuestoC) +
-      ',"porcentaje_descuento":' +
-      inv.discPct +
-      ',"monto_descuento":' +
-      c2(line.montoDescC) +
-      ',"porcentaje_descuento_fidelizacion":' +
-      inv.fidPct +
-      ',"monto_descuento_fidelizacion":' +
-      c2(line.montoFidC) +
-      ',"porcentaje_descuento_forma_pago":0,"monto_descuento_forma_pago":0,"venta_total_bs":' +
-      c2(line.ventaBsC) +
-      ',"venta_total_usd":' +
-      c4(line.ventaUsd4) +
-      ',"costo_total_bs":' +
-      c2(line.costoTotalBsC) +
-      ',"costo_total_usd":' +
-      c4(line.costoTotalUsd4) +
-      ',"utilidad_bruta_bs":' +
-      c2(line.ventaBsC - line.costoTotalBsC) +
-      ',"utilidad_bruta_usd":' +
-      c4(line.ventaUsd4 - line.costoTotalUsd4) +
-      '}]' +
-      inv.tail
-    );
+    w.bytes(inv.head);
+    w.uint(line.linea);
+    w.bytes(inv.middle);
+    w.bytes(p.productoJson);
+    w.bytes(line.inSecondWarehouse ? this.secondJson : this.salesFloorJson);
+    w.fixed(line.qtyM, 3, 1000);
+    w.bytes(p.quantityJson);
+    w.fixed(line.qtyM * p.factor, 3, 1000);
+    w.bytes(PESO_CALCULADO);
+    w.fixed(Math.round((p.weightM * line.qtyM) / 100), 4, 10_000);
+    w.bytes(F.costoUnitarioBs);
+    w.fixed(line.costBsC, 2, 100);
+    w.bytes(F.costoUnitarioUsd);
+    w.fixed(p.costUsd4, 4, 10_000);
+    w.bytes(F.precioUnitarioBs);
+    w.fixed(line.precioBsC, 2, 100);
+    w.bytes(F.precioUnitarioUsd);
+    w.fixed(line.precioUsd4, 4, 10_000);
+    if (p.taxPct === 0) w.bytes(F.untaxed);
+    else {
+      w.bytes(F.impuestoPorcentaje);
+      w.uint(p.taxPct);
+      w.bytes(F.impuestoMonto);
+      w.fixed(line.impuestoC, 2, 100);
+    }
+    if (inv.discPct === 0 && inv.fidPct === 0) w.bytes(F.undiscounted);
+    else {
+      w.bytes(F.porcentajeDescuento);
+      w.uint(inv.discPct);
+      w.bytes(F.montoDescuento);
+      w.fixed(line.montoDescC, 2, 100);
+      w.bytes(F.porcentajeFidelizacion);
+      w.uint(inv.fidPct);
+      w.bytes(F.montoFidelizacion);
+      w.fixed(line.montoFidC, 2, 100);
+      w.bytes(F.ventaTotalBs);
+    }
+    w.fixed(line.ventaBsC, 2, 100);
+    w.bytes(F.ventaTotalUsd);
+    w.fixed(line.ventaUsd4, 4, 10_000);
+    w.bytes(F.costoTotalBs);
+    w.fixed(line.costoTotalBsC, 2, 100);
+    w.bytes(F.costoTotalUsd);
+    w.fixed(line.costoTotalUsd4, 4, 10_000);
+    w.bytes(F.utilidadBs);
+    w.fixed(line.ventaBsC - line.costoTotalBsC, 2, 100);
+    w.bytes(F.utilidadUsd);
+    w.fixed(line.ventaUsd4 - line.costoTotalUsd4, 4, 10_000);
+    w.bytes(F.close);
+    w.bytes(inv.tail);
   }
 
   /** Visits every selected line of the day in answer order. */
@@ -568,9 +605,14 @@ export function dayQuery(world: SimWorld, filter: LineFilter = {}, now: Date = w
 /** The lines KLK answers for one store-day (without duplicates), as parsed JSON. */
 export function generateDay(world: SimWorld, sucursal: string, date: IsoDate, filter: LineFilter = {}): KlkLine[] {
   const query = dayQuery(world, filter);
-  const day = new StoreDay(world, requireStore(world, sucursal), date).setClock(query.now);
+  const store = requireStore(world, sucursal);
+  const day = new StoreDay(world, store, date).setClock(localDateTime(store.timeZone, query.now));
   const lines: KlkLine[] = [];
-  day.forEachLine(query, (inv, line) => lines.push(JSON.parse(day.renderLine(inv, line)) as KlkLine));
+  const writer = new ByteWriter(64 * 1024);
+  day.forEachLine(query, (inv, line) => {
+    day.writeLine(writer, inv, line);
+    lines.push(JSON.parse(writer.take().toString('utf8')) as KlkLine);
+  });
   return lines;
 }
 
@@ -584,8 +626,9 @@ export function truthDays(
 ): TruthDay[] {
   const store = requireStore(world, sucursal);
   const query = dayQuery(world, { almacen });
+  const nowLocal = localDateTime(store.timeZone, query.now);
   return eachDay(desde, hasta).map((fecha) => {
-    const day = new StoreDay(world, store, fecha).setClock(query.now);
+    const day = new StoreDay(world, store, fecha).setClock(nowLocal);
     let lineas = 0;
     let usd4 = 0; // integer ten-thousandths: the sum is exact
     day.forEachLine(query, (_inv, line) => {

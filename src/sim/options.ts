@@ -61,7 +61,7 @@ const RATE_KEYS = ['voidRate', 'duplicateRate', 'failRate', 'errorPayloadRate', 
 const SETTING_KEYS = new Set<string>([...RATE_KEYS, 'latencyMs', 'maxLines', 'hangMs', 'replay', 'now']);
 
 /** `failRate` -> `--fail-rate`, for messages. */
-export function flagName(key: string): string {
+function flagName(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
@@ -97,12 +97,14 @@ export function parseLatency(value: unknown): [number, number] {
 function parseCount(key: string, value: unknown, min: number): number {
   const n = numberOf(value);
   if (!Number.isInteger(n) || n < min) {
-    throw new UsageError(`${flagName(key)} inválido: ${JSON.stringify(value)}. Se espera un entero mayor o igual a ${min}.`);
+    throw new UsageError(
+      `${flagName(key)} inválido: ${JSON.stringify(value)}. Se espera un entero mayor o igual a ${min}.`,
+    );
   }
   return n;
 }
 
-export function parseReplayFile(value: unknown): string {
+function parseReplayFile(value: unknown): string {
   if (typeof value !== 'string' || value === '') {
     throw new UsageError(`--replay inválido: ${JSON.stringify(value)}. Se espera la ruta de un archivo legible.`);
   }
@@ -119,7 +121,9 @@ export function parseSimNow(value: unknown, timeZone: string): Date {
   const m = typeof value === 'string' ? /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2})?)$/.exec(value.trim()) : null;
   const sec = m ? parseClock(m[2]!) : null;
   if (!m || !isValidDate(m[1]!) || sec === null) {
-    throw new UsageError(`--now inválido: ${JSON.stringify(value)}. Se espera "YYYY-MM-DD HH:MM" (hora local de las tiendas).`);
+    throw new UsageError(
+      `--now inválido: ${JSON.stringify(value)}. Se espera "YYYY-MM-DD HH:MM" (hora local de las tiendas).`,
+    );
   }
   const [y, mo, d] = m[1]!.split('-').map(Number);
   const guess = Date.UTC(y!, mo! - 1, d!) + sec * 1000;

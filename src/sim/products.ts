@@ -1,3 +1,4 @@
+import { fragment } from './bytes.ts';
 import { combine, unit } from './hash.ts';
 
 /**
@@ -20,10 +21,10 @@ export interface Product {
   taxPct: 0 | 16;
   /** Weight of one unit, kg thousandths. */
   weightM: number;
-  /** `"producto":[{...}]` */
-  productoJson: string;
+  /** `"producto":[{...}],` as UTF-8 */
+  productoJson: Buffer;
   /** From `,"peso_unitario":` up to `"total_cantidad_por_unidad_medida":` (inclusive). */
-  quantityJson: string;
+  quantityJson: Buffer;
 }
 
 interface Category {
@@ -223,10 +224,11 @@ function makeProduct(seedHash: number, index: number): Product {
     costRatePct: 88 + Math.floor(12 * unit(h, 10)),
     taxPct: category.taxed || unit(h, 12) < 0.2 ? 16 : 0,
     weightM,
-    productoJson: `"producto":[${JSON.stringify(producto)}]`,
-    quantityJson:
+    productoJson: fragment(`"producto":[${JSON.stringify(producto)}],`),
+    quantityJson: fragment(
       `,"peso_unitario":${weightText},"peso_bruto":${grossText},"volumen_unitario":${litres * pack}` +
-      `,"unidad_medida_venta":"${unitOfMeasure}","factor_unidad_medida":${pack},"total_cantidad_por_unidad_medida":`,
+        `,"unidad_medida_venta":"${unitOfMeasure}","factor_unidad_medida":${pack},"total_cantidad_por_unidad_medida":`,
+    ),
   };
 }
 

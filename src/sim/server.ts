@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { eachDay, isValidDate } from '../shared/dates.ts';
+import type { Store } from '../catalogue/stores.ts';
+import { eachDay, isValidDate, localDateTime } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
+import { ByteWriter } from './bytes.ts';
 import { combine } from './hash.ts';
 import {
   dayQuery,
@@ -13,7 +15,6 @@ import {
   type LineFilter,
 } from './generator.ts';
 import { parseSettings, type SimOptions } from './options.ts';
-import type { Store } from '../catalogue/stores.ts';
 
 /** Counters of `POST /ventas` since start (or the last reset). */
 export interface SimStats {
@@ -28,8 +29,7 @@ export interface SimServer {
   resetStats(): void;
 }
 
-/** Lines per `res.write`: a few MB, so memory stays bounded whatever the answer's size. */
-const CHUNK_LINES = 2000;
+const COMMA = 44;
 const MAX_BODY_BYTES = 1 << 20;
 const FAILURE_BODIES: Record<number, string> = {
   500: 'Internal Server Error',
@@ -50,10 +50,6 @@ interface VentasRequest {
   fechaDesde: string;
   fechaHasta: string;
   filter: LineFilter;
-  horaDesde?: string;
-  horaHasta?: string;
-  almacen?: string;
-  codArticulo?: string;
 }
 
 function optionalString(body: Record<string, unknown>, key: string): string | undefined {
@@ -106,10 +102,6 @@ function parseVentasRequest(options: SimOptions, text: string): VentasRequest {
     fechaDesde: fechaDesde!,
     fechaHasta: fechaHasta!,
     filter: { horaDesde, horaHasta, almacen, codArticulo },
-    horaDesde,
-    horaHasta,
-    almacen,
-    codArticulo,
   };
 }
 
@@ -129,7 +121,10 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
@@ -147,7 +142,7 @@ function sleep(ms: number, res: ServerResponse): Promise<void> {
 }
 
 /** Writes a chunk, waiting while the socket is full; false once the client has gone. */
-async function send(res: ServerResponse, chunk: string): Promise<boolean> {
+async function send(res: ServerResponse, chunk: string | Buffer): Promise<boolean> {
   if (res.destroyed) return false;
   if (!res.write(chunk)) {
     await new Promise<void>((resolve) => {
@@ -168,10 +163,17 @@ function duplicated(lineHash: number, salt: number, rate: number): boolean {
   return rate > 0 && combine(lineHash, salt) / 4294967296 < rate;
 }
 
-function countLines(options: SimOptions, r: VentasRequest, query: DayQuery, salt: number, dupRate: number): number {
+function countLines(
+  options: SimOptions,
+  r: VentasRequest,
+  query: DayQuery,
+  nowLocal: string,
+  salt: number,
+  dupRate: number,
+): number {
   let total = 0;
   for (const date of eachDay(r.fechaDesde, r.fechaHasta)) {
-    const day = new StoreDay(options, r.store, date).setClock(query.now);
+    const day = new StoreDay(options, r.store, date).setClock(nowLocal);
     for (const inv of day.invoices) {
       if (!day.invoiceVisible(inv, query)) continue;
       for (let linea = 1; linea <= inv.lineCount; linea++) {
@@ -183,48 +185,45 @@ function countLines(options: SimOptions, r: VentasRequest, query: DayQuery, salt
   return total;
 }
 
-/** Streams the answer's lines; stops early (truncated) after `cutAt` lines when it is >= 0. */
+/**
+ * Streams the answer's lines in chunks of about 1 MB. With `cutAt >= 0` the body stops half-way through line
+ * number `cutAt` (truncated) and the response ends; returns whether every line was sent.
+ */
 async function streamLines(
   res: ServerResponse,
   options: SimOptions,
   r: VentasRequest,
   query: DayQuery,
+  nowLocal: string,
   salt: number,
   dupRate: number,
   cutAt: number,
 ): Promise<boolean> {
-  let parts: string[] = [];
-  let first = true;
+  const w = new ByteWriter();
   let emitted = 0;
-  const flush = async (): Promise<boolean> => {
-    if (parts.length === 0) return !res.destroyed;
-    const chunk = (first ? '' : ',') + parts.join(',');
-    first = false;
-    parts = [];
-    return send(res, chunk);
-  };
   for (const date of eachDay(r.fechaDesde, r.fechaHasta)) {
-    const day = new StoreDay(options, r.store, date).setClock(query.now);
+    const day = new StoreDay(options, r.store, date).setClock(nowLocal);
     for (const inv of day.invoices) {
       if (!day.invoiceVisible(inv, query)) continue;
       const values = day.invoiceValues(inv);
       for (const line of values.lines) {
         if (!day.lineSelected(line.hash, query)) continue;
-        const json = day.renderLine(values, line);
         for (let copies = duplicated(line.hash, salt, dupRate) ? 2 : 1; copies > 0; copies--) {
+          if (w.full && !(await send(res, w.take()))) return false;
+          if (emitted > 0) w.byte(COMMA);
+          const start = w.pos;
+          day.writeLine(w, values, line);
           if (emitted === cutAt) {
-            await flush();
-            if (!res.destroyed) res.end(`${first ? '' : ','}${json.slice(0, Math.ceil(json.length / 2))}`);
+            const chunk = w.take();
+            if (!res.destroyed) res.end(chunk.subarray(0, start + Math.ceil((chunk.length - start) / 2)));
             return false;
           }
-          parts.push(json);
           emitted++;
         }
       }
-      if (parts.length >= CHUNK_LINES && !(await flush())) return false;
     }
   }
-  return flush();
+  return w.pos === 0 || send(res, w.take());
 }
 
 async function handleVentas(req: IncomingMessage, res: ServerResponse, options: SimOptions): Promise<void> {
@@ -239,8 +238,9 @@ async function handleVentas(req: IncomingMessage, res: ServerResponse, options: 
   }
   const r = parseVentasRequest(o, text);
   const query = dayQuery(o, r.filter);
+  const nowLocal = localDateTime(r.store.timeZone, query.now);
   const salt = (Math.random() * 4294967296) >>> 0;
-  const total = countLines(o, r, query, salt, o.duplicateRate);
+  const total = countLines(o, r, query, nowLocal, salt, o.duplicateRate);
 
   if (o.maxLines !== null && total > o.maxLines) {
     // Too big for KLK: it hangs, then the gateway gives up.
@@ -265,10 +265,10 @@ async function handleVentas(req: IncomingMessage, res: ServerResponse, options: 
     sucursal_codigo: r.sucursal,
     fecha_desde: r.fechaDesde,
     fecha_hasta: r.fechaHasta,
-    hora_desde: r.horaDesde ?? '00:00:00',
-    hora_hasta: r.horaHasta ?? '23:59:59',
-    CodArticulo: r.codArticulo ?? '',
-    almacen: r.almacen ?? '',
+    hora_desde: r.filter.horaDesde ?? '00:00:00',
+    hora_hasta: r.filter.horaHasta ?? '23:59:59',
+    CodArticulo: r.filter.codArticulo ?? '',
+    almacen: r.filter.almacen ?? '',
     total_registros: total,
     fecha_generacion: new Date().toISOString(),
   };
@@ -279,7 +279,7 @@ async function handleVentas(req: IncomingMessage, res: ServerResponse, options: 
     return;
   }
   if (!(await send(res, opening))) return;
-  if (await streamLines(res, o, r, query, salt, o.duplicateRate, cutAt)) res.end(bareList ? ']' : ']}');
+  if (await streamLines(res, o, r, query, nowLocal, salt, o.duplicateRate, cutAt)) res.end(bareList ? ']' : ']}');
 }
 
 function handleDays(url: URL, res: ServerResponse, options: SimOptions): void {

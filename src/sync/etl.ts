@@ -12,8 +12,8 @@ import { emptyStoreResult, finishRun, recordRequest, startRun, type RunStatus, t
 
 export interface EtlJob {
   type: RunType;
-  /** Each store with the interval to load for it (already clamped to its life). */
-  targets: ReadonlyArray<{ store: Store; interval: Interval }>;
+  /** Each store with the intervals to load for it (already clamped to its life). */
+  targets: ReadonlyArray<{ store: Store; intervals: readonly Interval[] }>;
   chunkDays: number;
   dryRun?: boolean;
   /** Delete rows KLK no longer has, for whole days whose answer was verified complete. */
@@ -81,11 +81,9 @@ export async function runEtl(deps: EtlDeps, job: EtlJob): Promise<EtlSummary> {
   const holder = `etl:${process.pid}:${randomUUID()}`;
   const ttlMs = deps.leaseTtlMs ?? 120_000;
 
-  const window = job.targets.length
-    ? {
-        from: job.targets.map((t) => t.interval.from).sort()[0]!,
-        to: job.targets.map((t) => t.interval.to).sort().at(-1)!,
-      }
+  const intervals = job.targets.flatMap((t) => t.intervals);
+  const window = intervals.length
+    ? { from: intervals.map((i) => i.from).sort()[0]!, to: intervals.map((i) => i.to).sort().at(-1)! }
     : null;
   const runId = dryRun ? null : await startRun(db, { type: job.type, window, stores: storeIds, command: job.command });
   const log = logger.child({ runId, type: job.type });
@@ -96,7 +94,7 @@ export async function runEtl(deps: EtlDeps, job: EtlJob): Promise<EtlSummary> {
     if (!held.includes(id)) {
       results[id]!.status = 'skipped';
       results[id]!.errors.push('otra ejecución tiene la tienda en curso');
-      results[id]!.failedWindows.push(job.targets.find((t) => t.store.id === id)!.interval);
+      results[id]!.failedWindows.push(...job.targets.find((t) => t.store.id === id)!.intervals);
     }
   }
   const renewal = dryRun ? null : setInterval(() => void renewLeases(db, held, holder, ttlMs).catch(() => {}), ttlMs / 3);
@@ -104,7 +102,7 @@ export async function runEtl(deps: EtlDeps, job: EtlJob): Promise<EtlSummary> {
   let fatal: unknown = null;
   try {
     const targets = job.targets.filter((t) => held.includes(t.store.id));
-    await runTasks(deps, job, runId, results, interleave(targets.map((t) => tasksFor(t.store, t.interval, job.chunkDays))));
+    await runTasks(deps, job, runId, results, interleave(targets.map((t) => t.intervals.flatMap((i) => tasksFor(t.store, i, job.chunkDays)))));
     if (job.gapRecovery) {
       const recovery = await gapRecoveryTasks(db, targets.map((t) => t.store).filter((s) => results[s.id]!.status === 'success'), job.gapRecovery.now);
       if (recovery.length > 0) {

@@ -147,6 +147,8 @@ CREATE TABLE IF NOT EXISTS backfill_chunks (
   rows_inserted integer,
   rows_updated integer,
   rows_deleted integer,
+  duplicates integer,
+  quarantined integer,
   error text,
   lease_owner text,
   lease_until timestamptz,

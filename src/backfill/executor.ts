@@ -1,0 +1,189 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Store } from '../catalogue/stores.ts';
+import type { Db } from '../db/types.ts';
+import { KlkError, splitWindow, type KlkClient, type KlkWindow } from '../klk/index.ts';
+import { AnswerBatch } from '../load/batch.ts';
+import { loadBatch } from '../load/upsert.ts';
+import type { Logger } from '../shared/logger.ts';
+import { recordRequest } from '../sync/runs.ts';
+import { CircuitBreaker } from './breaker.ts';
+import {
+  chunkOwners,
+  claimChunk,
+  completeChunk,
+  failChunk,
+  ledgerTotals,
+  releaseChunks,
+  renewChunkLeases,
+  splitChunk,
+  type Chunk,
+  type LedgerTotals,
+} from './ledger.ts';
+
+export interface ExecutorDeps {
+  db: Db;
+  klk: KlkClient;
+  logger: Logger;
+  stores: ReadonlyMap<string, Store>;
+  /** Requests in flight per KLK; the executor keeps twice as many chunks going so loading overlaps fetching. */
+  concurrency: number;
+  breaker?: CircuitBreaker;
+  /** How long a claimed chunk stays ours without renewal (default 2 minutes). */
+  leaseMs?: number;
+  /** Attempts per chunk before it is marked failed. */
+  maxAttempts?: number;
+  /** Pause before a failed chunk is tried again (doubles per attempt). */
+  retryDelayMs?: number;
+  onProgress?: (totals: LedgerTotals & { lines: number }) => void;
+  signal?: AbortSignal;
+  /** The run history row the loads are recorded under. */
+  runId?: number | null;
+}
+
+/** Identifies this process in leases: host and pid let a resumed run on the same host reclaim a dead run's chunks. */
+export function ownerId(): string {
+  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
+function ownerIsDeadHere(owner: string): boolean {
+  const [host, pid] = owner.split(':');
+  if (host !== hostname() || !pid || Number(pid) === process.pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+class LeaseLost extends Error {}
+
+/**
+ * Runs the ledger of one backfill to the end: claims chunks, fetches each as one whole-day request, loads it and
+ * marks it done in one transaction, retries failures with a pause, halves a chunk that times out, and stops asking
+ * a failing KLK (breaker) until a probe gets through.
+ */
+export async function executeBackfill(deps: ExecutorDeps, backfillId: number, options: { mirror: boolean }): Promise<LedgerTotals> {
+  const { db, logger } = deps;
+  const owner = ownerId();
+  const leaseMs = deps.leaseMs ?? 120_000;
+  const maxAttempts = deps.maxAttempts ?? 8;
+  const retryDelayMs = deps.retryDelayMs ?? 1_000;
+  const breaker = deps.breaker ?? new CircuitBreaker();
+  const deadOwners = (await chunkOwners(db, backfillId)).filter(ownerIsDeadHere);
+  if (deadOwners.length > 0) logger.info({ deadOwners }, 'se retoman bloques de un proceso terminado');
+
+  let lines = 0;
+  const report = async () => {
+    if (deps.onProgress) deps.onProgress({ ...(await ledgerTotals(db, backfillId)), lines });
+  };
+  await report();
+  const renewal = setInterval(() => void renewChunkLeases(db, owner, leaseMs).catch(() => {}), leaseMs / 3);
+
+  const runChunk = async (chunk: Chunk): Promise<void> => {
+    const store = deps.stores.get(chunk.storeId);
+    const window: KlkWindow = { fechaDesde: chunk.dayFrom, fechaHasta: chunk.dayTo };
+    if (!store) {
+      await failChunk(db, chunk.id, owner, `tienda desconocida en el catálogo: ${chunk.storeId}`, { final: true, retryInMs: 0 });
+      return;
+    }
+    const kind = await breaker.acquire(deps.signal);
+    const started = performance.now();
+    let batch: AnswerBatch;
+    let info: Awaited<ReturnType<KlkClient['fetchVentas']>>['info'];
+    try {
+      ({ collector: batch, info } = await deps.klk.fetchVentas(
+        { sucursal: store.sucursal, almacen: store.almacen, window },
+        () => new AnswerBatch(store, window),
+        { retryTimeouts: chunk.dayFrom === chunk.dayTo, attempts: kind === 'probe' ? 1 : undefined, signal: deps.signal },
+      ));
+    } catch (error) {
+      if (deps.signal?.aborted) throw error;
+      const message = (error as Error).message;
+      const timeout = error instanceof KlkError && error.kind === 'timeout';
+      await recordRequest(db, {
+        runId: deps.runId ?? null,
+        storeId: store.id,
+        dayFrom: chunk.dayFrom,
+        dayTo: chunk.dayTo,
+        outcome: timeout ? 'timeout' : 'failed',
+        lines: 0,
+        durationMs: performance.now() - started,
+        attempts: error instanceof KlkError ? error.attempts : 1,
+        error: message,
+      });
+      const halves = timeout ? splitWindow(window) : null;
+      if (halves) {
+        // Too big for KLK's time limit, not a KLK outage: the breaker is not told.
+        if (kind === 'probe') breaker.success();
+        logger.warn({ chunk: chunk.id, store: store.id, window }, 'tiempo agotado: el bloque se divide en dos');
+        await db.transaction((tx) => splitChunk(tx, chunk, owner, halves.map((h) => ({ dayFrom: h.fechaDesde, dayTo: h.fechaHasta }))));
+        return;
+      }
+      breaker.failure();
+      const final = chunk.attempts >= maxAttempts;
+      logger.warn({ chunk: chunk.id, store: store.id, window, attempt: chunk.attempts, final, err: message }, 'bloque fallido');
+      await failChunk(db, chunk.id, owner, message, { final, retryInMs: retryDelayMs * 2 ** Math.min(chunk.attempts - 1, 6) });
+      return;
+    }
+    breaker.success();
+    const verifiedComplete = info.totalRegistros !== null && batch.size + batch.duplicates + batch.rejected === info.totalRegistros;
+    try {
+      await db.transaction(async (tx) => {
+        const counts = await loadBatch(tx, batch, { runId: deps.runId ?? null, wholeDays: true, mirror: options.mirror && verifiedComplete });
+        const ours = await completeChunk(tx, chunk.id, owner, {
+          lines: batch.received,
+          inserted: counts.inserted,
+          updated: counts.updated,
+          deleted: counts.deleted,
+          duplicates: batch.duplicates,
+          quarantined: counts.quarantined,
+        });
+        if (!ours) throw new LeaseLost(`el bloque ${chunk.id} pasó a otro proceso`);
+        await recordRequest(tx, {
+          runId: deps.runId ?? null,
+          storeId: store.id,
+          dayFrom: chunk.dayFrom,
+          dayTo: chunk.dayTo,
+          outcome: batch.received === 0 ? 'empty' : 'ok',
+          lines: batch.received,
+          durationMs: info.durationMs,
+          attempts: info.attempts,
+        });
+      });
+      lines += batch.received;
+    } catch (error) {
+      if (error instanceof LeaseLost) {
+        logger.warn({ chunk: chunk.id }, error.message);
+        return;
+      }
+      throw error;
+    }
+  };
+
+  const loop = async () => {
+    for (;;) {
+      deps.signal?.throwIfAborted();
+      const chunk = await claimChunk(db, backfillId, owner, leaseMs, deadOwners);
+      if (!chunk) {
+        const totals = await ledgerTotals(db, backfillId);
+        // Chunks waiting out a retry pause are still ours to finish.
+        if (totals.pending === 0) return;
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      await runChunk(chunk);
+      await report();
+    }
+  };
+
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, deps.concurrency * 2) }, loop));
+  } finally {
+    clearInterval(renewal);
+    // Stopped early (signal): whatever we hold goes back to the ledger for --resume or another worker.
+    await releaseChunks(db, owner).catch(() => {});
+  }
+  return ledgerTotals(db, backfillId);
+}

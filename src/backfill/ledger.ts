@@ -1,0 +1,238 @@
+import type { Queryable } from '../db/types.ts';
+
+/**
+ * The chunk ledger of a backfill: one row per (store, whole-day range). A chunk is claimed with a lease, and marked
+ * done in the same transaction that loads its rows, so a process killed at any moment leaves each chunk either
+ * done (rows committed) or not (nothing committed): `--resume` finishes exactly what is left.
+ */
+export type ChunkState = 'pending' | 'running' | 'done' | 'failed' | 'split';
+
+export interface Chunk {
+  id: number;
+  backfillId: number;
+  storeId: string;
+  dayFrom: string;
+  dayTo: string;
+  state: ChunkState;
+  attempts: number;
+}
+
+export interface BackfillRow {
+  id: number;
+  status: 'running' | 'complete' | 'partial' | 'failed';
+  params: BackfillParams;
+  summary: unknown;
+  createdAt: Date;
+}
+
+export interface BackfillParams {
+  from: string;
+  to: string;
+  stores: string[];
+  mirror: boolean;
+  concurrency: number;
+  /** Coverage totals before the backfill started (kept so --resume still reports before/after). */
+  before: unknown;
+}
+
+const CHUNK_COLUMNS = `id, backfill_id AS "backfillId", store_id AS "storeId", to_char(day_from, 'YYYY-MM-DD') AS "dayFrom",
+  to_char(day_to, 'YYYY-MM-DD') AS "dayTo", state, attempts`;
+
+export async function createBackfill(
+  tx: Queryable,
+  params: BackfillParams,
+  chunks: ReadonlyArray<{ storeId: string; dayFrom: string; dayTo: string }>,
+): Promise<number> {
+  const { rows } = await tx.query<{ id: number }>(
+    `INSERT INTO backfills (status, params) VALUES ('running', $1) RETURNING id`,
+    [JSON.stringify(params)],
+  );
+  const id = rows[0]!.id;
+  await tx.query(
+    `INSERT INTO backfill_chunks (backfill_id, store_id, day_from, day_to)
+     SELECT $1, s, f, t FROM unnest($2::text[], $3::date[], $4::date[]) AS c(s, f, t)`,
+    [id, chunks.map((c) => c.storeId), chunks.map((c) => c.dayFrom), chunks.map((c) => c.dayTo)],
+  );
+  return id;
+}
+
+/** The newest backfill not yet complete: what `--resume` continues. */
+export async function latestUnfinished(db: Queryable): Promise<BackfillRow | null> {
+  const { rows } = await db.query<BackfillRow>(
+    `SELECT id, status, params, summary, created_at AS "createdAt" FROM backfills
+     WHERE status <> 'complete' ORDER BY id DESC LIMIT 1`,
+  );
+  return rows[0] ?? null;
+}
+
+export async function getBackfill(db: Queryable, id: number): Promise<BackfillRow | null> {
+  const { rows } = await db.query<BackfillRow>(
+    `SELECT id, status, params, summary, created_at AS "createdAt" FROM backfills WHERE id = $1`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * Claims the next chunk to run: pending ones first, then running ones whose holder's lease ran out (a dead
+ * process), or that `reclaimable` says are held by a process known to be dead.
+ */
+export async function claimChunk(
+  db: Queryable,
+  backfillId: number,
+  owner: string,
+  leaseMs: number,
+  deadOwners: readonly string[] = [],
+): Promise<Chunk | null> {
+  const { rows } = await db.query<Chunk>(
+    `UPDATE backfill_chunks SET state = 'running', lease_owner = $2, lease_until = now() + $3 * interval '1 millisecond',
+       attempts = attempts + 1, updated_at = now()
+     WHERE id = (
+       SELECT id FROM backfill_chunks
+       WHERE backfill_id = $1
+         AND ((state = 'pending' AND (lease_until IS NULL OR lease_until < now()))
+           OR (state = 'running' AND (lease_until < now() OR lease_owner = ANY($4::text[]))))
+       ORDER BY state = 'running', id
+       LIMIT 1
+       FOR UPDATE SKIP LOCKED)
+     RETURNING ${CHUNK_COLUMNS}`,
+    [backfillId, owner, leaseMs, deadOwners],
+  );
+  return rows[0] ?? null;
+}
+
+export async function renewChunkLeases(db: Queryable, owner: string, leaseMs: number): Promise<void> {
+  await db.query(
+    `UPDATE backfill_chunks SET lease_until = now() + $2 * interval '1 millisecond' WHERE state = 'running' AND lease_owner = $1`,
+    [owner, leaseMs],
+  );
+}
+
+/** Marks a chunk done; false when the lease was lost to another process (the caller then rolls back its load). */
+export async function completeChunk(
+  tx: Queryable,
+  chunkId: number,
+  owner: string,
+  result: { lines: number; inserted: number; updated: number; deleted: number; duplicates: number; quarantined: number },
+): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `UPDATE backfill_chunks SET state = 'done', lines = $3, rows_inserted = $4, rows_updated = $5, rows_deleted = $6,
+       duplicates = $7, quarantined = $8, error = NULL, lease_owner = NULL, lease_until = NULL, updated_at = now()
+     WHERE id = $1 AND lease_owner = $2 AND state = 'running'`,
+    [chunkId, owner, result.lines, result.inserted, result.updated, result.deleted, result.duplicates, result.quarantined],
+  );
+  return rowCount === 1;
+}
+
+/**
+ * Gives a chunk back after a failed attempt: pending again but not before `retryInMs` (its lease_until doubles as
+ * "not before"), or failed for good once out of attempts.
+ */
+export async function failChunk(
+  db: Queryable,
+  chunkId: number,
+  owner: string,
+  error: string,
+  retry: { final: boolean; retryInMs: number },
+): Promise<void> {
+  await db.query(
+    `UPDATE backfill_chunks SET state = $3, error = $4, lease_owner = NULL,
+       lease_until = CASE WHEN $3 = 'pending' THEN now() + $5 * interval '1 millisecond' END, updated_at = now()
+     WHERE id = $1 AND lease_owner = $2`,
+    [chunkId, owner, retry.final ? 'failed' : 'pending', error, retry.retryInMs],
+  );
+}
+
+/** Owners of running chunks of a backfill, to find those whose process is gone. */
+export async function chunkOwners(db: Queryable, backfillId: number): Promise<string[]> {
+  const { rows } = await db.query<{ owner: string }>(
+    `SELECT DISTINCT lease_owner AS owner FROM backfill_chunks WHERE backfill_id = $1 AND state = 'running' AND lease_owner IS NOT NULL`,
+    [backfillId],
+  );
+  return rows.map((r) => r.owner);
+}
+
+/** Hands the chunks a stopping process holds back to the ledger, untouched, for another to take. */
+export async function releaseChunks(db: Queryable, owner: string): Promise<void> {
+  await db.query(
+    `UPDATE backfill_chunks SET state = 'pending', attempts = greatest(attempts - 1, 0), lease_owner = NULL, lease_until = NULL,
+       updated_at = now()
+     WHERE lease_owner = $1 AND state = 'running'`,
+    [owner],
+  );
+}
+
+/** A chunk too big for KLK's timeout becomes two halves (the day ranges given), in one transaction. */
+export async function splitChunk(
+  tx: Queryable,
+  chunk: Chunk,
+  owner: string,
+  halves: ReadonlyArray<{ dayFrom: string; dayTo: string }>,
+): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `UPDATE backfill_chunks SET state = 'split', lease_owner = NULL, lease_until = NULL, updated_at = now()
+     WHERE id = $1 AND lease_owner = $2 AND state = 'running'`,
+    [chunk.id, owner],
+  );
+  if (rowCount !== 1) return false;
+  await tx.query(
+    `INSERT INTO backfill_chunks (backfill_id, parent_id, store_id, day_from, day_to)
+     SELECT $1, $2, $3, f, t FROM unnest($4::date[], $5::date[]) AS h(f, t)`,
+    [chunk.backfillId, chunk.id, chunk.storeId, halves.map((h) => h.dayFrom), halves.map((h) => h.dayTo)],
+  );
+  return true;
+}
+
+export interface LedgerTotals {
+  total: number;
+  done: number;
+  failed: number;
+  pending: number;
+  running: number;
+  storeDays: number;
+  storeDaysDone: number;
+  lines: number;
+  inserted: number;
+  updated: number;
+  deleted: number;
+  duplicates: number;
+  quarantined: number;
+}
+
+/** Progress and results of a backfill, from the ledger alone (split parents are replaced by their halves). */
+export async function ledgerTotals(db: Queryable, backfillId: number): Promise<LedgerTotals> {
+  const { rows } = await db.query<LedgerTotals>(
+    `SELECT count(*)::int AS total,
+       count(*) FILTER (WHERE state = 'done')::int AS done,
+       count(*) FILTER (WHERE state = 'failed')::int AS failed,
+       count(*) FILTER (WHERE state = 'pending')::int AS pending,
+       count(*) FILTER (WHERE state = 'running')::int AS running,
+       coalesce(sum(day_to - day_from + 1), 0)::int AS "storeDays",
+       coalesce(sum(day_to - day_from + 1) FILTER (WHERE state = 'done'), 0)::int AS "storeDaysDone",
+       coalesce(sum(lines), 0)::bigint AS lines,
+       coalesce(sum(rows_inserted), 0)::bigint AS inserted,
+       coalesce(sum(rows_updated), 0)::bigint AS updated,
+       coalesce(sum(rows_deleted), 0)::bigint AS deleted,
+       coalesce(sum(duplicates), 0)::bigint AS duplicates,
+       coalesce(sum(quarantined), 0)::bigint AS quarantined
+     FROM backfill_chunks WHERE backfill_id = $1 AND state <> 'split'`,
+    [backfillId],
+  );
+  return rows[0]!;
+}
+
+export async function failedChunks(db: Queryable, backfillId: number): Promise<Chunk[]> {
+  const { rows } = await db.query<Chunk & { error: string }>(
+    `SELECT ${CHUNK_COLUMNS}, error FROM backfill_chunks WHERE backfill_id = $1 AND state = 'failed' ORDER BY store_id, day_from`,
+    [backfillId],
+  );
+  return rows;
+}
+
+export async function finishBackfill(db: Queryable, backfillId: number, status: BackfillRow['status'], summary: unknown): Promise<void> {
+  await db.query(`UPDATE backfills SET status = $2, summary = $3, finished_at = now() WHERE id = $1`, [
+    backfillId,
+    status,
+    JSON.stringify(summary),
+  ]);
+}

@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import { AnswerError, JsonArraySplitter, readAnswer } from './answer.ts';
+
+const encoder = new TextEncoder();
+
+async function* pieces(bytes: Uint8Array, sizes: () => number): AsyncGenerator<Uint8Array> {
+  for (let offset = 0; offset < bytes.byteLength; ) {
+    const size = Math.max(1, sizes());
+    yield bytes.subarray(offset, offset + size);
+    offset += size;
+  }
+}
+
+async function read(body: string | Uint8Array, size: number | (() => number) = 1 << 16) {
+  const bytes = typeof body === 'string' ? encoder.encode(body) : body;
+  const lines: unknown[] = [];
+  const answer = await readAnswer(pieces(bytes, typeof size === 'number' ? () => size : size), (line) => lines.push(line));
+  return { answer, lines };
+}
+
+async function failure(body: string, size?: number): Promise<AnswerError> {
+  const error = await read(body, size).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AnswerError);
+  return error as AnswerError;
+}
+
+function meta(total: number, extra: Record<string, unknown> = {}) {
+  return {
+    sucursal_codigo: 'SUC012',
+    fecha_desde: '2026-01-12',
+    fecha_hasta: '2026-01-12',
+    hora_desde: '',
+    hora_hasta: '',
+    CodArticulo: '',
+    almacen: 'TFAMA',
+    total_registros: total,
+    fecha_generacion: '2026-01-13T04:00:00Z',
+    ...extra,
+  };
+}
+
+/** Lines whose strings are hostile to a naive scanner: quotes, backslashes, brackets, commas, multi-byte text. */
+const trickyLines: unknown[] = [
+  { numero_factura: 'C10-01-00008064', linea: 1, producto: [{ descripcion_producto: 'HARINA "PAN" {1KG} [x], ok' }] },
+  { numero_factura: 'C10-01-00008065', linea: 2, producto: [{ descripcion_producto: 'barra \\ invertida \\\\ "\\"' }] },
+  { numero_factura: 'C10-01-00008066', linea: 3, nota: 'MAÑONGO — café ñandú 😀 𝄞 \u0000 \u001f \u2028', x: '"ventas":[' },
+  { numero_factura: '\\', linea: 4, vacio: '', anidado: { a: [[], {}, [{}], { b: ['}', ']', '{', '['] }] } },
+  { numero_factura: 'C10-01-00008067', linea: 5, ventas: [1, 2, 3], cantidad: [{ cantidad_vendida: -1.5e-7 }] },
+];
+
+describe('readAnswer', () => {
+  it('streams the lines of an answer with meta and returns the meta, extra fields kept', async () => {
+    const body = JSON.stringify({ meta: meta(trickyLines.length, { version: '2.1' }), ventas: trickyLines });
+    const { answer, lines } = await read(body);
+    expect(lines).toEqual(trickyLines);
+    expect(answer.lines).toBe(trickyLines.length);
+    expect(answer.bytes).toBe(encoder.encode(body).byteLength);
+    expect(answer.meta).toMatchObject({ sucursal_codigo: 'SUC012', total_registros: trickyLines.length, version: '2.1' });
+  });
+
+  it('accepts a bare list, an empty list, whitespace, a BOM and meta after the lines', async () => {
+    expect((await read(JSON.stringify(trickyLines))).lines).toEqual(trickyLines);
+    const empty = await read(' \n[ ]\r\n');
+    expect(empty).toEqual({ answer: { meta: null, lines: 0, bytes: 7 }, lines: [] });
+    const withBom = await read(`\uFEFF${JSON.stringify({ meta: meta(0), ventas: [] })}`);
+    expect(withBom.answer.meta?.total_registros).toBe(0);
+    const metaLast = await read(`{ "ventas" : [ {"linea":1} , {"linea":2} ] , "meta" : ${JSON.stringify(meta(2))} }`);
+    expect(metaLast.lines).toEqual([{ linea: 1 }, { linea: 2 }]);
+    expect(metaLast.answer.meta?.total_registros).toBe(2);
+  });
+
+  it('hands over elements of any JSON type, for the loader to judge', async () => {
+    const { lines } = await read('[1, -2.5e3, "texto, con \\"comillas\\"", null, true, false, [], {}, [1,[2]]]', 3);
+    expect(lines).toEqual([1, -2500, 'texto, con "comillas"', null, true, false, [], {}, [1, [2]]]);
+  });
+
+  it('gives the same lines whatever the chunk boundaries, byte by byte included', async () => {
+    const body = JSON.stringify({ meta: meta(trickyLines.length), ventas: trickyLines });
+    const bytes = encoder.encode(body);
+    const byteByByte = await read(bytes, 1);
+    expect(byteByByte.lines).toEqual(trickyLines);
+    expect(byteByByte.answer.meta?.total_registros).toBe(trickyLines.length);
+    let seed = 7;
+    const randomSize = () => {
+      seed = (seed * 48_271) % 2_147_483_647;
+      return 1 + (seed % 40);
+    };
+    for (let round = 0; round < 200; round++) expect((await read(bytes, randomSize)).lines).toEqual(trickyLines);
+  });
+
+  it('streams only the top-level ventas array, not one nested in meta or named in a string', async () => {
+    const body = JSON.stringify({
+      meta: meta(1, { ventas: [{ no: 'es una línea' }] }),
+      nota: '"ventas":[{"falsa":1}]',
+      'ventas\\': [{ otra: 'clave' }],
+      ventas_previas: [{ tampoco: true }],
+      ventas: [{ linea: 1 }],
+    });
+    const { answer, lines } = await read(body, 5);
+    expect(lines).toEqual([{ linea: 1 }]);
+    expect(answer.meta).toMatchObject({ ventas: [{ no: 'es una línea' }] });
+  });
+
+  it('takes a meta without optional echoes, and null when the answer has none', async () => {
+    const minimal = { sucursal_codigo: 'SUC001', fecha_desde: '2026-01-12', fecha_hasta: '2026-01-12', total_registros: '1' };
+    const { answer } = await read(JSON.stringify({ meta: minimal, ventas: [{}] }));
+    expect(answer.meta?.total_registros).toBe(1);
+    expect((await read('{"ventas":[{}]}')).answer.meta).toBeNull();
+  });
+
+  it('reports an error payload as a failure, never as no sales', async () => {
+    expect(await failure('{"error":"Timeout expired. SQL Server"}')).toMatchObject({
+      kind: 'error-payload',
+      message: 'KLK respondió con error: Timeout expired. SQL Server',
+    });
+    expect((await failure('{"error":{"code":7},"meta":null,"ventas":[]}')).kind).toBe('error-payload');
+    // An empty or null error beside real data is no error.
+    expect((await read(`{"error":null,"meta":${JSON.stringify(meta(1))},"ventas":[{}]}`)).lines).toHaveLength(1);
+  });
+
+  it('calls every strict prefix of a valid answer truncated, empty body included', async () => {
+    const body = JSON.stringify({ meta: meta(2), ventas: [{ a: 'x\\"y' }, [1, 'ñ']] });
+    for (let cut = 0; cut < body.length; cut++) {
+      const error = await failure(body.slice(0, cut), 4);
+      expect([cut, error.kind]).toEqual([cut, 'truncated']);
+    }
+    expect((await failure('   ')).message).toBe('respuesta vacía');
+  });
+
+  it('calls a total_registros that disagrees with the lines received truncated', async () => {
+    const error = await failure(JSON.stringify({ meta: meta(3), ventas: [{}, {}] }));
+    expect(error).toMatchObject({ kind: 'truncated', message: 'KLK anunció 3 líneas (total_registros) y llegaron 2' });
+  });
+
+  it('rejects invalid JSON inside and around the lines', async () => {
+    const invalid = [
+      '{"ventas":[{"a":1} {"a":2}]}',
+      '{"ventas":[{"a":1},]}',
+      '{"ventas":[,{"a":1}]}',
+      '{"ventas":[{"a":1},,{"a":2}]}',
+      '{"ventas":[{"a":}]}',
+      '{"ventas":[{"a":1]]}',
+      '{"ventas":[tru]}',
+      '{"ventas":[1 2]}',
+      '{"ventas":[}',
+      '{"meta":{"a":1,},"ventas":[]}',
+      '{"ventas":[]} {"ventas":[]}',
+      '{"ventas":[]}]',
+      '[{"a":1}]x',
+      '<html>Bad gateway</html>',
+    ];
+    for (const body of invalid) expect([body, (await failure(body, 3)).kind]).toEqual([body, 'invalid-json']);
+  });
+
+  it('rejects answers of the wrong shape as invalid answers', async () => {
+    const wrong = [
+      '{"meta":{"sucursal_codigo":"SUC001"}}',
+      '{"ventas":{"a":1}}',
+      '{"ventas":null}',
+      '"hola"',
+      '42',
+      '{"meta":{"sucursal_codigo":"SUC001","fecha_desde":"2026-01-12","fecha_hasta":"2026-01-12"},"ventas":[]}',
+      '{"meta":{"sucursal_codigo":"SUC001","fecha_desde":"x","fecha_hasta":"x","total_registros":-1},"ventas":[]}',
+    ];
+    for (const body of wrong) expect([body, (await failure(body)).kind]).toEqual([body, 'invalid-answer']);
+    expect((await failure(wrong[5]!)).message).toMatch(/meta\.total_registros/);
+  });
+
+  it('keeps memory bounded: element texts are handed over one by one, the outside text stays small', () => {
+    const texts: string[] = [];
+    const splitter = new JsonArraySplitter((text) => texts.push(text));
+    splitter.push('{"meta":{"total_registros":2},"ventas":[{"a":"}"}');
+    splitter.push(',\n {"b":[1,2]}]}');
+    expect(texts).toEqual(['{"a":"}"}', '{"b":[1,2]}']);
+    expect(splitter.end()).toEqual({
+      root: 'object',
+      streamedVentas: true,
+      outside: '{"meta":{"total_registros":2},"ventas":[]}',
+    });
+  });
+});

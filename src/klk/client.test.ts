@@ -1,0 +1,375 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createKlkClient, KlkError, type KlkClientOptions, type KlkEvent, type KlkRequest } from './client.ts';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>, index: number) => void;
+
+type TestServer = {
+  url: string;
+  requests: Array<{ body: Record<string, unknown>; headers: IncomingMessage['headers'] }>;
+  maxInFlight: number;
+};
+
+const servers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((close) => close()));
+});
+
+/** A tiny KLK stand-in on a free port; counts requests in flight until each response is finished or dropped. */
+async function serve(handler: Handler): Promise<TestServer> {
+  const state: TestServer = { url: '', requests: [], maxInFlight: 0 };
+  let inFlight = 0;
+  const server = createServer((req, res) => {
+    inFlight++;
+    state.maxInFlight = Math.max(state.maxInFlight, inFlight);
+    let done = false;
+    const finished = () => {
+      if (!done) inFlight--;
+      done = true;
+    };
+    res.on('finish', finished).on('close', finished);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>;
+      state.requests.push({ body, headers: req.headers });
+      handler(req, res, body, state.requests.length - 1);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  servers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return state;
+}
+
+function json(res: ServerResponse, value: unknown, status = 200): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(value));
+}
+
+function meta(total: number) {
+  return {
+    sucursal_codigo: 'SUC001',
+    fecha_desde: '2026-01-10',
+    fecha_hasta: '2026-01-11',
+    hora_desde: '',
+    hora_hasta: '',
+    CodArticulo: '',
+    almacen: 'APP-TPF',
+    total_registros: total,
+    fecha_generacion: '2026-01-12T04:00:00Z',
+  };
+}
+
+const line = (n: number) => ({ numero_factura: `C10-01-${String(n).padStart(8, '0')}`, linea: n, nota: 'ñ "x" {' });
+
+class Lines {
+  readonly lines: unknown[] = [];
+  add(line: unknown): void {
+    this.lines.push(line);
+  }
+}
+
+const request: KlkRequest = {
+  sucursal: 'SUC001',
+  almacen: 'APP-TPF',
+  window: { fechaDesde: '2026-01-10', fechaHasta: '2026-01-11' },
+};
+
+function client(server: TestServer, options: Partial<KlkClientOptions> = {}) {
+  const events: KlkEvent[] = [];
+  const klk = createKlkClient({
+    baseUrl: `${server.url}/`,
+    backoffMs: 5,
+    onEvent: (event) => events.push(event),
+    ...options,
+  });
+  return { klk, events };
+}
+
+async function failure(promise: Promise<unknown>): Promise<KlkError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(KlkError);
+  return error as KlkError;
+}
+
+describe('KLK client', () => {
+  it('posts the request and streams an answer with meta into the collector', async () => {
+    const server = await serve((_req, res) => json(res, { meta: meta(3), ventas: [line(1), line(2), line(3)] }));
+    const { klk, events } = client(server);
+    const { collector, info } = await klk.fetchVentas(request, () => new Lines());
+
+    expect(collector.lines).toEqual([line(1), line(2), line(3)]);
+    expect(info).toMatchObject({ lines: 3, totalRegistros: 3, attempts: 1, meta: { almacen: 'APP-TPF' } });
+    expect(info.bytes).toBe(JSON.stringify({ meta: meta(3), ventas: [line(1), line(2), line(3)] }).length + 3 * 1);
+    expect(info.durationMs).toBeGreaterThan(0);
+    // Whole days go without hours.
+    expect(server.requests[0]!.body).toEqual({
+      sucursal: 'SUC001',
+      fecha_desde: '2026-01-10',
+      fecha_hasta: '2026-01-11',
+      almacen: 'APP-TPF',
+    });
+    expect(server.requests[0]!.headers['content-type']).toBe('application/json');
+    expect(server.requests[0]!.headers.authorization).toBeUndefined();
+    expect(events).toEqual([expect.objectContaining({ type: 'succeeded', attempts: 1, lines: 3 })]);
+    expect(klk.stats()).toMatchObject({ requests: 1, succeeded: 1, failed: 0, lines: 3, inFlight: 0 });
+  });
+
+  it('sends the per-day hour window of a partial day', async () => {
+    const server = await serve((_req, res) => json(res, []));
+    const { klk } = client(server);
+    const window = { fechaDesde: '2026-01-12', fechaHasta: '2026-01-12', horaDesde: '00:00:00', horaHasta: '08:00:59' };
+    const { info } = await klk.fetchVentas({ sucursal: 'SUC012', window }, () => new Lines());
+    expect(info).toMatchObject({ meta: null, totalRegistros: null, lines: 0, attempts: 1 });
+    expect(server.requests[0]!.body).toEqual({
+      sucursal: 'SUC012',
+      fecha_desde: '2026-01-12',
+      fecha_hasta: '2026-01-12',
+      hora_desde: '00:00:00',
+      hora_hasta: '08:00:59',
+    });
+  });
+
+  it('accepts a bare list', async () => {
+    const server = await serve((_req, res) => json(res, [line(1), line(2)]));
+    const { collector, info } = await client(server).klk.fetchVentas(request, () => new Lines());
+    expect(collector.lines).toEqual([line(1), line(2)]);
+    expect(info).toMatchObject({ meta: null, lines: 2, totalRegistros: null });
+  });
+
+  it('retries an error payload served with HTTP 200 and fails with it, never as no sales', async () => {
+    const server = await serve((_req, res) => json(res, { error: 'Execution Timeout Expired' }));
+    const { klk, events } = client(server);
+    const error = await failure(klk.fetchVentas(request, () => new Lines(), { attempts: 3 }));
+    expect(error).toMatchObject({ kind: 'error-payload', attempts: 3 });
+    expect(error.message).toBe(
+      'KLK SUC001/APP-TPF 2026-01-10..2026-01-11: KLK respondió con error: Execution Timeout Expired (3 intentos)',
+    );
+    expect(server.requests).toHaveLength(3);
+    expect(events.map((e) => e.type === 'attempt-failed' && e.retryInMs !== null)).toEqual([true, true, false]);
+    expect(klk.stats()).toMatchObject({ requests: 3, retries: 2, failed: 1, succeeded: 0 });
+  });
+
+  it('retries a 500 and returns the successful attempt', async () => {
+    const server = await serve((_req, res, _body, index) =>
+      index === 0 ? json(res, { error: 'boom' }, 500) : json(res, { meta: meta(1), ventas: [line(1)] }),
+    );
+    const { klk, events } = client(server);
+    const { collector, info } = await klk.fetchVentas(request, () => new Lines());
+    expect(info.attempts).toBe(2);
+    expect(collector.lines).toEqual([line(1)]);
+    expect(events[0]).toMatchObject({ type: 'attempt-failed', kind: 'http', status: 500, message: 'KLK respondió HTTP 500: boom' });
+  });
+
+  it('gives each attempt a fresh collector, so a half-read answer never counts twice', async () => {
+    const full = JSON.stringify({ meta: meta(3), ventas: [line(1), line(2), line(3)] });
+    const server = await serve((_req, res, _body, index) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (index === 0) {
+        // Two whole lines, then the connection drops.
+        res.write(full.slice(0, full.indexOf(JSON.stringify(line(3)))));
+        setTimeout(() => res.destroy(), 20);
+      } else if (index === 1) {
+        res.end(full.slice(0, -2)); // cleanly ended, every line whole, the list never closed
+      } else {
+        res.end(full);
+      }
+    });
+    const collectors: Lines[] = [];
+    const { klk, events } = client(server);
+    const { collector, info } = await klk.fetchVentas(request, () => {
+      collectors.push(new Lines());
+      return collectors.at(-1)!;
+    });
+    expect(info.attempts).toBe(3);
+    expect(collectors.map((c) => c.lines.length)).toEqual([2, 3, 3]);
+    expect(collector).toBe(collectors[2]);
+    expect(collector.lines).toEqual([line(1), line(2), line(3)]);
+    expect(events.slice(0, 2).map((e) => e.type === 'attempt-failed' && e.kind)).toEqual(['truncated', 'truncated']);
+  });
+
+  it('fails a body that stays truncated, and one whose total_registros disagrees', async () => {
+    const cut = await serve((_req, res) => {
+      res.writeHead(200);
+      res.end('{"meta":{},"ventas":[{"linea":1},');
+    });
+    expect(await failure(client(cut).klk.fetchVentas(request, () => new Lines(), { attempts: 2 }))).toMatchObject({
+      kind: 'truncated',
+      attempts: 2,
+    });
+    const short = await serve((_req, res) => json(res, { meta: meta(5), ventas: [line(1)] }));
+    const error = await failure(client(short).klk.fetchVentas(request, () => new Lines(), { attempts: 2 }));
+    expect(error).toMatchObject({ kind: 'truncated', attempts: 2 });
+    expect(error.message).toMatch(/anunció 5 líneas .* llegaron 1/);
+  });
+
+  it('retries invalid JSON and fails with invalid-json', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200);
+      res.end('{"ventas":[{"linea":1} {"linea":2}]}');
+    });
+    const error = await failure(client(server).klk.fetchVentas(request, () => new Lines(), { attempts: 2 }));
+    expect(error).toMatchObject({ kind: 'invalid-json', attempts: 2 });
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('does not retry an answer of the wrong shape', async () => {
+    const server = await serve((_req, res) => json(res, { datos: [] }));
+    const error = await failure(client(server).klk.fetchVentas(request, () => new Lines()));
+    expect(error).toMatchObject({ kind: 'invalid-answer', attempts: 1 });
+  });
+
+  it('does not retry a 400: the request itself is wrong', async () => {
+    const server = await serve((_req, res) => json(res, { error: 'fecha_desde inválida' }, 400));
+    const error = await failure(client(server).klk.fetchVentas(request, () => new Lines()));
+    expect(error).toMatchObject({ kind: 'http', status: 400, attempts: 1 });
+    expect(error.message).toBe('KLK SUC001/APP-TPF 2026-01-10..2026-01-11: KLK respondió HTTP 400: fecha_desde inválida');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('retries a 429', async () => {
+    const server = await serve((_req, res, _body, index) => {
+      if (index === 0) {
+        res.writeHead(429, { 'retry-after': '0' });
+        res.end();
+      } else {
+        json(res, []);
+      }
+    });
+    expect((await client(server).klk.fetchVentas(request, () => new Lines())).info.attempts).toBe(2);
+  });
+
+  it('times out a request that does not answer, or stalls in the middle of its body', async () => {
+    const silent = await serve(() => {});
+    const quick = client(silent, { timeoutMs: 100 }).klk;
+    const error = await failure(quick.fetchVentas(request, () => new Lines(), { attempts: 2 }));
+    expect(error).toMatchObject({ kind: 'timeout', attempts: 2 });
+    expect(error.message).toMatch(/no respondió completo en 0\.1 s/);
+
+    const stalled = await serve((_req, res) => {
+      res.writeHead(200);
+      res.write('{"ventas":[{"linea":1},');
+    });
+    const stalledClient = client(stalled, { timeoutMs: 100 }).klk;
+    const midBody = await failure(stalledClient.fetchVentas(request, () => new Lines(), { attempts: 1 }));
+    expect(midBody.kind).toBe('timeout');
+  });
+
+  it('leaves a timeout to the caller when retryTimeouts is false', async () => {
+    const server = await serve(() => {});
+    const { klk, events } = client(server, { timeoutMs: 100 });
+    const error = await failure(klk.fetchVentas(request, () => new Lines(), { retryTimeouts: false }));
+    expect(error).toMatchObject({ kind: 'timeout', attempts: 1 });
+    expect(server.requests).toHaveLength(1);
+    expect(events).toEqual([expect.objectContaining({ type: 'attempt-failed', kind: 'timeout', retryInMs: null })]);
+  });
+
+  it('retries network failures', async () => {
+    const server = await serve(() => {});
+    const url = server.url;
+    await servers.pop()!(); // nothing listens there any more
+    const klk = createKlkClient({ baseUrl: url, backoffMs: 1 });
+    const error = await failure(klk.fetchVentas(request, () => new Lines(), { attempts: 2 }));
+    expect(error).toMatchObject({ kind: 'network', attempts: 2 });
+    expect(error.message).toMatch(/no se pudo conectar con KLK en http:\/\/127\.0\.0\.1:\d+\/ventas \(ECONNREFUSED\)/);
+  });
+
+  it('keeps at most `concurrency` requests in flight across callers, body reads included', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"ventas":[');
+      setTimeout(() => res.end(`${JSON.stringify(line(1))}]}`), 40);
+    });
+    const { klk } = client(server, { concurrency: 2 });
+    const results = await Promise.all(Array.from({ length: 6 }, () => klk.fetchVentas(request, () => new Lines())));
+    expect(results.map((r) => r.collector.lines.length)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(server.maxInFlight).toBe(2);
+    expect(klk.stats()).toMatchObject({ requests: 6, maxInFlight: 2, inFlight: 0, waiting: 0 });
+  });
+
+  it('frees its slot while waiting to retry', async () => {
+    const server = await serve((_req, res, body, index) =>
+      index === 0 ? json(res, { error: 'ocupado' }, 503) : json(res, [{ sucursal: body.sucursal }]),
+    );
+    const { klk } = client(server, { concurrency: 1, backoffMs: 50 });
+    const done: string[] = [];
+    const fetchFor = (sucursal: string) =>
+      klk.fetchVentas({ ...request, sucursal }, () => new Lines()).then(() => done.push(sucursal));
+    await Promise.all([fetchFor('SUC001'), fetchFor('SUC002')]);
+    expect(server.requests.map((r) => r.body.sucursal)).toEqual(['SUC001', 'SUC002', 'SUC001']);
+    expect(done).toEqual(['SUC002', 'SUC001']);
+  });
+
+  it('sends the token as a bearer header and never shows it in errors or events', async () => {
+    const token = 's3cr3t-T0KEN';
+    const server = await serve((req, res) => json(res, { error: `token rechazado: ${req.headers.authorization}` }, 401));
+    const { klk, events } = client(server, { token });
+    const error = await failure(klk.fetchVentas(request, () => new Lines()));
+    expect(server.requests[0]!.headers.authorization).toBe(`Bearer ${token}`);
+    expect(error.message).toContain('token rechazado: Bearer ***');
+    const shown = [error.message, String(error.stack), JSON.stringify(error), JSON.stringify(events)].join('\n');
+    expect(shown).not.toContain(token);
+
+    const echoing = await serve((req, res) => json(res, { error: String(req.headers.authorization) }));
+    const echoed = client(echoing, { token });
+    const payloadError = await failure(echoed.klk.fetchVentas(request, () => new Lines(), { attempts: 2 }));
+    expect(payloadError.kind).toBe('error-payload');
+    expect([payloadError.message, JSON.stringify(echoed.events)].join('\n')).not.toContain(token);
+  });
+
+  it('passes the caller abort and collector errors through without retrying', async () => {
+    const silent = await serve(() => {});
+    const controller = new AbortController();
+    const pending = client(silent).klk.fetchVentas(request, () => new Lines(), { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('cancelado por el usuario')), 30);
+    await expect(pending).rejects.toThrow('cancelado por el usuario');
+    expect(silent.requests).toHaveLength(1);
+
+    const server = await serve((_req, res) => json(res, [line(1)]));
+    const failing = { add: () => { throw new RangeError('colector lleno'); } };
+    await expect(client(server).klk.fetchVentas(request, () => failing)).rejects.toThrow(RangeError);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('streams a 100,000-line answer without losing a line', async () => {
+    const total = 100_000;
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(`{"meta":${JSON.stringify(meta(total))},"ventas":[`);
+      let n = 0;
+      const writeSome = () => {
+        while (n < total) {
+          const batch: string[] = [];
+          for (const end = Math.min(total, n + 500); n < end; ) batch.push(JSON.stringify(line(++n)));
+          const more = res.write((n > 500 ? ',' : '') + batch.join(','));
+          if (!more) return void res.once('drain', writeSome);
+        }
+        res.end(']}');
+      };
+      writeSome();
+    });
+    let count = 0;
+    let sum = 0;
+    const counter = {
+      add(value: unknown) {
+        count++;
+        sum += (value as { linea: number }).linea;
+      },
+    };
+    const { info } = await client(server).klk.fetchVentas(request, () => counter);
+    expect(info).toMatchObject({ lines: total, totalRegistros: total, attempts: 1 });
+    expect(count).toBe(total);
+    expect(sum).toBe((total * (total + 1)) / 2);
+  });
+});

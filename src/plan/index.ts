@@ -1,0 +1,3 @@
+export * from './plan.ts';
+export * from './json.ts';
+export * from './render.ts';

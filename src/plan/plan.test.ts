@@ -1,0 +1,319 @@
+import { describe, expect, it } from 'vitest';
+import { daysBetween, eachDay, type IsoDate } from '../shared/dates.ts';
+import { buildPlan, chunkDaysFor, planChunks, requestsFor, stepDays, type Plan, type PlanInput, type PlanStoreInput } from './plan.ts';
+import { COMMON_GAP, EMPTY_DAY, PARAISO_OPENED, random, SEED_SCRIPT, seedSituation } from './seed-situation.fixture.ts';
+
+/** Every store-day the plan requests, once per request that covers it. */
+function requestedDays(plan: Plan): string[] {
+  return planChunks(plan).flatMap((c) => eachDay(c.dayFrom, c.dayTo).map((d) => `${c.storeId} ${d}`));
+}
+
+function store(id: string, extra: Partial<PlanStoreInput> & { holes?: IsoDate[] } = {}): PlanStoreInput {
+  const { holes = [], ...rest } = extra;
+  return {
+    id,
+    name: id.toUpperCase(),
+    priority: 'BAJA',
+    isNew: false,
+    coveragePct: 90,
+    missingDays: holes.length,
+    partialDays: 0,
+    linesPerDay: 10_000,
+    targets: holes.map((day) => ({ day, state: 'missing' })),
+    unavailable: [],
+    ...rest,
+  };
+}
+
+function input(stores: PlanStoreInput[], extra: Partial<PlanInput> = {}): PlanInput {
+  return {
+    from: '2026-01-01',
+    to: '2026-01-20',
+    stores,
+    commonGaps: [],
+    lineBudget: 30_000,
+    defaultLinesPerDay: 12_000,
+    timing: { baseSeconds: 4, secondsPer1000Lines: 2.5 },
+    concurrency: 3,
+    ...extra,
+  };
+}
+
+describe('the seed situation', () => {
+  const situation = seedSituation();
+  const plan = buildPlan(situation);
+  const chunks = planChunks(plan);
+  const linesPerDay = new Map(situation.stores.map((s) => [s.id, s.linesPerDay ?? situation.defaultLinesPerDay]));
+
+  it('requests every target store-day exactly once and nothing else (no merge pays off at these volumes)', () => {
+    const requested = requestedDays(plan);
+    const targets = situation.stores.flatMap((s) => s.targets.map((t) => `${s.id} ${t.day}`));
+    expect(new Set(requested).size).toBe(requested.length);
+    expect([...requested].sort()).toEqual([...targets].sort());
+    expect(situation.stores.some((s) => s.targets.some((t) => t.state === 'partial'))).toBe(true);
+  });
+
+  it('never requests a closed or empty day, nor PARAISO before it opened', () => {
+    const requested = new Set(requestedDays(plan));
+    for (const s of situation.stores) for (const day of s.unavailable) expect(requested.has(`${s.id} ${day}`)).toBe(false);
+    expect(requested.has(`${EMPTY_DAY.store} ${EMPTY_DAY.day}`)).toBe(false);
+    expect([...requested].filter((k) => /^tienda_\d+ (2025-12-25|2026-01-01)$/.test(k))).toEqual([]);
+    const paraiso = chunks.filter((c) => c.storeId === 'tienda_18');
+    expect(paraiso.length).toBeGreaterThan(0);
+    expect(paraiso.every((c) => c.dayFrom >= PARAISO_OPENED)).toBe(true);
+    // 25-Dec and 1-Jan for 19 stores, PARAISO's 39 days before opening, GUACARA's empty day.
+    expect(plan.unavailableStoreDays).toBe(19 * 2 + 39 + 1);
+  });
+
+  it('re-downloads at most 10 % more than is missing (the seed re-downloaded 2.2 times)', () => {
+    expect(plan.totals.missingStoreDays).toBe(situation.stores.reduce((n, s) => n + s.targets.length, 0));
+    expect(plan.totals.overFetchRatio).toBeLessThanOrEqual(1.1);
+    expect(plan.totals.storeDays).toBe(requestedDays(plan).length);
+  });
+
+  it('makes fewer requests than the seed script, whose chunks also exceeded the line budget', () => {
+    const seedRequests = SEED_SCRIPT.reduce((n, s) => n + s.stores * requestsFor(daysBetween(s.from, s.to) + 1, s.chunkDays), 0);
+    expect(seedRequests).toBe(453);
+    expect(plan.totals.requests).toBe(chunks.length);
+    expect(plan.totals.requests).toBeLessThan(seedRequests);
+  });
+
+  it('sizes every chunk under the line budget from the store volume (one day when a day alone exceeds it)', () => {
+    for (const c of chunks) {
+      const days = daysBetween(c.dayFrom, c.dayTo) + 1;
+      const perDay = linesPerDay.get(c.storeId)!;
+      expect(days === 1 || days * perDay <= situation.lineBudget).toBe(true);
+      expect(days).toBeLessThanOrEqual(chunkDaysFor(situation.lineBudget, perDay));
+    }
+    for (const step of plan.phases.flatMap((p) => p.steps)) {
+      for (const id of step.stores) expect(step.chunkDays).toBeLessThanOrEqual(chunkDaysFor(situation.lineBudget, linesPerDay.get(id)!));
+    }
+    // FLOR AMARILLO has no observed volume: the default (12,000 lines) gives chunks of 2 days.
+    expect(plan.stores.find((s) => s.id === 'tienda_11')).toMatchObject({ linesPerDay: 12_000, linesPerDayObserved: false, chunkDays: 2 });
+  });
+
+  it('phase 1 is the common gap for every store it hits, and nothing else', () => {
+    const [phase1] = plan.phases;
+    expect(phase1?.phase).toBe(1);
+    expect(phase1?.title).toContain(`${COMMON_GAP.from} a ${COMMON_GAP.to}`);
+    const inGap = planChunks({ phases: [phase1!] }).flatMap((c) => eachDay(c.dayFrom, c.dayTo).map((d) => `${c.storeId} ${d}`));
+    const expected = situation.stores.flatMap((s) =>
+      s.targets.filter((t) => t.day >= COMMON_GAP.from && t.day <= COMMON_GAP.to).map((t) => `${s.id} ${t.day}`),
+    );
+    expect(inGap.sort()).toEqual(expected.sort());
+    expect(new Set(phase1!.steps.flatMap((s) => s.stores)).size).toBe(19);
+    // FLOR AMARILLO has 2026-01-25: its window stops the day before.
+    expect(phase1!.steps.find((s) => s.stores.includes('tienda_11'))).toMatchObject({ from: '2026-01-10 00:00', to: '2026-01-24 23:59', stores: ['tienda_11'] });
+  });
+
+  it('phase 2 takes each ALTA store on its own, the new store first, then lowest coverage', () => {
+    const phase2 = plan.phases.find((p) => p.phase === 2)!;
+    expect(phase2.steps.every((s) => s.stores.length === 1)).toBe(true);
+    const order = [...new Set(phase2.steps.map((s) => s.stores[0]!))];
+    const alta = situation.stores.filter((s) => s.priority === 'ALTA');
+    expect(order).toHaveLength(alta.length);
+    expect(order[0]).toBe('tienda_11');
+    const coverage = order.slice(1).map((id) => alta.find((s) => s.id === id)!.coveragePct);
+    expect(coverage).toEqual([...coverage].sort((a, b) => a - b));
+    // A store's steps are consecutive and split around 25-Dec and 1-Jan.
+    expect(phase2.steps.filter((s) => s.stores[0] === 'tienda_11').map((s) => [s.from, s.to])).toEqual([
+      ['2025-10-28 00:00', '2025-12-24 23:59'],
+      ['2025-12-26 00:00', '2025-12-31 23:59'],
+      ['2026-01-02 00:00', '2026-01-09 23:59'],
+    ]);
+  });
+
+  it('phase 3 has the rest, MEDIA before BAJA, PARAISO (new) first, in batches of identical windows', () => {
+    const phase3 = plan.phases.find((p) => p.phase === 3)!;
+    const priority = new Map(situation.stores.map((s) => [s.id, s.priority]));
+    const rest = situation.stores.filter((s) => s.priority === 'MEDIA' || s.priority === 'BAJA').map((s) => s.id);
+    expect(new Set(phase3.steps.flatMap((s) => s.stores))).toEqual(new Set(rest));
+    const leads = phase3.steps.map((s) => priority.get(s.stores[0]!));
+    expect(leads.indexOf('BAJA')).toBeGreaterThan(leads.lastIndexOf('MEDIA'));
+    expect(phase3.steps[0]!.stores[0]).toBe('tienda_18');
+    expect(phase3.steps.some((s) => s.stores.length > 1)).toBe(true);
+  });
+
+  it('groups in phases 1 and 3: one step per window and chunk size', () => {
+    for (const phase of plan.phases.filter((p) => p.phase !== 2)) {
+      const keys = phase.steps.map((s) => `${s.from}|${s.to}|${s.chunkDays}`);
+      expect(new Set(keys).size).toBe(keys.length);
+    }
+    const phase1 = plan.phases[0]!;
+    expect(phase1.steps.filter((s) => s.from === '2026-01-10 00:00' && s.to === '2026-01-25 23:59').length).toBe(
+      new Set(phase1.steps.filter((s) => s.to === '2026-01-25 23:59').map((s) => s.chunkDays)).size,
+    );
+    expect(Math.max(...phase1.steps.map((s) => s.stores.length))).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe('merging neighbouring holes', () => {
+  const holes = ['2026-01-05', '2026-01-07'];
+
+  it('merges a pair of 1-day holes around one present day of a tiny store: one request saved beats 100 lines re-read', () => {
+    const plan = buildPlan(input([store('tienda_01', { linesPerDay: 100, holes })]));
+    expect(planChunks(plan)).toEqual([{ storeId: 'tienda_01', dayFrom: '2026-01-05', dayTo: '2026-01-07' }]);
+    expect(plan.totals).toMatchObject({ requests: 1, storeDays: 3, missingStoreDays: 2, overFetchRatio: 1.5 });
+  });
+
+  it('does not merge them for a big store: re-reading 12,000 lines costs more than a request', () => {
+    const plan = buildPlan(input([store('tienda_01', { linesPerDay: 12_000, holes })]));
+    expect(planChunks(plan)).toEqual([
+      { storeId: 'tienda_01', dayFrom: '2026-01-05', dayTo: '2026-01-05' },
+      { storeId: 'tienda_01', dayFrom: '2026-01-07', dayTo: '2026-01-07' },
+    ]);
+    expect(plan.totals).toMatchObject({ requests: 2, storeDays: 2, overFetchRatio: 1 });
+  });
+
+  it('never merges across a closed or empty day, however small the store', () => {
+    const plan = buildPlan(input([store('tienda_01', { linesPerDay: 100, holes, unavailable: ['2026-01-06'] })]));
+    expect(plan.totals.requests).toBe(2);
+    expect(requestedDays(plan)).not.toContain('tienda_01 2026-01-06');
+  });
+
+  it('never merges across a hole that another phase requests (it would be requested twice)', () => {
+    const tiny = store('tienda_01', { linesPerDay: 100, holes: ['2026-01-04', '2026-01-05', '2026-01-07'] });
+    const plan = buildPlan(input([tiny], { commonGaps: [{ from: '2026-01-05', to: '2026-01-05', stores: ['tienda_01'] }] }));
+    const requested = requestedDays(plan);
+    expect(requested.sort()).toEqual(['tienda_01 2026-01-04', 'tienda_01 2026-01-05', 'tienda_01 2026-01-07']);
+    expect(plan.phases.map((p) => p.phase)).toEqual([1, 3]);
+  });
+
+  it('does not merge when the merged window needs as many requests', () => {
+    // Chunks of 3 days: 3 + 3 days need 2 requests apart, the 7 days merged need 3: nothing saved.
+    const plan = buildPlan(
+      input([store('tienda_01', { linesPerDay: 10_000, holes: [...eachDay('2026-01-01', '2026-01-03'), ...eachDay('2026-01-05', '2026-01-07')] })], {
+        timing: { baseSeconds: 1000, secondsPer1000Lines: 0.001 },
+      }),
+    );
+    expect(plan.totals).toMatchObject({ requests: 2, storeDays: 6 });
+  });
+});
+
+describe('invariants on random situations', () => {
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('seed %i: each target once, closed days never, re-reads only present days', (seed) => {
+    const next = random(seed);
+    const days = eachDay('2026-01-01', '2026-01-20');
+    const priorities = ['ALTA', 'MEDIA', 'BAJA'] as const;
+    const stores = ['tienda_01', 'tienda_02', 'tienda_03', 'tienda_04', 'tienda_05'].map((id) => {
+      const states = days.map(() => next());
+      return store(id, {
+        priority: priorities[Math.floor(next() * 3)]!,
+        coveragePct: Math.round(next() * 100),
+        linesPerDay: [50, 400, 2_000, 9_000, 16_000, 40_000][Math.floor(next() * 6)]!,
+        holes: days.filter((_, i) => states[i]! < 0.4),
+        unavailable: days.filter((_, i) => states[i]! > 0.9),
+      });
+    });
+    const plan = buildPlan(input(stores, { commonGaps: [{ from: '2026-01-08', to: '2026-01-12', stores: ['tienda_01', 'tienda_03', 'tienda_05'] }] }));
+    const requested = requestedDays(plan);
+    expect(new Set(requested).size).toBe(requested.length);
+    for (const s of stores) {
+      const mine = new Set(requested.filter((k) => k.startsWith(`${s.id} `)).map((k) => k.slice(-10)));
+      for (const t of s.targets) expect(mine.has(t.day)).toBe(true);
+      for (const d of s.unavailable) expect(mine.has(d)).toBe(false);
+    }
+    expect(plan.totals.requests).toBe(planChunks(plan).length);
+    expect(plan.totals.storeDays).toBe(requested.length);
+    expect(plan.totals.storeDays).toBeGreaterThanOrEqual(plan.totals.missingStoreDays);
+  });
+});
+
+describe('estimates with the timing model', () => {
+  // A: 10,000 lines/day, chunks of 3 over 7 days = 3 requests: 3 x 4 s + 2.5 s x 70 = 187 s.
+  // B: 5,000 lines/day, 1 day = 1 request: 4 s + 2.5 s x 5 = 16.5 s.
+  const a = store('tienda_02', { priority: 'ALTA', coveragePct: 30, holes: eachDay('2026-01-02', '2026-01-08') });
+  const b = store('tienda_03', { linesPerDay: 5000, holes: ['2026-01-15'] });
+
+  it('spreads a step over min(concurrency, requests) and the plan over the concurrency', () => {
+    const plan = buildPlan(input([a, b]));
+    expect(plan.phases.map((p) => p.steps.map((s) => [s.stores, s.chunkDays, s.requests, s.storeDays, s.estimatedSeconds]))).toEqual([
+      [[['tienda_02'], 3, 3, 7, 62]], // 187 / 3
+      [[['tienda_03'], 1, 1, 1, 17]], // 16.5 / 1
+    ]);
+    expect(plan.totals).toEqual({ requests: 4, storeDays: 8, missingStoreDays: 8, overFetchRatio: 1, estimatedSeconds: 68 }); // 203.5 / 3
+  });
+
+  it('with one request in flight everything runs in sequence', () => {
+    const plan = buildPlan(input([a, b], { concurrency: 1 }));
+    expect(plan.phases.flatMap((p) => p.steps.map((s) => s.estimatedSeconds))).toEqual([187, 17]);
+    expect(plan.totals.estimatedSeconds).toBe(204);
+  });
+
+  it('uses the default volume for a store without one', () => {
+    const plan = buildPlan(input([store('tienda_04', { linesPerDay: null, holes: ['2026-01-10'] })], { defaultLinesPerDay: 20_000 }));
+    expect(plan.totals.estimatedSeconds).toBe(Math.round((4 + 2.5 * 20) / 3));
+  });
+});
+
+describe('grouping', () => {
+  const window = eachDay('2026-01-10', '2026-01-12');
+
+  it('puts stores with the same window and chunk size in one step, in priority order', () => {
+    const plan = buildPlan(input([store('tienda_05', { coveragePct: 80, holes: window }), store('tienda_04', { coveragePct: 70, holes: window })]));
+    expect(plan.phases).toHaveLength(1);
+    expect(plan.phases[0]!.steps).toEqual([
+      expect.objectContaining({ stores: ['tienda_04', 'tienda_05'], from: '2026-01-10 00:00', to: '2026-01-12 23:59', chunkDays: 3, storeDays: 6, requests: 2 }),
+    ]);
+  });
+
+  it('never mixes chunk sizes in one step', () => {
+    const plan = buildPlan(input([store('tienda_04', { linesPerDay: 5_000, holes: window }), store('tienda_05', { linesPerDay: 12_000, holes: window })]));
+    expect(plan.phases[0]!.steps.map((s) => [s.stores, s.chunkDays, s.requests])).toEqual([
+      [['tienda_04'], 3, 1],
+      [['tienda_05'], 2, 2],
+    ]);
+  });
+
+  it('groups stores whose chunks are all as long as the window (the same requests)', () => {
+    const plan = buildPlan(input([store('tienda_04', { linesPerDay: 5_000, holes: ['2026-01-10'] }), store('tienda_05', { linesPerDay: 12_000, holes: ['2026-01-10'] })]));
+    expect(plan.phases[0]!.steps.map((s) => [s.stores, s.chunkDays])).toEqual([[['tienda_04', 'tienda_05'], 1]]);
+  });
+
+  it('keeps ALTA stores on their own even with the same window', () => {
+    const plan = buildPlan(input([store('tienda_04', { priority: 'ALTA', holes: window }), store('tienda_05', { priority: 'ALTA', isNew: true, holes: window })]));
+    expect(plan.phases).toHaveLength(1);
+    expect(plan.phases[0]!.phase).toBe(2);
+    expect(plan.phases[0]!.steps.map((s) => s.stores)).toEqual([['tienda_05'], ['tienda_04']]);
+  });
+
+  it('a common gap groups every store it hits, cut where a store has the day or is closed', () => {
+    const gap = eachDay('2026-01-15', '2026-01-20');
+    const plan = buildPlan(
+      input(
+        [
+          store('tienda_01', { holes: gap }),
+          store('tienda_02', { holes: gap }),
+          store('tienda_03', { holes: gap.filter((d) => d !== '2026-01-20') }),
+          store('tienda_04', { holes: gap.filter((d) => d !== '2026-01-17'), unavailable: ['2026-01-17'] }),
+        ],
+        { commonGaps: [{ from: '2026-01-15', to: '2026-01-20', stores: ['tienda_01', 'tienda_02', 'tienda_03', 'tienda_04'] }] },
+      ),
+    );
+    expect(plan.phases.map((p) => p.phase)).toEqual([1]);
+    expect(plan.phases[0]!.steps.map((s) => [s.stores.join(','), stepDays(s).dayFrom, stepDays(s).dayTo])).toEqual([
+      ['tienda_01,tienda_02', '2026-01-15', '2026-01-20'],
+      ['tienda_03', '2026-01-15', '2026-01-19'],
+      ['tienda_04', '2026-01-15', '2026-01-16'],
+      ['tienda_04', '2026-01-18', '2026-01-20'],
+    ]);
+    expect(plan.phases[0]!.title).toBe('Gap Comun (2026-01-15 a 2026-01-20) - 4 tiendas');
+  });
+});
+
+describe('edge cases', () => {
+  it('nothing to fetch: no phases, ratio 1', () => {
+    const plan = buildPlan(input([store('tienda_01', { priority: 'OK', coveragePct: 100 })]));
+    expect(plan.phases).toEqual([]);
+    expect(plan.stores).toEqual([]);
+    expect(plan.totals).toEqual({ requests: 0, storeDays: 0, missingStoreDays: 0, overFetchRatio: 1, estimatedSeconds: 0 });
+  });
+
+  it('rejects targets that contradict the input', () => {
+    expect(() => buildPlan(input([store('tienda_01', { holes: ['2026-01-05'], unavailable: ['2026-01-05'] })]))).toThrow(/cerrado o vac/);
+    expect(() => buildPlan(input([store('tienda_01', { holes: ['2025-12-31'] })]))).toThrow(/fuera de la ventana/);
+    expect(() => buildPlan(input([store('tienda_01', { holes: ['2026-01-05', '2026-01-05'] })]))).toThrow(/repetido/);
+    expect(() => buildPlan(input([store('tienda_01'), store('tienda_01')]))).toThrow(/tienda repetida/);
+    expect(() => buildPlan(input([], { lineBudget: 0 }))).toThrow(/lineBudget/);
+  });
+});

@@ -1,0 +1,150 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildPlan, type PlanInput } from './plan.ts';
+import { formatDuration, renderPlanBash, renderPlanMarkdown } from './render.ts';
+import { seedSituation } from './seed-situation.fixture.ts';
+
+const plan = buildPlan(seedSituation());
+const steps = plan.phases.flatMap((p) => p.steps);
+const coverageMarkdown = [
+  '## Resumen de Gaps Detectados',
+  '',
+  '| Tienda | Dias Faltantes | Cobertura | Prioridad |',
+  '|--------|----------------|-----------|-----------|',
+  '| tienda_11 | 87 | 1.1% | ALTA - Nueva tienda |',
+  '',
+  '## Patron Detectado',
+  '',
+  '1. **Gap reciente comun (2026-01-10 a 2026-01-25)**: 16 dias faltantes en 19 tiendas',
+].join('\n');
+
+function scriptFile(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'ventas-plan-')), 'backfill.sh');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('formatDuration', () => {
+  it.each([
+    [0, '~0 s'],
+    [45, '~45 s'],
+    [59.6, '~1 min'],
+    [90, '~2 min'],
+    [720, '~12 min'],
+    [3599, '~1 h'],
+    [3900, '~1 h 5 min'],
+    [6822, '~1 h 54 min'],
+  ])('%s s reads %s', (seconds, text) => {
+    expect(formatDuration(seconds)).toBe(text);
+  });
+});
+
+describe('renderPlanMarkdown', () => {
+  const md = renderPlanMarkdown(plan, { coverageMarkdown, date: '2026-01-26' });
+
+  it("is the seed's document: header, coverage, phases, script, verification, notes, in that order", () => {
+    const headings = [
+      '# Plan de Backfill de Ventas - KLK',
+      '**Fecha**: 2026-01-26',
+      '**Estado**: Por ejecutar',
+      coverageMarkdown,
+      '## FASE 1: Gap Comun (2026-01-10 a 2026-01-25) - 19 tiendas',
+      '## FASE 2: Backfill por Tienda',
+      '### 2.1 tienda_11 (FLOR AMARILLO) - 87 dias faltantes',
+      '## FASE 3: Gaps Menores',
+      '## Script Completo de Ejecucion',
+      '## Verificacion Post-Backfill',
+      '## Notas Importantes',
+    ];
+    const positions = headings.map((h) => md.indexOf(h));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(md).toContain('Tienda nueva.');
+    expect(md.match(/^### 2\.\d+ /gm)).toHaveLength(5);
+    expect(md.match(/\*\*Tiempo estimado\*\*: ~/g)!.length).toBe(2 + 5);
+  });
+
+  it('has every step command, in the phases and in the script', () => {
+    for (const step of steps) {
+      const command = [
+        'npx ventas etl \\',
+        `    --tiendas ${step.stores.join(' ')} \\`,
+        `    --fecha-desde "${step.from}" \\`,
+        `    --fecha-hasta "${step.to}" \\`,
+        `    --chunk-days ${step.chunkDays}`,
+      ].join('\n');
+      expect(md.split(command).length - 1).toBe(2);
+    }
+  });
+
+  it('verifies with ventas verify over the window and says what it proves', () => {
+    expect(md).toContain('npx ventas verify --from 2025-10-28 --to 2026-01-25');
+    expect(md).toMatch(/por tienda y por dia, incluidos los\s+huecos al principio y al final/);
+    expect(md).toContain('nunca se piden: 78 tienda-dias en esta ventana');
+    expect(md).toContain('UPSERT');
+    expect(md).toContain('npx ventas backfill --from 2025-10-28 --to 2026-01-25 --resume');
+    expect(md).toContain('30.000 lineas');
+    expect(md).toContain('tienda_11*');
+  });
+
+  it('says so when there is nothing to fetch', () => {
+    const empty = buildPlan({ ...seedSituation(), stores: [], commonGaps: [] });
+    const text = renderPlanMarkdown(empty, { coverageMarkdown, date: '2026-01-26' });
+    expect(text).toContain('**Estado**: Nada que ejecutar');
+    expect(text).not.toContain('## FASE');
+  });
+});
+
+describe('renderPlanBash', () => {
+  const bash = renderPlanBash(plan);
+
+  it('is a strict bash script with one ventas etl per step and an echo per phase', () => {
+    expect(bash.startsWith('#!/usr/bin/env bash\n')).toBe(true);
+    expect(bash).toContain('\nset -euo pipefail\n');
+    expect(bash.match(/^npx ventas etl \\$/gm)).toHaveLength(steps.length);
+    expect(bash).toContain("echo '=== FASE 1: Gap Comun (2026-01-10 a 2026-01-25) - 19 tiendas ==='");
+    expect(bash).toContain("echo '=== FASE 2.1: tienda_11 (FLOR AMARILLO) ==='");
+    expect(bash).toContain("echo '=== BACKFILL COMPLETO ==='");
+    execFileSync('bash', ['-n', scriptFile(bash)]);
+  });
+
+  it('passes each argument whole, whatever the store ids and names hold', () => {
+    const odd: PlanInput = {
+      ...seedSituation(),
+      stores: [
+        {
+          id: "t'1 $HOME",
+          name: 'LA "ESQUINA" $(date)',
+          priority: 'ALTA',
+          isNew: false,
+          coveragePct: 10,
+          missingDays: 1,
+          partialDays: 0,
+          linesPerDay: 1000,
+          targets: [{ day: '2025-11-03', state: 'missing' }],
+          unavailable: [],
+        },
+      ],
+      commonGaps: [],
+    };
+    const script = renderPlanBash(buildPlan(odd), { program: "printf '<%s>\\n'" });
+    const output = execFileSync('bash', [scriptFile(script)], { encoding: 'utf8' });
+    expect(output.split('\n')).toEqual([
+      `=== FASE 2.1: t'1 $HOME (LA "ESQUINA" $(date)) ===`,
+      '<etl>',
+      '<--tiendas>',
+      `<t'1 $HOME>`,
+      '<--fecha-desde>',
+      '<2025-11-03 00:00>',
+      '<--fecha-hasta>',
+      '<2025-11-03 23:59>',
+      '<--chunk-days>',
+      '<1>',
+      '=== BACKFILL COMPLETO ===',
+      '',
+    ]);
+  });
+});
