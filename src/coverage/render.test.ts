@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_STORES, type Store } from '../catalogue/stores.ts';
+import { buildCoverage } from './report.ts';
+import { renderCsv, renderMarkdown, renderTable } from './render.ts';
+import { history, inputFor, seedHistory, setDay, SEED_TO } from './test-history.ts';
+
+function seedReport() {
+  const rows = seedHistory();
+  setDay(rows, 'tienda_04', '2025-11-10', { lines: 20 });
+  setDay(rows, 'tienda_04', '2025-11-11', { lines: 9000, klkLines: 9001 });
+  setDay(rows, 'tienda_05', '2025-11-14', { lines: 0, totalUsd: 0, klkLines: 0 });
+  return buildCoverage(inputFor(rows));
+}
+
+describe('renderMarkdown', () => {
+  const md = renderMarkdown(seedReport());
+
+  it('reproduces the seed\'s summary table, lowest coverage first, new stores marked', () => {
+    const table = md.slice(md.indexOf('| Tienda'), md.indexOf('\n\n', md.indexOf('| Tienda'))).split('\n');
+    expect(md.startsWith('## Resumen de Gaps Detectados\n')).toBe(true);
+    expect(table.slice(0, 6)).toEqual([
+      '| Tienda | Dias Faltantes | Cobertura | Prioridad |',
+      '|--------|----------------|-----------|-----------|',
+      '| tienda_11 | 87 | 1% | ALTA - Nueva tienda |',
+      '| tienda_07 | 51 | 42% | ALTA |',
+      '| tienda_18 | 16 | 67% | MEDIA - Nueva tienda |',
+      '| tienda_01 | 19 | 78% | BAJA |',
+    ]);
+    expect(table).toContain('| tienda_04 | 16 (+2 parciales) | 81% | BAJA |');
+    expect(table).toHaveLength(2 + 19);
+  });
+
+  it('writes the seed\'s "Patron Detectado", numbered', () => {
+    const patterns = md.slice(md.indexOf('## Patron Detectado')).trim().split('\n');
+    expect(patterns).toEqual([
+      '## Patron Detectado',
+      '',
+      '1. **Gap reciente comun (2026-01-10 a 2026-01-25)**: 16 dias faltantes en 19 de 19 tiendas',
+      '2. **Dias festivos**: 25-Dic y 1-Ene (tiendas cerradas, OK no tener datos)',
+      '3. **tienda_05 sin ventas en KLK**: 2025-11-14 (KLK respondio 0 lineas, OK no tener datos)',
+      '4. **tienda_11 (FLOR AMARILLO)**: Tienda nueva, primera venta 2026-01-25',
+      '5. **tienda_18 (PARAISO)**: Tienda nueva, primera venta 2025-12-06',
+    ]);
+  });
+
+  it('lists stores with nothing missing on one line below the table, and rounds coverage down', () => {
+    const stores = DEFAULT_STORES.filter((s) => ['tienda_01', 'tienda_02', 'tienda_03'].includes(s.id));
+    // tienda_01: 87 of 88 expected days (98.9 %); the others complete
+    const hole = (id: string, d: string) => id === 'tienda_01' && d === SEED_TO;
+    const rows = history({ stores, from: '2025-09-01', to: SEED_TO, hole });
+    const out = renderMarkdown(buildCoverage(inputFor(rows, { stores })));
+    expect(out).toContain('| tienda_01 | 1 | 98% | BAJA |\n\nSin dias faltantes (100%): tienda_02, tienda_03\n');
+    expect(out).not.toContain('Gap reciente');
+  });
+
+  it('says so when every store is complete, with no table and no patterns beyond the holidays', () => {
+    const stores = DEFAULT_STORES.slice(0, 2);
+    const rows = history({ stores, from: '2025-09-01', to: SEED_TO });
+    const out = renderMarkdown(buildCoverage(inputFor(rows, { stores })));
+    expect(out).not.toContain('| Tienda |');
+    expect(out).toContain('Todas las tiendas sin dias faltantes (100%): tienda_01, tienda_02');
+    expect(out).toMatch(/## Patron Detectado\n\n1\. \*\*Dias festivos\*\*: 25-Dic y 1-Ene .*\n$/);
+  });
+});
+
+describe('renderTable', () => {
+  const report = seedReport();
+
+  it('is a Spanish table with totals and patterns, without colours when asked', () => {
+    const out = renderTable(report, { color: false });
+    expect(out).not.toContain('\x1b[');
+    const lines = out.split('\n');
+    expect(lines[0]).toBe('Cobertura de ventas del 2025-10-28 al 2026-01-25');
+    expect(lines[2]!.split(/\s{2,}/)).toEqual([
+      'Tienda', 'Nombre', 'Esperados', 'Con datos', 'Faltantes', 'Parciales', 'Cobertura', 'Prioridad', 'Nueva',
+    ]); // prettier-ignore
+    expect(lines[4]!.split(/\s{2,}/)).toEqual([
+      'tienda_11', 'FLOR AMARILLO', '88', '1', '87', '0', '1,1 %', 'ALTA', 'sí',
+    ]); // prettier-ignore
+    expect(lines.find((l) => l.startsWith('Total'))!.split(/\s{2,}/)).toEqual([
+      'Total', '19 tiendas', '1.632', '1.219', '413', '2', '74,7 %',
+    ]); // prettier-ignore
+    expect(out).toContain('  - Hueco común del 2026-01-10 al 2026-01-25: 16 días faltantes en 19 de 19 tiendas\n');
+    expect(out).toContain('  - Días cerrados de la cadena: 25-Dic y 1-Ene');
+    expect(out).toContain('  - Tienda nueva: tienda_11 (FLOR AMARILLO), primera venta 2026-01-25\n');
+    // holes are listed per store only outside the common gap
+    expect(out).toContain('  tienda_07  faltan 2025-12-04 a 2026-01-25 (51 días)\n');
+    expect(out).toContain('  tienda_04  parciales 2025-11-10, 2025-11-11\n');
+    expect(out).not.toMatch(/tienda_02 {2}faltan/);
+  });
+
+  it('colours each priority when asked', () => {
+    const out = renderTable(report, { color: true });
+    expect(out).toContain('\x1b[31mALTA\x1b[0m');
+    expect(out).toContain('\x1b[33mMEDIA\x1b[0m');
+    expect(out).toContain('\x1b[36mBAJA\x1b[0m');
+    const stores = DEFAULT_STORES.slice(0, 1);
+    const complete = buildCoverage(inputFor(history({ stores, from: '2025-09-01', to: SEED_TO }), { stores }));
+    expect(renderTable(complete, { color: true })).toContain('\x1b[32mOK\x1b[0m');
+    // colour codes do not shift the columns after them
+    const plain = renderTable(report, { color: false }).split('\n')[4]!;
+    expect(out.split('\n')[4]!.replace(/\x1b\[\d+m/g, '')).toBe(plain); // eslint-disable-line no-control-regex
+  });
+});
+
+describe('renderCsv', () => {
+  it('writes one record per store-day with a header, CRLF line ends', () => {
+    const report = seedReport();
+    const records = renderCsv(report).split('\r\n');
+    expect(records[0]).toBe('store,name,day,state,lines,klk_lines,total_usd');
+    expect(records.at(-1)).toBe('');
+    expect(records).toHaveLength(1 + 19 * 90 + 1);
+    expect(records[1]).toBe('tienda_11,FLOR AMARILLO,2025-10-28,missing,0,,0');
+    expect(records).toContain('tienda_05,VIVIENDA,2025-11-14,empty,0,0,0');
+    expect(records).toContain('tienda_04,SAN DIEGO,2025-11-11,partial,9000,9001,22750');
+    expect(records).toContain('tienda_01,PERIFERICO,2025-12-25,closed,0,,0');
+  });
+
+  it('quotes fields with commas, quotes or line breaks (RFC 4180)', () => {
+    const odd: Store = { ...DEFAULT_STORES[0]!, id: 'tienda_21', name: 'LA "ESQUINA", C.A.' };
+    const rows = history({ stores: [odd], from: '2026-01-20', to: '2026-01-21' });
+    setDay(rows, 'tienda_21', '2026-01-21', { totalUsd: 1234.5678 });
+    const csv = renderCsv(buildCoverage(inputFor(rows, { stores: [odd], from: '2026-01-20', to: '2026-01-21' })));
+    expect(csv).toBe(
+      'store,name,day,state,lines,klk_lines,total_usd\r\n' +
+        'tienda_21,"LA ""ESQUINA"", C.A.",2026-01-20,complete,9000,,22500\r\n' +
+        'tienda_21,"LA ""ESQUINA"", C.A.",2026-01-21,complete,9100,,1234.5678\r\n',
+    );
+  });
+});

@@ -1,0 +1,244 @@
+/**
+ * The coverage report for people (terminal table, the seed's markdown) and for spreadsheets (CSV). Pure.
+ */
+import { int } from '../shared/format.ts';
+import type { IsoDate } from '../shared/dates.ts';
+import {
+  coveragePct,
+  type CommonGapDetail,
+  type CoverageReport,
+  type MissingRange,
+  type Priority,
+  type StoreCoverage,
+} from './report.ts';
+
+const MONTHS = ['Ene', 'Feb', 'Mar', 'Abr', 'May', 'Jun', 'Jul', 'Ago', 'Sep', 'Oct', 'Nov', 'Dic'];
+
+/** `2025-12-25` as the seed writes it: `25-Dic`. */
+function shortDay(day: IsoDate): string {
+  return `${Number(day.slice(8, 10))}-${MONTHS[Number(day.slice(5, 7)) - 1]}`;
+}
+
+/** `a`, `a y b`, `a, b y c`. */
+function listEs(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} y ${items.at(-1)}`;
+}
+
+/** Yearly closures appear once per label even when the window spans years. */
+function closedDayLabels(days: readonly IsoDate[]): string {
+  return listEs([...new Set(days.map(shortDay))]);
+}
+
+/** Days on which KLK answered the whole day with no lines, per store: explained, so not expected. */
+function emptyDays(report: CoverageReport): Array<{ store: string; days: IsoDate[] }> {
+  return report.stores
+    .map((s) => ({
+      store: s.store,
+      days: (report.days[s.store] ?? []).filter((c) => c.state === 'empty').map((c) => c.day),
+    }))
+    .filter((e) => e.days.length > 0);
+}
+
+function firstSaleEs(s: StoreCoverage): string {
+  return s.firstSale ? `primera venta ${s.firstSale}` : 'sin ventas registradas';
+}
+
+function partialWord(n: number): string {
+  return n === 1 ? 'parcial' : 'parciales';
+}
+
+function partials(n: number): string {
+  return `${n} ${partialWord(n)}`;
+}
+
+function hasGaps(s: StoreCoverage): boolean {
+  return s.missingDays + s.partialDays > 0;
+}
+
+// ---------------------------------------------------------------------------------------------- terminal table
+
+const ANSI: Record<Priority, string> = { ALTA: '\x1b[31m', MEDIA: '\x1b[33m', BAJA: '\x1b[36m', OK: '\x1b[32m' };
+const RESET = '\x1b[0m';
+
+function pctEs(pct: number): string {
+  return `${pct.toLocaleString('es-VE', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} %`;
+}
+
+function rangeEs(r: MissingRange): string {
+  return r.from === r.to ? r.from : `${r.from} a ${r.to} (${r.days} días)`;
+}
+
+function gapLineEs(g: CommonGapDetail): string {
+  return (
+    `Hueco común del ${g.from} al ${g.to}: ${g.days} días faltantes ` +
+    `en ${g.stores.length} de ${g.expectedStores} tiendas`
+  );
+}
+
+export function renderTable(report: CoverageReport, options: { color: boolean }): string {
+  const header = [
+    'Tienda',
+    'Nombre',
+    'Esperados',
+    'Con datos',
+    'Faltantes',
+    'Parciales',
+    'Cobertura',
+    'Prioridad',
+    'Nueva',
+  ];
+  const numeric = [false, false, true, true, true, true, true, false, false];
+  const priorityColumn = header.indexOf('Prioridad');
+  const body = report.stores.map((s) => [
+    s.store,
+    s.name,
+    int(s.expectedDays),
+    int(s.daysWithData),
+    int(s.missingDays),
+    int(s.partialDays),
+    pctEs(s.coveragePct),
+    s.priority,
+    s.isNew ? 'sí' : '',
+  ]);
+  const t = report.totals;
+  const totalWithData = t.expectedStoreDays - t.missingStoreDays;
+  const total = [
+    'Total',
+    `${report.stores.length} tiendas`,
+    int(t.expectedStoreDays),
+    int(totalWithData),
+    int(t.missingStoreDays),
+    int(t.partialStoreDays),
+    pctEs(coveragePct(totalWithData, t.expectedStoreDays)),
+    '',
+    '',
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...[...body, total].map((row) => row[i]!.length)));
+  const line = (row: string[], priority?: Priority) =>
+    row
+      .map((cell, i) => {
+        if (numeric[i]) return cell.padStart(widths[i]!);
+        const padding = ' '.repeat(widths[i]! - cell.length);
+        const colored = options.color && priority && i === priorityColumn;
+        return colored ? `${ANSI[priority]}${cell}${RESET}${padding}` : cell + padding;
+      })
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((w) => '─'.repeat(w)).join('  ');
+
+  const out = [
+    `Cobertura de ventas del ${report.from} al ${report.to}`,
+    '',
+    line(header),
+    rule,
+    ...body.map((row, i) => line(row, report.stores[i]!.priority)),
+    rule,
+    line(total),
+    '',
+    'Patrones:',
+  ];
+  const patterns = [
+    ...report.patterns.commonGaps.map(gapLineEs),
+    ...(report.patterns.closedDays.length > 0
+      ? [`Días cerrados de la cadena: ${closedDayLabels(report.patterns.closedDays)} (no se esperan ventas)`]
+      : []),
+    ...emptyDays(report).map((e) => `${e.store}: KLK no tuvo ventas el ${listEs(e.days)} (no se esperan ventas)`),
+    ...report.stores
+      .filter((s) => s.isNew)
+      .map((s) => `Tienda nueva: ${s.store} (${s.name}), ${firstSaleEs(s)}`),
+  ];
+  out.push(...(patterns.length > 0 ? patterns.map((p) => `  - ${p}`) : ['  ninguno']));
+
+  // Ranges inside a common gap were stated once above; each store lists only its own holes.
+  const inCommonGap = (r: MissingRange) => report.patterns.commonGaps.some((g) => g.from <= r.from && r.to <= g.to);
+  const ownHoles = report.stores
+    .map((s) => ({ s, ranges: s.missingRanges.filter((r) => !inCommonGap(r)) }))
+    .filter(({ s, ranges }) => ranges.length > 0 || s.partial.length > 0);
+  if (ownHoles.length > 0) {
+    out.push('', `Huecos por tienda${report.patterns.commonGaps.length > 0 ? ' (fuera de los huecos comunes)' : ''}:`);
+    const idWidth = Math.max(...ownHoles.map(({ s }) => s.store.length));
+    for (const { s, ranges } of ownHoles) {
+      const parts = [
+        ...(ranges.length > 0 ? [`faltan ${ranges.map(rangeEs).join(', ')}`] : []),
+        ...(s.partial.length > 0 ? [`${partialWord(s.partial.length)} ${s.partial.join(', ')}`] : []),
+      ];
+      out.push(`  ${s.store.padEnd(idWidth)}  ${parts.join('; ')}`);
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------- markdown (seed)
+
+/**
+ * The seed's "Resumen de Gaps Detectados" and "Patron Detectado" sections, in its unaccented style. Coverage is a
+ * whole percent rounded down, so a shown 48% is never ALTA at the default edge of 48.
+ */
+export function renderMarkdown(report: CoverageReport): string {
+  const t = report.totals;
+  const out = [
+    '## Resumen de Gaps Detectados',
+    '',
+    `**Periodo**: ${report.from} a ${report.to} (${report.stores.length} tiendas, ${t.expectedStoreDays} dias-tienda ` +
+      `esperados, ${t.missingStoreDays} faltantes, ${partials(t.partialStoreDays)})`,
+    '',
+  ];
+  const withGaps = report.stores.filter(hasGaps);
+  const complete = report.stores.filter((s) => !hasGaps(s));
+  if (withGaps.length > 0) {
+    out.push('| Tienda | Dias Faltantes | Cobertura | Prioridad |');
+    out.push('|--------|----------------|-----------|-----------|');
+    for (const s of withGaps) {
+      const missing = s.partialDays > 0 ? `${s.missingDays} (+${partials(s.partialDays)})` : `${s.missingDays}`;
+      const priority = s.isNew ? `${s.priority} - Nueva tienda` : s.priority;
+      out.push(`| ${s.store} | ${missing} | ${Math.floor(s.coveragePct)}% | ${priority} |`);
+    }
+    out.push('');
+  }
+  if (complete.length > 0) {
+    const label = withGaps.length > 0 ? 'Sin dias faltantes (100%)' : 'Todas las tiendas sin dias faltantes (100%)';
+    out.push(`${label}: ${complete.map((s) => (s.isNew ? `${s.store} (nueva)` : s.store)).join(', ')}`, '');
+  }
+
+  const patterns = [
+    ...report.patterns.commonGaps.map(
+      (g) =>
+        `**Gap reciente comun (${g.from} a ${g.to})**: ${g.days} dias faltantes en ${g.stores.length} de ` +
+        `${g.expectedStores} tiendas`,
+    ),
+    ...(report.patterns.closedDays.length > 0
+      ? [`**Dias festivos**: ${closedDayLabels(report.patterns.closedDays)} (tiendas cerradas, OK no tener datos)`]
+      : []),
+    ...emptyDays(report).map(
+      (e) => `**${e.store} sin ventas en KLK**: ${listEs(e.days)} (KLK respondio 0 lineas, OK no tener datos)`,
+    ),
+    ...report.stores
+      .filter((s) => s.isNew)
+      .map(
+        (s) =>
+          `**${s.store} (${s.name})**: Tienda nueva, ${firstSaleEs(s)}`,
+      ),
+  ];
+  out.push('## Patron Detectado', '');
+  out.push(...(patterns.length > 0 ? patterns.map((p, i) => `${i + 1}. ${p}`) : ['Ninguno.']));
+  return `${out.join('\n')}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------- CSV
+
+/** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled; records end with CRLF. */
+function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** One record per store-day of the window, stores in the report's order. */
+export function renderCsv(report: CoverageReport): string {
+  const records = [['store', 'name', 'day', 'state', 'lines', 'klk_lines', 'total_usd']];
+  for (const s of report.stores) {
+    for (const c of report.days[s.store] ?? []) {
+      const klkLines = c.klkLines === null ? '' : String(c.klkLines);
+      records.push([s.store, s.name, c.day, c.state, String(c.lines), klkLines, String(c.totalUsd)]);
+    }
+  }
+  return records.map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
+}

@@ -1,0 +1,318 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_STORES, type Store } from '../catalogue/stores.ts';
+import { addDays, eachDay } from '../shared/dates.ts';
+import {
+  buildCoverage,
+  commonGaps,
+  coveragePct,
+  missingRanges,
+  priorityOf,
+  toJson,
+  type StoreCoverage,
+} from './report.ts';
+import type { DayCell, DayState } from './states.ts';
+import { DEFAULT_THRESHOLDS, history, inputFor, seedHistory, setDay, SEED_FROM, SEED_TO } from './test-history.ts';
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const cell = (day: string, state: DayState): DayCell => ({
+  day,
+  state,
+  lines: 0,
+  totalUsd: 0,
+  klkLines: null,
+  usualLines: null,
+});
+const store = (id: string): Store => DEFAULT_STORES.find((s) => s.id === id)!;
+const byId = (stores: StoreCoverage[], id: string) => stores.find((s) => s.store === id)!;
+
+describe('buildCoverage on the seed situation', () => {
+  const report = buildCoverage(inputFor(seedHistory()));
+
+  it('gives FLOR AMARILLO the figures of the spec example', () => {
+    const { missing, ...rest } = byId(report.stores, 'tienda_11');
+    expect(rest).toEqual({
+      store: 'tienda_11',
+      name: 'FLOR AMARILLO',
+      expectedDays: 88,
+      daysWithData: 1,
+      missingDays: 87,
+      partialDays: 0,
+      coveragePct: 1.1,
+      priority: 'ALTA',
+      isNew: true,
+      firstSale: '2026-01-25',
+      lastSale: '2026-01-25',
+      partial: [],
+      missingRanges: [{ from: '2025-10-28', to: '2026-01-24', days: 87 }],
+    });
+    expect(missing).toHaveLength(87);
+    expect(missing[0]).toBe('2025-10-28');
+    expect(missing).not.toContain('2025-12-25');
+    expect(missing).not.toContain('2026-01-01');
+  });
+
+  it('does not expect PARAISO before it opened', () => {
+    expect(byId(report.stores, 'tienda_18')).toMatchObject({
+      expectedDays: 49,
+      daysWithData: 33,
+      missingDays: 16,
+      coveragePct: 67.3,
+      priority: 'MEDIA',
+      isNew: true,
+      firstSale: '2025-12-06',
+      missingRanges: [{ from: '2026-01-10', to: '2026-01-25', days: 16 }],
+    });
+  });
+
+  it('counts a hole at the start and one at the end of the window', () => {
+    expect(byId(report.stores, 'tienda_01')).toMatchObject({
+      expectedDays: 88,
+      daysWithData: 69,
+      missingDays: 19,
+      coveragePct: 78.4,
+      priority: 'BAJA',
+      isNew: false,
+      missingRanges: [
+        { from: '2025-10-28', to: '2025-10-30', days: 3 },
+        { from: '2026-01-10', to: '2026-01-25', days: 16 },
+      ],
+    });
+  });
+
+  it('joins missing days across the closed 25 December and 1 January into one range', () => {
+    expect(byId(report.stores, 'tienda_07')).toMatchObject({
+      daysWithData: 37,
+      missingDays: 51,
+      coveragePct: 42,
+      priority: 'ALTA',
+      missingRanges: [{ from: '2025-12-04', to: '2026-01-25', days: 51 }],
+    });
+  });
+
+  it('sorts stores by coverage, then id', () => {
+    expect(report.stores.map((s) => s.store)).toEqual([
+      'tienda_11', 'tienda_07', 'tienda_18', 'tienda_01', 'tienda_02', 'tienda_03', 'tienda_04', 'tienda_05',
+      'tienda_06', 'tienda_08', 'tienda_09', 'tienda_10', 'tienda_12', 'tienda_13', 'tienda_15', 'tienda_16',
+      'tienda_17', 'tienda_19', 'tienda_20',
+    ]); // prettier-ignore
+  });
+
+  it('finds the common gap of 10-25 January on 19 of 19 stores, the holidays and the new stores', () => {
+    expect(report.patterns).toEqual({
+      commonGaps: [
+        {
+          from: '2026-01-10',
+          to: '2026-01-25',
+          stores: DEFAULT_STORES.map((s) => s.id).sort(),
+          days: 16,
+          expectedStores: 19,
+        },
+      ],
+      closedDays: ['2025-12-25', '2026-01-01'],
+      newStores: ['tienda_11', 'tienda_18'],
+    });
+  });
+
+  it('totals the store-days', () => {
+    expect(report.totals).toEqual({ expectedStoreDays: 18 * 88 + 49, missingStoreDays: 413, partialStoreDays: 0 });
+  });
+
+  it('keeps each store\'s cells for the window', () => {
+    expect(Object.keys(report.days)).toEqual(DEFAULT_STORES.map((s) => s.id));
+    const paraiso = report.days['tienda_18']!;
+    expect(paraiso.map((c) => c.day)).toEqual(eachDay(SEED_FROM, SEED_TO));
+    expect(paraiso.filter((c) => c.state === 'closed')).toHaveLength(39 + 2);
+    expect(report.days['tienda_11']!.at(-1)).toMatchObject({ day: '2026-01-25', state: 'complete', lines: 6000 });
+  });
+});
+
+describe('toJson', () => {
+  it('has exactly the keys of the spec, in its order', () => {
+    const json = toJson(buildCoverage(inputFor(seedHistory())));
+    expect(Object.keys(json)).toEqual(['from', 'to', 'stores', 'patterns', 'totals']);
+    expect(Object.keys(json.stores[0]!)).toEqual([
+      'store', 'name', 'expectedDays', 'daysWithData', 'missingDays', 'partialDays', 'coveragePct', 'priority',
+      'isNew', 'firstSale', 'lastSale', 'missing', 'partial', 'missingRanges',
+    ]); // prettier-ignore
+    expect(Object.keys(json.stores[0]!.missingRanges[0]!)).toEqual(['from', 'to', 'days']);
+    expect(Object.keys(json.patterns)).toEqual(['commonGaps', 'closedDays', 'newStores']);
+    expect(Object.keys(json.patterns.commonGaps[0]!)).toEqual(['from', 'to', 'stores']);
+    expect(Object.keys(json.totals)).toEqual(['expectedStoreDays', 'missingStoreDays', 'partialStoreDays']);
+    const text = JSON.stringify(json);
+    expect(text).toMatch(
+      new RegExp(
+        '^' +
+          escape('{"from":"2025-10-28","to":"2026-01-25","stores":[{"store":"tienda_11","name":"FLOR AMARILLO",') +
+          escape('"expectedDays":88,"daysWithData":1,"missingDays":87,"partialDays":0,"coveragePct":1.1,') +
+          escape('"priority":"ALTA","isNew":true,"firstSale":"2026-01-25","lastSale":"2026-01-25",') +
+          escape('"missing":["2025-10-28",'),
+      ),
+    );
+    expect(text).toContain(
+      '"partial":[],"missingRanges":[{"from":"2025-10-28","to":"2026-01-24","days":87}]},{"store":"tienda_07"',
+    );
+    expect(text).toMatch(
+      new RegExp(
+        escape('"patterns":{"commonGaps":[{"from":"2026-01-10","to":"2026-01-25","stores":["tienda_01",') +
+          '[^\\]]*' +
+          escape('"tienda_20"]}],"closedDays":["2025-12-25","2026-01-01"],"newStores":["tienda_11","tienda_18"]},') +
+          escape('"totals":{"expectedStoreDays":1633,"missingStoreDays":413,"partialStoreDays":0}}') +
+          '$',
+      ),
+    );
+  });
+});
+
+describe('partial and empty days in the report', () => {
+  it('counts partial days as data, lists them, and leaves empty days out of the expected ones', () => {
+    const periferico = store('tienda_01');
+    const rows = history({ stores: [periferico], from: '2025-09-01', to: SEED_TO });
+    setDay(rows, 'tienda_01', '2025-11-10', { lines: 15 });
+    setDay(rows, 'tienda_01', '2025-11-12', { lines: 9000, klkLines: 9100 });
+    setDay(rows, 'tienda_01', '2025-11-14', { lines: 0, totalUsd: 0, klkLines: 0 });
+    const s = buildCoverage(inputFor(rows, { stores: [periferico] })).stores[0]!;
+    expect(s).toMatchObject({
+      expectedDays: 87,
+      daysWithData: 87,
+      missingDays: 0,
+      partialDays: 2,
+      coveragePct: 100,
+      priority: 'BAJA',
+      partial: ['2025-11-10', '2025-11-12'],
+      missing: [],
+      missingRanges: [],
+    });
+  });
+});
+
+/** One store over `expected` open days (no closures), with data on the first `withData` and `partial` partial days. */
+function coverageOf(withData: number, expected: number, options: { partial?: number; thresholds?: object } = {}) {
+  const s: Store = { ...store('tienda_02') };
+  const from = '2025-11-01';
+  const to = addDays(from, expected - 1);
+  const rows = history({ stores: [s], from: '2025-10-01', to, hole: (_, d) => d >= addDays(from, withData) });
+  for (let i = 0; i < (options.partial ?? 0); i++) setDay(rows, s.id, addDays(from, i), { klkLines: 99_999 });
+  const thresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
+  return buildCoverage(inputFor(rows, { stores: [s], from, to, chainClosedDays: [], thresholds })).stores[0]!;
+}
+
+describe('priorities', () => {
+  it('are ALTA below 48 %, MEDIA below 68 %, BAJA with any gap, else OK', () => {
+    expect(coverageOf(11, 23)).toMatchObject({ coveragePct: 47.8, priority: 'ALTA' });
+    expect(coverageOf(12, 25)).toMatchObject({ coveragePct: 48, priority: 'MEDIA' });
+    expect(coverageOf(19, 28)).toMatchObject({ coveragePct: 67.9, priority: 'MEDIA' });
+    expect(coverageOf(17, 25)).toMatchObject({ coveragePct: 68, priority: 'BAJA' });
+    expect(coverageOf(24, 25)).toMatchObject({ coveragePct: 96, priority: 'BAJA' });
+    expect(coverageOf(25, 25, { partial: 1 })).toMatchObject({ coveragePct: 100, partialDays: 1, priority: 'BAJA' });
+    expect(coverageOf(25, 25)).toMatchObject({ coveragePct: 100, priority: 'OK' });
+  });
+
+  it('follow configured thresholds', () => {
+    const thresholds = { alta: 30, media: 50 };
+    expect(coverageOf(7, 25, { thresholds })).toMatchObject({ coveragePct: 28, priority: 'ALTA' });
+    expect(coverageOf(12, 25, { thresholds })).toMatchObject({ coveragePct: 48, priority: 'MEDIA' });
+    expect(coverageOf(13, 25, { thresholds })).toMatchObject({ coveragePct: 52, priority: 'BAJA' });
+  });
+
+  it('are decided on the coverage as shown, one decimal', () => {
+    expect(coveragePct(1199, 2500)).toBe(48);
+    expect(priorityOf(coveragePct(1199, 2500), 1301, DEFAULT_THRESHOLDS)).toBe('MEDIA');
+    expect(coveragePct(0, 0)).toBe(100);
+    expect(priorityOf(100, 0, DEFAULT_THRESHOLDS)).toBe('OK');
+  });
+});
+
+describe('isNew', () => {
+  function isNew(firstSale: string | null, extra: Partial<Store> = {}, newStoreDays = 14): boolean {
+    const s: Store = { ...store('tienda_12'), ...extra };
+    const rows = firstSale ? history({ stores: [s], from: firstSale, to: SEED_TO }) : [];
+    const thresholds = { ...DEFAULT_THRESHOLDS, newStoreDays };
+    return buildCoverage(inputFor(rows, { stores: [s], thresholds })).stores[0]!.isNew;
+  }
+
+  it('is true when the first sale ever is more than newStoreDays after --from', () => {
+    expect(isNew('2025-11-11')).toBe(false); // 14 days after 2025-10-28
+    expect(isNew('2025-11-12')).toBe(true);
+    expect(isNew('2025-11-12', {}, 15)).toBe(false);
+    expect(isNew('2025-09-01')).toBe(false);
+  });
+
+  it('is true when the store opened inside the window, even selling from the first day', () => {
+    expect(isNew('2025-10-28', { openedOn: '2025-10-28' })).toBe(true);
+    expect(isNew('2026-01-25', { openedOn: '2026-01-25' })).toBe(true);
+    expect(isNew(null, { openedOn: '2025-12-06' })).toBe(true);
+    expect(isNew('2025-10-01', { openedOn: '2025-10-01' })).toBe(false);
+    expect(isNew(null, { openedOn: '2026-02-01' })).toBe(false);
+  });
+
+  it('is false for a store that never sold and did not open in the window', () => {
+    expect(isNew(null)).toBe(false);
+  });
+});
+
+describe('missingRanges', () => {
+  const stateOf: Record<string, DayState> = { m: 'missing', c: 'complete', p: 'partial', x: 'closed', e: 'empty' };
+  const cells = (states: string) => [...states].map((ch, i) => cell(addDays('2025-12-20', i), stateOf[ch]!));
+
+  it('runs over closed and empty days and counts only the missing ones', () => {
+    expect(missingRanges(cells('cmmxmemc'))).toEqual([{ from: '2025-12-21', to: '2025-12-26', days: 4 }]);
+  });
+
+  it('is broken by a day with data, partial or complete', () => {
+    expect(missingRanges(cells('mpmcmx'))).toEqual([
+      { from: '2025-12-20', to: '2025-12-20', days: 1 },
+      { from: '2025-12-22', to: '2025-12-22', days: 1 },
+      { from: '2025-12-24', to: '2025-12-24', days: 1 },
+    ]);
+  });
+});
+
+describe('commonGaps', () => {
+  const ids = DEFAULT_STORES.map((s) => s.id);
+  const gapsWith = (hole: (storeId: string, day: string) => boolean) =>
+    buildCoverage(inputFor(history({ stores: DEFAULT_STORES, from: '2025-09-01', to: SEED_TO, hole })))
+      .patterns.commonGaps;
+
+  it('ignores a one-day hole in every store', () => {
+    expect(gapsWith((_, d) => d === '2025-11-20')).toEqual([]);
+  });
+
+  it('needs the share of expected stores missing: 14 of 19 is not a pattern, 15 of 19 is', () => {
+    const days = (d: string) => d >= '2026-01-05' && d <= '2026-01-09';
+    expect(gapsWith((id, d) => days(d) && ids.indexOf(id) < 14)).toEqual([]);
+    expect(gapsWith((id, d) => days(d) && ids.indexOf(id) < 15)).toEqual([
+      { from: '2026-01-05', to: '2026-01-09', stores: ids.slice(0, 15).sort(), days: 5, expectedStores: 19 },
+    ]);
+  });
+
+  it('counts only the stores expected that day: PARAISO before its opening is not', () => {
+    const notParaiso = ids.filter((id) => id !== 'tienda_18');
+    const gaps = gapsWith((id, d) => d >= '2025-11-03' && d <= '2025-11-04' && notParaiso.indexOf(id) < 14);
+    expect(gaps).toEqual([
+      { from: '2025-11-03', to: '2025-11-04', stores: notParaiso.slice(0, 14).sort(), days: 2, expectedStores: 18 },
+    ]);
+  });
+
+  it('is neither broken nor lengthened by days no store is expected, and lists the longest first', () => {
+    const gaps = gapsWith(
+      (_, d) => (d >= '2025-12-23' && d <= '2025-12-27') || (d >= '2025-11-05' && d <= '2025-11-07'),
+    );
+    expect(gaps.map(({ from, to, days }) => ({ from, to, days }))).toEqual([
+      { from: '2025-12-23', to: '2025-12-27', days: 4 },
+      { from: '2025-11-05', to: '2025-11-07', days: 3 },
+    ]);
+  });
+
+  it('ends a run at a day below the share', () => {
+    const cells = (states: DayState[]): DayCell[] => states.map((state, i) => cell(addDays('2026-01-01', i), state));
+    const days = {
+      a: cells(['missing', 'missing', 'complete', 'missing', 'missing']),
+      b: cells(['missing', 'missing', 'complete', 'missing', 'missing']),
+    };
+    const window = eachDay('2026-01-01', '2026-01-05');
+    expect(commonGaps(days, window, 0.75).map((g) => [g.from, g.to])).toEqual([
+      ['2026-01-01', '2026-01-02'],
+      ['2026-01-04', '2026-01-05'],
+    ]);
+  });
+});

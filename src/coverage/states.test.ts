@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CLOSED_DAYS, DEFAULT_STORES, type Store } from '../catalogue/stores.ts';
+import { classifyStoreDays, dayState, median, type DayCell, type StoreDayRow } from './states.ts';
+import { history, setDay } from './test-history.ts';
+
+const store = (id: string): Store => DEFAULT_STORES.find((s) => s.id === id)!;
+const periferico = store('tienda_01');
+const paraiso = store('tienda_18');
+
+function classify(s: Store, rows: StoreDayRow[], from: string, to: string): Map<string, DayCell> {
+  const chainClosedDays = DEFAULT_CLOSED_DAYS;
+  const cells = classifyStoreDays({ store: s, chainClosedDays, partialRatio: 0.5, from, to, rows });
+  return new Map(cells.map((c) => [c.day, c]));
+}
+
+describe('dayState', () => {
+  const base = { closed: false, lines: 9000, klkLines: null, usualLines: 9000, partialRatio: 0.5 };
+
+  it('is closed on a closed day even with rows', () => {
+    expect(dayState({ ...base, closed: true })).toBe('closed');
+    expect(dayState({ ...base, closed: true, lines: 0, klkLines: 0 })).toBe('closed');
+  });
+
+  it('is empty only when KLK answered the whole day with 0 lines and there are no rows', () => {
+    expect(dayState({ ...base, lines: 0, klkLines: 0 })).toBe('empty');
+    expect(dayState({ ...base, lines: 0, klkLines: null })).toBe('missing');
+    expect(dayState({ ...base, lines: 0, klkLines: 120 })).toBe('missing');
+    // rows that KLK no longer reports are data, not an empty day
+    expect(dayState({ ...base, lines: 9000, klkLines: 0 })).toBe('complete');
+  });
+
+  it('is partial below the ratio of the usual, complete at it', () => {
+    expect(dayState({ ...base, lines: 4499 })).toBe('partial');
+    expect(dayState({ ...base, lines: 4500 })).toBe('complete');
+    expect(dayState({ ...base, lines: 6000, partialRatio: 0.7 })).toBe('partial');
+    expect(dayState({ ...base, lines: 1, usualLines: null })).toBe('complete');
+  });
+
+  it('is partial with fewer lines than KLK reported, whatever the usual', () => {
+    expect(dayState({ ...base, lines: 8999, klkLines: 9000 })).toBe('partial');
+    expect(dayState({ ...base, lines: 9000, klkLines: 9000 })).toBe('complete');
+  });
+});
+
+describe('median', () => {
+  it('takes the middle value, or the mean of the two middle ones', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([10, 8000, 9000, 8500])).toBe(8250);
+  });
+});
+
+describe('classifyStoreDays', () => {
+  it('gives one cell per day of the window, missing where there is no row', () => {
+    const hole = (_: string, d: string) => d === '2025-11-12';
+    const rows = history({ stores: [periferico], from: '2025-10-01', to: '2025-11-30', hole });
+    const cells = classifyStoreDays({
+      store: periferico,
+      chainClosedDays: DEFAULT_CLOSED_DAYS,
+      partialRatio: 0.5,
+      from: '2025-11-10',
+      to: '2025-11-20',
+      rows,
+    });
+    expect(cells.map((c) => c.day)).toEqual([
+      '2025-11-10', '2025-11-11', '2025-11-12', '2025-11-13', '2025-11-14', '2025-11-15',
+      '2025-11-16', '2025-11-17', '2025-11-18', '2025-11-19', '2025-11-20',
+    ]); // prettier-ignore
+    expect(cells.filter((c) => c.state !== 'complete')).toEqual([
+      { day: '2025-11-12', state: 'missing', lines: 0, totalUsd: 0, klkLines: null, usualLines: 9100 },
+    ]);
+  });
+
+  it('closes PARAISO before its opening on 2025-12-06 and expects it from then on', () => {
+    const cells = classify(paraiso, [], '2025-12-01', '2025-12-10');
+    expect([...cells.values()].map((c) => c.state)).toEqual([
+      ...Array(5).fill('closed'),
+      ...Array(5).fill('missing'),
+    ]);
+    expect(cells.get('2025-12-06')!.state).toBe('missing');
+  });
+
+  it('closes 25 December and 1 January, rows or not, and the store\'s own closures and days after it closed', () => {
+    const rows = history({ stores: [periferico], from: '2025-12-01', to: '2026-01-05', chainClosedDays: [] });
+    const cells = classify(periferico, rows, '2025-12-20', '2026-01-05');
+    expect(cells.get('2025-12-25')!.state).toBe('closed');
+    expect(cells.get('2025-12-25')!.lines).toBeGreaterThan(0);
+    expect(cells.get('2026-01-01')!.state).toBe('closed');
+    expect(cells.get('2025-12-24')!.state).toBe('complete');
+
+    const own = { ...periferico, closedDays: ['2025-12-24', '12-31'], closedOn: '2026-01-03' };
+    const ownCells = classify(own, [], '2025-12-20', '2026-01-05');
+    expect(['2025-12-24', '2025-12-31', '2026-01-04', '2026-01-05'].map((d) => ownCells.get(d)!.state)).toEqual([
+      'closed', 'closed', 'closed', 'closed',
+    ]); // prettier-ignore
+    expect(ownCells.get('2026-01-03')!.state).toBe('missing');
+  });
+
+  it('marks a day KLK answered empty as empty, not missing', () => {
+    const hole = (_: string, d: string) => d === '2025-11-11';
+    const rows = history({ stores: [periferico], from: '2025-11-01', to: '2025-11-20', hole });
+    setDay(rows, periferico.id, '2025-11-11', { klkLines: 0 });
+    expect(classify(periferico, rows, '2025-11-10', '2025-11-12').get('2025-11-11')!.state).toBe('empty');
+  });
+
+  it('finds a day with a handful of lines partial by the median of the previous 4 same weekdays', () => {
+    const rows = history({ stores: [periferico], from: '2025-10-01', to: '2025-11-30' });
+    setDay(rows, periferico.id, '2025-11-10', { lines: 12 });
+    const cell = classify(periferico, rows, '2025-11-01', '2025-11-30').get('2025-11-10')!;
+    // Mondays 10-13, 10-20, 10-27, 11-03: 9300, 9000, 9200, 9300
+    expect(cell).toMatchObject({ state: 'partial', lines: 12, usualLines: 9250 });
+  });
+
+  it('looks back before the window for the baseline', () => {
+    const rows = history({ stores: [periferico], from: '2025-10-01', to: '2025-11-09' });
+    setDay(rows, periferico.id, '2025-11-10', { lines: 4000, totalUsd: 10_000 });
+    const cell = classify(periferico, rows, '2025-11-10', '2025-11-10').get('2025-11-10')!;
+    expect(cell).toMatchObject({ state: 'partial', usualLines: 9250, totalUsd: 10_000 });
+  });
+
+  it('takes only the last 4 same weekdays with data, skipping those without', () => {
+    const rows = history({ stores: [periferico], from: '2025-09-01', to: '2025-11-30' });
+    for (const monday of ['2025-09-01', '2025-09-08', '2025-09-15', '2025-09-22', '2025-09-29']) {
+      setDay(rows, periferico.id, monday, { lines: 40_000 });
+    }
+    const mondays = {
+      '2025-10-06': 11_000,
+      '2025-10-13': 10_000,
+      '2025-10-20': 9000,
+      '2025-10-27': 0,
+      '2025-11-03': 8000,
+    };
+    for (const [monday, lines] of Object.entries(mondays)) setDay(rows, periferico.id, monday, { lines });
+    setDay(rows, periferico.id, '2025-11-10', { lines: 4800 });
+    const cells = classify(periferico, rows, '2025-10-27', '2025-11-30');
+    // 11-03, 10-20, 10-13 and 10-06: 10-27 has no data, September is more than 4 Mondays with data back
+    expect(cells.get('2025-11-10')).toMatchObject({ state: 'complete', usualLines: 9500 });
+    expect(cells.get('2025-10-27')!.state).toBe('missing');
+  });
+
+  it('falls back to the store\'s median over the window when no earlier same weekday has data', () => {
+    const rows: StoreDayRow[] = [];
+    for (const [day, lines] of [['2026-01-19', 8000], ['2026-01-20', 9000], ['2026-01-21', 3000]] as const) {
+      setDay(rows, paraiso.id, day, { lines });
+    }
+    const cells = classify(paraiso, rows, '2026-01-19', '2026-01-25');
+    expect(cells.get('2026-01-19')).toMatchObject({ state: 'complete', usualLines: 8000 });
+    expect(cells.get('2026-01-21')).toMatchObject({ state: 'partial', usualLines: 8000 });
+    expect(cells.get('2026-01-26')).toBeUndefined();
+  });
+
+  it('finds a day with fewer lines than KLK reported partial even when it looks usual', () => {
+    const rows = history({ stores: [periferico], from: '2025-10-01', to: '2025-11-30' });
+    setDay(rows, periferico.id, '2025-11-12', { lines: 9100, klkLines: 9150 });
+    setDay(rows, periferico.id, '2025-11-13', { lines: 9200, klkLines: 9200 });
+    const cells = classify(periferico, rows, '2025-11-01', '2025-11-30');
+    expect(cells.get('2025-11-12')).toMatchObject({ state: 'partial', klkLines: 9150 });
+    expect(cells.get('2025-11-13')).toMatchObject({ state: 'complete', klkLines: 9200 });
+  });
+
+  it('ignores other stores\' rows', () => {
+    const rows = history({ stores: [store('tienda_02')], from: '2025-11-01', to: '2025-11-05' });
+    const states = [...classify(periferico, rows, '2025-11-01', '2025-11-05').values()].map((c) => c.state);
+    expect(states).toEqual(Array(5).fill('missing'));
+  });
+});

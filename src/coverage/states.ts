@@ -1,0 +1,116 @@
+/**
+ * Day states (spec section 4): every store-day of a window is exactly one of closed, empty, missing, partial or
+ * complete. Pure: the rows come from the `store_days` summary, read elsewhere.
+ */
+import { isClosedDay } from '../catalogue/calendar.ts';
+import type { Store } from '../catalogue/stores.ts';
+import { eachDay, weekday, type IsoDate } from '../shared/dates.ts';
+
+export type DayState = 'closed' | 'empty' | 'missing' | 'partial' | 'complete';
+
+/** One `store_days` row: rows in `ventas` for the local day, and what KLK reported for the whole day (null = never). */
+export interface StoreDayRow {
+  storeId: string;
+  day: IsoDate;
+  lines: number;
+  totalUsd: number;
+  klkLines: number | null;
+}
+
+/** A store-day of the window with its state: a heatmap cell, and what the planner reads. */
+export interface DayCell {
+  day: IsoDate;
+  state: DayState;
+  lines: number;
+  totalUsd: number;
+  klkLines: number | null;
+  /** Lines the store usually sells on such a day (the partial baseline); null when it has never sold. */
+  usualLines: number | null;
+}
+
+/** Days on which the store is expected to sell: only these count towards coverage. */
+export function isExpected(state: DayState): boolean {
+  return state === 'missing' || state === 'partial' || state === 'complete';
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new Error('median of no values');
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The state of one store-day from its facts; the order of the checks is the precedence of the states. */
+export function dayState(day: {
+  closed: boolean;
+  lines: number;
+  klkLines: number | null;
+  usualLines: number | null;
+  partialRatio: number;
+}): DayState {
+  if (day.closed) return 'closed';
+  if (day.klkLines === 0 && day.lines === 0) return 'empty';
+  if (day.lines === 0) return 'missing';
+  if (day.klkLines !== null && day.lines < day.klkLines) return 'partial';
+  if (day.usualLines !== null && day.lines < day.partialRatio * day.usualLines) return 'partial';
+  return 'complete';
+}
+
+/** How many earlier same weekdays with data make a store's usual for a day. */
+const BASELINE_WEEKS = 4;
+
+/**
+ * One cell per day of `from`..`to` for a store. `rows` may hold days before `from`: they feed the weekday baseline
+ * (usual = median of the previous 4 same weekdays with data, else the store's median over the window's days with
+ * data). Rows of other stores and days after `to` are ignored; a day without a row has no lines and was never
+ * extracted whole.
+ */
+export function classifyStoreDays(params: {
+  store: Store;
+  chainClosedDays: readonly string[];
+  partialRatio: number;
+  from: IsoDate;
+  to: IsoDate;
+  rows: readonly StoreDayRow[];
+}): DayCell[] {
+  const { store, chainClosedDays, partialRatio, from, to } = params;
+  const byDay = new Map<IsoDate, StoreDayRow>();
+  let earliest = from;
+  for (const row of params.rows) {
+    if (row.storeId !== store.id || row.day > to) continue;
+    byDay.set(row.day, row);
+    if (row.day < earliest) earliest = row.day;
+  }
+
+  const windowWithData = eachDay(from, to)
+    .map((day) => byDay.get(day)?.lines ?? 0)
+    .filter((lines) => lines > 0);
+  const windowMedian = windowWithData.length > 0 ? median(windowWithData) : null;
+
+  // Walking forward in time, each weekday keeps its last few days with data: the baseline of its next occurrence.
+  const recentByWeekday: number[][] = Array.from({ length: 7 }, () => []);
+  const cells: DayCell[] = [];
+  for (const day of eachDay(earliest, to)) {
+    const recent = recentByWeekday[weekday(day)]!;
+    const row = byDay.get(day);
+    const lines = row?.lines ?? 0;
+    if (day >= from) {
+      const usualLines = recent.length > 0 ? median(recent) : windowMedian;
+      const klkLines = row?.klkLines ?? null;
+      const closed = isClosedDay(store, day, chainClosedDays);
+      cells.push({
+        day,
+        state: dayState({ closed, lines, klkLines, usualLines, partialRatio }),
+        lines,
+        totalUsd: row?.totalUsd ?? 0,
+        klkLines,
+        usualLines,
+      });
+    }
+    if (lines > 0) {
+      recent.push(lines);
+      if (recent.length > BASELINE_WEEKS) recent.shift();
+    }
+  }
+  return cells;
+}
