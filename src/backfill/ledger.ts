@@ -236,3 +236,13 @@ export async function finishBackfill(db: Queryable, backfillId: number, status: 
     JSON.stringify(summary),
   ]);
 }
+
+/** `--resume` also gives the chunks that ran out of attempts another chance. */
+export async function retryFailedChunks(db: Queryable, backfillId: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE backfill_chunks SET state = 'pending', attempts = 0, lease_until = NULL, updated_at = now()
+     WHERE backfill_id = $1 AND state = 'failed'`,
+    [backfillId],
+  );
+  return rowCount;
+}

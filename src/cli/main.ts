@@ -1,9 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, exitCodeFor } from '../shared/errors.ts';
 import { processIo, type Io } from './io.ts';
+import { registerBackfill } from './backfill.ts';
 import { registerDb } from './db.ts';
+import { registerDemo } from './demo.ts';
 import { registerEtl } from './etl.ts';
 import { registerKlkSim } from './klk-sim.ts';
+import { registerPlan } from './plan.ts';
 
 /** A command's action: returns its exit code, or throws (UsageError, UnreachableError...). */
 export type Action<A extends unknown[]> = (...args: A) => Promise<number | void>;
@@ -38,7 +41,10 @@ export function buildCli(io: Io = processIo): Cli & { exitCode(): number } {
       },
   };
   registerEtl(cli);
+  registerPlan(cli);
+  registerBackfill(cli);
   registerKlkSim(cli);
+  registerDemo(cli);
   registerDb(cli);
   return { ...cli, exitCode: () => code };
 }

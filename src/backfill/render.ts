@@ -1,0 +1,35 @@
+import type { CoverageTotals } from '../coverage/index.ts';
+import { int, seconds } from '../shared/format.ts';
+import type { BackfillSummary } from './run.ts';
+
+const STATUS = { complete: 'completo', partial: 'parcial', failed: 'fallido' } as const;
+
+/** Coverage before and after, side by side. */
+export function renderBeforeAfter(before: CoverageTotals, after: CoverageTotals): string {
+  const row = (label: string, a: number, b: number) => `  ${label.padEnd(26)} ${int(a).padStart(9)} ${int(b).padStart(9)}`;
+  return [
+    `  ${'Cobertura'.padEnd(26)} ${'antes'.padStart(9)} ${'después'.padStart(9)}`,
+    row('Días-tienda esperados', before.expectedStoreDays, after.expectedStoreDays),
+    row('Faltantes', before.missingStoreDays, after.missingStoreDays),
+    row('Parciales', before.partialStoreDays, after.partialStoreDays),
+  ].join('\n');
+}
+
+/** The end of a backfill for people: outcome, rows, before/after and the verdict on coverage. */
+export function renderBackfillSummary(summary: BackfillSummary, options: { resumeCommand: string }): string {
+  const c = summary.chunks;
+  const lines = [
+    `Backfill #${summary.backfillId}: ${STATUS[summary.status]} en ${seconds(summary.seconds * 1000)}`,
+    `  Bloques: ${int(c.done)} de ${int(c.total)} hechos, ${int(c.failed)} fallidos · ${int(summary.storeDays)} días-tienda`,
+    `  Filas: ${int(summary.rowsInserted)} insertadas, ${int(summary.rowsUpdated)} actualizadas, ${int(summary.rowsDeleted)} borradas · duplicados en origen ${int(summary.duplicatesInSource)} · en cuarentena ${int(summary.quarantined)}`,
+    renderBeforeAfter(summary.before, summary.after),
+  ];
+  const gaps = summary.after.missingStoreDays + summary.after.partialStoreDays;
+  lines.push(
+    gaps === 0
+      ? `Verificado: los ${int(summary.after.expectedStoreDays)} días-tienda esperados están completos.`
+      : `Quedan ${int(gaps)} días-tienda sin completar.`,
+  );
+  if (summary.status !== 'complete') lines.push(`Para reanudar lo que faltó: ${options.resumeCommand}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { renderBackfillSummary } from '../backfill/render.ts';
+import { runBackfill } from '../backfill/run.ts';
+import { parsePlanJson, type PlanJson } from '../plan/index.ts';
+import { renderPlanTable } from '../plan/render-table.ts';
+import { ExitCode, UsageError } from '../shared/errors.ts';
+import { createLogger, flushLogger } from '../shared/logger.ts';
+import { createProgress } from '../shared/progress.ts';
+import { addWindowOptions, resolveWindow, type WindowFlags } from './common.ts';
+import { klkBaseUrl, openDatabase, openKlk, positiveInt, resolveConfig } from './context.ts';
+import type { Cli } from './main.ts';
+
+interface BackfillFlags extends WindowFlags {
+  plan?: string;
+  concurrency?: number;
+  resume?: boolean;
+  mirror?: boolean;
+  dryRun?: boolean;
+  klkUrl?: string;
+  format: 'table' | 'json';
+}
+
+function readPlan(path: string): PlanJson {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`no se puede leer el plan ${path}: ${(error as Error).message}`);
+  }
+  return parsePlanJson(text, path);
+}
+
+/** `ventas backfill`: plans (or takes --plan) and executes, in parallel and resumable (spec section 6). */
+export function registerBackfill(cli: Cli): void {
+  addWindowOptions(
+    cli.program.command('backfill').description('Recupera los huecos: planifica y ejecuta en paralelo, reanudable'),
+    ['table', 'json'],
+  )
+    .option('--plan <archivo>', 'ejecuta un plan guardado con `ventas plan --format json`')
+    .option('--concurrency <n>', 'peticiones simultáneas a KLK (por defecto 3)', positiveInt('--concurrency'))
+    .option('--resume', 'termina el último backfill interrumpido')
+    .option('--mirror', 'borra las líneas que KLK ya no tiene, solo en días con respuesta verificada completa')
+    .option('--dry-run', 'muestra el plan sin escribir nada')
+    .option('--klk-url <url>', 'URL base de KLK (por defecto KLK_BASE_URL)')
+    .action(
+      cli.action(async (flags: BackfillFlags) => {
+        const config = resolveConfig(flags);
+        const window = resolveWindow(flags, config);
+        const plan = flags.plan ? readPlan(flags.plan) : undefined;
+        if (flags.resume && (flags.plan || flags.from || flags.to || flags.stores)) {
+          throw new UsageError('--resume continúa el último backfill tal como se planificó: no admite --plan, --from, --to ni --stores');
+        }
+        const concurrency = flags.concurrency ?? config.concurrency;
+        const baseUrl = klkBaseUrl(config, flags.klkUrl);
+        const logger = createLogger();
+        const db = await openDatabase();
+        const json = flags.format === 'json';
+        const progress = createProgress({ isTty: cli.io.isTty && !json, label: 'Backfill', write: (l) => cli.io.err(l) });
+        try {
+          const outcome = await runBackfill(
+            {
+              db,
+              config,
+              // Few retries inside a request: the ledger retries chunks, and the breaker pauses a failing KLK.
+              klk: openKlk({ ...config, klk: { ...config.klk, attempts: 2 } }, { baseUrl, concurrency, logger }),
+              logger,
+              onStart: ({ backfillId, plan: p, resumed }) => {
+                if (json) return;
+                cli.io.out(resumed ? `Reanudando el backfill #${backfillId}` : `Backfill #${backfillId}`);
+                if (p) cli.io.out(renderPlanTable(p));
+              },
+              onProgress: (t) => progress.update(t.storeDaysDone, t.storeDays, { lines: t.lines, unit: 'días-tienda' }),
+              onBreaker: (state) => {
+                if (state === 'open') cli.io.err('KLK falla seguido: peticiones en pausa; se probará de nuevo en unos segundos');
+                if (state === 'closed') cli.io.err('KLK responde de nuevo: se reanudan las peticiones');
+              },
+            },
+            { ...window, plan, resume: flags.resume, mirror: flags.mirror, dryRun: flags.dryRun, concurrency },
+          );
+          progress.stop();
+          if (!outcome.summary) {
+            cli.io.out(json ? JSON.stringify(outcome.plan) : `${renderPlanTable(outcome.plan!)}\n(simulación: no se escribió nada)`);
+            return ExitCode.ok;
+          }
+          cli.io.out(json ? JSON.stringify(outcome.summary) : renderBackfillSummary(outcome.summary, { resumeCommand: 'npx ventas backfill --resume' }));
+          return outcome.summary.status === 'complete' ? ExitCode.ok : ExitCode.partial;
+        } finally {
+          progress.stop();
+          await db.close();
+          await flushLogger(logger);
+        }
+      }),
+    );
+}

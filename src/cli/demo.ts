@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { renderBeforeAfter } from '../backfill/render.ts';
+import { renderTable } from '../coverage/index.ts';
+import { runDemo } from '../demo/run.ts';
+import { SEED_FROM, SEED_TO } from '../demo/seed-situation.ts';
+import { renderPlanTable } from '../plan/render-table.ts';
+import { ExitCode } from '../shared/errors.ts';
+import { int, seconds } from '../shared/format.ts';
+import { createLogger, flushLogger } from '../shared/logger.ts';
+import { createProgress, type ProgressView } from '../shared/progress.ts';
+import { positiveInt, resolveConfig } from './context.ts';
+import type { Cli } from './main.ts';
+
+interface DemoFlags {
+  scale: number;
+  seed: number;
+  concurrency: number;
+  dataDir: string;
+  config?: string;
+}
+
+function scale(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 2) throw new InvalidArgumentError('--scale debe ser un número mayor que 0 y hasta 2 (1 = volumen real).');
+  return n;
+}
+
+const DEFAULT_SCALE = 0.02;
+
+/** `ventas demo` (what `npm start` runs): the whole story on embedded defaults. */
+export function registerDemo(cli: Cli): void {
+  cli.program
+    .command('demo')
+    .description('La historia completa con PGlite y el simulador: huecos del plan del 2026-01-26, plan, backfill y verificación')
+    .option('--scale <f>', `volumen de líneas por día respecto del real (por defecto ${DEFAULT_SCALE})`, scale, DEFAULT_SCALE)
+    .option('--seed <n>', 'semilla del simulador', positiveInt('--seed'), 1)
+    .option('--concurrency <n>', 'peticiones simultáneas a KLK', positiveInt('--concurrency'), 3)
+    .option('--data-dir <dir>', 'carpeta de la base embebida de la demo (se recrea)', join('.ventas', 'demo'))
+    .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
+    .action(
+      cli.action(async (flags: DemoFlags) => {
+        const config = resolveConfig(flags);
+        const logger = createLogger({ name: 'ventas-demo' });
+        const started = performance.now();
+        const out = cli.io.out;
+        out(`ventas · demo con la base embebida (${flags.dataDir}) y el simulador de KLK, escala ${flags.scale}`);
+        out(`Situación: el plan de backfill del 2026-01-26, ${config.stores.length} tiendas, ${SEED_FROM} a ${SEED_TO}.\n`);
+        let bar: ProgressView | null = null;
+        const newBar = (label: string) => createProgress({ isTty: cli.io.isTty, label, write: (l) => cli.io.err(l) });
+        let ok = false;
+        const { db, sim } = await runDemo(
+          config,
+          { dataDir: flags.dataDir, seed: flags.seed, scale: flags.scale, concurrency: flags.concurrency, latencyMs: [40, 2] },
+          logger,
+          {
+            phase(name) {
+              bar?.stop();
+              bar = null;
+              if (name === 'history') {
+                out('1. Cargando con `ventas etl` la historia que sí estaba en la tabla (días presentes; algunos solo de 08:00 a 09:59)…');
+                bar = newBar('Historia');
+              }
+              if (name === 'gaps') out('\n2. Huecos detectados (`ventas gaps`):\n');
+              if (name === 'backfill') out('\n3. Plan de backfill (`ventas plan`):\n');
+              if (name === 'verify') out('\n5. Resultado verificado (`ventas verify`):\n');
+            },
+            onHistoryProgress: (done, total, lines) => bar?.update(done, total, { lines, unit: 'peticiones' }),
+            onHistoryLoaded: (s) => {
+              bar?.stop();
+              out(`   ${int(s.totals.extracted)} líneas cargadas en ${int(s.totals.requests)} peticiones (${seconds(s.durationMs)}).`);
+            },
+            onGaps: (report) => out(renderTable(report, { color: cli.io.isTty })),
+            onPlan: (plan) => {
+              out(renderPlanTable(plan));
+              out('\n4. Backfill (`ventas backfill`), en paralelo y reanudable:');
+              bar = newBar('Backfill');
+            },
+            onBackfillProgress: (done, total, lines) => bar?.update(done, total, { lines, unit: 'días-tienda' }),
+            onBackfillDone: (summary, after) => {
+              bar?.stop();
+              out(`   Backfill #${summary.backfillId} ${summary.status === 'complete' ? 'completo' : summary.status}: ${int(summary.chunks.done)} bloques, ${int(summary.rowsInserted)} filas insertadas en ${seconds(summary.seconds * 1000)}.`);
+              out(`\n${renderBeforeAfter(summary.before, summary.after)}`);
+              const pending = after.totals.missingStoreDays + after.totals.partialStoreDays;
+              ok = pending === 0 && summary.status === 'complete';
+              out(
+                ok
+                  ? `\nVerificado: los ${int(after.totals.expectedStoreDays)} días-tienda esperados de ${after.stores.length} tiendas están completos (cerrados y antes de la apertura de PARAISO excluidos).`
+                  : `\nQuedan ${int(pending)} días-tienda sin completar.`,
+              );
+            },
+          },
+        );
+        await db.close();
+        await sim.close();
+        await flushLogger(logger);
+        out(`\nDemo terminada en ${seconds(performance.now() - started)}.`);
+        out(`Para verla a volumen real: npm start -- --scale 1   (o intermedio: --scale 0.2)`);
+        out(`Los mismos comandos sobre su base: npx ventas gaps | plan | backfill | verify (ver README).`);
+        return ok ? ExitCode.ok : ExitCode.partial;
+      }),
+    );
+}

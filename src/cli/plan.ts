@@ -1,0 +1,45 @@
+import { computeCoverage, renderMarkdown } from '../coverage/index.ts';
+import { planFromCoverage } from '../plan/from-coverage.ts';
+import { renderPlanBash, renderPlanMarkdown, toPlanJson } from '../plan/index.ts';
+import { renderPlanTable } from '../plan/render-table.ts';
+import { fitTiming, readTimingSamples } from '../plan/timing.ts';
+import { localDateTime } from '../shared/dates.ts';
+import { addWindowOptions, resolveWindow, type WindowFlags } from './common.ts';
+import { openDatabase, positiveInt, resolveConfig } from './context.ts';
+import type { Cli } from './main.ts';
+
+interface PlanFlags extends WindowFlags {
+  format: 'table' | 'markdown' | 'bash' | 'json';
+  concurrency?: number;
+  program: string;
+}
+
+/** `ventas plan`: the backfill plan from the gaps (spec section 5). */
+export function registerPlan(cli: Cli): void {
+  addWindowOptions(
+    cli.program.command('plan').description('Planifica el backfill de los huecos: fases, comandos y tiempo estimado'),
+    ['table', 'markdown', 'bash', 'json'],
+  )
+    .option('--concurrency <n>', 'peticiones simultáneas a KLK supuestas en la estimación', positiveInt('--concurrency'))
+    .option('--program <cmd>', 'cómo se invoca ventas en los comandos generados', 'npx ventas')
+    .action(
+      cli.action(async (flags: PlanFlags) => {
+        const config = resolveConfig(flags);
+        const window = resolveWindow(flags, config);
+        const db = await openDatabase();
+        try {
+          const report = await computeCoverage(db, config, window);
+          const timing = fitTiming(await readTimingSamples(db));
+          const plan = planFromCoverage(report, { config, timing, concurrency: flags.concurrency });
+          if (flags.format === 'json') cli.io.out(JSON.stringify(toPlanJson(plan, flags.program)));
+          else if (flags.format === 'bash') cli.io.out(renderPlanBash(plan, { program: flags.program }));
+          else if (flags.format === 'markdown') {
+            const date = localDateTime(window.stores[0]?.timeZone ?? 'America/Caracas').slice(0, 10);
+            cli.io.out(renderPlanMarkdown(plan, { coverageMarkdown: renderMarkdown(report), date, program: flags.program }));
+          } else cli.io.out(renderPlanTable(toPlanJson(plan, flags.program)));
+        } finally {
+          await db.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,5 @@
+export * from './states.ts';
+export * from './report.ts';
+export * from './render.ts';
+export * from './read.ts';
+export * from './compute.ts';

@@ -1,0 +1,24 @@
+import { int } from '../shared/format.ts';
+import type { PlanJson } from './json.ts';
+import { formatDuration } from './render.ts';
+
+/** The plan at a glance on a terminal: one line per step, the totals, and how it compares with re-reading. */
+export function renderPlanTable(plan: PlanJson): string {
+  const t = plan.totals;
+  const lines = [`Plan de backfill ${plan.from} a ${plan.to}`];
+  if (plan.phases.length === 0) return `${lines[0]}\n  Nada que recuperar: todos los días esperados están completos.`;
+  for (const phase of plan.phases) {
+    lines.push('', `FASE ${phase.phase}: ${phase.title}`);
+    for (const step of phase.steps) {
+      const stores = step.stores.length > 4 ? `${step.stores.slice(0, 4).join(' ')} (+${step.stores.length - 4})` : step.stores.join(' ');
+      lines.push(
+        `  ${step.from.slice(0, 10)} a ${step.to.slice(0, 10)}  ${stores.padEnd(44)} ${String(step.storeDays).padStart(4)} días-tienda  ${String(step.requests).padStart(4)} peticiones  ${formatDuration(step.estimatedSeconds)}`,
+      );
+    }
+  }
+  lines.push(
+    '',
+    `Total: ${int(t.requests)} peticiones, ${int(t.storeDays)} días-tienda pedidos para ${int(t.missingStoreDays)} faltantes o parciales (x${t.overFetchRatio.toFixed(2)}), ${formatDuration(t.estimatedSeconds)} con el backfill en paralelo.`,
+  );
+  return lines.join('\n');
+}
