@@ -136,8 +136,8 @@ export async function failChunk(
   retry: { final: boolean; retryInMs: number },
 ): Promise<void> {
   await db.query(
-    `UPDATE backfill_chunks SET state = $3, error = $4, lease_owner = NULL,
-       lease_until = CASE WHEN $3 = 'pending' THEN now() + $5 * interval '1 millisecond' END, updated_at = now()
+    `UPDATE backfill_chunks SET state = $3::text, error = $4, lease_owner = NULL,
+       lease_until = CASE WHEN $3::text = 'pending' THEN now() + $5 * interval '1 millisecond' END, updated_at = now()
      WHERE id = $1 AND lease_owner = $2`,
     [chunkId, owner, retry.final ? 'failed' : 'pending', error, retry.retryInMs],
   );

@@ -21,6 +21,12 @@ describe('dayState', () => {
     expect(dayState({ ...base, closed: true, lines: 0, klkLines: 0 })).toBe('closed');
   });
 
+  it('trusts KLK over the usual: a quiet day whose whole-day answer matches the table is complete', () => {
+    expect(dayState({ ...base, lines: 300, klkLines: 300 })).toBe('complete');
+    expect(dayState({ ...base, lines: 300, klkLines: null })).toBe('partial');
+    expect(dayState({ ...base, lines: 299, klkLines: 300 })).toBe('partial');
+  });
+
   it('is empty only when KLK answered the whole day with 0 lines and there are no rows', () => {
     expect(dayState({ ...base, lines: 0, klkLines: 0 })).toBe('empty');
     expect(dayState({ ...base, lines: 0, klkLines: null })).toBe('missing');

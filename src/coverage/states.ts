@@ -51,7 +51,9 @@ export function dayState(day: {
   if (day.closed) return 'closed';
   if (day.klkLines === 0 && day.lines === 0) return 'empty';
   if (day.lines === 0) return 'missing';
-  if (day.klkLines !== null && day.lines < day.klkLines) return 'partial';
+  if (day.klkLines !== null) return day.lines < day.klkLines ? 'partial' : 'complete';
+  // Without KLK's own count for the whole day, a day far below the store's usual is suspect. With it, the source
+  // has spoken: a quiet day KLK confirms is complete, or a backfill would fetch it again forever.
   if (day.usualLines !== null && day.lines < day.partialRatio * day.usualLines) return 'partial';
   return 'complete';
 }

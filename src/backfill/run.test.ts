@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import type { Config } from '../catalogue/config.ts';
+import { computeCoverage } from '../coverage/index.ts';
+import type { Db } from '../db/types.ts';
+import { createKlkClient } from '../klk/index.ts';
+import { planChunks } from '../plan/index.ts';
+import { silentLogger } from '../shared/logger.ts';
+import { startSimulator, type RunningSimulator } from '../sim/index.ts';
+import { describeEachBackend } from '../../test/backends.ts';
+import { HISTORY, historyConfig, loadHistory } from '../../test/support/history.ts';
+import { tableDays, truth } from '../../test/support/truth.ts';
+import type { BreakerState } from './breaker.ts';
+import { runBackfill, type BackfillDeps } from './run.ts';
+
+describeEachBackend('runBackfill', (open) => {
+  let db: Db;
+  let sim: RunningSimulator;
+  let config: Config;
+  beforeAll(async () => {
+    sim = await startSimulator({ seed: 11, scale: 0.003 });
+    config = historyConfig();
+  });
+  afterAll(() => sim.close());
+  beforeEach(async () => {
+    Object.assign(sim.options, { failRate: 0, truncateRate: 0, listRate: 0, maxLines: null, voidRate: 0, latencyMs: [0, 0], duplicateRate: 0 });
+    db = await open();
+    await loadHistory(db, sim, config);
+    return () => db.close();
+  });
+
+  const deps = (extra: Partial<BackfillDeps> = {}): BackfillDeps => ({
+    db,
+    config,
+    klk: createKlkClient({ baseUrl: sim.url, attempts: 2, backoffMs: 5, timeoutMs: extra.breakerCooldownMs ? 2_000 : 1_000 }),
+    logger: silentLogger,
+    retryDelayMs: 20,
+    breakerCooldownMs: 100,
+    ...extra,
+  });
+  const job = { ...HISTORY, stores: historyConfig().stores, concurrency: 3 };
+
+  async function expectEqualToTruth() {
+    for (const store of config.stores) {
+      expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(truth(sim.options, store, HISTORY.from, HISTORY.to));
+    }
+  }
+
+  it('plans exactly the missing and partial store-days, never a closed one, and ends with the table equal to KLK', async () => {
+    const before = await computeCoverage(db, config, job);
+    const targets = before.stores.flatMap((s) => [...s.missing, ...s.partial].map((d) => `${s.store} ${d}`)).sort();
+    expect(targets).toContain('tienda_07 2025-12-04');
+    expect(targets.some((t) => t.startsWith('tienda_18 2025-12-0') && t < 'tienda_18 2025-12-06')).toBe(false);
+    const outcome = await runBackfill(deps(), job);
+    const planned = planChunks(outcome.plan!).flatMap((c) => {
+      const days: string[] = [];
+      for (let d = c.dayFrom; d <= c.dayTo; d = new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)) days.push(`${c.storeId} ${d}`);
+      return days;
+    });
+    expect(planned.sort()).toEqual(targets);
+    expect(outcome.summary).toMatchObject({ status: 'complete', chunks: { failed: 0 }, after: { missingStoreDays: 0, partialStoreDays: 0 } });
+    expect(outcome.summary!.before.missingStoreDays).toBeGreaterThan(0);
+    await expectEqualToTruth();
+  });
+
+  it('still ends equal to the truth through failures, truncated bodies and answers too big for the timeout', async () => {
+    Object.assign(sim.options, { failRate: 0.2, truncateRate: 0.05, maxLines: 100, hangMs: 3_000 });
+    const outcome = await runBackfill(deps({ maxAttempts: 20 }), job);
+    expect(outcome.summary!.status).toBe('complete');
+    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM backfill_chunks WHERE state = 'split'`);
+    expect(rows[0]!.n).toBeGreaterThan(0);
+    await expectEqualToTruth();
+  });
+
+  it('pauses every request while KLK is down, probes it, and finishes once it is back', async () => {
+    sim.options.failRate = 1;
+    const states: BreakerState[] = [];
+    const back = setTimeout(() => (sim.options.failRate = 0), 1_500);
+    try {
+      const outcome = await runBackfill(deps({ onBreaker: (s) => states.push(s), maxAttempts: 50, breakerCooldownMs: 200 }), job);
+      expect(outcome.summary!.status).toBe('complete');
+    } finally {
+      clearTimeout(back);
+    }
+    expect(states[0]).toBe('open');
+    expect(states).toContain('half-open');
+    expect(states.at(-1)).toBe('closed');
+    await expectEqualToTruth();
+  });
+
+  it('reports chunks that ran out of attempts as failed, and --resume finishes them', async () => {
+    sim.options.failRate = 1;
+    const failed = await runBackfill(deps({ maxAttempts: 1, breakerCooldownMs: 10 }), job);
+    expect(failed.summary!.status).toBe('failed');
+    expect(failed.summary!.chunks.failed).toBe(failed.summary!.chunks.total);
+    sim.options.failRate = 0;
+    const resumed = await runBackfill(deps(), { ...job, resume: true });
+    expect(resumed.summary).toMatchObject({ status: 'complete', backfillId: failed.summary!.backfillId, chunks: { failed: 0 } });
+    expect(resumed.summary!.before).toEqual(failed.summary!.before);
+    await expectEqualToTruth();
+  });
+
+  it('--mirror deletes lines that vanished at the source only when the answer was verified complete', async () => {
+    await runBackfill(deps(), job);
+    sim.options.voidRate = 0.3;
+    // A bare list has no total_registros: nothing proves the answer complete, so nothing is deleted.
+    sim.options.listRate = 1;
+    const { rows: chunks } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ventas`);
+    const storesToReload = config.stores.filter((s) => s.id === 'tienda_01');
+    const reload = { ...job, stores: storesToReload, mirror: true };
+    await db.query(`DELETE FROM store_days WHERE store_id = 'tienda_01' AND day = '2025-12-01'`);
+    const unverified = await runBackfill(deps(), reload);
+    expect(unverified.summary!.rowsDeleted).toBe(0);
+    sim.options.listRate = 0;
+    await db.query(`DELETE FROM store_days WHERE store_id = 'tienda_01' AND day = '2025-12-01'`);
+    const verified = await runBackfill(deps(), reload);
+    expect(verified.summary!.rowsDeleted).toBeGreaterThan(0);
+    const { rows: after } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ventas`);
+    expect(after[0]!.n).toBe(chunks[0]!.n - verified.summary!.rowsDeleted);
+    expect(await tableDays(db, 'tienda_01', '2025-12-01', '2025-12-01')).toEqual(truth(sim.options, storesToReload[0]!, '2025-12-01', '2025-12-01'));
+  });
+
+  it('--dry-run plans and writes nothing', async () => {
+    const { rows: before } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ventas`);
+    const outcome = await runBackfill(deps(), { ...job, dryRun: true });
+    expect(outcome.summary).toBeNull();
+    expect(outcome.plan!.totals.missingStoreDays).toBeGreaterThan(0);
+    const { rows } = await db.query<{ v: number; b: number }>(`SELECT (SELECT count(*) FROM ventas)::int AS v, (SELECT count(*) FROM backfills)::int AS b`);
+    expect(rows[0]).toEqual({ v: before[0]!.n, b: 0 });
+  });
+});

@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { startSimulator, type RunningSimulator } from '../sim/index.ts';
+import { describeEachCliBackend, runCli, spawnCli, type CliPlace } from '../../test/support/cli.ts';
+import { HISTORY, HISTORY_STORES, historyConfig, loadHistory } from '../../test/support/history.ts';
+import { tableDays, truth } from '../../test/support/truth.ts';
+
+describeEachCliBackend('ventas backfill', (backend) => {
+  let sim: RunningSimulator;
+  let place: CliPlace;
+  const config = historyConfig();
+  const window = ['--from', HISTORY.from, '--to', HISTORY.to, '--stores', HISTORY_STORES.join(',')];
+
+  beforeAll(async () => {
+    sim = await startSimulator({ seed: 5, scale: 0.003 });
+  });
+  afterAll(() => sim.close());
+  beforeEach(async () => {
+    place = await backend.place();
+    const db = await place.open();
+    try {
+      await loadHistory(db, sim, config);
+    } finally {
+      await db.close();
+    }
+    return () => place.cleanup();
+  });
+  const cli = (args: string[]) => runCli(args, { cwd: place.cwd, env: { ...place.env, KLK_BASE_URL: sim.url } });
+
+  it('killed with SIGKILL at five random moments and resumed each time, ends equal to KLK with nothing twice', async () => {
+    // Slow answers so the kills land mid-work; two chunks at a time.
+    sim.options.latencyMs = [250, 0];
+    try {
+      const kills: number[] = [];
+      for (let round = 0; round < 5; round++) {
+        const args = round === 0 ? ['backfill', ...window, '--concurrency', '1'] : ['backfill', '--resume', '--concurrency', '1'];
+        const child = spawnCli(args, { cwd: place.cwd, env: { ...place.env, KLK_BASE_URL: sim.url } });
+        let output = '';
+        const started = new Promise<void>((resolve) => {
+          const onData = (data: Buffer) => {
+            output += data.toString();
+            if (/Backfill #\d+|Reanudando el backfill/.test(output)) resolve();
+          };
+          child.stdout.on('data', onData);
+        });
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        await Promise.race([started, exited]);
+        const delay = 300 + Math.floor(Math.random() * 1_200);
+        await new Promise((r) => setTimeout(r, delay));
+        if (child.exitCode === null) {
+          child.kill('SIGKILL');
+          kills.push(delay);
+        }
+        await exited;
+      }
+      expect(kills.length).toBeGreaterThanOrEqual(3);
+      sim.options.latencyMs = [0, 0];
+      const last = await cli(['backfill', '--resume', '--format', 'json']);
+      expect(last.code).toBe(0);
+      const summary = JSON.parse(last.stdout.trim().split('\n').at(-1)!);
+      expect(summary).toMatchObject({ status: 'complete', chunks: { failed: 0 }, after: { missingStoreDays: 0, partialStoreDays: 0 } });
+      const db = await place.open();
+      try {
+        for (const store of config.stores) {
+          expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(truth(sim.options, store, HISTORY.from, HISTORY.to));
+        }
+        const { rows } = await db.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM backfill_chunks GROUP BY state ORDER BY state`);
+        expect(rows.every((r) => r.state === 'done' || r.state === 'split')).toBe(true);
+      } finally {
+        await db.close();
+      }
+      const verify = await runCli(['gaps', ...window, '--format', 'json'], { cwd: place.cwd, env: place.env });
+      expect(JSON.parse(verify.stdout).totals).toMatchObject({ missingStoreDays: 0, partialStoreDays: 0 });
+    } finally {
+      sim.options.latencyMs = [0, 0];
+    }
+  });
+
+  it('plan: json within the missing store-days, markdown like the seed, a bash script of ventas etl commands', async () => {
+    const json = await cli(['plan', ...window, '--format', 'json']);
+    expect(json.code).toBe(0);
+    const plan = JSON.parse(json.stdout);
+    expect(plan.totals.overFetchRatio).toBeLessThanOrEqual(1.1);
+    expect(plan.phases[0].steps[0].command).toMatch(/^npx ventas etl --tiendas /);
+    const markdown = await cli(['plan', ...window, '--format', 'markdown']);
+    expect(markdown.stdout).toContain('# Plan de Backfill de Ventas - KLK');
+    expect(markdown.stdout).toContain('| Tienda | Dias Faltantes | Cobertura | Prioridad |');
+    const bash = await cli(['plan', ...window, '--format', 'bash']);
+    expect(bash.stdout).toMatch(/^#!\/usr\/bin\/env bash/);
+    expect(bash.stdout).toMatch(/npx ventas etl[\s\\]+--tiendas/);
+    const table = await cli(['plan', ...window]);
+    expect(table.stdout).toContain('FASE 1');
+  });
+
+  it('--dry-run shows the plan and writes nothing; --resume with nothing to resume is bad input', async () => {
+    const dry = await cli(['backfill', ...window, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('simulación: no se escribió nada');
+    const resume = await cli(['backfill', '--resume']);
+    expect(resume.code).toBe(2);
+    expect(resume.stderr).toContain('no hay ningún backfill sin terminar');
+    const bad = await cli(['backfill', '--from', '2026-01-10', '--to', '2026-01-01']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--from (2026-01-10) es posterior a --to (2026-01-01)');
+  });
+});

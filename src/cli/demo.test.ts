@@ -1,0 +1,26 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { runCli } from '../../test/support/cli.ts';
+
+it('npm start (ventas demo) tells the whole story and ends with every expected store-day verified complete', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'ventas-demo-'));
+  const r = await runCli(['demo', '--scale', '0.002'], { cwd, timeoutMs: 240_000 });
+  expect(r.code).toBe(0);
+  const out = r.stdout;
+  const order = ['1. Cargando con `ventas etl`', '2. Huecos detectados', '3. Plan de backfill', '4. Backfill', '5. Resultado verificado'].map((s) =>
+    out.indexOf(s),
+  );
+  expect(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!))).toBe(true);
+  expect(out).toContain('tienda_11  FLOR AMARILLO         88          1         87');
+  expect(out).toContain('Hueco común del 2026-01-10 al 2026-01-25: 16 días faltantes en 19 de 19 tiendas');
+  expect(out).toMatch(/Verificado: los 1\.633 días-tienda esperados de 19 tiendas están completos/);
+  expect(out).toContain('npm start -- --scale 1');
+}, 300_000);
+
+it('demo flags are validated', async () => {
+  const r = await runCli(['demo', '--scale', '0'], { cwd: tmpdir() });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('--scale debe ser un número mayor que 0');
+});
