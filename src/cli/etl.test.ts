@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { DEFAULT_STORES } from '../catalogue/stores.ts';
@@ -112,6 +113,19 @@ describeEachCliBackend('ventas etl', (backend) => {
   });
 });
 
+it('an unreachable KLK gives exit 3 with the stores reported failed', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'ventas-cli-'));
+  const config = join(cwd, 'config.json');
+  writeFileSync(config, JSON.stringify({ klk: { attempts: 2 } }));
+  const r = await runCli(['etl', '--klk-url', 'http://127.0.0.1:1', '--tiendas', 'tienda_01', '--fecha-desde', '2026-01-10', '--fecha-hasta', '2026-01-10'], {
+    cwd,
+    env: { LOG_DIR: join(cwd, 'logs'), VENTAS_CONFIG: config },
+  });
+  expect(r.code).toBe(3);
+  expect(r.stderr).toContain('KLK no responde en http://127.0.0.1:1');
+  expect(r.stdout).toContain('tienda_01 (fallida)');
+});
+
 it('an unreachable database gives exit 3', async () => {
   const sim = await startSimulator({ seed: 3, scale: 0.003 });
   try {
@@ -120,7 +134,7 @@ it('an unreachable database gives exit 3', async () => {
       env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/ventas' },
     });
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain('no se puede conectar a la base de datos 127.0.0.1:1/ventas');
+    expect(r.stderr).toMatch(/127\.0\.0\.1:1\/ventas/);
   } finally {
     await sim.close();
   }

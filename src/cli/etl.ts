@@ -93,7 +93,9 @@ export function registerEtl(cli: Cli): void {
           );
           progress.stop();
           cli.io.out(flags.format === 'json' ? JSON.stringify(summaryJson(summary, interval)) : renderSummary(summary, interval));
-          return exitCode(summary);
+          const code = exitCode(summary);
+          if (code === ExitCode.unreachable) cli.io.err(`error: KLK no responde en ${baseUrl} (ninguna petición obtuvo respuesta)`);
+          return code;
         } finally {
           progress.stop();
           await db.close();
@@ -119,7 +121,11 @@ function chooseMode(flags: EtlFlags, now: LocalDateTime): { type: RunType; inter
 }
 
 function exitCode(summary: EtlSummary): number {
-  return summary.status === 'success' ? ExitCode.ok : ExitCode.partial;
+  if (summary.status === 'success') return ExitCode.ok;
+  const results = Object.values(summary.stores);
+  // Nothing answered at all: KLK is down or the URL is wrong, which is a dependency problem (exit 3).
+  if (results.length > 0 && results.every((r) => r.status === 'failed' && r.unreachable)) return ExitCode.unreachable;
+  return ExitCode.partial;
 }
 
 function summaryJson(summary: EtlSummary, interval: Interval) {

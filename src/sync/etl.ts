@@ -199,6 +199,8 @@ async function fetchAndLoad(
       for (const half of halves) await fetchAndLoad(deps, job, runId, result, store, half, progress);
       return;
     }
+    const network = error instanceof KlkError && error.kind === 'network';
+    result.unreachable = network && (result.status !== 'failed' || result.unreachable);
     result.status = 'failed';
     result.errors.push(`${describeWindow(window)}: ${(error as Error).message}`);
     result.failedWindows.push(windowInterval(window));

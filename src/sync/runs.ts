@@ -17,6 +17,8 @@ export interface StoreResult {
   errors: string[];
   /** Windows that could not be loaded, to resume exactly what is missing. */
   failedWindows: Interval[];
+  /** Every failure was KLK not answering at all (connection refused, DNS): KLK is unreachable, not misbehaving. */
+  unreachable: boolean;
 }
 
 export function emptyStoreResult(): StoreResult {
@@ -32,6 +34,7 @@ export function emptyStoreResult(): StoreResult {
     quarantined: 0,
     errors: [],
     failedWindows: [],
+    unreachable: false,
   };
 }
 
