@@ -3,3 +3,4 @@ export * from './report.ts';
 export * from './render.ts';
 export * from './read.ts';
 export * from './compute.ts';
+export * from './reconcile.ts';

@@ -1,0 +1,320 @@
+import { z } from 'zod';
+import { computeCoverage, coveragePct, toJson, type CoverageReport, type CoverageTotals } from '../coverage/index.ts';
+import { reconcile, type DayDifference, type DifferenceState, type ReconcileResult } from '../coverage/reconcile.ts';
+import type { Queryable } from '../db/types.ts';
+import { addDays, localDateTime, type IsoDate } from '../shared/dates.ts';
+import { ExitCode } from '../shared/errors.ts';
+import { int } from '../shared/format.ts';
+import { createLogger, flushLogger } from '../shared/logger.ts';
+import { createProgress } from '../shared/progress.ts';
+import { addWindowOptions, resolveWindow, type WindowFlags } from './common.ts';
+import { klkBaseUrl, openDatabase, openKlk, positiveInt, resolveConfig } from './context.ts';
+import { REPORT_FORMATS, renderCoverage, type ReportFormat } from './gaps.ts';
+import type { Cli } from './main.ts';
+
+interface VerifyFlags extends WindowFlags {
+  format: ReportFormat;
+  reconcile?: boolean;
+  concurrency?: number;
+  klkUrl?: string;
+}
+
+/** The newest finished backfill overlapping the window, with the coverage totals it measured before and after. */
+export interface BackfillComparison {
+  id: number;
+  status: 'complete' | 'partial' | 'failed';
+  from: IsoDate;
+  to: IsoDate;
+  finishedAt: Date;
+  before: CoverageTotals;
+  after: CoverageTotals;
+}
+
+const totalsSchema = z.object({
+  expectedStoreDays: z.number().int().nonnegative(),
+  missingStoreDays: z.number().int().nonnegative(),
+  partialStoreDays: z.number().int().nonnegative(),
+});
+const backfillSchema = z.object({
+  params: z.object({ from: z.string(), to: z.string(), before: totalsSchema.optional() }),
+  summary: z.object({ before: totalsSchema.optional(), after: totalsSchema }),
+});
+
+/** `ventas verify`: the coverage report, before/after the last backfill, and optionally KLK itself (spec section 7). */
+export function registerVerify(cli: Cli): void {
+  addWindowOptions(
+    cli.program
+      .command('verify')
+      .description('Verifica la cobertura: el informe de huecos, antes/después del último backfill y, con --reconcile, contra KLK'),
+    REPORT_FORMATS,
+  )
+    .option('--reconcile', 'pide a KLK cada día-tienda esperado y compara líneas y total USD con la tabla')
+    .option('--concurrency <n>', 'peticiones simultáneas a KLK al conciliar (por defecto 3)', positiveInt('--concurrency'))
+    .option('--klk-url <url>', 'URL base de KLK (por defecto KLK_BASE_URL)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Código de salida (para alertas de cron):',
+        '  0  todos los días-tienda esperados del período están completos (y coinciden con KLK, con --reconcile)',
+        '  1  falta algún día-tienda, hay parciales, hay deriva (la tabla tiene líneas que KLK ya no tiene)',
+        '     o alguna tienda no se pudo conciliar con KLK',
+        '  2  opciones inválidas',
+        '  3  base de datos o KLK inalcanzable',
+      ].join('\n'),
+    )
+    .action(
+      cli.action(async (flags: VerifyFlags) => {
+        const config = resolveConfig(flags);
+        const window = resolveWindow(flags, config);
+        const baseUrl = flags.reconcile || flags.klkUrl ? klkBaseUrl(config, flags.klkUrl) : null;
+        const concurrency = flags.concurrency ?? config.concurrency;
+        const db = await openDatabase();
+        try {
+          let reconciled: ReconcileResult | null = null;
+          if (flags.reconcile) {
+            const logger = createLogger();
+            const progress = createProgress({
+              isTty: cli.io.isTty && flags.format !== 'json',
+              label: 'Conciliación',
+              write: (line) => cli.io.err(line),
+            });
+            try {
+              reconciled = await reconcile(
+                {
+                  db,
+                  klk: openKlk(config, { baseUrl: baseUrl!, concurrency, logger }),
+                  config,
+                  concurrency,
+                  logger,
+                  onProgress: (p) => progress.update(p.requestsDone, p.requestsTotal, { lines: p.lines, unit: 'peticiones' }),
+                },
+                { from: window.from, to: window.to, storeIds: window.stores.map((s) => s.id) },
+              );
+            } finally {
+              progress.stop();
+              await flushLogger(logger);
+            }
+          }
+          // After reconciling: the days KLK has more of are partial now.
+          const report = await computeCoverage(db, config, window);
+          const backfill = await latestBackfill(db, window);
+          const retry = reconciled && reconciled.failedStores.length > 0 ? retryCommand(flags, window, reconciled) : null;
+          const outcome = verdict(report, reconciled);
+          const timeZone = window.stores[0]?.timeZone ?? 'America/Caracas';
+
+          if (flags.format === 'json') {
+            cli.io.out(JSON.stringify(verifyJson(report, backfill, reconciled, retry)));
+          } else if (flags.format === 'csv') {
+            // stdout stays one clean CSV; what does not fit a store-day record goes to stderr.
+            cli.io.out(renderCoverage(report, 'csv', cli.io.isTty));
+            const notes = [
+              ...(backfill ? [renderBackfill(backfill, 'table', timeZone)] : []),
+              ...(reconciled ? [renderReconcile(reconciled, retry, 'table')] : []),
+              outcome.text,
+            ];
+            cli.io.err(notes.join('\n\n'));
+          } else {
+            const markdown = flags.format === 'markdown';
+            const sections = [
+              renderCoverage(report, flags.format, cli.io.isTty).trimEnd(),
+              ...(backfill ? [renderBackfill(backfill, flags.format, timeZone)] : []),
+              ...(reconciled ? [renderReconcile(reconciled, retry, flags.format)] : []),
+              markdown ? `## Resultado\n\n${outcome.markdown}` : outcome.text,
+            ];
+            cli.io.out(`${sections.join('\n\n')}\n`);
+          }
+          return outcome.ok ? ExitCode.ok : ExitCode.partial;
+        } finally {
+          await db.close();
+        }
+      }),
+    );
+}
+
+export async function latestBackfill(db: Queryable, window: { from: IsoDate; to: IsoDate }): Promise<BackfillComparison | null> {
+  const { rows } = await db.query<{ id: number; status: BackfillComparison['status']; params: unknown; summary: unknown; finished_at: Date }>(
+    `SELECT id, status, params, summary, finished_at
+       FROM backfills
+      WHERE finished_at IS NOT NULL AND status IN ('complete', 'partial', 'failed')
+        AND params->>'from' <= $2 AND params->>'to' >= $1
+      ORDER BY finished_at DESC, id DESC
+      LIMIT 1`,
+    [window.from, window.to],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const parsed = backfillSchema.safeParse({ params: row.params, summary: row.summary });
+  const before = parsed.success ? (parsed.data.summary.before ?? parsed.data.params.before) : undefined;
+  if (!parsed.success || !before) return null;
+  const { params, summary } = parsed.data;
+  return { id: row.id, status: row.status, from: params.from, to: params.to, finishedAt: row.finished_at, before, after: summary.after };
+}
+
+function verifyJson(
+  report: CoverageReport,
+  backfill: BackfillComparison | null,
+  reconciled: ReconcileResult | null,
+  retry: string | null,
+) {
+  return {
+    ...toJson(report),
+    backfill: backfill && { id: backfill.id, before: backfill.before, after: backfill.after },
+    ...(reconciled && {
+      reconcile: {
+        checkedStoreDays: reconciled.checkedStoreDays,
+        matching: reconciled.matching,
+        differing: reconciled.differing,
+        failedStores: reconciled.failedStores,
+        retry,
+      },
+    }),
+  };
+}
+
+/** The command that checks again exactly the stores KLK did not answer for. */
+function retryCommand(flags: VerifyFlags, window: { from: IsoDate; to: IsoDate }, reconciled: ReconcileResult): string {
+  const stores = reconciled.failedStores.map((f) => f.store).join(',');
+  const extra = [
+    ...(flags.klkUrl ? [`--klk-url ${flags.klkUrl}`] : []),
+    ...(flags.config ? [`--config ${flags.config}`] : []),
+  ];
+  return ['ventas verify --reconcile', `--from ${window.from} --to ${window.to} --stores ${stores}`, ...extra].join(' ');
+}
+
+function verdict(report: CoverageReport, reconciled: ReconcileResult | null) {
+  const t = report.totals;
+  const drift = reconciled?.differing.filter((d) => d.state === 'drift').length ?? 0;
+  const failed = reconciled?.failedStores.length ?? 0;
+  const count = (n: number, one: string, many: string) => `${int(n)} ${n === 1 ? one : many}`;
+  const problems = [
+    ...(t.missingStoreDays > 0 ? [count(t.missingStoreDays, 'día-tienda faltante', 'días-tienda faltantes')] : []),
+    ...(t.partialStoreDays > 0 ? [count(t.partialStoreDays, 'parcial', 'parciales')] : []),
+    ...(drift > 0 ? [`${int(drift)} con deriva`] : []),
+    ...(failed > 0 ? [count(failed, 'tienda sin conciliar', 'tiendas sin conciliar')] : []),
+  ];
+  const ok = problems.length === 0;
+  const scope = `${int(t.expectedStoreDays)} días-tienda esperados del ${report.from} al ${report.to}`;
+  const text = ok
+    ? `Verificado: los ${scope} están completos${reconciled ? ' y coinciden con KLK' : ''}.`
+    : `Incompleto (${scope}): ${listEs(problems)}.`;
+  return { ok, text, markdown: unaccent(text).replace(/^(Verificado|Incompleto)/, '**$1**') };
+}
+
+function listEs(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} y ${items.at(-1)}`;
+}
+
+/** The seed's markdown is unaccented. */
+function unaccent(text: string): string {
+  return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '');
+}
+
+// ---------------------------------------------------------------------------------------------- before/after
+
+function pct(t: CoverageTotals): string {
+  const p = coveragePct(t.expectedStoreDays - t.missingStoreDays, t.expectedStoreDays);
+  return `${p.toLocaleString('es-VE', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} %`;
+}
+
+function renderBackfill(b: BackfillComparison, format: 'table' | 'markdown', timeZone: string): string {
+  const rows: Array<[string, string, string]> = [
+    ['Días-tienda esperados', int(b.before.expectedStoreDays), int(b.after.expectedStoreDays)],
+    ['Faltantes', int(b.before.missingStoreDays), int(b.after.missingStoreDays)],
+    ['Parciales', int(b.before.partialStoreDays), int(b.after.partialStoreDays)],
+    ['Cobertura', pct(b.before), pct(b.after)],
+  ];
+  const status = { complete: 'completo', partial: 'parcial', failed: 'fallido' }[b.status];
+  const title = `Backfill #${b.id} (${b.from} a ${b.to}, ${status}, terminado ${localDateTime(timeZone, b.finishedAt).slice(0, 16)})`;
+  if (format === 'markdown') {
+    return unaccent(
+      [
+        `## Antes y Despues del Backfill #${b.id}`,
+        '',
+        `${title}`,
+        '',
+        '| | Antes | Despues |',
+        '|---|---|---|',
+        ...rows.map(([label, before, after]) => `| ${label} | ${before} | ${after} |`),
+      ].join('\n'),
+    );
+  }
+  const header: [string, string, string] = ['', 'Antes', 'Después'];
+  const widths = [0, 1, 2].map((i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
+  const line = (r: [string, string, string]) =>
+    `  ${r[0].padEnd(widths[0]!)}  ${r[1].padStart(widths[1]!)}  ${r[2].padStart(widths[2]!)}`.trimEnd();
+  return [`${title}:`, line(header), ...rows.map(line)].join('\n');
+}
+
+
+// ---------------------------------------------------------------------------------------------- reconcile
+
+const STATE_ES: Record<DifferenceState, string> = { missing: 'faltante', partial: 'parcial', drift: 'deriva' };
+
+/** Differing days of a store, with runs of consecutive missing days folded into one line (their figures summed). */
+function foldMissingRuns(differing: readonly DayDifference[]): Array<DayDifference & { until: IsoDate; days: number }> {
+  const out: Array<DayDifference & { until: IsoDate; days: number }> = [];
+  for (const d of differing) {
+    const last = out.at(-1);
+    if (last && d.state === 'missing' && last.state === 'missing' && last.store === d.store && addDays(last.until, 1) === d.day) {
+      last.until = d.day;
+      last.days++;
+      last.klk = { lines: last.klk.lines + d.klk.lines, usd: Math.round((last.klk.usd + d.klk.usd) * 1e4) / 1e4 };
+    } else {
+      out.push({ ...d, table: { ...d.table }, klk: { ...d.klk }, until: d.day, days: 1 });
+    }
+  }
+  return out;
+}
+
+/** Cents, or four decimals when cents would show two different totals as equal. */
+function usdPair(table: number, klk: number): [string, string] {
+  const digits = table !== klk && table.toFixed(2) === klk.toFixed(2) ? 4 : 2;
+  const format = (n: number) => n.toLocaleString('es-VE', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return [format(table), format(klk)];
+}
+
+function renderReconcile(r: ReconcileResult, retry: string | null, format: 'table' | 'markdown'): string {
+  const unchecked = r.failedStores.reduce((n, f) => n + f.uncheckedDays, 0);
+  const summary =
+    r.differing.length === 0 && unchecked === 0
+      ? `${int(r.checkedStoreDays)} días-tienda revisados, todos coinciden con KLK.`
+      : `${int(r.checkedStoreDays)} días-tienda revisados: ${int(r.matching)} coinciden, ${int(r.differing.length)} difieren` +
+        `${unchecked > 0 ? `, ${int(unchecked)} sin revisar` : ''}.`;
+  const header = ['Tienda', 'Día', 'Líneas tabla', 'Líneas KLK', 'USD tabla', 'USD KLK', 'Estado'];
+  const rows = foldMissingRuns(r.differing).map((d) => [
+    d.store,
+    d.days === 1 ? d.day : `${d.day} a ${d.until} (${d.days} días)`,
+    int(d.table.lines),
+    int(d.klk.lines),
+    ...usdPair(d.table.usd, d.klk.usd),
+    STATE_ES[d.state],
+  ]);
+  const failed = r.failedStores.map((f) => `${f.store}: ${int(f.uncheckedDays)} días sin revisar (${f.error})`);
+
+  if (format === 'markdown') {
+    const out = ['## Conciliacion con KLK', '', unaccent(summary)];
+    if (rows.length > 0) {
+      out.push('', `| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`));
+    }
+    if (failed.length > 0) {
+      out.push('', '**Tiendas sin conciliar (KLK no respondio)**:', '', ...failed.map((f) => `- ${f}`));
+      out.push('', 'Para reintentar:', '', '```bash', retry!, '```');
+    }
+    return unaccent(out.join('\n'));
+  }
+  const out = [`Conciliación con KLK: ${summary}`];
+  if (rows.length > 0) {
+    const numeric = [false, false, true, true, true, true, false];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+    const line = (row: string[]) =>
+      row.map((cell, i) => (numeric[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+    out.push('', `  ${line(header)}`, ...rows.map((row) => `  ${line(row)}`));
+    if (r.differing.some((d) => d.state === 'drift')) out.push('  (deriva: la tabla tiene líneas que KLK ya no tiene)');
+  }
+  if (failed.length > 0) {
+    out.push('', 'Tiendas sin conciliar (KLK no respondió; no se dan por buenas):', ...failed.map((f) => `  ${f}`));
+    out.push('', 'Para reintentar:', `  ${retry!}`);
+  }
+  return out.join('\n');
+}

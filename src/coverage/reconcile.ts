@@ -1,0 +1,267 @@
+/**
+ * `ventas verify --reconcile` (spec section 7): asks KLK itself for every expected store-day of the bounds and
+ * compares its unique valid lines and USD total with what `ventas` holds. KLK's figures become each checked day's
+ * reference in `store_days`, so the next coverage report shows a day KLK has more of as `partial`.
+ *
+ * Requests: one per store and run of expected days, as many days as fit the config's line budget at the store's
+ * busiest observed day (the planner's rule), so a quiet chain is checked in few requests and a busy one never asks
+ * KLK for more than the budget. Same client, retries and concurrency as the ETL; a multi-day request that times out
+ * is halved instead of asked again.
+ */
+import type { Config } from '../catalogue/config.ts';
+import type { Store } from '../catalogue/stores.ts';
+import type { Queryable } from '../db/types.ts';
+import { KlkError, splitWindow, windowDays, type KlkClient, type KlkWindow } from '../klk/index.ts';
+import { AnswerBatch, type DayTally } from '../load/batch.ts';
+import { daysBetween, type IsoDate } from '../shared/dates.ts';
+import type { Logger } from '../shared/logger.ts';
+import { mapPool } from '../shared/pool.ts';
+import { computeCoverage } from './compute.ts';
+import { isExpected, type DayCell } from './states.ts';
+
+/**
+ * How a day differs: `missing` no rows although KLK has lines, `partial` KLK has more lines than the table, `drift`
+ * the table has lines KLK no longer has (more lines, or as many with another USD total).
+ */
+export type DifferenceState = 'missing' | 'partial' | 'drift';
+
+export interface DayFigures {
+  lines: number;
+  usd: number;
+}
+
+export interface DayDifference {
+  store: string;
+  day: IsoDate;
+  state: DifferenceState;
+  table: DayFigures;
+  klk: DayFigures;
+}
+
+export interface FailedStore {
+  store: string;
+  /** Expected days of the store that could not be compared. */
+  uncheckedDays: number;
+  error: string;
+}
+
+export interface ReconcileResult {
+  /** Store-days compared with KLK (failed requests' days are not). */
+  checkedStoreDays: number;
+  matching: number;
+  differing: DayDifference[];
+  failedStores: FailedStore[];
+}
+
+export interface ReconcileProgress {
+  requestsDone: number;
+  requestsTotal: number;
+  lines: number;
+}
+
+export interface ReconcileDeps {
+  db: Queryable;
+  klk: KlkClient;
+  /** Catalogue, closed days, thresholds (which days are expected) and line budget (request sizes). */
+  config: Config;
+  /** Requests in flight (the client enforces it; twice as many tasks keep it busy while the table is read). */
+  concurrency: number;
+  logger?: Logger;
+  onProgress?: (progress: ReconcileProgress) => void;
+}
+
+export interface ReconcileParams {
+  from: IsoDate;
+  to: IsoDate;
+  storeIds: readonly string[];
+}
+
+interface StoreCheck {
+  store: Store;
+  expected: IsoDate[];
+  /** KLK's figures per day of every successful request. */
+  klk: Map<IsoDate, DayTally>;
+  errors: string[];
+}
+
+export async function reconcile(deps: ReconcileDeps, params: ReconcileParams): Promise<ReconcileResult> {
+  const { db, klk, config } = deps;
+  const byId = new Map(config.stores.map((s) => [s.id, s]));
+  const stores = params.storeIds.map((id) => {
+    const store = byId.get(id);
+    if (!store) throw new Error(`tienda desconocida: ${id}`);
+    return store;
+  });
+  const report = await computeCoverage(db, config, { from: params.from, to: params.to, stores });
+
+  const fallbackPerDay = Math.max(0, ...stores.map((s) => busiestDay(report.days[s.id] ?? [])));
+  const checks: StoreCheck[] = [];
+  const tasks: Array<{ check: StoreCheck; window: KlkWindow }> = [];
+  for (const store of stores) {
+    const cells = report.days[store.id] ?? [];
+    const expected = cells.filter((c) => isExpected(c.state)).map((c) => c.day);
+    if (expected.length === 0) continue;
+    const check: StoreCheck = { store, expected, klk: new Map(), errors: [] };
+    checks.push(check);
+    // A store never seen selling is sized like the busiest store checked.
+    const perDay = busiestDay(cells) || fallbackPerDay;
+    const chunkDays = perDay > 0 ? Math.max(1, Math.floor(config.lineBudget / perDay)) : 1;
+    for (const window of requestWindows(expected, chunkDays)) tasks.push({ check, window });
+  }
+
+  const progress: ReconcileProgress = { requestsDone: 0, requestsTotal: tasks.length, lines: 0 };
+  deps.onProgress?.(progress);
+  const fetchWindow = async (check: StoreCheck, window: KlkWindow): Promise<void> => {
+    const { store } = check;
+    try {
+      const { collector, info } = await klk.fetchVentas(
+        { sucursal: store.sucursal, almacen: store.almacen, window },
+        () => new AnswerBatch(store, window),
+        { retryTimeouts: window.fechaDesde === window.fechaHasta },
+      );
+      // An answer whose meta announces other than what arrived cannot prove anything about the table.
+      if (info.totalRegistros !== null && collector.received !== info.totalRegistros) {
+        throw new Error(`KLK anunció ${info.totalRegistros} registros y llegaron ${collector.received}`);
+      }
+      progress.lines += collector.received;
+      for (const day of windowDays(window)) check.klk.set(day, collector.days.get(day) ?? { lines: 0, totalUsdE4: 0 });
+    } catch (error) {
+      const halves = error instanceof KlkError && error.kind === 'timeout' ? splitWindow(window) : null;
+      if (halves) {
+        for (const half of halves) await fetchWindow(check, half);
+        return;
+      }
+      check.errors.push((error as Error).message);
+      deps.logger?.error({ store: store.id, window, err: (error as Error).message }, 'conciliación: petición fallida');
+    }
+  };
+  await mapPool(interleave(tasks), deps.concurrency * 2, async ({ check, window }) => {
+    await fetchWindow(check, window);
+    progress.requestsDone++;
+    deps.onProgress?.(progress);
+  });
+
+  const result: ReconcileResult = { checkedStoreDays: 0, matching: 0, differing: [], failedStores: [] };
+  for (const check of checks) {
+    const checked = check.expected.filter((day) => check.klk.has(day));
+    if (check.errors.length > 0) {
+      result.failedStores.push({
+        store: check.store.id,
+        uncheckedDays: check.expected.length - checked.length,
+        error: check.errors[0]!,
+      });
+    }
+    if (checked.length === 0) continue;
+    const table = await tableDays(db, check.store.id, checked[0]!, checked.at(-1)!);
+    for (const day of checked) {
+      const k = check.klk.get(day)!;
+      const t = table.get(day) ?? { lines: 0, totalUsdE4: 0 };
+      const state = difference(t, k);
+      result.checkedStoreDays++;
+      if (state === null) result.matching++;
+      else result.differing.push({ store: check.store.id, day, state, table: figures(t), klk: figures(k) });
+    }
+    await recordKlkReference(db, check.store.id, checked, check.klk);
+  }
+  result.differing.sort((a, b) => a.store.localeCompare(b.store) || a.day.localeCompare(b.day));
+  result.failedStores.sort((a, b) => a.store.localeCompare(b.store));
+  return result;
+}
+
+/** Null when the table matches KLK. */
+export function difference(table: DayTally, klk: DayTally): DifferenceState | null {
+  if (table.lines === klk.lines && table.totalUsdE4 === klk.totalUsdE4) return null;
+  if (table.lines === 0) return 'missing';
+  return klk.lines > table.lines ? 'partial' : 'drift';
+}
+
+/** The lines of a store's busiest day in the window, from the table, KLK or its usual; 0 when it never sold. */
+function busiestDay(cells: readonly DayCell[]): number {
+  return Math.max(0, ...cells.map((c) => Math.max(c.lines, c.klkLines ?? 0, c.usualLines ?? 0)));
+}
+
+/**
+ * Whole-day windows over sorted days, each spanning at most `chunkDays` calendar days and ending on a listed day;
+ * unlisted days inside a window (closed, empty) are fetched but not compared.
+ */
+export function requestWindows(days: readonly IsoDate[], chunkDays: number): KlkWindow[] {
+  const windows: KlkWindow[] = [];
+  for (const day of days) {
+    const open = windows.at(-1);
+    if (open && daysBetween(open.fechaDesde, day) < chunkDays) open.fechaHasta = day;
+    else windows.push({ fechaDesde: day, fechaHasta: day });
+  }
+  return windows;
+}
+
+/** Round-robin across stores, so every store advances and a failing one shows early. */
+function interleave<T extends { check: StoreCheck }>(tasks: T[]): T[] {
+  const lists = new Map<StoreCheck, T[]>();
+  for (const task of tasks) {
+    const list = lists.get(task.check);
+    if (list) list.push(task);
+    else lists.set(task.check, [task]);
+  }
+  const out: T[] = [];
+  for (let i = 0; out.length < tasks.length; i++) for (const list of lists.values()) if (i < list.length) out.push(list[i]!);
+  return out;
+}
+
+/** Lines and USD total per local day of a store, straight from `ventas`: one grouped query over the days' span. */
+async function tableDays(db: Queryable, storeId: string, from: IsoDate, to: IsoDate): Promise<Map<IsoDate, DayTally>> {
+  const { rows } = await db.query<{ day: string; lines: number; usd: string }>(
+    `SELECT to_char(fecha_venta, 'YYYY-MM-DD') AS day, count(*)::int AS lines, sum(venta_total)::text AS usd
+       FROM ventas
+      WHERE ubicacion_id = $1 AND fecha_venta >= $2::date AND fecha_venta < $3::date + 1
+      GROUP BY 1`,
+    [storeId, from, to],
+  );
+  return new Map(rows.map((r) => [r.day, { lines: r.lines, totalUsdE4: toE4(r.usd) }]));
+}
+
+/** A numeric(18,4) text as an exact integer of ten-thousandths. */
+function toE4(text: string | null): number {
+  if (!text) return 0;
+  const negative = text.startsWith('-');
+  const [whole, fraction = ''] = text.replace(/^-/, '').split('.');
+  const value = Number(whole) * 10_000 + Number(fraction.padEnd(4, '0').slice(0, 4));
+  return negative ? -value : value;
+}
+
+function figures(t: DayTally): DayFigures {
+  return { lines: t.lines, usd: t.totalUsdE4 / 10_000 };
+}
+
+/**
+ * KLK's whole-day figures become the days' reference (as a whole-day extraction records them), and the days' own
+ * figures are recomputed from `ventas` in the same statement, so the summary is right whatever happened meanwhile.
+ */
+async function recordKlkReference(
+  db: Queryable,
+  storeId: string,
+  days: readonly IsoDate[],
+  klk: ReadonlyMap<IsoDate, DayTally>,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO store_days AS sd (store_id, day, lines, total_usd, klk_lines, klk_total_usd, whole_day_extracted_at)
+     SELECT $1, d.day, coalesce(v.lines, 0), coalesce(v.total, 0), d.klk_lines, d.klk_total, now()
+       FROM unnest($2::date[], $3::int[], $4::numeric[]) AS d(day, klk_lines, klk_total)
+       LEFT JOIN LATERAL (
+         SELECT count(*)::int AS lines, sum(venta_total) AS total
+           FROM ventas
+          WHERE ubicacion_id = $1 AND fecha_venta >= d.day AND fecha_venta < d.day + 1
+       ) v ON true
+     ON CONFLICT (store_id, day) DO UPDATE SET
+       lines = EXCLUDED.lines,
+       total_usd = EXCLUDED.total_usd,
+       klk_lines = EXCLUDED.klk_lines,
+       klk_total_usd = EXCLUDED.klk_total_usd,
+       whole_day_extracted_at = EXCLUDED.whole_day_extracted_at`,
+    [
+      storeId,
+      days,
+      days.map((d) => klk.get(d)!.lines),
+      days.map((d) => (klk.get(d)!.totalUsdE4 / 10_000).toFixed(4)),
+    ],
+  );
+}
