@@ -1,49 +1,92 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { describe } from 'vitest';
+import { describe, inject } from 'vitest';
 import { migrate } from '../src/db/migrate.ts';
 import { openPglite } from '../src/db/pglite.ts';
 import { openPostgres } from '../src/db/postgres.ts';
 import type { Db } from '../src/db/types.ts';
+import { testDatabasePrefix } from './global-setup.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Names this run's throwaway databases, so global teardown can drop any a crashed test left behind. */
+    ventasTestRun: string;
+  }
+}
 
 export interface Backend {
   name: 'pglite' | 'postgres';
-  /** A fresh, migrated database; its close() also removes it. */
+  /** A fresh database, migrated unless `migrate: false`; its close() also removes it. */
   open(options?: { migrate?: boolean }): Promise<Db>;
 }
 
-/** A throwaway database on the TEST_DATABASE_URL server, dropped on close. */
-export async function createPostgresDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `ventas_t_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
+function runToken(): string {
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
+    return inject('ventasTestRun') ?? String(process.pid);
+  } catch {
+    return String(process.pid); // outside a vitest worker
   }
+}
+
+async function withAdmin<T>(adminUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A throwaway database on the TEST_DATABASE_URL server, dropped by drop(). */
+export async function createPostgresDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${testDatabasePrefix(runToken())}${randomBytes(4).toString('hex')}`;
+  await withAdmin(adminUrl, (admin) => admin.query(`CREATE DATABASE ${name}`));
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
+    drop: () => withAdmin(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}),
+  };
+}
+
+/** The same Db, whose close() also runs `cleanup` (methods forwarded: the Db keeps its own `this`). */
+function closingAlso(db: Db, cleanup: () => Promise<void>): Db {
+  return {
+    kind: db.kind,
+    query: (sql, params) => db.query(sql, params),
+    exec: (sql) => db.exec(sql),
+    transaction: (fn) => db.transaction(fn),
+    async close() {
       try {
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await db.close();
       } finally {
-        await client.end();
+        await cleanup();
       }
     },
   };
 }
 
+// Starting PGlite runs initdb (seconds); loading a dump takes a fraction of that. One pair of dumps per test file.
+let pgliteTemplates: Promise<{ empty: Blob; migrated: Blob }> | undefined;
+
+async function buildPgliteTemplates(): Promise<{ empty: Blob; migrated: Blob }> {
+  const db = await openPglite('memory://');
+  try {
+    const empty = await db.dump();
+    await migrate(db);
+    return { empty, migrated: await db.dump() };
+  } finally {
+    await db.close();
+  }
+}
+
 const pglite: Backend = {
   name: 'pglite',
   async open(options = {}) {
-    const db = await openPglite('memory://');
-    if (options.migrate !== false) await migrate(db);
-    return db;
+    pgliteTemplates ??= buildPgliteTemplates();
+    const templates = await pgliteTemplates;
+    return openPglite('memory://', { loadDataDir: options.migrate === false ? templates.empty : templates.migrated });
   },
 };
 
@@ -51,26 +94,27 @@ const postgres = (adminUrl: string): Backend => ({
   name: 'postgres',
   async open(options = {}) {
     const target = await createPostgresDatabase(adminUrl);
-    const db = await openPostgres(target.url, { poolSize: 5 });
-    if (options.migrate !== false) await migrate(db);
-    return {
-      ...db,
-      kind: db.kind,
-      query: db.query,
-      exec: db.exec,
-      transaction: db.transaction,
-      async close() {
-        await db.close();
-        await target.drop();
-      },
-    };
+    let db: Db | undefined;
+    try {
+      db = await openPostgres(target.url, { poolSize: 5 });
+      if (options.migrate !== false) await migrate(db);
+      return closingAlso(db, target.drop);
+    } catch (error) {
+      await db?.close();
+      await target.drop();
+      throw error;
+    }
   },
 });
 
 /** PGlite always; the real PostgreSQL too when TEST_DATABASE_URL is set (CI), where an unreachable server fails. */
-export const backends: Backend[] = process.env.TEST_DATABASE_URL ? [pglite, postgres(process.env.TEST_DATABASE_URL)] : [pglite];
+export const backends: Backend[] = process.env.TEST_DATABASE_URL
+  ? [pglite, postgres(process.env.TEST_DATABASE_URL)]
+  : [pglite];
 
 /** The same tests on every backend; test names carry the backend, e.g. "runEtl [postgres]". */
 export function describeEachBackend(title: string, body: (open: Backend['open'], backend: Backend['name']) => void): void {
-  describe.each(backends.map((b) => [b.name, b] as const))(`${title} [%s]`, (_name, backend) => body(backend.open, backend.name));
+  describe.each(backends.map((b) => [b.name, b] as const))(`${title} [%s]`, (_name, backend) =>
+    body((options) => backend.open(options), backend.name),
+  );
 }

@@ -1,4 +1,4 @@
-import { migrate, openDb } from '../db/index.ts';
+import { describeDb, migrate, openDb } from '../db/index.ts';
 import type { Cli } from './main.ts';
 
 /** `ventas db migrate`: applies pending migrations (they are also applied on every start). */
@@ -8,10 +8,10 @@ export function registerDb(cli: Cli): void {
     .description('Aplica las migraciones pendientes (DATABASE_URL, o PGlite en ./.ventas/)')
     .action(
       cli.action(async () => {
+        const where = await describeDb();
         const database = await openDb({ migrate: false });
         try {
           const { applied } = await migrate(database);
-          const where = database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : 'PGlite (./.ventas/pgdata)';
           cli.io.out(
             applied.length === 0
               ? `Esquema al día en ${where}: no hay migraciones pendientes.`

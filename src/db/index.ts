@@ -1,19 +1,49 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { migrate } from './migrate.ts';
-import { openPglite } from './pglite.ts';
-import { openPostgres } from './postgres.ts';
 import type { Db } from './types.ts';
 
 export type { Db, Queryable, QueryResult } from './types.ts';
 export { unnest } from './unnest.ts';
-export { migrate, listMigrations } from './migrate.ts';
+export { migrate, listMigrations, type Migration } from './migrate.ts';
 
 export const DEFAULT_DATA_DIR = join('.ventas', 'pgdata');
 
-/** PostgreSQL when a URL is given (DATABASE_URL), else the embedded PGlite under ./.ventas/; migrated unless told not. */
-export async function openDb(options: { databaseUrl?: string; dataDir?: string; migrate?: boolean } = {}): Promise<Db> {
+export interface OpenDbOptions {
+  /** PostgreSQL URL; default DATABASE_URL. Empty or absent: the embedded PGlite. */
+  databaseUrl?: string;
+  /** PGlite folder (default ./.ventas/pgdata), or `memory://`. */
+  dataDir?: string;
+  /** Apply pending migrations (default true). */
+  migrate?: boolean;
+  /** pg pool size (default 10). */
+  poolSize?: number;
+}
+
+function resolveTarget(options: OpenDbOptions): { url: string } | { dataDir: string } {
   const url = options.databaseUrl ?? process.env.DATABASE_URL;
-  const db = url ? await openPostgres(url) : await openPglite(options.dataDir ?? DEFAULT_DATA_DIR);
+  return url ? { url } : { dataDir: options.dataDir ?? DEFAULT_DATA_DIR };
+}
+
+/** What openDb would open, for messages: "PostgreSQL postgres://user@host:5432/db" or "PGlite en /abs/path". */
+export async function describeDb(options: OpenDbOptions = {}): Promise<string> {
+  const target = resolveTarget(options);
+  if ('url' in target) {
+    const { redactDatabaseUrl } = await import('./postgres.ts');
+    return `PostgreSQL ${redactDatabaseUrl(target.url)}`;
+  }
+  return `PGlite en ${target.dataDir.startsWith('memory://') ? target.dataDir : resolve(target.dataDir)}`;
+}
+
+/**
+ * PostgreSQL when a URL is given (DATABASE_URL), else the embedded PGlite under ./.ventas/; migrated unless told
+ * not. Each driver is loaded only when used. UnreachableError (exit 3) when the database cannot be opened.
+ */
+export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
+  const target = resolveTarget(options);
+  const db =
+    'url' in target
+      ? await (await import('./postgres.ts')).openPostgres(target.url, { poolSize: options.poolSize })
+      : await (await import('./pglite.ts')).openPglite(target.dataDir);
   if (options.migrate !== false) {
     try {
       await migrate(db);

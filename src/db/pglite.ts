@@ -1,39 +1,147 @@
-import { mkdirSync } from 'node:fs';
-import { PGlite, types } from '@electric-sql/pglite';
-import type { Db, Queryable, QueryResult } from './types.ts';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
+import { UnreachableError } from '../shared/errors.ts';
+import { assertOutsideTransaction, inTransactionScope, parsers, toParam } from './conventions.ts';
+import type { Db, QueryResult, Queryable } from './types.ts';
 
-/** The value conventions of types.ts on PGlite (it would turn dates into Date objects and keep int8 as text). */
-const parsers = {
-  [types.INT8]: (value: string) => Number(value),
-  [types.DATE]: (value: string) => value,
-  [types.TIMESTAMP]: (value: string) => value,
-};
+type Target = Pick<PGlite, 'query' | 'exec'> | Transaction;
 
-function wrap(target: Pick<PGlite, 'query' | 'exec'>): Queryable {
-  return {
-    async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
-      const result = await target.query<R>(sql, params as unknown[]);
-      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
-    },
-    async exec(sql: string): Promise<void> {
-      await target.exec(sql);
-    },
+// Given on every call, so they win over PGlite's own (its array parsers are installed after start-up).
+const options = { parsers };
+
+function toResult<R>(result: Results<unknown> | undefined): QueryResult<R> {
+  const rows = (result?.rows ?? []) as R[];
+  // PGlite's rowCount is the command tag's count (absent for DDL), as pg's; affectedRows is 0 for a SELECT.
+  return { rows, rowCount: (result as { rowCount?: number } | undefined)?.rowCount ?? rows.length };
+}
+
+/** With parameters, the extended protocol (one statement); without, the simple one (a script), as pg does. */
+async function run<R>(target: Target, sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+  if (params && params.length > 0) return toResult<R>(await target.query(sql, params.map(toParam), options));
+  const results = await target.exec(sql, options);
+  return toResult<R>(results[results.length - 1]);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Data folders this process has open: a lock file naming our own pid is ours only if listed here. */
+const heldHere = new Set<string>();
+
+/**
+ * PGlite is one PostgreSQL backend with no shared memory: two processes on one folder would both write it and
+ * corrupt it (or both run initdb into it). A pid file beside the folder (PGDATA itself must stay PostgreSQL's)
+ * keeps a second opener out; a file left by a dead process, or by an earlier process that had our pid (a
+ * restarted container), is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockFile = `${dataDir}.lock`;
+  const mine = String(process.pid);
+  if (heldHere.has(dataDir)) {
+    throw new UnreachableError(`la base embebida ${dataDir} ya está abierta en este proceso`, 'database');
+  }
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(lockFile, mine, { flag: 'wx' });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(lockFile, 'utf8').trim());
+      const live = Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder);
+      if (attempt > 0 || live) {
+        throw new UnreachableError(
+          `la base embebida ${dataDir} está en uso por otro proceso (pid ${holder}): espere a que termine, ` +
+            'o use DATABASE_URL con un PostgreSQL para trabajar desde varios procesos a la vez.',
+          'database',
+        );
+      }
+      unlinkSync(lockFile);
+    }
+  }
+  heldHere.add(dataDir);
+  return () => {
+    heldHere.delete(dataDir);
+    try {
+      if (readFileSync(lockFile, 'utf8').trim() === mine) unlinkSync(lockFile);
+    } catch {
+      // already gone
+    }
   };
 }
 
 /**
- * The embedded database: PostgreSQL compiled to WebAssembly, in `dataDir` (or in memory for `memory://`).
- * One connection: PGlite queues queries, and a transaction holds the queue until it ends.
+ * The embedded database. One connection: PGlite runs one query at a time and a transaction holds the queue until
+ * it ends, so a query from another task waits for the commit (never joins the transaction).
  */
-export async function openPglite(dataDir: string): Promise<Db> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir, { parsers });
-  const base = wrap(pglite);
-  return {
-    kind: 'pglite',
-    query: base.query,
-    exec: base.exec,
-    transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
-    close: () => pglite.close(),
-  };
+export class PgliteDb implements Db {
+  readonly kind = 'pglite' as const;
+
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly unlock: () => void,
+  ) {}
+
+  async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    assertOutsideTransaction(this);
+    return run<R>(this.pglite, sql, params);
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.query(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    assertOutsideTransaction(this);
+    return this.pglite.transaction((tx) =>
+      inTransactionScope(this, () =>
+        fn({
+          query: <R>(sql: string, params?: readonly unknown[]) => run<R>(tx, sql, params),
+          exec: async (sql: string) => {
+            await run(tx, sql);
+          },
+        }),
+      ),
+    );
+  }
+
+  /** The whole database as a tarball, to start other instances from (the test harness's migrated template). */
+  async dump(): Promise<Blob> {
+    return this.pglite.dumpDataDir('none');
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.pglite.close();
+    } finally {
+      this.unlock();
+    }
+  }
+}
+
+/** PGlite in `dataDir` (created with its parents), or in memory for `memory://`, optionally from a dump. */
+export async function openPglite(dataDir: string, { loadDataDir }: { loadDataDir?: Blob } = {}): Promise<PgliteDb> {
+  const inMemory = dataDir.startsWith('memory://');
+  const where = inMemory ? dataDir : resolve(dataDir);
+  let unlock = () => {};
+  if (!inMemory) {
+    mkdirSync(dirname(where), { recursive: true });
+    unlock = lockDataDir(where);
+    mkdirSync(where, { recursive: true });
+  }
+  try {
+    const pglite = await PGlite.create(where, { loadDataDir });
+    return new PgliteDb(pglite, unlock);
+  } catch (error) {
+    unlock();
+    throw new UnreachableError(`no se pudo abrir la base embebida ${where}: ${(error as Error).message}`, 'database', {
+      cause: error,
+    });
+  }
 }

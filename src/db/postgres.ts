@@ -1,107 +1,208 @@
-import pg from 'pg';
-import { UnreachableError } from '../shared/errors.ts';
-import type { Db, Queryable, QueryResult } from './types.ts';
+import { Client, Pool, types, type ClientBase, type CustomTypesConfig, type QueryResult as PgResult } from 'pg';
+import { UnreachableError, UsageError } from '../shared/errors.ts';
+import { assertOutsideTransaction, inTransactionScope, parsers, toParam } from './conventions.ts';
+import type { Db, QueryResult, Queryable } from './types.ts';
 
-/** The value conventions of types.ts, set on this pool only (pg's global parsers stay untouched). */
-const arrayOf = (element: (v: string) => unknown) => (value: string) =>
-  (pg.types as unknown as { arrayParser: { create(v: string, t: (e: string | null) => unknown): { parse(): unknown[] } } }).arrayParser
-    .create(value, (e) => (e === null ? null : element(e)))
-    .parse();
-const asIs = (value: string) => value;
-const PARSERS: Record<number, (value: string) => unknown> = {
-  20: Number, // int8
-  1016: arrayOf(Number), // int8[]
-  1082: asIs, // date
-  1182: arrayOf(asIs), // date[]
-  1114: asIs, // timestamp without time zone: never reinterpreted in the machine's zone
-  1115: arrayOf(asIs), // timestamp[]
-};
+export interface PostgresOptions {
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+}
 
-const typeParsers = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    PARSERS[oid] ?? pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-};
+interface Target {
+  user: string;
+  host: string;
+  port: string;
+  database: string;
+}
 
-/** Codes and errors meaning "the database cannot be reached", not "the query is wrong". */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', '28P01', '28000', '3D000', '57P03']);
-
-function describeTarget(url: string): string {
+function parseTarget(url: string): Target {
+  let parsed: URL | undefined;
   try {
-    const u = new URL(url);
-    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+    parsed = new URL(url);
   } catch {
-    return '(DATABASE_URL ilegible)';
+    parsed = undefined;
   }
+  if (parsed?.protocol !== 'postgres:' && parsed?.protocol !== 'postgresql:') {
+    // The URL itself is not echoed: it may carry a password.
+    throw new UsageError('DATABASE_URL no es una URL de PostgreSQL válida; use postgres://usuario:clave@host:5432/base');
+  }
+  const query = parsed.searchParams;
+  const user = decodeURIComponent(parsed.username) || query.get('user') || process.env.PGUSER || 'postgres';
+  return {
+    user,
+    host: decodeURIComponent(parsed.hostname) || query.get('host') || 'localhost',
+    port: parsed.port || query.get('port') || '5432',
+    database: decodeURIComponent(parsed.pathname.slice(1)) || user,
+  };
 }
 
+/** The URL without its password or options, for messages and logs: postgres://user@host:5432/db. */
+export function redactDatabaseUrl(url: string): string {
+  const t = parseTarget(url);
+  return `postgres://${t.user}@${t.host}:${t.port}/${t.database}`;
+}
+
+type Failure = 'refused' | 'unknown-host' | 'auth' | 'no-database' | 'timeout' | 'lost';
+
+const lostCodes = new Set(['ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOENT', '57P01', '57P02', '57P03', '53300']);
+
+function errorCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; errors?: unknown[] } | undefined;
+  if (typeof e?.code === 'string') return e.code;
+  // Node reports a failed connection to every address of a host as one AggregateError.
+  return Array.isArray(e?.errors) ? errorCode(e.errors[0]) : undefined;
+}
+
+/** Why the database cannot be used now, or undefined when the error is about the statement itself. */
+function failureOf(error: unknown): Failure | undefined {
+  const code = errorCode(error) ?? '';
+  const message = error instanceof Error ? error.message : '';
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'unknown-host';
+  if (code === '28P01' || code === '28000') return 'auth';
+  if (code === '3D000') return 'no-database';
+  if (code === 'ETIMEDOUT' || /connection timeout|timeout expired/i.test(message)) return 'timeout';
+  if (lostCodes.has(code) || code.startsWith('08') || /^Connection terminated|not queryable/.test(message)) return 'lost';
+  return undefined;
+}
+
+/** True for errors meaning "the database cannot be reached", not "the query is wrong". */
 export function isUnreachable(error: unknown): boolean {
-  const code = (error as { code?: string })?.code;
-  return code !== undefined && UNREACHABLE_CODES.has(code);
+  return error instanceof UnreachableError || failureOf(error) !== undefined;
 }
 
-function wrap(client: pg.Pool | pg.PoolClient): Queryable {
-  return {
-    async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
-      const result = await client.query(sql, params as unknown[]);
-      return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };
-    },
-    async exec(sql: string): Promise<void> {
-      await client.query(sql);
-    },
-  };
-}
-
-/** A real PostgreSQL through a pool; connection problems become UnreachableError (exit 3), password never shown. */
-export async function openPostgres(url: string, options: { poolSize?: number } = {}): Promise<Db> {
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: typeParsers, connectionTimeoutMillis: 10_000 });
-  // An idle client losing its connection must not crash the process; the next query reports it.
-  pool.on('error', () => {});
-  const target = describeTarget(url);
-  const unreachable = (error: unknown) =>
-    new UnreachableError(`no se puede conectar a la base de datos ${target}: ${(error as Error).message}`, 'database', { cause: error });
-  try {
-    const client = await pool.connect();
-    client.release();
-  } catch (error) {
-    await pool.end().catch(() => {});
-    throw unreachable(error);
+function reason(failure: Failure, target: Target, error: unknown): string {
+  switch (failure) {
+    case 'refused':
+      return 'conexión rechazada';
+    case 'unknown-host':
+      return `host desconocido (${target.host})`;
+    case 'auth':
+      return `autenticación rechazada para el usuario ${target.user}`;
+    case 'no-database':
+      return `la base de datos ${target.database} no existe`;
+    case 'timeout':
+      return 'tiempo de espera agotado';
+    case 'lost':
+      return `conexión perdida (${(error as Error).message})`;
   }
-  const base = wrap(pool);
-  return {
-    kind: 'postgres',
-    async query(sql, params) {
-      try {
-        return await base.query(sql, params);
-      } catch (error) {
-        throw isUnreachable(error) ? unreachable(error) : error;
-      }
+}
+
+function mapError(error: unknown, target: Target): unknown {
+  const failure = error instanceof UnreachableError ? undefined : failureOf(error);
+  if (failure === undefined) return error;
+  return new UnreachableError(
+    `PostgreSQL en ${target.host}:${target.port}/${target.database} no está disponible: ${reason(failure, target, error)}. ` +
+      'Revise DATABASE_URL y que el servidor esté en marcha.',
+    'database',
+    { cause: error },
+  );
+}
+
+/** The conventions of types.ts on this pool only: pg's global parsers stay untouched for any other user of pg. */
+const typeConfig = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+    (format !== 'binary' && parsers[oid]) || types.getTypeParser(oid, format as 'text'),
+} as CustomTypesConfig;
+
+function toResult<R>(result: PgResult | PgResult[]): QueryResult<R> {
+  // Several statements in one parameterless query come back as one result each: the last one answers.
+  const last = (Array.isArray(result) ? result[result.length - 1] : result) as PgResult | undefined;
+  const rows = (last?.rows ?? []) as R[];
+  return { rows, rowCount: last?.rowCount ?? rows.length };
+}
+
+/** With parameters, the extended protocol (one statement); without, the simple one (a script), as on PGlite. */
+async function run<R>(client: ClientBase | Pool, sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+  const result = params && params.length > 0 ? await client.query(sql, params.map(toParam)) : await client.query(sql);
+  return toResult<R>(result as PgResult | PgResult[]);
+}
+
+class PostgresDb implements Db {
+  readonly kind = 'postgres' as const;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly target: Target,
+  ) {}
+
+  async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    assertOutsideTransaction(this);
+    try {
+      return await run<R>(this.pool, sql, params);
+    } catch (error) {
+      throw mapError(error, this.target);
+    }
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.query(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    assertOutsideTransaction(this);
+    const client = await this.pool.connect().catch((error: unknown) => {
+      throw mapError(error, this.target);
+    });
+    let closed = false;
+    let broken: Error | undefined;
+    const tx: Queryable = {
+      query: async <R>(sql: string, params?: readonly unknown[]) => {
+        if (closed) throw new Error('la transacción ya terminó: tx.query fuera de su función');
+        return run<R>(client, sql, params);
+      },
+      exec: async (sql: string) => {
+        await tx.query(sql);
+      },
+    };
+    try {
+      await client.query('BEGIN');
+      const result = await inTransactionScope(this, () => fn(tx));
+      const commit = await client.query('COMMIT');
+      // PostgreSQL answers the COMMIT of a transaction aborted by an earlier error with a silent ROLLBACK.
+      if (commit.command === 'ROLLBACK') throw new Error('la transacción se deshizo: una consulta dentro de ella falló');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: Error) => {
+        broken = rollbackError;
+      });
+      throw mapError(error, this.target);
+    } finally {
+      closed = true;
+      // A connection that could not even roll back is discarded, not handed to the next caller.
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/** A pg pool on `url`; UnreachableError (exit 3, password never shown) when the server cannot be used. */
+export async function openPostgres(url: string, { poolSize = 10 }: PostgresOptions = {}): Promise<Db> {
+  const target = parseTarget(url);
+  const base = { connectionString: url, application_name: 'ventas' };
+  // One bounded attempt first. The pool itself has no connect timeout: pg-pool applies it to waiting for a busy
+  // pool too, and a backfill with more tasks than connections waits by design.
+  const probe = new Client({ ...base, connectionTimeoutMillis: 10_000 });
+  try {
+    await probe.connect();
+  } catch (error) {
+    throw mapError(error, target);
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
+  const pool = new Pool({
+    ...base,
+    max: poolSize,
+    types: typeConfig,
+    // Timestamps are returned as text, so their text form must be ISO whatever the server's default DateStyle.
+    onConnect: async (client) => {
+      await client.query('SET DateStyle TO ISO');
     },
-    async exec(sql) {
-      try {
-        await base.exec(sql);
-      } catch (error) {
-        throw isUnreachable(error) ? unreachable(error) : error;
-      }
-    },
-    async transaction(fn) {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (error) {
-        throw unreachable(error);
-      }
-      try {
-        await client.query('BEGIN');
-        const result = await fn(wrap(client));
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw isUnreachable(error) ? unreachable(error) : error;
-      } finally {
-        client.release();
-      }
-    },
-    close: () => pool.end(),
-  };
+  });
+  // An idle connection dropped by the server must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  return new PostgresDb(pool, target);
 }

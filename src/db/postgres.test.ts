@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { UnreachableError, UsageError } from '../shared/errors.ts';
+import { openPostgres, redactDatabaseUrl } from './postgres.ts';
+
+describe('openPostgres', () => {
+  it('redacts the password and options from a URL', () => {
+    expect(redactDatabaseUrl('postgres://ventas:s3cr%40t@db.example:6432/fluxion?sslmode=require')).toBe(
+      'postgres://ventas@db.example:6432/fluxion',
+    );
+    expect(redactDatabaseUrl('postgresql://u@h/d')).toBe('postgres://u@h:5432/d');
+  });
+
+  it('turns a refused connection into UnreachableError naming host:port/db, never the password', async () => {
+    const error = await openPostgres('postgres://postgres:secreto@127.0.0.1:1/x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnreachableError);
+    expect((error as UnreachableError).dependency).toBe('database');
+    expect((error as Error).message).toMatch(/^PostgreSQL en 127\.0\.0\.1:1\/x no está disponible: conexión rechazada/);
+    expect((error as Error).message).not.toContain('secreto');
+  });
+
+  it('rejects a URL that is not PostgreSQL as bad input', async () => {
+    await expect(openPostgres('localhost:5432')).rejects.toBeInstanceOf(UsageError);
+  });
+
+  const adminUrl = process.env.TEST_DATABASE_URL;
+
+  it.runIf(adminUrl)('reports a missing database and a lost connection as unreachable, and a bad statement as is', async () => {
+    const missing = new URL(adminUrl!);
+    missing.pathname = '/ventas_no_existe';
+    await expect(openPostgres(missing.toString())).rejects.toThrow(/la base de datos ventas_no_existe no existe/);
+
+    const db = await openPostgres(adminUrl!, { poolSize: 2 });
+    try {
+      await expect(db.query('SELECT pg_terminate_backend(pg_backend_pid())')).rejects.toBeInstanceOf(UnreachableError);
+      await expect(db.query('SELECT * FROM no_such_table')).rejects.not.toBeInstanceOf(UnreachableError);
+      const { rows } = await db.query<{ style: string }>(`SELECT current_setting('DateStyle') AS style`);
+      expect(rows[0]!.style).toMatch(/^ISO/);
+    } finally {
+      await db.close();
+    }
+  });
+});
