@@ -59,6 +59,108 @@ function ownerIsDeadHere(owner: string): boolean {
 
 class LeaseLost extends Error {}
 
+/** What running one claimed chunk needs: the same for the in-process executor and a queue worker. */
+export interface ChunkContext {
+  db: Db;
+  klk: KlkClient;
+  logger: Logger;
+  stores: ReadonlyMap<string, Store>;
+  breaker: CircuitBreaker;
+  owner: string;
+  maxAttempts: number;
+  retryDelayMs: number;
+  mirror: boolean;
+  runId?: number | null;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs one claimed chunk: one whole-day request, then the load and the chunk's completion in one transaction.
+ * A timeout halves a multi-day chunk; other failures give it back with a pause, or fail it once out of attempts.
+ * Returns the lines received (0 when nothing was loaded).
+ */
+export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<number> {
+  const { db, logger, breaker, owner, maxAttempts, retryDelayMs, mirror } = ctx;
+  const store = ctx.stores.get(chunk.storeId);
+  const window: KlkWindow = { fechaDesde: chunk.dayFrom, fechaHasta: chunk.dayTo };
+  if (!store) {
+    await failChunk(db, chunk.id, owner, `tienda desconocida en el catálogo: ${chunk.storeId}`, { final: true, retryInMs: 0 });
+    return 0;
+  }
+  const kind = await breaker.acquire(ctx.signal);
+  const started = performance.now();
+  let batch: AnswerBatch;
+  let info: Awaited<ReturnType<KlkClient['fetchVentas']>>['info'];
+  try {
+    ({ collector: batch, info } = await ctx.klk.fetchVentas(
+      { sucursal: store.sucursal, almacen: store.almacen, window },
+      () => new AnswerBatch(store, window),
+      { retryTimeouts: chunk.dayFrom === chunk.dayTo, attempts: kind === 'probe' ? 1 : undefined, signal: ctx.signal },
+    ));
+  } catch (error) {
+    if (ctx.signal?.aborted) throw error;
+    const message = (error as Error).message;
+    const timeout = error instanceof KlkError && error.kind === 'timeout';
+    await recordRequest(db, {
+      runId: ctx.runId ?? null,
+      storeId: store.id,
+      dayFrom: chunk.dayFrom,
+      dayTo: chunk.dayTo,
+      outcome: timeout ? 'timeout' : 'failed',
+      lines: 0,
+      durationMs: performance.now() - started,
+      attempts: error instanceof KlkError ? error.attempts : 1,
+      error: message,
+    });
+    const halves = timeout ? splitWindow(window) : null;
+    if (halves) {
+      // Too big for KLK's time limit, not a KLK outage: the breaker is not told.
+      if (kind === 'probe') breaker.success();
+      logger.warn({ chunk: chunk.id, store: store.id, window }, 'tiempo agotado: el bloque se divide en dos');
+      await db.transaction((tx) => splitChunk(tx, chunk, owner, halves.map((h) => ({ dayFrom: h.fechaDesde, dayTo: h.fechaHasta }))));
+      return 0;
+    }
+    breaker.failure();
+    const final = chunk.attempts >= maxAttempts;
+    logger.warn({ chunk: chunk.id, store: store.id, window, attempt: chunk.attempts, final, err: message }, 'bloque fallido');
+    await failChunk(db, chunk.id, owner, message, { final, retryInMs: retryDelayMs * 2 ** Math.min(chunk.attempts - 1, 6) });
+    return 0;
+  }
+  breaker.success();
+  const verifiedComplete = info.totalRegistros !== null && batch.size + batch.duplicates + batch.rejected === info.totalRegistros;
+  try {
+    await db.transaction(async (tx) => {
+      const counts = await loadBatch(tx, batch, { runId: ctx.runId ?? null, wholeDays: true, mirror: mirror && verifiedComplete });
+      const ours = await completeChunk(tx, chunk.id, owner, {
+        lines: batch.received,
+        inserted: counts.inserted,
+        updated: counts.updated,
+        deleted: counts.deleted,
+        duplicates: batch.duplicates,
+        quarantined: counts.quarantined,
+      });
+      if (!ours) throw new LeaseLost(`el bloque ${chunk.id} pasó a otro proceso`);
+      await recordRequest(tx, {
+        runId: ctx.runId ?? null,
+        storeId: store.id,
+        dayFrom: chunk.dayFrom,
+        dayTo: chunk.dayTo,
+        outcome: batch.received === 0 ? 'empty' : 'ok',
+        lines: batch.received,
+        durationMs: info.durationMs,
+        attempts: info.attempts,
+      });
+    });
+  } catch (error) {
+    if (error instanceof LeaseLost) {
+      logger.warn({ chunk: chunk.id }, error.message);
+      return 0;
+    }
+    throw error;
+  }
+  return batch.received;
+}
+
 /**
  * Runs the ledger of one backfill to the end: claims chunks, fetches each as one whole-day request, loads it and
  * marks it done in one transaction, retries failures with a pause, halves a chunk that times out, and stops asking
@@ -79,88 +181,8 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
     if (deps.onProgress) deps.onProgress({ ...(await ledgerTotals(db, backfillId)), lines });
   };
   await report();
+  const context: ChunkContext = { ...deps, breaker, owner, maxAttempts, retryDelayMs, mirror: options.mirror };
   const renewal = setInterval(() => void renewChunkLeases(db, owner, leaseMs).catch(() => {}), leaseMs / 3);
-
-  const runChunk = async (chunk: Chunk): Promise<void> => {
-    const store = deps.stores.get(chunk.storeId);
-    const window: KlkWindow = { fechaDesde: chunk.dayFrom, fechaHasta: chunk.dayTo };
-    if (!store) {
-      await failChunk(db, chunk.id, owner, `tienda desconocida en el catálogo: ${chunk.storeId}`, { final: true, retryInMs: 0 });
-      return;
-    }
-    const kind = await breaker.acquire(deps.signal);
-    const started = performance.now();
-    let batch: AnswerBatch;
-    let info: Awaited<ReturnType<KlkClient['fetchVentas']>>['info'];
-    try {
-      ({ collector: batch, info } = await deps.klk.fetchVentas(
-        { sucursal: store.sucursal, almacen: store.almacen, window },
-        () => new AnswerBatch(store, window),
-        { retryTimeouts: chunk.dayFrom === chunk.dayTo, attempts: kind === 'probe' ? 1 : undefined, signal: deps.signal },
-      ));
-    } catch (error) {
-      if (deps.signal?.aborted) throw error;
-      const message = (error as Error).message;
-      const timeout = error instanceof KlkError && error.kind === 'timeout';
-      await recordRequest(db, {
-        runId: deps.runId ?? null,
-        storeId: store.id,
-        dayFrom: chunk.dayFrom,
-        dayTo: chunk.dayTo,
-        outcome: timeout ? 'timeout' : 'failed',
-        lines: 0,
-        durationMs: performance.now() - started,
-        attempts: error instanceof KlkError ? error.attempts : 1,
-        error: message,
-      });
-      const halves = timeout ? splitWindow(window) : null;
-      if (halves) {
-        // Too big for KLK's time limit, not a KLK outage: the breaker is not told.
-        if (kind === 'probe') breaker.success();
-        logger.warn({ chunk: chunk.id, store: store.id, window }, 'tiempo agotado: el bloque se divide en dos');
-        await db.transaction((tx) => splitChunk(tx, chunk, owner, halves.map((h) => ({ dayFrom: h.fechaDesde, dayTo: h.fechaHasta }))));
-        return;
-      }
-      breaker.failure();
-      const final = chunk.attempts >= maxAttempts;
-      logger.warn({ chunk: chunk.id, store: store.id, window, attempt: chunk.attempts, final, err: message }, 'bloque fallido');
-      await failChunk(db, chunk.id, owner, message, { final, retryInMs: retryDelayMs * 2 ** Math.min(chunk.attempts - 1, 6) });
-      return;
-    }
-    breaker.success();
-    const verifiedComplete = info.totalRegistros !== null && batch.size + batch.duplicates + batch.rejected === info.totalRegistros;
-    try {
-      await db.transaction(async (tx) => {
-        const counts = await loadBatch(tx, batch, { runId: deps.runId ?? null, wholeDays: true, mirror: options.mirror && verifiedComplete });
-        const ours = await completeChunk(tx, chunk.id, owner, {
-          lines: batch.received,
-          inserted: counts.inserted,
-          updated: counts.updated,
-          deleted: counts.deleted,
-          duplicates: batch.duplicates,
-          quarantined: counts.quarantined,
-        });
-        if (!ours) throw new LeaseLost(`el bloque ${chunk.id} pasó a otro proceso`);
-        await recordRequest(tx, {
-          runId: deps.runId ?? null,
-          storeId: store.id,
-          dayFrom: chunk.dayFrom,
-          dayTo: chunk.dayTo,
-          outcome: batch.received === 0 ? 'empty' : 'ok',
-          lines: batch.received,
-          durationMs: info.durationMs,
-          attempts: info.attempts,
-        });
-      });
-      lines += batch.received;
-    } catch (error) {
-      if (error instanceof LeaseLost) {
-        logger.warn({ chunk: chunk.id }, error.message);
-        return;
-      }
-      throw error;
-    }
-  };
 
   const loop = async () => {
     for (;;) {
@@ -173,7 +195,9 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
-      await runChunk(chunk);
+      // Not `lines += await ...`: that reads `lines` before the await and loses the other loops' additions.
+      const received = await runClaimedChunk(context, chunk);
+      lines += received;
       await report();
     }
   };

@@ -38,14 +38,17 @@ export function createProgress(options: { isTty: boolean; label: string; write: 
   }
   let last = 0;
   let lastLine = '';
+  let printed = '';
   return {
     update(done, total, { lines, unit }) {
       const now = Date.now();
       const seconds = (now - started) / 1000;
       const eta = done > 0 ? Math.round((seconds / done) * (total - done)) : null;
       lastLine = `${options.label}: ${done}/${total} ${unit} · ${lines.toLocaleString('es-VE')} líneas · ${Math.round(lines / Math.max(seconds, 0.001)).toLocaleString('es-VE')} líneas/s${eta === null ? '' : ` · ETA ${eta} s`}`;
-      if (now - last >= (options.intervalMs ?? 5_000) || done === total) {
+      const finished = done === total;
+      if ((now - last >= (options.intervalMs ?? 5_000) || finished) && lastLine !== printed) {
         last = now;
+        printed = lastLine;
         options.write(lastLine);
       }
     },
