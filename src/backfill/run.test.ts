@@ -50,7 +50,10 @@ describeEachBackend('runBackfill', (open) => {
     const targets = before.stores.flatMap((s) => [...s.missing, ...s.partial].map((d) => `${s.store} ${d}`)).sort();
     expect(targets).toContain('tienda_07 2025-12-04');
     expect(targets.some((t) => t.startsWith('tienda_18 2025-12-0') && t < 'tienda_18 2025-12-06')).toBe(false);
-    const outcome = await runBackfill(deps(), job);
+    let progress = { lines: -1, storeDaysDone: 0, storeDays: 0 };
+    const outcome = await runBackfill(deps({ onProgress: (t) => (progress = t) }), job);
+    const { rows: ledger } = await db.query<{ lines: number }>(`SELECT sum(lines)::int AS lines FROM backfill_chunks WHERE state = 'done'`);
+    expect(progress).toMatchObject({ lines: ledger[0]!.lines, storeDaysDone: progress.storeDays });
     const planned = planChunks(outcome.plan!).flatMap((c) => {
       const days: string[] = [];
       for (let d = c.dayFrom; d <= c.dayTo; d = new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)) days.push(`${c.storeId} ${d}`);
