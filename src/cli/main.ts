@@ -5,8 +5,12 @@ import { registerBackfill } from './backfill.ts';
 import { registerDb } from './db.ts';
 import { registerDemo } from './demo.ts';
 import { registerEtl } from './etl.ts';
+import { registerGaps } from './gaps.ts';
 import { registerKlkSim } from './klk-sim.ts';
 import { registerPlan } from './plan.ts';
+import { registerServe } from './serve.ts';
+import { registerVerify } from './verify.ts';
+import { registerWorker } from './worker.ts';
 
 /** A command's action: returns its exit code, or throws (UsageError, UnreachableError...). */
 export type Action<A extends unknown[]> = (...args: A) => Promise<number | void>;
@@ -18,12 +22,30 @@ export interface Cli {
   action<A extends unknown[]>(fn: Action<A>): (...args: A) => Promise<void>;
 }
 
+/** Commander's own messages, as the rest of the tool speaks. */
+const COMMANDER_MESSAGES: Array<[RegExp, string]> = [
+  [/unknown option '([^']+)'/, "opción desconocida '$1'"],
+  [/unknown command '([^']+)'/, "comando desconocido '$1'"],
+  [/too many arguments.*/, 'demasiados argumentos'],
+  [/missing required argument '([^']+)'/, "falta el argumento '$1'"],
+  [/option '([^']+)' argument missing/, "a la opción '$1' le falta su valor"],
+  [/option '([^']+)' argument '([^']*)' is invalid\. Allowed choices are (.*)\./, "valor '$2' inválido para '$1'. Valores permitidos: $3."],
+  [/option '([^']+)' argument '([^']*)' is invalid\./, "valor '$2' inválido para '$1'."],
+  [/\(Did you mean (.*)\?\)/, '(¿quiso decir $1?)'],
+];
+
+function inSpanish(message: string): string {
+  return COMMANDER_MESSAGES.reduce((text, [pattern, spanish]) => text.replace(pattern, spanish), message);
+}
+
 export function buildCli(io: Io = processIo): Cli & { exitCode(): number } {
   let code: number = ExitCode.ok;
   const program = new Command('ventas')
     .description('Mantiene completa la tabla ventas desde KLK: huecos, plan, backfill y verificación.')
     .showHelpAfterError('(use --help para ver las opciones)')
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .helpOption('-h, --help', 'muestra esta ayuda')
+    .helpCommand('help [comando]', 'muestra la ayuda de un comando')
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (s, write) => write(inSpanish(s)) })
     .exitOverride();
   const cli: Cli = {
     program,
@@ -41,11 +63,15 @@ export function buildCli(io: Io = processIo): Cli & { exitCode(): number } {
       },
   };
   registerEtl(cli);
+  registerGaps(cli);
   registerPlan(cli);
   registerBackfill(cli);
+  registerVerify(cli);
+  registerWorker(cli);
   registerKlkSim(cli);
   registerDemo(cli);
   registerDb(cli);
+  registerServe(cli);
   return { ...cli, exitCode: () => code };
 }
 
