@@ -105,6 +105,17 @@ describeEachBackend('migrate', (open) => {
     ]);
   });
 
+  it('keeps an adopted per-store key under its own name instead of building a second copy', async () => {
+    db = await open({ migrate: false });
+    await db.exec(`CREATE TABLE ventas (numero_factura varchar(100) NOT NULL, fecha_venta timestamp NOT NULL, ubicacion_id varchar(50) NOT NULL,
+                     CONSTRAINT fluxion_ventas_key UNIQUE (ubicacion_id, numero_factura))`);
+    await migrate(db);
+    const { rows } = await db.query<{ name: string }>(
+      `SELECT i.relname AS name FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = 'ventas'::regclass AND x.indisunique ORDER BY 1`,
+    );
+    expect(rows.map((r) => r.name)).toEqual(['fluxion_ventas_key']);
+  });
+
   it('stops on the old global unique constraint on numero_factura, changes nothing and says how to fix it', async () => {
     db = await open({ migrate: false });
     await db.exec(`CREATE TABLE ventas (

@@ -40,7 +40,20 @@ ALTER TABLE ventas ADD COLUMN IF NOT EXISTS costo_total numeric(18,4);
 ALTER TABLE ventas ADD COLUMN IF NOT EXISTS utilidad_bruta numeric(18,4);
 ALTER TABLE ventas ADD COLUMN IF NOT EXISTS margen_bruto_pct numeric(8,2);
 ALTER TABLE ventas ADD COLUMN IF NOT EXISTS fecha_creacion timestamp NOT NULL DEFAULT now();
-CREATE UNIQUE INDEX IF NOT EXISTS ventas_factura_ubicacion_key ON ventas (numero_factura, ubicacion_id);
+-- An adopted table may already have this key under another name: building a second copy on a large table would
+-- cost time and space for nothing.
+DO $$
+BEGIN
+  IF NOT EXISTS (
+    SELECT 1 FROM pg_index x
+    WHERE x.indrelid = 'ventas'::regclass AND x.indisunique AND x.indnkeyatts = 2
+      AND (SELECT array_agg(a.attname::text ORDER BY a.attname)
+           FROM pg_attribute a WHERE a.attrelid = x.indrelid AND a.attnum = ANY (x.indkey::int2[]))
+          = ARRAY['numero_factura', 'ubicacion_id']
+  ) THEN
+    CREATE UNIQUE INDEX ventas_factura_ubicacion_key ON ventas (numero_factura, ubicacion_id);
+  END IF;
+END $$;
 -- Day-range reads per store: the summary refresh, --mirror and --reconcile.
 CREATE INDEX IF NOT EXISTS ventas_ubicacion_fecha_idx ON ventas (ubicacion_id, fecha_venta);
 
