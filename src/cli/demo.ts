@@ -7,9 +7,13 @@ import { SEED_FROM, SEED_TO } from '../demo/seed-situation.ts';
 import { renderPlanTable } from '../plan/render-table.ts';
 import { ExitCode } from '../shared/errors.ts';
 import { int, seconds } from '../shared/format.ts';
-import { createLogger, flushLogger } from '../shared/logger.ts';
+import { createLogger, flushLogger, type Logger } from '../shared/logger.ts';
 import { createProgress, type ProgressView } from '../shared/progress.ts';
+import type { Config } from '../catalogue/config.ts';
+import type { Db } from '../db/types.ts';
+import { startDashboard, untilStopSignal } from '../web/server.ts';
 import { positiveInt, resolveConfig } from './context.ts';
+import { portNumber } from './serve.ts';
 import type { Cli } from './main.ts';
 
 interface DemoFlags {
@@ -18,6 +22,8 @@ interface DemoFlags {
   concurrency: number;
   dataDir: string;
   config?: string;
+  /** `--serve [port]`: the backfill from the dashboard instead of the terminal. */
+  serve?: true | number;
 }
 
 function scale(value: string): number {
@@ -27,6 +33,17 @@ function scale(value: string): number {
 }
 
 const DEFAULT_SCALE = 0.02;
+
+/** `ventas demo --serve`: the dashboard on the demo's database, with the demo's simulator as KLK, until Ctrl+C. */
+async function serveDemo(cli: Cli, options: { db: Db; config: Config; logger: Logger; klkUrl: string; port: number; concurrency: number }): Promise<void> {
+  const dashboard = await startDashboard({ ...options, host: '127.0.0.1', window: { from: SEED_FROM, to: SEED_TO } });
+  cli.io.out('\n4. Backfill desde el tablero: ábralo en el navegador y pulse «Ejecutar backfill».');
+  cli.io.out(`Tablero en ${dashboard.url}`);
+  cli.io.out('Ctrl+C para terminar.');
+  await untilStopSignal();
+  cli.io.err('Deteniendo el tablero…');
+  await dashboard.close();
+}
 
 /** `ventas demo` (what `npm start` runs): the whole story on embedded defaults. */
 export function registerDemo(cli: Cli): void {
@@ -38,6 +55,7 @@ export function registerDemo(cli: Cli): void {
     .option('--concurrency <n>', 'peticiones simultáneas a KLK', positiveInt('--concurrency'), 3)
     .option('--data-dir <dir>', 'carpeta de la base embebida de la demo (se recrea)', join('.ventas', 'demo'))
     .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
+    .option('--serve [puerto]', 'tras los huecos y el plan, abre el tablero (puerto 8080 por defecto) para lanzar el backfill desde el navegador', portNumber)
     .action(
       cli.action(async (flags: DemoFlags) => {
         const config = resolveConfig(flags);
@@ -49,9 +67,10 @@ export function registerDemo(cli: Cli): void {
         let bar: ProgressView | null = null;
         const newBar = (label: string) => createProgress({ isTty: cli.io.isTty, label, write: (l) => cli.io.err(l) });
         let ok = false;
+        const serving = flags.serve !== undefined;
         const { db, sim } = await runDemo(
           config,
-          { dataDir: flags.dataDir, seed: flags.seed, scale: flags.scale, concurrency: flags.concurrency, latencyMs: [40, 2] },
+          { dataDir: flags.dataDir, seed: flags.seed, scale: flags.scale, concurrency: flags.concurrency, latencyMs: [40, 2], stopAfterPlan: serving },
           logger,
           {
             phase(name) {
@@ -73,6 +92,7 @@ export function registerDemo(cli: Cli): void {
             onGaps: (report) => out(renderTable(report, { color: cli.io.isTty })),
             onPlan: (plan) => {
               out(renderPlanTable(plan));
+              if (serving) return;
               out('\n4. Backfill (`ventas backfill`), en paralelo y reanudable:');
               bar = newBar('Backfill');
             },
@@ -91,12 +111,20 @@ export function registerDemo(cli: Cli): void {
             },
           },
         );
+        if (serving) {
+          await serveDemo(cli, { db, config, logger, klkUrl: sim.url, port: flags.serve === true ? 8080 : flags.serve!, concurrency: flags.concurrency });
+          await db.close();
+          await sim.close();
+          await flushLogger(logger);
+          return ExitCode.ok;
+        }
         await db.close();
         await sim.close();
         await flushLogger(logger);
         out(`\nDemo terminada en ${seconds(performance.now() - started)}.`);
         out(`Para verla a volumen real: npm start -- --scale 1   (o intermedio: --scale 0.2)`);
         out(`Los mismos comandos sobre su base: npx ventas gaps | plan | backfill | verify (ver README).`);
+        out(`Para recuperar los huecos desde el tablero web: npm start -- --serve`);
         return ok ? ExitCode.ok : ExitCode.partial;
       }),
     );

@@ -5,7 +5,9 @@ import { computeCoverage, type CoverageReport } from '../coverage/index.ts';
 import { openDb } from '../db/index.ts';
 import type { Db } from '../db/types.ts';
 import { createKlkClient } from '../klk/index.ts';
-import type { PlanJson } from '../plan/index.ts';
+import { planFromCoverage } from '../plan/from-coverage.ts';
+import { toPlanJson, type PlanJson } from '../plan/index.ts';
+import { fitTiming, readTimingSamples } from '../plan/timing.ts';
 import { addDays, type IsoDate } from '../shared/dates.ts';
 import type { Logger } from '../shared/logger.ts';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
@@ -20,6 +22,8 @@ export interface DemoOptions {
   concurrency: number;
   /** Simulated KLK latency: base ms and ms per 1,000 lines. */
   latencyMs: [number, number];
+  /** Stop once the plan is shown, leaving the backfill to someone else (`ventas demo --serve`: the dashboard). */
+  stopAfterPlan?: boolean;
 }
 
 export interface DemoHooks {
@@ -79,9 +83,15 @@ export async function runDemo(config: Config, options: DemoOptions, logger: Logg
 
   hooks.phase('gaps');
   const window = { from: SEED_FROM, to: SEED_TO, stores: config.stores };
-  hooks.onGaps(await computeCoverage(db, config, window));
+  const report = await computeCoverage(db, config, window);
+  hooks.onGaps(report);
 
   hooks.phase('backfill');
+  if (options.stopAfterPlan) {
+    const timing = fitTiming(await readTimingSamples(db));
+    hooks.onPlan(toPlanJson(planFromCoverage(report, { config, timing, concurrency: options.concurrency })));
+    return { db, sim };
+  }
   const outcome = await runBackfill(
     {
       db,

@@ -1,0 +1,212 @@
+/**
+ * The run history the page shows (ETL runs and backfills, newest first, with their errors) and the state of one
+ * backfill: its spec section 6 summary once finished, its progress before.
+ */
+import { getBackfill, ledgerTotals, type LedgerTotals } from '../backfill/ledger.ts';
+import type { BackfillSummary } from '../backfill/run.ts';
+import type { CoverageTotals } from '../coverage/index.ts';
+import type { Queryable } from '../db/types.ts';
+
+/** How a backfill is going, as the API and its server-sent events give it. */
+export interface BackfillProgress {
+  storeDaysDone: number;
+  storeDays: number;
+  chunks: { total: number; done: number; failed: number };
+  lines: number;
+  /** Only known for a backfill this server runs (it saw it start). */
+  linesPerSecond: number | null;
+  etaSeconds: number | null;
+}
+
+/** The JSON of spec section 6. */
+export type BackfillSummaryJson = Omit<BackfillSummary, 'backfillId'>;
+
+/**
+ * `running` is a backfill at work (here or in another process); `interrupted` one left unfinished by a process that
+ * stopped (its chunks untouched for longer than a lease): `ventas backfill --resume` finishes it.
+ */
+export type BackfillState = ({ status: 'running' | 'interrupted' } & BackfillProgress) | BackfillSummaryJson;
+
+/** A chunk lease lasts 2 minutes and is renewed while held: older silence means nobody is working on it. */
+const ACTIVE_SQL = `((c.state = 'running' AND c.lease_until > now()) OR c.updated_at > now() - interval '2 minutes')`;
+
+export function progressOf(totals: LedgerTotals, lines: number, elapsedSeconds: number | null): BackfillProgress {
+  const rate = elapsedSeconds && elapsedSeconds > 0 ? lines / elapsedSeconds : null;
+  const left = totals.storeDays - totals.storeDaysDone;
+  const eta = elapsedSeconds !== null && totals.storeDaysDone > 0 ? (elapsedSeconds / totals.storeDaysDone) * left : null;
+  return {
+    storeDaysDone: totals.storeDaysDone,
+    storeDays: totals.storeDays,
+    chunks: { total: totals.total, done: totals.done, failed: totals.failed },
+    lines,
+    linesPerSecond: rate === null ? null : Math.round(rate),
+    etaSeconds: eta === null ? null : Math.round(eta),
+  };
+}
+
+/** The summary as spec section 6 prints it, keys in its order. */
+export function summaryJson(s: BackfillSummary): BackfillSummaryJson {
+  return {
+    status: s.status,
+    chunks: { total: s.chunks.total, done: s.chunks.done, failed: s.chunks.failed },
+    storeDays: s.storeDays,
+    rowsInserted: s.rowsInserted,
+    rowsUpdated: s.rowsUpdated,
+    rowsDeleted: s.rowsDeleted,
+    duplicatesInSource: s.duplicatesInSource,
+    quarantined: s.quarantined,
+    seconds: s.seconds,
+    before: totalsJson(s.before),
+    after: totalsJson(s.after),
+  };
+}
+
+/** Stored as jsonb, whose key order is its own: back to the order of spec section 4's totals. */
+function totalsJson(t: CoverageTotals): CoverageTotals {
+  return { expectedStoreDays: t.expectedStoreDays, missingStoreDays: t.missingStoreDays, partialStoreDays: t.partialStoreDays };
+}
+
+/** A backfill's state from the database; null when there is no such backfill. */
+export async function readBackfillState(db: Queryable, id: number): Promise<BackfillState | null> {
+  const row = await getBackfill(db, id);
+  if (!row) return null;
+  if (row.status !== 'running' && row.summary) return summaryJson(row.summary as BackfillSummary);
+  const totals = await ledgerTotals(db, id);
+  const { rows } = await db.query<{ active: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM backfill_chunks c WHERE c.backfill_id = $1 AND ${ACTIVE_SQL}) AS active`,
+    [id],
+  );
+  return { status: rows[0]!.active ? 'running' : 'interrupted', ...progressOf(totals, totals.lines, null) };
+}
+
+export interface RunItem {
+  kind: 'backfill' | 'etl';
+  /** The backfill id (for /api/runs/ID) or the ETL run id. */
+  id: number;
+  type: 'backfill' | 'scheduled' | 'manual' | 'recovery';
+  status: string;
+  startedAt: string;
+  finishedAt: string | null;
+  /** Backfills: days `YYYY-MM-DD`; ETL runs: `YYYY-MM-DD HH:MM:SS` (null for runs without a window). */
+  from: string | null;
+  to: string | null;
+  stores: string[];
+  storeDays: number | null;
+  lines: number;
+  rowsInserted: number;
+  rowsUpdated: number;
+  errors: string[];
+  command: string | null;
+}
+
+const MAX_ERRORS = 10;
+
+function capped(errors: string[]): string[] {
+  return errors.length <= MAX_ERRORS ? errors : [...errors.slice(0, MAX_ERRORS), `… y ${errors.length - MAX_ERRORS} más`];
+}
+
+async function backfillItems(db: Queryable, limit: number): Promise<RunItem[]> {
+  const { rows } = await db.query<{
+    id: number;
+    status: string;
+    startedAt: Date;
+    finishedAt: Date | null;
+    params: { from: string; to: string; stores: string[] };
+    storeDays: number;
+    lines: number;
+    rowsInserted: number;
+    rowsUpdated: number;
+    active: boolean | null;
+  }>(
+    `SELECT b.id, b.status, b.created_at AS "startedAt", b.finished_at AS "finishedAt", b.params,
+       coalesce(sum(c.day_to - c.day_from + 1) FILTER (WHERE c.state <> 'split'), 0)::int AS "storeDays",
+       coalesce(sum(c.lines), 0)::bigint AS lines,
+       coalesce(sum(c.rows_inserted), 0)::bigint AS "rowsInserted",
+       coalesce(sum(c.rows_updated), 0)::bigint AS "rowsUpdated",
+       bool_or(${ACTIVE_SQL}) AS active
+     FROM backfills b LEFT JOIN backfill_chunks c ON c.backfill_id = b.id
+     GROUP BY b.id ORDER BY b.id DESC LIMIT $1`,
+    [limit],
+  );
+  const failed = await db.query<{ id: number; store: string; dayFrom: string; dayTo: string; error: string | null }>(
+    `SELECT backfill_id AS id, store_id AS store, to_char(day_from, 'YYYY-MM-DD') AS "dayFrom",
+       to_char(day_to, 'YYYY-MM-DD') AS "dayTo", error
+     FROM backfill_chunks WHERE backfill_id = ANY($1::bigint[]) AND state = 'failed' ORDER BY backfill_id, store_id, day_from`,
+    [rows.map((r) => r.id)],
+  );
+  // `--resume` continues the newest unfinished backfill: only that one, when nobody works on it, gets the command.
+  const newestUnfinished = rows.find((r) => r.status !== 'complete');
+  return rows.map((r) => ({
+    kind: 'backfill',
+    id: r.id,
+    type: 'backfill',
+    status: r.status === 'running' && !r.active ? 'interrupted' : r.status,
+    startedAt: r.startedAt.toISOString(),
+    finishedAt: r.finishedAt?.toISOString() ?? null,
+    from: r.params.from,
+    to: r.params.to,
+    stores: r.params.stores,
+    storeDays: r.storeDays,
+    lines: r.lines,
+    rowsInserted: r.rowsInserted,
+    rowsUpdated: r.rowsUpdated,
+    errors: capped(
+      failed.rows
+        .filter((f) => f.id === r.id)
+        .map((f) => `${f.store} ${f.dayFrom === f.dayTo ? f.dayFrom : `${f.dayFrom} a ${f.dayTo}`}: ${f.error ?? 'sin detalle'}`),
+    ),
+    command: r === newestUnfinished && !(r.status === 'running' && r.active) ? 'npx ventas backfill --resume' : null,
+  }));
+}
+
+async function etlItems(db: Queryable, limit: number): Promise<RunItem[]> {
+  // A backfill's executions are in etl_runs too; the backfill's own entry stands for them.
+  const { rows } = await db.query<{
+    id: number;
+    type: RunItem['type'];
+    status: string;
+    startedAt: Date;
+    finishedAt: Date | null;
+    from: string | null;
+    to: string | null;
+    stores: string[];
+    lines: number;
+    rowsInserted: number;
+    rowsUpdated: number;
+    error: string | null;
+    storeResults: Record<string, { errors?: string[] }>;
+    command: string | null;
+  }>(
+    `SELECT id, run_type AS type, status, started_at AS "startedAt", finished_at AS "finishedAt",
+       window_from AS "from", window_to AS "to", stores, lines_extracted AS lines, rows_inserted AS "rowsInserted",
+       rows_updated AS "rowsUpdated", error, store_results AS "storeResults", command
+     FROM etl_runs WHERE run_type <> 'backfill' ORDER BY id DESC LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => ({
+    kind: 'etl',
+    id: r.id,
+    type: r.type,
+    status: r.status,
+    startedAt: r.startedAt.toISOString(),
+    finishedAt: r.finishedAt?.toISOString() ?? null,
+    from: r.from,
+    to: r.to,
+    stores: r.stores,
+    storeDays: null,
+    lines: r.lines,
+    rowsInserted: r.rowsInserted,
+    rowsUpdated: r.rowsUpdated,
+    errors: capped([
+      ...(r.error ? [r.error] : []),
+      ...Object.entries(r.storeResults).flatMap(([store, result]) => (result.errors ?? []).map((e) => `${store}: ${e}`)),
+    ]),
+    command: r.command,
+  }));
+}
+
+/** ETL runs and backfills, newest first. */
+export async function listRuns(db: Queryable, limit: number): Promise<RunItem[]> {
+  const items = [...(await backfillItems(db, limit)), ...(await etlItems(db, limit))];
+  return items.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id - a.id).slice(0, limit);
+}
