@@ -1,7 +1,7 @@
 import type { Config } from '../catalogue/config.ts';
 import type { Store } from '../catalogue/stores.ts';
 import { computeCoverage, type CoverageReport, type CoverageTotals } from '../coverage/index.ts';
-import type { Db } from '../db/types.ts';
+import type { Db, Queryable } from '../db/types.ts';
 import type { KlkClient } from '../klk/index.ts';
 import { planFromCoverage } from '../plan/from-coverage.ts';
 import { planChunks, toPlanJson, type PlanJson } from '../plan/index.ts';
@@ -19,6 +19,7 @@ import {
   latestUnfinished,
   ledgerTotals,
   retryFailedChunks,
+  type BackfillRow,
   type LedgerTotals,
 } from './ledger.ts';
 
@@ -73,49 +74,115 @@ export interface BackfillOutcome {
   after: CoverageReport | null;
 }
 
+/** What the ledger of a backfill was written (or picked up to resume) with. */
+interface PreparedBackfill {
+  kind: 'ledger';
+  backfillId: number;
+  scope: { from: IsoDate; to: IsoDate; stores: Store[] };
+  mirror: boolean;
+  plan: PlanJson | null;
+  beforeReport: CoverageReport | null;
+  before: CoverageTotals;
+}
+
+/**
+ * Plans (or takes a plan, or picks the newest unfinished backfill to resume) and writes the ledger; a dry run only
+ * plans. `inLedger` runs in the transaction that writes the ledger (the queue puts the chunks on it there).
+ */
+async function prepareBackfill(
+  deps: Pick<BackfillDeps, 'db' | 'config' | 'logger'>,
+  job: BackfillJob,
+  inLedger?: (tx: Queryable, backfillId: number) => Promise<void>,
+): Promise<PreparedBackfill | { kind: 'dry-run'; plan: PlanJson; beforeReport: CoverageReport }> {
+  const { db, config, logger } = deps;
+  if (job.resume) {
+    const pending = await latestUnfinished(db);
+    if (!pending) throw new UsageError('no hay ningún backfill sin terminar que reanudar');
+    const byId = new Map(config.stores.map((s) => [s.id, s]));
+    const retried = await db.transaction(async (tx) => {
+      const n = await retryFailedChunks(tx, pending.id);
+      await inLedger?.(tx, pending.id);
+      return n;
+    });
+    logger.info({ backfillId: pending.id, retried }, 'se reanuda el backfill');
+    return {
+      kind: 'ledger',
+      backfillId: pending.id,
+      scope: { from: pending.params.from, to: pending.params.to, stores: pending.params.stores.flatMap((id) => byId.get(id) ?? []) },
+      mirror: pending.params.mirror,
+      plan: null,
+      beforeReport: null,
+      before: pending.params.before as CoverageTotals,
+    };
+  }
+  const scope = { from: job.from, to: job.to, stores: job.stores };
+  const beforeReport = await computeCoverage(db, config, scope);
+  let plan: PlanJson;
+  if (job.plan) {
+    plan = job.plan;
+  } else {
+    const timing = fitTiming(await readTimingSamples(db));
+    plan = toPlanJson(planFromCoverage(beforeReport, { config, timing, concurrency: job.concurrency }));
+  }
+  if (job.dryRun) return { kind: 'dry-run', plan, beforeReport };
+  const mirror = job.mirror ?? false;
+  const chunks = planChunks(plan);
+  const params = {
+    from: scope.from,
+    to: scope.to,
+    stores: scope.stores.map((s) => s.id),
+    mirror,
+    concurrency: job.concurrency,
+    before: beforeReport.totals,
+  };
+  const backfillId = await db.transaction(async (tx) => {
+    const id = await createBackfill(tx, params, chunks);
+    await inLedger?.(tx, id);
+    return id;
+  });
+  return { kind: 'ledger', backfillId, scope, mirror, plan, beforeReport, before: beforeReport.totals };
+}
+
+/** Coverage after, the summary of section 6 from the ledger, and the backfill and its run marked finished. */
+async function concludeBackfill(
+  db: Queryable,
+  config: Config,
+  done: { backfillId: number; runId: number | null; scope: PreparedBackfill['scope']; before: CoverageTotals; seconds: number; fatal: unknown },
+): Promise<{ summary: BackfillSummary; afterReport: CoverageReport }> {
+  const { backfillId, runId, fatal } = done;
+  const totals = await ledgerTotals(db, backfillId);
+  const afterReport = await computeCoverage(db, config, done.scope);
+  const status: BackfillSummary['status'] =
+    totals.failed === 0 && totals.pending === 0 && totals.running === 0 ? 'complete' : totals.done > 0 ? 'partial' : 'failed';
+  const summary: BackfillSummary = {
+    status,
+    chunks: { total: totals.total, done: totals.done, failed: totals.failed },
+    storeDays: totals.storeDays,
+    rowsInserted: totals.inserted,
+    rowsUpdated: totals.updated,
+    rowsDeleted: totals.deleted,
+    duplicatesInSource: totals.duplicates,
+    quarantined: totals.quarantined,
+    seconds: Math.round(done.seconds * 10) / 10,
+    before: done.before,
+    after: afterReport.totals,
+    backfillId,
+  };
+  await finishBackfill(db, backfillId, status === 'complete' ? 'complete' : fatal ? 'failed' : status, summary);
+  if (runId !== null) {
+    await finishRun(db, runId, status === 'complete' ? 'success' : status === 'partial' ? 'partial' : 'failed', {}, fatal ? String((fatal as Error).message) : null);
+  }
+  return { summary, afterReport };
+}
+
 /** Plans (or takes a plan, or resumes), writes the ledger, executes it, and measures coverage before and after. */
 export async function runBackfill(deps: BackfillDeps, job: BackfillJob): Promise<BackfillOutcome> {
   const { db, config, logger } = deps;
   const started = performance.now();
-  let backfillId: number;
-  let scope = { from: job.from, to: job.to, stores: job.stores };
-  let mirror = job.mirror ?? false;
-  let plan: PlanJson | null = null;
-  let beforeReport: CoverageReport | null = null;
-  let before: CoverageTotals;
-
-  if (job.resume) {
-    const pending = await latestUnfinished(db);
-    if (!pending) throw new UsageError('no hay ningún backfill sin terminar que reanudar');
-    backfillId = pending.id;
-    const byId = new Map(config.stores.map((s) => [s.id, s]));
-    scope = { from: pending.params.from, to: pending.params.to, stores: pending.params.stores.flatMap((id) => byId.get(id) ?? []) };
-    mirror = pending.params.mirror;
-    before = pending.params.before as CoverageTotals;
-    const retried = await retryFailedChunks(db, backfillId);
-    logger.info({ backfillId, retried }, 'se reanuda el backfill');
-  } else {
-    beforeReport = await computeCoverage(db, config, scope);
-    before = beforeReport.totals;
-    if (job.plan) {
-      plan = job.plan;
-    } else {
-      const timing = fitTiming(await readTimingSamples(db));
-      plan = toPlanJson(planFromCoverage(beforeReport, { config, timing, concurrency: job.concurrency }));
-    }
-    if (job.dryRun) return { summary: null, plan, before: beforeReport, after: null };
-    const chunks = planChunks(plan);
-    const params = {
-      from: scope.from,
-      to: scope.to,
-      stores: scope.stores.map((s) => s.id),
-      mirror,
-      concurrency: job.concurrency,
-      before,
-    };
-    backfillId = await db.transaction((tx) => createBackfill(tx, params, chunks));
-  }
-  deps.onStart?.({ backfillId, plan, before: beforeReport, resumed: Boolean(job.resume) });
+  const prepared = await prepareBackfill(deps, job);
+  if (prepared.kind === 'dry-run') return { summary: null, plan: prepared.plan, before: prepared.beforeReport, after: null };
+  const { backfillId, scope, mirror, plan } = prepared;
+  deps.onStart?.({ backfillId, plan, before: prepared.beforeReport, resumed: Boolean(job.resume) });
 
   const runId = await startRun(db, {
     type: 'backfill',
@@ -131,10 +198,9 @@ export async function runBackfill(deps: BackfillDeps, job: BackfillJob): Promise
       if (state === 'closed') logger.info('KLK responde de nuevo: se reanudan las peticiones');
     },
   });
-  let totals: LedgerTotals;
   let fatal: unknown = null;
   try {
-    totals = await executeBackfill(
+    await executeBackfill(
       {
         db,
         klk: deps.klk,
@@ -153,30 +219,79 @@ export async function runBackfill(deps: BackfillDeps, job: BackfillJob): Promise
     );
   } catch (error) {
     fatal = error;
-    totals = await ledgerTotals(db, backfillId);
   }
 
-  const afterReport = await computeCoverage(db, config, scope);
-  const status: BackfillSummary['status'] =
-    totals.failed === 0 && totals.pending === 0 && totals.running === 0 ? 'complete' : totals.done > 0 ? 'partial' : 'failed';
-  const summary: BackfillSummary = {
-    status,
-    chunks: { total: totals.total, done: totals.done, failed: totals.failed },
-    storeDays: totals.storeDays,
-    rowsInserted: totals.inserted,
-    rowsUpdated: totals.updated,
-    rowsDeleted: totals.deleted,
-    duplicatesInSource: totals.duplicates,
-    quarantined: totals.quarantined,
-    seconds: Math.round((performance.now() - started) / 100) / 10,
-    before,
-    after: afterReport.totals,
-    backfillId,
-  };
-  await finishBackfill(db, backfillId, status === 'complete' ? 'complete' : fatal ? 'failed' : status, summary);
-  await finishRun(db, runId, status === 'complete' ? 'success' : status === 'partial' ? 'partial' : 'failed', {}, fatal ? String((fatal as Error).message) : null);
+  const seconds = (performance.now() - started) / 1000;
+  const { summary, afterReport } = await concludeBackfill(db, config, { backfillId, runId, scope, before: prepared.before, seconds, fatal });
   if (fatal) throw fatal;
-  return { summary, plan, before: beforeReport, after: afterReport };
+  return { summary, plan, before: prepared.beforeReport, after: afterReport };
+}
+
+// --- The distributed backfill (spec section 9): the same ledger, its chunks run by `ventas worker` processes. ---
+
+export interface QueuedBackfill {
+  /** null for a dry run (plan only). */
+  queued: { backfillId: number; runId: number; resumed: boolean } | null;
+  plan: PlanJson | null;
+  before: CoverageReport | null;
+}
+
+/**
+ * `ventas backfill --queue`: plans (or resumes) and writes the ledger like runBackfill, then, in the same
+ * transaction, starts its run record and hands the unfinished chunks to `enqueue` instead of executing them.
+ */
+export async function queueBackfill(
+  deps: Pick<BackfillDeps, 'db' | 'config' | 'logger'>,
+  job: BackfillJob,
+  enqueue: (tx: Queryable, ledger: { backfillId: number; runId: number }) => Promise<void>,
+): Promise<QueuedBackfill> {
+  let runId = 0;
+  const prepared = await prepareBackfill(deps, job, async (tx, backfillId) => {
+    const { rows } = await tx.query<{ params: BackfillRow['params'] }>(
+      // A resumed backfill is running again until the workers finish it.
+      `UPDATE backfills SET status = 'running', finished_at = NULL WHERE id = $1 RETURNING params`,
+      [backfillId],
+    );
+    const params = rows[0]!.params;
+    runId = await startRun(tx, {
+      type: 'backfill',
+      window: { from: `${params.from} 00:00:00`, to: `${params.to} 23:59:59` },
+      stores: params.stores,
+      command: `backfill #${backfillId} en cola${job.resume ? ' (reanudado)' : ''}`,
+    });
+    await enqueue(tx, { backfillId, runId });
+  });
+  if (prepared.kind === 'dry-run') return { queued: null, plan: prepared.plan, before: prepared.beforeReport };
+  return { queued: { backfillId: prepared.backfillId, runId, resumed: Boolean(job.resume) }, plan: prepared.plan, before: prepared.beforeReport };
+}
+
+/**
+ * Finishes a queued backfill once none of its chunks is pending or running: the same summary as runBackfill, written
+ * once (the last worker and `--wait` may both get here; `concluded` says who did). Null while work remains.
+ */
+export async function finishQueuedBackfill(
+  db: Db,
+  config: Config,
+  backfillId: number,
+  runId: number | null,
+): Promise<{ summary: BackfillSummary; concluded: boolean } | null> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ status: BackfillRow['status']; params: BackfillRow['params']; summary: BackfillSummary | null; seconds: number }>(
+      `SELECT b.status, b.params, b.summary, extract(epoch FROM now() - coalesce(r.started_at, b.created_at))::float8 AS seconds
+       FROM backfills b LEFT JOIN etl_runs r ON r.id = $2 WHERE b.id = $1 FOR UPDATE OF b`,
+      [backfillId, runId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    if (row.status !== 'running') return row.summary && { summary: row.summary, concluded: false };
+    const totals = await ledgerTotals(tx, backfillId);
+    if (totals.pending + totals.running > 0) return null;
+    const byId = new Map(config.stores.map((s) => [s.id, s]));
+    const scope = { from: row.params.from, to: row.params.to, stores: row.params.stores.flatMap((id) => byId.get(id) ?? []) };
+    const before = row.params.before as CoverageTotals;
+    const { summary } = await concludeBackfill(tx, config, { backfillId, runId, scope, before, seconds: row.seconds, fatal: null });
+    return { summary, concluded: true };
+  });
 }
 
 export { getBackfill };

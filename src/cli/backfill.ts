@@ -9,6 +9,7 @@ import { createProgress } from '../shared/progress.ts';
 import { addWindowOptions, resolveWindow, type WindowFlags } from './common.ts';
 import { klkBaseUrl, openDatabase, openKlk, positiveInt, resolveConfig } from './context.ts';
 import type { Cli } from './main.ts';
+import { queuedBackfill } from './worker.ts';
 
 interface BackfillFlags extends WindowFlags {
   plan?: string;
@@ -18,6 +19,8 @@ interface BackfillFlags extends WindowFlags {
   dryRun?: boolean;
   klkUrl?: string;
   format: 'table' | 'json';
+  queue?: boolean;
+  wait?: boolean;
 }
 
 function readPlan(path: string): PlanJson {
@@ -42,6 +45,8 @@ export function registerBackfill(cli: Cli): void {
     .option('--mirror', 'borra las líneas que KLK ya no tiene, solo en días con respuesta verificada completa')
     .option('--dry-run', 'muestra el plan sin escribir nada')
     .option('--klk-url <url>', 'URL base de KLK (por defecto KLK_BASE_URL)')
+    .option('--queue', 'pone los bloques en la cola para `ventas worker` en una o más máquinas (requiere PostgreSQL)')
+    .option('--wait', 'con --queue: espera con progreso a que los trabajadores terminen')
     .action(
       cli.action(async (flags: BackfillFlags) => {
         const config = resolveConfig(flags);
@@ -51,6 +56,11 @@ export function registerBackfill(cli: Cli): void {
           throw new UsageError('--resume continúa el último backfill tal como se planificó: no admite --plan, --from, --to ni --stores');
         }
         const concurrency = flags.concurrency ?? config.concurrency;
+        // The distributed backfill (spec section 9): the same ledger, run by `ventas worker` processes.
+        if (flags.queue || flags.wait) {
+          const job = { ...window, plan, resume: flags.resume, mirror: flags.mirror, dryRun: flags.dryRun, concurrency };
+          return queuedBackfill(cli, { config, job, queue: Boolean(flags.queue), wait: Boolean(flags.wait), json: flags.format === 'json' });
+        }
         const baseUrl = klkBaseUrl(config, flags.klkUrl);
         const logger = createLogger();
         const db = await openDatabase();

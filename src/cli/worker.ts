@@ -1,0 +1,181 @@
+import { hostname } from 'node:os';
+import type { Config } from '../catalogue/config.ts';
+import { ledgerTotals } from '../backfill/ledger.ts';
+import { renderBackfillSummary } from '../backfill/render.ts';
+import { queueBackfill, type BackfillJob } from '../backfill/run.ts';
+import { renderPlanTable } from '../plan/render-table.ts';
+import { ExitCode, UsageError } from '../shared/errors.ts';
+import { int } from '../shared/format.ts';
+import { createLogger, flushLogger } from '../shared/logger.ts';
+import { createProgress } from '../shared/progress.ts';
+import { unfinishedChunkIds } from '../worker/chunk-job.ts';
+import { createKlkSlots } from '../worker/klk-slots.ts';
+import { openChunkQueue } from '../worker/queue.ts';
+import { waitForQueuedBackfill } from '../worker/wait.ts';
+import { runWorker, type WorkerEvent } from '../worker/worker.ts';
+import { klkBaseUrl, openDatabase, openKlk, positiveInt, resolveConfig } from './context.ts';
+import type { Cli } from './main.ts';
+
+/** After SIGTERM, how long the chunks in hand may take to finish before they are handed back. */
+const STOP_GRACE_MS = 20_000;
+
+/** The distributed backfill needs a real PostgreSQL: PGlite is one process, the in-process executor is the way there. */
+function requirePostgres(): string {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new UsageError('el trabajo distribuido necesita PostgreSQL (DATABASE_URL); en PGlite use `ventas backfill` sin --queue');
+  return url;
+}
+
+const RESUME_COMMAND = 'npx ventas backfill --queue --resume --wait';
+
+/**
+ * `ventas backfill --queue [--wait]` (called by the backfill command): plans and writes the ledger as usual, puts
+ * one job per chunk on the queue, and returns; with --wait, follows the workers with progress and ends with the
+ * same summary and exit code as `ventas backfill`.
+ */
+export async function queuedBackfill(cli: Cli, request: { config: Config; job: BackfillJob; queue: boolean; wait: boolean; json: boolean }): Promise<number> {
+  const { config, job, json } = request;
+  if (!request.queue) throw new UsageError('--wait acompaña a --queue: `ventas backfill --queue --wait` encola y espera a los trabajadores');
+  const databaseUrl = requirePostgres();
+  const logger = createLogger();
+  const db = await openDatabase();
+  const progress = createProgress({ isTty: cli.io.isTty && !json, label: 'Backfill en cola', write: (l) => cli.io.err(l) });
+  try {
+    // A dry run writes nothing, not even the queue's schema.
+    const queue = job.dryRun ? null : await openChunkQueue({ databaseUrl, supervise: false, logger });
+    let outcome: Awaited<ReturnType<typeof queueBackfill>>;
+    try {
+      outcome = await queueBackfill({ db, config, logger }, job, async (tx, { backfillId, runId }) => {
+        const chunkIds = await unfinishedChunkIds(tx, backfillId);
+        await queue!.enqueue(tx, chunkIds.map((chunkId) => ({ backfillId, chunkId, runId })));
+      });
+    } finally {
+      await queue?.stop();
+    }
+    if (!outcome.queued) {
+      cli.io.out(json ? JSON.stringify(outcome.plan) : `${renderPlanTable(outcome.plan!)}\n(simulación: no se escribió nada)`);
+      return ExitCode.ok;
+    }
+    const { backfillId, resumed } = outcome.queued;
+    const queued = await ledgerTotals(db, backfillId);
+    if (!json) {
+      cli.io.out(`${resumed ? 'Backfill reanudado' : 'Backfill'} #${backfillId} en cola: ${int(queued.pending + queued.running)} bloques, ${int(queued.storeDays - queued.storeDaysDone)} días-tienda por hacer.`);
+      if (outcome.plan) cli.io.out(renderPlanTable(outcome.plan));
+      cli.io.out(
+        request.wait
+          ? 'Esperando a los trabajadores (`ventas worker` en una o más máquinas)...'
+          : 'Inicie `ventas worker` en una o más máquinas (mismas DATABASE_URL y KLK_BASE_URL) para ejecutarlo.',
+      );
+    }
+    if (!request.wait) {
+      if (json) cli.io.out(JSON.stringify({ status: 'queued', backfillId, chunks: { total: queued.total, queued: queued.pending + queued.running }, storeDays: queued.storeDays }));
+      return ExitCode.ok;
+    }
+    const summary = await waitForQueuedBackfill(db, config, outcome.queued, {
+      onProgress: (t) => progress.update(t.storeDaysDone, t.storeDays, { lines: t.lines, unit: 'días-tienda' }),
+    });
+    progress.stop();
+    cli.io.out(json ? JSON.stringify(summary) : renderBackfillSummary(summary, { resumeCommand: RESUME_COMMAND }));
+    return summary.status === 'complete' ? ExitCode.ok : ExitCode.partial;
+  } finally {
+    progress.stop();
+    await db.close();
+    await flushLogger(logger);
+  }
+}
+
+function describeEvent(event: WorkerEvent): string {
+  if (event.type === 'backfill-finished') {
+    const { summary } = event;
+    const status = { complete: 'completo', partial: 'parcial', failed: 'fallido' }[summary.status];
+    return `Backfill #${summary.backfillId} terminado: ${status} (${int(summary.chunks.done)} de ${int(summary.chunks.total)} bloques)`;
+  }
+  const { chunk, outcome, lines } = event;
+  const window = chunk.dayFrom === chunk.dayTo ? chunk.dayFrom : `${chunk.dayFrom} a ${chunk.dayTo}`;
+  const what = {
+    done: `${int(lines)} líneas`,
+    split: 'tiempo agotado: dividido en dos',
+    retry: 'falló: se reintentará',
+    failed: `fallido tras ${chunk.attempts} intentos`,
+    'handed-back': 'devuelto a la cola',
+    lost: 'lo tomó otro trabajador (su concesión venció)',
+  }[outcome];
+  return `bloque #${chunk.id} ${chunk.storeId} ${window}: ${what}`;
+}
+
+interface WorkerFlags {
+  concurrency?: number;
+  leaseSeconds: number;
+  klkUrl?: string;
+  config?: string;
+}
+
+/** `ventas worker`: runs queued chunks until SIGTERM (spec section 9). */
+export function registerWorker(cli: Cli): void {
+  cli.program
+    .command('worker')
+    .description('Trabajador del backfill distribuido: ejecuta los bloques en cola; tantos como se quiera, en cualquier máquina')
+    .option('--concurrency <n>', 'bloques a la vez en este trabajador (por defecto el límite por KLK de la configuración, 3)', positiveInt('--concurrency'))
+    .option('--lease-seconds <s>', 'concesión de cada bloque: si este trabajador muere, otro lo toma cuando vence', positiveInt('--lease-seconds'), 120)
+    .option('--klk-url <url>', 'URL base de KLK (por defecto KLK_BASE_URL)')
+    .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
+    .action(
+      cli.action(async (flags: WorkerFlags) => {
+        const databaseUrl = requirePostgres();
+        const config = resolveConfig(flags);
+        const baseUrl = klkBaseUrl(config, flags.klkUrl);
+        const concurrency = flags.concurrency ?? config.concurrency;
+        const logger = createLogger({ name: 'ventas-worker' });
+        const db = await openDatabase();
+        const slots = createKlkSlots({ databaseUrl, baseUrl, connections: concurrency });
+        const stop = new AbortController();
+        const abort = new AbortController();
+        let grace: NodeJS.Timeout | undefined;
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (stop.signal.aborted) {
+            abort.abort();
+            return;
+          }
+          cli.io.err(`${signal}: no se toman más bloques; los que están en curso terminan (otra señal los devuelve a la cola)`);
+          stop.abort();
+          grace = setTimeout(() => abort.abort(), STOP_GRACE_MS);
+        };
+        process.on('SIGTERM', onSignal);
+        process.on('SIGINT', onSignal);
+        try {
+          const queue = await openChunkQueue({ databaseUrl, supervise: true, logger });
+          try {
+            cli.io.out(
+              `Trabajador ${hostname()}:${process.pid}: hasta ${concurrency} bloques a la vez, concesión de ${flags.leaseSeconds} s. SIGTERM lo detiene limpiamente.`,
+            );
+            const stats = await runWorker(
+              {
+                db,
+                queue,
+                config,
+                // Few retries inside a request: the ledger retries chunks, and the breaker pauses a failing KLK.
+                klk: openKlk({ ...config, klk: { ...config.klk, attempts: 2 } }, { baseUrl, concurrency, logger }),
+                slots,
+                logger,
+                concurrency,
+                leaseMs: flags.leaseSeconds * 1000,
+                onEvent: (event) => cli.io.out(describeEvent(event)),
+              },
+              { stop: stop.signal, abort: abort.signal },
+            );
+            cli.io.out(`Trabajador detenido: ${int(stats.chunksDone)} bloques hechos, ${int(stats.lines)} líneas.`);
+            return ExitCode.ok;
+          } finally {
+            await queue.stop();
+          }
+        } finally {
+          process.off('SIGTERM', onSignal);
+          process.off('SIGINT', onSignal);
+          clearTimeout(grace);
+          await slots.close();
+          await db.close();
+          await flushLogger(logger);
+        }
+      }),
+    );
+}

@@ -1,0 +1,26 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Config } from '../catalogue/config.ts';
+import { ledgerTotals, type LedgerTotals } from '../backfill/ledger.ts';
+import { finishQueuedBackfill, type BackfillSummary } from '../backfill/run.ts';
+import type { Db } from '../db/types.ts';
+
+/**
+ * `ventas backfill --queue --wait`: follows a queued backfill in the ledger while the workers run it, and once no
+ * chunk is pending or running finishes it (or takes the summary of the worker that did) like `ventas backfill`.
+ */
+export async function waitForQueuedBackfill(
+  db: Db,
+  config: Config,
+  queued: { backfillId: number; runId: number },
+  options: { onProgress?: (totals: LedgerTotals) => void; pollMs?: number; signal?: AbortSignal } = {},
+): Promise<BackfillSummary> {
+  for (;;) {
+    const totals = await ledgerTotals(db, queued.backfillId);
+    options.onProgress?.(totals);
+    if (totals.pending + totals.running === 0) {
+      const finished = await finishQueuedBackfill(db, config, queued.backfillId, queued.runId);
+      if (finished) return finished.summary;
+    }
+    await delay(options.pollMs ?? 1_000, undefined, { signal: options.signal });
+  }
+}
