@@ -169,6 +169,16 @@ describe('readAnswer', () => {
     expect((await failure(wrong[5]!)).message).toMatch(/meta\.total_registros/);
   });
 
+  it('parses plain objects itself when asked, and leaves to the text path any element whose first "}," is not its end', () => {
+    const values: unknown[] = [];
+    const texts: string[] = [];
+    const splitter = new JsonArraySplitter((text) => texts.push(text), (value) => values.push(value));
+    const elements = [{ a: 1 }, { s: 'x},{"b":2}' }, { l: [{ c: 1 }, { d: 2 }] }, { e: 3 }, { last: true }];
+    splitter.push(JSON.stringify({ ventas: elements }));
+    expect(values).toEqual([{ a: 1 }, { e: 3 }]);
+    expect(texts.map((t) => JSON.parse(t))).toEqual([elements[1], elements[2], elements[4]]);
+  });
+
   it('keeps memory bounded: element texts are handed over one by one, the outside text stays small', () => {
     const texts: string[] = [];
     const splitter = new JsonArraySplitter((text) => texts.push(text));

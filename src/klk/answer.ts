@@ -62,10 +62,16 @@ export type SplitResult = {
   outside: string;
 };
 
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const OBJECT_THEN_COMMA = Buffer.from('},');
+
 /**
- * Finds the elements of the top-level `ventas` array (or of a top-level list) in JSON text pushed in pieces of any
- * size, and hands each element's text to `onItem`. It tracks strings, escapes and nesting only: the element texts
- * and the outside text are validated by JSON.parse, and the array's own commas are checked here.
+ * Finds the elements of the top-level `ventas` array (or of a top-level list) in JSON pushed in pieces of any size,
+ * and hands each element's text to `onItem`. It tracks strings, escapes and nesting only: the element texts and the
+ * outside text are validated by JSON.parse, and the array's own commas are checked here. It scans bytes: every
+ * character it looks for is ASCII, and no byte of a multi-byte UTF-8 character is, so each element is decoded on
+ * its own (an ASCII element becomes a compact one-byte string) and the body is never decoded whole. A leading BOM
+ * is skipped, as TextDecoder would.
  */
 export class JsonArraySplitter {
   private depth = 0;
@@ -78,65 +84,99 @@ export class JsonArraySplitter {
   private streamedVentas = false;
   private expect = Expect.ValueOrClose;
   private element = Element.None;
-  /** Text of the current element from earlier pieces. */
-  private pending = '';
-  private outside = '';
+  /** Bytes of a leading BOM seen so far; -1 once past the start of the body. */
+  private bomSeen = 0;
+  /** Bytes of the current element from earlier pieces. */
+  private pending: Buffer[] = [];
+  private outside: Buffer[] = [];
   // Per piece: start of the current element (0 when it began in an earlier piece) and of the outside text being
   // collected (-1 while inside the streamed array), and the next backslash at or after the scan position.
   private elementStart = -1;
   private outsideStart = -1;
   private nextBackslash = -1;
 
-  constructor(private readonly onItem: (text: string) => void) {}
+  /**
+   * `onValue`, when given, takes the elements the splitter could parse itself (see `parsedObject`); the others still
+   * go to `onItem` as text.
+   */
+  constructor(
+    private readonly onItem: (text: string) => void,
+    private readonly onValue?: (value: unknown) => void,
+  ) {}
 
-  push(text: string): void {
-    const n = text.length;
-    let i = 0;
+  push(piece: string | Uint8Array): void {
+    const bytes = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    const n = bytes.length;
+    let i = this.bomSeen >= 0 ? this.skipBom(bytes) : 0;
     this.elementStart = this.element === Element.None ? -1 : 0;
-    this.outsideStart = this.inItems ? -1 : 0;
-    this.nextBackslash = text.indexOf('\\');
+    this.outsideStart = this.inItems ? -1 : i;
+    this.nextBackslash = bytes.indexOf(BACKSLASH, i);
 
     while (i < n) {
       if (this.inString) {
-        i = this.skipString(text, i);
-        if (!this.inString && this.element === Element.Text) this.emit(text, i);
+        i = this.skipString(bytes, i);
+        if (!this.inString && this.element === Element.Text) this.emit(bytes, i);
       } else if (this.element === Element.Compound) {
-        i = this.scanCompound(text, i);
+        i = this.scanCompound(bytes, i);
       } else if (this.element === Element.Primitive) {
-        i = this.scanPrimitive(text, i);
+        i = this.scanPrimitive(bytes, i);
       } else if (this.inItems && this.depth === this.itemsDepth) {
-        i = this.betweenItems(text, i);
+        i = this.betweenItems(bytes, i);
       } else {
-        i = this.outsideItems(text, i);
+        i = this.outsideItems(bytes, i);
       }
     }
 
-    if (this.elementStart !== -1) this.pending += text.slice(this.elementStart);
-    if (this.outsideStart !== -1) this.outside += text.slice(this.outsideStart);
+    if (this.elementStart !== -1 && this.elementStart < n) this.pending.push(bytes.subarray(this.elementStart));
+    if (this.outsideStart !== -1 && this.outsideStart < n) this.outside.push(bytes.subarray(this.outsideStart));
   }
 
   /** Call once the whole body was pushed. Throws `truncated` when the JSON is not complete. */
   end(): SplitResult {
+    if (this.bomSeen > 0) this.brokenBom();
     if (this.root === Root.None) throw new AnswerError('truncated', 'respuesta vacía');
     if (this.inString || this.depth > 0 || this.element !== Element.None) {
       throw new AnswerError('truncated', 'la respuesta terminó antes de completar el JSON');
     }
     const root = this.root === Root.Object ? 'object' : this.root === Root.List ? 'list' : 'other';
-    return { root, streamedVentas: this.streamedVentas, outside: this.outside };
+    return { root, streamedVentas: this.streamedVentas, outside: Buffer.concat(this.outside).toString('utf8') };
+  }
+
+  /** At the start of the body: consumes a BOM (or the part of it in this piece); returns where the JSON begins. */
+  private skipBom(bytes: Buffer): number {
+    let i = 0;
+    while (this.bomSeen >= 0 && this.bomSeen < BOM.length && i < bytes.length) {
+      if (bytes[i] !== BOM[this.bomSeen]) {
+        if (this.bomSeen > 0) this.brokenBom();
+        this.bomSeen = -1;
+        return i;
+      }
+      this.bomSeen++;
+      i++;
+    }
+    if (this.bomSeen === BOM.length) this.bomSeen = -1;
+    return i;
+  }
+
+  /** The start of a BOM that did not finish: it is content after all (not JSON, so the answer cannot parse). */
+  private brokenBom(): void {
+    this.outside.push(BOM.subarray(0, this.bomSeen));
+    this.root = Root.Other;
+    this.bomSeen = -1;
   }
 
   /** Inside a string: returns the index after its closing quote, or `n` (still inside) at the end of the piece. */
-  private skipString(text: string, i: number): number {
-    const n = text.length;
+  private skipString(bytes: Buffer, i: number): number {
+    const n = bytes.length;
     if (this.escapePending) {
       this.escapePending = false;
       i++;
     }
     for (;;) {
       // Jump to the quote; backslashes are rare, so their next position is cached for the whole piece.
-      const quote = text.indexOf('"', i);
+      const quote = bytes.indexOf(QUOTE, i);
       let backslash = this.nextBackslash;
-      if (backslash !== -1 && backslash < i) backslash = this.nextBackslash = text.indexOf('\\', i);
+      if (backslash !== -1 && backslash < i) backslash = this.nextBackslash = bytes.indexOf(BACKSLASH, i);
       if (backslash !== -1 && (quote === -1 || backslash < quote)) {
         if (backslash + 1 >= n) {
           this.escapePending = true;
@@ -152,22 +192,22 @@ export class JsonArraySplitter {
   }
 
   /** Inside an object or array element: the hot loop, only strings and nesting matter. */
-  private scanCompound(text: string, i: number): number {
-    const n = text.length;
+  private scanCompound(bytes: Buffer, i: number): number {
+    const n = bytes.length;
     const stop = this.itemsDepth;
     let depth = this.depth;
     while (i < n) {
-      const c = text.charCodeAt(i++);
+      const c = bytes[i++]!;
       if (c === QUOTE) {
         this.inString = true;
-        i = this.skipString(text, i);
+        i = this.skipString(bytes, i);
         if (this.inString) break;
       } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
         depth++;
       } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
         if (--depth === stop) {
           this.depth = depth;
-          this.emit(text, i);
+          this.emit(bytes, i);
           return i;
         }
       }
@@ -177,13 +217,13 @@ export class JsonArraySplitter {
   }
 
   /** A bare number, true, false or null ends at the first delimiter, which is then read at the array's level. */
-  private scanPrimitive(text: string, i: number): number {
-    const n = text.length;
+  private scanPrimitive(bytes: Buffer, i: number): number {
+    const n = bytes.length;
     for (; i < n; i++) {
-      const c = text.charCodeAt(i);
+      const c = bytes[i]!;
       if (isWhitespace(c) || c === COMMA || c === CLOSE_BRACKET || c === CLOSE_BRACE || c === QUOTE ||
           c === OPEN_BRACE || c === OPEN_BRACKET) {
-        this.emit(text, i);
+        this.emit(bytes, i);
         return i;
       }
     }
@@ -191,8 +231,8 @@ export class JsonArraySplitter {
   }
 
   /** At the streamed array's own level, between elements. */
-  private betweenItems(text: string, i: number): number {
-    const c = text.charCodeAt(i);
+  private betweenItems(bytes: Buffer, i: number): number {
+    const c = bytes[i]!;
     if (isWhitespace(c)) return i + 1;
     if (c === CLOSE_BRACKET) {
       if (this.expect === Expect.Value) throw invalidJson('coma sobrante antes del cierre de la lista');
@@ -208,7 +248,11 @@ export class JsonArraySplitter {
       return i + 1;
     }
     if (this.expect === Expect.CommaOrClose) throw invalidJson('falta una coma entre dos elementos de la lista');
-    if (c === CLOSE_BRACE || c === COLON) throw invalidJson(`carácter inesperado "${text[i]}" en la lista`);
+    if (c === CLOSE_BRACE || c === COLON) throw invalidJson(`carácter inesperado "${String.fromCharCode(c)}" en la lista`);
+    if (c === OPEN_BRACE && this.onValue) {
+      const end = this.parsedObject(bytes, i);
+      if (end !== -1) return end;
+    }
     this.elementStart = i;
     if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       this.element = Element.Compound;
@@ -222,9 +266,30 @@ export class JsonArraySplitter {
     return i + 1;
   }
 
+  /**
+   * The shortcut for an object element: guess that it ends at the next `},` (true of every KLK line, whose inner
+   * objects all sit alone in their arrays) and let JSON.parse judge. A JSON object has exactly one end, so a text
+   * from its `{` that parses whole ends there; when the guess is wrong (a `},` inside a string or a nested list of
+   * objects, the last element, an element cut by the piece's end) the parse fails and the scan takes over.
+   * Returns the index after the element, or -1.
+   */
+  private parsedObject(bytes: Buffer, i: number): number {
+    const end = bytes.indexOf(OBJECT_THEN_COMMA, i);
+    if (end === -1) return -1;
+    let value: unknown;
+    try {
+      value = JSON.parse(bytes.toString('utf8', i, end + 1));
+    } catch {
+      return -1;
+    }
+    this.expect = Expect.CommaOrClose;
+    this.onValue!(value);
+    return end + 1;
+  }
+
   /** Outside the streamed array (meta, error...): strings and nesting, and where the streamed array starts. */
-  private outsideItems(text: string, i: number): number {
-    const c = text.charCodeAt(i);
+  private outsideItems(bytes: Buffer, i: number): number {
+    const c = bytes[i]!;
     if (this.rootClosed) {
       if (!isWhitespace(c)) throw invalidJson('hay contenido después del final del JSON');
     } else if (this.root === Root.None && c !== OPEN_BRACE && c !== OPEN_BRACKET) {
@@ -235,28 +300,28 @@ export class JsonArraySplitter {
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (this.root === Root.None) {
         this.root = c === OPEN_BRACE ? Root.Object : Root.List;
-        if (this.root === Root.List) return this.startItems(text, i, 1);
+        if (this.root === Root.List) return this.startItems(bytes, i, 1);
       } else if (
         c === OPEN_BRACKET &&
         this.depth === 1 &&
         this.root === Root.Object &&
         !this.streamedVentas &&
-        lastKey(this.outside + text.slice(this.outsideStart, i)) === 'ventas'
+        lastKey(Buffer.concat([...this.outside, bytes.subarray(this.outsideStart, i)]).toString('utf8')) === 'ventas'
       ) {
         this.streamedVentas = true;
-        return this.startItems(text, i, 2);
+        return this.startItems(bytes, i, 2);
       }
       this.depth++;
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      if (this.depth === 0) throw invalidJson(`cierre "${text[i]}" sin apertura`);
+      if (this.depth === 0) throw invalidJson(`cierre "${String.fromCharCode(c)}" sin apertura`);
       if (--this.depth === 0) this.rootClosed = true;
     }
     return i + 1;
   }
 
-  /** The streamed array opens at `text[i]`: outside text keeps its `[`, the elements go to `onItem`. */
-  private startItems(text: string, i: number, itemsDepth: number): number {
-    this.outside += text.slice(this.outsideStart, i + 1);
+  /** The streamed array opens at `bytes[i]`: outside text keeps its `[`, the elements go to `onItem`. */
+  private startItems(bytes: Buffer, i: number, itemsDepth: number): number {
+    this.outside.push(bytes.subarray(this.outsideStart, i + 1));
     this.outsideStart = -1;
     this.inItems = true;
     this.itemsDepth = this.depth = itemsDepth;
@@ -265,10 +330,15 @@ export class JsonArraySplitter {
   }
 
   /** The current element ends before `end`. */
-  private emit(text: string, end: number): void {
-    const piece = text.slice(this.elementStart, end);
-    const item = this.pending === '' ? piece : this.pending + piece;
-    this.pending = '';
+  private emit(bytes: Buffer, end: number): void {
+    let item: string;
+    if (this.pending.length === 0) {
+      item = bytes.toString('utf8', this.elementStart, end);
+    } else {
+      this.pending.push(bytes.subarray(this.elementStart, end));
+      item = Buffer.concat(this.pending).toString('utf8');
+      this.pending = [];
+    }
     this.elementStart = -1;
     this.element = Element.None;
     this.expect = Expect.CommaOrClose;
@@ -319,22 +389,26 @@ export type Answer = {
 export async function readAnswer(body: AsyncIterable<Uint8Array>, onLine: (line: unknown) => void): Promise<Answer> {
   let lines = 0;
   let bytes = 0;
-  const splitter = new JsonArraySplitter((text) => {
-    let line: unknown;
-    try {
-      line = JSON.parse(text);
-    } catch (error) {
-      throw invalidJson(`línea ${lines + 1}: ${(error as Error).message}`);
-    }
-    lines++;
-    onLine(line);
-  });
-  const decoder = new TextDecoder('utf-8');
+  const splitter = new JsonArraySplitter(
+    (text) => {
+      let line: unknown;
+      try {
+        line = JSON.parse(text);
+      } catch (error) {
+        throw invalidJson(`línea ${lines + 1}: ${(error as Error).message}`);
+      }
+      lines++;
+      onLine(line);
+    },
+    (line) => {
+      lines++;
+      onLine(line);
+    },
+  );
   for await (const chunk of body) {
     bytes += chunk.byteLength;
-    splitter.push(decoder.decode(chunk, { stream: true }));
+    splitter.push(chunk);
   }
-  splitter.push(decoder.decode());
   const meta = interpretOutside(splitter.end());
   if (meta && meta.total_registros !== lines) {
     throw new AnswerError(

@@ -22,6 +22,8 @@ export interface DayTally {
   totalUsdE4: number;
 }
 
+const COLUMN_NAMES = VENTAS_COLUMNS.map(([name]) => name);
+
 /** Rejected lines kept whole for the quarantine; past this only the count grows (a broken answer stays bounded). */
 const MAX_KEPT_REJECTIONS = 1_000;
 
@@ -78,11 +80,11 @@ export class AnswerBatch {
       return;
     }
     this.keys.add(key);
-    VENTAS_COLUMNS.forEach(([name], i) => this.columns[i]!.push(row[name]));
-    const tally = this.days.get(day) ?? { lines: 0, totalUsdE4: 0 };
+    for (let i = 0; i < COLUMN_NAMES.length; i++) this.columns[i]!.push(row[COLUMN_NAMES[i]!]);
+    let tally = this.days.get(day);
+    if (!tally) this.days.set(day, (tally = { lines: 0, totalUsdE4: 0 }));
     tally.lines++;
     tally.totalUsdE4 += Math.round((row.venta_total as number) * 1e4);
-    this.days.set(day, tally);
   }
 
   private reject(rejection: Rejection): void {

@@ -1,26 +1,29 @@
 import type { Store } from '../catalogue/stores.ts';
-import { klkLineSchema, rejectionReason, type KlkLine } from './line.ts';
+import { klkLineSchema, parseWellFormedLine, rejectionReason, type KlkLine } from './line.ts';
 
-/** The columns of `ventas` that a load writes, in the Fluxion layout, with their PostgreSQL types. */
+/**
+ * The columns of `ventas` that a load writes, in the Fluxion layout, with their exact PostgreSQL types: values
+ * compared with the table's are first rounded the way the table stores them.
+ */
 export const VENTAS_COLUMNS = [
-  ['numero_factura', 'text'],
+  ['numero_factura', 'varchar(100)'],
   ['fecha_venta', 'timestamp'],
-  ['ubicacion_id', 'text'],
-  ['almacen_codigo', 'text'],
-  ['almacen_nombre', 'text'],
-  ['producto_id', 'text'],
-  ['cantidad_vendida', 'numeric'],
-  ['peso_unitario', 'numeric'],
-  ['peso_calculado', 'numeric'],
-  ['total_cantidad_por_unidad_medida', 'numeric'],
-  ['unidad_medida_venta', 'text'],
-  ['factor_unidad_medida', 'numeric'],
-  ['precio_unitario', 'numeric'],
-  ['costo_unitario', 'numeric'],
-  ['venta_total', 'numeric'],
-  ['costo_total', 'numeric'],
-  ['utilidad_bruta', 'numeric'],
-  ['margen_bruto_pct', 'numeric'],
+  ['ubicacion_id', 'varchar(50)'],
+  ['almacen_codigo', 'varchar(50)'],
+  ['almacen_nombre', 'varchar(100)'],
+  ['producto_id', 'varchar(50)'],
+  ['cantidad_vendida', 'numeric(18,4)'],
+  ['peso_unitario', 'numeric(18,4)'],
+  ['peso_calculado', 'numeric(18,4)'],
+  ['total_cantidad_por_unidad_medida', 'numeric(18,4)'],
+  ['unidad_medida_venta', 'varchar(20)'],
+  ['factor_unidad_medida', 'numeric(18,4)'],
+  ['precio_unitario', 'numeric(18,4)'],
+  ['costo_unitario', 'numeric(18,4)'],
+  ['venta_total', 'numeric(18,4)'],
+  ['costo_total', 'numeric(18,4)'],
+  ['utilidad_bruta', 'numeric(18,4)'],
+  ['margen_bruto_pct', 'numeric(8,2)'],
 ] as const;
 
 export type VentaRow = Record<(typeof VENTAS_COLUMNS)[number][0], string | number>;
@@ -43,6 +46,8 @@ function localTimestamp(fecha: string, hora: string): string {
   return dot < 0 ? `${fecha} ${hora}` : `${fecha} ${hora.slice(0, Math.min(hora.length, dot + 7))}`;
 }
 
+const tooBig = (amount: number) => Math.abs(amount) >= NUMERIC_18_4_LIMIT;
+
 function round(value: number, decimals: number): number {
   const f = 10 ** decimals;
   return Math.round(value * f) / f;
@@ -50,6 +55,8 @@ function round(value: number, decimals: number): number {
 
 /** One KLK line to one `ventas` row of `store`, or the reason it cannot be loaded. */
 export function lineToRow(raw: unknown, store: Store): LineResult {
+  const wellFormed = parseWellFormedLine(raw);
+  if (wellFormed) return transform(wellFormed, store);
   const parsed = klkLineSchema.safeParse(raw);
   if (!parsed.success) {
     const r = raw as { numero_factura?: unknown; linea?: unknown } | null;
@@ -70,17 +77,16 @@ function transform(line: KlkLine, store: Store): LineResult {
   if (cantidad.codigo_almacen !== store.almacen) {
     return { ok: false, reason: `otro almacén: ${cantidad.codigo_almacen} (la tienda vende por ${store.almacen})`, ...key };
   }
-  const amounts = [
-    cantidad.cantidad_vendida,
-    cantidad.peso_unitario,
-    cantidad.factor_unidad_medida,
-    fin.precio_unitario_usd,
-    fin.costo_unitario_usd,
-    fin.venta_total_usd,
-    fin.costo_total_usd,
-    fin.utilidad_bruta_usd,
-  ];
-  if (amounts.some((a) => Math.abs(a) >= NUMERIC_18_4_LIMIT)) {
+  if (
+    tooBig(cantidad.cantidad_vendida) ||
+    tooBig(cantidad.peso_unitario) ||
+    tooBig(cantidad.factor_unidad_medida) ||
+    tooBig(fin.precio_unitario_usd) ||
+    tooBig(fin.costo_unitario_usd) ||
+    tooBig(fin.venta_total_usd) ||
+    tooBig(fin.costo_total_usd) ||
+    tooBig(fin.utilidad_bruta_usd)
+  ) {
     return { ok: false, reason: 'importe fuera de rango para numeric(18,4)', ...key };
   }
   const margin = fin.venta_total_usd > 0 ? (fin.utilidad_bruta_usd / fin.venta_total_usd) * 100 : 0;

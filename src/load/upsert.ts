@@ -18,22 +18,74 @@ export interface LoadOptions {
   wholeDays: boolean;
   /** Delete rows of these whole days that KLK no longer has; only for answers verified complete. */
   mirror?: boolean;
+  /** Rows per statement (default 20,000); tests make it small to cross statement boundaries. */
+  rowsPerStatement?: number;
 }
 
-/** Rows per statement: large enough to be set-based, small enough to keep one statement's arrays modest. */
-const ROWS_PER_STATEMENT = 25_000;
+/**
+ * Rows per statement: large enough to be set-based, small enough that building the next statement's arrays
+ * overlaps PostgreSQL's work on the current one.
+ */
+const ROWS_PER_STATEMENT = 20_000;
 
 const KEY_COLUMNS = new Set(['numero_factura', 'ubicacion_id']);
-const VALUE_COLUMNS = VENTAS_COLUMNS.map(([name]) => name).filter((name) => !KEY_COLUMNS.has(name));
-const COLUMN_LIST = VENTAS_COLUMNS.map(([name]) => name).join(', ');
+const COLUMNS = VENTAS_COLUMNS.map(([name]) => name);
+const VALUE_COLUMNS = COLUMNS.filter((name) => !KEY_COLUMNS.has(name));
+const COLUMN_LIST = COLUMNS.join(', ');
+const NUMERIC_COLUMN = VENTAS_COLUMNS.map(([, type]) => type.startsWith('numeric'));
 
-// A row whose values did not change is not rewritten (no dead tuple, no WAL); fecha_creacion keeps the first load.
-const UPSERT_TAIL = `
-  ON CONFLICT (numero_factura, ubicacion_id) DO UPDATE SET
-    ${VALUE_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(',\n    ')}
-  WHERE (${VALUE_COLUMNS.map((c) => `ventas.${c}`).join(', ')})
-    IS DISTINCT FROM (${VALUE_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ')})
-  RETURNING (xmax = 0) AS inserted`;
+const SOURCE = `SELECT * FROM unnest(${VENTAS_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')}) AS s(${COLUMN_LIST})`;
+const CHANGED = (left: string, right: string) =>
+  `(${VALUE_COLUMNS.map((c) => `${left}.${c}`).join(', ')}) IS DISTINCT FROM (${VALUE_COLUMNS.map((c) => `${right}.${c}`).join(', ')})`;
+
+/*
+ * Two statements, one per slice, chosen once per batch. The source arrays carry the table's exact types, so values
+ * are compared rounded as the table stores them; fecha_creacion is never written: it keeps the first load time.
+ *
+ * When the batch's days already have rows (a re-load, a partial day completed): each row is looked up by its key
+ * once (LATERAL ... LIMIT 1 keeps that a probe per row, never a scan of the whole table); new rows are inserted,
+ * changed rows updated, and unchanged rows not touched at all: no new row version, no row lock, no WAL (ON CONFLICT
+ * DO UPDATE would lock every one of them). The sort before the insert makes every probe run before the first
+ * insert, so the probes never wade through rows this statement is adding, and the inserts arrive in key order.
+ * ON CONFLICT DO NOTHING covers a row inserted by another load meanwhile.
+ */
+const UPSERT_SQL = `
+  WITH cmp AS MATERIALIZED (
+    SELECT s.*, v.id AS existing_id, ${CHANGED('v', 's')} AS changed
+    FROM (${SOURCE}) s
+    LEFT JOIN LATERAL (
+      SELECT t.id, ${VALUE_COLUMNS.map((c) => `t.${c}`).join(', ')} FROM ventas t
+      WHERE t.numero_factura = s.numero_factura AND t.ubicacion_id = s.ubicacion_id
+      LIMIT 1
+    ) v ON true
+  ), upd AS (
+    UPDATE ventas t SET ${VALUE_COLUMNS.map((c) => `${c} = c.${c}`).join(', ')}
+    FROM cmp c
+    WHERE c.existing_id IS NOT NULL AND c.changed AND t.id = c.existing_id
+    RETURNING 1
+  ), ins AS (
+    INSERT INTO ventas (${COLUMN_LIST})
+    SELECT ${COLUMN_LIST} FROM cmp WHERE existing_id IS NULL
+    ORDER BY numero_factura
+    ON CONFLICT (numero_factura, ubicacion_id) DO NOTHING
+    RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT count(*) FROM upd)::int AS updated`;
+
+/*
+ * When the batch's days have no rows yet (a first load, a backfilled hole), nearly every row is new: one plain
+ * upsert without the probes. A conflict can only be a row of the same key stamped on another day, which is updated
+ * when it differs, as the probe statement would.
+ */
+const INSERT_SQL = `
+  WITH ins AS (
+    INSERT INTO ventas (${COLUMN_LIST})
+    ${SOURCE}
+    ON CONFLICT (numero_factura, ubicacion_id) DO UPDATE SET ${VALUE_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+    WHERE ${CHANGED('ventas', 'EXCLUDED')}
+    RETURNING (xmax = 0) AS inserted
+  )
+  SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM ins`;
 
 /**
  * Loads one store's answer: the set-based upsert, the quarantine, the optional mirror delete and the per-day summary,
@@ -41,19 +93,18 @@ const UPSERT_TAIL = `
  */
 export async function loadBatch(tx: Queryable, batch: AnswerBatch, options: LoadOptions): Promise<LoadCounts> {
   const counts: LoadCounts = { inserted: 0, updated: 0, unchanged: 0, deleted: 0, quarantined: batch.rejected };
-  for (let start = 0; start < batch.size; start += ROWS_PER_STATEMENT) {
-    const slice = batch.columns.map((values) => values.slice(start, start + ROWS_PER_STATEMENT));
-    const source = unnest(VENTAS_COLUMNS, slice);
-    const { rows } = await tx.query<{ inserted: number; updated: number }>(
-      `WITH up AS (
-         INSERT INTO ventas (${COLUMN_LIST})
-         ${source.sql}
-         ${UPSERT_TAIL}
-       )
-       SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated
-       FROM up`,
-      source.params,
-    );
+  // The statements below cost enough to trigger JIT compilation, which takes longer than they run.
+  await tx.query('SET LOCAL jit = off');
+  const slice = options.rowsPerStatement ?? ROWS_PER_STATEMENT;
+  const sql = batch.size > 0 && (await hasRows(tx, batch)) ? UPSERT_SQL : INSERT_SQL;
+  let params = batch.size > 0 ? await sliceLiterals(batch, 0, slice) : null;
+  for (let start = 0; params; start += slice) {
+    const running = tx.query<{ inserted: number; updated: number }>(sql, params);
+    // Handled when awaited below; meanwhile a failure must not count as unhandled.
+    running.catch(() => undefined);
+    // Built while PostgreSQL works on the statement just sent: both processes busy at once.
+    params = start + slice < batch.size ? await sliceLiterals(batch, start + slice, slice) : null;
+    const { rows } = await running;
     counts.inserted += rows[0]!.inserted;
     counts.updated += rows[0]!.updated;
   }
@@ -62,6 +113,47 @@ export async function loadBatch(tx: Queryable, batch: AnswerBatch, options: Load
   await quarantine(tx, batch, options.runId);
   await refreshStoreDays(tx, batch, options);
   return counts;
+}
+
+/** Whether `ventas` has any row of the batch's store on the batch's days. */
+async function hasRows(tx: Queryable, batch: AnswerBatch): Promise<boolean> {
+  const { rows } = await tx.query<{ found: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM ventas WHERE ubicacion_id = $1 AND fecha_venta >= $2::date AND fecha_venta < $3::date + 1) AS found`,
+    [batch.store.id, batch.window.fechaDesde, batch.window.fechaHasta],
+  );
+  return rows[0]!.found;
+}
+
+/**
+ * One slice of the batch as one array literal per column, built here in one pass per column (the values are known
+ * texts and finite numbers), yielding between columns so the statement in flight keeps streaming to the server.
+ */
+async function sliceLiterals(batch: AnswerBatch, start: number, rows: number): Promise<string[]> {
+  const end = Math.min(batch.size, start + rows);
+  const literals: string[] = [];
+  for (let i = 0; i < batch.columns.length; i++) {
+    literals.push(arrayLiteral(batch.columns[i]!.slice(start, end), NUMERIC_COLUMN[i]!));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return literals;
+}
+
+/** `{1.5,2}` for numbers, `{"a","b"}` for texts; any other value (or a text needing escapes) quoted one by one. */
+export function arrayLiteral(values: readonly unknown[], numeric: boolean): string {
+  let plain = true;
+  for (const v of values) {
+    if (numeric ? !(typeof v === 'number' && Number.isFinite(v)) : typeof v !== 'string' || v.includes('"') || v.includes('\\')) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return numeric ? `{${values.join(',')}}` : `{"${values.join('","')}"}`;
+  return `{${values.map(quoteElement).join(',')}}`;
+}
+
+function quoteElement(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  return `"${String(value).replace(/[\\"]/g, '\\$&')}"`;
 }
 
 /** Deletes rows of the batch's whole days that the (complete) answer no longer has: voided invoices. */

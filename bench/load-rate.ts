@@ -1,0 +1,210 @@
+/**
+ * Figure 1 (load rate) and figure 4a (memory of one 100,000-line answer): a saved KLK answer replayed by the
+ * simulator through the real `ventas etl` in a child process, against the machine's floor measured in the same run.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Store } from '../src/catalogue/stores.ts';
+import type { RunningSimulator } from '../src/sim/index.ts';
+import { VENTAS_COLUMNS } from '../src/load/rows.ts';
+import { connect, copyFrom, progress, recreateDatabase, ROOT, runNode } from './lib.ts';
+
+/** Where the saved answers start: FLOR AMARILLO, the biggest store, from a Monday of January 2026. */
+const BODY_FROM = '2026-01-12';
+const BODY_DAYS = 16;
+const ELEMENT_START = Buffer.from(',{"numero_factura":');
+
+export interface SavedAnswer {
+  file: string;
+  lines: number;
+  bytes: number;
+  from: string;
+  to: string;
+}
+
+/**
+ * Saves the simulator's answer for the store's sales floor, cut to exactly `counts` lines each (the first lines of
+ * one answer; `total_registros` rewritten to match). The simulator writes one element per `{"numero_factura":...}`,
+ * so elements start exactly at `,{"numero_factura":`.
+ */
+export async function saveAnswers(sim: RunningSimulator, store: Store, dir: string, counts: number[]): Promise<SavedAnswer[]> {
+  const to = new Date(Date.parse(`${BODY_FROM}T00:00:00Z`) + (BODY_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
+  const response = await fetch(`${sim.url}/ventas`, {
+    method: 'POST',
+    body: JSON.stringify({ sucursal: store.sucursal, almacen: store.almacen, fecha_desde: BODY_FROM, fecha_hasta: to }),
+  });
+  const body = Buffer.from(await response.arrayBuffer());
+  const listStart = body.indexOf('"ventas":[') + '"ventas":['.length;
+  const head = body.subarray(0, listStart).toString('utf8');
+  const boundaries: number[] = [];
+  for (let at = body.indexOf(ELEMENT_START, listStart); at !== -1 && boundaries.length < Math.max(...counts); at = body.indexOf(ELEMENT_START, at + 1)) {
+    boundaries.push(at);
+  }
+  return counts.map((count) => {
+    const end = boundaries[count - 1];
+    if (end === undefined) throw new Error(`la respuesta guardada tiene menos de ${count} líneas`);
+    const lastElement = body.subarray(boundaries[count - 2]! + 1, end).toString('utf8');
+    const lastDay = /"fecha":"(\d{4}-\d{2}-\d{2})"/.exec(lastElement)![1]!;
+    const file = join(dir, `klk-${store.sucursal}-${count}.json`);
+    writeFileSync(file, Buffer.concat([Buffer.from(head.replace(/"total_registros":\d+/, `"total_registros":${count}`)), body.subarray(listStart, end), Buffer.from(']}')]));
+    return { file, lines: count, bytes: readFileSync(file).length, from: BODY_FROM, to: lastDay };
+  });
+}
+
+export interface EtlRun {
+  seconds: number;
+  lines: number;
+  inserted: number;
+  unchanged: number;
+  maxRssBytes: number | null;
+}
+
+/** `ventas etl` in a child process for the answer's days, one request; the ETL's own duration from its log. */
+export async function runEtlChild(sim: RunningSimulator, answer: SavedAnswer, store: Store, env: { databaseUrl: string; cwd?: string }): Promise<EtlRun> {
+  sim.options.replay = answer.file;
+  const logDir = mkdtempSync(join(tmpdir(), 'ventas-bench-log-'));
+  try {
+    const child = await runNode(
+      join(ROOT, 'bin/ventas'),
+      ['etl', '--tiendas', store.id, '--fecha-desde', `${answer.from} 00:00`, '--fecha-hasta', `${answer.to} 23:59`, '--chunk-days', '31', '--klk-url', sim.url, '--format', 'json'],
+      { env: { DATABASE_URL: env.databaseUrl, LOG_DIR: logDir, LOG_LEVEL: 'info' }, cwd: env.cwd },
+    );
+    if (child.code !== 0) throw new Error(`ventas etl terminó con código ${child.code}: ${child.stderr.slice(-2000)}${child.stdout.slice(-2000)}`);
+    const summary = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { seconds: number; extracted: number; inserted: number; unchanged: number };
+    if (summary.extracted !== answer.lines) throw new Error(`ventas etl extrajo ${summary.extracted} líneas, se esperaban ${answer.lines}`);
+    return { seconds: etlSecondsFromLog(logDir) ?? summary.seconds, lines: summary.extracted, inserted: summary.inserted, unchanged: summary.unchanged, maxRssBytes: child.maxRssBytes };
+  } finally {
+    rmSync(logDir, { recursive: true, force: true });
+  }
+}
+
+/** The exact duration the ETL logs at its end (the JSON summary rounds to tenths). */
+function etlSecondsFromLog(logDir: string): number | null {
+  try {
+    for (const name of readdirSync(logDir)) {
+      const lines = readFileSync(join(logDir, name), 'utf8').trim().split('\n').reverse();
+      for (const line of lines) {
+        const entry = JSON.parse(line) as { msg?: string; durationMs?: number };
+        if (entry.msg === 'fin de la ejecución' && typeof entry.durationMs === 'number') return entry.durationMs / 1000;
+      }
+    }
+  } catch {
+    return null;
+  }
+  return null;
+}
+
+export interface FloorRun {
+  parseSeconds: number;
+  copySeconds: number;
+  lines: number;
+}
+
+/**
+ * The machine's floor for the same answer: each line decoded and JSON.parse'd on its own (the fastest plain parse:
+ * ASCII lines become one-byte strings; the lines are found by the simulator's element boundary, no scanning, no
+ * validation), the same 18 values of each line as COPY text, and a plain COPY FROM STDIN into a table with the
+ * same column types and no index, key or default.
+ */
+export async function measureFloor(answer: SavedAnswer, store: Store, databaseUrl: string): Promise<FloorRun> {
+  const body = readFileSync(answer.file);
+  const client = await connect(databaseUrl);
+  try {
+    await client.query('DROP TABLE IF EXISTS bench_floor');
+    await client.query(`CREATE TABLE bench_floor (${VENTAS_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})`);
+    const parseStarted = performance.now();
+    const listEnd = body.lastIndexOf(']');
+    const chunks: Buffer[] = [];
+    let rows: string[] = [];
+    let lines = 0;
+    for (let from = body.indexOf('"ventas":[') + '"ventas":['.length; from < listEnd; ) {
+      let to = body.indexOf(ELEMENT_START, from);
+      if (to === -1 || to > listEnd) to = listEnd;
+      rows.push(copyRow(JSON.parse(body.toString('utf8', from, to)) as KlkLineLike, store.id));
+      lines++;
+      if (rows.length === 10_000) {
+        chunks.push(Buffer.from(rows.join('')));
+        rows = [];
+      }
+      from = to + 1;
+    }
+    chunks.push(Buffer.from(rows.join('')));
+    const parseSeconds = (performance.now() - parseStarted) / 1000;
+    const copyStarted = performance.now();
+    await copyFrom(client, `COPY bench_floor (${VENTAS_COLUMNS.map(([name]) => name).join(', ')}) FROM STDIN`, chunks);
+    const copySeconds = (performance.now() - copyStarted) / 1000;
+    const { rows: counted } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM bench_floor');
+    if (counted[0]!.n !== answer.lines || lines !== answer.lines) throw new Error(`el piso copió ${counted[0]!.n} filas de ${answer.lines}`);
+    await client.query('DROP TABLE bench_floor');
+    return { parseSeconds, copySeconds, lines };
+  } finally {
+    await client.end();
+  }
+}
+
+interface KlkLineLike {
+  numero_factura: string;
+  linea: number;
+  fecha: string;
+  hora: string;
+  producto: [{ codigo_producto: string }];
+  cantidad: [{ codigo_almacen: string; nombre_almacen: string; cantidad_vendida: number; peso_unitario: number; unidad_medida_venta: string; factor_unidad_medida: number }];
+  financiero: [{ precio_unitario_usd: number; costo_unitario_usd: number; venta_total_usd: number; costo_total_usd: number; utilidad_bruta_usd: number }];
+}
+
+/** One COPY text row with the values the loader writes (the simulator's texts need no escaping). */
+function copyRow(line: KlkLineLike, storeId: string): string {
+  const c = line.cantidad[0];
+  const f = line.financiero[0];
+  const margin = f.venta_total_usd > 0 ? Math.round((f.utilidad_bruta_usd / f.venta_total_usd) * 10_000) / 100 : 0;
+  return (
+    `${line.numero_factura}_L${line.linea}\t${line.fecha} ${line.hora.slice(0, 15)}\t${storeId}\t${c.codigo_almacen}\t${c.nombre_almacen}\t` +
+    `${line.producto[0].codigo_producto}\t${c.cantidad_vendida}\t${c.peso_unitario}\t${c.peso_unitario * c.cantidad_vendida}\t` +
+    `${c.cantidad_vendida * c.factor_unidad_medida}\t${c.unidad_medida_venta}\t${c.factor_unidad_medida}\t${f.precio_unitario_usd}\t` +
+    `${f.costo_unitario_usd}\t${f.venta_total_usd}\t${f.costo_total_usd}\t${f.utilidad_bruta_usd}\t${margin}\n`
+  );
+}
+
+export interface LoadRateResult {
+  answer: Omit<SavedAnswer, 'file'>;
+  postgres: { first: EtlRun; reload: EtlRun };
+  floor: FloorRun;
+  pglite: { first: EtlRun; reload: EtlRun } | null;
+  memory: { answerLines: number; run: EtlRun };
+}
+
+export async function benchLoadRate(
+  sim: RunningSimulator,
+  store: Store,
+  serverUrl: string,
+  workDir: string,
+  options: { pglite: boolean },
+): Promise<LoadRateResult> {
+  progress('carga: se guardan las respuestas de KLK (200.000 y 100.000 líneas)');
+  const [big, small] = await saveAnswers(sim, store, workDir, [200_000, 100_000]);
+  const url = await recreateDatabase(serverUrl, 'ventas_bench_load');
+  progress(`carga: primera carga de ${big!.lines} líneas con ventas etl en PostgreSQL`);
+  const first = await runEtlChild(sim, big!, store, { databaseUrl: url });
+  progress(`carga: ${first.seconds.toFixed(2)} s; recarga sin cambios`);
+  const reload = await runEtlChild(sim, big!, store, { databaseUrl: url });
+  progress(`carga: ${reload.seconds.toFixed(2)} s; piso de la máquina (JSON.parse + COPY sin índices)`);
+  const floor = await measureFloor(big!, store, url);
+  progress(`carga: piso ${(floor.parseSeconds + floor.copySeconds).toFixed(2)} s; memoria con una respuesta de ${small!.lines} líneas`);
+  const memUrl = await recreateDatabase(serverUrl, 'ventas_bench_memory');
+  const memory = await runEtlChild(sim, small!, store, { databaseUrl: memUrl });
+  let pglite: LoadRateResult['pglite'] = null;
+  if (options.pglite) {
+    const cwd = join(workDir, 'pglite');
+    rmSync(cwd, { recursive: true, force: true });
+    mkdirSync(cwd, { recursive: true });
+    progress('carga: referencia en PGlite (primera carga y recarga)');
+    const pgFirst = await runEtlChild(sim, big!, store, { databaseUrl: '', cwd });
+    const pgReload = await runEtlChild(sim, big!, store, { databaseUrl: '', cwd });
+    pglite = { first: pgFirst, reload: pgReload };
+    rmSync(cwd, { recursive: true, force: true });
+  }
+  sim.options.replay = null;
+  const { file: _file, ...answer } = big!;
+  return { answer, postgres: { first, reload }, floor, pglite, memory: { answerLines: small!.lines, run: memory } };
+}

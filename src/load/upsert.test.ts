@@ -1,0 +1,85 @@
+import { beforeEach, expect, it } from 'vitest';
+import { DEFAULT_STORES } from '../catalogue/stores.ts';
+import type { Db } from '../db/types.ts';
+import { describeEachBackend } from '../../test/backends.ts';
+import { klkLine } from '../../test/fixtures/klk-line.ts';
+import { AnswerBatch } from './batch.ts';
+import { arrayLiteral, loadBatch, type LoadOptions } from './upsert.ts';
+
+const florAmarillo = DEFAULT_STORES.find((s) => s.id === 'tienda_11')!;
+const window = { fechaDesde: '2026-01-12', fechaHasta: '2026-01-12' };
+const amounts = (values: Record<string, unknown>) => ({ financiero: [{ ...(klkLine().financiero as object[])[0], ...values }] });
+
+function batchOf(lines: Array<Record<string, unknown>>): AnswerBatch {
+  const batch = new AnswerBatch(florAmarillo, window);
+  for (const line of lines) batch.add(line);
+  return batch;
+}
+
+const twelveLines = () => Array.from({ length: 12 }, (_, i) => klkLine({ linea: i + 1 }));
+
+describeEachBackend('loadBatch', (open) => {
+  let db: Db;
+  beforeEach(async () => {
+    db = await open();
+    return () => db.close();
+  });
+
+  const load = (batch: AnswerBatch, options: Partial<LoadOptions> = {}) =>
+    db.transaction((tx) => loadBatch(tx, batch, { runId: null, wholeDays: true, rowsPerStatement: 5, ...options }));
+
+  it('inserts across statements, then leaves unchanged rows untouched: no new version, no row lock', async () => {
+    expect(await load(batchOf(twelveLines()))).toMatchObject({ inserted: 12, updated: 0, unchanged: 0 });
+    const before = await db.query<{ k: string; xmin: string; created: string }>(
+      `SELECT numero_factura AS k, xmin::text AS xmin, fecha_creacion::text AS created FROM ventas ORDER BY 1`,
+    );
+    expect(await load(batchOf(twelveLines()))).toMatchObject({ inserted: 0, updated: 0, unchanged: 12 });
+    const after = await db.query(`SELECT numero_factura AS k, xmin::text AS xmin, fecha_creacion::text AS created FROM ventas ORDER BY 1`);
+    expect(after.rows).toEqual(before.rows);
+    const locked = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ventas WHERE xmax::text <> '0'`);
+    expect(locked.rows[0]!.n).toBe(0);
+  });
+
+  it('compares values as the table stores them, and rewrites only what changed, keeping fecha_creacion', async () => {
+    const lines = twelveLines().map((l) => ({ ...l, ...amounts({ venta_total_usd: 1.23456 }) }));
+    await load(batchOf(lines));
+    expect(await load(batchOf(lines))).toMatchObject({ inserted: 0, updated: 0, unchanged: 12 });
+    const created = await db.query<{ c: string }>(`SELECT fecha_creacion::text AS c FROM ventas WHERE numero_factura = 'C10-01-00008064_L3'`);
+    lines[2] = { ...lines[2], ...amounts({ venta_total_usd: 9.5 }) };
+    expect(await load(batchOf(lines))).toMatchObject({ inserted: 0, updated: 1, unchanged: 11 });
+    const row = await db.query<{ v: string; c: string }>(
+      `SELECT venta_total::text AS v, fecha_creacion::text AS c FROM ventas WHERE numero_factura = 'C10-01-00008064_L3'`,
+    );
+    expect(row.rows[0]).toEqual({ v: '9.5000', c: created.rows[0]!.c });
+    const summary = await db.query<{ lines: number; total: string }>(`SELECT lines, total_usd::text AS total FROM store_days`);
+    expect(summary.rows).toEqual([{ lines: 12, total: '23.0806' }]);
+  });
+
+  it('updates a key already stamped on another day when loading a day that has no rows yet', async () => {
+    await load(batchOf([klkLine()]));
+    const nextDay = new AnswerBatch(florAmarillo, { fechaDesde: '2026-01-13', fechaHasta: '2026-01-13' });
+    nextDay.add(klkLine({ fecha: '2026-01-13' }));
+    nextDay.add(klkLine({ fecha: '2026-01-13', linea: 2 }));
+    expect(await load(nextDay)).toMatchObject({ inserted: 1, updated: 1, unchanged: 0 });
+    const { rows } = await db.query<{ k: string; d: string }>(`SELECT numero_factura AS k, fecha_venta::date::text AS d FROM ventas ORDER BY 1`);
+    expect(rows).toEqual([
+      { k: 'C10-01-00008064_L1', d: '2026-01-13' },
+      { k: 'C10-01-00008064_L2', d: '2026-01-13' },
+    ]);
+  });
+
+  it('writes texts byte for byte, quotes, backslashes, commas and braces included', async () => {
+    const name = 'PISO "A", {1} \\ fin';
+    const line = klkLine({ cantidad: [{ ...(klkLine().cantidad as object[])[0], nombre_almacen: name }] });
+    await load(batchOf([line]));
+    const { rows } = await db.query<{ n: string }>(`SELECT almacen_nombre AS n FROM ventas`);
+    expect(rows).toEqual([{ n: name }]);
+  });
+});
+
+it('builds array literals that keep numbers plain and quote texts', () => {
+  expect(arrayLiteral([1.5, -0.0001, 2], true)).toBe('{1.5,-0.0001,2}');
+  expect(arrayLiteral(['a b', 'c'], false)).toBe('{"a b","c"}');
+  expect(arrayLiteral(['say "hi"', 'back\\slash'], false)).toBe('{"say \\"hi\\"","back\\\\slash"}');
+  expect(arrayLiteral(['1', null], true)).toBe('{"1",NULL}');
+});
