@@ -114,6 +114,8 @@ describeEachBackend('migrate', (open) => {
       `SELECT i.relname AS name FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = 'ventas'::regclass AND x.indisunique ORDER BY 1`,
     );
     expect(rows.map((r) => r.name)).toEqual(['fluxion_ventas_key']);
+    // The loader updates existing rows by id: a table adopted without one gets it.
+    expect(await columns(db, 'ventas')).toContain('id');
   });
 
   it('stops on the old global unique constraint on numero_factura, changes nothing and says how to fix it', async () => {

@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS ventas (
   margen_bruto_pct numeric(8,2),
   fecha_creacion timestamp NOT NULL DEFAULT now()
 );
+-- The loader finds existing rows by key and updates them by id.
+ALTER TABLE ventas ADD COLUMN IF NOT EXISTS id bigserial;
 ALTER TABLE ventas ADD COLUMN IF NOT EXISTS almacen_codigo varchar(50);
 ALTER TABLE ventas ADD COLUMN IF NOT EXISTS almacen_nombre varchar(100);
 ALTER TABLE ventas ADD COLUMN IF NOT EXISTS producto_id varchar(50);
