@@ -56,6 +56,7 @@ function closingAlso(db: Db, cleanup: () => Promise<void>): Db {
     kind: db.kind,
     query: (sql, params) => db.query(sql, params),
     exec: (sql) => db.exec(sql),
+    copyFrom: (table, columns, text) => db.copyFrom(table, columns, text),
     transaction: (fn) => db.transaction(fn),
     async close() {
       try {

@@ -13,6 +13,7 @@ import type { Store } from '../catalogue/stores.ts';
 import type { Queryable } from '../db/types.ts';
 import { KlkError, splitWindow, windowDays, type KlkClient, type KlkWindow } from '../klk/index.ts';
 import { AnswerBatch, type DayTally } from '../load/batch.ts';
+import { refreshStoreDays } from '../load/store-days.ts';
 import { daysBetween, type IsoDate } from '../shared/dates.ts';
 import type { Logger } from '../shared/logger.ts';
 import { mapPool } from '../shared/pool.ts';
@@ -161,7 +162,8 @@ export async function reconcile(deps: ReconcileDeps, params: ReconcileParams): P
       if (state === null) result.matching++;
       else result.differing.push({ store: check.store.id, day, state, table: figures(t), klk: figures(k) });
     }
-    await recordKlkReference(db, check.store.id, checked, check.klk);
+    // KLK's whole-day figures become the days' reference, as a whole-day extraction records them.
+    await refreshStoreDays(db, { storeId: check.store.id, days: checked, klk: check.klk, extraction: null });
   }
   result.differing.sort((a, b) => a.store.localeCompare(b.store) || a.day.localeCompare(b.day));
   result.failedStores.sort((a, b) => a.store.localeCompare(b.store));
@@ -230,38 +232,4 @@ function toE4(text: string | null): number {
 
 function figures(t: DayTally): DayFigures {
   return { lines: t.lines, usd: t.totalUsdE4 / 10_000 };
-}
-
-/**
- * KLK's whole-day figures become the days' reference (as a whole-day extraction records them), and the days' own
- * figures are recomputed from `ventas` in the same statement, so the summary is right whatever happened meanwhile.
- */
-async function recordKlkReference(
-  db: Queryable,
-  storeId: string,
-  days: readonly IsoDate[],
-  klk: ReadonlyMap<IsoDate, DayTally>,
-): Promise<void> {
-  await db.query(
-    `INSERT INTO store_days AS sd (store_id, day, lines, total_usd, klk_lines, klk_total_usd, whole_day_extracted_at)
-     SELECT $1, d.day, coalesce(v.lines, 0), coalesce(v.total, 0), d.klk_lines, d.klk_total, now()
-       FROM unnest($2::date[], $3::int[], $4::numeric[]) AS d(day, klk_lines, klk_total)
-       LEFT JOIN LATERAL (
-         SELECT count(*)::int AS lines, sum(venta_total) AS total
-           FROM ventas
-          WHERE ubicacion_id = $1 AND fecha_venta >= d.day AND fecha_venta < d.day + 1
-       ) v ON true
-     ON CONFLICT (store_id, day) DO UPDATE SET
-       lines = EXCLUDED.lines,
-       total_usd = EXCLUDED.total_usd,
-       klk_lines = EXCLUDED.klk_lines,
-       klk_total_usd = EXCLUDED.klk_total_usd,
-       whole_day_extracted_at = EXCLUDED.whole_day_extracted_at`,
-    [
-      storeId,
-      days,
-      days.map((d) => klk.get(d)!.lines),
-      days.map((d) => (klk.get(d)!.totalUsdE4 / 10_000).toFixed(4)),
-    ],
-  );
 }

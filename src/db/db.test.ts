@@ -203,3 +203,42 @@ describeEachBackend('db transactions', (open) => {
     expect(await names()).toEqual([]);
   });
 });
+
+describeEachBackend('db COPY', (open) => {
+  let db: Db;
+  beforeAll(async () => {
+    db = await open({ migrate: false });
+    await db.exec('CREATE TABLE copied (name text, amount numeric(18,4), at timestamp)');
+  });
+  afterAll(() => db?.close());
+
+  const copyEscape = (s: string) => s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+
+  it('copies rows in pieces, escapes and nulls included, and counts them', async () => {
+    await db.exec('TRUNCATE copied');
+    const rows = nasty.map((name, i) => `${copyEscape(name)}\t${i}.12345\t2026-01-25 10:00:0${i % 10}.1234567\n`);
+    const copied = await db.transaction((tx) => tx.copyFrom('copied', ['name', 'amount', 'at'], [rows.slice(0, 4).join(''), rows.slice(4).join(''), '\\N\t\\N\t\\N\n']));
+    expect(copied).toBe(nasty.length + 1);
+    const { rows: back } = await db.query<{ name: string | null; amount: string | null }>('SELECT name, amount FROM copied ORDER BY amount NULLS LAST');
+    expect(back.map((r) => r.name)).toEqual([...nasty, null]);
+    expect(back[1]!.amount).toBe('1.1235');
+  });
+
+  it('copies outside a transaction too', async () => {
+    await db.exec('TRUNCATE copied');
+    expect(await db.copyFrom('copied', ['name'], ['solo\n'])).toBe(1);
+    expect((await db.query('SELECT name FROM copied')).rows).toEqual([{ name: 'solo' }]);
+  });
+
+  it('fails on a bad value, writes nothing, and leaves the database usable', async () => {
+    await db.exec('TRUNCATE copied');
+    await expect(db.transaction((tx) => tx.copyFrom('copied', ['name', 'amount'], ['a\t1\n', 'b\tno-es-numero\n']))).rejects.toThrow(/numeric/);
+    await expect(db.copyFrom('copied', ['name', 'amount'], ['c\tx\n'])).rejects.toThrow(/numeric/);
+    expect((await db.query('SELECT count(*)::int AS n FROM copied')).rows).toEqual([{ n: 0 }]);
+    expect(await db.copyFrom('copied', ['name'], ['d\n'])).toBe(1);
+  });
+
+  it('refuses names it would have to quote', async () => {
+    await expect(db.copyFrom('copied; DROP TABLE copied', ['name'], [])).rejects.toThrow(/no admitido/);
+  });
+});

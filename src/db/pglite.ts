@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
 import { UnreachableError } from '../shared/errors.ts';
-import { assertOutsideTransaction, inTransactionScope, parsers, toParam } from './conventions.ts';
+import { assertOutsideTransaction, copyStatement, inTransactionScope, parsers, toParam } from './conventions.ts';
 import type { Db, QueryResult, Queryable } from './types.ts';
 
 type Target = Pick<PGlite, 'query' | 'exec'> | Transaction;
@@ -21,6 +21,12 @@ async function run<R>(target: Target, sql: string, params?: readonly unknown[]):
   if (params && params.length > 0) return toResult<R>(await target.query(sql, params.map(toParam), options));
   const results = await target.exec(sql, options);
   return toResult<R>(results[results.length - 1]);
+}
+
+/** PGlite reads COPY data from a Blob it exposes as the file /dev/blob. */
+async function copy(target: Target, table: string, columns: readonly string[], text: Iterable<string | Uint8Array>): Promise<number> {
+  const result = await target.query(copyStatement(table, columns, "'/dev/blob'"), [], { ...options, blob: new Blob([...text]) });
+  return (result as { affectedRows?: number }).affectedRows ?? 0;
 }
 
 function isAlive(pid: number): boolean {
@@ -97,6 +103,11 @@ export class PgliteDb implements Db {
     await this.query(sql);
   }
 
+  async copyFrom(table: string, columns: readonly string[], text: Iterable<string | Uint8Array>): Promise<number> {
+    assertOutsideTransaction(this);
+    return copy(this.pglite, table, columns, text);
+  }
+
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     assertOutsideTransaction(this);
     return this.pglite.transaction((tx) =>
@@ -106,6 +117,7 @@ export class PgliteDb implements Db {
           exec: async (sql: string) => {
             await run(tx, sql);
           },
+          copyFrom: (table, columns, text) => copy(tx, table, columns, text),
         }),
       ),
     );

@@ -1,6 +1,9 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Client, Pool, types, type ClientBase, type CustomTypesConfig, type QueryResult as PgResult } from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
 import { UnreachableError, UsageError } from '../shared/errors.ts';
-import { assertOutsideTransaction, inTransactionScope, parsers, toParam } from './conventions.ts';
+import { assertOutsideTransaction, copyStatement, inTransactionScope, parsers, toParam } from './conventions.ts';
 import type { Db, QueryResult, Queryable } from './types.ts';
 
 export interface PostgresOptions {
@@ -118,6 +121,13 @@ async function run<R>(client: ClientBase | Pool, sql: string, params?: readonly 
   return toResult<R>(result as PgResult | PgResult[]);
 }
 
+/** COPY FROM STDIN through pg-copy-streams: the rows stream to the server as they are handed over. */
+async function copy(client: ClientBase, table: string, columns: readonly string[], text: Iterable<string | Uint8Array>): Promise<number> {
+  const stream = client.query(copyFromStdin(copyStatement(table, columns, 'STDIN')));
+  await pipeline(Readable.from(text, { objectMode: false }), stream);
+  return stream.rowCount;
+}
+
 class PostgresDb implements Db {
   readonly kind = 'postgres' as const;
 
@@ -139,6 +149,23 @@ class PostgresDb implements Db {
     await this.query(sql);
   }
 
+  async copyFrom(table: string, columns: readonly string[], text: Iterable<string | Uint8Array>): Promise<number> {
+    assertOutsideTransaction(this);
+    const client = await this.pool.connect().catch((error: unknown) => {
+      throw mapError(error, this.target);
+    });
+    let broken: Error | undefined;
+    try {
+      return await copy(client, table, columns, text);
+    } catch (error) {
+      broken = error as Error;
+      throw mapError(error, this.target);
+    } finally {
+      // A connection whose COPY failed half-way is not reused.
+      client.release(broken);
+    }
+  }
+
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     assertOutsideTransaction(this);
     const client = await this.pool.connect().catch((error: unknown) => {
@@ -153,6 +180,10 @@ class PostgresDb implements Db {
       },
       exec: async (sql: string) => {
         await tx.query(sql);
+      },
+      copyFrom: async (table, columns, text) => {
+        if (closed) throw new Error('la transacción ya terminó: tx.copyFrom fuera de su función');
+        return copy(client, table, columns, text);
       },
     };
     try {

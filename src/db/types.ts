@@ -18,6 +18,11 @@ export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * `COPY table (columns) FROM STDIN` in PostgreSQL's text format: `text` holds whole rows (tab-separated values,
+   * each row ending in a newline, `\N` for null), in pieces of any number of rows. Returns the rows copied.
+   */
+  copyFrom(table: string, columns: readonly string[], text: Iterable<string | Uint8Array>): Promise<number>;
 }
 
 export interface Db extends Queryable {

@@ -5,7 +5,10 @@ import { AnswerBatch } from './batch.ts';
 import { VENTAS_COLUMNS } from './rows.ts';
 
 const florAmarillo = DEFAULT_STORES.find((s) => s.id === 'tienda_11')!;
-const column = (batch: AnswerBatch, name: string) => batch.columns[VENTAS_COLUMNS.findIndex(([n]) => n === name)];
+const column = (batch: AnswerBatch, name: string) => {
+  const at = VENTAS_COLUMNS.findIndex(([n]) => n === name);
+  return Buffer.concat(batch.copyText()).toString().split('\n').slice(0, -1).map((row) => row.split('\t')[at]);
+};
 
 describe('AnswerBatch', () => {
   it('drops duplicate lines of one answer by key and counts them', () => {

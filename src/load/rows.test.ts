@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_STORES } from '../catalogue/stores.ts';
 import { klkLine } from '../../test/fixtures/klk-line.ts';
-import { lineToRow } from './rows.ts';
+import { lineToRow, toCopyLine, VENTAS_COLUMNS } from './rows.ts';
 
 const florAmarillo = DEFAULT_STORES.find((s) => s.id === 'tienda_11')!;
 
@@ -103,5 +103,22 @@ describe('lineToRow', () => {
   it('rejects what is not an object at all', () => {
     expect(lineToRow('hola', florAmarillo).ok).toBe(false);
     expect(lineToRow(null, florAmarillo).ok).toBe(false);
+  });
+});
+
+describe('toCopyLine', () => {
+  it('writes the row as one COPY text line in column order, escaping what COPY would read as structure', () => {
+    const result = lineToRow(klkLine(nested('cantidad', { nombre_almacen: 'A\tB\nC\\D\rE' })), florAmarillo);
+    if (!result.ok) throw new Error(result.reason);
+    const line = toCopyLine(result.row);
+    expect(line.endsWith('\n')).toBe(true);
+    const fields = line.slice(0, -1).split('\t');
+    expect(fields).toHaveLength(VENTAS_COLUMNS.length);
+    expect(fields[0]).toBe('C10-01-00008064_L1');
+    expect(fields[4]).toBe('A\\tB\\nC\\\\D\\rE');
+    const amount = (v: number) => toCopyLine({ ...result.row, venta_total: v }).split('\t')[14];
+    // Four decimals or fewer from the integer count of ten-thousandths; anything else as JavaScript writes it.
+    expect([-12.5, 0.1 + 0.2, 0, -0, 1.5108, 123456789.0001].map(amount)).toEqual(['-12.5', '0.3', '0', '0', '1.5108', '123456789.0001']);
+    expect([1.23455, 1e-7, 1e20].map(amount)).toEqual(['1.23455', '1e-7', '100000000000000000000']);
   });
 });

@@ -114,3 +114,41 @@ function transform(line: KlkLine, store: Store): LineResult {
     },
   };
 }
+
+const NEEDS_COPY_ESCAPE = /[\\\t\n\r]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** A text as COPY reads it: backslash, tab and line breaks escaped. */
+function copyText(value: string | number): string {
+  const text = String(value);
+  return NEEDS_COPY_ESCAPE.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : text;
+}
+
+/** '.0001' ... '.9999' without trailing zeros, '' for 0: the decimals of numeric(18,4) values. */
+const DECIMALS = Array.from({ length: 10_000 }, (_, i) => (i === 0 ? '' : `.${String(i).padStart(4, '0').replace(/0+$/, '')}`));
+
+/**
+ * A number as COPY text. An amount with at most four decimals (nearly all) is written from its integer count of
+ * ten-thousandths, several times cheaper than the general conversion; any other goes as JavaScript writes it
+ * (PostgreSQL's numeric reads exponents too) and is rounded by the column's type on the server.
+ */
+function copyNumber(value: string | number): string {
+  const v = value as number;
+  const scaled = v * 10_000;
+  const units = Math.round(scaled);
+  if (Math.abs(scaled - units) > 1e-7 || Math.abs(units) > Number.MAX_SAFE_INTEGER) return String(value);
+  const magnitude = Math.abs(units);
+  const whole = Math.floor(magnitude / 10_000);
+  return `${units < 0 ? '-' : ''}${whole}${DECIMALS[magnitude - whole * 10_000]}`;
+}
+
+/** The row as one line of COPY text format, columns in VENTAS_COLUMNS order. */
+export function toCopyLine(r: VentaRow): string {
+  return (
+    `${copyText(r.numero_factura)}\t${copyText(r.fecha_venta)}\t${copyText(r.ubicacion_id)}\t${copyText(r.almacen_codigo)}\t` +
+    `${copyText(r.almacen_nombre)}\t${copyText(r.producto_id)}\t${copyNumber(r.cantidad_vendida)}\t${copyNumber(r.peso_unitario)}\t` +
+    `${copyNumber(r.peso_calculado)}\t${copyNumber(r.total_cantidad_por_unidad_medida)}\t${copyText(r.unidad_medida_venta)}\t` +
+    `${copyNumber(r.factor_unidad_medida)}\t${copyNumber(r.precio_unitario)}\t${copyNumber(r.costo_unitario)}\t` +
+    `${copyNumber(r.venta_total)}\t${copyNumber(r.costo_total)}\t${copyNumber(r.utilidad_bruta)}\t${copyNumber(r.margen_bruto_pct)}\n`
+  );
+}

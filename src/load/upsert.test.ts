@@ -4,7 +4,7 @@ import type { Db } from '../db/types.ts';
 import { describeEachBackend } from '../../test/backends.ts';
 import { klkLine } from '../../test/fixtures/klk-line.ts';
 import { AnswerBatch } from './batch.ts';
-import { arrayLiteral, loadBatch, type LoadOptions } from './upsert.ts';
+import { loadBatch, type LoadOptions } from './upsert.ts';
 
 const florAmarillo = DEFAULT_STORES.find((s) => s.id === 'tienda_11')!;
 const window = { fechaDesde: '2026-01-12', fechaHasta: '2026-01-12' };
@@ -26,9 +26,9 @@ describeEachBackend('loadBatch', (open) => {
   });
 
   const load = (batch: AnswerBatch, options: Partial<LoadOptions> = {}) =>
-    db.transaction((tx) => loadBatch(tx, batch, { runId: null, wholeDays: true, rowsPerStatement: 5, ...options }));
+    db.transaction((tx) => loadBatch(tx, batch, { runId: null, wholeDays: true, ...options }));
 
-  it('inserts across statements, then leaves unchanged rows untouched: no new version, no row lock', async () => {
+  it('inserts, then leaves unchanged rows untouched: no new version, no row lock', async () => {
     expect(await load(batchOf(twelveLines()))).toMatchObject({ inserted: 12, updated: 0, unchanged: 0 });
     const before = await db.query<{ k: string; xmin: string; created: string }>(
       `SELECT numero_factura AS k, xmin::text AS xmin, fecha_creacion::text AS created FROM ventas ORDER BY 1`,
@@ -68,18 +68,46 @@ describeEachBackend('loadBatch', (open) => {
     ]);
   });
 
-  it('writes texts byte for byte, quotes, backslashes, commas and braces included', async () => {
-    const name = 'PISO "A", {1} \\ fin';
+  it('writes texts byte for byte, quotes, backslashes, tabs, line breaks, commas and braces included', async () => {
+    const name = 'PISO "A", {1} \\ fin\tcol\nlínea\r\\N \\.';
     const line = klkLine({ cantidad: [{ ...(klkLine().cantidad as object[])[0], nombre_almacen: name }] });
     await load(batchOf([line]));
     const { rows } = await db.query<{ n: string }>(`SELECT almacen_nombre AS n FROM ventas`);
     expect(rows).toEqual([{ n: name }]);
   });
-});
 
-it('builds array literals that keep numbers plain and quote texts', () => {
-  expect(arrayLiteral([1.5, -0.0001, 2], true)).toBe('{1.5,-0.0001,2}');
-  expect(arrayLiteral(['a b', 'c'], false)).toBe('{"a b","c"}');
-  expect(arrayLiteral(['say "hi"', 'back\\slash'], false)).toBe('{"say \\"hi\\"","back\\\\slash"}');
-  expect(arrayLiteral(['1', null], true)).toBe('{"1",NULL}');
+  it('loads several answers in one transaction, each on its own', async () => {
+    const nextDay = new AnswerBatch(florAmarillo, { fechaDesde: '2026-01-13', fechaHasta: '2026-01-13' });
+    nextDay.add(klkLine({ fecha: '2026-01-13', numero_factura: 'C10-01-00009999' }));
+    const counts = await db.transaction(async (tx) => [
+      await loadBatch(tx, batchOf(twelveLines()), { runId: null, wholeDays: true }),
+      await loadBatch(tx, nextDay, { runId: null, wholeDays: true }),
+    ]);
+    expect(counts.map((c) => c.inserted)).toEqual([12, 1]);
+    const { rows } = await db.query<{ day: string; lines: number }>(`SELECT day::text, lines FROM store_days ORDER BY day`);
+    expect(rows).toEqual([
+      { day: '2026-01-12', lines: 12 },
+      { day: '2026-01-13', lines: 1 },
+    ]);
+  });
+
+  it('writes nothing when a first load fails, and says why', async () => {
+    await db.exec(`ALTER TABLE ventas ADD CONSTRAINT no_big_sales CHECK (venta_total < 1000)`);
+    const lines = twelveLines();
+    lines[5] = { ...lines[5], ...amounts({ venta_total_usd: 5000 }) };
+    await expect(load(batchOf(lines))).rejects.toThrow(/no_big_sales/);
+    const { rows } = await db.query<{ n: number }>(`SELECT (SELECT count(*) FROM ventas) + (SELECT count(*) FROM store_days) AS n`);
+    expect(Number(rows[0]!.n)).toBe(0);
+  });
+
+  it('writes nothing when the merge fails', async () => {
+    await load(batchOf(twelveLines()));
+    await db.exec(`ALTER TABLE ventas ADD CONSTRAINT no_big_sales CHECK (venta_total < 1000)`);
+    const lines = twelveLines();
+    lines[5] = { ...lines[5], ...amounts({ venta_total_usd: 5000 }) };
+    lines.push(klkLine({ linea: 13 }));
+    await expect(load(batchOf(lines))).rejects.toThrow(/no_big_sales/);
+    const { rows } = await db.query<{ n: number; big: number }>(`SELECT count(*)::int AS n, count(*) FILTER (WHERE venta_total >= 1000)::int AS big FROM ventas`);
+    expect(rows).toEqual([{ n: 12, big: 0 }]);
+  });
 });

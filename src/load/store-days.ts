@@ -1,0 +1,53 @@
+import type { Queryable } from '../db/types.ts';
+import type { IsoDate } from '../shared/dates.ts';
+import type { DayTally } from './batch.ts';
+
+export interface StoreDaysRefresh {
+  storeId: string;
+  days: readonly IsoDate[];
+  /**
+   * What KLK reported for each whole day (a day it had nothing of counts as 0 lines), or null when the days were
+   * not asked whole (an hour window): their reference stays as it was.
+   */
+  klk: ReadonlyMap<IsoDate, DayTally> | null;
+  /** An extraction (stamps `extracted_at` and the run), or a check that only records KLK's figures (reconcile). */
+  extraction: { runId: number | null } | null;
+}
+
+/*
+ * Each day's own figures are recomputed from `ventas` in the same statement, so the summary is right whatever
+ * happened before; KLK's whole-day figures, when given, become the day's reference, 0 included: that is how an
+ * empty day is told from a missing one.
+ */
+const REFRESH_SQL = `
+  INSERT INTO store_days AS sd
+    (store_id, day, lines, total_usd, klk_lines, klk_total_usd, whole_day_extracted_at, extracted_at, last_run_id)
+  SELECT $1, d.day, coalesce(v.lines, 0), coalesce(v.total, 0), d.klk_lines, d.klk_total,
+         CASE WHEN d.klk_lines IS NULL THEN NULL ELSE now() END, CASE WHEN $5 THEN now() END, $6
+  FROM unnest($2::date[], $3::int[], $4::numeric[]) AS d(day, klk_lines, klk_total)
+  LEFT JOIN LATERAL (
+    SELECT count(*)::int AS lines, sum(venta_total) AS total
+    FROM ventas
+    WHERE ubicacion_id = $1 AND fecha_venta >= d.day AND fecha_venta < d.day + 1
+  ) v ON true
+  ON CONFLICT (store_id, day) DO UPDATE SET
+    lines = EXCLUDED.lines,
+    total_usd = EXCLUDED.total_usd,
+    klk_lines = coalesce(EXCLUDED.klk_lines, sd.klk_lines),
+    klk_total_usd = coalesce(EXCLUDED.klk_total_usd, sd.klk_total_usd),
+    whole_day_extracted_at = coalesce(EXCLUDED.whole_day_extracted_at, sd.whole_day_extracted_at),
+    extracted_at = coalesce(EXCLUDED.extracted_at, sd.extracted_at),
+    last_run_id = CASE WHEN $5 THEN EXCLUDED.last_run_id ELSE sd.last_run_id END`;
+
+/** Brings the per-store-day summary of `days` up to date: one statement, in the caller's transaction. */
+export async function refreshStoreDays(db: Queryable, refresh: StoreDaysRefresh): Promise<void> {
+  const { storeId, days, klk, extraction } = refresh;
+  await db.query(REFRESH_SQL, [
+    storeId,
+    days,
+    days.map((d) => (klk ? (klk.get(d)?.lines ?? 0) : null)),
+    days.map((d) => (klk ? ((klk.get(d)?.totalUsdE4 ?? 0) / 10_000).toFixed(4) : null)),
+    extraction !== null,
+    extraction?.runId ?? null,
+  ]);
+}
