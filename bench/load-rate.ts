@@ -58,16 +58,23 @@ export interface EtlRun {
   inserted: number;
   unchanged: number;
   maxRssBytes: number | null;
+  /** WAL the server wrote during the run (PostgreSQL only). */
+  walBytes?: number;
 }
 
 /** `ventas etl` in a child process for the answer's days, one request; the ETL's own duration from its log. */
-export async function runEtlChild(sim: RunningSimulator, answer: SavedAnswer, store: Store, env: { databaseUrl: string; cwd?: string }): Promise<EtlRun> {
+export async function runEtlChild(
+  sim: RunningSimulator,
+  answer: SavedAnswer,
+  store: Store,
+  env: { databaseUrl: string; cwd?: string; dryRun?: boolean },
+): Promise<EtlRun> {
   sim.options.replay = answer.file;
   const logDir = mkdtempSync(join(tmpdir(), 'ventas-bench-log-'));
   try {
     const child = await runNode(
       join(ROOT, 'bin/ventas'),
-      ['etl', '--tiendas', store.id, '--fecha-desde', `${answer.from} 00:00`, '--fecha-hasta', `${answer.to} 23:59`, '--chunk-days', '31', '--klk-url', sim.url, '--format', 'json'],
+      ['etl', '--tiendas', store.id, '--fecha-desde', `${answer.from} 00:00`, '--fecha-hasta', `${answer.to} 23:59`, '--chunk-days', '31', '--klk-url', sim.url, '--format', 'json', ...(env.dryRun ? ['--dry-run'] : [])],
       { env: { DATABASE_URL: env.databaseUrl, LOG_DIR: logDir, LOG_LEVEL: 'info' }, cwd: env.cwd },
     );
     if (child.code !== 0) throw new Error(`ventas etl terminó con código ${child.code}: ${child.stderr.slice(-2000)}${child.stdout.slice(-2000)}`);
@@ -166,9 +173,29 @@ function copyRow(line: KlkLineLike, storeId: string): string {
   );
 }
 
+/** Runs of each kind: the median is reported, so one run disturbed by the machine does not make the figure. */
+const RUNS = 3;
+
+const medianRun = (runs: EtlRun[]) => [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor(runs.length / 2)]!;
+
+/** The run, with the WAL the server wrote meanwhile (the bench is the server's only writer). */
+async function withWal(databaseUrl: string, run: () => Promise<EtlRun>): Promise<EtlRun> {
+  const client = await connect(databaseUrl);
+  try {
+    const lsn = async () => (await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
+    const before = await lsn();
+    const result = await run();
+    const after = await lsn();
+    const { rows } = await client.query<{ bytes: string }>('SELECT pg_wal_lsn_diff($1, $2)::bigint::text AS bytes', [after, before]);
+    return { ...result, walBytes: Number(rows[0]!.bytes) };
+  } finally {
+    await client.end();
+  }
+}
+
 export interface LoadRateResult {
   answer: Omit<SavedAnswer, 'file'>;
-  postgres: { first: EtlRun; reload: EtlRun };
+  postgres: { first: EtlRun; reload: EtlRun; read: EtlRun; runs: { first: EtlRun[]; reload: EtlRun[]; read: EtlRun[] } };
   floor: FloorRun;
   pglite: { first: EtlRun; reload: EtlRun } | null;
   memory: { answerLines: number; run: EtlRun };
@@ -183,12 +210,18 @@ export async function benchLoadRate(
 ): Promise<LoadRateResult> {
   progress('carga: se guardan las respuestas de KLK (200.000 y 100.000 líneas)');
   const [big, small] = await saveAnswers(sim, store, workDir, [200_000, 100_000]);
-  const url = await recreateDatabase(serverUrl, 'ventas_bench_load');
-  progress(`carga: primera carga de ${big!.lines} líneas con ventas etl en PostgreSQL`);
-  const first = await runEtlChild(sim, big!, store, { databaseUrl: url });
-  progress(`carga: ${first.seconds.toFixed(2)} s; recarga sin cambios`);
-  const reload = await runEtlChild(sim, big!, store, { databaseUrl: url });
-  progress(`carga: ${reload.seconds.toFixed(2)} s; piso de la máquina (JSON.parse + COPY sin índices)`);
+  const runs = { first: [] as EtlRun[], reload: [] as EtlRun[], read: [] as EtlRun[] };
+  let url = '';
+  for (let i = 1; i <= RUNS; i++) {
+    url = await recreateDatabase(serverUrl, 'ventas_bench_load');
+    progress(`carga ${i}/${RUNS}: primera carga de ${big!.lines} líneas con ventas etl en PostgreSQL`);
+    runs.first.push(await withWal(url, () => runEtlChild(sim, big!, store, { databaseUrl: url })));
+    progress(`carga ${i}/${RUNS}: ${runs.first.at(-1)!.seconds.toFixed(2)} s; recarga sin cambios`);
+    runs.reload.push(await withWal(url, () => runEtlChild(sim, big!, store, { databaseUrl: url })));
+    progress(`carga ${i}/${RUNS}: ${runs.reload.at(-1)!.seconds.toFixed(2)} s; solo la lectura (ventas etl --dry-run)`);
+    runs.read.push(await runEtlChild(sim, big!, store, { databaseUrl: url, dryRun: true }));
+  }
+  progress(`carga: lectura ${medianRun(runs.read).seconds.toFixed(2)} s; piso de la máquina (JSON.parse + COPY sin índices)`);
   const floor = await measureFloor(big!, store, url);
   progress(`carga: piso ${(floor.parseSeconds + floor.copySeconds).toFixed(2)} s; memoria con una respuesta de ${small!.lines} líneas`);
   const memUrl = await recreateDatabase(serverUrl, 'ventas_bench_memory');
@@ -206,5 +239,11 @@ export async function benchLoadRate(
   }
   sim.options.replay = null;
   const { file: _file, ...answer } = big!;
-  return { answer, postgres: { first, reload }, floor, pglite, memory: { answerLines: small!.lines, run: memory } };
+  return {
+    answer,
+    postgres: { first: medianRun(runs.first), reload: medianRun(runs.reload), read: medianRun(runs.read), runs },
+    floor,
+    pglite,
+    memory: { answerLines: small!.lines, run: memory },
+  };
 }
