@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help, type Argument, type Option } from 'commander';
 import { ExitCode, exitCodeFor } from '../shared/errors.ts';
 import { processIo, type Io } from './io.ts';
 import { registerBackfill } from './backfill.ts';
@@ -38,6 +38,30 @@ function inSpanish(message: string): string {
   return COMMANDER_MESSAGES.reduce((text, [pattern, spanish]) => text.replace(pattern, spanish), message);
 }
 
+/** Commander's help headings and notes, in Spanish too (subcommands inherit this). */
+const HELP_TITLES: Record<string, string> = {
+  'Usage:': 'Uso:',
+  'Options:': 'Opciones:',
+  'Commands:': 'Comandos:',
+  'Arguments:': 'Argumentos:',
+  'Global Options:': 'Opciones globales:',
+};
+const helpNotes = (text: string) =>
+  text.replace(/\(choices: /, '(valores: ').replace(/\bdefault: /, 'por defecto: ').replace(/\bpreset: /, 'sin valor: ');
+const spanishHelp: Partial<Help> = {
+  styleTitle: (title: string) => HELP_TITLES[title] ?? title,
+  styleUsage: (usage: string) => usage.replace('[options]', '[opciones]').replace('[command]', '[comando]'),
+  subcommandTerm(this: Help, command: Command) {
+    return Help.prototype.subcommandTerm.call(this, command).replace('[options]', '[opciones]');
+  },
+  optionDescription(this: Help, option: Option) {
+    return helpNotes(Help.prototype.optionDescription.call(this, option));
+  },
+  argumentDescription(this: Help, argument: Argument) {
+    return helpNotes(Help.prototype.argumentDescription.call(this, argument));
+  },
+};
+
 export function buildCli(io: Io = processIo): Cli & { exitCode(): number } {
   let code: number = ExitCode.ok;
   const program = new Command('ventas')
@@ -45,6 +69,7 @@ export function buildCli(io: Io = processIo): Cli & { exitCode(): number } {
     .showHelpAfterError('(use --help para ver las opciones)')
     .helpOption('-h, --help', 'muestra esta ayuda')
     .helpCommand('help [comando]', 'muestra la ayuda de un comando')
+    .configureHelp(spanishHelp)
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (s, write) => write(inSpanish(s)) })
     .exitOverride();
   const cli: Cli = {

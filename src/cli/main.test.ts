@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { main } from './main.ts';
+
+async function run(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['node', 'ventas', ...args], { out: (t) => out.push(t), err: (t) => err.push(t), isTty: false });
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+describe('ventas: help and commander messages in Spanish', () => {
+  it.each([[[]], [['gaps']], [['db']], [['etl']]])('help of %j: Spanish headings and notes, exit 0', async (command) => {
+    const { code, stdout } = await run(...command, '--help');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Uso: ventas/);
+    expect(stdout).toContain('Opciones:');
+    expect(stdout).not.toMatch(/Usage:|Options:|Commands:|\[options\]|choices:|default:/);
+  });
+
+  it('lists the commands under "Comandos:"', async () => {
+    const { stdout } = await run('--help');
+    expect(stdout).toMatch(/Comandos:\n {2}etl \[opciones\]/);
+  });
+
+  it('gives an unknown option exit 2 and says so in Spanish', async () => {
+    const { code, stderr } = await run('gaps', '--desde', '2026-01-01');
+    expect(code).toBe(2);
+    expect(stderr).toContain("opción desconocida '--desde'");
+    expect(stderr).toContain('(use --help para ver las opciones)');
+  });
+});
