@@ -58,40 +58,11 @@ export async function dropDatabase(serverUrl: string, database: string): Promise
   }
 }
 
-/** A plain pg client, for what the tool's Db interface does not do (COPY, EXPLAIN, server facts). */
+/** A plain pg client, for what the tool's Db interface does not do (WAL positions, EXPLAIN, server facts). */
 export async function connect(url: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   return client;
-}
-
-type CopyConnection = { sendCopyFromChunk(chunk: Buffer): void; endCopyFrom(): void };
-const QueryBase = pg.Query as unknown as new (text: string, values: undefined, callback: (error: Error | undefined) => void) => object;
-
-/**
- * `COPY ... FROM STDIN` on plain pg, without another dependency: pg hands a query's CopyInResponse to the query
- * object, and the stock Query answers it with CopyFail; this one answers with the data and CopyDone instead.
- */
-class CopyFromStdin extends QueryBase {
-  constructor(
-    sql: string,
-    private readonly data: readonly Buffer[],
-    callback: (error: Error | undefined) => void,
-  ) {
-    super(sql, undefined, callback);
-  }
-
-  handleCopyInResponse(connection: CopyConnection): void {
-    for (const chunk of this.data) connection.sendCopyFromChunk(chunk);
-    connection.endCopyFrom();
-  }
-}
-
-export function copyFrom(client: pg.Client, sql: string, data: readonly Buffer[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const query = new CopyFromStdin(sql, data, (error) => (error ? reject(error) : resolve()));
-    void client.query(query as unknown as pg.Query);
-  });
 }
 
 // ------------------------------------------------------------------------------------------------- children

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { Store } from '../src/catalogue/stores.ts';
 import type { RunningSimulator } from '../src/sim/index.ts';
 import { VENTAS_COLUMNS } from '../src/load/rows.ts';
-import { connect, copyFrom, progress, recreateDatabase, ROOT, runNode } from './lib.ts';
+import { openDb } from '../src/db/index.ts';
+import { connect, progress, recreateDatabase, ROOT, runNode } from './lib.ts';
 
 /** Where the saved answers start: FLOR AMARILLO, the biggest store, from a Monday of January 2026. */
 const BODY_FROM = '2026-01-12';
@@ -111,15 +112,15 @@ export interface FloorRun {
 /**
  * The machine's floor for the same answer: each line decoded and JSON.parse'd on its own (the fastest plain parse:
  * ASCII lines become one-byte strings; the lines are found by the simulator's element boundary, no scanning, no
- * validation), the same 18 values of each line as COPY text, and a plain COPY FROM STDIN into a table with the
+ * validation), the same 18 values of each line as COPY text, and a plain COPY (the tool's Db.copyFrom) into a table with the
  * same column types and no index, key or default.
  */
 export async function measureFloor(answer: SavedAnswer, store: Store, databaseUrl: string): Promise<FloorRun> {
   const body = readFileSync(answer.file);
-  const client = await connect(databaseUrl);
+  const db = await openDb({ databaseUrl, migrate: false });
   try {
-    await client.query('DROP TABLE IF EXISTS bench_floor');
-    await client.query(`CREATE TABLE bench_floor (${VENTAS_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})`);
+    await db.exec('DROP TABLE IF EXISTS bench_floor');
+    await db.exec(`CREATE TABLE bench_floor (${VENTAS_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})`);
     const parseStarted = performance.now();
     const listEnd = body.lastIndexOf(']');
     const chunks: Buffer[] = [];
@@ -139,14 +140,14 @@ export async function measureFloor(answer: SavedAnswer, store: Store, databaseUr
     chunks.push(Buffer.from(rows.join('')));
     const parseSeconds = (performance.now() - parseStarted) / 1000;
     const copyStarted = performance.now();
-    await copyFrom(client, `COPY bench_floor (${VENTAS_COLUMNS.map(([name]) => name).join(', ')}) FROM STDIN`, chunks);
+    await db.copyFrom('bench_floor', VENTAS_COLUMNS.map(([name]) => name), chunks);
     const copySeconds = (performance.now() - copyStarted) / 1000;
-    const { rows: counted } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM bench_floor');
+    const { rows: counted } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM bench_floor');
     if (counted[0]!.n !== answer.lines || lines !== answer.lines) throw new Error(`el piso copió ${counted[0]!.n} filas de ${answer.lines}`);
-    await client.query('DROP TABLE bench_floor');
+    await db.exec('DROP TABLE bench_floor');
     return { parseSeconds, copySeconds, lines };
   } finally {
-    await client.end();
+    await db.close();
   }
 }
 

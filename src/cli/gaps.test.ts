@@ -6,8 +6,7 @@ import { silentLogger } from '../shared/logger.ts';
 import { generateDay, startSimulator, type RunningSimulator } from '../sim/index.ts';
 import { runEtl } from '../sync/etl.ts';
 import type { Interval } from '../sync/interval.ts';
-import { main } from './main.ts';
-import { describeEachCliBackend, runCli, type CliPlace } from '../../test/support/cli.ts';
+import { describeEachCliBackend, runCli, runInProcess, type CliPlace } from '../../test/support/cli.ts';
 
 const FROM = '2025-10-28';
 const TO = '2026-01-25';
@@ -61,12 +60,7 @@ function expectation(store: Store) {
 
 describe('ventas gaps: bad input', () => {
   // Rejected before any database is opened: run in this process, through the same entry point as bin/ventas.
-  const run = async (...args: string[]) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(['node', 'ventas', 'gaps', ...args], { out: (t) => out.push(t), err: (t) => err.push(t), isTty: false });
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  };
+  const run = (...args: string[]) => runInProcess(['gaps', ...args]);
 
   it('exits 2 on an impossible date, --from after --to, an unknown store (listing the valid ones) and an unknown format', async () => {
     const badDate = await run('--from', '2025-02-30', '--to', TO);

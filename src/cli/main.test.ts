@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { main } from './main.ts';
+import { runInProcess } from '../../test/support/cli.ts';
 
-async function run(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'ventas', ...args], { out: (t) => out.push(t), err: (t) => err.push(t), isTty: false });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const run = (...args: string[]) => runInProcess(args);
 
 describe('ventas: help and commander messages in Spanish', () => {
   it.each([[[]], [['gaps']], [['db']], [['etl']]])('help of %j: Spanish headings and notes, exit 0', async (command) => {

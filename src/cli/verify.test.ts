@@ -7,9 +7,8 @@ import { silentLogger } from '../shared/logger.ts';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
 import { runEtl } from '../sync/etl.ts';
 import type { Interval } from '../sync/interval.ts';
-import { describeEachCliBackend, runCli, type CliPlace } from '../../test/support/cli.ts';
+import { describeEachCliBackend, runCli, runInProcess, type CliPlace } from '../../test/support/cli.ts';
 import { truth } from '../../test/support/truth.ts';
-import { main } from './main.ts';
 
 const FROM = '2026-01-05';
 const TO = '2026-01-18';
@@ -36,12 +35,7 @@ const HISTORY: Record<string, Interval[]> = {
 };
 
 describe('ventas verify: bad input and help', () => {
-  const run = async (...args: string[]) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(['node', 'ventas', 'verify', ...args], { out: (t) => out.push(t), err: (t) => err.push(t), isTty: false });
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  };
+  const run = (...args: string[]) => runInProcess(['verify', ...args]);
 
   it('exits 2 on a non-positive concurrency or a malformed KLK URL, and its help explains the exit codes', async () => {
     const zero = await run('--reconcile', '--concurrency', '0');

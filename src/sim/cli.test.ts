@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { main } from '../cli/main.ts';
+import { runInProcess } from '../../test/support/cli.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/ventas', import.meta.url));
 
@@ -80,12 +80,10 @@ describe('ventas klk-sim', () => {
     [['--now', '2026-01-12'], '--now'],
     [['--port', '70000'], '--port'],
   ])('rejects %j with exit 2 and says what is valid', async (args, flag) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io = { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s), isTty: false };
-    expect(await main(['node', 'ventas', 'klk-sim', '--port', '0', ...args], io)).toBe(2);
-    expect(err.join('\n')).toContain(flag);
-    expect(err.join('\n')).toMatch(/Se espera/);
-    expect(out.join('\n')).not.toContain('listening');
+    const { code, stdout, stderr } = await runInProcess(['klk-sim', '--port', '0', ...args]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(flag);
+    expect(stderr).toMatch(/Se espera/);
+    expect(stdout).not.toContain('listening');
   });
 });

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe } from 'vitest';
+import { main } from '../../src/cli/main.ts';
 import { openDb } from '../../src/db/index.ts';
 import type { Db } from '../../src/db/types.ts';
 import { createPostgresDatabase } from '../backends.ts';
@@ -13,6 +14,17 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/**
+ * Runs `ventas` in this process through the same entry point as bin/ventas: for what is decided before any
+ * database or server is opened (bad input, help), in milliseconds instead of a process start.
+ */
+export async function runInProcess(args: string[]): Promise<CliResult> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['node', 'ventas', ...args], { out: (t) => void out.push(t), err: (t) => void err.push(t), isTty: false });
+  return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
 /** Runs `bin/ventas` as a user would, in its own process. */
