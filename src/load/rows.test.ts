@@ -122,3 +122,19 @@ describe('toCopyLine', () => {
     expect([1.23455, 1e-7, 1e20].map(amount)).toEqual(['1.23455', '1e-7', '100000000000000000000']);
   });
 });
+
+describe('lines that would not fit their columns', () => {
+  it.each([
+    ['a product code longer than varchar(50)', nested('producto', { codigo_producto: 'P'.repeat(51) }), 'producto_id: más de 50 caracteres'],
+    ['a unit longer than varchar(20)', nested('cantidad', { unidad_medida_venta: 'U'.repeat(21) }), 'unidad_medida_venta: más de 20 caracteres'],
+    ['an invoice whose key passes varchar(100)', { numero_factura: 'F'.repeat(98) }, 'numero_factura: más de 100 caracteres'],
+    ['a derived weight beyond numeric(18,4)', nested('cantidad', { cantidad_vendida: 1e8, peso_unitario: 1e7 }), 'importe fuera de rango para numeric(18,4)'],
+  ])('quarantines %s instead of failing the load', (_label, overrides, reason) => {
+    expect(lineToRow(klkLine(overrides), florAmarillo)).toMatchObject({ ok: false, reason });
+  });
+
+  it('counts characters, not UTF-16 units, against varchar', () => {
+    const emoji = '🚀'.repeat(50);
+    expect(lineToRow(klkLine(nested('producto', { codigo_producto: emoji })), florAmarillo)).toMatchObject({ ok: true });
+  });
+});

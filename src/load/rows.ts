@@ -46,8 +46,6 @@ function localTimestamp(fecha: string, hora: string): string {
   return dot < 0 ? `${fecha} ${hora}` : `${fecha} ${hora.slice(0, Math.min(hora.length, dot + 7))}`;
 }
 
-const tooBig = (amount: number) => Math.abs(amount) >= NUMERIC_18_4_LIMIT;
-
 function round(value: number, decimals: number): number {
   const f = 10 ** decimals;
   return Math.round(value * f) / f;
@@ -77,42 +75,51 @@ function transform(line: KlkLine, store: Store): LineResult {
   if (cantidad.codigo_almacen !== store.almacen) {
     return { ok: false, reason: `otro almacén: ${cantidad.codigo_almacen} (la tienda vende por ${store.almacen})`, ...key };
   }
-  if (
-    tooBig(cantidad.cantidad_vendida) ||
-    tooBig(cantidad.peso_unitario) ||
-    tooBig(cantidad.factor_unidad_medida) ||
-    tooBig(fin.precio_unitario_usd) ||
-    tooBig(fin.costo_unitario_usd) ||
-    tooBig(fin.venta_total_usd) ||
-    tooBig(fin.costo_total_usd) ||
-    tooBig(fin.utilidad_bruta_usd)
-  ) {
-    return { ok: false, reason: 'importe fuera de rango para numeric(18,4)', ...key };
-  }
   const margin = fin.venta_total_usd > 0 ? (fin.utilidad_bruta_usd / fin.venta_total_usd) * 100 : 0;
-  return {
-    ok: true,
-    row: {
-      numero_factura: rowKey(line.numero_factura, line.linea),
-      fecha_venta: localTimestamp(line.fecha, line.hora),
-      ubicacion_id: store.id,
-      almacen_codigo: cantidad.codigo_almacen,
-      almacen_nombre: cantidad.nombre_almacen,
-      producto_id: line.producto[0]!.codigo_producto,
-      cantidad_vendida: cantidad.cantidad_vendida,
-      peso_unitario: cantidad.peso_unitario,
-      peso_calculado: round(cantidad.peso_unitario * cantidad.cantidad_vendida, 4),
-      total_cantidad_por_unidad_medida: round(cantidad.cantidad_vendida * cantidad.factor_unidad_medida, 4),
-      unidad_medida_venta: cantidad.unidad_medida_venta,
-      factor_unidad_medida: cantidad.factor_unidad_medida,
-      precio_unitario: fin.precio_unitario_usd,
-      costo_unitario: fin.costo_unitario_usd,
-      venta_total: fin.venta_total_usd,
-      costo_total: fin.costo_total_usd,
-      utilidad_bruta: fin.utilidad_bruta_usd,
-      margen_bruto_pct: Math.max(-MARGIN_LIMIT, Math.min(MARGIN_LIMIT, round(margin, 2))),
-    },
+  const row: VentaRow = {
+    numero_factura: rowKey(line.numero_factura, line.linea),
+    fecha_venta: localTimestamp(line.fecha, line.hora),
+    ubicacion_id: store.id,
+    almacen_codigo: cantidad.codigo_almacen,
+    almacen_nombre: cantidad.nombre_almacen,
+    producto_id: line.producto[0]!.codigo_producto,
+    cantidad_vendida: cantidad.cantidad_vendida,
+    peso_unitario: cantidad.peso_unitario,
+    peso_calculado: round(cantidad.peso_unitario * cantidad.cantidad_vendida, 4),
+    total_cantidad_por_unidad_medida: round(cantidad.cantidad_vendida * cantidad.factor_unidad_medida, 4),
+    unidad_medida_venta: cantidad.unidad_medida_venta,
+    factor_unidad_medida: cantidad.factor_unidad_medida,
+    precio_unitario: fin.precio_unitario_usd,
+    costo_unitario: fin.costo_unitario_usd,
+    venta_total: fin.venta_total_usd,
+    costo_total: fin.costo_total_usd,
+    utilidad_bruta: fin.utilidad_bruta_usd,
+    margen_bruto_pct: Math.max(-MARGIN_LIMIT, Math.min(MARGIN_LIMIT, round(margin, 2))),
   };
+  const unfit = unfitColumn(row);
+  return unfit ? { ok: false, reason: unfit, ...key } : { ok: true, row };
+}
+
+/** Per column: the most characters of a varchar(n), and whether it is a numeric(18,4). */
+const COLUMN_LIMITS = VENTAS_COLUMNS.map(([name, type]) => {
+  const chars = /^varchar\((\d+)\)$/.exec(type);
+  return { name, maxChars: chars ? Number(chars[1]) : null, amount: type === 'numeric(18,4)' };
+});
+
+/**
+ * Why the row would not fit its columns (a text too long, an amount or a derived quantity beyond numeric(18,4)), or
+ * null. Such a line is quarantined: left to the database it would fail the whole answer's load.
+ */
+function unfitColumn(row: VentaRow): string | null {
+  for (const { name, maxChars, amount } of COLUMN_LIMITS) {
+    const value = row[name];
+    // varchar counts characters; a UTF-16 length within the limit is always within it.
+    if (maxChars !== null && typeof value === 'string' && value.length > maxChars && [...value].length > maxChars) {
+      return `${name}: más de ${maxChars} caracteres`;
+    }
+    if (amount && Math.abs(round(value as number, 4)) >= NUMERIC_18_4_LIMIT) return 'importe fuera de rango para numeric(18,4)';
+  }
+  return null;
 }
 
 const NEEDS_COPY_ESCAPE = /[\\\t\n\r]/;

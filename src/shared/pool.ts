@@ -1,13 +1,23 @@
-/** Runs `fn` over `items` with at most `limit` in flight, keeping results in input order. */
+/**
+ * Runs `fn` over `items` with at most `limit` in flight, keeping results in input order. After a failure no new item
+ * starts, and the first error is thrown only once the items already running have settled: the caller's cleanup
+ * (leases released, run recorded) never runs under work still writing.
+ */
 export async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failure: { error: unknown } | null = null;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && failure === null) {
       const index = next++;
-      results[index] = await fn(items[index]!, index);
+      try {
+        results[index] = await fn(items[index]!, index);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure !== null) throw (failure as { error: unknown }).error;
   return results;
 }
