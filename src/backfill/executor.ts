@@ -127,10 +127,9 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
     return 0;
   }
   breaker.success();
-  const verifiedComplete = info.totalRegistros !== null && batch.size + batch.duplicates + batch.rejected === info.totalRegistros;
   try {
     await db.transaction(async (tx) => {
-      const counts = await loadBatch(tx, batch, { runId: ctx.runId ?? null, wholeDays: true, mirror: mirror && verifiedComplete });
+      const counts = await loadBatch(tx, batch, { runId: ctx.runId ?? null, wholeDays: true, mirror: mirror && batch.isVerifiedComplete(info.totalRegistros) });
       const ours = await completeChunk(tx, chunk.id, owner, {
         lines: batch.received,
         inserted: counts.inserted,

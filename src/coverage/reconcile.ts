@@ -121,7 +121,7 @@ export async function reconcile(deps: ReconcileDeps, params: ReconcileParams): P
         { retryTimeouts: window.fechaDesde === window.fechaHasta },
       );
       // An answer whose meta announces other than what arrived cannot prove anything about the table.
-      if (info.totalRegistros !== null && collector.received !== info.totalRegistros) {
+      if (info.totalRegistros !== null && !collector.isVerifiedComplete(info.totalRegistros)) {
         throw new Error(`KLK anunció ${info.totalRegistros} registros y llegaron ${collector.received}`);
       }
       progress.lines += collector.received;

@@ -18,7 +18,7 @@ describe('AnswerBatch', () => {
     batch.add(klkLine({ linea: 2 }));
     expect([batch.size, batch.duplicates, batch.received]).toEqual([2, 1, 3]);
     expect(column(batch, 'numero_factura')).toEqual(['C10-01-00008064_L1', 'C10-01-00008064_L2']);
-    expect(batch.rowKeys()).toEqual(['C10-01-00008064_L1', 'C10-01-00008064_L2']);
+    expect(batch.mirrorKeys()).toEqual(['C10-01-00008064_L1', 'C10-01-00008064_L2']);
   });
 
   it('tallies unique lines and their exact USD total per day', () => {

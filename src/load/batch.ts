@@ -1,5 +1,5 @@
 import type { Store } from '../catalogue/stores.ts';
-import { lineToRow, toCopyLine, type VentaRow } from './rows.ts';
+import { lineToRow, rowKey, toCopyLine, type VentaRow } from './rows.ts';
 
 /** The request window a batch belongs to (the shape of a KLK request's dates and hours). */
 export interface BatchWindow {
@@ -48,6 +48,9 @@ export class AnswerBatch {
   duplicates = 0;
   received = 0;
   private readonly keys = new Set<string>();
+  /** Keys of rejected lines: rows --mirror must not delete, since KLK still has the line. */
+  private readonly rejectedKeys = new Set<string>();
+  private keylessRejections = 0;
   private readonly fromTime: string;
   private readonly toTime: string;
 
@@ -85,9 +88,20 @@ export class AnswerBatch {
     this.used += this.piece.write(line, this.used);
   }
 
-  /** Row keys (`numero_factura` values) of the batch, for --mirror. */
-  rowKeys(): string[] {
-    return [...this.keys];
+  /**
+   * The keys (`numero_factura` values) --mirror keeps on the batch's days: the loaded rows and the lines KLK sent but
+   * the batch rejected. Null when a rejected line had no readable key: nothing can then be deleted safely.
+   */
+  mirrorKeys(): string[] | null {
+    return this.keylessRejections > 0 ? null : [...this.keys, ...this.rejectedKeys];
+  }
+
+  /**
+   * Whether the answer proves itself whole: KLK's meta announced its line count and exactly that many arrived
+   * (loaded, duplicated or rejected). Only then may --mirror delete, or a check conclude anything.
+   */
+  isVerifiedComplete(totalRegistros: number | null): boolean {
+    return totalRegistros !== null && this.received === totalRegistros;
   }
 
   add(raw: unknown): void {
@@ -101,7 +115,7 @@ export class AnswerBatch {
     const day = (row.fecha_venta as string).slice(0, 10);
     const time = (row.fecha_venta as string).slice(11, 19);
     if (day < this.window.fechaDesde || day > this.window.fechaHasta || time < this.fromTime || time > this.toTime) {
-      this.reject({ reason: `fuera de la ventana pedida (${row.fecha_venta})`, line: raw, ...keyOf(row) });
+      this.reject({ reason: `fuera de la ventana pedida (${row.fecha_venta})`, line: raw, ...keyOf(row) }, row.numero_factura as string);
       return;
     }
     const key = row.numero_factura as string;
@@ -117,8 +131,12 @@ export class AnswerBatch {
     tally.totalUsdE4 += Math.round((row.venta_total as number) * 1e4);
   }
 
-  private reject(rejection: Rejection): void {
+  private reject(rejection: Rejection, key?: string): void {
     this.rejected++;
+    const { numeroFactura, linea } = rejection;
+    if (key !== undefined) this.rejectedKeys.add(key);
+    else if (numeroFactura !== undefined && linea !== undefined) this.rejectedKeys.add(rowKey(numeroFactura.trim(), linea));
+    else this.keylessRejections++;
     if (this.rejections.length < MAX_KEPT_REJECTIONS) this.rejections.push(rejection);
   }
 }

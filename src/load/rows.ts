@@ -36,7 +36,7 @@ const MARGIN_LIMIT = 999_999.99;
 export type LineResult = { ok: true; row: VentaRow } | { ok: false; reason: string; numeroFactura?: string; linea?: string };
 
 /** The row key `{numero_factura}_L{linea}` used by Fluxion's `ventas.numero_factura`. */
-export function rowKey(numeroFactura: string, linea: number): string {
+export function rowKey(numeroFactura: string, linea: number | string): string {
   return `${numeroFactura}_L${linea}`;
 }
 

@@ -66,6 +66,62 @@ describeEachBackend('loadBatch', (open) => {
       { k: 'C10-01-00008064_L1', d: '2026-01-13' },
       { k: 'C10-01-00008064_L2', d: '2026-01-13' },
     ]);
+    // The day the row left is summarised again: KLK's reference for it stays, its own count drops.
+    const summary = await db.query(`SELECT day::text, lines, klk_lines FROM store_days ORDER BY day`);
+    expect(summary.rows).toEqual([
+      { day: '2026-01-12', lines: 0, klk_lines: 1 },
+      { day: '2026-01-13', lines: 2, klk_lines: 2 },
+    ]);
+  });
+
+  it('quarantines bad lines with their reason and the whole line, and loads the rest', async () => {
+    const bad = klkLine({ linea: 3, fecha: 'ayer' });
+    const other = klkLine({ linea: 4 }, 'TFAMA-PPF');
+    expect(await db.transaction((tx) => loadBatch(tx, batchOf([klkLine(), bad, other]), { runId: null, wholeDays: true }))).toMatchObject({
+      inserted: 1,
+      quarantined: 2,
+    });
+    const { rows } = await db.query(`SELECT store_id, numero_factura, linea, reason, line FROM quarantine ORDER BY linea`);
+    expect(rows).toEqual([
+      { store_id: 'tienda_11', numero_factura: 'C10-01-00008064', linea: '3', reason: 'fecha: fecha no interpretable (se espera YYYY-MM-DD)', line: bad },
+      { store_id: 'tienda_11', numero_factura: 'C10-01-00008064', linea: '4', reason: 'otro almacén: TFAMA-PPF (la tienda vende por TFAMA)', line: other },
+    ]);
+  });
+
+  it('--mirror deletes what KLK no longer sends, but never the row of a line it sent and the batch rejected', async () => {
+    await load(batchOf(twelveLines()));
+    const lines = twelveLines();
+    lines[2] = { ...lines[2], ...amounts({ venta_total_usd: 'mucho' }) };
+    const counts = await load(batchOf(lines.slice(0, 10)), { mirror: true });
+    expect(counts).toMatchObject({ deleted: 2, quarantined: 1 });
+    const { rows } = await db.query<{ k: string }>(`SELECT numero_factura AS k FROM ventas ORDER BY 1`);
+    expect(rows.map((r) => r.k)).toEqual(twelveLines().slice(0, 10).map((l) => `C10-01-00008064_L${l.linea}`).sort());
+  });
+
+  it('--mirror deletes nothing when a rejected line had no readable key', async () => {
+    await load(batchOf(twelveLines()));
+    const counts = await load(batchOf([...twelveLines().slice(0, 6), { linea: 7 }]), { mirror: true });
+    expect(counts).toMatchObject({ deleted: 0, quarantined: 1 });
+    expect((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ventas`)).rows).toEqual([{ n: 12 }]);
+  });
+
+  it('lets one load of a store at a time recompute its days, so neither summary misses the other', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let firstLoaded!: () => void;
+    const loaded = new Promise<void>((resolve) => (firstLoaded = resolve));
+    const first = db.transaction(async (tx) => {
+      await loadBatch(tx, batchOf(twelveLines()), { runId: null, wholeDays: false });
+      firstLoaded();
+      await gate;
+    });
+    await loaded;
+    const others = batchOf(twelveLines().map((l) => ({ ...l, numero_factura: 'C10-01-00009999' })));
+    const second = db.transaction((tx) => loadBatch(tx, others, { runId: null, wholeDays: false }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    release();
+    await Promise.all([first, second]);
+    expect((await db.query(`SELECT lines FROM store_days`)).rows).toEqual([{ lines: 24 }]);
   });
 
   it('writes texts byte for byte, quotes, backslashes, tabs, line breaks, commas and braces included', async () => {

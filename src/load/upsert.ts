@@ -21,6 +21,9 @@ export interface LoadOptions {
   mirror?: boolean;
 }
 
+/** First half of the per-store advisory lock (the second is the store id's hash): apart from the KLK slots' keys. */
+const STORE_LOCK = 0x76656e74;
+
 const KEY_COLUMNS = new Set(['numero_factura', 'ubicacion_id']);
 const COLUMNS = VENTAS_COLUMNS.map(([name]) => name);
 const VALUE_COLUMNS = COLUMNS.filter((name) => !KEY_COLUMNS.has(name));
@@ -44,35 +47,38 @@ const CHANGED = (left: string, right: string) =>
  * The merge; fecha_creacion is never written: it keeps the first load time.
  *
  * When the batch's days already have rows (a re-load, a partial day completed), or a key of the batch is on another
- * day: each row is looked up by its key
- * once (LATERAL ... LIMIT 1 keeps that a probe per row, never a scan of the whole table); new rows are inserted,
- * changed rows updated, and unchanged rows not touched at all: no new row version, no row lock, no WAL (ON CONFLICT
- * DO UPDATE would lock every one of them). The sort before the insert makes every probe run before the first
- * insert, so the probes never wade through rows this statement is adding, and the inserts arrive in key order.
- * ON CONFLICT DO NOTHING covers a row inserted by another load meanwhile.
+ * day: each row is looked up by its key once (LATERAL ... LIMIT 1 keeps that a probe per row, never a scan of the
+ * whole table); new rows are inserted, changed rows updated by their key (the unique index every `ventas` has, an
+ * adopted one too), and unchanged rows not touched at all: no new row version, no row lock, no WAL (ON CONFLICT DO
+ * UPDATE would lock every one of them). The sort before the insert makes every probe run before the first insert,
+ * so the probes never wade through rows this statement is adding, and the inserts arrive in key order. ON CONFLICT
+ * DO NOTHING covers a row inserted meanwhile by a hand outside the tool. A row that KLK now dates on another day
+ * leaves its old day, whose summary must then be refreshed too: `left_days`.
  */
 const UPSERT_SQL = `
   WITH cmp AS MATERIALIZED (
-    SELECT s.*, v.id AS existing_id, ${CHANGED('v', 's')} AS changed
+    SELECT s.*, v.found, v.fecha_venta AS old_fecha_venta, ${CHANGED('v', 's')} AS changed
     FROM ${STAGING} s
     LEFT JOIN LATERAL (
-      SELECT t.id, ${VALUE_COLUMNS.map((c) => `t.${c}`).join(', ')} FROM ventas t
+      SELECT true AS found, ${VALUE_COLUMNS.map((c) => `t.${c}`).join(', ')} FROM ventas t
       WHERE t.numero_factura = s.numero_factura AND t.ubicacion_id = s.ubicacion_id
       LIMIT 1
     ) v ON true
   ), upd AS (
     UPDATE ventas t SET ${VALUE_COLUMNS.map((c) => `${c} = c.${c}`).join(', ')}
     FROM cmp c
-    WHERE c.existing_id IS NOT NULL AND c.changed AND t.id = c.existing_id
+    WHERE c.found AND c.changed AND t.numero_factura = c.numero_factura AND t.ubicacion_id = c.ubicacion_id
     RETURNING 1
   ), ins AS (
     INSERT INTO ventas (${COLUMN_LIST})
-    SELECT ${COLUMN_LIST} FROM cmp WHERE existing_id IS NULL
+    SELECT ${COLUMN_LIST} FROM cmp WHERE found IS NULL
     ORDER BY numero_factura
     ON CONFLICT (numero_factura, ubicacion_id) DO NOTHING
     RETURNING 1
   )
-  SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT count(*) FROM upd)::int AS updated`;
+  SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT count(*) FROM upd)::int AS updated,
+         (SELECT array_agg(DISTINCT to_char(old_fecha_venta, 'YYYY-MM-DD')) FROM cmp
+          WHERE found AND changed AND old_fecha_venta::date <> fecha_venta::date) AS left_days`;
 
 /**
  * When the batch's days have no rows yet (a first load, a backfilled hole), every row is new but for a key stamped
@@ -101,6 +107,12 @@ const UNIQUE_VIOLATION = '23505';
  */
 export async function loadBatch(tx: Queryable, batch: AnswerBatch, options: LoadOptions): Promise<LoadCounts> {
   const counts: LoadCounts = { inserted: 0, updated: 0, unchanged: 0, deleted: 0, quarantined: batch.rejected };
+  const store = batch.store.id;
+  // One load of a store at a time, whoever runs it (ETL, backfill, worker): the day summaries recomputed below must
+  // see every row another load of the same store has committed.
+  await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [STORE_LOCK, store]);
+  const days = eachDay(batch.window.fechaDesde, batch.window.fechaHasta);
+  let leftDays: string[] = [];
   if (batch.size > 0) {
     // The merge costs enough to trigger JIT compilation, which takes longer than the merge itself.
     await tx.exec('SET LOCAL jit = off');
@@ -110,20 +122,19 @@ export async function loadBatch(tx: Queryable, batch: AnswerBatch, options: Load
     } else {
       await tx.exec(STAGING_SQL);
       await tx.copyFrom(STAGING, COLUMNS, batch.copyText());
-      const { rows } = await tx.query<{ inserted: number; updated: number }>(UPSERT_SQL);
+      const { rows } = await tx.query<{ inserted: number; updated: number; left_days: string[] | null }>(UPSERT_SQL);
       counts.inserted = rows[0]!.inserted;
       counts.updated = rows[0]!.updated;
+      leftDays = (rows[0]!.left_days ?? []).filter((day) => !days.includes(day));
     }
   }
   counts.unchanged = batch.size - counts.inserted - counts.updated;
-  if (options.mirror && options.wholeDays) counts.deleted = await mirrorDelete(tx, batch);
+  const mirrorKeys = options.mirror && options.wholeDays ? batch.mirrorKeys() : null;
+  if (mirrorKeys) counts.deleted = await mirrorDelete(tx, batch, mirrorKeys);
   await quarantine(tx, batch, options.runId);
-  await refreshStoreDays(tx, {
-    storeId: batch.store.id,
-    days: eachDay(batch.window.fechaDesde, batch.window.fechaHasta),
-    klk: options.wholeDays ? batch.days : null,
-    extraction: { runId: options.runId },
-  });
+  await refreshStoreDays(tx, { storeId: store, days, klk: options.wholeDays ? batch.days : null, extraction: { runId: options.runId } });
+  // Days a row moved away from: their rows changed, KLK's reference for them did not.
+  if (leftDays.length > 0) await refreshStoreDays(tx, { storeId: store, days: leftDays.sort(), klk: null, extraction: null });
   return counts;
 }
 
@@ -137,12 +148,12 @@ async function hasRows(tx: Queryable, batch: AnswerBatch): Promise<boolean> {
 }
 
 /** Deletes rows of the batch's whole days that the (complete) answer no longer has: voided invoices. */
-async function mirrorDelete(tx: Queryable, batch: AnswerBatch): Promise<number> {
+async function mirrorDelete(tx: Queryable, batch: AnswerBatch, keep: readonly string[]): Promise<number> {
   const { rowCount } = await tx.query(
     `DELETE FROM ventas v
      WHERE v.ubicacion_id = $1 AND v.fecha_venta >= $2::date AND v.fecha_venta < $3::date + 1
        AND NOT EXISTS (SELECT 1 FROM unnest($4::text[]) AS k(numero_factura) WHERE k.numero_factura = v.numero_factura)`,
-    [batch.store.id, batch.window.fechaDesde, batch.window.fechaHasta, batch.rowKeys()],
+    [batch.store.id, batch.window.fechaDesde, batch.window.fechaHasta, keep],
   );
   return rowCount;
 }

@@ -213,14 +213,13 @@ async function fetchAndLoad(
   result.duplicates += batch.duplicates;
   progress.lines += batch.received;
   const wholeDays = isWholeDays(window);
-  const verifiedComplete = info.totalRegistros !== null && batch.size + batch.duplicates + batch.rejected === info.totalRegistros;
   if (job.dryRun) {
     result.quarantined += batch.rejected;
     result.unchanged += batch.size;
     return;
   }
   const counts = await db.transaction((tx) =>
-    loadBatch(tx, batch, { runId, wholeDays, mirror: Boolean(job.mirror) && verifiedComplete }),
+    loadBatch(tx, batch, { runId, wholeDays, mirror: Boolean(job.mirror) && batch.isVerifiedComplete(info.totalRegistros) }),
   );
   result.inserted += counts.inserted;
   result.updated += counts.updated;
