@@ -2,7 +2,8 @@ import type { CoverageTotals } from '../coverage/index.ts';
 import { int, seconds } from '../shared/format.ts';
 import type { BackfillSummary } from './run.ts';
 
-const STATUS = { complete: 'completo', partial: 'parcial', failed: 'fallido' } as const;
+/** A backfill's status as the users read it. */
+export const BACKFILL_STATUS = { complete: 'completo', partial: 'parcial', failed: 'fallido' } as const;
 
 /** Coverage before and after, side by side. */
 export function renderBeforeAfter(before: CoverageTotals, after: CoverageTotals): string {
@@ -19,7 +20,7 @@ export function renderBeforeAfter(before: CoverageTotals, after: CoverageTotals)
 export function renderBackfillSummary(summary: BackfillSummary, options: { resumeCommand: string }): string {
   const c = summary.chunks;
   const lines = [
-    `Backfill #${summary.backfillId}: ${STATUS[summary.status]} en ${seconds(summary.seconds * 1000)}`,
+    `Backfill #${summary.backfillId}: ${BACKFILL_STATUS[summary.status]} en ${seconds(summary.seconds * 1000)}`,
     `  Bloques: ${int(c.done)} de ${int(c.total)} hechos, ${int(c.failed)} fallidos · ${int(summary.storeDays)} días-tienda`,
     `  Filas: ${int(summary.rowsInserted)} insertadas, ${int(summary.rowsUpdated)} actualizadas, ${int(summary.rowsDeleted)} borradas · duplicados en origen ${int(summary.duplicatesInSource)} · en cuarentena ${int(summary.quarantined)}`,
     renderBeforeAfter(summary.before, summary.after),

@@ -49,6 +49,7 @@ describe('config file', () => {
     [{ stores: [{ ...store, timeZone: 'Mars/Olympus' }] }, 'stores[0].timeZone: zona horaria desconocida'],
     [{ stores: [{ ...store, id: 'Tienda 1' }] }, 'stores[0].id: id inválido'],
     [{ stores: [store, store] }, 'stores[1].id: id repetido: tienda_30'],
+    [{ stores: [store, { ...store, id: 'tienda_31' }] }, `stores[1].sucursal: sucursal repetida: ${store.sucursal}`],
     [{ stores: [{ ...store, openedOn: '2026-01-02', closedOn: '2026-01-01' }] }, 'stores[0].closedOn: openedOn debe ser anterior'],
     [{ closedDays: ['25-12'] }, 'closedDays[0]: día cerrado inválido'],
     [{ thresholds: { alta: 70, media: 60 } }, 'thresholds.alta: alta debe ser menor o igual a media'],

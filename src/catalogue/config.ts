@@ -78,10 +78,14 @@ export const configSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    const seen = new Set<string>();
+    // Two stores on one KLK branch would load the same lines twice, under two ubicacion_id.
+    const seen = { id: new Set<string>(), sucursal: new Set<string>() };
+    const repeated = { id: 'id repetido', sucursal: 'sucursal repetida' };
     c.stores?.forEach((s, i) => {
-      if (seen.has(s.id)) ctx.addIssue({ code: 'custom', message: `id repetido: ${s.id}`, path: ['stores', i, 'id'] });
-      seen.add(s.id);
+      for (const field of ['id', 'sucursal'] as const) {
+        if (seen[field].has(s[field])) ctx.addIssue({ code: 'custom', message: `${repeated[field]}: ${s[field]}`, path: ['stores', i, field] });
+        seen[field].add(s[field]);
+      }
     });
   });
 

@@ -19,10 +19,13 @@ export function openDatabase(): Promise<Db> {
 
 export function klkBaseUrl(config: Config, flag?: string): string {
   const url = flag ?? process.env.KLK_BASE_URL ?? config.klk.baseUrl ?? DEFAULT_KLK_URL;
-  try {
-    new URL(url);
-  } catch {
-    throw new UsageError(`URL de KLK inválida: "${url}" (se espera p. ej. http://host:7002)`);
+  const parsed = URL.canParse(url) ? new URL(url) : null;
+  // `localhost:7002` parses with "localhost:" as its scheme; credentials in it would end up in every error and log.
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.username || parsed.password) {
+    const shown = parsed?.username || parsed?.password ? `${parsed.protocol}//${parsed.host}` : url;
+    throw new UsageError(
+      `URL de KLK inválida: "${shown}" (se espera http:// o https:// con host y puerto, p. ej. http://host:7002, sin usuario ni clave: el token va en KLK_API_TOKEN)`,
+    );
   }
   return url.replace(/\/+$/, '');
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { renderBeforeAfter } from '../backfill/render.ts';
+import { BACKFILL_STATUS, renderBeforeAfter } from '../backfill/render.ts';
 import { renderTable } from '../coverage/index.ts';
 import { runDemo } from '../demo/run.ts';
 import { SEED_FROM, SEED_TO } from '../demo/seed-situation.ts';
@@ -99,7 +99,7 @@ export function registerDemo(cli: Cli): void {
             onBackfillProgress: (done, total, lines) => bar?.update(done, total, { lines, unit: 'días-tienda' }),
             onBackfillDone: (summary, after) => {
               bar?.stop();
-              out(`   Backfill #${summary.backfillId} ${summary.status === 'complete' ? 'completo' : summary.status}: ${int(summary.chunks.done)} bloques, ${int(summary.rowsInserted)} filas insertadas en ${seconds(summary.seconds * 1000)}.`);
+              out(`   Backfill #${summary.backfillId} ${BACKFILL_STATUS[summary.status]}: ${int(summary.chunks.done)} bloques, ${int(summary.rowsInserted)} filas insertadas en ${seconds(summary.seconds * 1000)}.`);
               out(`\n${renderBeforeAfter(summary.before, summary.after)}`);
               const pending = after.totals.missingStoreDays + after.totals.partialStoreDays;
               ok = pending === 0 && summary.status === 'complete';

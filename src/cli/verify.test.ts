@@ -44,6 +44,13 @@ describe('ventas verify: bad input and help', () => {
     const url = await run('--reconcile', '--klk-url', 'no es una url');
     expect(url.code).toBe(2);
     expect(url.stderr).toContain('URL de KLK inválida');
+    const noScheme = await run('--reconcile', '--klk-url', 'localhost:7002');
+    expect(noScheme.code).toBe(2);
+    expect(noScheme.stderr).toContain('URL de KLK inválida');
+    const withPassword = await run('--reconcile', '--klk-url', 'http://ana:secreta@klk:7002');
+    expect(withPassword.code).toBe(2);
+    expect(withPassword.stderr).toContain('"http://klk:7002"');
+    expect(withPassword.stderr).not.toContain('secreta');
     const help = await run('--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Código de salida[\s\S]*0 +todos los días-tienda esperados[\s\S]*1 +falta algún día-tienda/);

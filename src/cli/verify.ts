@@ -9,6 +9,7 @@ import { createLogger, flushLogger } from '../shared/logger.ts';
 import { createProgress } from '../shared/progress.ts';
 import { addWindowOptions, resolveWindow, type WindowFlags } from './common.ts';
 import { klkBaseUrl, openDatabase, openKlk, positiveInt, resolveConfig } from './context.ts';
+import { BACKFILL_STATUS } from '../backfill/render.ts';
 import { REPORT_FORMATS, renderCoverage, type ReportFormat } from './gaps.ts';
 import type { Cli } from './main.ts';
 
@@ -224,8 +225,7 @@ function renderBackfill(b: BackfillComparison, format: 'table' | 'markdown', tim
     ['Parciales', int(b.before.partialStoreDays), int(b.after.partialStoreDays)],
     ['Cobertura', pct(b.before), pct(b.after)],
   ];
-  const status = { complete: 'completo', partial: 'parcial', failed: 'fallido' }[b.status];
-  const title = `Backfill #${b.id} (${b.from} a ${b.to}, ${status}, terminado ${localDateTime(timeZone, b.finishedAt).slice(0, 16)})`;
+  const title = `Backfill #${b.id} (${b.from} a ${b.to}, ${BACKFILL_STATUS[b.status]}, terminado ${localDateTime(timeZone, b.finishedAt).slice(0, 16)})`;
   if (format === 'markdown') {
     return unaccent(
       [

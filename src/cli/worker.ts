@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Config } from '../catalogue/config.ts';
 import { ledgerTotals } from '../backfill/ledger.ts';
-import { renderBackfillSummary } from '../backfill/render.ts';
+import { BACKFILL_STATUS, renderBackfillSummary } from '../backfill/render.ts';
 import { queueBackfill, type BackfillJob } from '../backfill/run.ts';
 import { renderPlanTable } from '../plan/render-table.ts';
 import { ExitCode, UsageError } from '../shared/errors.ts';
@@ -87,8 +87,7 @@ export async function queuedBackfill(cli: Cli, request: { config: Config; job: B
 function describeEvent(event: WorkerEvent): string {
   if (event.type === 'backfill-finished') {
     const { summary } = event;
-    const status = { complete: 'completo', partial: 'parcial', failed: 'fallido' }[summary.status];
-    return `Backfill #${summary.backfillId} terminado: ${status} (${int(summary.chunks.done)} de ${int(summary.chunks.total)} bloques)`;
+    return `Backfill #${summary.backfillId} terminado: ${BACKFILL_STATUS[summary.status]} (${int(summary.chunks.done)} de ${int(summary.chunks.total)} bloques)`;
   }
   const { chunk, outcome, lines } = event;
   const window = chunk.dayFrom === chunk.dayTo ? chunk.dayFrom : `${chunk.dayFrom} a ${chunk.dayTo}`;

@@ -266,6 +266,18 @@ describe('KLK client', () => {
     expect(midBody.kind).toBe('timeout');
   });
 
+  it("takes a gateway's 504 for a timeout, so a multi-day request can be split instead of asked again whole", async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(504, { 'content-type': 'text/plain' });
+      res.end('504 Gateway Time-out');
+    });
+    const { klk } = client(server);
+    const error = await failure(klk.fetchVentas(request, () => new Lines(), { retryTimeouts: false }));
+    expect(error).toMatchObject({ kind: 'timeout', status: 504, attempts: 1 });
+    expect(error.message).toContain('HTTP 504');
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('leaves a timeout to the caller when retryTimeouts is false', async () => {
     const server = await serve(() => {});
     const { klk, events } = client(server, { timeoutMs: 100 });

@@ -183,8 +183,10 @@ export function createKlkClient(options: KlkClientOptions): KlkClient {
       });
       if (!response.ok) {
         const detail = await errorDetail(response);
+        // A gateway that gave up waiting (504) or a server that did (408) is a timeout: the caller may split.
+        const gaveUp = response.status === 504 || response.status === 408;
         throw new AttemptFailure(
-          'http',
+          gaveUp ? 'timeout' : 'http',
           `KLK respondió HTTP ${response.status}${detail ? `: ${detail}` : ''}`,
           response.status,
           retryAfterMs(response.headers.get('retry-after')),

@@ -203,7 +203,7 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions): string
     `1. **Dias cerrados y vacios**: los dias cerrados (feriados de la cadena como 25-Dic y 1-Ene, cierres configurados, antes de la apertura o despues del cierre de una tienda) y los dias en que KLK respondio 0 lineas nunca se piden: ${int(plan.unavailableStoreDays)} tienda-dias en esta ventana.`,
     '2. **Duplicados**: la carga es un UPSERT por `(ubicacion_id, numero_factura)`; es seguro re-ejecutar el mismo rango.',
     `3. **Tamano de bloque**: sale del volumen de cada tienda (mediana de sus dias completos) para que ninguna peticion pase de ${int(plan.settings.lineBudget)} lineas. ${chunkSizesNote(plan)}.`,
-    `4. **Ejecucion en paralelo y reanudable**: \`${program} backfill ${window}\` (o \`--plan plan.json\` con la salida de \`ventas plan --format json\`) ejecuta este mismo plan con todos los pasos en paralelo (hasta ${plan.settings.concurrency} peticiones por KLK), con reintentos; si se interrumpe, \`${program} backfill ${window} --resume\` termina lo pendiente sin repetir nada.`,
+    `4. **Ejecucion en paralelo y reanudable**: \`${program} backfill ${window}\` (o \`--plan plan.json\` con la salida de \`ventas plan --format json\`) ejecuta este mismo plan con todos los pasos en paralelo (hasta ${plan.settings.concurrency} peticiones por KLK), con reintentos; si se interrumpe, \`${program} backfill --resume\` termina lo pendiente sin repetir nada.`,
     '',
   );
   return out.join('\n');

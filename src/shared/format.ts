@@ -3,6 +3,9 @@ export function int(n: number): string {
   return Math.round(n).toLocaleString('es-VE');
 }
 
+/** A duration: tenths under a minute, whole seconds after (rounded first, so never "1 min 60 s" or "60.0 s"). */
 export function seconds(ms: number): string {
-  return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+  if (Math.round(ms / 100) < 600) return `${(ms / 1000).toFixed(1)} s`;
+  const total = Math.round(ms / 1000);
+  return `${Math.floor(total / 60)} min ${total % 60} s`;
 }

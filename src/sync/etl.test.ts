@@ -118,6 +118,15 @@ describeEachBackend('runEtl', (open) => {
     expect(await tableDays(db, t11.id, '2026-01-10', '2026-01-13')).toEqual(truth(sim.options, t11, '2026-01-10', '2026-01-13'));
   });
 
+  it("splits a multi-day request when KLK's gateway answers 504 before our own timeout", async () => {
+    sim.options.maxLines = 250;
+    sim.options.hangMs = 20;
+    const summary = await runEtl(deps({ timeoutMs: 5_000 }), job([t11], '2026-01-10 00:00:00', '2026-01-13 23:59:59', { chunkDays: 4 }));
+    expect(summary.status).toBe('success');
+    expect(summary.totals.requests).toBeGreaterThan(1);
+    expect(await tableDays(db, t11.id, '2026-01-10', '2026-01-13')).toEqual(truth(sim.options, t11, '2026-01-10', '2026-01-13'));
+  });
+
   it('never lets two runs process one store at once: the second skips it and says how to resume', async () => {
     sim.options.latencyMs = [150, 0];
     try {
