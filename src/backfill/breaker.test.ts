@@ -54,4 +54,18 @@ describe('CircuitBreaker', () => {
     breaker.success();
     await expect(pending).rejects.toThrow();
   });
+
+  it('lets a waiting request go when its caller aborts, and measures how long KLK has failed without a success', async () => {
+    const breaker = new CircuitBreaker({ threshold: 1, cooldownMs: 60_000 });
+    expect(breaker.failingForMs()).toBe(0);
+    breaker.failure();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(breaker.failingForMs()).toBeGreaterThanOrEqual(15);
+    const stop = new AbortController();
+    const waiting = breaker.acquire(stop.signal);
+    stop.abort(new Error('parado'));
+    await expect(waiting).rejects.toThrow('parado');
+    breaker.success();
+    expect(breaker.failingForMs()).toBe(0);
+  });
 });

@@ -15,6 +15,7 @@ export interface BreakerOptions {
 export class CircuitBreaker {
   state: BreakerState = 'closed';
   private failures = 0;
+  private failingSince: number | null = null;
   private openedAt = 0;
   private cooldownMs: number;
   private waiters: Array<() => void> = [];
@@ -40,15 +41,21 @@ export class CircuitBreaker {
           this.transition('half-open');
           return 'probe';
         }
-        await this.sleep(wait);
+        await this.pause(wait, signal);
         continue;
       }
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      await this.pause(null, signal);
     }
+  }
+
+  /** How long KLK has been failing without a single success in between (0 when its last answer was a success). */
+  failingForMs(): number {
+    return this.failingSince === null ? 0 : Date.now() - this.failingSince;
   }
 
   success(): void {
     this.failures = 0;
+    this.failingSince = null;
     if (this.state !== 'closed') {
       this.cooldownMs = this.baseCooldownMs;
       this.transition('closed');
@@ -57,6 +64,7 @@ export class CircuitBreaker {
 
   failure(): void {
     this.failures++;
+    this.failingSince ??= Date.now();
     if (this.state === 'half-open') {
       this.cooldownMs = Math.min(this.maxCooldownMs, this.cooldownMs * 2);
       this.open();
@@ -78,15 +86,18 @@ export class CircuitBreaker {
     waiters.forEach((wake) => wake());
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Until the state changes, `ms` pass (null: no limit) or the caller aborts: a stopped run never hangs here. */
+  private pause(ms: number | null, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined = undefined;
       const done = () => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
         this.waiters = this.waiters.filter((w) => w !== done);
         resolve();
       };
-      timer = setTimeout(done, ms);
+      if (ms !== null) timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
       this.waiters.push(done);
     });
   }

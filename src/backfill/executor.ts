@@ -5,6 +5,8 @@ import type { Db } from '../db/types.ts';
 import { KlkError, splitWindow, type KlkClient, type KlkWindow } from '../klk/index.ts';
 import { AnswerBatch } from '../load/batch.ts';
 import { loadBatch } from '../load/upsert.ts';
+import { UnreachableError } from '../shared/errors.ts';
+import { seconds } from '../shared/format.ts';
 import type { Logger } from '../shared/logger.ts';
 import { recordRequest } from '../sync/runs.ts';
 import { CircuitBreaker } from './breaker.ts';
@@ -39,6 +41,8 @@ export interface ExecutorDeps {
   signal?: AbortSignal;
   /** The run history row the loads are recorded under. */
   runId?: number | null;
+  /** Give up once KLK has failed without a single success for this long (default 15 minutes): exit 3, resumable. */
+  giveUpAfterMs?: number;
 }
 
 /** Identifies this process in leases: host and pid let a resumed run on the same host reclaim a dead run's chunks. */
@@ -155,7 +159,14 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
       logger.warn({ chunk: chunk.id }, error.message);
       return 0;
     }
-    throw error;
+    // A database that is gone, or a caller that stopped, ends the run; a load this answer cannot pass (a constraint
+    // of an adopted table...) costs the chunk an attempt like any failure, instead of coming back forever.
+    if (error instanceof UnreachableError || ctx.signal?.aborted) throw error;
+    const message = (error as Error).message;
+    const final = chunk.attempts >= maxAttempts;
+    logger.error({ chunk: chunk.id, store: store.id, window, attempt: chunk.attempts, final, err: message }, 'carga del bloque fallida');
+    await failChunk(db, chunk.id, owner, `carga fallida: ${message}`, { final, retryInMs: retryDelayMs * 2 ** Math.min(chunk.attempts - 1, 6) });
+    return 0;
   }
   return batch.received;
 }
@@ -180,17 +191,30 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
     if (deps.onProgress) deps.onProgress({ ...(await ledgerTotals(db, backfillId)), lines });
   };
   await report();
-  const context: ChunkContext = { ...deps, breaker, owner, maxAttempts, retryDelayMs, mirror: options.mirror };
+  const giveUpAfterMs = deps.giveUpAfterMs ?? 15 * 60_000;
+  // The first loop that fails stops the others, so nothing claims or writes after the chunks are given back.
+  const stop = new AbortController();
+  const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
+  const context: ChunkContext = { ...deps, breaker, owner, maxAttempts, retryDelayMs, mirror: options.mirror, signal };
   const renewal = setInterval(() => void renewChunkLeases(db, owner, leaseMs).catch(() => {}), leaseMs / 3);
 
   const loop = async () => {
     for (;;) {
-      deps.signal?.throwIfAborted();
+      signal.throwIfAborted();
+      const down = breaker.failingForMs();
+      if (down > giveUpAfterMs) {
+        throw new UnreachableError(
+          `KLK no responde desde hace ${seconds(down)}: el backfill #${backfillId} se detiene con lo pendiente guardado. ` +
+            'Reanude con: npx ventas backfill --resume',
+          'klk',
+        );
+      }
       const chunk = await claimChunk(db, backfillId, owner, leaseMs, deadOwners);
       if (!chunk) {
         const totals = await ledgerTotals(db, backfillId);
-        // Chunks waiting out a retry pause are still ours to finish.
-        if (totals.pending === 0) return;
+        // Chunks waiting out a retry pause, or still running under another process's lease (a worker, a run that
+        // died elsewhere and whose lease will expire), are not finished: wait for them.
+        if (totals.pending === 0 && totals.running === 0) return;
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
@@ -201,12 +225,21 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
     }
   };
 
-  try {
-    await Promise.all(Array.from({ length: Math.max(1, deps.concurrency * 2) }, loop));
-  } finally {
-    clearInterval(renewal);
-    // Stopped early (signal): whatever we hold goes back to the ledger for --resume or another worker.
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: Math.max(1, deps.concurrency * 2) }, () =>
+      loop().catch((error: unknown) => {
+        stop.abort(error);
+        throw error;
+      }),
+    ),
+  );
+  clearInterval(renewal);
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) {
+    // Stopped early: whatever we hold goes back to the ledger for --resume or another worker.
     await releaseChunks(db, owner).catch(() => {});
+    // The caller's own abort is the reason to report, not the loops that saw it.
+    throw deps.signal?.aborted ? deps.signal.reason : (stop.signal.reason ?? failed.reason);
   }
   return ledgerTotals(db, backfillId);
 }

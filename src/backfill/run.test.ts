@@ -9,6 +9,7 @@ import { startSimulator, type RunningSimulator } from '../sim/index.ts';
 import { describeEachBackend } from '../../test/backends.ts';
 import { HISTORY, historyConfig, loadHistory } from '../../test/support/history.ts';
 import { tableDays, truth } from '../../test/support/truth.ts';
+import { exitCodeFor, UnreachableError } from '../shared/errors.ts';
 import type { BreakerState } from './breaker.ts';
 import { runBackfill, type BackfillDeps } from './run.ts';
 
@@ -99,6 +100,49 @@ describeEachBackend('runBackfill', (open) => {
     const resumed = await runBackfill(deps(), { ...job, resume: true });
     expect(resumed.summary).toMatchObject({ status: 'complete', backfillId: failed.summary!.backfillId, chunks: { failed: 0 } });
     expect(resumed.summary!.before).toEqual(failed.summary!.before);
+    await expectEqualToTruth();
+  });
+
+  it('gives up once KLK has failed for too long: unreachable (exit 3), the resume command named, nothing lost', async () => {
+    sim.options.failRate = 1;
+    const error = await runBackfill(deps({ maxAttempts: 50, breakerCooldownMs: 50, giveUpAfterMs: 400 }), job).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnreachableError);
+    expect(exitCodeFor(error)).toBe(3);
+    expect((error as Error).message).toContain('npx ventas backfill --resume');
+    const { rows } = await db.query(
+      `SELECT count(*) FILTER (WHERE state = 'pending')::int AS pending, count(*) FILTER (WHERE state IN ('running', 'done'))::int AS other
+       FROM backfill_chunks WHERE state <> 'split'`,
+    );
+    expect(rows[0]).toMatchObject({ other: 0 });
+    expect((rows[0] as { pending: number }).pending).toBeGreaterThan(0);
+    sim.options.failRate = 0;
+    expect((await runBackfill(deps(), { ...job, resume: true })).summary!.status).toBe('complete');
+    await expectEqualToTruth();
+  });
+
+  it('counts a load the table refuses as a failed attempt and ends, instead of taking the chunk back forever', async () => {
+    await db.exec(`ALTER TABLE ventas ADD CONSTRAINT no_centro CHECK (ubicacion_id <> 'tienda_07') NOT VALID`);
+    const outcome = await runBackfill(deps({ maxAttempts: 2 }), job);
+    expect(outcome.summary!.status).not.toBe('complete');
+    const { rows } = await db.query(
+      `SELECT DISTINCT state, error LIKE 'carga fallida:%no_centro%' AS refused FROM backfill_chunks WHERE store_id = 'tienda_07' AND state <> 'split'`,
+    );
+    expect(rows).toEqual([{ state: 'failed', refused: true }]);
+    const others = await db.query(`SELECT DISTINCT state FROM backfill_chunks WHERE store_id <> 'tienda_07' AND state <> 'split'`);
+    expect(others.rows).toEqual([{ state: 'done' }]);
+  });
+
+  it('waits for chunks another process still holds, and finishes them once that lease expires', async () => {
+    sim.options.failRate = 1;
+    const failed = await runBackfill(deps({ maxAttempts: 1, breakerCooldownMs: 10 }), job);
+    sim.options.failRate = 0;
+    await db.query(
+      `UPDATE backfill_chunks SET state = 'running', lease_owner = 'otra-maquina:1:abcd', lease_until = now() + interval '1 second'
+       WHERE id = (SELECT min(id) FROM backfill_chunks WHERE backfill_id = $1)`,
+      [failed.summary!.backfillId],
+    );
+    const resumed = await runBackfill(deps(), { ...job, resume: true });
+    expect(resumed.summary).toMatchObject({ status: 'complete', chunks: { failed: 0 } });
     await expectEqualToTruth();
   });
 

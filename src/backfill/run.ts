@@ -65,6 +65,8 @@ export interface BackfillDeps {
   maxAttempts?: number;
   retryDelayMs?: number;
   breakerCooldownMs?: number;
+  /** How long KLK may fail without a success before the run gives up, resumable (default 15 minutes). */
+  giveUpAfterMs?: number;
 }
 
 export interface BackfillOutcome {
@@ -210,6 +212,7 @@ export async function runBackfill(deps: BackfillDeps, job: BackfillJob): Promise
         breaker,
         maxAttempts: deps.maxAttempts,
         retryDelayMs: deps.retryDelayMs,
+        giveUpAfterMs: deps.giveUpAfterMs,
         onProgress: deps.onProgress,
         signal: deps.signal,
         runId,

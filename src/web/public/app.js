@@ -97,12 +97,13 @@ async function loadCoverage() {
 
 async function load() {
   showError(null);
+  // The address names the window asked for at once, so it can be shared or reloaded while the data arrives.
+  history.replaceState(null, '', `?${windowQuery()}`);
   try {
     const [, plan] = await Promise.all([loadCoverage(), api(`/api/plan?${windowQuery()}`)]);
     view.plan = plan;
     renderPlan();
     renderFilters();
-    history.replaceState(null, '', `?${windowQuery()}`);
   } catch (error) {
     showError(error.message);
   }
