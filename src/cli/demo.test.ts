@@ -1,8 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { runCli } from '../../test/support/cli.ts';
+import { runCli, runInProcess } from '../../test/support/cli.ts';
 
 it('npm start (ventas demo) tells the whole story and ends with every expected store-day verified complete', async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'ventas-demo-'));
@@ -24,3 +26,26 @@ it('demo flags are validated', async () => {
   expect(r.code).toBe(2);
   expect(r.stderr).toContain('--scale debe ser un número mayor que 0');
 });
+
+it('refuses a --data-dir that is neither empty nor an embedded database, and leaves it untouched', async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'ventas-demo-mine-'));
+  writeFileSync(join(folder, 'importante.txt'), 'no borrar');
+  const r = await runInProcess(['demo', '--data-dir', folder]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('no está vacía ni es una base embebida');
+  expect(readdirSync(folder)).toEqual(['importante.txt']);
+});
+
+it('ends, closing what it opened, when the dashboard cannot take its port', async () => {
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  const port = (busy.address() as AddressInfo).port;
+  try {
+    const cwd = mkdtempSync(join(tmpdir(), 'ventas-demo-'));
+    const r = await runCli(['demo', '--scale', '0.002', '--serve', String(port)], { cwd, timeoutMs: 120_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(String(port));
+  } finally {
+    busy.close();
+  }
+}, 150_000);

@@ -111,16 +111,17 @@ export function registerDemo(cli: Cli): void {
             },
           },
         );
-        if (serving) {
-          await serveDemo(cli, { db, config, logger, klkUrl: sim.url, port: flags.serve === true ? 8080 : flags.serve!, concurrency: flags.concurrency });
+        try {
+          if (serving) {
+            await serveDemo(cli, { db, config, logger, klkUrl: sim.url, port: flags.serve === true ? 8080 : flags.serve!, concurrency: flags.concurrency });
+            return ExitCode.ok;
+          }
+        } finally {
+          // Also when the dashboard cannot start (a port in use): nothing stays open, the process ends.
           await db.close();
           await sim.close();
           await flushLogger(logger);
-          return ExitCode.ok;
         }
-        await db.close();
-        await sim.close();
-        await flushLogger(logger);
         out(`\nDemo terminada en ${seconds(performance.now() - started)}.`);
         out(`Para verla a volumen real: npm start -- --scale 1   (o intermedio: --scale 0.2)`);
         out(`Los mismos comandos sobre su base: npx ventas gaps | plan | backfill | verify (ver README).`);

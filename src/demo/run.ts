@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from '../catalogue/config.ts';
 import { runBackfill, type BackfillSummary } from '../backfill/run.ts';
 import { computeCoverage, type CoverageReport } from '../coverage/index.ts';
@@ -9,6 +10,7 @@ import { planFromCoverage } from '../plan/from-coverage.ts';
 import { toPlanJson, type PlanJson } from '../plan/index.ts';
 import { fitTiming, readTimingSamples } from '../plan/timing.ts';
 import { addDays, type IsoDate } from '../shared/dates.ts';
+import { UsageError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
 import { runEtl, type EtlSummary } from '../sync/etl.ts';
@@ -59,51 +61,70 @@ function runsOf(days: readonly IsoDate[]): Interval[] {
  * result. Returns the database and simulator still open so a caller can go on (the dashboard) or close them.
  */
 export async function runDemo(config: Config, options: DemoOptions, logger: Logger, hooks: DemoHooks): Promise<{ db: Db; sim: RunningSimulator }> {
-  rmSync(options.dataDir, { recursive: true, force: true });
+  recreateDemoFolder(options.dataDir);
   const sim = await startSimulator({ seed: options.seed, scale: options.scale, latencyMs: options.latencyMs, stores: config.stores, closedDays: config.closedDays });
-  const db = await openDb({ databaseUrl: '', dataDir: options.dataDir });
-  const klk = createKlkClient({ baseUrl: sim.url, concurrency: options.concurrency, attempts: 2 });
-  const byId = new Map(config.stores.map((s) => [s.id, s]));
+  let db: Db | null = null;
+  try {
+    db = await openDb({ databaseUrl: '', dataDir: options.dataDir });
+    const klk = createKlkClient({ baseUrl: sim.url, concurrency: options.concurrency, attempts: 2 });
+    const byId = new Map(config.stores.map((s) => [s.id, s]));
 
-  hooks.phase('history');
-  const situation = seedSituation(config.stores, config.closedDays);
-  const history = await runEtl(
-    { db, klk, logger, concurrency: options.concurrency, onProgress: (p) => hooks.onHistoryProgress(p.requestsDone, p.requestsTotal, p.lines) },
-    {
-      type: 'manual',
-      chunkDays: 5,
-      command: 'ventas demo (historia con huecos)',
-      targets: situation.map((s) => ({
-        store: byId.get(s.storeId)!,
-        intervals: [...runsOf(s.present), ...s.partial.map((d) => ({ from: `${d} 08:00:00`, to: `${d} 09:59:59` }))],
-      })),
-    },
-  );
-  hooks.onHistoryLoaded(history);
+    hooks.phase('history');
+    const situation = seedSituation(config.stores, config.closedDays);
+    const history = await runEtl(
+      { db, klk, logger, concurrency: options.concurrency, onProgress: (p) => hooks.onHistoryProgress(p.requestsDone, p.requestsTotal, p.lines) },
+      {
+        type: 'manual',
+        chunkDays: 5,
+        command: 'ventas demo (historia con huecos)',
+        targets: situation.map((s) => ({
+          store: byId.get(s.storeId)!,
+          intervals: [...runsOf(s.present), ...s.partial.map((d) => ({ from: `${d} 08:00:00`, to: `${d} 09:59:59` }))],
+        })),
+      },
+    );
+    hooks.onHistoryLoaded(history);
 
-  hooks.phase('gaps');
-  const window = { from: SEED_FROM, to: SEED_TO, stores: config.stores };
-  const report = await computeCoverage(db, config, window);
-  hooks.onGaps(report);
+    hooks.phase('gaps');
+    const window = { from: SEED_FROM, to: SEED_TO, stores: config.stores };
+    const report = await computeCoverage(db, config, window);
+    hooks.onGaps(report);
 
-  hooks.phase('backfill');
-  if (options.stopAfterPlan) {
-    const timing = fitTiming(await readTimingSamples(db));
-    hooks.onPlan(toPlanJson(planFromCoverage(report, { config, timing, concurrency: options.concurrency })));
+    hooks.phase('backfill');
+    if (options.stopAfterPlan) {
+      const timing = fitTiming(await readTimingSamples(db));
+      hooks.onPlan(toPlanJson(planFromCoverage(report, { config, timing, concurrency: options.concurrency })));
+      return { db, sim };
+    }
+    const outcome = await runBackfill(
+      {
+        db,
+        config,
+        klk,
+        logger,
+        onStart: ({ plan }) => plan && hooks.onPlan(plan),
+        onProgress: (t) => hooks.onBackfillProgress(t.storeDaysDone, t.storeDays, t.lines),
+      },
+      { ...window, concurrency: options.concurrency },
+    );
+    hooks.phase('verify');
+    hooks.onBackfillDone(outcome.summary!, outcome.after!);
     return { db, sim };
+  } catch (error) {
+    // Nothing is left running behind a demo that failed half-way: the process can end.
+    await db?.close().catch(() => undefined);
+    await sim.close().catch(() => undefined);
+    throw error;
   }
-  const outcome = await runBackfill(
-    {
-      db,
-      config,
-      klk,
-      logger,
-      onStart: ({ plan }) => plan && hooks.onPlan(plan),
-      onProgress: (t) => hooks.onBackfillProgress(t.storeDaysDone, t.storeDays, t.lines),
-    },
-    { ...window, concurrency: options.concurrency },
-  );
-  hooks.phase('verify');
-  hooks.onBackfillDone(outcome.summary!, outcome.after!);
-  return { db, sim };
+}
+
+/**
+ * Empties the demo's folder for a fresh database, refusing any folder that is neither empty nor an embedded
+ * database already (a --data-dir pointing at a project would otherwise be deleted).
+ */
+function recreateDemoFolder(dataDir: string): void {
+  if (existsSync(dataDir) && readdirSync(dataDir).length > 0 && !existsSync(join(dataDir, 'PG_VERSION'))) {
+    throw new UsageError(`--data-dir ${dataDir} no está vacía ni es una base embebida: la demo la recrearía. Elija una carpeta vacía o nueva.`);
+  }
+  rmSync(dataDir, { recursive: true, force: true });
 }
