@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
 import { describeEachCliBackend, runCli, spawnCli, type CliPlace } from '../../test/support/cli.ts';
@@ -88,6 +90,41 @@ describeEachCliBackend('ventas backfill', (backend) => {
     expect(bash.stdout).toMatch(/npx ventas etl[\s\\]+--tiendas/);
     const table = await cli(['plan', ...window]);
     expect(table.stdout).toContain('FASE 1');
+  });
+
+  it('--plan runs a saved plan within its own window and stores; a plan for unknown stores writes nothing', async () => {
+    const saved = await cli(['plan', ...window, '--format', 'json']);
+    const planFile = join(place.cwd, 'plan.json');
+    writeFileSync(planFile, saved.stdout);
+    const run = await cli(['backfill', '--plan', planFile, '--format', 'json']);
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    expect(summary).toMatchObject({ status: 'complete', after: { missingStoreDays: 0, partialStoreDays: 0 } });
+    const db = await place.open();
+    try {
+      const { rows } = await db.query<{ params: { from: string; to: string; stores: string[] } }>(`SELECT params FROM backfills`);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.params).toMatchObject({ from: HISTORY.from, to: HISTORY.to });
+      for (const store of config.stores.filter((s) => HISTORY_STORES.includes(s.id))) {
+        expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(truth(sim.options, store, HISTORY.from, HISTORY.to));
+      }
+    } finally {
+      await db.close();
+    }
+    const foreign = join(place.cwd, 'ajeno.json');
+    writeFileSync(foreign, saved.stdout.replaceAll('tienda_07', 'tienda_77'));
+    const bad = await cli(['backfill', '--plan', foreign]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('tienda_77');
+    const both = await cli(['backfill', '--plan', planFile, '--from', HISTORY.from]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--plan trae su propia ventana');
+    const after = await place.open();
+    try {
+      expect((await after.query(`SELECT count(*)::int AS n FROM backfills`)).rows).toEqual([{ n: 1 }]);
+    } finally {
+      await after.close();
+    }
   });
 
   it('--dry-run shows the plan and writes nothing; --resume with nothing to resume is bad input', async () => {

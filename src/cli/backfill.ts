@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { renderBackfillSummary } from '../backfill/render.ts';
 import { runBackfill } from '../backfill/run.ts';
+import { selectStores, type Config, type Store } from '../catalogue/index.ts';
 import { parsePlanJson, type PlanJson } from '../plan/index.ts';
+import type { IsoDate } from '../shared/dates.ts';
 import { renderPlanTable } from '../plan/render-table.ts';
 import { ExitCode, UsageError } from '../shared/errors.ts';
 import { createLogger, flushLogger } from '../shared/logger.ts';
@@ -33,6 +35,15 @@ function readPlan(path: string): PlanJson {
   return parsePlanJson(text, path);
 }
 
+/**
+ * A saved plan's own window and stores, checked against this catalogue before anything is written: a plan made for
+ * other stores is bad input (exit 2), not a chunk that fails later.
+ */
+function planWindow(plan: PlanJson, config: Config): { from: IsoDate; to: IsoDate; stores: Store[] } {
+  const ids = [...new Set(plan.phases.flatMap((p) => p.steps.flatMap((s) => s.stores)))];
+  return { from: plan.from, to: plan.to, stores: selectStores(config.stores, ids) };
+}
+
 /** `ventas backfill`: plans (or takes --plan) and executes, in parallel and resumable (spec section 6). */
 export function registerBackfill(cli: Cli): void {
   addWindowOptions(
@@ -50,11 +61,14 @@ export function registerBackfill(cli: Cli): void {
     .action(
       cli.action(async (flags: BackfillFlags) => {
         const config = resolveConfig(flags);
-        const window = resolveWindow(flags, config);
-        const plan = flags.plan ? readPlan(flags.plan) : undefined;
         if (flags.resume && (flags.plan || flags.from || flags.to || flags.stores)) {
           throw new UsageError('--resume continúa el último backfill tal como se planificó: no admite --plan, --from, --to ni --stores');
         }
+        if (flags.plan && (flags.from || flags.to || flags.stores)) {
+          throw new UsageError('--plan trae su propia ventana y sus tiendas: no admite --from, --to ni --stores');
+        }
+        const plan = flags.plan ? readPlan(flags.plan) : undefined;
+        const window = plan ? planWindow(plan, config) : resolveWindow(flags, config);
         const concurrency = flags.concurrency ?? config.concurrency;
         // The distributed backfill (spec section 9): the same ledger, run by `ventas worker` processes.
         if (flags.queue || flags.wait) {
