@@ -100,6 +100,10 @@ describeEachCliBackend('ventas backfill', (backend) => {
     expect(run.code).toBe(0);
     const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
     expect(summary).toMatchObject({ status: 'complete', after: { missingStoreDays: 0, partialStoreDays: 0 } });
+    // Spec section 6's keys, in its order, nothing else.
+    expect(Object.keys(summary)).toEqual([
+      'status', 'chunks', 'storeDays', 'rowsInserted', 'rowsUpdated', 'rowsDeleted', 'duplicatesInSource', 'quarantined', 'seconds', 'before', 'after',
+    ]);
     const db = await place.open();
     try {
       const { rows } = await db.query<{ params: { from: string; to: string; stores: string[] } }>(`SELECT params FROM backfills`);

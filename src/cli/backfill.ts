@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { summaryJson } from '../backfill/json.ts';
 import { renderBackfillSummary } from '../backfill/render.ts';
 import { runBackfill } from '../backfill/run.ts';
 import { selectStores, type Config, type Store } from '../catalogue/index.ts';
@@ -106,7 +107,7 @@ export function registerBackfill(cli: Cli): void {
             cli.io.out(json ? JSON.stringify(outcome.plan) : `${renderPlanTable(outcome.plan!)}\n(simulación: no se escribió nada)`);
             return ExitCode.ok;
           }
-          cli.io.out(json ? JSON.stringify(outcome.summary) : renderBackfillSummary(outcome.summary, { resumeCommand: 'npx ventas backfill --resume' }));
+          cli.io.out(json ? JSON.stringify(summaryJson(outcome.summary)) : renderBackfillSummary(outcome.summary, { resumeCommand: 'npx ventas backfill --resume' }));
           return outcome.summary.status === 'complete' ? ExitCode.ok : ExitCode.partial;
         } finally {
           progress.stop();

@@ -3,8 +3,8 @@
  * backfill: its spec section 6 summary once finished, its progress before.
  */
 import { getBackfill, ledgerTotals, type LedgerTotals } from '../backfill/ledger.ts';
+import { summaryJson, type BackfillSummaryJson } from '../backfill/json.ts';
 import type { BackfillSummary } from '../backfill/run.ts';
-import type { CoverageTotals } from '../coverage/index.ts';
 import type { Queryable } from '../db/types.ts';
 
 /** How a backfill is going, as the API and its server-sent events give it. */
@@ -17,9 +17,6 @@ export interface BackfillProgress {
   linesPerSecond: number | null;
   etaSeconds: number | null;
 }
-
-/** The JSON of spec section 6. */
-export type BackfillSummaryJson = Omit<BackfillSummary, 'backfillId'>;
 
 /**
  * `running` is a backfill at work (here or in another process); `interrupted` one left unfinished by a process that
@@ -42,28 +39,6 @@ export function progressOf(totals: LedgerTotals, lines: number, elapsedSeconds: 
     linesPerSecond: rate === null ? null : Math.round(rate),
     etaSeconds: eta === null ? null : Math.round(eta),
   };
-}
-
-/** The summary as spec section 6 prints it, keys in its order. */
-export function summaryJson(s: BackfillSummary): BackfillSummaryJson {
-  return {
-    status: s.status,
-    chunks: { total: s.chunks.total, done: s.chunks.done, failed: s.chunks.failed },
-    storeDays: s.storeDays,
-    rowsInserted: s.rowsInserted,
-    rowsUpdated: s.rowsUpdated,
-    rowsDeleted: s.rowsDeleted,
-    duplicatesInSource: s.duplicatesInSource,
-    quarantined: s.quarantined,
-    seconds: s.seconds,
-    before: totalsJson(s.before),
-    after: totalsJson(s.after),
-  };
-}
-
-/** Stored as jsonb, whose key order is its own: back to the order of spec section 4's totals. */
-function totalsJson(t: CoverageTotals): CoverageTotals {
-  return { expectedStoreDays: t.expectedStoreDays, missingStoreDays: t.missingStoreDays, partialStoreDays: t.partialStoreDays };
 }
 
 /** A backfill's state from the database; null when there is no such backfill. */
