@@ -41,6 +41,9 @@ describeEachCliBackend('ventas etl', (backend) => {
       for (const store of DEFAULT_STORES) {
         expect(await tableDays(db, store.id, '2026-01-10', '2026-01-25')).toEqual(truth(sim.options, store, '2026-01-10', '2026-01-25'));
       }
+      // The run history keeps the command as typed, quotes included: it runs again as it is.
+      const { rows } = await db.query<{ command: string }>(`SELECT command FROM etl_runs ORDER BY id LIMIT 1`);
+      expect(rows[0]!.command).toMatch(/^ventas etl --klk-url http:\/\/127\.0\.0\.1:\d+ --fecha-desde '2026-01-10 00:00' --fecha-hasta '2026-01-25 23:59' --chunk-days 2 --todas$/);
     } finally {
       await db.close();
     }

@@ -1,5 +1,6 @@
 import { Option } from 'commander';
 import { selectStores } from '../catalogue/index.ts';
+import { shellQuote } from '../plan/json.ts';
 import { localDateTime } from '../shared/dates.ts';
 import { ExitCode, UsageError } from '../shared/errors.ts';
 import { int, seconds } from '../shared/format.ts';
@@ -88,7 +89,8 @@ export function registerEtl(cli: Cli): void {
               chunkDays,
               dryRun: flags.dryRun,
               gapRecovery: type === 'scheduled' && flags.gapRecovery ? { now } : null,
-              command: `ventas ${process.argv.slice(2).join(' ')}`,
+              // As typed, quotes included, so the run history shows a command that runs again.
+              command: ['ventas', ...process.argv.slice(2)].map(shellQuote).join(' '),
             },
           );
           progress.stop();
