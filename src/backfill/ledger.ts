@@ -221,8 +221,9 @@ export async function ledgerTotals(db: Queryable, backfillId: number): Promise<L
   return rows[0]!;
 }
 
-export async function failedChunks(db: Queryable, backfillId: number): Promise<Chunk[]> {
-  const { rows } = await db.query<Chunk & { error: string }>(
+/** The chunks that ran out of attempts, with their last error, for the summary that lists them. */
+export async function failedChunks(db: Queryable, backfillId: number): Promise<Array<Chunk & { error: string | null }>> {
+  const { rows } = await db.query<Chunk & { error: string | null }>(
     `SELECT ${CHUNK_COLUMNS}, error FROM backfill_chunks WHERE backfill_id = $1 AND state = 'failed' ORDER BY store_id, day_from`,
     [backfillId],
   );

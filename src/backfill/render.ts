@@ -1,5 +1,6 @@
 import type { CoverageTotals } from '../coverage/index.ts';
 import { int, seconds } from '../shared/format.ts';
+import type { Chunk } from './ledger.ts';
 import type { BackfillSummary } from './run.ts';
 
 /** A backfill's status as the users read it. */
@@ -16,8 +17,14 @@ export function renderBeforeAfter(before: CoverageTotals, after: CoverageTotals)
   ].join('\n');
 }
 
-/** The end of a backfill for people: outcome, rows, before/after and the verdict on coverage. */
-export function renderBackfillSummary(summary: BackfillSummary, options: { resumeCommand: string }): string {
+/** Failed chunks listed one per line; past this many only their count. */
+const MAX_LISTED_FAILURES = 20;
+
+/** The end of a backfill for people: outcome, rows, before/after, the verdict on coverage and what failed. */
+export function renderBackfillSummary(
+  summary: BackfillSummary,
+  options: { resumeCommand: string; failed?: ReadonlyArray<Pick<Chunk, 'storeId' | 'dayFrom' | 'dayTo'> & { error: string | null }> },
+): string {
   const c = summary.chunks;
   const lines = [
     `Backfill #${summary.backfillId}: ${BACKFILL_STATUS[summary.status]} en ${seconds(summary.seconds * 1000)}`,
@@ -31,6 +38,15 @@ export function renderBackfillSummary(summary: BackfillSummary, options: { resum
       ? `Verificado: los ${int(summary.after.expectedStoreDays)} días-tienda esperados están completos.`
       : `Quedan ${int(gaps)} días-tienda sin completar.`,
   );
+  const failed = options.failed ?? [];
+  if (failed.length > 0) {
+    lines.push('Bloques fallidos:');
+    for (const f of failed.slice(0, MAX_LISTED_FAILURES)) {
+      const days = f.dayFrom === f.dayTo ? f.dayFrom : `${f.dayFrom} a ${f.dayTo}`;
+      lines.push(`  ${f.storeId} ${days}: ${f.error ?? 'sin detalle'}`);
+    }
+    if (failed.length > MAX_LISTED_FAILURES) lines.push(`  … y ${int(failed.length - MAX_LISTED_FAILURES)} más`);
+  }
   if (summary.status !== 'complete') lines.push(`Para reanudar lo que faltó: ${options.resumeCommand}`);
   return lines.join('\n');
 }

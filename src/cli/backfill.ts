@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { summaryJson } from '../backfill/json.ts';
+import { failedChunks } from '../backfill/ledger.ts';
 import { renderBackfillSummary } from '../backfill/render.ts';
 import { runBackfill } from '../backfill/run.ts';
 import { selectStores, type Config, type Store } from '../catalogue/index.ts';
@@ -107,7 +108,12 @@ export function registerBackfill(cli: Cli): void {
             cli.io.out(json ? JSON.stringify(outcome.plan) : `${renderPlanTable(outcome.plan!)}\n(simulación: no se escribió nada)`);
             return ExitCode.ok;
           }
-          cli.io.out(json ? JSON.stringify(summaryJson(outcome.summary)) : renderBackfillSummary(outcome.summary, { resumeCommand: 'npx ventas backfill --resume' }));
+          const failed = outcome.summary.chunks.failed > 0 ? await failedChunks(db, outcome.summary.backfillId) : [];
+          cli.io.out(
+            json
+              ? JSON.stringify(summaryJson(outcome.summary))
+              : renderBackfillSummary(outcome.summary, { resumeCommand: 'npx ventas backfill --resume', failed }),
+          );
           return outcome.summary.status === 'complete' ? ExitCode.ok : ExitCode.partial;
         } finally {
           progress.stop();

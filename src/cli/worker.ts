@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Config } from '../catalogue/config.ts';
 import { summaryJson } from '../backfill/json.ts';
-import { ledgerTotals } from '../backfill/ledger.ts';
+import { failedChunks, ledgerTotals } from '../backfill/ledger.ts';
 import { BACKFILL_STATUS, renderBackfillSummary } from '../backfill/render.ts';
 import { queueBackfill, type BackfillJob } from '../backfill/run.ts';
 import { renderPlanTable } from '../plan/render-table.ts';
@@ -76,7 +76,8 @@ export async function queuedBackfill(cli: Cli, request: { config: Config; job: B
       onProgress: (t) => progress.update(t.storeDaysDone, t.storeDays, { lines: t.lines, unit: 'días-tienda' }),
     });
     progress.stop();
-    cli.io.out(json ? JSON.stringify(summaryJson(summary)) : renderBackfillSummary(summary, { resumeCommand: RESUME_COMMAND }));
+    const failed = summary.chunks.failed > 0 ? await failedChunks(db, summary.backfillId) : [];
+    cli.io.out(json ? JSON.stringify(summaryJson(summary)) : renderBackfillSummary(summary, { resumeCommand: RESUME_COMMAND, failed }));
     return summary.status === 'complete' ? ExitCode.ok : ExitCode.partial;
   } finally {
     progress.stop();
