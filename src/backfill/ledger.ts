@@ -1,3 +1,4 @@
+import { emptyStoreResult, type StoreResult } from '../sync/runs.ts';
 import type { Queryable } from '../db/types.ts';
 
 /**
@@ -219,6 +220,45 @@ export async function ledgerTotals(db: Queryable, backfillId: number): Promise<L
     [backfillId],
   );
   return rows[0]!;
+}
+
+/**
+ * Per store, what the chunks finished while run `runId` went (since it started) loaded, for the run history: a
+ * resumed backfill's run counts only its own part. A store with a chunk out of attempts is `failed`.
+ */
+export async function runStoreResults(db: Queryable, backfillId: number, runId: number): Promise<Record<string, StoreResult>> {
+  const { rows } = await db.query<{ store: string; requests: number; lines: number; inserted: number; updated: number; deleted: number; duplicates: number; quarantined: number; failed: boolean }>(
+    `SELECT c.store_id AS store,
+            count(*) FILTER (WHERE c.state = 'done')::int AS requests,
+            coalesce(sum(c.lines) FILTER (WHERE c.state = 'done'), 0)::int AS lines,
+            coalesce(sum(c.rows_inserted) FILTER (WHERE c.state = 'done'), 0)::int AS inserted,
+            coalesce(sum(c.rows_updated) FILTER (WHERE c.state = 'done'), 0)::int AS updated,
+            coalesce(sum(c.rows_deleted) FILTER (WHERE c.state = 'done'), 0)::int AS deleted,
+            coalesce(sum(c.duplicates) FILTER (WHERE c.state = 'done'), 0)::int AS duplicates,
+            coalesce(sum(c.quarantined) FILTER (WHERE c.state = 'done'), 0)::int AS quarantined,
+            bool_or(c.state = 'failed') AS failed
+     FROM backfill_chunks c JOIN etl_runs r ON r.id = $2
+     WHERE c.backfill_id = $1 AND c.state IN ('done', 'failed') AND c.updated_at >= r.started_at
+     GROUP BY c.store_id ORDER BY c.store_id`,
+    [backfillId, runId],
+  );
+  return Object.fromEntries(
+    rows.map((r) => [
+      r.store,
+      {
+        ...emptyStoreResult(),
+        status: r.failed ? 'failed' : 'success',
+        requests: r.requests,
+        extracted: r.lines,
+        inserted: r.inserted,
+        updated: r.updated,
+        unchanged: r.lines - r.duplicates - r.quarantined - r.inserted - r.updated,
+        deleted: r.deleted,
+        duplicates: r.duplicates,
+        quarantined: r.quarantined,
+      } satisfies StoreResult,
+    ]),
+  );
 }
 
 /** The chunks that ran out of attempts, with their last error, for the summary that lists them. */

@@ -101,6 +101,20 @@ describeEachBackend('runBackfill', (open) => {
     expect(resumed.summary).toMatchObject({ status: 'complete', backfillId: failed.summary!.backfillId, chunks: { failed: 0 } });
     expect(resumed.summary!.before).toEqual(failed.summary!.before);
     await expectEqualToTruth();
+    // The run history: the failed run loaded nothing, the resumed one what the ledger says, store by store.
+    const { rows: runs } = await db.query<{ status: string; lines: number; inserted: number; stores: Record<string, { status: string; inserted: number }> }>(
+      `SELECT status, lines_extracted::int AS lines, rows_inserted::int AS inserted, store_results AS stores FROM etl_runs WHERE run_type = 'backfill' ORDER BY id`,
+    );
+    const { rows: ledger } = await db.query<{ lines: number; inserted: number }>(
+      `SELECT sum(lines)::int AS lines, sum(rows_inserted)::int AS inserted FROM backfill_chunks WHERE state = 'done'`,
+    );
+    expect(runs.map((r) => [r.status, r.lines])).toEqual([
+      ['failed', 0],
+      ['success', ledger[0]!.lines],
+    ]);
+    expect(runs[1]!.inserted).toBe(ledger[0]!.inserted);
+    expect(Object.values(runs[1]!.stores).every((s) => s.status === 'success')).toBe(true);
+    expect(Object.values(runs[1]!.stores).reduce((n, s) => n + s.inserted, 0)).toBe(ledger[0]!.inserted);
   });
 
   it('gives up once KLK has failed for too long: unreachable (exit 3), the resume command named, nothing lost', async () => {

@@ -19,6 +19,7 @@ import {
   latestUnfinished,
   ledgerTotals,
   retryFailedChunks,
+  runStoreResults,
   type BackfillRow,
   type LedgerTotals,
 } from './ledger.ts';
@@ -172,7 +173,8 @@ async function concludeBackfill(
   };
   await finishBackfill(db, backfillId, status === 'complete' ? 'complete' : fatal ? 'failed' : status, summary);
   if (runId !== null) {
-    await finishRun(db, runId, status === 'complete' ? 'success' : status === 'partial' ? 'partial' : 'failed', {}, fatal ? String((fatal as Error).message) : null);
+    const results = await runStoreResults(db, backfillId, runId);
+    await finishRun(db, runId, status === 'complete' ? 'success' : status === 'partial' ? 'partial' : 'failed', results, fatal ? String((fatal as Error).message) : null);
   }
   return { summary, afterReport };
 }
