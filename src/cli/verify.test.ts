@@ -172,4 +172,14 @@ describeEachCliBackend('ventas verify', (backend) => {
       sim.options.failRate = 0;
     }
   });
+
+  it('--reconcile against a KLK nobody answers at: exit 3 with the command to retry, no day taken as matching', async () => {
+    const config = join(place.cwd, 'one-attempt.json');
+    writeFileSync(config, JSON.stringify({ klk: { attempts: 1 } }));
+    const result = await verify('--stores', 'tienda_02', '--reconcile', '--klk-url', 'http://127.0.0.1:9', '--config', config);
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toContain('KLK no responde en http://127.0.0.1:9');
+    expect(result.stderr).toContain('ventas verify --reconcile');
+    expect(result.stdout).toContain('Conciliación con KLK: 0 días-tienda revisados: 0 coinciden, 0 difieren, 14 sin revisar.');
+  });
 });

@@ -125,6 +125,10 @@ export function registerVerify(cli: Cli): void {
             ];
             cli.io.out(`${sections.join('\n\n')}\n`);
           }
+          if (reconciled?.klkUnreachable) {
+            cli.io.err(`error: KLK no responde en ${baseUrl} (ninguna petición obtuvo respuesta); reintente con: ${retry}`);
+            return ExitCode.unreachable;
+          }
           return outcome.ok ? ExitCode.ok : ExitCode.partial;
         } finally {
           await db.close();

@@ -52,6 +52,8 @@ export interface ReconcileResult {
   matching: number;
   differing: DayDifference[];
   failedStores: FailedStore[];
+  /** No request got any answer and every failure was a connection that could not be made: KLK is unreachable. */
+  klkUnreachable: boolean;
 }
 
 export interface ReconcileProgress {
@@ -112,6 +114,8 @@ export async function reconcile(deps: ReconcileDeps, params: ReconcileParams): P
 
   const progress: ReconcileProgress = { requestsDone: 0, requestsTotal: tasks.length, lines: 0 };
   deps.onProgress?.(progress);
+  let answered = false;
+  let onlyUnreachable = true;
   const fetchWindow = async (check: StoreCheck, window: KlkWindow): Promise<void> => {
     const { store } = check;
     try {
@@ -124,6 +128,7 @@ export async function reconcile(deps: ReconcileDeps, params: ReconcileParams): P
       if (info.totalRegistros !== null && !collector.isVerifiedComplete(info.totalRegistros)) {
         throw new Error(`KLK anunció ${info.totalRegistros} registros y llegaron ${collector.received}`);
       }
+      answered = true;
       progress.lines += collector.received;
       for (const day of windowDays(window)) check.klk.set(day, collector.days.get(day) ?? { lines: 0, totalUsdE4: 0 });
     } catch (error) {
@@ -132,6 +137,7 @@ export async function reconcile(deps: ReconcileDeps, params: ReconcileParams): P
         for (const half of halves) await fetchWindow(check, half);
         return;
       }
+      if (!(error instanceof KlkError && error.kind === 'network')) onlyUnreachable = false;
       check.errors.push((error as Error).message);
       deps.logger?.error({ store: store.id, window, err: (error as Error).message }, 'conciliación: petición fallida');
     }
@@ -142,7 +148,8 @@ export async function reconcile(deps: ReconcileDeps, params: ReconcileParams): P
     deps.onProgress?.(progress);
   });
 
-  const result: ReconcileResult = { checkedStoreDays: 0, matching: 0, differing: [], failedStores: [] };
+  const failures = checks.some((c) => c.errors.length > 0);
+  const result: ReconcileResult = { checkedStoreDays: 0, matching: 0, differing: [], failedStores: [], klkUnreachable: !answered && failures && onlyUnreachable };
   for (const check of checks) {
     const checked = check.expected.filter((day) => check.klk.has(day));
     if (check.errors.length > 0) {
