@@ -155,7 +155,11 @@ describeEachBackend('runBackfill', (open) => {
        WHERE id = (SELECT min(id) FROM backfill_chunks WHERE backfill_id = $1)`,
       [failed.summary!.backfillId],
     );
-    const resumed = await runBackfill(deps(), { ...job, resume: true });
+    const resuming = runBackfill(deps(), { ...job, resume: true });
+    await new Promise((r) => setTimeout(r, 400));
+    // While it works again, the backfill shows as running, not as the failure it was.
+    expect((await db.query(`SELECT status FROM backfills`)).rows).toEqual([{ status: 'running' }]);
+    const resumed = await resuming;
     expect(resumed.summary).toMatchObject({ status: 'complete', chunks: { failed: 0 } });
     await expectEqualToTruth();
   });

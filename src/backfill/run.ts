@@ -103,6 +103,8 @@ async function prepareBackfill(
     if (!pending) throw new UsageError('no hay ningún backfill sin terminar que reanudar');
     const byId = new Map(config.stores.map((s) => [s.id, s]));
     const retried = await db.transaction(async (tx) => {
+      // Running again until it is concluded: never shown failed or partial while it works.
+      await tx.query(`UPDATE backfills SET status = 'running', finished_at = NULL WHERE id = $1`, [pending.id]);
       const n = await retryFailedChunks(tx, pending.id);
       await inLedger?.(tx, pending.id);
       return n;
@@ -252,11 +254,7 @@ export async function queueBackfill(
 ): Promise<QueuedBackfill> {
   let runId = 0;
   const prepared = await prepareBackfill(deps, job, async (tx, backfillId) => {
-    const { rows } = await tx.query<{ params: BackfillRow['params'] }>(
-      // A resumed backfill is running again until the workers finish it.
-      `UPDATE backfills SET status = 'running', finished_at = NULL WHERE id = $1 RETURNING params`,
-      [backfillId],
-    );
+    const { rows } = await tx.query<{ params: BackfillRow['params'] }>(`SELECT params FROM backfills WHERE id = $1`, [backfillId]);
     const params = rows[0]!.params;
     runId = await startRun(tx, {
       type: 'backfill',

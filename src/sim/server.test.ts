@@ -317,6 +317,9 @@ describe('simulator faults', () => {
     const answer = await post(sim, { anything: true });
     expect(answer.status).toBe(200);
     expect(answer.text).toBe('{"meta":{"total_registros":2},"ventas":[1,2]} ruido final\n');
+    // Read once and kept, but a file rewritten since is served as it is now.
+    writeFileSync(file, '{"meta":{"total_registros":3},"ventas":[1,2,3]}');
+    expect((await post(sim, { anything: true })).text).toBe('{"meta":{"total_registros":3},"ventas":[1,2,3]}');
     expect((await post(sim, { replay: join(tmpdir(), 'no-existe-klk.json') }, '/__sim/faults')).status).toBe(400);
   });
 

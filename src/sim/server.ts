@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Store } from '../catalogue/stores.ts';
 import { eachDay, isValidDate, localDateTime } from '../shared/dates.ts';
@@ -226,13 +226,24 @@ async function streamLines(
   return w.pos === 0 || send(res, w.take());
 }
 
+/** The last replayed file, kept while it is unchanged: a saved answer of hundreds of MB is read once, not per request. */
+let replayCache: { path: string; mtimeMs: number; size: number; body: Buffer } | null = null;
+
+async function replayBody(path: string): Promise<Buffer> {
+  const { mtimeMs, size } = await stat(path);
+  if (replayCache?.path !== path || replayCache.mtimeMs !== mtimeMs || replayCache.size !== size) {
+    replayCache = { path, mtimeMs, size, body: await readFile(path) };
+  }
+  return replayCache.body;
+}
+
 async function handleVentas(req: IncomingMessage, res: ServerResponse, options: SimOptions): Promise<void> {
   // Snapshot the settings: a change at runtime applies to the next request, never half-way through one.
   const o: SimOptions = { ...options };
   const text = await readBody(req);
   if (o.replay) {
     await sleep(o.latencyMs[0], res);
-    const body = await readFile(o.replay);
+    const body = await replayBody(o.replay);
     if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(body);
     return;
   }
