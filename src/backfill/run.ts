@@ -3,9 +3,8 @@ import type { Store } from '../catalogue/stores.ts';
 import { computeCoverage, type CoverageReport, type CoverageTotals } from '../coverage/index.ts';
 import type { Db, Queryable } from '../db/types.ts';
 import type { KlkClient } from '../klk/index.ts';
-import { planFromCoverage } from '../plan/from-coverage.ts';
+import { planForReport } from '../plan/from-coverage.ts';
 import { planChunks, toPlanJson, type PlanJson } from '../plan/index.ts';
-import { fitTiming, readTimingSamples } from '../plan/timing.ts';
 import type { IsoDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -126,8 +125,7 @@ async function prepareBackfill(
   if (job.plan) {
     plan = job.plan;
   } else {
-    const timing = fitTiming(await readTimingSamples(db));
-    plan = toPlanJson(planFromCoverage(beforeReport, { config, timing, concurrency: job.concurrency }));
+    plan = toPlanJson(await planForReport(db, beforeReport, { config, concurrency: job.concurrency }));
   }
   if (job.dryRun) return { kind: 'dry-run', plan, beforeReport };
   const mirror = job.mirror ?? false;

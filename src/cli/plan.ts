@@ -1,8 +1,7 @@
 import { computeCoverage, renderMarkdown } from '../coverage/index.ts';
-import { planFromCoverage } from '../plan/from-coverage.ts';
+import { planForReport } from '../plan/from-coverage.ts';
 import { renderPlanBash, renderPlanMarkdown, toPlanJson } from '../plan/index.ts';
 import { renderPlanTable } from '../plan/render-table.ts';
-import { fitTiming, readTimingSamples } from '../plan/timing.ts';
 import { localDateTime } from '../shared/dates.ts';
 import { addWindowOptions, resolveWindow, type WindowFlags } from './common.ts';
 import { openDatabase, positiveInt, resolveConfig } from './context.ts';
@@ -29,8 +28,7 @@ export function registerPlan(cli: Cli): void {
         const db = await openDatabase();
         try {
           const report = await computeCoverage(db, config, window);
-          const timing = fitTiming(await readTimingSamples(db));
-          const plan = planFromCoverage(report, { config, timing, concurrency: flags.concurrency });
+          const plan = await planForReport(db, report, { config, concurrency: flags.concurrency });
           if (flags.format === 'json') cli.io.out(JSON.stringify(toPlanJson(plan, flags.program)));
           else if (flags.format === 'bash') cli.io.out(renderPlanBash(plan, { program: flags.program }));
           else if (flags.format === 'markdown') {

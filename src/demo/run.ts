@@ -6,9 +6,8 @@ import { computeCoverage, type CoverageReport } from '../coverage/index.ts';
 import { openDb } from '../db/index.ts';
 import type { Db } from '../db/types.ts';
 import { createKlkClient } from '../klk/index.ts';
-import { planFromCoverage } from '../plan/from-coverage.ts';
+import { planForReport } from '../plan/from-coverage.ts';
 import { toPlanJson, type PlanJson } from '../plan/index.ts';
-import { fitTiming, readTimingSamples } from '../plan/timing.ts';
 import { addDays, type IsoDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -92,8 +91,7 @@ export async function runDemo(config: Config, options: DemoOptions, logger: Logg
 
     hooks.phase('backfill');
     if (options.stopAfterPlan) {
-      const timing = fitTiming(await readTimingSamples(db));
-      hooks.onPlan(toPlanJson(planFromCoverage(report, { config, timing, concurrency: options.concurrency })));
+      hooks.onPlan(toPlanJson(await planForReport(db, report, { config, concurrency: options.concurrency })));
       return { db, sim };
     }
     const outcome = await runBackfill(

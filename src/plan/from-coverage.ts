@@ -1,8 +1,9 @@
 import type { Config } from '../catalogue/config.ts';
+import type { Queryable } from '../db/types.ts';
 import type { CoverageReport } from '../coverage/report.ts';
 import { median } from '../coverage/states.ts';
 import { buildPlan, DEFAULT_LINES_PER_DAY, type Plan, type PlanInput } from './plan.ts';
-import type { Timing } from './timing.ts';
+import { fitTiming, readTimingSamples, type Timing } from './timing.ts';
 
 /** The planner's input from a coverage report: targets are exactly the missing and partial store-days. */
 export function planInputFromCoverage(report: CoverageReport, options: { config: Config; timing: Timing; concurrency?: number }): PlanInput {
@@ -37,4 +38,10 @@ export function planInputFromCoverage(report: CoverageReport, options: { config:
 
 export function planFromCoverage(report: CoverageReport, options: { config: Config; timing: Timing; concurrency?: number }): Plan {
   return buildPlan(planInputFromCoverage(report, options));
+}
+
+/** The plan of a coverage report, each request's cost fitted on the timings this database has recorded. */
+export async function planForReport(db: Queryable, report: CoverageReport, options: { config: Config; concurrency?: number }): Promise<Plan> {
+  const timing = fitTiming(await readTimingSamples(db));
+  return planFromCoverage(report, { ...options, timing });
 }

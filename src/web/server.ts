@@ -16,9 +16,8 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../catalogue/config.ts';
 import { computeCoverage, toJson } from '../coverage/index.ts';
 import type { Db } from '../db/types.ts';
-import { planFromCoverage } from '../plan/from-coverage.ts';
+import { planForReport } from '../plan/from-coverage.ts';
 import { toPlanJson } from '../plan/index.ts';
-import { fitTiming, readTimingSamples } from '../plan/timing.ts';
 import { UnreachableError, UsageError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { assertBindAllowed, bearerMatches, hostHeaderAllowed, isLoopbackHost, sameOrigin } from './access.ts';
@@ -113,8 +112,7 @@ function createDashboardHandler(options: DashboardOptions) {
   async function plan(query: URLSearchParams) {
     const window = windowFromQuery(query, config, defaults);
     const report = await computeCoverage(db, config, window);
-    const timing = fitTiming(await readTimingSamples(db));
-    return toPlanJson(planFromCoverage(report, { config, timing, concurrency }), 'npx ventas');
+    return toPlanJson(await planForReport(db, report, { config, concurrency }), 'npx ventas');
   }
 
   async function runState(id: number): Promise<BackfillState> {
