@@ -16,7 +16,7 @@ import { AnswerBatch, type DayTally } from '../load/batch.ts';
 import { refreshStoreDays } from '../load/store-days.ts';
 import { daysBetween, type IsoDate } from '../shared/dates.ts';
 import type { Logger } from '../shared/logger.ts';
-import { mapPool } from '../shared/pool.ts';
+import { mapPool, roundRobin } from '../shared/pool.ts';
 import { computeCoverage } from './compute.ts';
 import { isExpected, type DayCell } from './states.ts';
 
@@ -142,7 +142,9 @@ export async function reconcile(deps: ReconcileDeps, params: ReconcileParams): P
       deps.logger?.error({ store: store.id, window, err: (error as Error).message }, 'conciliación: petición fallida');
     }
   };
-  await mapPool(interleave(tasks), deps.concurrency * 2, async ({ check, window }) => {
+  // Round-robin across stores, so every store advances and a failing one shows early.
+  const byStore = checks.map((check) => tasks.filter((t) => t.check === check));
+  await mapPool(roundRobin(byStore), deps.concurrency * 2, async ({ check, window }) => {
     await fetchWindow(check, window);
     progress.requestsDone++;
     deps.onProgress?.(progress);
@@ -203,18 +205,6 @@ export function requestWindows(days: readonly IsoDate[], chunkDays: number): Klk
   return windows;
 }
 
-/** Round-robin across stores, so every store advances and a failing one shows early. */
-function interleave<T extends { check: StoreCheck }>(tasks: T[]): T[] {
-  const lists = new Map<StoreCheck, T[]>();
-  for (const task of tasks) {
-    const list = lists.get(task.check);
-    if (list) list.push(task);
-    else lists.set(task.check, [task]);
-  }
-  const out: T[] = [];
-  for (let i = 0; out.length < tasks.length; i++) for (const list of lists.values()) if (i < list.length) out.push(list[i]!);
-  return out;
-}
 
 /** Lines and USD total per local day of a store, straight from `ventas`: one grouped query over the days' span. */
 async function tableDays(db: Queryable, storeId: string, from: IsoDate, to: IsoDate): Promise<Map<IsoDate, DayTally>> {

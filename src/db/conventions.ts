@@ -128,12 +128,13 @@ export function assertOutsideTransaction(owner: object): void {
   }
 }
 
-const plainIdentifier = /^[a-z_][a-z0-9_]*$/;
+/** A name SQL reads as it is, without quotes. */
+export const PLAIN_IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
 /** The COPY statement both backends run; table and columns are the tool's own names, checked rather than quoted. */
 export function copyStatement(table: string, columns: readonly string[], source: 'STDIN' | `'${string}'`): string {
   for (const name of [table, ...columns]) {
-    if (!plainIdentifier.test(name)) throw new Error(`COPY: nombre no admitido ${JSON.stringify(name)}`);
+    if (!PLAIN_IDENTIFIER.test(name)) throw new Error(`COPY: nombre no admitido ${JSON.stringify(name)}`);
   }
   return `COPY ${table} (${columns.join(', ')}) FROM ${source}`;
 }

@@ -1,10 +1,10 @@
-import { toArrayLiteral } from './conventions.ts';
+import { PLAIN_IDENTIFIER, toArrayLiteral } from './conventions.ts';
 
-const simpleIdentifier = /^[a-z_][a-z0-9_]*$/;
+
 const typeName = /^[a-z][a-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?$/i;
 
 function quoteIdentifier(name: string): string {
-  return simpleIdentifier.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+  return PLAIN_IDENTIFIER.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
 }
 
 /**

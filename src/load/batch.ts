@@ -1,13 +1,6 @@
 import type { Store } from '../catalogue/stores.ts';
+import { DAY_END, DAY_START, type KlkWindow } from '../klk/windows.ts';
 import { lineToRow, rowKey, toCopyLine, type VentaRow } from './rows.ts';
-
-/** The request window a batch belongs to (the shape of a KLK request's dates and hours). */
-export interface BatchWindow {
-  fechaDesde: string;
-  fechaHasta: string;
-  horaDesde?: string;
-  horaHasta?: string;
-}
 
 export interface Rejection {
   numeroFactura?: string;
@@ -56,10 +49,11 @@ export class AnswerBatch {
 
   constructor(
     readonly store: Store,
-    readonly window: BatchWindow,
+    /** The request window the answer belongs to. */
+    readonly window: KlkWindow,
   ) {
-    this.fromTime = window.horaDesde ?? '00:00:00';
-    this.toTime = window.horaHasta ?? '23:59:59';
+    this.fromTime = window.horaDesde ?? DAY_START;
+    this.toTime = window.horaHasta ?? DAY_END;
   }
 
   get size(): number {

@@ -21,3 +21,10 @@ export async function mapPool<T, R>(items: readonly T[], limit: number, fn: (ite
   if (failure !== null) throw (failure as { error: unknown }).error;
   return results;
 }
+
+/** The lists' items taken in turns (first of each, then second of each...), so every list advances from the start. */
+export function roundRobin<T>(lists: ReadonlyArray<readonly T[]>): T[] {
+  const out: T[] = [];
+  for (let i = 0; lists.some((l) => i < l.length); i++) for (const l of lists) if (i < l.length) out.push(l[i]!);
+  return out;
+}

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../catalogue/stores.ts';
 import type { Db } from '../db/types.ts';
-import { isWholeDays, KlkError, planWindows, splitWindow, windowDays, type KlkClient, type KlkWindow } from '../klk/index.ts';
+import { DAY_END, DAY_START, isWholeDays, KlkError, planWindows, splitWindow, windowDays, type KlkClient, type KlkWindow } from '../klk/index.ts';
 import { AnswerBatch } from '../load/batch.ts';
 import { loadBatch } from '../load/upsert.ts';
 import type { Logger } from '../shared/logger.ts';
-import { mapPool } from '../shared/pool.ts';
+import { mapPool, roundRobin } from '../shared/pool.ts';
 import { addMinutes, type Interval, type LocalDateTime } from './interval.ts';
 import { acquireLeases, releaseLeases, renewLeases } from './leases.ts';
 import { emptyStoreResult, finishRun, recordRequest, startRun, type RunStatus, type RunType, type StoreResult } from './runs.ts';
@@ -102,7 +102,8 @@ export async function runEtl(deps: EtlDeps, job: EtlJob): Promise<EtlSummary> {
   let fatal: unknown = null;
   try {
     const targets = job.targets.filter((t) => held.includes(t.store.id));
-    await runTasks(deps, job, runId, results, interleave(targets.map((t) => t.intervals.flatMap((i) => tasksFor(t.store, i, job.chunkDays)))));
+    // Round-robin across stores, so every store advances and one slow store does not hold the tail.
+    await runTasks(deps, job, runId, results, roundRobin(targets.map((t) => t.intervals.flatMap((i) => tasksFor(t.store, i, job.chunkDays)))));
     if (job.gapRecovery) {
       const recovery = await gapRecoveryTasks(db, targets.map((t) => t.store).filter((s) => results[s.id]!.status === 'success'), job.gapRecovery.now);
       if (recovery.length > 0) {
@@ -141,12 +142,6 @@ function tasksFor(store: Store, interval: Interval, chunkDays: number): Task[] {
   return planWindows(interval.from, interval.to, chunkDays).map((window) => ({ store, window }));
 }
 
-/** Round-robin across stores so every store advances and one slow store does not hold the tail. */
-function interleave(lists: Task[][]): Task[] {
-  const out: Task[] = [];
-  for (let i = 0; lists.some((l) => i < l.length); i++) for (const l of lists) if (i < l.length) out.push(l[i]!);
-  return out;
-}
 
 async function runTasks(deps: EtlDeps, job: EtlJob, runId: number | null, results: Record<string, StoreResult>, tasks: Task[]) {
   const progress: EtlProgress = { requestsDone: 0, requestsTotal: tasks.length, lines: 0 };
@@ -272,7 +267,7 @@ function withinOpeningHours(store: Store, hourStart: LocalDateTime): boolean {
 }
 
 function windowInterval(w: KlkWindow): Interval {
-  return { from: `${w.fechaDesde} ${w.horaDesde ?? '00:00:00'}`, to: `${w.fechaHasta} ${w.horaHasta ?? '23:59:59'}` };
+  return { from: `${w.fechaDesde} ${w.horaDesde ?? DAY_START}`, to: `${w.fechaHasta} ${w.horaHasta ?? DAY_END}` };
 }
 
 function describeWindow(w: KlkWindow): string {

@@ -2,8 +2,9 @@ import type { Store } from '../catalogue/stores.ts';
 import { addDays, isValidDate, type IsoDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
 
-/** A local (store) wall-clock instant `YYYY-MM-DD HH:MM:SS`, no zone: how KLK and `ventas` stamp sales. */
-export type LocalDateTime = string;
+import { DAY_END, DAY_START, type LocalDateTime } from '../klk/windows.ts';
+
+export type { LocalDateTime };
 
 /** An inclusive interval of local time, to the second. */
 export interface Interval {
@@ -23,7 +24,7 @@ export function parseCliDateTime(value: string, edge: 'start' | 'end', flag: str
   if (!m || !isValidDate(m[1]!) || (hh !== undefined && (Number(hh) > 23 || Number(mm) > 59 || Number(ss ?? 0) > 59))) {
     throw new UsageError(`${flag} inválida: "${value}". Se espera "YYYY-MM-DD HH:MM" (p. ej. "2026-01-10 00:00") o YYYY-MM-DD`);
   }
-  if (hh === undefined) return `${m[1]} ${edge === 'start' ? '00:00:00' : '23:59:59'}`;
+  if (hh === undefined) return `${m[1]} ${edge === 'start' ? DAY_START : DAY_END}`;
   return `${m[1]} ${hh}:${mm}:${ss ?? (edge === 'start' ? '00' : '59')}`;
 }
 
@@ -57,7 +58,3 @@ export function clampToStoreLife(store: Store, interval: Interval): Interval | n
   return from <= to ? { from, to } : null;
 }
 
-/** `YYYY-MM-DD HH:MM` of an instant, the form the seed's commands use. */
-export function toCliDateTime(t: LocalDateTime): string {
-  return t.slice(0, 16);
-}
