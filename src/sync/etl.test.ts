@@ -109,19 +109,13 @@ describeEachBackend('runEtl', (open) => {
     expect(runs.rows).toEqual([{ run_type: 'manual', status: 'success', stores: ['tienda_01'], rows_inserted: summary.totals.inserted }]);
   });
 
-  it('splits a multi-day request that times out until the halves pass', async () => {
+  it.each([
+    ['times out until the halves pass', { hangMs: 5_000, timeoutMs: 300 }],
+    ["gets KLK's gateway 504 before our own timeout", { hangMs: 20, timeoutMs: 5_000 }],
+  ])('splits a multi-day request that %s', async (_label, { hangMs, timeoutMs }) => {
     sim.options.maxLines = 250;
-    sim.options.hangMs = 5_000;
-    const summary = await runEtl(deps({ timeoutMs: 300 }), job([t11], '2026-01-10 00:00:00', '2026-01-13 23:59:59', { chunkDays: 4 }));
-    expect(summary.status).toBe('success');
-    expect(summary.totals.requests).toBeGreaterThan(1);
-    expect(await tableDays(db, t11.id, '2026-01-10', '2026-01-13')).toEqual(truth(sim.options, t11, '2026-01-10', '2026-01-13'));
-  });
-
-  it("splits a multi-day request when KLK's gateway answers 504 before our own timeout", async () => {
-    sim.options.maxLines = 250;
-    sim.options.hangMs = 20;
-    const summary = await runEtl(deps({ timeoutMs: 5_000 }), job([t11], '2026-01-10 00:00:00', '2026-01-13 23:59:59', { chunkDays: 4 }));
+    sim.options.hangMs = hangMs;
+    const summary = await runEtl(deps({ timeoutMs }), job([t11], '2026-01-10 00:00:00', '2026-01-13 23:59:59', { chunkDays: 4 }));
     expect(summary.status).toBe('success');
     expect(summary.totals.requests).toBeGreaterThan(1);
     expect(await tableDays(db, t11.id, '2026-01-10', '2026-01-13')).toEqual(truth(sim.options, t11, '2026-01-10', '2026-01-13'));
