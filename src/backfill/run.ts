@@ -227,7 +227,14 @@ export async function runBackfill(deps: BackfillDeps, job: BackfillJob): Promise
   }
 
   const seconds = (performance.now() - started) / 1000;
-  const { summary, afterReport } = await concludeBackfill(db, config, { backfillId, runId, scope, before: prepared.before, seconds, fatal });
+  let concluded: Awaited<ReturnType<typeof concludeBackfill>>;
+  try {
+    concluded = await concludeBackfill(db, config, { backfillId, runId, scope, before: prepared.before, seconds, fatal });
+  } catch (error) {
+    // The database that failed the run may fail its conclusion too: the first cause is the one to report.
+    throw fatal ?? error;
+  }
+  const { summary, afterReport } = concluded;
   if (fatal) throw fatal;
   return { summary, plan, before: prepared.beforeReport, after: afterReport };
 }
@@ -263,6 +270,8 @@ export async function queueBackfill(
     await enqueue(tx, { backfillId, runId });
   });
   if (prepared.kind === 'dry-run') return { queued: null, plan: prepared.plan, before: prepared.beforeReport };
+  // Nothing to hand to the workers (a plan with no steps): no worker would ever conclude it, so it ends here.
+  await finishQueuedBackfill(deps.db, deps.config, prepared.backfillId, runId);
   return { queued: { backfillId: prepared.backfillId, runId, resumed: Boolean(job.resume) }, plan: prepared.plan, before: prepared.beforeReport };
 }
 

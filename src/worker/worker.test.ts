@@ -158,4 +158,15 @@ describe.skipIf(!adminUrl)('the distributed backfill [postgres]', () => {
     );
     expect(rows[0]).toEqual({ chunks: queued.chunks.total, jobs: queued.chunks.total });
   });
+
+  it('a queued backfill with nothing to do ends at once, instead of staying running with no worker to end it', async () => {
+    const env = { DATABASE_URL: target.url, KLK_BASE_URL: sim.url, LOG_DIR: join(cwd, 'logs') };
+    const args = ['backfill', '--queue', '--format', 'json', '--from', HISTORY.from, '--to', '2025-11-30', '--stores', HISTORY_STORES.join(',')];
+    const queued = await runCli(args, { cwd, env });
+    expect(queued.code, queued.stderr).toBe(0);
+    const { backfillId, chunks } = JSON.parse(queued.stdout.trim().split('\n').at(-1)!);
+    expect(chunks.total).toBe(0);
+    const { rows } = await db.query(`SELECT status FROM backfills WHERE id = $1`, [backfillId]);
+    expect(rows).toEqual([{ status: 'complete' }]);
+  });
 });
