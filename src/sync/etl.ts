@@ -213,21 +213,23 @@ async function fetchAndLoad(
     result.unchanged += batch.size;
     return;
   }
-  const counts = await db.transaction((tx) =>
-    loadBatch(tx, batch, { runId, wholeDays, mirror: Boolean(job.mirror) && batch.isVerifiedComplete(info.totalRegistros) }),
-  );
+  // The request is recorded with its load, as the backfill does: one commit, both or neither.
+  const counts = await db.transaction(async (tx) => {
+    const loaded = await loadBatch(tx, batch, { runId, wholeDays, mirror: Boolean(job.mirror) && batch.isVerifiedComplete(info.totalRegistros) });
+    await recordRequest(tx, {
+      ...request,
+      outcome: batch.received === 0 ? 'empty' : 'ok',
+      lines: batch.received,
+      durationMs: info.durationMs,
+      attempts: info.attempts,
+    });
+    return loaded;
+  });
   result.inserted += counts.inserted;
   result.updated += counts.updated;
   result.unchanged += counts.unchanged;
   result.deleted += counts.deleted;
   result.quarantined += counts.quarantined;
-  await recordRequest(db, {
-    ...request,
-    outcome: batch.received === 0 ? 'empty' : 'ok',
-    lines: batch.received,
-    durationMs: info.durationMs,
-    attempts: info.attempts,
-  });
   logger.info({ store: store.id, window, lines: batch.received, ...counts, duplicates: batch.duplicates }, 'ventana cargada');
 }
 
