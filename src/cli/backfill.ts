@@ -11,7 +11,7 @@ import { ExitCode, UsageError } from '../shared/errors.ts';
 import { createLogger, flushLogger } from '../shared/logger.ts';
 import { createProgress } from '../shared/progress.ts';
 import { addWindowOptions, resolveWindow, type WindowFlags } from './common.ts';
-import { klkBaseUrl, openDatabase, openKlk, positiveInt, resolveConfig } from './context.ts';
+import { klkBaseUrl, openDatabase, openBackfillKlk, positiveInt, resolveConfig } from './context.ts';
 import type { Cli } from './main.ts';
 import { queuedBackfill } from './worker.ts';
 
@@ -87,8 +87,7 @@ export function registerBackfill(cli: Cli): void {
             {
               db,
               config,
-              // Few retries inside a request: the ledger retries chunks, and the breaker pauses a failing KLK.
-              klk: openKlk({ ...config, klk: { ...config.klk, attempts: 2 } }, { baseUrl, concurrency, logger }),
+              klk: openBackfillKlk(config, { baseUrl, concurrency, logger }),
               logger,
               onStart: ({ backfillId, plan: p, resumed }) => {
                 if (json) return;

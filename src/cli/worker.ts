@@ -14,7 +14,7 @@ import { createKlkSlots } from '../worker/klk-slots.ts';
 import { openChunkQueue } from '../worker/queue.ts';
 import { waitForQueuedBackfill } from '../worker/wait.ts';
 import { runWorker, type WorkerEvent } from '../worker/worker.ts';
-import { klkBaseUrl, openDatabase, openKlk, positiveInt, resolveConfig } from './context.ts';
+import { klkBaseUrl, openDatabase, openBackfillKlk, positiveInt, resolveConfig } from './context.ts';
 import type { Cli } from './main.ts';
 
 /** After SIGTERM, how long the chunks in hand may take to finish before they are handed back. */
@@ -154,8 +154,7 @@ export function registerWorker(cli: Cli): void {
                 db,
                 queue,
                 config,
-                // Few retries inside a request: the ledger retries chunks, and the breaker pauses a failing KLK.
-                klk: openKlk({ ...config, klk: { ...config.klk, attempts: 2 } }, { baseUrl, concurrency, logger }),
+                klk: openBackfillKlk(config, { baseUrl, concurrency, logger }),
                 slots,
                 logger,
                 concurrency,

@@ -7,7 +7,7 @@ import { runBackfill } from '../backfill/run.ts';
 import type { BreakerState } from '../backfill/breaker.ts';
 import type { Db } from '../db/types.ts';
 import type { Logger } from '../shared/logger.ts';
-import { openKlk } from '../cli/context.ts';
+import { openBackfillKlk } from '../cli/context.ts';
 import { progressOf, readBackfillState, type BackfillProgress, type BackfillState } from './history.ts';
 import { HttpError, type Window } from './params.ts';
 
@@ -71,8 +71,7 @@ export class BackfillRunner {
       return Promise.reject(new HttpError(409, `ya hay un backfill en curso${id}: espere a que termine`));
     }
     const { db, config, klkUrl, concurrency, logger } = this.deps;
-    // Few retries inside a request, as the CLI: the ledger retries chunks, and the breaker pauses a failing KLK.
-    const klk = openKlk({ ...config, klk: { ...config.klk, attempts: 2 } }, { baseUrl: klkUrl, concurrency, logger });
+    const klk = openBackfillKlk(config, { baseUrl: klkUrl, concurrency, logger });
     this.busy = true;
     return new Promise<number>((resolveStarted, rejectStarted) => {
       let started = false;
