@@ -11,7 +11,8 @@ import { ExitCode, UsageError } from '../shared/errors.ts';
 import { createLogger, flushLogger } from '../shared/logger.ts';
 import { createProgress } from '../shared/progress.ts';
 import { addWindowOptions, resolveWindow, type WindowFlags } from './common.ts';
-import { klkBaseUrl, openDatabase, openBackfillKlk, positiveInt, resolveConfig } from './context.ts';
+import { openBackfillKlk } from '../klk/open.ts';
+import { klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
 import type { Cli } from './main.ts';
 import { queuedBackfill } from './worker.ts';
 

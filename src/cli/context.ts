@@ -2,9 +2,7 @@ import { InvalidArgumentError } from 'commander';
 import { loadConfig, type Config } from '../catalogue/index.ts';
 import { openDb } from '../db/index.ts';
 import type { Db } from '../db/types.ts';
-import { createKlkClient, type KlkClient, type KlkEvent } from '../klk/index.ts';
 import { UsageError } from '../shared/errors.ts';
-import type { Logger } from '../shared/logger.ts';
 
 export const DEFAULT_KLK_URL = 'http://127.0.0.1:7002';
 
@@ -28,28 +26,6 @@ export function klkBaseUrl(config: Config, flag?: string): string {
     );
   }
   return url.replace(/\/+$/, '');
-}
-
-export function openKlk(config: Config, options: { baseUrl: string; concurrency: number; logger: Logger }): KlkClient {
-  return createKlkClient({
-    baseUrl: options.baseUrl,
-    token: process.env.KLK_API_TOKEN || undefined,
-    timeoutMs: config.klk.timeoutMs,
-    attempts: config.klk.attempts,
-    concurrency: options.concurrency,
-    onEvent: (event: KlkEvent) =>
-      event.type === 'succeeded'
-        ? options.logger.debug({ klk: event }, 'respuesta de KLK')
-        : options.logger.warn({ klk: event }, 'intento fallido contra KLK'),
-  });
-}
-
-/**
- * The KLK client of a backfill: at most two tries inside a request (the configured attempts are the ETL's), since
- * the ledger retries each chunk with a growing pause and the breaker pauses a failing KLK.
- */
-export function openBackfillKlk(config: Config, options: { baseUrl: string; concurrency: number; logger: Logger }): KlkClient {
-  return openKlk({ ...config, klk: { ...config.klk, attempts: Math.min(config.klk.attempts, 2) } }, options);
 }
 
 /** A positive whole number from a flag, or bad input naming the flag. */

@@ -16,7 +16,8 @@ import {
   type LocalDateTime,
 } from '../sync/interval.ts';
 import type { RunType } from '../sync/runs.ts';
-import { klkBaseUrl, openDatabase, openKlk, positiveInt, resolveConfig } from './context.ts';
+import { openKlk } from '../klk/open.ts';
+import { klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
 import type { Cli } from './main.ts';
 
 interface EtlFlags {

@@ -14,7 +14,8 @@ import { createKlkSlots } from '../worker/klk-slots.ts';
 import { openChunkQueue } from '../worker/queue.ts';
 import { waitForQueuedBackfill } from '../worker/wait.ts';
 import { runWorker, type WorkerEvent } from '../worker/worker.ts';
-import { klkBaseUrl, openDatabase, openBackfillKlk, positiveInt, resolveConfig } from './context.ts';
+import { openBackfillKlk } from '../klk/open.ts';
+import { klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
 import type { Cli } from './main.ts';
 
 /** After SIGTERM, how long the chunks in hand may take to finish before they are handed back. */

@@ -6,7 +6,7 @@ import type { Config } from '../catalogue/config.ts';
 import type { Store } from '../catalogue/stores.ts';
 import type { IsoDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
-import { resolveWindow } from '../cli/common.ts';
+import { resolveWindow } from '../catalogue/index.ts';
 
 export class HttpError extends Error {
   override name = 'HttpError';

@@ -7,7 +7,7 @@ import { runBackfill } from '../backfill/run.ts';
 import type { BreakerState } from '../backfill/breaker.ts';
 import type { Db } from '../db/types.ts';
 import type { Logger } from '../shared/logger.ts';
-import { openBackfillKlk } from '../cli/context.ts';
+import { openBackfillKlk } from '../klk/open.ts';
 import { progressOf, readBackfillState, type BackfillProgress, type BackfillState } from './history.ts';
 import { HttpError, type Window } from './params.ts';
 

@@ -1,0 +1,26 @@
+import type { Config } from '../catalogue/config.ts';
+import type { Logger } from '../shared/logger.ts';
+import { createKlkClient, type KlkClient, type KlkEvent } from './client.ts';
+
+/** The KLK client as configured (timeouts, attempts, KLK_API_TOKEN), its events in the log. */
+export function openKlk(config: Config, options: { baseUrl: string; concurrency: number; logger: Logger }): KlkClient {
+  return createKlkClient({
+    baseUrl: options.baseUrl,
+    token: process.env.KLK_API_TOKEN || undefined,
+    timeoutMs: config.klk.timeoutMs,
+    attempts: config.klk.attempts,
+    concurrency: options.concurrency,
+    onEvent: (event: KlkEvent) =>
+      event.type === 'succeeded'
+        ? options.logger.debug({ klk: event }, 'respuesta de KLK')
+        : options.logger.warn({ klk: event }, 'intento fallido contra KLK'),
+  });
+}
+
+/**
+ * The KLK client of a backfill: at most two tries inside a request (the configured attempts are the ETL's), since
+ * the ledger retries each chunk with a growing pause and the breaker pauses a failing KLK.
+ */
+export function openBackfillKlk(config: Config, options: { baseUrl: string; concurrency: number; logger: Logger }): KlkClient {
+  return openKlk({ ...config, klk: { ...config.klk, attempts: Math.min(config.klk.attempts, 2) } }, options);
+}
