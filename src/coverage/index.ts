@@ -3,4 +3,3 @@ export * from './report.ts';
 export * from './render.ts';
 export * from './read.ts';
 export * from './compute.ts';
-export * from './reconcile.ts';
