@@ -16,7 +16,10 @@ describe('logger', () => {
     logger.info({ headers: { authorization: 'Bearer secreto' } }, 'petición');
     await flushLogger(logger);
     expect(readdirSync(logDir)).toEqual(['ventas_postgres_20260112.log']);
-    const entry = JSON.parse(readFileSync(join(logDir, 'ventas_postgres_20260112.log'), 'utf8').trim());
+    // The write itself completes in the background (the process stays up until it has).
+    const file = join(logDir, 'ventas_postgres_20260112.log');
+    await expect.poll(() => readFileSync(file, 'utf8')).toContain('petición');
+    const entry = JSON.parse(readFileSync(file, 'utf8').trim());
     expect(entry).toMatchObject({ msg: 'petición', headers: { authorization: '[oculto]' } });
   });
 });

@@ -31,8 +31,9 @@ export function createLogger(options: { logDir?: string; name?: string; now?: Da
 export const silentLogger: Logger = pino({ level: 'silent' });
 
 /**
- * Flushes an asynchronous file logger before the process exits. The file opens in the background: a flush asked
- * before it is open would return with nothing written, so it first waits for the file.
+ * Flushes an asynchronous file logger before the process ends. The file opens in the background: a flush asked
+ * before it is open would return with nothing written, so it first waits for the file. Writes still in flight then
+ * finish on their own: the tool never calls process.exit.
  */
 export async function flushLogger(logger: Logger): Promise<void> {
   const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as (EventEmitter & { fd?: number }) | undefined;
