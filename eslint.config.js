@@ -8,6 +8,11 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'zod', message: "Use `z` from src/shared/zod.ts: it sets zod's Spanish messages." }] },
+      ],
     },
   },
+  { files: ['src/shared/zod.ts'], rules: { 'no-restricted-imports': 'off' } },
 );

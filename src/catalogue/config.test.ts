@@ -53,8 +53,9 @@ describe('config file', () => {
     [{ stores: [{ ...store, openedOn: '2026-01-02', closedOn: '2026-01-01' }] }, 'stores[0].closedOn: openedOn debe ser anterior'],
     [{ closedDays: ['25-12'] }, 'closedDays[0]: día cerrado inválido'],
     [{ thresholds: { alta: 70, media: 60 } }, 'thresholds.alta: alta debe ser menor o igual a media'],
-    [{ concurrency: 0 }, 'concurrency:'],
-    [{ tiendas: [] }, '(raíz)'],
+    [{ concurrency: 0 }, 'concurrency: Demasiado pequeño: se esperaba que número fuera >0'],
+    [{ concurrency: 'tres' }, 'concurrency: Entrada inválida: se esperaba número, recibido texto'],
+    [{ tiendas: [] }, '(raíz): Llave desconocida: "tiendas"'],
   ])('names the bad field and what is allowed: %j', (raw, message) => {
     const error = errorOf(() => parseConfig(raw, 'configuración'));
     expect(error.message).toContain('configuración inválida');
@@ -92,6 +93,9 @@ describe('selectStores', () => {
   it('defaults to all, de-duplicates, and rejects unknown ids listing the valid ones', () => {
     expect(selectStores(DEFAULT_STORES, undefined)).toHaveLength(19);
     expect(selectStores(DEFAULT_STORES, ['tienda_02', 'tienda_02']).map((s) => s.id)).toEqual(['tienda_02']);
+    for (const given of [['tienda_01,tienda_02'], ['tienda_01 tienda_02'], [' tienda_01, tienda_02 '], ['tienda_01', 'tienda_02,']]) {
+      expect(selectStores(DEFAULT_STORES, given).map((s) => s.id)).toEqual(['tienda_01', 'tienda_02']);
+    }
     const error = errorOf(() => selectStores(DEFAULT_STORES, ['tienda_14']));
     expect(error.message).toMatch(/^tienda desconocida: tienda_14\. Tiendas válidas: tienda_01, tienda_02/);
   });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import { z } from '../shared/zod.ts';
 import { isValidDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
 import { DEFAULT_CLOSED_DAYS, DEFAULT_STORES, type Store } from './stores.ts';

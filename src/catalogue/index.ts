@@ -7,9 +7,13 @@ import { UsageError } from '../shared/errors.ts';
 import type { Config } from './config.ts';
 import type { Store } from './stores.ts';
 
-/** Resolves store ids from the command line; an unknown id is bad input that lists the valid ones. */
-export function selectStores(all: readonly Store[], ids: readonly string[] | undefined): Store[] {
-  if (!ids || ids.length === 0) return [...all];
+/**
+ * Resolves store ids from the command line, separated by commas, spaces or both in any flag (`tienda_01,tienda_02`,
+ * `"tienda_01 tienda_02"`, or one per argument); an unknown id is bad input that lists the valid ones.
+ */
+export function selectStores(all: readonly Store[], given: readonly string[] | undefined): Store[] {
+  const ids = (given ?? []).flatMap((id) => id.split(/[\s,]+/)).filter(Boolean);
+  if (ids.length === 0) return [...all];
   const byId = new Map(all.map((s) => [s.id, s]));
   const unknown = ids.filter((id) => !byId.has(id));
   if (unknown.length > 0) {
@@ -33,7 +37,6 @@ export function resolveWindow(flags: { from?: string; to?: string; stores?: stri
   const to = flags.to ? parseDay(flags.to, '--to') : addDays(today, -1);
   const from = flags.from ? parseDay(flags.from, '--from') : addDays(to, -89);
   if (from > to) throw new UsageError(`--from (${from}) es posterior a --to (${to})`);
-  const ids = flags.stores?.split(',').map((s) => s.trim()).filter(Boolean);
-  const stores: Store[] = selectStores(config.stores, ids);
+  const stores: Store[] = selectStores(config.stores, flags.stores === undefined ? undefined : [flags.stores]);
   return { from, to, stores };
 }

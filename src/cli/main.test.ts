@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runInProcess } from '../../test/support/cli.ts';
 
@@ -15,6 +16,23 @@ describe('ventas: help and commander messages in Spanish', () => {
   it('lists the commands under "Comandos:"', async () => {
     const { stdout } = await run('--help');
     expect(stdout).toMatch(/Comandos:\n {2}etl \[opciones\]/);
+  });
+
+  it.each([['--version'], ['-V']])('%s prints the version of the package, exit 0', async (flag) => {
+    const { code, stdout } = await run(flag);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
+  });
+
+  it.each([
+    ['etl', '--tiendas', 'tienda_01,tienda_99', '--fecha-desde', '2026-01-10 00:00', '--fecha-hasta', '2026-01-10 23:59'],
+    ['etl', '--tiendas', 'tienda_01', 'tienda_99', '--fecha-desde', '2026-01-10 00:00', '--fecha-hasta', '2026-01-10 23:59'],
+    ['gaps', '--stores', 'tienda_01 tienda_99'],
+    ['plan', '--stores', 'tienda_01, tienda_99'],
+  ])('takes store ids separated by commas or spaces: %j names only the unknown one, exit 2', async (...args) => {
+    const { code, stderr } = await run(...args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^error: tienda desconocida: tienda_99\. Tiendas válidas/);
   });
 
   it('gives an unknown option exit 2 and says so in Spanish', async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help, type Argument, type Option } from 'commander';
 import { ExitCode, exitCodeFor } from '../shared/errors.ts';
 import { processIo, type Io } from './io.ts';
@@ -62,11 +63,14 @@ const spanishHelp: Partial<Help> = {
   },
 };
 
+const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+
 export function buildCli(io: Io = processIo): Cli & { exitCode(): number } {
   let code: number = ExitCode.ok;
   const program = new Command('ventas')
     .description('Mantiene completa la tabla ventas desde KLK: huecos, plan, backfill y verificación.')
     .showHelpAfterError('(use --help para ver las opciones)')
+    .version(VERSION, '-V, --version', 'muestra la versión de ventas')
     .helpOption('-h, --help', 'muestra esta ayuda')
     .helpCommand('help [comando]', 'muestra la ayuda de un comando')
     .configureHelp(spanishHelp)

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../shared/zod.ts';
 import { computeCoverage, coveragePct, toJson, type CoverageReport, type CoverageTotals } from '../coverage/index.ts';
 import { reconcile, type DayDifference, type DifferenceState, type ReconcileResult } from '../coverage/reconcile.ts';
 import type { Queryable } from '../db/types.ts';

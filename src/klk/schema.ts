@@ -2,7 +2,7 @@
  * The shape of a KLK answer around its lines (klk-api.md section 1). Lines are not validated here: the loader checks
  * each one and quarantines the bad ones, so one odd line never fails a whole answer.
  */
-import { z } from 'zod';
+import { z } from '../shared/zod.ts';
 
 /** Echoes of the request are lenient (`""` or absent when not sent); extra fields are kept. */
 const echoed = z.string().nullable().optional();

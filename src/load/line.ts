@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../shared/zod.ts';
 
 /**
  * One KLK invoice line as the loader needs it. Every line goes through this one validation: a line that fails is

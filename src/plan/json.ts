@@ -1,5 +1,5 @@
 /** The plan as spec section 5's JSON, the `ventas etl` command of each step, and a plan file read back. */
-import { z } from 'zod';
+import { z } from '../shared/zod.ts';
 import { isValidDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
 import type { PhaseNumber, Plan, PlanStep, PlanTotals } from './plan.ts';
