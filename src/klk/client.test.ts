@@ -255,7 +255,7 @@ describe('KLK client', () => {
     const quick = client(silent, { timeoutMs: 100 }).klk;
     const error = await failure(quick.fetchVentas(request, () => new Lines(), { attempts: 2 }));
     expect(error).toMatchObject({ kind: 'timeout', attempts: 2 });
-    expect(error.message).toMatch(/no respondió completo en 0\.1 s/);
+    expect(error.message).toMatch(/no respondió completo en 0,1 s/);
 
     const stalled = await serve((_req, res) => {
       res.writeHead(200);

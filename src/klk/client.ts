@@ -6,6 +6,7 @@
 import { AnswerError, readAnswer } from './answer.ts';
 import type { KlkMeta } from './schema.ts';
 import { describeWindow, type KlkWindow } from './windows.ts';
+import { decimal, int } from '../shared/format.ts';
 
 export type KlkRequest = { sucursal: string; almacen?: string; window: KlkWindow };
 
@@ -368,7 +369,7 @@ function causeCode(error: unknown): string {
 }
 
 function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+  return ms % 1000 === 0 ? `${int(ms / 1000)} s` : `${decimal(ms / 1000)} s`;
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { int } from './format.ts';
 
 export interface ProgressView {
   update(done: number, total: number, payload: { lines: number; unit: string }): void;
@@ -18,6 +19,8 @@ export function createProgress(options: { isTty: boolean; label: string; write: 
         hideCursor: true,
         clearOnComplete: false,
         etaBuffer: 50,
+        // Counts in Spanish (1.633/1.633), like every other number we print.
+        formatValue: (value: number, _options: unknown, type: string) => (type === 'value' || type === 'total' ? int(value) : String(value)),
         stream: process.stderr,
       },
       cliProgress.Presets.shades_classic,
@@ -25,7 +28,7 @@ export function createProgress(options: { isTty: boolean; label: string; write: 
     let startedBar = false;
     return {
       update(done, total, { lines, unit }) {
-        const rate = Math.round(lines / Math.max(0.001, (Date.now() - started) / 1000)).toLocaleString('es-VE');
+        const rate = int(lines / Math.max(0.001, (Date.now() - started) / 1000));
         if (!startedBar) {
           bar.start(total, done, { rate, unit });
           startedBar = true;
@@ -44,7 +47,7 @@ export function createProgress(options: { isTty: boolean; label: string; write: 
       const now = Date.now();
       const seconds = (now - started) / 1000;
       const eta = done > 0 ? Math.round((seconds / done) * (total - done)) : null;
-      lastLine = `${options.label}: ${done}/${total} ${unit} · ${lines.toLocaleString('es-VE')} líneas · ${Math.round(lines / Math.max(seconds, 0.001)).toLocaleString('es-VE')} líneas/s${eta === null ? '' : ` · ETA ${eta} s`}`;
+      lastLine = `${options.label}: ${int(done)}/${int(total)} ${unit} · ${int(lines)} líneas · ${int(lines / Math.max(seconds, 0.001))} líneas/s${eta === null ? '' : ` · ETA ${eta} s`}`;
       const finished = done === total;
       if ((now - last >= (options.intervalMs ?? 5_000) || finished) && lastLine !== printed) {
         last = now;
