@@ -341,10 +341,10 @@ describe('KLK client', () => {
   });
 
   it('passes the caller abort and collector errors through without retrying', async () => {
-    const silent = await serve(() => {});
+    // The caller gives up once KLK has the request (an event, not a delay: under load 30 ms could come first).
     const controller = new AbortController();
+    const silent = await serve(() => controller.abort(new Error('cancelado por el usuario')));
     const pending = client(silent).klk.fetchVentas(request, () => new Lines(), { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error('cancelado por el usuario')), 30);
     await expect(pending).rejects.toThrow('cancelado por el usuario');
     expect(silent.requests).toHaveLength(1);
 
