@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresDatabase } from '../../test/backends.ts';
-import { runCli } from '../../test/support/cli.ts';
+import { runCli, runCliProcess } from '../../test/support/cli.ts';
 import { openDb } from './index.ts';
 
 // Each run starts a process and, on PGlite, initdb: slow on a busy machine, so these get more time than the default.
@@ -40,7 +40,8 @@ describe('ventas db migrate [pglite]', () => {
     const db = await openDb({ dataDir, migrate: false });
     try {
       await db.exec(`CREATE TABLE ventas (numero_factura varchar(100) UNIQUE, fecha_venta timestamp, ubicacion_id varchar(50))`);
-      const busy = await runCli(['db', 'migrate'], { cwd });
+      // Another process: this one holds the folder.
+      const busy = await runCliProcess(['db', 'migrate'], { cwd });
       expect(busy.code).toBe(3);
       expect(busy.stderr).toMatch(/en uso por otro proceso \(pid \d+\)/);
     } finally {

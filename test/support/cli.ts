@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe } from 'vitest';
+import type { Io } from '../../src/cli/io.ts';
 import { main } from '../../src/cli/main.ts';
 import { openDb } from '../../src/db/index.ts';
 import type { Db } from '../../src/db/types.ts';
@@ -16,26 +17,75 @@ export interface CliResult {
   stderr: string;
 }
 
+/** What a process's stdout and stderr would hold: each write a line (processIo adds the missing newline). */
+function bufferedIo(): { io: Io; result(code: number): CliResult } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const line = (text: string) => (text.endsWith('\n') ? text : `${text}\n`);
+  return {
+    io: { out: (t) => void out.push(line(t)), err: (t) => void err.push(line(t)), isTty: false },
+    result: (code) => ({ code, stdout: out.join(''), stderr: err.join('') }),
+  };
+}
+
 /**
  * Runs `ventas` in this process through the same entry point as bin/ventas: for what is decided before any
  * database or server is opened (bad input, help), in milliseconds instead of a process start.
  */
 export async function runInProcess(args: string[]): Promise<CliResult> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'ventas', ...args], { out: (t) => void out.push(t), err: (t) => void err.push(t), isTty: false });
-  return { code, stdout: out.join(''), stderr: err.join('') };
+  const { io, result } = bufferedIo();
+  return result(await main(['node', 'ventas', ...args], io));
 }
 
-/** Runs `bin/ventas` as a user would, in its own process. */
-export function runCli(args: string[], options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<CliResult> {
+/** The variables a user's shell would not pass on: each CLI run says which of these it sets. */
+const CLEAN_ENV = { DATABASE_URL: undefined, KLK_BASE_URL: undefined, VENTAS_CONFIG: undefined };
+
+let inProcessRun = false;
+
+/**
+ * Runs `ventas` as a user would, in `cwd` with `env`, and gives its exit code and output. It runs in this process
+ * (the test file's own fork) through bin/ventas's entry point, with the working folder and environment set for the
+ * call and restored after: a process start costs a second or more, and the CLI tests make hundreds of runs. A run
+ * started while another is still going (two at once) gets its own process, so each sees only its own folder and
+ * environment. Tests about processes themselves (signals, kills, servers) use spawnCli.
+ */
+export async function runCli(args: string[], options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<CliResult> {
+  if (inProcessRun) return runCliProcess(args, options);
+  inProcessRun = true;
+  const env: Record<string, string | undefined> = { ...CLEAN_ENV, ...options.env };
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  const setEnv = (values: Record<string, string | undefined>) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+  const cwd = process.cwd();
+  const { io, result } = bufferedIo();
+  try {
+    setEnv(env);
+    process.chdir(options.cwd);
+    return result(await main(['node', 'ventas', ...args], io));
+  } catch (error) {
+    // bin/ventas would die with the stack on stderr and exit 1.
+    io.err(String((error as Error).stack ?? error));
+    return result(1);
+  } finally {
+    process.chdir(cwd);
+    setEnv(saved);
+    inProcessRun = false;
+  }
+}
+
+/** Runs `bin/ventas` in its own process, as a shell would. */
+export function runCliProcess(args: string[], options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<CliResult> {
   return new Promise((resolvePromise) => {
     execFile(
       process.execPath,
       [VENTAS_BIN, ...args],
       {
         cwd: options.cwd,
-        env: { ...process.env, DATABASE_URL: undefined, KLK_BASE_URL: undefined, VENTAS_CONFIG: undefined, ...options.env },
+        env: { ...process.env, ...CLEAN_ENV, ...options.env },
         timeout: options.timeoutMs ?? 120_000,
         maxBuffer: 64 * 1024 * 1024,
       },
@@ -51,7 +101,7 @@ export function runCli(args: string[], options: { cwd: string; env?: Record<stri
 export function spawnCli(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }) {
   return spawn(process.execPath, [VENTAS_BIN, ...args], {
     cwd: options.cwd,
-    env: { ...process.env, DATABASE_URL: undefined, KLK_BASE_URL: undefined, VENTAS_CONFIG: undefined, ...options.env },
+    env: { ...process.env, ...CLEAN_ENV, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
