@@ -82,11 +82,16 @@ async function buildPgliteTemplates(): Promise<{ empty: Blob; migrated: Blob }> 
   }
 }
 
+/** Dumps of an empty and of a migrated PGlite database, built once per test file. */
+export function pgliteTemplate(): Promise<{ empty: Blob; migrated: Blob }> {
+  pgliteTemplates ??= buildPgliteTemplates();
+  return pgliteTemplates;
+}
+
 const pglite: Backend = {
   name: 'pglite',
   async open(options = {}) {
-    pgliteTemplates ??= buildPgliteTemplates();
-    const templates = await pgliteTemplates;
+    const templates = await pgliteTemplate();
     return openPglite('memory://', { loadDataDir: options.migrate === false ? templates.empty : templates.migrated });
   },
 };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { DEFAULT_STORES } from '../catalogue/stores.ts';
 import { generateDay, startSimulator, type RunningSimulator } from '../sim/index.ts';
-import { describeEachCliBackend, runCli, type CliPlace } from '../../test/support/cli.ts';
+import { describeEachCliBackend, folderSnapshot, runCli, type CliPlace } from '../../test/support/cli.ts';
 import { tableDays, truth } from '../../test/support/truth.ts';
 
 const t01 = DEFAULT_STORES.find((s) => s.id === 'tienda_01')!;
@@ -109,10 +109,11 @@ describeEachCliBackend('ventas etl', (backend) => {
     [['--chunk-days', '0'], /--chunk-days debe ser un entero positivo/],
     [['--fecha-hasta', '2026-01-10 00:00'], /falta --fecha-desde/],
   ])('bad input %j: exit 2, a message that says what is valid, nothing written', async (args, message) => {
+    const before = folderSnapshot(join(place.cwd, '.ventas'));
     const r = await etl(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
-    expect(existsSync(join(place.cwd, '.ventas'))).toBe(false);
+    expect(folderSnapshot(join(place.cwd, '.ventas'))).toEqual(before);
   });
 });
 

@@ -91,7 +91,7 @@ export function registerEtl(cli: Cli): void {
               dryRun: flags.dryRun,
               gapRecovery: type === 'scheduled' && flags.gapRecovery ? { now } : null,
               // As typed, quotes included, so the run history shows a command that runs again.
-              command: ['ventas', ...cli.program.rawArgs.slice(2)].map(shellQuote).join(' '),
+              command: ['ventas', ...cli.args].map(shellQuote).join(' '),
             },
           );
           progress.stop();

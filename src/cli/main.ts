@@ -19,6 +19,8 @@ export type Action<A extends unknown[]> = (...args: A) => Promise<number | void>
 export interface Cli {
   program: Command;
   io: Io;
+  /** The arguments as the user gave them (after `ventas`), for run histories that show a command to run again. */
+  args: readonly string[];
   /** Wraps an action so its exit code, or its error's, becomes the process's. */
   action<A extends unknown[]>(fn: Action<A>): (...args: A) => Promise<void>;
 }
@@ -65,7 +67,7 @@ const spanishHelp: Partial<Help> = {
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
-export function buildCli(io: Io = processIo): Cli & { exitCode(): number } {
+export function buildCli(io: Io = processIo, args: readonly string[] = []): Cli & { exitCode(): number } {
   let code: number = ExitCode.ok;
   const program = new Command('ventas')
     .description('Mantiene completa la tabla ventas desde KLK: huecos, plan, backfill y verificación.')
@@ -79,6 +81,7 @@ export function buildCli(io: Io = processIo): Cli & { exitCode(): number } {
   const cli: Cli = {
     program,
     io,
+    args,
     action:
       (fn) =>
       async (...args) => {
@@ -105,7 +108,7 @@ export function buildCli(io: Io = processIo): Cli & { exitCode(): number } {
 }
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
-  const cli = buildCli(io);
+  const cli = buildCli(io, argv.slice(2));
   // Commander's own errors (unknown option, missing argument) are bad input too.
   cli.program.commands.forEach((c) => c.exitOverride());
   try {
