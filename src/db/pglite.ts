@@ -137,6 +137,12 @@ export class PgliteDb implements Db {
   }
 }
 
+/**
+ * An embedded database lives in the user's folder: PostgreSQL's default keeps up to 1 GB of WAL segments around,
+ * more than the demo's own data. Recycling beyond 64 MB costs a few more checkpoints on big loads.
+ */
+const SMALL_WAL = ['-c', 'max_wal_size=64MB', '-c', 'min_wal_size=32MB'];
+
 /** PGlite in `dataDir` (created with its parents), or in memory for `memory://`, optionally from a dump. */
 export async function openPglite(dataDir: string, { loadDataDir }: { loadDataDir?: Blob } = {}): Promise<PgliteDb> {
   const inMemory = dataDir.startsWith('memory://');
@@ -148,7 +154,7 @@ export async function openPglite(dataDir: string, { loadDataDir }: { loadDataDir
     mkdirSync(where, { recursive: true });
   }
   try {
-    const pglite = await PGlite.create(where, { loadDataDir });
+    const pglite = await PGlite.create(where, { loadDataDir, startParams: [...PGlite.defaultStartParams, ...SMALL_WAL] });
     return new PgliteDb(pglite, unlock);
   } catch (error) {
     unlock();
