@@ -30,6 +30,8 @@ export interface HeatmapJson {
   from: IsoDate;
   to: IsoDate;
   days: number;
+  /** The IANA zone of the window's stores (the first one's): the page names it with every time it shows. */
+  timeZone: string;
   /** The window's stores in catalogue order: the heatmap's rows. */
   stores: HeatmapStore[];
   patterns: { commonGaps: CommonGapDetail[]; closedDays: IsoDate[]; newStores: string[] };
@@ -62,6 +64,7 @@ export function toHeatmap(report: CoverageReport, catalogue: readonly Store[]): 
     from: report.from,
     to: report.to,
     days: daysBetween(report.from, report.to) + 1,
+    timeZone: catalogue.find((s) => s.id in report.days)?.timeZone ?? catalogue[0]?.timeZone ?? 'America/Caracas',
     stores,
     patterns: {
       commonGaps: report.patterns.commonGaps.map((g) => ({ ...g, stores: [...g.stores] })),

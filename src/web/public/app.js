@@ -1,18 +1,25 @@
-/* global document, window, fetch, EventSource, URLSearchParams, sessionStorage, history */
+/* global document, window, fetch, EventSource, URLSearchParams, sessionStorage, history, BroadcastChannel */
 // The dashboard page: reads /api/coverage, /api/plan and /api/runs, draws them, and runs the backfill through
-// POST /api/backfill with live progress from /api/runs/ID/events. No framework, no build step.
+// POST /api/backfill (after showing the plan's size) with live progress from /api/runs/ID/events. Other tabs hear
+// of runs through a BroadcastChannel, and a light poll of /api/runs notices runs started anywhere else (the CLI, a
+// schedule). No framework, no build step.
 
+/** The day states of spec section 4 by their letter in /api/coverage, in the legend's order. */
 const STATES = {
   c: { name: 'completo', legend: 'Completo' },
   p: { name: 'parcial', legend: 'Parcial' },
   m: { name: 'faltante', legend: 'Faltante' },
-  e: { name: 'vacío', legend: 'Vacío (KLK sin ventas)' },
+  r: { name: 'rechazado', legend: 'Rechazado' },
+  e: { name: 'vacío', legend: 'Vacío' },
   x: { name: 'cerrado', legend: 'Cerrado' },
+  f: { name: 'futuro', legend: 'Futuro' },
 };
+const UNKNOWN_STATE = { name: 'desconocido', legend: 'Desconocido' };
 const RUN_TYPES = { backfill: 'Backfill', scheduled: 'ETL programado', manual: 'ETL manual', recovery: 'ETL de recuperación' };
 const RUN_STATUS = {
   running: 'en curso',
   interrupted: 'interrumpido',
+  cancelled: 'cancelado',
   complete: 'completo',
   partial: 'parcial',
   failed: 'fallido',
@@ -23,6 +30,10 @@ const MONTHS = ['Ene', 'Feb', 'Mar', 'Abr', 'May', 'Jun', 'Jul', 'Ago', 'Sep', '
 const DAY_MS = 86_400_000;
 /** While a backfill runs the map is redrawn at most this often, so it fills in as the chunks land. */
 const LIVE_REFRESH_MS = 3_000;
+/** How often an open page asks whether a run started or ended elsewhere (only while it is visible). */
+const RUNS_POLL_MS = 10_000;
+/** Windows longer than this draw narrower cells. */
+const DENSE_DAYS = 120;
 
 const int = new Intl.NumberFormat('es-VE', { maximumFractionDigits: 0 });
 const money = new Intl.NumberFormat('es-VE', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -32,9 +43,27 @@ const twoDecimals = new Intl.NumberFormat('es-VE', { minimumFractionDigits: 2, m
 const $ = (id) => document.getElementById(id);
 const esc = (value) =>
   String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+const plural = (n, one, many) => `${int.format(n)} ${n === 1 ? one : many}`;
 
-/** What the page shows: the applied filters and the last answers. `stores` empty means all. */
-const view = { from: '', to: '', stores: [], coverage: null, plan: null, running: null, lastLiveRefresh: 0 };
+/**
+ * What the page shows: the applied filters and the last answers. `stores` empty means all. `running` is the
+ * backfill this page follows; `settled` the runs whose end this page has already redrawn for.
+ */
+const view = {
+  from: '',
+  to: '',
+  stores: [],
+  coverage: null,
+  plan: null,
+  running: null,
+  lastLiveRefresh: 0,
+  runsSignature: null,
+  settled: new Set(),
+  /** The heatmap cell that takes the Tab stop (roving tabindex): row and day index. */
+  active: { r: 0, i: 0 },
+};
+
+const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('ventas-runs') : null;
 
 async function api(path, options) {
   const res = await fetch(path, options);
@@ -81,6 +110,64 @@ function coverageOf(withData, expected) {
   return expected === 0 ? 100 : Math.round((withData * 1000) / expected) / 10;
 }
 
+// ------------------------------------------------------------------------------------------------ times and zones
+
+/** The stores' zone (their days, ETL windows and the history are read in it), else the browser's. */
+function timeZone() {
+  return view.coverage?.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** `Caracas` from `America/Caracas`. */
+function zoneCity(zone) {
+  return zone.split('/').at(-1).replaceAll('_', ' ');
+}
+
+/** `UTC−4`, `UTC+5:30`, `UTC` for the zone at that instant. */
+function utcOffset(zone, instant) {
+  const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' })
+    .formatToParts(instant)
+    .find((p) => p.type === 'timeZoneName').value;
+  const m = /GMT([+-])(\d\d):(\d\d)/.exec(name);
+  if (!m) return 'UTC';
+  return `UTC${m[1] === '-' ? '−' : '+'}${Number(m[2])}${m[3] === '00' ? '' : `:${m[3]}`}`;
+}
+
+/** `2026-01-26 14:05:07` in the zone. */
+function wallTime(zone, instant) {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
+      .formatToParts(instant)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
+}
+
+/** An instant as `<time>`: `2026-01-26 14:05:07 UTC−4`, the zone's name on hover. */
+function timeHtml(iso) {
+  const instant = new Date(iso);
+  const zone = timeZone();
+  return `<time datetime="${esc(instant.toISOString())}" title="hora de ${esc(zoneCity(zone))}">${esc(wallTime(zone, instant))} ${esc(utcOffset(zone, instant))}</time>`;
+}
+
+/** The offset of a store-local wall time (`YYYY-MM-DD HH:MM[:SS]`) such as an ETL window's edge. */
+function wallTimeOffset(local) {
+  const asUtc = new Date(`${local.slice(0, 10)}T${local.slice(11, 19).padEnd(8, ':00')}Z`);
+  return utcOffset(timeZone(), Number.isNaN(asUtc.getTime()) ? new Date() : asUtc);
+}
+
+function zoneLabel(instant = new Date()) {
+  return `hora de ${zoneCity(timeZone())}, ${utcOffset(timeZone(), instant)}`;
+}
+
 // ------------------------------------------------------------------------------------------------ loading
 
 async function loadCoverage() {
@@ -93,6 +180,8 @@ async function loadCoverage() {
   renderHeatmap();
   renderSummary();
   renderPatterns();
+  const now = new Date();
+  $('updated').textContent = `Datos leídos a las ${wallTime(timeZone(), now).slice(11)} (${zoneLabel(now)}).`;
 }
 
 async function load() {
@@ -112,6 +201,7 @@ async function load() {
 async function loadRuns() {
   try {
     const { runs } = await api('/api/runs');
+    view.runsSignature = runsSignature(runs);
     renderRuns(runs);
     return runs;
   } catch (error) {
@@ -170,16 +260,34 @@ function applyFilters(event) {
 
 // ------------------------------------------------------------------------------------------------ coverage
 
+function stateOf(code) {
+  return STATES[code] ?? UNKNOWN_STATE;
+}
+
+/** A day's quarantined lines, under whichever name the answer gives them. */
+function rejectedLinesOf(store, i) {
+  return (store.rejected ?? store.rejectedLines)?.[i] ?? 0;
+}
+
+function stateCounts() {
+  const counts = Object.fromEntries(Object.keys(STATES).map((code) => [code, 0]));
+  for (const s of view.coverage.stores) for (const code of s.states) if (code in counts) counts[code]++;
+  return counts;
+}
+
 function renderTotals() {
-  const t = view.coverage.totals;
-  const withData = t.expectedStoreDays - t.missingStoreDays;
+  const { totals: t, stores } = view.coverage;
+  // complete + partial, as spec section 4 counts "with data" (a rejected day is expected and has none).
+  const withData = stores.reduce((n, s) => n + s.daysWithData, 0);
   const pct = coverageOf(withData, t.expectedStoreDays);
+  const rejected = stateCounts().r;
   const cards = [
     ['', int.format(t.expectedStoreDays), 'Días-tienda esperados'],
     ['', int.format(withData), 'Con datos'],
     [t.missingStoreDays > 0 ? 'missing' : 'ok', int.format(t.missingStoreDays), 'Faltantes'],
     [t.partialStoreDays > 0 ? 'partial' : 'ok', int.format(t.partialStoreDays), 'Parciales'],
-    [t.missingStoreDays + t.partialStoreDays > 0 ? '' : 'ok', `${oneDecimal.format(pct)} %`, `Cobertura del ${view.coverage.from} al ${view.coverage.to}`],
+    ...(rejected > 0 ? [['missing', int.format(rejected), 'Rechazados']] : []),
+    [withData < t.expectedStoreDays ? '' : 'ok', `${oneDecimal.format(pct)} %`, `Cobertura del ${view.coverage.from} al ${view.coverage.to}`],
   ];
   $('totals').innerHTML = cards
     .map(([cls, value, label]) => `<div class="card ${cls}"><div class="value">${esc(value)}</div><div class="label">${esc(label)}</div></div>`)
@@ -187,68 +295,236 @@ function renderTotals() {
 }
 
 function renderLegend() {
-  const counts = { c: 0, p: 0, m: 0, e: 0, x: 0 };
-  for (const s of view.coverage.stores) for (const code of s.states) counts[code]++;
+  const counts = stateCounts();
   $('legend').innerHTML = Object.entries(STATES)
-    .map(([code, st]) => `<li><span class="swatch s-${code}"></span>${esc(st.legend)} <strong>${int.format(counts[code])}</strong></li>`)
+    .map(
+      ([code, st]) =>
+        `<li data-state="${code}"><span class="swatch s-${code}" aria-hidden="true"></span>${esc(st.legend)} <strong>${int.format(counts[code])}</strong></li>`,
+    )
     .join('');
+}
+
+function cellText(r, i) {
+  const s = view.coverage.stores[r];
+  const rejected = rejectedLinesOf(s, i);
+  return [
+    `${s.store} ${s.name}`,
+    dayAt(view.coverage.from, i),
+    stateOf(s.states[i]).name,
+    plural(s.lines[i], 'línea', 'líneas'),
+    `${money.format(s.totalUsd[i])} USD`,
+    ...(rejected > 0 ? [plural(rejected, 'línea rechazada', 'líneas rechazadas')] : []),
+  ].join(' · ');
+}
+
+/** What identifies the drawn grid: the same key means the cells can be updated in place (focus stays put). */
+function heatmapKey() {
+  const { from, days, stores } = view.coverage;
+  return `${from}|${days}|${stores.map((s) => s.store).join(',')}`;
 }
 
 function renderHeatmap() {
   const { stores, from, days } = view.coverage;
   const el = $('heatmap');
-  const rows = ['<div></div><div class="hm-axis" id="hm-axis"></div>'];
+  view.active = { r: Math.min(view.active.r, stores.length - 1), i: Math.min(view.active.i, days - 1) };
+  if (el.dataset.key === heatmapKey()) return updateHeatmap();
+  const focused = el.contains(document.activeElement);
+  const rows = [`<div class="hm-axis" aria-hidden="true"><div class="hm-corner"></div>${axisLabels(from, days)}</div>`];
   stores.forEach((s, r) => {
     let cells = '';
-    for (let i = 0; i < s.states.length; i++) cells += `<i class="c s-${s.states[i]}" data-i="${i}"></i>`;
+    for (let i = 0; i < days; i++) {
+      const stop = r === view.active.r && i === view.active.i ? '0' : '-1';
+      cells += `<i class="c s-${esc(s.states[i])}" role="gridcell" tabindex="${stop}" data-i="${i}" aria-label="${esc(cellText(r, i))}"></i>`;
+    }
     rows.push(
-      `<div class="hm-label" title="${esc(`${s.store} ${s.name}`)}"><span class="id">${esc(s.store)}</span> <span class="name">${esc(s.name)}</span></div>` +
-        `<div class="hm-cells" data-r="${r}">${cells}</div>`,
+      `<div class="hm-row" role="row" data-r="${r}"><div class="hm-label" role="rowheader" title="${esc(`${s.store} ${s.name}`)}"><span class="id">${esc(s.store)}</span> <span class="name">${esc(s.name)}</span></div>${cells}</div>`,
     );
   });
-  el.classList.toggle('dense', days > 120);
+  el.classList.toggle('dense', days > DENSE_DAYS);
   el.style.setProperty('--days', String(days));
+  el.setAttribute('aria-rowcount', String(stores.length));
+  el.setAttribute('aria-colcount', String(days + 1));
   el.innerHTML = rows.join('');
-  renderAxis(from, days);
+  // Placed through the CSSOM: the page's CSP refuses inline style attributes.
+  for (const label of el.querySelectorAll('.hm-axis span')) label.style.gridColumn = `${Number(label.dataset.i) + 2} / span ${label.dataset.span}`;
+  el.dataset.key = heatmapKey();
+  if (focused) cellAt(view.active.r, view.active.i)?.focus();
+  else hideTooltip();
 }
 
-/** Month starts along the top, positioned as a share of the width so they line up with the cells at any size. */
-function renderAxis(from, days) {
-  const axis = $('hm-axis');
-  for (let i = 0; i < days; i++) {
-    const day = dayAt(from, i);
-    const monthStart = day.endsWith('-01');
-    // The window's first day is labelled too unless a month starts within the next week.
-    if (!monthStart && !(i === 0 && days - i > 7 && ![...Array(7).keys()].some((k) => dayAt(from, k).endsWith('-01')))) continue;
-    const label = document.createElement('span');
-    const month = MONTHS[Number(day.slice(5, 7)) - 1];
-    label.textContent = monthStart ? `${month}${day.slice(5, 7) === '01' || i < 7 ? ` ${day.slice(0, 4)}` : ''}` : `${Number(day.slice(8))} ${month} ${day.slice(0, 4)}`;
-    label.style.left = `${(i / days) * 100}%`;
-    axis.append(label);
+/** New states on the same grid (a live refresh): classes and labels change, the focused cell and tooltip stay. */
+function updateHeatmap() {
+  const { stores } = view.coverage;
+  stores.forEach((s, r) => {
+    const row = rowAt(r);
+    for (let i = 0; i < s.states.length; i++) {
+      const cell = row.children[i + 1];
+      const cls = `c s-${s.states[i]}`;
+      if (cell.className !== cls) cell.className = cls;
+      const label = cellText(r, i);
+      if (cell.getAttribute('aria-label') !== label) cell.setAttribute('aria-label', label);
+    }
+  });
+  const tip = $('tooltip');
+  if (!tip.hidden && tip.dataset.cell) {
+    const [r, i] = tip.dataset.cell.split(':').map(Number);
+    if (r < stores.length) tip.textContent = cellText(r, i);
   }
 }
 
-function cellTooltip(target) {
-  const cell = target.closest('.c');
-  if (!cell) return null;
-  const s = view.coverage.stores[Number(cell.parentElement.dataset.r)];
-  const i = Number(cell.dataset.i);
-  const day = dayAt(view.coverage.from, i);
-  return `${s.store} ${s.name} · ${day} · ${STATES[s.states[i]].name} · ${int.format(s.lines[i])} líneas · ${money.format(s.totalUsd[i])} USD`;
+/**
+ * Month starts along the top, each label spanning the days up to the next one so labels never overlap. The
+ * window's first day is labelled too unless a month starts within its first week.
+ */
+function axisLabels(from, days) {
+  const starts = [];
+  for (let i = 0; i < days; i++) {
+    const day = dayAt(from, i);
+    if (day.endsWith('-01') || (i === 0 && ![...Array(Math.min(7, days)).keys()].some((k) => dayAt(from, k).endsWith('-01')))) starts.push(i);
+  }
+  return starts
+    .map((i, k) => {
+      const day = dayAt(from, i);
+      const month = MONTHS[Number(day.slice(5, 7)) - 1];
+      const text = day.endsWith('-01') ? `${month}${day.slice(5, 7) === '01' || i < 7 ? ` ${day.slice(0, 4)}` : ''}` : `${Number(day.slice(8))} ${month} ${day.slice(0, 4)}`;
+      const span = (starts[k + 1] ?? days) - i;
+      return `<span data-i="${i}" data-span="${span}">${esc(text)}</span>`;
+    })
+    .join('');
+}
+
+function rowAt(r) {
+  return $('heatmap').querySelector(`.hm-row[data-r="${r}"]`);
+}
+
+function cellAt(r, i) {
+  return rowAt(r)?.children[i + 1] ?? null;
+}
+
+function cellPosition(cell) {
+  return { r: Number(cell.parentElement.dataset.r), i: Number(cell.dataset.i) };
+}
+
+/** Moves the grid's single Tab stop to the cell. */
+function setActiveCell(cell) {
+  const { r, i } = cellPosition(cell);
+  if (r === view.active.r && i === view.active.i && cell.tabIndex === 0) return;
+  const previous = cellAt(view.active.r, view.active.i);
+  if (previous) previous.tabIndex = -1;
+  cell.tabIndex = 0;
+  view.active = { r, i };
+}
+
+function showTooltip(cell, at) {
+  const { r, i } = cellPosition(cell);
+  const tip = $('tooltip');
+  tip.textContent = cellText(r, i);
+  tip.dataset.cell = `${r}:${i}`;
+  tip.dataset.anchor = at ? 'pointer' : 'cell';
+  tip.hidden = false;
+  placeTooltip(cell, at);
+}
+
+/** Below the pointer, or below the cell (above it near the bottom of the screen), always inside the viewport. */
+function placeTooltip(cell, at) {
+  const tip = $('tooltip');
+  const box = cell.getBoundingClientRect();
+  const x = at ? at.x : box.left + box.width / 2;
+  const below = at ? at.y + 16 : box.bottom + 6;
+  const above = (at ? at.y - 8 : box.top - 6) - tip.offsetHeight;
+  const left = Math.min(Math.max(8, x - (at ? -14 : tip.offsetWidth / 2)), window.innerWidth - tip.offsetWidth - 8);
+  tip.style.left = `${Math.max(8, left)}px`;
+  tip.style.top = `${below + tip.offsetHeight > window.innerHeight - 8 && above > 8 ? above : below}px`;
+}
+
+function hideTooltip() {
+  const tip = $('tooltip');
+  tip.hidden = true;
+  delete tip.dataset.cell;
+}
+
+function focusedCell() {
+  const active = document.activeElement;
+  return active?.classList?.contains('c') && $('heatmap').contains(active) ? active : null;
 }
 
 function onHeatmapHover(event) {
-  const tip = $('tooltip');
-  const text = cellTooltip(event.target);
-  if (!text) {
-    tip.hidden = true;
-    return;
+  const cell = event.target.closest?.('.c');
+  if (cell) return showTooltip(cell, { x: event.clientX, y: event.clientY });
+  const focused = focusedCell();
+  if (focused) showTooltip(focused);
+  else hideTooltip();
+}
+
+function onHeatmapLeave() {
+  const focused = focusedCell();
+  if (focused) showTooltip(focused);
+  else hideTooltip();
+}
+
+function onHeatmapFocus(event) {
+  const cell = event.target.closest('.c');
+  if (!cell) return;
+  setActiveCell(cell);
+  showTooltip(cell);
+}
+
+function onHeatmapBlur(event) {
+  if (!event.relatedTarget || !$('heatmap').contains(event.relatedTarget)) hideTooltip();
+}
+
+/** Arrows move a day or a store; Home/End the first or last day (with Ctrl, of the first or last store); PageUp/PageDown a week. */
+function onHeatmapKey(event) {
+  const cell = event.target.closest('.c');
+  if (!cell) return;
+  if (event.key === 'Escape') return hideTooltip();
+  const rows = view.coverage.stores.length;
+  const days = view.coverage.days;
+  let { r, i } = cellPosition(cell);
+  switch (event.key) {
+    case 'ArrowLeft': i--; break;
+    case 'ArrowRight': i++; break;
+    case 'ArrowUp': r--; break;
+    case 'ArrowDown': r++; break;
+    case 'PageUp': i -= 7; break;
+    case 'PageDown': i += 7; break;
+    case 'Home': i = 0; if (event.ctrlKey) r = 0; break;
+    case 'End': i = days - 1; if (event.ctrlKey) r = rows - 1; break;
+    default: return;
   }
-  tip.textContent = text;
-  tip.hidden = false;
-  const x = Math.min(event.clientX + 14, window.innerWidth - tip.offsetWidth - 8);
-  tip.style.left = `${Math.max(8, x)}px`;
-  tip.style.top = `${event.clientY + 16}px`;
+  event.preventDefault();
+  const next = cellAt(Math.min(Math.max(r, 0), rows - 1), Math.min(Math.max(i, 0), days - 1));
+  setActiveCell(next);
+  next.focus({ preventScroll: true });
+  reveal(next);
+}
+
+/** Scrolls the cell into sight: clear of the fixed store names sideways, inside the window up and down. */
+function reveal(cell) {
+  const scroller = $('hm-scroll');
+  const box = cell.getBoundingClientRect();
+  const port = scroller.getBoundingClientRect();
+  // The first day sits one column gap right of the names.
+  const clear = cell.parentElement.firstElementChild.getBoundingClientRect().right + 1;
+  if (box.left < clear) scroller.scrollLeft -= clear - box.left;
+  else if (box.right > port.right) scroller.scrollLeft += box.right - port.right;
+  if (box.top < 0) window.scrollBy(0, box.top - 8);
+  else if (box.bottom > window.innerHeight) window.scrollBy(0, box.bottom - window.innerHeight + 8);
+  showTooltip(cell);
+}
+
+/** A tap focuses the cell (and so shows its tooltip) on browsers that do not focus on touch. */
+function onHeatmapClick(event) {
+  const cell = event.target.closest('.c');
+  if (cell && document.activeElement !== cell) cell.focus();
+}
+
+function onScroll() {
+  const tip = $('tooltip');
+  if (tip.hidden) return;
+  const focused = focusedCell();
+  if (tip.dataset.anchor === 'cell' && focused) placeTooltip(focused);
+  else hideTooltip();
 }
 
 function renderSummary() {
@@ -257,7 +533,7 @@ function renderSummary() {
   $('summary').tBodies[0].innerHTML = sorted
     .map(
       (s) => `<tr>
-        <td>${esc(s.store)}</td>
+        <th scope="row">${esc(s.store)}</th>
         <td>${esc(s.name)}${s.isNew ? '<span class="new">nueva</span>' : ''}</td>
         <td class="num">${int.format(s.expectedDays)}</td>
         <td class="num">${int.format(s.daysWithData)}</td>
@@ -268,8 +544,8 @@ function renderSummary() {
       </tr>`,
     )
     .join('');
-  const withData = totals.expectedStoreDays - totals.missingStoreDays;
-  $('summary').tFoot.innerHTML = `<tr><td>Total</td><td>${stores.length} tiendas</td>
+  const withData = stores.reduce((n, s) => n + s.daysWithData, 0);
+  $('summary').tFoot.innerHTML = `<tr><th scope="row">Total</th><td>${plural(stores.length, 'tienda', 'tiendas')}</td>
     <td class="num">${int.format(totals.expectedStoreDays)}</td><td class="num">${int.format(withData)}</td>
     <td class="num">${int.format(totals.missingStoreDays)}</td><td class="num">${int.format(totals.partialStoreDays)}</td>
     <td class="num">${oneDecimal.format(coverageOf(withData, totals.expectedStoreDays))} %</td><td></td></tr>`;
@@ -299,13 +575,14 @@ function renderPatterns() {
 
 // ------------------------------------------------------------------------------------------------ plan and backfill
 
+function planSizeText(t) {
+  return `${plural(t.requests, 'petición', 'peticiones')}, ${int.format(t.storeDays)} días-tienda pedidos para ${int.format(t.missingStoreDays)} faltantes o parciales (x${twoDecimals.format(t.overFetchRatio)}), ${duration(t.estimatedSeconds)} con el backfill en paralelo.`;
+}
+
 function renderPlan() {
   const plan = view.plan;
-  const t = plan.totals;
   const empty = plan.phases.length === 0;
-  $('plan-summary').textContent = empty
-    ? 'Nada que recuperar: todos los días esperados están completos.'
-    : `${int.format(t.requests)} peticiones, ${int.format(t.storeDays)} días-tienda pedidos para ${int.format(t.missingStoreDays)} faltantes o parciales (x${twoDecimals.format(t.overFetchRatio)}), ${duration(t.estimatedSeconds)} con el backfill en paralelo.`;
+  $('plan-summary').textContent = empty ? 'Nada que recuperar: todos los días esperados están completos.' : planSizeText(plan.totals);
   $('plan-phases').innerHTML = plan.phases
     .map((phase) => {
       const days = phase.steps.reduce((n, s) => n + s.storeDays, 0);
@@ -317,9 +594,9 @@ function renderPlan() {
             <td class="num">${int.format(s.storeDays)}</td><td class="num">${int.format(s.requests)}</td><td class="num">${duration(s.estimatedSeconds)}</td></tr>`;
         })
         .join('');
-      return `<details class="phase"><summary>Fase ${phase.phase}: ${esc(phase.title)} · ${phase.steps.length} pasos · ${int.format(days)} días-tienda · ${duration(seconds)}</summary>
-        <table class="table"><thead><tr><th>Desde</th><th>Hasta</th><th>Tiendas</th><th class="num">Días-tienda</th><th class="num">Peticiones</th><th class="num">Estimado</th></tr></thead>
-        <tbody>${steps}</tbody></table></details>`;
+      return `<details class="phase"><summary>Fase ${phase.phase}: ${esc(phase.title)} · ${plural(phase.steps.length, 'paso', 'pasos')} · ${int.format(days)} días-tienda · ${duration(seconds)}</summary>
+        <div class="table-scroll"><table class="table"><thead><tr><th scope="col">Desde</th><th scope="col">Hasta</th><th scope="col">Tiendas</th><th scope="col" class="num">Días-tienda</th><th scope="col" class="num">Peticiones</th><th scope="col" class="num">Estimado</th></tr></thead>
+        <tbody>${steps}</tbody></table></div></details>`;
     })
     .join('');
   $('run').disabled = empty || view.running !== null;
@@ -330,14 +607,24 @@ function runMessage(text) {
 }
 
 function showProgress(p) {
+  const bar = $('progress-bar');
   const share = p.storeDays > 0 ? p.storeDaysDone / p.storeDays : 0;
   $('progress-fill').style.width = `${(share * 100).toFixed(1)}%`;
+  if (p.storeDays > 0) {
+    bar.setAttribute('aria-valuemax', String(p.storeDays));
+    bar.setAttribute('aria-valuenow', String(p.storeDaysDone));
+    bar.setAttribute('aria-valuetext', `${int.format(p.storeDaysDone)} de ${int.format(p.storeDays)} días-tienda (${Math.floor(share * 100)} %)`);
+  } else {
+    // Not sized yet: an indeterminate bar has no value.
+    bar.removeAttribute('aria-valuenow');
+    bar.setAttribute('aria-valuetext', 'preparando el backfill');
+  }
   const parts = [
     `${int.format(p.storeDaysDone)} / ${int.format(p.storeDays)} días-tienda`,
-    `${int.format(p.lines)} líneas`,
+    plural(p.lines, 'línea', 'líneas'),
     p.linesPerSecond === null ? null : `${int.format(p.linesPerSecond)} líneas/s`,
     p.etaSeconds === null ? null : `ETA ${duration(p.etaSeconds)}`,
-    p.chunks.failed > 0 ? `${int.format(p.chunks.failed)} bloques fallidos` : null,
+    p.chunks.failed > 0 ? plural(p.chunks.failed, 'bloque fallido', 'bloques fallidos') : null,
   ];
   $('progress-text').textContent = parts.filter(Boolean).join(' · ');
   if (Date.now() - view.lastLiveRefresh > LIVE_REFRESH_MS) {
@@ -346,24 +633,38 @@ function showProgress(p) {
   }
 }
 
+/** A complete run's bar is full, whatever the last progress event said. */
+function fillProgressBar() {
+  const bar = $('progress-bar');
+  $('progress-fill').style.width = '100%';
+  const max = bar.getAttribute('aria-valuemax');
+  if (max) {
+    bar.setAttribute('aria-valuenow', max);
+    bar.setAttribute('aria-valuetext', `${int.format(Number(max))} de ${int.format(Number(max))} días-tienda (100 %)`);
+  }
+}
+
 function finishedMessage(id, s) {
   if (!s.before) return `Backfill #${id} ${RUN_STATUS[s.status] ?? s.status}: npx ventas backfill --resume lo termina.`;
   const status = s.status === 'complete' ? 'completo' : RUN_STATUS[s.status] ?? s.status;
-  const failed = s.chunks.failed > 0 ? ` Quedan ${int.format(s.chunks.failed)} bloques fallidos: npx ventas backfill --resume los reintenta.` : '';
+  const failed = s.chunks.failed > 0 ? ` Quedan ${plural(s.chunks.failed, 'bloque fallido', 'bloques fallidos')}: npx ventas backfill --resume los reintenta.` : '';
   return (
     `Backfill #${id} ${status}: ${int.format(s.chunks.done)} de ${int.format(s.chunks.total)} bloques, ` +
-    `${int.format(s.rowsInserted)} filas nuevas en ${oneDecimal.format(s.seconds)} s. ` +
+    `${plural(s.rowsInserted, 'fila nueva', 'filas nuevas')} en ${oneDecimal.format(s.seconds)} s. ` +
     `Faltantes ${int.format(s.before.missingStoreDays)} → ${int.format(s.after.missingStoreDays)}, ` +
     `parciales ${int.format(s.before.partialStoreDays)} → ${int.format(s.after.partialStoreDays)}.${failed}`
   );
 }
 
-/** Follows a backfill's events until its `done`, then reloads everything. */
+/** Follows a backfill's events until its `done`, then reloads everything and tells the other tabs. */
 function follow(id) {
+  if (view.running === id) return;
   view.running = id;
   $('run').disabled = true;
   $('progress').hidden = false;
   $('breaker').hidden = true;
+  $('progress-fill').style.width = '0%';
+  $('progress-bar').removeAttribute('aria-valuenow');
   runMessage(`Backfill #${id} en curso…`);
   const events = new EventSource(`/api/runs/${id}/events`);
   events.addEventListener('progress', (e) => showProgress(JSON.parse(e.data)));
@@ -375,13 +676,52 @@ function follow(id) {
   events.addEventListener('done', async (e) => {
     events.close();
     const summary = JSON.parse(e.data);
-    if (summary.status === 'complete') $('progress-fill').style.width = '100%';
+    if (summary.status === 'complete') fillProgressBar();
     $('breaker').hidden = true;
     view.running = null;
+    view.settled.add(id);
     runMessage(finishedMessage(id, summary));
+    channel?.postMessage({ type: 'finished', runId: id });
     await load();
     await loadRuns();
   });
+}
+
+/** Shows the plan's size from a fresh GET /api/plan and asks; only a confirmation posts the backfill. */
+async function confirmBackfill() {
+  $('run').disabled = true;
+  runMessage('Calculando el plan…');
+  let plan;
+  try {
+    plan = await api(`/api/plan?${windowQuery()}`);
+  } catch (error) {
+    $('run').disabled = view.running !== null;
+    return runMessage(error.message);
+  }
+  view.plan = plan;
+  renderPlan();
+  if (plan.phases.length === 0) return runMessage('Nada que recuperar: no se envió nada.');
+  runMessage('');
+  const t = plan.totals;
+  const stores = view.stores.length === 0 ? `todas las tiendas (${view.coverage?.stores.length ?? ''})` : plural(view.stores.length, 'tienda', 'tiendas');
+  $('confirm-window').textContent = `Del ${plan.from} al ${plan.to}, ${stores}.`;
+  $('confirm-size').innerHTML = [
+    ['Peticiones a KLK', int.format(t.requests)],
+    ['Días-tienda pedidos', `${int.format(t.storeDays)} (para ${int.format(t.missingStoreDays)} faltantes o parciales, x${twoDecimals.format(t.overFetchRatio)})`],
+    ['Tiempo estimado', `${duration(t.estimatedSeconds)} con el backfill en paralelo`],
+  ]
+    .map(([term, value]) => `<div><dt>${esc(term)}</dt><dd>${esc(value)}</dd></div>`)
+    .join('');
+  const dialog = $('confirm');
+  dialog.returnValue = '';
+  dialog.showModal();
+}
+
+function onConfirmClosed() {
+  if ($('confirm').returnValue === 'run') return startBackfill();
+  runMessage('Backfill cancelado: no se envió nada.');
+  $('run').disabled = view.running !== null || (view.plan?.phases.length ?? 0) === 0;
+  if (!$('run').disabled) $('run').focus();
 }
 
 async function startBackfill() {
@@ -396,6 +736,7 @@ async function startBackfill() {
     const { runId } = await api('/api/backfill', { method: 'POST', headers, body: JSON.stringify(body) });
     if (token) sessionStorage.setItem('ventas.token', token);
     follow(runId);
+    channel?.postMessage({ type: 'started', runId });
     loadRuns();
   } catch (error) {
     $('run').disabled = false;
@@ -415,33 +756,80 @@ async function startBackfill() {
   }
 }
 
+// ------------------------------------------------------------------------------------------------ other tabs and runs elsewhere
+
+function runsSignature(runs) {
+  return runs.map((r) => `${r.kind}${r.id}:${r.status}`).join(',');
+}
+
+/** Another tab started or finished a backfill. */
+function onChannelMessage({ data }) {
+  if (data?.type === 'started' && view.running === null) {
+    follow(data.runId);
+    loadRuns();
+  } else if (data?.type === 'finished' && view.running !== data.runId && !view.settled.has(data.runId)) {
+    view.settled.add(data.runId);
+    load().then(loadRuns);
+  }
+}
+
+/** A run started or ended anywhere (the CLI, the daemon, a tab of another browser): follow it or redraw. */
+async function pollRuns() {
+  if (document.hidden) return;
+  let runs;
+  try {
+    ({ runs } = await api('/api/runs'));
+  } catch {
+    return; // The next poll or a reload shows the error; a blip should not cover the page.
+  }
+  const signature = runsSignature(runs);
+  if (signature === view.runsSignature) return;
+  view.runsSignature = signature;
+  renderRuns(runs);
+  const running = runs.find((r) => r.kind === 'backfill' && r.status === 'running');
+  if (running && view.running === null) return follow(running.id);
+  if (view.running === null) await load();
+}
+
 // ------------------------------------------------------------------------------------------------ history
 
+function runWindow(r) {
+  if (!r.from) return '—';
+  if (r.kind === 'backfill') return esc(`${r.from} a ${r.to}`);
+  // ETL windows are the stores' local wall times.
+  const from = r.from.slice(0, 16);
+  const to = r.to.slice(0, 16);
+  const [fromZone, toZone] = [wallTimeOffset(r.from), wallTimeOffset(r.to)];
+  return esc(fromZone === toZone ? `${from} a ${to} ${toZone}` : `${from} ${fromZone} a ${to} ${toZone}`);
+}
+
 function renderRuns(runs) {
+  $('runs-started').textContent = `Inicio (hora de ${zoneCity(timeZone())})`;
   const body = $('runs').tBodies[0];
   if (runs.length === 0) {
-    body.innerHTML = '<tr><td colspan="11" class="hint">Sin ejecuciones registradas todavía.</td></tr>';
+    body.innerHTML = '<tr role="row"><td role="cell" colspan="12" class="hint">Sin ejecuciones registradas todavía.</td></tr>';
     return;
   }
+  const cell = (label, html, cls = '') => `<td role="cell" data-label="${esc(label)}"${cls ? ` class="${cls}"` : ''}>${html}</td>`;
   body.innerHTML = runs
     .map((r) => {
       const took = r.finishedAt ? elapsed(Date.parse(r.finishedAt) - Date.parse(r.startedAt)) : '—';
-      const window = r.from ? (r.kind === 'backfill' ? `${r.from} a ${r.to}` : `${r.from.slice(0, 16)} a ${r.to.slice(0, 16)}`) : '—';
-      const stores = r.stores.length > 3 ? `${r.stores.length} tiendas` : r.stores.join(', ');
+      const stores = r.stores.length > 3 ? plural(r.stores.length, 'tienda', 'tiendas') : r.stores.join(', ');
       const errors = r.errors.length > 0 ? `${esc(r.errors[0])}${r.errors.length > 1 ? ` (+${r.errors.length - 1})` : ''}` : '';
-      const hint = r.kind === 'backfill' && r.command ? `<div class="hint">${esc(r.command)}</div>` : '';
-      return `<tr data-kind="${esc(r.kind)}" data-status="${esc(r.status)}">
-        <td>${r.id}</td>
-        <td>${esc(RUN_TYPES[r.type] ?? r.type)}</td>
-        <td><span class="badge st-${esc(r.status)}">${esc(RUN_STATUS[r.status] ?? r.status)}</span></td>
-        <td>${esc(new Date(r.startedAt).toLocaleString('es-VE', { dateStyle: 'short', timeStyle: 'medium' }))}</td>
-        <td class="num">${took}</td>
-        <td>${esc(window)}</td>
-        <td title="${esc(r.stores.join(' '))}">${esc(stores)}</td>
-        <td class="num">${r.storeDays === null ? '' : int.format(r.storeDays)}</td>
-        <td class="num">${int.format(r.lines)}</td>
-        <td class="num">${int.format(r.rowsInserted)}</td>
-        <td class="errors" title="${esc(r.errors.join('\n'))}">${errors}${hint}</td>
+      const resume = r.kind === 'backfill' && r.command ? `<code>${esc(r.command)}</code>` : '';
+      return `<tr role="row" data-kind="${esc(r.kind)}" data-id="${r.id}" data-status="${esc(r.status)}">
+        ${cell('#', String(r.id))}
+        ${cell('Tipo', esc(RUN_TYPES[r.type] ?? r.type))}
+        ${cell('Estado', `<span class="badge st-${esc(r.status)}">${esc(RUN_STATUS[r.status] ?? r.status)}</span>`)}
+        ${cell('Inicio', timeHtml(r.startedAt), 'when')}
+        ${cell('Duración', took, 'num')}
+        ${cell('Ventana', runWindow(r))}
+        ${cell('Tiendas', `<span title="${esc(r.stores.join(' '))}">${esc(stores)}</span>`)}
+        ${cell('Días-tienda', r.storeDays === null ? '' : int.format(r.storeDays), 'num')}
+        ${cell('Líneas', int.format(r.lines), 'num')}
+        ${cell('Filas nuevas', int.format(r.rowsInserted), 'num')}
+        ${cell('Errores', `<span title="${esc(r.errors.join('\n'))}">${errors}</span>`, 'errors')}
+        ${cell('Acciones', resume, 'row-actions')}
       </tr>`;
     })
     .join('');
@@ -466,9 +854,20 @@ function start() {
     $('store-list').querySelectorAll('input').forEach((input) => (input.checked = false));
     updateStoreSummary();
   });
-  $('heatmap').addEventListener('mousemove', onHeatmapHover);
-  $('heatmap').addEventListener('mouseleave', () => ($('tooltip').hidden = true));
-  $('run').addEventListener('click', startBackfill);
+  const map = $('heatmap');
+  map.addEventListener('mousemove', onHeatmapHover);
+  map.addEventListener('mouseleave', onHeatmapLeave);
+  map.addEventListener('focusin', onHeatmapFocus);
+  map.addEventListener('focusout', onHeatmapBlur);
+  map.addEventListener('keydown', onHeatmapKey);
+  map.addEventListener('click', onHeatmapClick);
+  document.addEventListener('scroll', onScroll, { capture: true, passive: true });
+  window.addEventListener('resize', onScroll);
+  $('run').addEventListener('click', confirmBackfill);
+  $('confirm').addEventListener('close', onConfirmClosed);
+  channel?.addEventListener('message', onChannelMessage);
+  window.setInterval(pollRuns, RUNS_POLL_MS);
+  document.addEventListener('visibilitychange', pollRuns);
   loadHealth();
   load().then(async () => {
     const runs = await loadRuns();
