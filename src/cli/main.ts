@@ -1,4 +1,5 @@
 import { Command, CommanderError, Help, type Argument, type Option } from 'commander';
+import { now, simulatedClock } from '../shared/clock.ts';
 import { ExitCode, exitCodeFor } from '../shared/errors.ts';
 import { processIo, type Io } from './io.ts';
 import { registerBackfill } from './backfill.ts';
@@ -101,6 +102,14 @@ export function buildCli(io: Io = processIo): Cli & { exitCode(): number } {
 }
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  // A bad VENTAS_CLOCK is bad input for every command; a good one is announced, so simulated time is never taken for real.
+  try {
+    const clock = simulatedClock();
+    if (clock) io.err(`Reloj simulado (VENTAS_CLOCK): ahora ${now().toISOString()}, velocidad x${clock.speed}`);
+  } catch (error) {
+    io.err(`error: ${(error as Error).message}`);
+    return exitCodeFor(error);
+  }
   const cli = buildCli(io);
   // Commander's own errors (unknown option, missing argument) are bad input too.
   cli.program.commands.forEach((c) => c.exitOverride());
