@@ -21,7 +21,8 @@ export function selectStores(all: readonly Store[], ids: readonly string[] | und
   return [...new Set(ids)].map((id) => byId.get(id)!);
 }
 
-function parseDay(value: string, flag: string): IsoDate {
+/** A `--from`/`--to` value: an existing `YYYY-MM-DD` date, or bad input naming the flag. */
+export function parseDay(value: string, flag: string): IsoDate {
   if (!isValidDate(value)) throw new UsageError(`${flag} inválida: "${value}". Se espera una fecha YYYY-MM-DD existente (p. ej. 2025-10-28)`);
   return value;
 }

@@ -9,6 +9,7 @@ import { registerEtl } from './etl.ts';
 import { registerGaps } from './gaps.ts';
 import { registerKlkSim } from './klk-sim.ts';
 import { registerPlan } from './plan.ts';
+import { registerQuarantine } from './quarantine.ts';
 import { registerServe } from './serve.ts';
 import { registerVerify } from './verify.ts';
 import { registerWorker } from './worker.ts';
@@ -93,6 +94,7 @@ export function buildCli(io: Io = processIo): Cli & { exitCode(): number } {
   registerPlan(cli);
   registerBackfill(cli);
   registerVerify(cli);
+  registerQuarantine(cli);
   registerWorker(cli);
   registerKlkSim(cli);
   registerDemo(cli);
