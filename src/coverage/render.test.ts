@@ -161,7 +161,7 @@ describe('rejected and future days in the renderers', () => {
       'Total', '2 tiendas', '176', '172', '0', '0', '4', '97,7 %',
     ]); // prettier-ignore
     expect(out).toContain(
-      '\nDías rechazados (KLK envió líneas y todas quedaron en cuarentena; no se vuelven a pedir hasta que KLK las cambie):\n' +
+      '\nDías rechazados (KLK envió líneas y todas quedaron en cuarentena; el plan no los vuelve a pedir):\n' +
         '  - tienda_03 del 2026-01-12 al 2026-01-14 (3 días): 1.800 líneas rechazadas (KLK las cambió desde la extracción anterior); ' +
         'véalas con `npx ventas quarantine --stores tienda_03 --from 2026-01-12 --to 2026-01-14`\n' +
         '  - tienda_01 2025-11-20: 1 línea rechazada; véala con `npx ventas quarantine --stores tienda_01 --from 2025-11-20 --to 2025-11-20`\n',

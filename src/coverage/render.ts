@@ -227,7 +227,7 @@ export function renderTable(report: CoverageReport, options: { color: boolean })
 
   const rejected = rejectedRuns(report);
   if (rejected.length > 0) {
-    out.push('', 'Días rechazados (KLK envió líneas y todas quedaron en cuarentena; no se vuelven a pedir hasta que KLK las cambie):');
+    out.push('', 'Días rechazados (KLK envió líneas y todas quedaron en cuarentena; el plan no los vuelve a pedir):');
     out.push(...rejected.map((r) => `  - ${rejectedRunEs(r)}`));
   }
 
