@@ -2,6 +2,7 @@ export * from './stores.ts';
 export * from './config.ts';
 export * from './calendar.ts';
 
+import { now } from '../shared/clock.ts';
 import { addDays, isValidDate, localDateTime, type IsoDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
 import type { Config } from './config.ts';
@@ -24,16 +25,18 @@ export function selectStores(all: readonly Store[], given: readonly string[] | u
   return [...new Set(ids)].map((id) => byId.get(id)!);
 }
 
-function parseDay(value: string, flag: string): IsoDate {
+/** A `--from`/`--to` value: an existing `YYYY-MM-DD` date, or bad input naming the flag. */
+export function parseDay(value: string, flag: string): IsoDate {
   if (!isValidDate(value)) throw new UsageError(`${flag} inválida: "${value}". Se espera una fecha YYYY-MM-DD existente (p. ej. 2025-10-28)`);
   return value;
 }
 
 /**
- * The window and stores of a report from the flags: `--to` defaults to yesterday (store time), `--from` to 90 days
- * before it, like the seed's window. Impossible dates, `--from` after `--to` and unknown stores are bad input.
+ * The window and stores of a report from the flags: `--to` defaults to yesterday (store time, by the clock, which
+ * VENTAS_CLOCK may simulate), `--from` to 90 days before it, like the seed's window. Impossible dates, `--from` after
+ * `--to` and unknown stores are bad input.
  */
-export function resolveWindow(flags: { from?: string; to?: string; stores?: string }, config: Config, today: IsoDate = localDateTime(config.stores[0]?.timeZone ?? 'America/Caracas').slice(0, 10)) {
+export function resolveWindow(flags: { from?: string; to?: string; stores?: string }, config: Config, today: IsoDate = localDateTime(config.stores[0]?.timeZone ?? 'America/Caracas', now()).slice(0, 10)) {
   const to = flags.to ? parseDay(flags.to, '--to') : addDays(today, -1);
   const from = flags.from ? parseDay(flags.from, '--from') : addDays(to, -89);
   if (from > to) throw new UsageError(`--from (${from}) es posterior a --to (${to})`);

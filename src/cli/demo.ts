@@ -101,7 +101,7 @@ export function registerDemo(cli: Cli): void {
               bar?.stop();
               out(`   Backfill #${summary.backfillId} ${BACKFILL_STATUS[summary.status]}: ${int(summary.chunks.done)} bloques, ${int(summary.rowsInserted)} filas insertadas en ${seconds(summary.seconds * 1000)}.`);
               out(`\n${renderBeforeAfter(summary.before, summary.after)}`);
-              const pending = after.totals.missingStoreDays + after.totals.partialStoreDays;
+              const pending = after.totals.missingStoreDays + after.totals.partialStoreDays + after.totals.rejectedStoreDays;
               ok = pending === 0 && summary.status === 'complete';
               out(
                 ok

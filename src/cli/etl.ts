@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import { selectStores } from '../catalogue/index.ts';
 import { shellQuote } from '../plan/json.ts';
+import { now as clockNow } from '../shared/clock.ts';
 import { localDateTime } from '../shared/dates.ts';
 import { ExitCode, UsageError } from '../shared/errors.ts';
 import { int, seconds } from '../shared/format.ts';
@@ -64,7 +65,7 @@ export function registerEtl(cli: Cli): void {
         const stores = selectStores(config.stores, flags.todas ? undefined : flags.tiendas);
         const baseUrl = klkBaseUrl(config, flags.klkUrl);
         const timeZone = stores[0]?.timeZone ?? 'America/Caracas';
-        const now: LocalDateTime = flags.now ? parseCliDateTime(flags.now, 'start', '--now') : localDateTime(timeZone);
+        const now: LocalDateTime = flags.now ? parseCliDateTime(flags.now, 'start', '--now') : localDateTime(timeZone, clockNow());
         const { type, interval } = chooseMode(flags, now);
         const targets = stores
           .map((store) => ({ store, interval: clampToStoreLife(store, interval) }))

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help, type Argument, type Option } from 'commander';
+import { now, simulatedClock } from '../shared/clock.ts';
 import { ExitCode, exitCodeFor } from '../shared/errors.ts';
 import { processIo, type Io } from './io.ts';
 import { registerBackfill } from './backfill.ts';
@@ -9,6 +10,7 @@ import { registerEtl } from './etl.ts';
 import { registerGaps } from './gaps.ts';
 import { registerKlkSim } from './klk-sim.ts';
 import { registerPlan } from './plan.ts';
+import { registerQuarantine } from './quarantine.ts';
 import { registerServe } from './serve.ts';
 import { registerVerify } from './verify.ts';
 import { registerWorker } from './worker.ts';
@@ -99,6 +101,7 @@ export function buildCli(io: Io = processIo, args: readonly string[] = []): Cli 
   registerPlan(cli);
   registerBackfill(cli);
   registerVerify(cli);
+  registerQuarantine(cli);
   registerWorker(cli);
   registerKlkSim(cli);
   registerDemo(cli);
@@ -108,6 +111,14 @@ export function buildCli(io: Io = processIo, args: readonly string[] = []): Cli 
 }
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  // A bad VENTAS_CLOCK is bad input for every command; a good one is announced, so simulated time is never taken for real.
+  try {
+    const clock = simulatedClock();
+    if (clock) io.err(`Reloj simulado (VENTAS_CLOCK): ahora ${now().toISOString()}, velocidad x${clock.speed}`);
+  } catch (error) {
+    io.err(`error: ${(error as Error).message}`);
+    return exitCodeFor(error);
+  }
   const cli = buildCli(io, argv.slice(2));
   // Commander's own errors (unknown option, missing argument) are bad input too.
   cli.program.commands.forEach((c) => c.exitOverride());

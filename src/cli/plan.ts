@@ -1,7 +1,8 @@
-import { computeCoverage, renderMarkdown } from '../coverage/index.ts';
+import { computeCoverage, futureStoreDaysNote, rejectedStoreDaysNote, renderMarkdown } from '../coverage/index.ts';
 import { planForReport } from '../plan/from-coverage.ts';
 import { renderPlanBash, renderPlanMarkdown, toPlanJson } from '../plan/index.ts';
 import { renderPlanTable } from '../plan/render-table.ts';
+import { now } from '../shared/clock.ts';
 import { localDateTime } from '../shared/dates.ts';
 import { addWindowOptions, resolveWindow, type WindowFlags } from './common.ts';
 import { openDatabase, positiveInt, resolveConfig } from './context.ts';
@@ -29,12 +30,21 @@ export function registerPlan(cli: Cli): void {
         try {
           const report = await computeCoverage(db, config, window);
           const plan = await planForReport(db, report, { config, concurrency: flags.concurrency });
+          // Future and rejected days are never planned; the markdown says so in its coverage section, the others in
+          // a line each (on stderr where stdout is for machines).
+          const { futureStoreDays, rejectedStoreDays } = report.totals;
+          const notes = [
+            ...(futureStoreDays > 0 ? [futureStoreDaysNote(futureStoreDays)] : []),
+            ...(rejectedStoreDays > 0 ? [rejectedStoreDaysNote(rejectedStoreDays)] : []),
+          ];
+          const note = notes.length > 0 ? notes.join('\n') : null;
           if (flags.format === 'json') cli.io.out(JSON.stringify(toPlanJson(plan, flags.program)));
           else if (flags.format === 'bash') cli.io.out(renderPlanBash(plan, { program: flags.program }));
           else if (flags.format === 'markdown') {
-            const date = localDateTime(window.stores[0]?.timeZone ?? 'America/Caracas').slice(0, 10);
+            const date = localDateTime(window.stores[0]?.timeZone ?? 'America/Caracas', now()).slice(0, 10);
             cli.io.out(renderPlanMarkdown(plan, { coverageMarkdown: renderMarkdown(report), date, program: flags.program }));
-          } else cli.io.out(renderPlanTable(toPlanJson(plan, flags.program)));
+          } else cli.io.out(renderPlanTable(toPlanJson(plan, flags.program)) + (note ? `\n${note}` : ''));
+          if (note && (flags.format === 'json' || flags.format === 'bash')) cli.io.err(note);
         } finally {
           await db.close();
         }

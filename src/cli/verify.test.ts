@@ -149,7 +149,7 @@ describeEachCliBackend('ventas verify', (backend) => {
         expect(d.table.lines).toBeGreaterThan(d.klk.lines);
       }
       // Drift is verify's finding, not a day state: the coverage still counts the days as complete.
-      expect(totals).toEqual({ expectedStoreDays: 14, missingStoreDays: 0, partialStoreDays: 0 });
+      expect(totals).toEqual({ expectedStoreDays: 14, missingStoreDays: 0, partialStoreDays: 0, rejectedStoreDays: 0, futureStoreDays: 0 });
     } finally {
       sim.options.voidRate = 0;
     }

@@ -196,6 +196,7 @@ function verdict(report: CoverageReport, reconciled: ReconcileResult | null) {
   const problems = [
     ...(t.missingStoreDays > 0 ? [count(t.missingStoreDays, 'día-tienda faltante', 'días-tienda faltantes')] : []),
     ...(t.partialStoreDays > 0 ? [count(t.partialStoreDays, 'parcial', 'parciales')] : []),
+    ...(t.rejectedStoreDays > 0 ? [count(t.rejectedStoreDays, 'rechazado (líneas en cuarentena)', 'rechazados (líneas en cuarentena)')] : []),
     ...(drift > 0 ? [`${int(drift)} con deriva`] : []),
     ...(failed > 0 ? [count(failed, 'tienda sin conciliar', 'tiendas sin conciliar')] : []),
   ];

@@ -28,8 +28,10 @@ export async function readCoverageInput(
     lines: number;
     total_usd: string;
     klk_lines: number | null;
+    klk_rejected: number | null;
+    source_changed: boolean;
   }>(
-    `SELECT store_id, day, lines, total_usd, klk_lines
+    `SELECT store_id, day, lines, total_usd, klk_lines, klk_rejected, rejected_source_changed_at IS NOT NULL AS source_changed
        FROM store_days
       WHERE store_id = ANY($1::text[]) AND day BETWEEN $2::date AND $3::date
       ORDER BY store_id, day`,
@@ -56,6 +58,8 @@ export async function readCoverageInput(
       lines: r.lines,
       totalUsd: Number(r.total_usd),
       klkLines: r.klk_lines,
+      klkRejected: r.klk_rejected,
+      rejectedSourceChanged: r.source_changed,
     })),
     firstSales,
     lastSales,

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../catalogue/config.ts';
 import { DEFAULT_STORES } from '../catalogue/stores.ts';
@@ -8,6 +11,7 @@ import { startSimulator, type RunningSimulator } from '../sim/index.ts';
 import { runEtl } from '../sync/etl.ts';
 import type { Interval } from '../sync/interval.ts';
 import { describeEachBackend } from '../../test/backends.ts';
+import { klkLine } from '../../test/fixtures/klk-line.ts';
 import { tableDays, truth } from '../../test/support/truth.ts';
 import { computeCoverage } from './compute.ts';
 import { difference, reconcile, requestWindows } from './reconcile.ts';
@@ -56,7 +60,7 @@ describeEachBackend('reconcile', (open) => {
   });
   beforeEach(async () => {
     await db.exec('TRUNCATE ventas, store_days, etl_runs, klk_requests, quarantine, store_leases');
-    Object.assign(sim.options, { voidRate: 0, failRate: 0, maxLines: null });
+    Object.assign(sim.options, { voidRate: 0, failRate: 0, maxLines: null, replay: null });
     sim.resetStats();
   });
 
@@ -164,5 +168,29 @@ describeEachBackend('reconcile', (open) => {
     ]);
     const coverage = await computeCoverage(db, config, { from: '2025-12-01', to: '2025-12-07', stores: config.stores });
     expect(coverage.days[t18.id]!.map((c) => c.state)).toEqual(['empty', 'empty', 'empty', 'empty', 'empty', 'missing', 'missing']);
+  });
+
+  it('confirms a store new once KLK answers the days before its first sale with 0 lines', async () => {
+    const config = parseConfig({ stores: [{ ...t18, openedOn: undefined }], closedDays: ['12-25', '01-01'] });
+    const window = { from: '2025-11-20', to: '2025-12-10', stores: config.stores };
+    await load([{ from: '2025-12-06 00:00:00', to: '2025-12-10 23:59:59' }], t18);
+    expect((await computeCoverage(db, config, window)).stores[0]).toMatchObject({ isNew: false, suspectedNew: true, missingDays: 16 });
+    await reconcile({ db, klk: klk(), config, concurrency: 3 }, { from: '2025-11-20', to: '2025-12-05', storeIds: [t18.id] });
+    expect((await computeCoverage(db, config, window)).stores[0]).toMatchObject({ isNew: true, suspectedNew: false, missingDays: 0 });
+  });
+
+  it('records a day whose lines KLK sends are all invalid as rejected, with their count', async () => {
+    // KLK answers the day with two lines of another warehouse (what the loader quarantines).
+    const lines = [1, 2].map((linea) => klkLine({ linea, fecha: '2026-01-07' }, 'OTRO'));
+    const file = join(mkdtempSync(join(tmpdir(), 'ventas-replay-')), 'answer.json');
+    const meta = { sucursal_codigo: t01.sucursal, fecha_desde: '2026-01-07', fecha_hasta: '2026-01-07', total_registros: 2 };
+    writeFileSync(file, JSON.stringify({ meta, ventas: lines }));
+    sim.options.replay = file;
+    const result = await reconcile({ db, klk: klk(), config: parseConfig({}), concurrency: 3 }, { from: '2026-01-07', to: '2026-01-07', storeIds: [t01.id] });
+    expect(result.failedStores).toEqual([]);
+    expect([result.checkedStoreDays, result.matching]).toEqual([1, 1]);
+    const coverage = await computeCoverage(db, parseConfig({}), { from: '2026-01-07', to: '2026-01-07', stores: [t01] });
+    expect(coverage.days[t01.id]![0]).toMatchObject({ state: 'rejected', rejectedLines: 2 });
+    expect(coverage.stores[0]).toMatchObject({ rejectedDays: 1, expectedDays: 1, daysWithData: 0 });
   });
 });

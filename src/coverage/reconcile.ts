@@ -12,7 +12,7 @@ import type { Config } from '../catalogue/config.ts';
 import type { Store } from '../catalogue/stores.ts';
 import type { Queryable } from '../db/types.ts';
 import { KlkError, splitWindow, windowDays, type KlkClient, type KlkWindow } from '../klk/index.ts';
-import { AnswerBatch, type DayTally } from '../load/batch.ts';
+import { AnswerBatch, type DayTally, type RejectedTally } from '../load/batch.ts';
 import { refreshStoreDays } from '../load/store-days.ts';
 import { daysBetween, type IsoDate } from '../shared/dates.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -82,8 +82,9 @@ export interface ReconcileParams {
 interface StoreCheck {
   store: Store;
   expected: IsoDate[];
-  /** KLK's figures per day of every successful request. */
+  /** KLK's figures per day of every successful request, and its lines the loader would quarantine. */
   klk: Map<IsoDate, DayTally>;
+  rejected: Map<IsoDate, RejectedTally>;
   errors: string[];
 }
 
@@ -104,7 +105,7 @@ export async function reconcile(deps: ReconcileDeps, params: ReconcileParams): P
     const cells = report.days[store.id] ?? [];
     const expected = cells.filter((c) => isExpected(c.state)).map((c) => c.day);
     if (expected.length === 0) continue;
-    const check: StoreCheck = { store, expected, klk: new Map(), errors: [] };
+    const check: StoreCheck = { store, expected, klk: new Map(), rejected: new Map(), errors: [] };
     checks.push(check);
     // A store never seen selling is sized like the busiest store checked.
     const perDay = busiestDay(cells) || fallbackPerDay;
@@ -131,6 +132,7 @@ export async function reconcile(deps: ReconcileDeps, params: ReconcileParams): P
       answered = true;
       progress.lines += collector.received;
       for (const day of windowDays(window)) check.klk.set(day, collector.days.get(day) ?? { lines: 0, totalUsdE4: 0 });
+      for (const [day, rejected] of collector.rejectedByDay()) check.rejected.set(day, rejected);
     } catch (error) {
       const halves = error instanceof KlkError && error.kind === 'timeout' ? splitWindow(window) : null;
       if (halves) {
@@ -172,7 +174,7 @@ export async function reconcile(deps: ReconcileDeps, params: ReconcileParams): P
       else result.differing.push({ store: check.store.id, day, state, table: figures(t), klk: figures(k) });
     }
     // KLK's whole-day figures become the days' reference, as a whole-day extraction records them.
-    await refreshStoreDays(db, { storeId: check.store.id, days: checked, klk: check.klk, extraction: null });
+    await refreshStoreDays(db, { storeId: check.store.id, days: checked, klk: check.klk, rejected: check.rejected, extraction: null });
   }
   result.differing.sort((a, b) => a.store.localeCompare(b.store) || a.day.localeCompare(b.day));
   result.failedStores.sort((a, b) => a.store.localeCompare(b.store));

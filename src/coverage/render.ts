@@ -2,7 +2,7 @@
  * The coverage report for people (terminal table, the seed's markdown) and for spreadsheets (CSV). Pure.
  */
 import { int } from '../shared/format.ts';
-import type { IsoDate } from '../shared/dates.ts';
+import { addDays, type IsoDate } from '../shared/dates.ts';
 import {
   coveragePct,
   type CommonGapDetail,
@@ -52,7 +52,78 @@ function partials(n: number): string {
 }
 
 function hasGaps(s: StoreCoverage): boolean {
-  return s.missingDays + s.partialDays > 0;
+  return s.missingDays + s.partialDays + s.rejectedDays > 0;
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${int(n)} ${n === 1 ? one : many}`;
+}
+
+/** Consecutive rejected days of a store, with their rejected lines summed. */
+interface RejectedRun {
+  store: string;
+  from: IsoDate;
+  to: IsoDate;
+  days: number;
+  lines: number;
+  sourceChanged: boolean;
+}
+
+function rejectedRuns(report: CoverageReport): RejectedRun[] {
+  const runs: RejectedRun[] = [];
+  for (const s of report.stores) {
+    let open: RejectedRun | null = null;
+    for (const c of report.days[s.store] ?? []) {
+      if (c.state !== 'rejected') {
+        open = null;
+        continue;
+      }
+      if (open && addDays(open.to, 1) === c.day) {
+        open.to = c.day;
+        open.days++;
+        open.lines += c.rejectedLines;
+        open.sourceChanged ||= c.sourceChanged;
+      } else {
+        open = { store: s.store, from: c.day, to: c.day, days: 1, lines: c.rejectedLines, sourceChanged: c.sourceChanged };
+        runs.push(open);
+      }
+    }
+  }
+  return runs;
+}
+
+/** The command that lists a run's quarantined lines. */
+function quarantineCommand(r: { store: string; from: IsoDate; to: IsoDate }): string {
+  return `npx ventas quarantine --stores ${r.store} --from ${r.from} --to ${r.to}`;
+}
+
+/** The command that asks KLK about a suspected new store's days before its first sale. */
+function confirmNewCommand(report: CoverageReport, s: StoreCoverage): string {
+  const before = addDays(s.firstSale!, -1);
+  return `npx ventas verify --reconcile --stores ${s.store} --from ${report.from} --to ${before < report.to ? before : report.to}`;
+}
+
+function rejectedRunEs(r: RejectedRun): string {
+  const days = r.from === r.to ? r.from : `del ${r.from} al ${r.to} (${r.days} días)`;
+  const changed = r.sourceChanged ? ' (KLK las cambió desde la extracción anterior)' : '';
+  const see = r.lines === 1 ? 'véala' : 'véalas';
+  return `${r.store} ${days}: ${plural(r.lines, 'línea rechazada', 'líneas rechazadas')}${changed}; ${see} con \`${quarantineCommand(r)}\``;
+}
+
+/** The line that says how many rejected store-days a plan leaves out, and where their lines are. */
+export function rejectedStoreDaysNote(n: number): string {
+  return (
+    `No se planifican ${plural(n, 'día-tienda rechazado', 'días-tienda rechazados')} (KLK envió líneas y todas ` +
+    'quedaron en cuarentena): `npx ventas gaps` los lista y `npx ventas quarantine` muestra sus líneas.'
+  );
+}
+
+/** The one line that says how many store-days a report or plan left out for not being over yet. */
+export function futureStoreDaysNote(n: number): string {
+  return (
+    `No cuentan ${plural(n, 'día-tienda futuro', 'días-tienda futuros')} (después de hoy, u hoy antes del cierre, ` +
+    'en la hora de cada tienda): no se esperan ni se planifican.'
+  );
 }
 
 // ---------------------------------------------------------------------------------------------- terminal table
@@ -76,43 +147,40 @@ function gapLineEs(g: CommonGapDetail): string {
 }
 
 export function renderTable(report: CoverageReport, options: { color: boolean }): string {
-  const header = [
-    'Tienda',
-    'Nombre',
-    'Esperados',
-    'Con datos',
-    'Faltantes',
-    'Parciales',
-    'Cobertura',
-    'Prioridad',
-    'Nueva',
-  ];
-  const numeric = [false, false, true, true, true, true, true, false, false];
-  const priorityColumn = header.indexOf('Prioridad');
-  const body = report.stores.map((s) => [
-    s.store,
-    s.name,
-    int(s.expectedDays),
-    int(s.daysWithData),
-    int(s.missingDays),
-    int(s.partialDays),
-    pctEs(s.coveragePct),
-    s.priority,
-    s.isNew ? 'sí' : '',
-  ]);
   const t = report.totals;
-  const totalWithData = t.expectedStoreDays - t.missingStoreDays;
-  const total = [
+  // The rejected column only when there is something in it: most reports have none.
+  const withRejected = t.rejectedStoreDays > 0;
+  const keep = <T,>(row: T[]): T[] => (withRejected ? row : row.filter((_, i) => i !== 6));
+  const header = keep(['Tienda', 'Nombre', 'Esperados', 'Con datos', 'Faltantes', 'Parciales', 'Rechazados', 'Cobertura', 'Prioridad', 'Nueva']);
+  const numeric = keep([false, false, true, true, true, true, true, true, false, false]);
+  const priorityColumn = header.indexOf('Prioridad');
+  const body = report.stores.map((s) =>
+    keep([
+      s.store,
+      s.name,
+      int(s.expectedDays),
+      int(s.daysWithData),
+      int(s.missingDays),
+      int(s.partialDays),
+      int(s.rejectedDays),
+      pctEs(s.coveragePct),
+      s.priority,
+      s.isNew ? 'sí' : s.suspectedNew ? '¿sí?' : '',
+    ]),
+  );
+  const totalWithData = t.expectedStoreDays - t.missingStoreDays - t.rejectedStoreDays;
+  const total = keep([
     'Total',
     `${report.stores.length} tiendas`,
     int(t.expectedStoreDays),
     int(totalWithData),
     int(t.missingStoreDays),
     int(t.partialStoreDays),
+    int(t.rejectedStoreDays),
     pctEs(coveragePct(totalWithData, t.expectedStoreDays)),
     '',
     '',
-  ];
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...[...body, total].map((row) => row[i]!.length)));
   const line = (row: string[], priority?: Priority) =>
     row
@@ -134,6 +202,7 @@ export function renderTable(report: CoverageReport, options: { color: boolean })
     ...body.map((row, i) => line(row, report.stores[i]!.priority)),
     rule,
     line(total),
+    ...(t.futureStoreDays > 0 ? [futureStoreDaysNote(t.futureStoreDays)] : []),
     '',
     'Patrones:',
   ];
@@ -146,8 +215,21 @@ export function renderTable(report: CoverageReport, options: { color: boolean })
     ...report.stores
       .filter((s) => s.isNew)
       .map((s) => `Tienda nueva: ${s.store} (${s.name}), ${firstSaleEs(s)}`),
+    ...report.stores
+      .filter((s) => s.suspectedNew)
+      .map(
+        (s) =>
+          `¿Tienda nueva? ${s.store} (${s.name}), ${firstSaleEs(s)}, sin prueba de que no vendiera antes: ` +
+          `sus días anteriores siguen faltando. Confírmelo con KLK: ${confirmNewCommand(report, s)}`,
+      ),
   ];
   out.push(...(patterns.length > 0 ? patterns.map((p) => `  - ${p}`) : ['  ninguno']));
+
+  const rejected = rejectedRuns(report);
+  if (rejected.length > 0) {
+    out.push('', 'Días rechazados (KLK envió líneas y todas quedaron en cuarentena; el plan no los vuelve a pedir):');
+    out.push(...rejected.map((r) => `  - ${rejectedRunEs(r)}`));
+  }
 
   // Ranges inside a common gap were stated once above; each store lists only its own holes.
   const inCommonGap = (r: MissingRange) => report.patterns.commonGaps.some((g) => g.from <= r.from && r.to <= g.to);
@@ -176,12 +258,20 @@ export function renderTable(report: CoverageReport, options: { color: boolean })
  */
 export function renderMarkdown(report: CoverageReport): string {
   const t = report.totals;
+  const rejectedNote = t.rejectedStoreDays > 0 ? `, ${t.rejectedStoreDays} ${t.rejectedStoreDays === 1 ? 'rechazado' : 'rechazados'}` : '';
   const out = [
     '## Resumen de Gaps Detectados',
     '',
     `**Periodo**: ${report.from} a ${report.to} (${report.stores.length} tiendas, ${t.expectedStoreDays} dias-tienda ` +
-      `esperados, ${t.missingStoreDays} faltantes, ${partials(t.partialStoreDays)})`,
+      `esperados, ${t.missingStoreDays} faltantes, ${partials(t.partialStoreDays)}${rejectedNote})`,
     '',
+    ...(t.futureStoreDays > 0
+      ? [
+          `**Dias futuros**: ${t.futureStoreDays} ${t.futureStoreDays === 1 ? 'dia-tienda' : 'dias-tienda'} aun sin terminar ` +
+            '(despues de hoy, u hoy antes del cierre, en la hora de cada tienda): no se esperan ni se planifican',
+          '',
+        ]
+      : []),
   ];
   const withGaps = report.stores.filter(hasGaps);
   const complete = report.stores.filter((s) => !hasGaps(s));
@@ -189,8 +279,12 @@ export function renderMarkdown(report: CoverageReport): string {
     out.push('| Tienda | Dias Faltantes | Cobertura | Prioridad |');
     out.push('|--------|----------------|-----------|-----------|');
     for (const s of withGaps) {
-      const missing = s.partialDays > 0 ? `${s.missingDays} (+${partials(s.partialDays)})` : `${s.missingDays}`;
-      const priority = s.isNew ? `${s.priority} - Nueva tienda` : s.priority;
+      const extra = [
+        ...(s.partialDays > 0 ? [`+${partials(s.partialDays)}`] : []),
+        ...(s.rejectedDays > 0 ? [`+${s.rejectedDays} ${s.rejectedDays === 1 ? 'rechazado' : 'rechazados'}`] : []),
+      ];
+      const missing = extra.length > 0 ? `${s.missingDays} (${extra.join(', ')})` : `${s.missingDays}`;
+      const priority = s.isNew ? `${s.priority} - Nueva tienda` : s.suspectedNew ? `${s.priority} - Posible tienda nueva` : s.priority;
       out.push(`| ${s.store} | ${missing} | ${Math.floor(s.coveragePct)}% | ${priority} |`);
     }
     out.push('');
@@ -218,10 +312,25 @@ export function renderMarkdown(report: CoverageReport): string {
         (s) =>
           `**${s.store} (${s.name})**: Tienda nueva, ${firstSaleEs(s)}`,
       ),
+    ...report.stores
+      .filter((s) => s.suspectedNew)
+      .map(
+        (s) =>
+          `**${s.store} (${s.name})**: Posible tienda nueva, ${firstSaleEs(s)}; sus dias anteriores siguen faltando ` +
+          `hasta confirmarlo con KLK: \`${confirmNewCommand(report, s)}\``,
+      ),
+    ...rejectedRuns(report).map(
+      (r) => `**${r.store} lineas rechazadas**: ${unaccent(rejectedRunEs(r).slice(r.store.length + 1))}`,
+    ),
   ];
   out.push('## Patron Detectado', '');
   out.push(...(patterns.length > 0 ? patterns.map((p, i) => `${i + 1}. ${p}`) : ['Ninguno.']));
   return `${out.join('\n')}\n`;
+}
+
+/** The seed's markdown is unaccented. */
+function unaccent(text: string): string {
+  return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '');
 }
 
 // ---------------------------------------------------------------------------------------------- CSV
@@ -233,11 +342,11 @@ function csvField(text: string): string {
 
 /** One record per store-day of the window, stores in the report's order. */
 export function renderCsv(report: CoverageReport): string {
-  const records = [['store', 'name', 'day', 'state', 'lines', 'klk_lines', 'total_usd']];
+  const records = [['store', 'name', 'day', 'state', 'lines', 'klk_lines', 'total_usd', 'rejected_lines']];
   for (const s of report.stores) {
     for (const c of report.days[s.store] ?? []) {
       const klkLines = c.klkLines === null ? '' : String(c.klkLines);
-      records.push([s.store, s.name, c.day, c.state, String(c.lines), klkLines, String(c.totalUsd)]);
+      records.push([s.store, s.name, c.day, c.state, String(c.lines), klkLines, String(c.totalUsd), String(c.rejectedLines)]);
     }
   }
   return records.map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';

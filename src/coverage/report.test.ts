@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_STORES, type Store } from '../catalogue/stores.ts';
+import { DEFAULT_CLOSED_DAYS, DEFAULT_STORES, type Store } from '../catalogue/stores.ts';
 import { addDays, eachDay } from '../shared/dates.ts';
 import {
   buildCoverage,
@@ -10,7 +10,7 @@ import {
   toJson,
   type StoreCoverage,
 } from './report.ts';
-import type { DayCell, DayState } from './states.ts';
+import type { DayCell, DayState, StoreDayRow } from './states.ts';
 import { DEFAULT_THRESHOLDS, history, inputFor, seedHistory, setDay, SEED_FROM, SEED_TO } from './test-history.ts';
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -21,6 +21,8 @@ const cell = (day: string, state: DayState): DayCell => ({
   totalUsd: 0,
   klkLines: null,
   usualLines: null,
+  rejectedLines: 0,
+  sourceChanged: false,
 });
 const store = (id: string): Store => DEFAULT_STORES.find((s) => s.id === id)!;
 const byId = (stores: StoreCoverage[], id: string) => stores.find((s) => s.store === id)!;
@@ -37,12 +39,16 @@ describe('buildCoverage on the seed situation', () => {
       daysWithData: 1,
       missingDays: 87,
       partialDays: 0,
+      rejectedDays: 0,
       coveragePct: 1.1,
       priority: 'ALTA',
-      isNew: true,
+      // Its first sale is late, but nothing says it did not sell before: suspected, its early days stay missing.
+      isNew: false,
+      suspectedNew: true,
       firstSale: '2026-01-25',
       lastSale: '2026-01-25',
       partial: [],
+      rejected: [],
       missingRanges: [{ from: '2025-10-28', to: '2026-01-24', days: 87 }],
     });
     expect(missing).toHaveLength(87);
@@ -109,12 +115,19 @@ describe('buildCoverage on the seed situation', () => {
         },
       ],
       closedDays: ['2025-12-25', '2026-01-01'],
-      newStores: ['tienda_11', 'tienda_18'],
+      newStores: ['tienda_18'],
+      suspectedNewStores: ['tienda_11'],
     });
   });
 
   it('totals the store-days', () => {
-    expect(report.totals).toEqual({ expectedStoreDays: 18 * 88 + 49, missingStoreDays: 413, partialStoreDays: 0 });
+    expect(report.totals).toEqual({
+      expectedStoreDays: 18 * 88 + 49,
+      missingStoreDays: 413,
+      partialStoreDays: 0,
+      rejectedStoreDays: 0,
+      futureStoreDays: 0,
+    });
   });
 
   it('keeps each store\'s cells for the window', () => {
@@ -131,32 +144,36 @@ describe('toJson', () => {
     const json = toJson(buildCoverage(inputFor(seedHistory())));
     expect(Object.keys(json)).toEqual(['from', 'to', 'stores', 'patterns', 'totals']);
     expect(Object.keys(json.stores[0]!)).toEqual([
-      'store', 'name', 'expectedDays', 'daysWithData', 'missingDays', 'partialDays', 'coveragePct', 'priority',
-      'isNew', 'firstSale', 'lastSale', 'missing', 'partial', 'missingRanges',
+      'store', 'name', 'expectedDays', 'daysWithData', 'missingDays', 'partialDays', 'rejectedDays', 'coveragePct',
+      'priority', 'isNew', 'suspectedNew', 'firstSale', 'lastSale', 'missing', 'partial', 'rejected', 'missingRanges',
     ]); // prettier-ignore
     expect(Object.keys(json.stores[0]!.missingRanges[0]!)).toEqual(['from', 'to', 'days']);
-    expect(Object.keys(json.patterns)).toEqual(['commonGaps', 'closedDays', 'newStores']);
+    expect(Object.keys(json.patterns)).toEqual(['commonGaps', 'closedDays', 'newStores', 'suspectedNewStores']);
     expect(Object.keys(json.patterns.commonGaps[0]!)).toEqual(['from', 'to', 'stores']);
-    expect(Object.keys(json.totals)).toEqual(['expectedStoreDays', 'missingStoreDays', 'partialStoreDays']);
+    expect(Object.keys(json.totals)).toEqual([
+      'expectedStoreDays', 'missingStoreDays', 'partialStoreDays', 'rejectedStoreDays', 'futureStoreDays',
+    ]); // prettier-ignore
     const text = JSON.stringify(json);
     expect(text).toMatch(
       new RegExp(
         '^' +
           escape('{"from":"2025-10-28","to":"2026-01-25","stores":[{"store":"tienda_11","name":"FLOR AMARILLO",') +
-          escape('"expectedDays":88,"daysWithData":1,"missingDays":87,"partialDays":0,"coveragePct":1.1,') +
-          escape('"priority":"ALTA","isNew":true,"firstSale":"2026-01-25","lastSale":"2026-01-25",') +
+          escape('"expectedDays":88,"daysWithData":1,"missingDays":87,"partialDays":0,"rejectedDays":0,"coveragePct":1.1,') +
+          escape('"priority":"ALTA","isNew":false,"suspectedNew":true,"firstSale":"2026-01-25","lastSale":"2026-01-25",') +
           escape('"missing":["2025-10-28",'),
       ),
     );
     expect(text).toContain(
-      '"partial":[],"missingRanges":[{"from":"2025-10-28","to":"2026-01-24","days":87}]},{"store":"tienda_07"',
+      '"partial":[],"rejected":[],"missingRanges":[{"from":"2025-10-28","to":"2026-01-24","days":87}]},{"store":"tienda_07"',
     );
     expect(text).toMatch(
       new RegExp(
         escape('"patterns":{"commonGaps":[{"from":"2026-01-10","to":"2026-01-25","stores":["tienda_01",') +
           '[^\\]]*' +
-          escape('"tienda_20"]}],"closedDays":["2025-12-25","2026-01-01"],"newStores":["tienda_11","tienda_18"]},') +
-          escape('"totals":{"expectedStoreDays":1633,"missingStoreDays":413,"partialStoreDays":0}}') +
+          escape('"tienda_20"]}],"closedDays":["2025-12-25","2026-01-01"],"newStores":["tienda_18"],') +
+          escape('"suspectedNewStores":["tienda_11"]},') +
+          escape('"totals":{"expectedStoreDays":1633,"missingStoreDays":413,"partialStoreDays":0,"rejectedStoreDays":0,') +
+          escape('"futureStoreDays":0}}') +
           '$',
       ),
     );
@@ -222,31 +239,65 @@ describe('priorities', () => {
   });
 });
 
-describe('isNew', () => {
-  function isNew(firstSale: string | null, extra: Partial<Store> = {}, newStoreDays = 14): boolean {
-    const s: Store = { ...store('tienda_12'), ...extra };
+describe('isNew and suspectedNew', () => {
+  /** tienda_12 selling from `firstSale` on; `before` sets each earlier day of the window (closed days skipped). */
+  function newness(
+    firstSale: string | null,
+    options: { store?: Partial<Store>; newStoreDays?: number; before?: (day: string) => Partial<StoreDayRow> | null } = {},
+  ) {
+    const s: Store = { ...store('tienda_12'), ...options.store };
     const rows = firstSale ? history({ stores: [s], from: firstSale, to: SEED_TO }) : [];
-    const thresholds = { ...DEFAULT_THRESHOLDS, newStoreDays };
-    return buildCoverage(inputFor(rows, { stores: [s], thresholds })).stores[0]!.isNew;
+    if (firstSale && options.before) {
+      for (const day of eachDay(SEED_FROM, addDays(firstSale, -1))) {
+        const values = options.before(day);
+        if (values && !DEFAULT_CLOSED_DAYS.includes(day.slice(5))) setDay(rows, s.id, day, values);
+      }
+    }
+    const thresholds = { ...DEFAULT_THRESHOLDS, newStoreDays: options.newStoreDays ?? 14 };
+    const { isNew, suspectedNew, missingDays } = buildCoverage(inputFor(rows, { stores: [s], thresholds })).stores[0]!;
+    return { isNew, suspectedNew, missingDays };
   }
+  const klkEmpty = () => ({ klkLines: 0 });
 
-  it('is true when the first sale ever is more than newStoreDays after --from', () => {
-    expect(isNew('2025-11-11')).toBe(false); // 14 days after 2025-10-28
-    expect(isNew('2025-11-12')).toBe(true);
-    expect(isNew('2025-11-12', {}, 15)).toBe(false);
-    expect(isNew('2025-09-01')).toBe(false);
+  it('suspects, but does not call new, a store whose first sale is merely late: its early days stay missing', () => {
+    expect(newness('2025-11-12')).toEqual({ isNew: false, suspectedNew: true, missingDays: 15 });
+    expect(newness('2025-11-11')).toMatchObject({ isNew: false, suspectedNew: false }); // 14 days after 2025-10-28
+    expect(newness('2025-11-12', { newStoreDays: 15 })).toMatchObject({ isNew: false, suspectedNew: false });
+    expect(newness('2025-09-01')).toMatchObject({ isNew: false, suspectedNew: false });
   });
 
-  it('is true when the store opened inside the window, even selling from the first day', () => {
-    expect(isNew('2025-10-28', { openedOn: '2025-10-28' })).toBe(true);
-    expect(isNew('2026-01-25', { openedOn: '2026-01-25' })).toBe(true);
-    expect(isNew(null, { openedOn: '2025-12-06' })).toBe(true);
-    expect(isNew('2025-10-01', { openedOn: '2025-10-01' })).toBe(false);
-    expect(isNew(null, { openedOn: '2026-02-01' })).toBe(false);
+  it('is new when KLK answered every expected day before the first sale with 0 lines, however soon it sold', () => {
+    expect(newness('2025-11-20', { before: klkEmpty })).toEqual({ isNew: true, suspectedNew: false, missingDays: 0 });
+    expect(newness('2025-11-01', { before: klkEmpty })).toMatchObject({ isNew: true, suspectedNew: false });
   });
 
-  it('is false for a store that never sold and did not open in the window', () => {
-    expect(isNew(null)).toBe(false);
+  it('is only suspected while any day before the first sale lacks KLK\'s answer', () => {
+    const allButOne = (day: string) => (day === '2025-11-03' ? null : klkEmpty());
+    expect(newness('2025-11-20', { before: allButOne })).toEqual({ isNew: false, suspectedNew: true, missingDays: 1 });
+  });
+
+  it('is neither when KLK reported lines before the first sale: the store is known to have sold (reconciled)', () => {
+    const klkHasLines = (day: string) => (day === '2025-11-03' ? { klkLines: 8000 } : null);
+    expect(newness('2025-11-20', { before: klkHasLines })).toMatchObject({ isNew: false, suspectedNew: false });
+    const rejected = (day: string) => (day === '2025-11-03' ? { klkLines: 0, klkRejected: 300 } : klkEmpty());
+    expect(newness('2025-11-20', { before: rejected })).toMatchObject({ isNew: false, suspectedNew: false });
+  });
+
+  it('is new when the catalogue opens the store inside the window or at most 14 days before --from', () => {
+    expect(newness('2025-10-28', { store: { openedOn: '2025-10-28' } })).toMatchObject({ isNew: true, suspectedNew: false });
+    expect(newness('2026-01-25', { store: { openedOn: '2026-01-25' } })).toMatchObject({ isNew: true, suspectedNew: false });
+    expect(newness(null, { store: { openedOn: '2025-12-06' } })).toMatchObject({ isNew: true });
+    expect(newness('2025-10-14', { store: { openedOn: '2025-10-14' } })).toMatchObject({ isNew: true }); // 14 days before
+    expect(newness('2025-10-13', { store: { openedOn: '2025-10-13' } })).toMatchObject({ isNew: false }); // 15 days
+    expect(newness(null, { store: { openedOn: '2026-02-01' } })).toMatchObject({ isNew: false });
+  });
+
+  it('is not suspected when the catalogue says the store opened long before the window', () => {
+    expect(newness('2025-12-01', { store: { openedOn: '2025-01-01' } })).toEqual({ isNew: false, suspectedNew: false, missingDays: 34 });
+  });
+
+  it('is neither for a store that never sold and did not open in the window', () => {
+    expect(newness(null)).toMatchObject({ isNew: false, suspectedNew: false });
   });
 });
 
@@ -314,5 +365,58 @@ describe('commonGaps', () => {
       ['2026-01-01', '2026-01-02'],
       ['2026-01-04', '2026-01-05'],
     ]);
+  });
+});
+
+describe('rejected days in the report', () => {
+  const periferico = store('tienda_01');
+  const rows = history({ stores: [periferico], from: '2025-09-01', to: SEED_TO, hole: (_, d) => d >= '2025-11-11' && d <= '2025-11-14' });
+  setDay(rows, 'tienda_01', '2025-11-11', { klkLines: 0, klkRejected: 570 });
+  setDay(rows, 'tienda_01', '2025-11-12', { klkLines: 0, klkRejected: 20 });
+  setDay(rows, 'tienda_01', '2025-11-14', { klkLines: 0 });
+  const report = buildCoverage(inputFor(rows, { stores: [periferico] }));
+
+  it('counts them as expected and not complete, lists them, and breaks a missing range at them', () => {
+    expect(report.stores[0]).toMatchObject({
+      expectedDays: 87, // 90 days, 25 December, 1 January and the empty 14 November out
+      daysWithData: 84,
+      missingDays: 1,
+      partialDays: 0,
+      rejectedDays: 2,
+      coveragePct: 96.6,
+      priority: 'BAJA',
+      rejected: ['2025-11-11', '2025-11-12'],
+      missing: ['2025-11-13'],
+      missingRanges: [{ from: '2025-11-13', to: '2025-11-13', days: 1 }],
+    });
+    expect(report.totals).toMatchObject({ expectedStoreDays: 87, missingStoreDays: 1, rejectedStoreDays: 2 });
+  });
+
+  it('gives a store with only rejected days a priority, not OK', () => {
+    const only = history({ stores: [periferico], from: '2025-09-01', to: SEED_TO, hole: (_, d) => d === '2025-11-11' });
+    setDay(only, 'tienda_01', '2025-11-11', { klkLines: 0, klkRejected: 5 });
+    expect(buildCoverage(inputFor(only, { stores: [periferico] })).stores[0]).toMatchObject({ rejectedDays: 1, coveragePct: 98.9, priority: 'BAJA' });
+  });
+});
+
+describe('future days in the report', () => {
+  const stores = [store('tienda_01'), store('tienda_02')];
+  const rows = history({ stores, from: '2025-09-01', to: SEED_TO });
+
+  it('counts only the days that are over: a --to years ahead expects nothing more', () => {
+    const past = buildCoverage(inputFor(rows, { stores }));
+    const ahead = buildCoverage(inputFor(rows, { stores, to: '2030-01-01' }));
+    expect(ahead.totals).toEqual({ ...past.totals, futureStoreDays: 2 * eachDay('2026-01-26', '2030-01-01').length });
+    expect(ahead.stores.map((s) => [s.expectedDays, s.missingDays, s.coveragePct, s.priority])).toEqual(
+      past.stores.map((s) => [s.expectedDays, s.missingDays, s.coveragePct, s.priority]),
+    );
+    expect(ahead.patterns.commonGaps).toEqual([]);
+  });
+
+  it('leaves today out until the store closes, then finds it missing', () => {
+    const noon = buildCoverage(inputFor(rows, { stores, to: '2026-01-26', now: new Date('2026-01-26T16:00:00Z') }));
+    expect(noon.totals).toMatchObject({ missingStoreDays: 0, futureStoreDays: 2 });
+    const night = buildCoverage(inputFor(rows, { stores, to: '2026-01-26', now: new Date('2026-01-27T01:00:00Z') }));
+    expect(night.totals).toMatchObject({ missingStoreDays: 2, futureStoreDays: 0 });
   });
 });

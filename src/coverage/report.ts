@@ -3,12 +3,15 @@
  */
 import type { Thresholds } from '../catalogue/config.ts';
 import type { Store } from '../catalogue/stores.ts';
-import { daysBetween, eachDay, monthDay, type IsoDate } from '../shared/dates.ts';
-import { classifyStoreDays, isExpected, type DayCell, type StoreDayRow } from './states.ts';
+import { addDays, daysBetween, eachDay, monthDay, type IsoDate } from '../shared/dates.ts';
+import { classifyStoreDays, isExpected, type DayCell, type DayState, type StoreDayRow } from './states.ts';
 
 export type Priority = 'ALTA' | 'MEDIA' | 'BAJA' | 'OK';
 
-/** Consecutive missing days; closed and empty days inside do not break it. `days` counts the missing days only. */
+/**
+ * Consecutive missing days; closed, empty and future days inside do not break it (a day with data or rejected lines
+ * does). `days` counts the missing days only.
+ */
 export interface MissingRange {
   from: IsoDate;
   to: IsoDate;
@@ -22,13 +25,19 @@ export interface StoreCoverage {
   daysWithData: number;
   missingDays: number;
   partialDays: number;
+  /** Expected days whose every line KLK sent was quarantined: not complete, not planned again. */
+  rejectedDays: number;
   coveragePct: number;
   priority: Priority;
+  /** Evidence says the store is new: its catalogue opening, or KLK's 0 lines on every day before its first sale. */
   isNew: boolean;
+  /** Its first recorded sale is late but nothing proves the store new: the early days stay missing. */
+  suspectedNew: boolean;
   firstSale: IsoDate | null;
   lastSale: IsoDate | null;
   missing: IsoDate[];
   partial: IsoDate[];
+  rejected: IsoDate[];
   missingRanges: MissingRange[];
 }
 
@@ -47,10 +56,25 @@ export interface CommonGapDetail extends CommonGap {
   expectedStores: number;
 }
 
+/** The totals of spec section 4, also the before/after figures a backfill records. */
 export interface CoverageTotals {
   expectedStoreDays: number;
   missingStoreDays: number;
   partialStoreDays: number;
+}
+
+/** The report's totals: those of spec section 4, then the rejected and the future store-days. */
+export interface ReportTotals extends CoverageTotals {
+  rejectedStoreDays: number;
+  /** Store-days of the window not over yet: left out of every other figure. */
+  futureStoreDays: number;
+}
+
+export interface CoveragePatterns<Gap extends CommonGap = CommonGap> {
+  commonGaps: Gap[];
+  closedDays: IsoDate[];
+  newStores: string[];
+  suspectedNewStores: string[];
 }
 
 /** Exactly the JSON of spec section 4. */
@@ -58,12 +82,12 @@ export interface CoverageJson {
   from: IsoDate;
   to: IsoDate;
   stores: StoreCoverage[];
-  patterns: { commonGaps: CommonGap[]; closedDays: IsoDate[]; newStores: string[] };
-  totals: CoverageTotals;
+  patterns: CoveragePatterns;
+  totals: ReportTotals;
 }
 
 export interface CoverageReport extends CoverageJson {
-  patterns: { commonGaps: CommonGapDetail[]; closedDays: IsoDate[]; newStores: string[] };
+  patterns: CoveragePatterns<CommonGapDetail>;
   /** Each store's cells for every day of the window, in the order of the input stores (heatmap, planner). */
   days: Record<string, DayCell[]>;
 }
@@ -79,6 +103,8 @@ export interface CoverageInput {
   /** First and last day with rows ever, per store id (absent or null when none). */
   firstSales: Readonly<Record<string, IsoDate | null>>;
   lastSales: Readonly<Record<string, IsoDate | null>>;
+  /** The current instant: days not over yet in each store's time zone are `future`. */
+  now: Date;
 }
 
 /** Percentage with one decimal; 100 when nothing is expected (nothing can be missing). */
@@ -105,25 +131,42 @@ export function missingRanges(cells: readonly DayCell[]): MissingRange[] {
         open = { from: cell.day, to: cell.day, days: 1 };
         ranges.push(open);
       }
-    } else if (cell.state === 'partial' || cell.state === 'complete') {
+    } else if (cell.state === 'partial' || cell.state === 'complete' || cell.state === 'rejected') {
       open = null;
     }
   }
   return ranges;
 }
 
-function isNewStore(store: Store, firstSale: IsoDate | null, input: CoverageInput): boolean {
-  if (store.openedOn && store.openedOn >= input.from && store.openedOn <= input.to) return true;
-  return firstSale !== null && daysBetween(input.from, firstSale) > input.thresholds.newStoreDays;
+/**
+ * Whether a store is new, on evidence only: the catalogue's `openedOn` inside the window or at most `newStoreDays`
+ * before `from`, or KLK's own answer of 0 lines on every expected day of the window before the first sale. A first
+ * sale more than `newStoreDays` after `from` without that evidence only makes it suspected, unless KLK already
+ * reported lines on one of those days (then it is known not to be new).
+ */
+export function newStoreEvidence(
+  store: Store,
+  cells: readonly DayCell[],
+  firstSale: IsoDate | null,
+  window: { from: IsoDate; to: IsoDate; newStoreDays: number },
+): { isNew: boolean; suspectedNew: boolean } {
+  const { from, to, newStoreDays } = window;
+  if (store.openedOn) return { isNew: store.openedOn >= addDays(from, -newStoreDays) && store.openedOn <= to, suspectedNew: false };
+  if (firstSale === null || firstSale <= from) return { isNew: false, suspectedNew: false };
+  const before = cells.filter((c) => c.day < firstSale && c.state !== 'closed' && c.state !== 'future');
+  if (before.length > 0 && before.every((c) => c.state === 'empty')) return { isNew: true, suspectedNew: false };
+  const klkHadLines = before.some((c) => (c.klkLines ?? 0) > 0 || c.rejectedLines > 0);
+  return { isNew: false, suspectedNew: !klkHadLines && daysBetween(from, firstSale) > newStoreDays };
 }
 
 function storeCoverage(store: Store, cells: readonly DayCell[], input: CoverageInput): StoreCoverage {
-  const missing = cells.filter((c) => c.state === 'missing').map((c) => c.day);
-  const partial = cells.filter((c) => c.state === 'partial').map((c) => c.day);
+  const daysIn = (state: DayState) => cells.filter((c) => c.state === state).map((c) => c.day);
+  const [missing, partial, rejected] = [daysIn('missing'), daysIn('partial'), daysIn('rejected')];
   const expectedDays = cells.filter((c) => isExpected(c.state)).length;
-  const daysWithData = expectedDays - missing.length;
+  const daysWithData = expectedDays - missing.length - rejected.length;
   const pct = coveragePct(daysWithData, expectedDays);
   const firstSale = input.firstSales[store.id] ?? null;
+  const window = { from: input.from, to: input.to, newStoreDays: input.thresholds.newStoreDays };
   return {
     store: store.id,
     name: store.name,
@@ -131,13 +174,15 @@ function storeCoverage(store: Store, cells: readonly DayCell[], input: CoverageI
     daysWithData,
     missingDays: missing.length,
     partialDays: partial.length,
+    rejectedDays: rejected.length,
     coveragePct: pct,
-    priority: priorityOf(pct, missing.length + partial.length, input.thresholds),
-    isNew: isNewStore(store, firstSale, input),
+    priority: priorityOf(pct, missing.length + partial.length + rejected.length, input.thresholds),
+    ...newStoreEvidence(store, cells, firstSale, window),
     firstSale,
     lastSale: input.lastSales[store.id] ?? null,
     missing,
     partial,
+    rejected,
     missingRanges: missingRanges(cells),
   };
 }
@@ -190,6 +235,7 @@ export function buildCoverage(input: CoverageInput): CoverageReport {
 
   const days: Record<string, DayCell[]> = {};
   const stores: StoreCoverage[] = [];
+  let futureStoreDays = 0;
   for (const store of input.stores) {
     const cells = classifyStoreDays({
       store,
@@ -198,10 +244,17 @@ export function buildCoverage(input: CoverageInput): CoverageReport {
       from: input.from,
       to: input.to,
       rows: rowsByStore.get(store.id) ?? [],
+      now: input.now,
     });
     days[store.id] = cells;
     stores.push(storeCoverage(store, cells, input));
+    futureStoreDays += cells.filter((c) => c.state === 'future').length;
   }
+  const storesWhere = (test: (s: StoreCoverage) => boolean) =>
+    stores
+      .filter(test)
+      .map((s) => s.store)
+      .sort();
   stores.sort((a, b) => a.coveragePct - b.coveragePct || a.store.localeCompare(b.store));
 
   const closedDays = window.filter(
@@ -214,15 +267,15 @@ export function buildCoverage(input: CoverageInput): CoverageReport {
     patterns: {
       commonGaps: commonGaps(days, window, input.thresholds.commonGapShare),
       closedDays,
-      newStores: stores
-        .filter((s) => s.isNew)
-        .map((s) => s.store)
-        .sort(),
+      newStores: storesWhere((s) => s.isNew),
+      suspectedNewStores: storesWhere((s) => s.suspectedNew),
     },
     totals: {
       expectedStoreDays: stores.reduce((n, s) => n + s.expectedDays, 0),
       missingStoreDays: stores.reduce((n, s) => n + s.missingDays, 0),
       partialStoreDays: stores.reduce((n, s) => n + s.partialDays, 0),
+      rejectedStoreDays: stores.reduce((n, s) => n + s.rejectedDays, 0),
+      futureStoreDays,
     },
     days,
   };
@@ -240,24 +293,30 @@ export function toJson(report: CoverageReport): CoverageJson {
       daysWithData: s.daysWithData,
       missingDays: s.missingDays,
       partialDays: s.partialDays,
+      rejectedDays: s.rejectedDays,
       coveragePct: s.coveragePct,
       priority: s.priority,
       isNew: s.isNew,
+      suspectedNew: s.suspectedNew,
       firstSale: s.firstSale,
       lastSale: s.lastSale,
       missing: [...s.missing],
       partial: [...s.partial],
+      rejected: [...s.rejected],
       missingRanges: s.missingRanges.map((r) => ({ from: r.from, to: r.to, days: r.days })),
     })),
     patterns: {
       commonGaps: report.patterns.commonGaps.map((g) => ({ from: g.from, to: g.to, stores: [...g.stores] })),
       closedDays: [...report.patterns.closedDays],
       newStores: [...report.patterns.newStores],
+      suspectedNewStores: [...report.patterns.suspectedNewStores],
     },
     totals: {
       expectedStoreDays: report.totals.expectedStoreDays,
       missingStoreDays: report.totals.missingStoreDays,
       partialStoreDays: report.totals.partialStoreDays,
+      rejectedStoreDays: report.totals.rejectedStoreDays,
+      futureStoreDays: report.totals.futureStoreDays,
     },
   };
 }

@@ -1,20 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CLOSED_DAYS, DEFAULT_STORES, type Store } from '../catalogue/stores.ts';
-import { classifyStoreDays, dayState, median, type DayCell, type StoreDayRow } from './states.ts';
-import { history, setDay } from './test-history.ts';
+import { classifyStoreDays, dayState, firstFutureDay, median, type DayCell, type StoreDayRow } from './states.ts';
+import { history, SEED_NOW, setDay } from './test-history.ts';
 
 const store = (id: string): Store => DEFAULT_STORES.find((s) => s.id === id)!;
 const periferico = store('tienda_01');
 const paraiso = store('tienda_18');
 
-function classify(s: Store, rows: StoreDayRow[], from: string, to: string): Map<string, DayCell> {
+function classify(s: Store, rows: StoreDayRow[], from: string, to: string, now = SEED_NOW): Map<string, DayCell> {
   const chainClosedDays = DEFAULT_CLOSED_DAYS;
-  const cells = classifyStoreDays({ store: s, chainClosedDays, partialRatio: 0.5, from, to, rows });
+  const cells = classifyStoreDays({ store: s, chainClosedDays, partialRatio: 0.5, from, to, rows, now });
   return new Map(cells.map((c) => [c.day, c]));
 }
 
 describe('dayState', () => {
-  const base = { closed: false, lines: 9000, klkLines: null, usualLines: 9000, partialRatio: 0.5 };
+  const base = { future: false, closed: false, lines: 9000, klkLines: null, rejectedLines: 0, usualLines: 9000, partialRatio: 0.5 };
 
   it('is closed on a closed day even with rows', () => {
     expect(dayState({ ...base, closed: true })).toBe('closed');
@@ -66,13 +66,14 @@ describe('classifyStoreDays', () => {
       from: '2025-11-10',
       to: '2025-11-20',
       rows,
+      now: SEED_NOW,
     });
     expect(cells.map((c) => c.day)).toEqual([
       '2025-11-10', '2025-11-11', '2025-11-12', '2025-11-13', '2025-11-14', '2025-11-15',
       '2025-11-16', '2025-11-17', '2025-11-18', '2025-11-19', '2025-11-20',
     ]); // prettier-ignore
     expect(cells.filter((c) => c.state !== 'complete')).toEqual([
-      { day: '2025-11-12', state: 'missing', lines: 0, totalUsd: 0, klkLines: null, usualLines: 9100 },
+      { day: '2025-11-12', state: 'missing', lines: 0, totalUsd: 0, klkLines: null, usualLines: 9100, rejectedLines: 0, sourceChanged: false },
     ]);
   });
 
@@ -167,5 +168,72 @@ describe('classifyStoreDays', () => {
     const rows = history({ stores: [store('tienda_02')], from: '2025-11-01', to: '2025-11-05' });
     const states = [...classify(periferico, rows, '2025-11-01', '2025-11-05').values()].map((c) => c.state);
     expect(states).toEqual(Array(5).fill('missing'));
+  });
+});
+
+describe('future days', () => {
+  const caracas = periferico; // America/Caracas (UTC-4), 07:00-21:00
+  const bosque = store('tienda_08'); // closes at midnight
+
+  it('start at the store\'s local today while it is open, and tomorrow once it has closed', () => {
+    expect(firstFutureDay(caracas, new Date('2026-01-26T16:00:00Z'))).toBe('2026-01-26'); // 12:00
+    expect(firstFutureDay(caracas, new Date('2026-01-27T00:59:59Z'))).toBe('2026-01-26'); // 20:59
+    expect(firstFutureDay(caracas, new Date('2026-01-27T01:00:00Z'))).toBe('2026-01-27'); // 21:00: closed
+    expect(firstFutureDay(caracas, new Date('2026-01-26T09:00:00Z'))).toBe('2026-01-26'); // 05:00, not open yet
+  });
+
+  it('keep today open all day for a store that closes at midnight', () => {
+    expect(firstFutureDay(bosque, new Date('2026-01-27T03:59:00Z'))).toBe('2026-01-26'); // 23:59 local
+    expect(firstFutureDay(bosque, new Date('2026-01-27T04:00:00Z'))).toBe('2026-01-27'); // 00:00: a new day
+  });
+
+  it('follow each store\'s own time zone', () => {
+    const madrid = { ...caracas, timeZone: 'Europe/Madrid' };
+    const tokyo = { ...caracas, timeZone: 'Asia/Tokyo' };
+    const instant = new Date('2026-01-26T20:30:00Z'); // Caracas 16:30, Madrid 21:30, Tokyo 05:30 on the 27th
+    expect(firstFutureDay(caracas, instant)).toBe('2026-01-26');
+    expect(firstFutureDay(madrid, instant)).toBe('2026-01-27');
+    expect(firstFutureDay(tokyo, instant)).toBe('2026-01-27');
+  });
+
+  it('are future whatever they hold, closed days and today\'s first rows included, and are never missing', () => {
+    expect(dayState({ future: true, closed: false, lines: 0, klkLines: null, rejectedLines: 0, usualLines: 9000, partialRatio: 0.5 })).toBe('future');
+    expect(dayState({ future: true, closed: true, lines: 0, klkLines: 0, rejectedLines: 0, usualLines: null, partialRatio: 0.5 })).toBe('future');
+
+    const rows = history({ stores: [caracas], from: '2025-12-01', to: '2026-01-25' });
+    setDay(rows, caracas.id, '2026-01-26', { lines: 3000, totalUsd: 7500 }); // the hourly ETL, up to noon
+    const noon = classify(caracas, rows, '2026-01-20', '2026-01-31', new Date('2026-01-26T16:00:00Z'));
+    expect(noon.get('2026-01-25')!.state).toBe('complete');
+    expect(noon.get('2026-01-26')).toMatchObject({ state: 'future', lines: 3000, totalUsd: 7500 });
+    expect(['2026-01-27', '2026-01-31'].map((d) => noon.get(d)!.state)).toEqual(['future', 'future']);
+
+    // After closing time today is a day like any other: its 3,000 lines are far below a usual Monday.
+    const evening = classify(caracas, rows, '2026-01-20', '2026-01-31', new Date('2026-01-27T01:30:00Z'));
+    expect(evening.get('2026-01-26')).toMatchObject({ state: 'partial', lines: 3000 });
+    expect(evening.get('2026-01-27')!.state).toBe('future');
+  });
+});
+
+describe('rejected days', () => {
+  const base = { future: false, closed: false, lines: 0, klkLines: 0, usualLines: 9000, partialRatio: 0.5 };
+
+  it('are days KLK answered whole with lines that were all quarantined: not empty, not missing', () => {
+    expect(dayState({ ...base, rejectedLines: 570 })).toBe('rejected');
+    expect(dayState({ ...base, rejectedLines: 0 })).toBe('empty');
+    // rows in the table make the day data, as with an empty answer
+    expect(dayState({ ...base, lines: 9000, rejectedLines: 570 })).toBe('complete');
+    expect(dayState({ ...base, closed: true, rejectedLines: 570 })).toBe('closed');
+  });
+
+  it('carry their rejected lines, and whether the source changed since the extraction before', () => {
+    const rows = history({ stores: [periferico], from: '2025-11-01', to: '2025-11-20', hole: (_, d) => d === '2025-11-11' || d === '2025-11-12' });
+    setDay(rows, periferico.id, '2025-11-11', { klkLines: 0, klkRejected: 570 });
+    setDay(rows, periferico.id, '2025-11-12', { klkLines: 0, klkRejected: 12, rejectedSourceChanged: true });
+    setDay(rows, periferico.id, '2025-11-13', { klkLines: 9000, lines: 9000, klkRejected: 3 });
+    const cells = classify(periferico, rows, '2025-11-10', '2025-11-13');
+    expect(cells.get('2025-11-11')).toMatchObject({ state: 'rejected', lines: 0, klkLines: 0, rejectedLines: 570, sourceChanged: false });
+    expect(cells.get('2025-11-12')).toMatchObject({ state: 'rejected', rejectedLines: 12, sourceChanged: true });
+    expect(cells.get('2025-11-13')).toMatchObject({ state: 'complete', rejectedLines: 3, sourceChanged: false });
+    expect(cells.get('2025-11-10')).toMatchObject({ state: 'complete', rejectedLines: 0 });
   });
 });

@@ -1,12 +1,13 @@
 /**
- * Day states (spec section 4): every store-day of a window is exactly one of closed, empty, missing, partial or
- * complete. Pure: the rows come from the `store_days` summary, read elsewhere.
+ * Day states (spec section 4): every store-day of a window is exactly one of closed, empty, missing, partial,
+ * rejected, future or complete. Pure: the rows come from the `store_days` summary, read elsewhere, and the current
+ * instant is given.
  */
 import { isClosedDay } from '../catalogue/calendar.ts';
 import type { Store } from '../catalogue/stores.ts';
-import { eachDay, weekday, type IsoDate } from '../shared/dates.ts';
+import { addDays, eachDay, localDateTime, weekday, type IsoDate } from '../shared/dates.ts';
 
-export type DayState = 'closed' | 'empty' | 'missing' | 'partial' | 'complete';
+export type DayState = 'closed' | 'empty' | 'missing' | 'partial' | 'rejected' | 'future' | 'complete';
 
 /** One `store_days` row: rows in `ventas` for the local day, and what KLK reported for the whole day (null = never). */
 export interface StoreDayRow {
@@ -15,6 +16,10 @@ export interface StoreDayRow {
   lines: number;
   totalUsd: number;
   klkLines: number | null;
+  /** Lines KLK sent for the whole day that were quarantined (absent or null: none known). */
+  klkRejected?: number | null;
+  /** The last whole-day extraction found every line rejected, and other lines than the extraction before it. */
+  rejectedSourceChanged?: boolean;
 }
 
 /** A store-day of the window with its state: a heatmap cell, and what the planner reads. */
@@ -26,11 +31,26 @@ export interface DayCell {
   klkLines: number | null;
   /** Lines the store usually sells on such a day (the partial baseline); null when it has never sold. */
   usualLines: number | null;
+  /** Lines KLK sent for the day that were quarantined, at its last whole-day extraction (0 when none). */
+  rejectedLines: number;
+  /** A `rejected` day whose source lines changed at the last extraction: worth fetching once more. */
+  sourceChanged: boolean;
 }
 
 /** Days on which the store is expected to sell: only these count towards coverage. */
 export function isExpected(state: DayState): boolean {
-  return state === 'missing' || state === 'partial' || state === 'complete';
+  return state === 'missing' || state === 'partial' || state === 'rejected' || state === 'complete';
+}
+
+/**
+ * The store's first day that is not over at `now`: its local today while the store is still open (before its
+ * closing hour; a store closing at midnight is open all day), else tomorrow. From it on, days are `future`.
+ */
+export function firstFutureDay(store: Pick<Store, 'timeZone' | 'closes'>, now: Date): IsoDate {
+  const local = localDateTime(store.timeZone, now);
+  const today = local.slice(0, 10);
+  const closed = store.closes !== '00:00' && local.slice(11, 16) >= store.closes;
+  return closed ? addDays(today, 1) : today;
 }
 
 export function median(values: readonly number[]): number {
@@ -40,16 +60,24 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** The state of one store-day from its facts; the order of the checks is the precedence of the states. */
+/**
+ * The state of one store-day from its facts; the order of the checks is the precedence of the states. A day not
+ * over yet is `future` whatever it holds: it is never a hole while the store can still sell.
+ */
 export function dayState(day: {
+  future: boolean;
   closed: boolean;
   lines: number;
   klkLines: number | null;
+  /** Lines of the last whole-day answer that were quarantined. */
+  rejectedLines: number;
   usualLines: number | null;
   partialRatio: number;
 }): DayState {
+  if (day.future) return 'future';
   if (day.closed) return 'closed';
-  if (day.klkLines === 0 && day.lines === 0) return 'empty';
+  // KLK answered the whole day with no line loadable: 0 lines is a closure, lines all quarantined are not.
+  if (day.klkLines === 0 && day.lines === 0) return day.rejectedLines > 0 ? 'rejected' : 'empty';
   if (day.lines === 0) return 'missing';
   if (day.klkLines !== null) return day.lines < day.klkLines ? 'partial' : 'complete';
   // Without KLK's own count for the whole day, a day far below the store's usual is suspect. With it, the source
@@ -65,7 +93,7 @@ const BASELINE_WEEKS = 4;
  * One cell per day of `from`..`to` for a store. `rows` may hold days before `from`: they feed the weekday baseline
  * (usual = median of the previous 4 same weekdays with data, else the store's median over the window's days with
  * data). Rows of other stores and days after `to` are ignored; a day without a row has no lines and was never
- * extracted whole.
+ * extracted whole. Days not over at `now` (store time) are `future`.
  */
 export function classifyStoreDays(params: {
   store: Store;
@@ -74,8 +102,10 @@ export function classifyStoreDays(params: {
   from: IsoDate;
   to: IsoDate;
   rows: readonly StoreDayRow[];
+  now: Date;
 }): DayCell[] {
   const { store, chainClosedDays, partialRatio, from, to } = params;
+  const futureFrom = firstFutureDay(store, params.now);
   const byDay = new Map<IsoDate, StoreDayRow>();
   let earliest = from;
   for (const row of params.rows) {
@@ -99,14 +129,18 @@ export function classifyStoreDays(params: {
     if (day >= from) {
       const usualLines = recent.length > 0 ? median(recent) : windowMedian;
       const klkLines = row?.klkLines ?? null;
+      const rejectedLines = row?.klkRejected ?? 0;
       const closed = isClosedDay(store, day, chainClosedDays);
+      const state = dayState({ future: day >= futureFrom, closed, lines, klkLines, rejectedLines, usualLines, partialRatio });
       cells.push({
         day,
-        state: dayState({ closed, lines, klkLines, usualLines, partialRatio }),
+        state,
         lines,
         totalUsd: row?.totalUsd ?? 0,
         klkLines,
         usualLines,
+        rejectedLines,
+        sourceChanged: state === 'rejected' && Boolean(row?.rejectedSourceChanged),
       });
     }
     if (lines > 0) {

@@ -11,6 +11,8 @@ import type { StoreDayRow } from './states.ts';
 
 export const SEED_FROM = '2025-10-28';
 export const SEED_TO = '2026-01-25';
+/** The seed plan's morning, 2026-01-26 12:00 in Caracas: every day of the seed window is over. */
+export const SEED_NOW = new Date('2026-01-26T16:00:00Z');
 export const DEFAULT_THRESHOLDS = parseConfig({}).thresholds;
 
 /** A steady store: 9,000 lines a day, Sundays 6,000, with a little day-to-day wobble. */
@@ -76,6 +78,7 @@ export function inputFor(
       stores.map((s) => s.id),
     ),
     ...overrides,
+    now: overrides.now ?? SEED_NOW,
   };
 }
 

@@ -67,3 +67,52 @@ describe('AnswerBatch', () => {
     });
   });
 });
+
+describe('AnswerBatch rejected lines per day', () => {
+  const window = { fechaDesde: '2026-01-12', fechaHasta: '2026-01-13' };
+  const otherWarehouse = (overrides: Record<string, unknown>) => klkLine(overrides, 'TFAMA-PPF');
+  const batchOf = (lines: Array<Record<string, unknown>>) => {
+    const batch = new AnswerBatch(florAmarillo, window);
+    for (const line of lines) batch.add(line);
+    return batch;
+  };
+
+  it('gives each rejection the day of its readable date, and counts them per day', () => {
+    const batch = batchOf([
+      otherWarehouse({ linea: 1 }),
+      klkLine({ linea: 2, hora: 'mediodía' }),
+      klkLine({ linea: 3, fecha: 'ayer' }), // no readable day
+      klkLine({ linea: 4, fecha: '2026-01-14' }), // outside the asked days: its own day
+      otherWarehouse({ linea: 5, fecha: '2026-01-13' }),
+      klkLine({ linea: 6 }),
+    ]);
+    expect(batch.rejections.map((r) => [r.linea, r.day])).toEqual([
+      ['1', '2026-01-12'],
+      ['2', '2026-01-12'],
+      ['3', undefined],
+      ['4', '2026-01-14'],
+      ['5', '2026-01-13'],
+    ]);
+    const byDay = batch.rejectedByDay();
+    expect([...byDay.keys()].sort()).toEqual(['2026-01-12', '2026-01-13', '2026-01-14']);
+    expect(byDay.get('2026-01-12')!.lines).toBe(2);
+    expect(byDay.get('2026-01-12')!.fingerprint).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('fingerprints a day\'s rejected lines whatever their order, and tells any change, addition or removal', () => {
+    const lines = [1, 2, 3].map((linea) => otherWarehouse({ linea }));
+    const fingerprint = (ls: Array<Record<string, unknown>>) => batchOf(ls).rejectedByDay().get('2026-01-12')!.fingerprint;
+    const base = fingerprint(lines);
+    expect(fingerprint([lines[2]!, lines[0]!, lines[1]!])).toBe(base);
+    expect(fingerprint([...lines.slice(0, 2), otherWarehouse({ linea: 3, hora: '10:15:31.0000000' })])).not.toBe(base);
+    expect(fingerprint(lines.slice(0, 2))).not.toBe(base);
+    expect(fingerprint([...lines, lines[0]!])).not.toBe(base);
+  });
+
+  it('counts every rejected line of a day, beyond those kept whole for the quarantine', () => {
+    const many = Array.from({ length: 1_005 }, (_, i) => otherWarehouse({ linea: i + 1 }));
+    const batch = batchOf(many);
+    expect(batch.rejections).toHaveLength(1_000);
+    expect(batch.rejectedByDay().get('2026-01-12')!.lines).toBe(1_005);
+  });
+});

@@ -1,10 +1,14 @@
+import { createHash } from 'node:crypto';
 import type { Store } from '../catalogue/stores.ts';
 import { DAY_END, DAY_START, type KlkWindow } from '../klk/windows.ts';
+import { isValidDate, type IsoDate } from '../shared/dates.ts';
 import { lineToRow, rowKey, toCopyLine, type VentaRow } from './rows.ts';
 
 export interface Rejection {
   numeroFactura?: string;
   linea?: string;
+  /** The line's local day, when its date was readable. */
+  day?: IsoDate;
   reason: string;
   line: unknown;
 }
@@ -13,6 +17,36 @@ export interface DayTally {
   lines: number;
   /** USD total in units of 0.0001, the precision `ventas` keeps: an exact integer sum. */
   totalUsdE4: number;
+}
+
+/** The lines of one day that were rejected, and a fingerprint of them that does not depend on their order. */
+export interface RejectedTally {
+  lines: number;
+  fingerprint: string;
+}
+
+/**
+ * The rejected lines of a day as four 32-bit sums of each line's SHA-256: the same lines in any order give the same
+ * fingerprint, any changed, added or removed line another one, in constant memory however broken the answer.
+ */
+class RejectedDay {
+  lines = 0;
+  private readonly sums = new Uint32Array(4);
+
+  add(line: unknown): void {
+    this.lines++;
+    const digest = createHash('sha256').update(JSON.stringify(line) ?? 'undefined').digest();
+    for (let i = 0; i < this.sums.length; i++) this.sums[i] = this.sums[i]! + digest.readUInt32LE(i * 4);
+  }
+
+  tally(): RejectedTally {
+    return { lines: this.lines, fingerprint: [...this.sums].map((n) => n.toString(16).padStart(8, '0')).join('') };
+  }
+}
+
+function readableDay(raw: unknown): IsoDate | undefined {
+  const fecha = (raw as { fecha?: unknown } | null)?.fecha;
+  return typeof fecha === 'string' && isValidDate(fecha) ? fecha : undefined;
 }
 
 /**
@@ -36,6 +70,8 @@ export class AnswerBatch {
   private piece = Buffer.allocUnsafe(FIRST_PIECE_BYTES);
   private used = 0;
   readonly days = new Map<string, DayTally>();
+  /** Rejected lines per readable day, all of them (not only the kept ones). */
+  private readonly rejectedDays = new Map<IsoDate, RejectedDay>();
   readonly rejections: Rejection[] = [];
   rejected = 0;
   duplicates = 0;
@@ -98,18 +134,23 @@ export class AnswerBatch {
     return totalRegistros !== null && this.received === totalRegistros;
   }
 
+  /** Per day with rejected lines: how many, and their fingerprint. */
+  rejectedByDay(): Map<IsoDate, RejectedTally> {
+    return new Map([...this.rejectedDays].map(([day, rejected]) => [day, rejected.tally()]));
+  }
+
   add(raw: unknown): void {
     this.received++;
     const result = lineToRow(raw, this.store);
     if (!result.ok) {
-      this.reject({ numeroFactura: result.numeroFactura, linea: result.linea, reason: result.reason, line: raw });
+      this.reject({ numeroFactura: result.numeroFactura, linea: result.linea, day: readableDay(raw), reason: result.reason, line: raw });
       return;
     }
     const row = result.row;
     const day = (row.fecha_venta as string).slice(0, 10);
     const time = (row.fecha_venta as string).slice(11, 19);
     if (day < this.window.fechaDesde || day > this.window.fechaHasta || time < this.fromTime || time > this.toTime) {
-      this.reject({ reason: `fuera de la ventana pedida (${row.fecha_venta})`, line: raw, ...keyOf(row) }, row.numero_factura as string);
+      this.reject({ reason: `fuera de la ventana pedida (${row.fecha_venta})`, line: raw, day, ...keyOf(row) }, row.numero_factura as string);
       return;
     }
     const key = row.numero_factura as string;
@@ -127,7 +168,12 @@ export class AnswerBatch {
 
   private reject(rejection: Rejection, key?: string): void {
     this.rejected++;
-    const { numeroFactura, linea } = rejection;
+    const { numeroFactura, linea, day } = rejection;
+    if (day !== undefined) {
+      let rejected = this.rejectedDays.get(day);
+      if (!rejected) this.rejectedDays.set(day, (rejected = new RejectedDay()));
+      rejected.add(rejection.line);
+    }
     if (key !== undefined) this.rejectedKeys.add(key);
     else if (numeroFactura !== undefined && linea !== undefined) this.rejectedKeys.add(rowKey(numeroFactura.trim(), linea));
     else this.keylessRejections++;

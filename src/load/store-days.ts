@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/types.ts';
 import type { IsoDate } from '../shared/dates.ts';
-import type { DayTally } from './batch.ts';
+import type { DayTally, RejectedTally } from './batch.ts';
 
 export interface StoreDaysRefresh {
   storeId: string;
@@ -10,6 +10,8 @@ export interface StoreDaysRefresh {
    * not asked whole (an hour window): their reference stays as it was.
    */
   klk: ReadonlyMap<IsoDate, DayTally> | null;
+  /** With `klk`: the lines of each whole day that were quarantined (a day absent had none). */
+  rejected?: ReadonlyMap<IsoDate, RejectedTally>;
   /** An extraction (stamps `extracted_at` and the run), or a check that only records KLK's figures (reconcile). */
   extraction: { runId: number | null } | null;
 }
@@ -17,14 +19,16 @@ export interface StoreDaysRefresh {
 /*
  * Each day's own figures are recomputed from `ventas` in the same statement, so the summary is right whatever
  * happened before; KLK's whole-day figures, when given, become the day's reference, 0 included: that is how an
- * empty day is told from a missing one.
+ * empty day is told from a missing one, and, with the count of quarantined lines, from a rejected one. A day found
+ * all-rejected again with another fingerprint than the all-rejected answer before it is marked as changed at source.
  */
 const REFRESH_SQL = `
   INSERT INTO store_days AS sd
-    (store_id, day, lines, total_usd, klk_lines, klk_total_usd, whole_day_extracted_at, extracted_at, last_run_id)
-  SELECT $1, d.day, coalesce(v.lines, 0), coalesce(v.total, 0), d.klk_lines, d.klk_total,
+    (store_id, day, lines, total_usd, klk_lines, klk_total_usd, klk_rejected, klk_rejected_fingerprint,
+     whole_day_extracted_at, extracted_at, last_run_id)
+  SELECT $1, d.day, coalesce(v.lines, 0), coalesce(v.total, 0), d.klk_lines, d.klk_total, d.rejected, d.fingerprint,
          CASE WHEN d.klk_lines IS NULL THEN NULL ELSE now() END, CASE WHEN $5 THEN now() END, $6
-  FROM unnest($2::date[], $3::int[], $4::numeric[]) AS d(day, klk_lines, klk_total)
+  FROM unnest($2::date[], $3::int[], $4::numeric[], $7::int[], $8::text[]) AS d(day, klk_lines, klk_total, rejected, fingerprint)
   LEFT JOIN LATERAL (
     SELECT count(*)::int AS lines, sum(venta_total) AS total
     FROM ventas
@@ -35,13 +39,21 @@ const REFRESH_SQL = `
     total_usd = EXCLUDED.total_usd,
     klk_lines = coalesce(EXCLUDED.klk_lines, sd.klk_lines),
     klk_total_usd = coalesce(EXCLUDED.klk_total_usd, sd.klk_total_usd),
+    klk_rejected = CASE WHEN EXCLUDED.klk_lines IS NULL THEN sd.klk_rejected ELSE EXCLUDED.klk_rejected END,
+    klk_rejected_fingerprint =
+      CASE WHEN EXCLUDED.klk_lines IS NULL THEN sd.klk_rejected_fingerprint ELSE EXCLUDED.klk_rejected_fingerprint END,
+    rejected_source_changed_at = CASE
+      WHEN EXCLUDED.klk_lines IS NULL THEN sd.rejected_source_changed_at
+      WHEN EXCLUDED.klk_lines = 0 AND EXCLUDED.klk_rejected > 0 AND sd.klk_lines = 0 AND sd.klk_rejected > 0
+           AND EXCLUDED.klk_rejected_fingerprint IS DISTINCT FROM sd.klk_rejected_fingerprint THEN now()
+      ELSE NULL END,
     whole_day_extracted_at = coalesce(EXCLUDED.whole_day_extracted_at, sd.whole_day_extracted_at),
     extracted_at = coalesce(EXCLUDED.extracted_at, sd.extracted_at),
     last_run_id = CASE WHEN $5 THEN EXCLUDED.last_run_id ELSE sd.last_run_id END`;
 
 /** Brings the per-store-day summary of `days` up to date: one statement, in the caller's transaction. */
 export async function refreshStoreDays(db: Queryable, refresh: StoreDaysRefresh): Promise<void> {
-  const { storeId, days, klk, extraction } = refresh;
+  const { storeId, days, klk, rejected, extraction } = refresh;
   await db.query(REFRESH_SQL, [
     storeId,
     days,
@@ -49,5 +61,7 @@ export async function refreshStoreDays(db: Queryable, refresh: StoreDaysRefresh)
     days.map((d) => (klk ? ((klk.get(d)?.totalUsdE4 ?? 0) / 10_000).toFixed(4) : null)),
     extraction !== null,
     extraction?.runId ?? null,
+    days.map((d) => (klk ? (rejected?.get(d)?.lines ?? 0) : null)),
+    days.map((d) => (klk ? (rejected?.get(d)?.fingerprint ?? null) : null)),
   ]);
 }

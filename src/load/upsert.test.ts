@@ -1,5 +1,7 @@
 import { beforeEach, expect, it } from 'vitest';
+import { parseConfig } from '../catalogue/config.ts';
 import { DEFAULT_STORES } from '../catalogue/stores.ts';
+import { computeCoverage } from '../coverage/compute.ts';
 import type { Db } from '../db/types.ts';
 import { describeEachBackend } from '../../test/backends.ts';
 import { klkLine } from '../../test/fixtures/klk-line.ts';
@@ -165,5 +167,69 @@ describeEachBackend('loadBatch', (open) => {
     await expect(load(batchOf(lines))).rejects.toThrow(/no_big_sales/);
     const { rows } = await db.query<{ n: number; big: number }>(`SELECT count(*)::int AS n, count(*) FILTER (WHERE venta_total >= 1000)::int AS big FROM ventas`);
     expect(rows).toEqual([{ n: 12, big: 0 }]);
+  });
+});
+
+describeEachBackend('loadBatch: a whole day whose every line is quarantined', (open) => {
+  let db: Db;
+  beforeEach(async () => {
+    db = await open();
+    return () => db.close();
+  });
+  const config = parseConfig({});
+  const otherWarehouse = (linea: number, overrides: Record<string, unknown> = {}) => klkLine({ linea, ...overrides }, 'TFAMA-PPF');
+  const loadWhole = (lines: Array<Record<string, unknown>>) =>
+    db.transaction((tx) => loadBatch(tx, batchOf(lines), { runId: null, wholeDays: true }));
+  const day = async () =>
+    (
+      await db.query<{ lines: number; klk_lines: number; klk_rejected: number; fingerprint: string | null; changed: boolean }>(
+        `SELECT lines, klk_lines, klk_rejected, klk_rejected_fingerprint AS fingerprint,
+                rejected_source_changed_at IS NOT NULL AS changed
+           FROM store_days WHERE store_id = 'tienda_11' AND day = '2026-01-12'`,
+      )
+    ).rows[0]!;
+  const cell = async () =>
+    (await computeCoverage(db, config, { from: '2026-01-12', to: '2026-01-12', stores: [florAmarillo], now: new Date('2026-02-01T12:00:00Z') }))
+      .days['tienda_11']![0]!;
+
+  it('is recorded as rejected, with its count and fingerprint, and its lines are quarantined under the day', async () => {
+    expect(await loadWhole([1, 2, 3].map((l) => otherWarehouse(l)))).toMatchObject({ inserted: 0, quarantined: 3 });
+    expect(await day()).toMatchObject({ lines: 0, klk_lines: 0, klk_rejected: 3, changed: false });
+    expect((await day()).fingerprint).toMatch(/^[0-9a-f]{32}$/);
+    expect(await cell()).toMatchObject({ state: 'rejected', lines: 0, rejectedLines: 3, sourceChanged: false });
+    const { rows } = await db.query(`SELECT store_id, day::text, linea FROM quarantine ORDER BY linea`);
+    expect(rows).toEqual(['1', '2', '3'].map((linea) => ({ store_id: 'tienda_11', day: '2026-01-12', linea })));
+  });
+
+  it('stays rejected while KLK sends the same lines, flags a change of its lines once, and is re-classified when they load', async () => {
+    const lines = [1, 2, 3].map((l) => otherWarehouse(l));
+    await loadWhole(lines);
+    const first = (await day()).fingerprint;
+    await loadWhole([lines[2]!, lines[0]!, lines[1]!]);
+    expect(await day()).toMatchObject({ klk_rejected: 3, fingerprint: first, changed: false });
+
+    await loadWhole([...lines, otherWarehouse(4)]);
+    expect(await day()).toMatchObject({ klk_rejected: 4, changed: true });
+    expect((await day()).fingerprint).not.toBe(first);
+    expect(await cell()).toMatchObject({ state: 'rejected', rejectedLines: 4, sourceChanged: true });
+
+    await loadWhole([...lines, otherWarehouse(4)]); // the one more fetch finds the same lines: nothing new
+    expect(await day()).toMatchObject({ klk_rejected: 4, changed: false });
+
+    await loadWhole([klkLine({ linea: 1 }), klkLine({ linea: 2 }), otherWarehouse(3)]); // KLK fixed two of them
+    expect(await day()).toMatchObject({ lines: 2, klk_lines: 2, klk_rejected: 1, changed: false });
+    expect(await cell()).toMatchObject({ state: 'complete', lines: 2, rejectedLines: 1 });
+  });
+
+  it('is empty, not rejected, when KLK sends no line at all, and a partial-hour load keeps the day\'s reference', async () => {
+    await loadWhole([]);
+    expect(await day()).toMatchObject({ klk_lines: 0, klk_rejected: 0, fingerprint: null });
+    expect((await cell()).state).toBe('empty');
+    await loadWhole([otherWarehouse(1)]);
+    const hours = new AnswerBatch(florAmarillo, { ...window, horaDesde: '10:00:00', horaHasta: '10:59:59' });
+    hours.add(otherWarehouse(2));
+    await db.transaction((tx) => loadBatch(tx, hours, { runId: null, wholeDays: false }));
+    expect(await day()).toMatchObject({ klk_lines: 0, klk_rejected: 1 });
+    expect((await cell()).state).toBe('rejected');
   });
 });

@@ -1,8 +1,8 @@
-import { unnest } from '../db/index.ts';
 import type { Queryable } from '../db/types.ts';
 import { eachDay } from '../shared/dates.ts';
 import type { AnswerBatch } from './batch.ts';
 import { VENTAS_COLUMNS } from './rows.ts';
+import { insertQuarantine } from './quarantine.ts';
 import { refreshStoreDays } from './store-days.ts';
 
 export interface LoadCounts {
@@ -131,8 +131,14 @@ export async function loadBatch(tx: Queryable, batch: AnswerBatch, options: Load
   counts.unchanged = batch.size - counts.inserted - counts.updated;
   const mirrorKeys = options.mirror && options.wholeDays ? batch.mirrorKeys() : null;
   if (mirrorKeys) counts.deleted = await mirrorDelete(tx, batch, mirrorKeys);
-  await quarantine(tx, batch, options.runId);
-  await refreshStoreDays(tx, { storeId: store, days, klk: options.wholeDays ? batch.days : null, extraction: { runId: options.runId } });
+  await insertQuarantine(tx, { storeId: store, runId: options.runId, rejections: batch.rejections });
+  await refreshStoreDays(tx, {
+    storeId: store,
+    days,
+    klk: options.wholeDays ? batch.days : null,
+    rejected: batch.rejectedByDay(),
+    extraction: { runId: options.runId },
+  });
   // Days a row moved away from: their rows changed, KLK's reference for them did not.
   if (leftDays.length > 0) await refreshStoreDays(tx, { storeId: store, days: leftDays.sort(), klk: null, extraction: null });
   return counts;
@@ -156,29 +162,4 @@ async function mirrorDelete(tx: Queryable, batch: AnswerBatch, keep: readonly st
     [batch.store.id, batch.window.fechaDesde, batch.window.fechaHasta, keep],
   );
   return rowCount;
-}
-
-async function quarantine(tx: Queryable, batch: AnswerBatch, runId: number | null): Promise<void> {
-  if (batch.rejections.length === 0) return;
-  const r = batch.rejections;
-  const source = unnest(
-    [
-      ['numero_factura', 'text'],
-      ['linea', 'text'],
-      ['reason', 'text'],
-      ['line', 'jsonb'],
-    ],
-    [
-      r.map((x) => x.numeroFactura?.slice(0, 100) ?? null),
-      r.map((x) => x.linea?.slice(0, 20) ?? null),
-      r.map((x) => x.reason),
-      r.map((x) => JSON.stringify(x.line ?? null)),
-    ],
-    3,
-  );
-  await tx.query(
-    `INSERT INTO quarantine (run_id, store_id, numero_factura, linea, reason, line)
-     SELECT $1, $2, t.numero_factura, t.linea, t.reason, t.line FROM (${source.sql}) t`,
-    [runId, batch.store.id, ...source.params],
-  );
 }

@@ -5,7 +5,10 @@ import { median } from '../coverage/states.ts';
 import { buildPlan, DEFAULT_LINES_PER_DAY, type Plan, type PlanInput } from './plan.ts';
 import { fitTiming, readTimingSamples, type Timing } from './timing.ts';
 
-/** The planner's input from a coverage report: targets are exactly the missing and partial store-days. */
+/**
+ * The planner's input from a coverage report: targets are exactly the missing and partial store-days; future days
+ * (not over yet) and rejected ones (their lines all quarantined, until the source changes) are never requested.
+ */
 export function planInputFromCoverage(report: CoverageReport, options: { config: Config; timing: Timing; concurrency?: number }): PlanInput {
   return {
     from: report.from,
@@ -26,6 +29,7 @@ export function planInputFromCoverage(report: CoverageReport, options: { config:
           .filter((c) => c.state === 'missing' || c.state === 'partial')
           .map((c) => ({ day: c.day, state: c.state as 'missing' | 'partial' })),
         unavailable: cells.filter((c) => c.state === 'closed' || c.state === 'empty').map((c) => c.day),
+        rejected: cells.filter((c) => c.state === 'rejected').map((c) => c.day),
       };
     }),
     commonGaps: report.patterns.commonGaps.map((g) => ({ from: g.from, to: g.to, stores: g.stores })),

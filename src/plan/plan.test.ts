@@ -171,6 +171,13 @@ describe('merging neighbouring holes', () => {
     expect(requestedDays(plan)).not.toContain('tienda_01 2026-01-06');
   });
 
+  it('never merges across a rejected day (not requested again), which is not counted as closed or empty', () => {
+    const plan = buildPlan(input([store('tienda_01', { linesPerDay: 100, holes, rejected: ['2026-01-06'] })]));
+    expect(plan.totals.requests).toBe(2);
+    expect(requestedDays(plan)).not.toContain('tienda_01 2026-01-06');
+    expect(plan.unavailableStoreDays).toBe(0);
+  });
+
   it('never merges across a hole that another phase requests (it would be requested twice)', () => {
     const tiny = store('tienda_01', { linesPerDay: 100, holes: ['2026-01-04', '2026-01-05', '2026-01-07'] });
     const plan = buildPlan(input([tiny], { commonGaps: [{ from: '2026-01-05', to: '2026-01-05', stores: ['tienda_01'] }] }));

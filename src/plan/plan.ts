@@ -21,6 +21,8 @@ export interface PlanStoreInput {
   targets: Array<{ day: IsoDate; state: 'missing' | 'partial' }>;
   /** Closed or empty days in the window: never requested, never merged across. */
   unavailable: IsoDate[];
+  /** Rejected days (every line KLK sent was quarantined): not requested again, so never merged across either. */
+  rejected?: IsoDate[];
 }
 
 export interface PlanInput {
@@ -164,6 +166,8 @@ interface StoreModel {
   chunkDays: number;
   targets: Set<IsoDate>;
   unavailable: Set<IsoDate>;
+  /** Days a merged request must not span: the unavailable and the rejected ones. */
+  barriers: Set<IsoDate>;
 }
 
 interface DayRange {
@@ -200,6 +204,7 @@ export function buildPlan(input: PlanInput): Plan {
       chunkDays: chunkDaysFor(input.lineBudget, linesPerDay),
       targets: new Set(store.targets.map((t) => t.day)),
       unavailable: new Set(store.unavailable),
+      barriers: new Set([...store.unavailable, ...(store.rejected ?? [])]),
     };
   });
   const byId = new Map(models.map((m) => [m.input.id, m]));
@@ -277,8 +282,8 @@ export function buildPlan(input: PlanInput): Plan {
 
 /**
  * A store's windows for some of its target days: runs of consecutive days, two neighbouring runs merged only when
- * the requests saved are worth more than the present days re-read between them. Never across an unavailable day
- * or a target handled elsewhere (that would request it twice).
+ * the requests saved are worth more than the present days re-read between them. Never across an unavailable or a
+ * rejected day, nor a target handled elsewhere (that would request it twice).
  */
 function storeWindows(model: StoreModel, sortedDays: readonly IsoDate[], timing: PlanInput['timing']): StoreWindow[] {
   const runs: DayRange[] = [];
@@ -293,7 +298,7 @@ function storeWindows(model: StoreModel, sortedDays: readonly IsoDate[], timing:
     const current = merged.at(-1);
     if (current) {
       const between = eachDay(addDays(current.to, 1), addDays(run.from, -1));
-      const onlyPresentDays = between.every((d) => !model.unavailable.has(d) && !model.targets.has(d));
+      const onlyPresentDays = between.every((d) => !model.barriers.has(d) && !model.targets.has(d));
       const saved =
         requestsFor(length(current), model.chunkDays) +
         requestsFor(length(run), model.chunkDays) -

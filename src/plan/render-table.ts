@@ -6,7 +6,7 @@ import { formatDuration } from './render.ts';
 export function renderPlanTable(plan: PlanJson): string {
   const t = plan.totals;
   const lines = [`Plan de backfill ${plan.from} a ${plan.to}`];
-  if (plan.phases.length === 0) return `${lines[0]}\n  Nada que recuperar: todos los días esperados están completos.`;
+  if (plan.phases.length === 0) return `${lines[0]}\n  Nada que recuperar: ningún día esperado falta ni está parcial.`;
   for (const phase of plan.phases) {
     lines.push('', `FASE ${phase.phase}: ${phase.title}`);
     for (const step of phase.steps) {

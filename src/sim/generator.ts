@@ -1,6 +1,7 @@
 import Holidays from 'date-holidays';
 import { isClosedDay } from '../catalogue/calendar.ts';
 import { DEFAULT_CLOSED_DAYS, DEFAULT_STORES, type Store } from '../catalogue/stores.ts';
+import { now as clockNow } from '../shared/clock.ts';
 import { addDays, daysBetween, eachDay, localDateTime, weekday, type IsoDate } from '../shared/dates.ts';
 import { ByteWriter, fragment } from './bytes.ts';
 import { combine, hashString, unit } from './hash.ts';
@@ -588,7 +589,7 @@ function requireStore(world: SimWorld, sucursal: string): Store {
 }
 
 /** Compiles a filter; throws on a malformed hour. */
-export function dayQuery(world: SimWorld, filter: LineFilter = {}, now: Date = world.now ?? new Date()): DayQuery {
+export function dayQuery(world: SimWorld, filter: LineFilter = {}, now: Date = world.now ?? clockNow()): DayQuery {
   const fromSec = parseClock(filter.horaDesde ?? '00:00:00');
   const toSec = parseClock(filter.horaHasta ?? '23:59:59');
   if (fromSec === null || toSec === null) throw new Error('hora inválida, se espera HH:MM o HH:MM:SS');

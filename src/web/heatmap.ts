@@ -1,13 +1,21 @@
 /**
- * The coverage report as the page draws it: per store one letter per day for the state, and the day's lines and
- * USD total in parallel arrays, so 19 stores x 365 days stay a small answer. Pure.
+ * The coverage report as the page draws it: per store one letter per day for the state, and the day's lines,
+ * USD total and rejected lines in parallel arrays, so 19 stores x 365 days stay a small answer. Pure.
  */
 import type { Store } from '../catalogue/stores.ts';
-import type { CommonGapDetail, CoverageReport, CoverageTotals, Priority } from '../coverage/index.ts';
+import type { CommonGapDetail, CoveragePatterns, CoverageReport, Priority, ReportTotals } from '../coverage/index.ts';
 import type { DayState } from '../coverage/states.ts';
 import { daysBetween, type IsoDate } from '../shared/dates.ts';
 
-export const STATE_CODES: Record<DayState, string> = { closed: 'x', empty: 'e', missing: 'm', partial: 'p', complete: 'c' };
+export const STATE_CODES: Record<DayState, string> = {
+  closed: 'x',
+  empty: 'e',
+  missing: 'm',
+  partial: 'p',
+  rejected: 'r',
+  future: 'f',
+  complete: 'c',
+};
 
 export interface HeatmapStore {
   store: string;
@@ -18,12 +26,16 @@ export interface HeatmapStore {
   daysWithData: number;
   missingDays: number;
   partialDays: number;
+  rejectedDays: number;
   isNew: boolean;
+  suspectedNew: boolean;
   firstSale: IsoDate | null;
   /** One letter per day of the window, see STATE_CODES. */
   states: string;
   lines: number[];
   totalUsd: number[];
+  /** Lines KLK sent for the day that were quarantined (a `rejected` day's count; 0 when none). */
+  rejected: number[];
 }
 
 export interface HeatmapJson {
@@ -34,8 +46,8 @@ export interface HeatmapJson {
   timeZone: string;
   /** The window's stores in catalogue order: the heatmap's rows. */
   stores: HeatmapStore[];
-  patterns: { commonGaps: CommonGapDetail[]; closedDays: IsoDate[]; newStores: string[] };
-  totals: CoverageTotals;
+  patterns: CoveragePatterns<CommonGapDetail>;
+  totals: ReportTotals;
   /** Every store of the catalogue, for the page's store filter. */
   catalogue: Array<{ store: string; name: string }>;
 }
@@ -53,11 +65,14 @@ export function toHeatmap(report: CoverageReport, catalogue: readonly Store[]): 
       daysWithData: s.daysWithData,
       missingDays: s.missingDays,
       partialDays: s.partialDays,
+      rejectedDays: s.rejectedDays,
       isNew: s.isNew,
+      suspectedNew: s.suspectedNew,
       firstSale: s.firstSale,
       states: cells.map((c) => STATE_CODES[c.state]).join(''),
       lines: cells.map((c) => c.lines),
       totalUsd: cells.map((c) => Math.round(c.totalUsd * 100) / 100),
+      rejected: cells.map((c) => c.rejectedLines),
     };
   });
   return {
@@ -70,6 +85,7 @@ export function toHeatmap(report: CoverageReport, catalogue: readonly Store[]): 
       commonGaps: report.patterns.commonGaps.map((g) => ({ ...g, stores: [...g.stores] })),
       closedDays: [...report.patterns.closedDays],
       newStores: [...report.patterns.newStores],
+      suspectedNewStores: [...report.patterns.suspectedNewStores],
     },
     totals: { ...report.totals },
     catalogue: catalogue.map((s) => ({ store: s.id, name: s.name })),

@@ -151,7 +151,7 @@ describeEachBackend('dashboard API', (open, backend) => {
       const s = stores.find((x) => x.store === id)!;
       expect([s.missing, s.partial]).toEqual([MISSING[id], PARTIAL[id]]);
     }
-    expect(body.totals).toEqual({ expectedStoreDays: 39, missingStoreDays: 3, partialStoreDays: 1 });
+    expect(body.totals).toEqual({ expectedStoreDays: 39, missingStoreDays: 3, partialStoreDays: 1, rejectedStoreDays: 0, futureStoreDays: 0 });
   });
 
   it('gives the heatmap of the server window by default: one state per day, with lines and USD per day', async () => {
