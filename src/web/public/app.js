@@ -582,7 +582,8 @@ function planSizeText(t) {
 function renderPlan() {
   const plan = view.plan;
   const empty = plan.phases.length === 0;
-  $('plan-summary').textContent = empty ? 'Nada que recuperar: todos los días esperados están completos.' : planSizeText(plan.totals);
+  // Rejected days are not complete, but the plan leaves them alone until KLK's lines change.
+  $('plan-summary').textContent = empty ? 'Nada que recuperar: ningún día esperado falta ni está parcial.' : planSizeText(plan.totals);
   $('plan-phases').innerHTML = plan.phases
     .map((phase) => {
       const days = phase.steps.reduce((n, s) => n + s.storeDays, 0);
