@@ -397,7 +397,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in Chromium
     expect(await page.locator('.c.s-c, .c.s-e').count()).toBe(expected);
     expect(await page.locator('#run-message').innerText()).toMatch(new RegExp(`Faltantes ${missing} → 0, parciales ${partial} → 0\\.$`));
     expect(await page.locator('#runs tbody tr').first().getAttribute('data-status')).toBe('complete');
-    expect(await page.locator('#plan-summary').innerText()).toBe('Nada que recuperar: todos los días esperados están completos.');
+    expect(await page.locator('#plan-summary').innerText()).toBe('Nada que recuperar: ningún día esperado falta ni está parcial.');
     expect(await page.locator('#run').isDisabled()).toBe(true);
 
     // The other tab followed the run and redrew when it ended.
