@@ -8,6 +8,7 @@ import { registerEtl } from './etl.ts';
 import { registerGaps } from './gaps.ts';
 import { registerKlkSim } from './klk-sim.ts';
 import { registerPlan } from './plan.ts';
+import { registerRuns } from './runs.ts';
 import { registerServe } from './serve.ts';
 import { registerVerify } from './verify.ts';
 import { registerWorker } from './worker.ts';
@@ -92,6 +93,7 @@ export function buildCli(io: Io = processIo): Cli & { exitCode(): number } {
   registerPlan(cli);
   registerBackfill(cli);
   registerVerify(cli);
+  registerRuns(cli);
   registerWorker(cli);
   registerKlkSim(cli);
   registerDemo(cli);

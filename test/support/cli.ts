@@ -27,6 +27,31 @@ export async function runInProcess(args: string[]): Promise<CliResult> {
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
+/**
+ * Runs `ventas` in this process against a place's database and environment (`env` added), as runCli does in a
+ * process of its own: the place's folder is the working directory and its variables are set for the call only.
+ * Vitest runs each test file in its own process (pool `forks`), so no other file sees the change.
+ */
+export async function runInPlace(place: Pick<CliPlace, 'cwd' | 'env'>, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const vars = { DATABASE_URL: undefined, KLK_BASE_URL: undefined, VENTAS_CONFIG: undefined, ...place.env, ...env };
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  const cwd = process.cwd();
+  const assign = (values: Record<string, string | undefined>) => {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+  assign(vars);
+  process.chdir(place.cwd);
+  try {
+    return await runInProcess(args);
+  } finally {
+    process.chdir(cwd);
+    assign(saved);
+  }
+}
+
 /** Runs `bin/ventas` as a user would, in its own process. */
 export function runCli(args: string[], options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<CliResult> {
   return new Promise((resolvePromise) => {
