@@ -78,6 +78,10 @@ describeEachCliBackend('ventas runs', (backend) => {
     const busy = await runs('show', String(seeded.busy));
     expect(busy.stdout).toContain(`Backfill #${seeded.busy}: en curso (lo ejecuta otra-maquina:4242)`);
     expect(busy.stdout).toContain('No se reanuda: lo está ejecutando otro proceso (otra-maquina:4242).');
+    expect(busy.stdout).toContain('  Bloques: 1 (0 hechos, 0 fallidos, 0 pendientes, 1 en curso)');
+    const dead = await runs('show', String(seeded.dead));
+    expect(dead.stdout).toContain(`Backfill #${seeded.dead}: interrumpido\n`);
+    expect(dead.stdout).toContain('  Bloques: 4 (1 hechos, 0 fallidos, 2 pendientes, 1 tomados por un proceso que ya no está)');
 
     const etl = await runs('show', `etl-${seeded.etlDone}`, '--format', 'json');
     expect(etl.code).toBe(0);

@@ -60,9 +60,10 @@ export function renderRunsTable(runs: readonly RunItem[], timeZone: string): str
   return out.join('\n');
 }
 
-function counts(c: BackfillDetail['chunks']): string {
+function counts(c: BackfillDetail['chunks'], status: BackfillDetail['status']): string {
   const parts = [`${int(c.done)} hechos`, `${int(c.failed)} fallidos`, `${int(c.pending)} pendientes`];
-  if (c.running > 0) parts.push(`${int(c.running)} en curso`);
+  // Chunks left `running` by a process that died are taken up again by the next resume.
+  if (c.running > 0) parts.push(`${int(c.running)} ${status === 'running' ? 'en curso' : 'tomados por un proceso que ya no está'}`);
   return `${int(c.total)} (${parts.join(', ')})`;
 }
 
@@ -72,7 +73,7 @@ function renderBackfillDetail(d: BackfillDetail, timeZone: string): string {
     `  Ventana: ${windowText(d.from, d.to)} · ${d.stores.length === 1 ? '1 tienda' : `${int(d.stores.length)} tiendas`}: ${d.stores.join(', ')}`,
     `  Inicio: ${localTime(d.startedAt, timeZone)} · Fin: ${localTime(d.finishedAt, timeZone)} · Duración: ${duration(d.seconds)}`,
     `  Concurrencia ${int(d.concurrency)} · --mirror ${d.mirror ? 'sí' : 'no'}`,
-    `  Bloques: ${counts(d.chunks)} · días-tienda: ${int(d.storeDaysDone)} de ${int(d.storeDays)} hechos`,
+    `  Bloques: ${counts(d.chunks, d.status)} · días-tienda: ${int(d.storeDaysDone)} de ${int(d.storeDays)} hechos`,
     `  Filas: ${int(d.lines)} líneas recibidas, ${int(d.rowsInserted)} insertadas, ${int(d.rowsUpdated)} actualizadas, ${int(d.rowsDeleted)} borradas · duplicados en origen ${int(d.duplicatesInSource)} · en cuarentena ${int(d.quarantined)}`,
   ];
   if (d.before && d.after) out.push(renderBeforeAfter(d.before, d.after));

@@ -85,8 +85,8 @@ export interface Standing {
  */
 export function backfillStanding(stored: BackfillStatus, activity: Activity): Standing {
   const status = effectiveStatus(stored, activity);
-  if (stored === 'complete') return { status, notResumable: 'ya terminó completo: no queda nada que reanudar', notCancellable: 'ya terminó (completo)' };
-  if (stored === 'cancelled') return { status, notResumable: 'fue cancelado: lo que quedaba pendiente ya no se ejecuta', notCancellable: 'ya terminó (cancelado)' };
+  if (stored === 'complete') return { status, notResumable: 'ya terminó completo (no queda nada que reanudar)', notCancellable: 'ya terminó (completo)' };
+  if (stored === 'cancelled') return { status, notResumable: 'fue cancelado (lo que quedaba pendiente ya no se ejecuta)', notCancellable: 'ya terminó (cancelado)' };
   if (stored === 'running' && activity.workedOn) {
     return { status, notResumable: `lo está ejecutando otro proceso (${activity.holders.join(', ')})`, notCancellable: null };
   }

@@ -315,7 +315,7 @@ describeEachBackend('dashboard API', (open, backend) => {
     expect(await change(`${toResume}/resume`)).toEqual({ status: 202, body: { runId: toResume } });
     const events = await readEvents(`${base}/api/runs/${toResume}/events`);
     expect(events.at(-1)).toMatchObject({ event: 'done', data: { status: 'complete', chunks: { total: 1, done: 1 }, after: { missingStoreDays: 0 } } });
-    expect(await change(`${toResume}/resume`)).toEqual({ status: 409, body: { error: `el backfill #${toResume} no se puede reanudar: ya terminó completo: no queda nada que reanudar` } });
+    expect(await change(`${toResume}/resume`)).toEqual({ status: 409, body: { error: `el backfill #${toResume} no se puede reanudar: ya terminó completo (no queda nada que reanudar)` } });
     expect(await change(`${toResume}/cancel`)).toEqual({ status: 409, body: { error: `el backfill #${toResume} no se puede cancelar: ya terminó (completo)` } });
 
     expect(await change(`${toCancel}/cancel`)).toEqual({ status: 200, body: { runId: toCancel, status: 'cancelled' } });
