@@ -181,7 +181,8 @@ async function concludeBackfill(
     after: afterReport.totals,
     backfillId,
   };
-  await finishBackfill(db, backfillId, status === 'complete' || cancelled ? status : fatal ? 'failed' : status, summary);
+  // A run that stopped on an error is failed even with some chunks done (the summary keeps what the ledger says).
+  await finishBackfill(db, backfillId, fatal && status === 'partial' ? 'failed' : status, summary);
   if (runId !== null) {
     const results = await runStoreResults(db, backfillId, runId);
     const runStatus = status === 'complete' ? 'success' : status === 'partial' || status === 'cancelled' ? status : 'failed';
