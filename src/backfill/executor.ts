@@ -1,5 +1,3 @@
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
 import type { Store } from '../catalogue/stores.ts';
 import type { Db } from '../db/types.ts';
 import { KlkError, splitWindow, type KlkClient, type KlkWindow } from '../klk/index.ts';
@@ -10,7 +8,9 @@ import { seconds } from '../shared/format.ts';
 import type { Logger } from '../shared/logger.ts';
 import { recordRequest } from '../sync/runs.ts';
 import { CircuitBreaker } from './breaker.ts';
+import { ownerId, ownerIsDeadHere } from './owner.ts';
 import {
+  backfillStatus,
   chunkOwners,
   claimChunk,
   completeChunk,
@@ -43,22 +43,6 @@ export interface ExecutorDeps {
   runId?: number | null;
   /** Give up once KLK has failed without a single success for this long (default 15 minutes): exit 3, resumable. */
   giveUpAfterMs?: number;
-}
-
-/** Identifies this process in leases: host and pid let a resumed run on the same host reclaim a dead run's chunks. */
-export function ownerId(): string {
-  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-}
-
-function ownerIsDeadHere(owner: string): boolean {
-  const [host, pid] = owner.split(':');
-  if (host !== hostname() || !pid || Number(pid) === process.pid) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
 }
 
 class LeaseLost extends Error {}
@@ -215,6 +199,8 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
         // Chunks waiting out a retry pause, or still running under another process's lease (a worker, a run that
         // died elsewhere and whose lease will expire), are not finished: wait for them.
         if (totals.pending === 0 && totals.running === 0) return;
+        // Cancelled by a person (`ventas runs cancel`): claims hand out nothing more, so this loop is done.
+        if ((await backfillStatus(db, backfillId)) === 'cancelled') return;
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }

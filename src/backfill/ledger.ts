@@ -18,12 +18,19 @@ export interface Chunk {
   attempts: number;
 }
 
+/**
+ * As stored. `interrupted`: stopped by a signal, resumable; `cancelled`: stopped for good by a person (its pending
+ * chunks are never run). A `running` one whose process died is shown `interrupted` (see runs/status.ts).
+ */
+export type BackfillStatus = 'running' | 'complete' | 'partial' | 'failed' | 'interrupted' | 'cancelled';
+
 export interface BackfillRow {
   id: number;
-  status: 'running' | 'complete' | 'partial' | 'failed';
+  status: BackfillStatus;
   params: BackfillParams;
   summary: unknown;
   createdAt: Date;
+  finishedAt: Date | null;
 }
 
 export interface BackfillParams {
@@ -57,18 +64,9 @@ export async function createBackfill(
   return id;
 }
 
-/** The newest backfill not yet complete: what `--resume` continues. */
-export async function latestUnfinished(db: Queryable): Promise<BackfillRow | null> {
-  const { rows } = await db.query<BackfillRow>(
-    `SELECT id, status, params, summary, created_at AS "createdAt" FROM backfills
-     WHERE status <> 'complete' ORDER BY id DESC LIMIT 1`,
-  );
-  return rows[0] ?? null;
-}
-
 export async function getBackfill(db: Queryable, id: number): Promise<BackfillRow | null> {
   const { rows } = await db.query<BackfillRow>(
-    `SELECT id, status, params, summary, created_at AS "createdAt" FROM backfills WHERE id = $1`,
+    `SELECT id, status, params, summary, created_at AS "createdAt", finished_at AS "finishedAt" FROM backfills WHERE id = $1`,
     [id],
   );
   return rows[0] ?? null;
@@ -76,7 +74,7 @@ export async function getBackfill(db: Queryable, id: number): Promise<BackfillRo
 
 /**
  * Claims the next chunk to run: pending ones first, then running ones whose holder's lease ran out (a dead
- * process), or that `reclaimable` says are held by a process known to be dead.
+ * process), or that `deadOwners` says are held by a process known to be dead. Nothing of a cancelled backfill.
  */
 export async function claimChunk(
   db: Queryable,
@@ -91,6 +89,7 @@ export async function claimChunk(
      WHERE id = (
        SELECT id FROM backfill_chunks
        WHERE backfill_id = $1
+         AND NOT EXISTS (SELECT 1 FROM backfills b WHERE b.id = $1 AND b.status = 'cancelled')
          AND ((state = 'pending' AND (lease_until IS NULL OR lease_until < now()))
            OR (state = 'running' AND (lease_until < now() OR lease_owner = ANY($4::text[]))))
        ORDER BY state = 'running', id
@@ -127,7 +126,8 @@ export async function completeChunk(
 
 /**
  * Gives a chunk back after a failed attempt: pending again but not before `retryInMs` (its lease_until doubles as
- * "not before"), or failed for good once out of attempts.
+ * "not before"; the owner stays on it meanwhile, so the pause still shows who will take it up), or failed for good
+ * once out of attempts.
  */
 export async function failChunk(
   db: Queryable,
@@ -137,7 +137,7 @@ export async function failChunk(
   retry: { final: boolean; retryInMs: number },
 ): Promise<void> {
   await db.query(
-    `UPDATE backfill_chunks SET state = $3::text, error = $4, lease_owner = NULL,
+    `UPDATE backfill_chunks SET state = $3::text, error = $4, lease_owner = CASE WHEN $3::text = 'pending' THEN lease_owner END,
        lease_until = CASE WHEN $3::text = 'pending' THEN now() + $5 * interval '1 millisecond' END, updated_at = now()
      WHERE id = $1 AND lease_owner = $2`,
     [chunkId, owner, retry.final ? 'failed' : 'pending', error, retry.retryInMs],
@@ -276,6 +276,40 @@ export async function finishBackfill(db: Queryable, backfillId: number, status: 
     status,
     JSON.stringify(summary),
   ]);
+}
+
+export async function backfillStatus(db: Queryable, backfillId: number): Promise<BackfillStatus | null> {
+  const { rows } = await db.query<{ status: BackfillStatus }>(`SELECT status FROM backfills WHERE id = $1`, [backfillId]);
+  return rows[0]?.status ?? null;
+}
+
+/**
+ * Running again until it is concluded (never shown failed or partial while it works; its old summary goes).
+ * False when it was completed or cancelled meanwhile.
+ */
+export async function reopenBackfill(db: Queryable, backfillId: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE backfills SET status = 'running', finished_at = NULL, summary = NULL
+     WHERE id = $1 AND status NOT IN ('complete', 'cancelled')`,
+    [backfillId],
+  );
+  return rowCount === 1;
+}
+
+/**
+ * Cancels a backfill for good: its pending chunks are never claimed again. One nobody works on ends now (its summary,
+ * if it has one, says cancelled); a process working on it notices at its next claim and concludes it. False when it
+ * had ended (complete or cancelled) meanwhile.
+ */
+export async function cancelBackfill(db: Queryable, backfillId: number, options: { workedOn: boolean }): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE backfills SET status = 'cancelled',
+       finished_at = CASE WHEN $2::boolean THEN finished_at ELSE now() END,
+       summary = CASE WHEN $2::boolean OR summary IS NULL THEN summary ELSE jsonb_set(summary, '{status}', '"cancelled"') END
+     WHERE id = $1 AND status NOT IN ('complete', 'cancelled')`,
+    [backfillId, options.workedOn],
+  );
+  return rowCount === 1;
 }
 
 /** `--resume` also gives the chunks that ran out of attempts another chance. */

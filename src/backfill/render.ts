@@ -4,7 +4,7 @@ import type { Chunk } from './ledger.ts';
 import type { BackfillSummary } from './run.ts';
 
 /** A backfill's status as the users read it. */
-export const BACKFILL_STATUS = { complete: 'completo', partial: 'parcial', failed: 'fallido' } as const;
+export const BACKFILL_STATUS = { complete: 'completo', partial: 'parcial', failed: 'fallido', cancelled: 'cancelado' } as const;
 
 /** Coverage before and after, side by side. */
 export function renderBeforeAfter(before: CoverageTotals, after: CoverageTotals): string {
@@ -47,6 +47,7 @@ export function renderBackfillSummary(
     }
     if (failed.length > MAX_LISTED_FAILURES) lines.push(`  … y ${int(failed.length - MAX_LISTED_FAILURES)} más`);
   }
-  if (summary.status !== 'complete') lines.push(`Para reanudar lo que faltó: ${options.resumeCommand}`);
+  if (summary.status === 'cancelled') lines.push('Cancelado (ventas runs cancel): lo que quedaba pendiente no se ejecuta.');
+  else if (summary.status !== 'complete') lines.push(`Para reanudar lo que faltó: ${options.resumeCommand}`);
   return lines.join('\n');
 }

@@ -8,15 +8,17 @@ import { planChunks, toPlanJson, type PlanJson } from '../plan/index.ts';
 import type { IsoDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import { chooseBackfillToResume, type ResumeTarget } from '../runs/resume.ts';
 import { finishRun, startRun } from '../sync/runs.ts';
 import { CircuitBreaker, type BreakerState } from './breaker.ts';
 import { executeBackfill } from './executor.ts';
 import {
+  backfillStatus,
   createBackfill,
   finishBackfill,
   getBackfill,
-  latestUnfinished,
   ledgerTotals,
+  reopenBackfill,
   retryFailedChunks,
   runStoreResults,
   type BackfillRow,
@@ -29,8 +31,11 @@ export interface BackfillJob {
   stores: Store[];
   /** A plan made earlier (`ventas plan --format json`), instead of planning now. */
   plan?: PlanJson;
-  /** Finish the newest unfinished backfill instead of starting one. */
-  resume?: boolean;
+  /**
+   * Finish a backfill instead of starting one: `true` the newest resumable one, or the one `ResumeTarget` names (by id,
+   * or by the window and stores it was started with).
+   */
+  resume?: boolean | ResumeTarget;
   mirror?: boolean;
   dryRun?: boolean;
   concurrency: number;
@@ -38,7 +43,8 @@ export interface BackfillJob {
 
 /** The JSON of spec section 6, plus the backfill's id. */
 export interface BackfillSummary {
-  status: 'complete' | 'partial' | 'failed';
+  /** `cancelled`: a person cancelled it while it ran (`ventas runs cancel`); its pending chunks were left. */
+  status: 'complete' | 'partial' | 'failed' | 'cancelled';
   chunks: { total: number; done: number; failed: number };
   storeDays: number;
   rowsInserted: number;
@@ -98,12 +104,10 @@ async function prepareBackfill(
 ): Promise<PreparedBackfill | { kind: 'dry-run'; plan: PlanJson; beforeReport: CoverageReport }> {
   const { db, config, logger } = deps;
   if (job.resume) {
-    const pending = await latestUnfinished(db);
-    if (!pending) throw new UsageError('no hay ningún backfill sin terminar que reanudar');
+    const pending = await chooseBackfillToResume(db, job.resume === true ? {} : job.resume);
     const byId = new Map(config.stores.map((s) => [s.id, s]));
     const retried = await db.transaction(async (tx) => {
-      // Running again until it is concluded: never shown failed or partial while it works.
-      await tx.query(`UPDATE backfills SET status = 'running', finished_at = NULL WHERE id = $1`, [pending.id]);
+      if (!(await reopenBackfill(tx, pending.id))) throw new UsageError(`el backfill #${pending.id} terminó o se canceló mientras se preparaba su reanudación`);
       const n = await retryFailedChunks(tx, pending.id);
       await inLedger?.(tx, pending.id);
       return n;
@@ -155,8 +159,14 @@ async function concludeBackfill(
   const { backfillId, runId, fatal } = done;
   const totals = await ledgerTotals(db, backfillId);
   const afterReport = await computeCoverage(db, config, done.scope);
-  const status: BackfillSummary['status'] =
-    totals.failed === 0 && totals.pending === 0 && totals.running === 0 ? 'complete' : totals.done > 0 ? 'partial' : 'failed';
+  const cancelled = (await backfillStatus(db, backfillId)) === 'cancelled';
+  const status: BackfillSummary['status'] = cancelled
+    ? 'cancelled'
+    : totals.failed === 0 && totals.pending === 0 && totals.running === 0
+      ? 'complete'
+      : totals.done > 0
+        ? 'partial'
+        : 'failed';
   const summary: BackfillSummary = {
     status,
     chunks: { total: totals.total, done: totals.done, failed: totals.failed },
@@ -171,10 +181,12 @@ async function concludeBackfill(
     after: afterReport.totals,
     backfillId,
   };
-  await finishBackfill(db, backfillId, status === 'complete' ? 'complete' : fatal ? 'failed' : status, summary);
+  // A run that stopped on an error is failed even with some chunks done (the summary keeps what the ledger says).
+  await finishBackfill(db, backfillId, fatal && status === 'partial' ? 'failed' : status, summary);
   if (runId !== null) {
     const results = await runStoreResults(db, backfillId, runId);
-    await finishRun(db, runId, status === 'complete' ? 'success' : status === 'partial' ? 'partial' : 'failed', results, fatal ? String((fatal as Error).message) : null);
+    const runStatus = status === 'complete' ? 'success' : status === 'partial' || status === 'cancelled' ? status : 'failed';
+    await finishRun(db, runId, runStatus, results, fatal ? String((fatal as Error).message) : null);
   }
   return { summary, afterReport };
 }
@@ -293,9 +305,11 @@ export async function finishQueuedBackfill(
     );
     const row = rows[0];
     if (!row) return null;
-    if (row.status !== 'running') return row.summary && { summary: row.summary, concluded: false };
+    // Cancelled: its pending chunks will never run, so it ends now (unless its summary was already written).
+    const cancelled = row.status === 'cancelled' && !row.summary;
+    if (row.status !== 'running' && !cancelled) return row.summary && { summary: row.summary, concluded: false };
     const totals = await ledgerTotals(tx, backfillId);
-    if (totals.pending + totals.running > 0) return null;
+    if (!cancelled && totals.pending + totals.running > 0) return null;
     const byId = new Map(config.stores.map((s) => [s.id, s]));
     const scope = { from: row.params.from, to: row.params.to, stores: row.params.stores.flatMap((id) => byId.get(id) ?? []) };
     const before = row.params.before as CoverageTotals;

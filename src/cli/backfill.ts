@@ -15,11 +15,14 @@ import { openBackfillKlk } from '../klk/open.ts';
 import { klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
 import type { Cli } from './main.ts';
 import { queuedBackfill } from './worker.ts';
+import { parseRunRef, resumeCommand } from '../runs/ref.ts';
+import type { ResumeTarget } from '../runs/resume.ts';
 
 interface BackfillFlags extends WindowFlags {
   plan?: string;
   concurrency?: number;
-  resume?: boolean;
+  /** `--resume` alone: true; `--resume ID`: the id as typed. */
+  resume?: boolean | string;
   mirror?: boolean;
   dryRun?: boolean;
   klkUrl?: string;
@@ -47,6 +50,22 @@ function planWindow(plan: PlanJson, config: Config): { from: IsoDate; to: IsoDat
   return { from: plan.from, to: plan.to, stores: selectStores(config.stores, ids) };
 }
 
+/**
+ * Which backfill `--resume` means: `--resume ID` that one; with `--from/--to/--stores` (the original command plus
+ * `--resume`) the one started with that window and those stores (the same defaults as a new backfill); both, that
+ * one only if it matches.
+ */
+function resumeTarget(flags: BackfillFlags, window: { from: IsoDate; to: IsoDate; stores: Store[] }): ResumeTarget {
+  let id: number | undefined;
+  if (typeof flags.resume === 'string') {
+    const ref = parseRunRef(flags.resume);
+    if (ref.kind !== 'backfill') throw new UsageError(`--resume ${flags.resume}: solo se reanudan backfills (se espera su número, p. ej. --resume 12)`);
+    id = ref.id;
+  }
+  const scoped = Boolean(flags.from || flags.to || flags.stores);
+  return { id, scope: scoped ? { from: window.from, to: window.to, stores: window.stores.map((s) => s.id) } : undefined };
+}
+
 /** `ventas backfill`: plans (or takes --plan) and executes, in parallel and resumable (spec section 6). */
 export function registerBackfill(cli: Cli): void {
   addWindowOptions(
@@ -55,7 +74,10 @@ export function registerBackfill(cli: Cli): void {
   )
     .option('--plan <archivo>', 'ejecuta un plan guardado con `ventas plan --format json`')
     .option('--concurrency <n>', 'peticiones simultáneas a KLK (por defecto 3)', positiveInt('--concurrency'))
-    .option('--resume', 'termina el último backfill interrumpido')
+    .option(
+      '--resume [id]',
+      'termina un backfill sin terminar: el indicado, o el de esta misma ventana y tiendas (con --from/--to/--stores), o el último',
+    )
     .option('--mirror', 'borra las líneas que KLK ya no tiene, solo en días con respuesta verificada completa')
     .option('--dry-run', 'muestra el plan sin escribir nada')
     .option('--klk-url <url>', 'URL base de KLK (por defecto KLK_BASE_URL)')
@@ -64,18 +86,19 @@ export function registerBackfill(cli: Cli): void {
     .action(
       cli.action(async (flags: BackfillFlags) => {
         const config = resolveConfig(flags);
-        if (flags.resume && (flags.plan || flags.from || flags.to || flags.stores)) {
-          throw new UsageError('--resume continúa el último backfill tal como se planificó: no admite --plan, --from, --to ni --stores');
+        if (flags.resume && flags.plan) {
+          throw new UsageError('--resume continúa un backfill tal como se planificó: no admite --plan');
         }
         if (flags.plan && (flags.from || flags.to || flags.stores)) {
           throw new UsageError('--plan trae su propia ventana y sus tiendas: no admite --from, --to ni --stores');
         }
         const plan = flags.plan ? readPlan(flags.plan) : undefined;
         const window = plan ? planWindow(plan, config) : resolveWindow(flags, config);
+        const resume = flags.resume ? resumeTarget(flags, window) : undefined;
         const concurrency = flags.concurrency ?? config.concurrency;
         // The distributed backfill (spec section 9): the same ledger, run by `ventas worker` processes.
         if (flags.queue || flags.wait) {
-          const job = { ...window, plan, resume: flags.resume, mirror: flags.mirror, dryRun: flags.dryRun, concurrency };
+          const job = { ...window, plan, resume, mirror: flags.mirror, dryRun: flags.dryRun, concurrency };
           return queuedBackfill(cli, { config, job, queue: Boolean(flags.queue), wait: Boolean(flags.wait), json: flags.format === 'json' });
         }
         const baseUrl = klkBaseUrl(config, flags.klkUrl);
@@ -101,7 +124,7 @@ export function registerBackfill(cli: Cli): void {
                 if (state === 'closed') cli.io.err('KLK responde de nuevo: se reanudan las peticiones');
               },
             },
-            { ...window, plan, resume: flags.resume, mirror: flags.mirror, dryRun: flags.dryRun, concurrency },
+            { ...window, plan, resume, mirror: flags.mirror, dryRun: flags.dryRun, concurrency },
           );
           progress.stop();
           if (!outcome.summary) {
@@ -112,7 +135,7 @@ export function registerBackfill(cli: Cli): void {
           cli.io.out(
             json
               ? JSON.stringify(summaryJson(outcome.summary))
-              : renderBackfillSummary(outcome.summary, { resumeCommand: 'npx ventas backfill --resume', failed }),
+              : renderBackfillSummary(outcome.summary, { resumeCommand: resumeCommand(outcome.summary.backfillId), failed }),
           );
           return outcome.summary.status === 'complete' ? ExitCode.ok : ExitCode.partial;
         } finally {

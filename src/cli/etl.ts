@@ -148,7 +148,7 @@ function summaryJson(summary: EtlSummary, interval: Interval) {
 }
 
 const TYPE_LABEL: Record<RunType, string> = { scheduled: 'programada', manual: 'manual', recovery: 'recuperación', backfill: 'backfill' };
-const STATUS_LABEL = { success: 'éxito', partial: 'parcial', failed: 'fallida', skipped: 'omitida', running: 'en curso' } as const;
+const STATUS_LABEL = { success: 'éxito', partial: 'parcial', failed: 'fallida', skipped: 'omitida', running: 'en curso', interrupted: 'interrumpida', cancelled: 'cancelada' } as const;
 
 export function renderSummary(summary: EtlSummary, interval: Interval): string {
   const t = summary.totals;

@@ -11,6 +11,7 @@ import { registerGaps } from './gaps.ts';
 import { registerKlkSim } from './klk-sim.ts';
 import { registerPlan } from './plan.ts';
 import { registerQuarantine } from './quarantine.ts';
+import { registerRuns } from './runs.ts';
 import { registerServe } from './serve.ts';
 import { registerVerify } from './verify.ts';
 import { registerWorker } from './worker.ts';
@@ -102,6 +103,7 @@ export function buildCli(io: Io = processIo, args: readonly string[] = []): Cli 
   registerBackfill(cli);
   registerVerify(cli);
   registerQuarantine(cli);
+  registerRuns(cli);
   registerWorker(cli);
   registerKlkSim(cli);
   registerDemo(cli);

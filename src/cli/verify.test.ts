@@ -75,11 +75,12 @@ describeEachCliBackend('ventas verify', (backend) => {
         { type: 'manual', targets: Object.entries(HISTORY).map(([id, intervals]) => ({ store: store(id), intervals })), chunkDays: 14 },
       );
       expect(summary.status).toBe('success');
-      // Backfills as the executor records them: the newest finished one overlapping the window is the one shown.
-      const insert = async (status: string, from: string, to: string, summary: unknown, finished: string | null) => {
+      // Backfills as the executor records them: the newest finished one over the selected stores and overlapping the
+      // window is the one shown.
+      const insert = async (status: string, from: string, to: string, summary: unknown, finished: string | null, stores = ['tienda_01']) => {
         const { rows } = await db.query<{ id: number }>(
           `INSERT INTO backfills (status, params, summary, finished_at) VALUES ($1, $2, $3, $4::timestamptz) RETURNING id`,
-          [status, JSON.stringify({ from, to, stores: ['tienda_01'], before: totals(28, 9, 0) }), summary && JSON.stringify(summary), finished],
+          [status, JSON.stringify({ from, to, stores, before: totals(28, 9, 0) }), summary && JSON.stringify(summary), finished],
         );
         return rows[0]!.id;
       };
@@ -87,6 +88,8 @@ describeEachCliBackend('ventas verify', (backend) => {
       newestBackfill = await insert('partial', '2026-01-10', '2026-01-31', { before: totals(28, 12, 2), after: totals(28, 1, 0) }, '2026-01-21 10:00:00+00');
       await insert('complete', '2025-11-01', '2025-11-30', { before: totals(30, 5, 0), after: totals(30, 0, 0) }, '2026-01-22 10:00:00+00');
       await insert('running', FROM, TO, null, null);
+      // The newest of all, but over a store none of the tests select.
+      await insert('complete', FROM, TO, { before: totals(14, 14, 0), after: totals(14, 0, 0) }, '2026-01-23 10:00:00+00', ['tienda_05']);
     } finally {
       await db.close();
     }
@@ -110,6 +113,8 @@ describeEachCliBackend('ventas verify', (backend) => {
     expect(result.stdout).toMatch(/tienda_03\s+MAÑONGO\s+14\s+14\s+0\s+1\s/);
     expect(result.stdout).toMatch(/tienda_04\s+SAN DIEGO\s+14\s+14\s+0\s+0\s+100,0 %\s+OK/);
     expect(result.stdout).toContain('Incompleto (28 días-tienda esperados del 2026-01-05 al 2026-01-18): 1 parcial.');
+    // No backfill touched these stores: none is shown.
+    expect(result.stdout).not.toContain('Backfill #');
   });
 
   it('--reconcile lists the days KLK has more of as partial with both figures, and the next gaps shows them partial', async () => {

@@ -1,7 +1,5 @@
-import { z } from '../shared/zod.ts';
 import { computeCoverage, coveragePct, toJson, type CoverageReport, type CoverageTotals } from '../coverage/index.ts';
 import { reconcile, type DayDifference, type DifferenceState, type ReconcileResult } from '../coverage/reconcile.ts';
-import type { Queryable } from '../db/types.ts';
 import { addDays, localDateTime, type IsoDate } from '../shared/dates.ts';
 import { ExitCode } from '../shared/errors.ts';
 import { int } from '../shared/format.ts';
@@ -11,6 +9,7 @@ import { addWindowOptions, resolveWindow, type WindowFlags } from './common.ts';
 import { openKlk } from '../klk/open.ts';
 import { klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
 import { BACKFILL_STATUS } from '../backfill/render.ts';
+import { latestComparison, type BackfillComparison } from '../backfill/comparison.ts';
 import { REPORT_FORMATS, renderCoverage, type ReportFormat } from './gaps.ts';
 import type { Cli } from './main.ts';
 
@@ -20,27 +19,6 @@ interface VerifyFlags extends WindowFlags {
   concurrency?: number;
   klkUrl?: string;
 }
-
-/** The newest finished backfill overlapping the window, with the coverage totals it measured before and after. */
-export interface BackfillComparison {
-  id: number;
-  status: 'complete' | 'partial' | 'failed';
-  from: IsoDate;
-  to: IsoDate;
-  finishedAt: Date;
-  before: CoverageTotals;
-  after: CoverageTotals;
-}
-
-const totalsSchema = z.object({
-  expectedStoreDays: z.number().int().nonnegative(),
-  missingStoreDays: z.number().int().nonnegative(),
-  partialStoreDays: z.number().int().nonnegative(),
-});
-const backfillSchema = z.object({
-  params: z.object({ from: z.string(), to: z.string(), before: totalsSchema.optional() }),
-  summary: z.object({ before: totalsSchema.optional(), after: totalsSchema }),
-});
 
 /** `ventas verify`: the coverage report, before/after the last backfill, and optionally KLK itself (spec section 7). */
 export function registerVerify(cli: Cli): void {
@@ -100,7 +78,7 @@ export function registerVerify(cli: Cli): void {
           }
           // After reconciling: the days KLK has more of are partial now.
           const report = await computeCoverage(db, config, window);
-          const backfill = await latestBackfill(db, window);
+          const backfill = await latestComparison(db, { from: window.from, to: window.to, storeIds: window.stores.map((s) => s.id) });
           const retry = reconciled && reconciled.failedStores.length > 0 ? retryCommand(flags, window, reconciled) : null;
           const outcome = verdict(report, reconciled);
           const timeZone = window.stores[0]?.timeZone ?? 'America/Caracas';
@@ -136,25 +114,6 @@ export function registerVerify(cli: Cli): void {
         }
       }),
     );
-}
-
-export async function latestBackfill(db: Queryable, window: { from: IsoDate; to: IsoDate }): Promise<BackfillComparison | null> {
-  const { rows } = await db.query<{ id: number; status: BackfillComparison['status']; params: unknown; summary: unknown; finished_at: Date }>(
-    `SELECT id, status, params, summary, finished_at
-       FROM backfills
-      WHERE finished_at IS NOT NULL AND status IN ('complete', 'partial', 'failed')
-        AND params->>'from' <= $2 AND params->>'to' >= $1
-      ORDER BY finished_at DESC, id DESC
-      LIMIT 1`,
-    [window.from, window.to],
-  );
-  const row = rows[0];
-  if (!row) return null;
-  const parsed = backfillSchema.safeParse({ params: row.params, summary: row.summary });
-  const before = parsed.success ? (parsed.data.summary.before ?? parsed.data.params.before) : undefined;
-  if (!parsed.success || !before) return null;
-  const { params, summary } = parsed.data;
-  return { id: row.id, status: row.status, from: params.from, to: params.to, finishedAt: row.finished_at, before, after: summary.after };
 }
 
 function verifyJson(

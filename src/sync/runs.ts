@@ -2,7 +2,8 @@ import type { Queryable } from '../db/types.ts';
 import type { Interval } from './interval.ts';
 
 export type RunType = 'scheduled' | 'manual' | 'recovery' | 'backfill';
-export type RunStatus = 'running' | 'success' | 'partial' | 'failed' | 'skipped';
+/** `interrupted`: stopped by a signal; `cancelled`: a run whose process died, closed by a person (`ventas runs cancel`). */
+export type RunStatus = 'running' | 'success' | 'partial' | 'failed' | 'skipped' | 'interrupted' | 'cancelled';
 
 export interface StoreResult {
   status: 'success' | 'failed' | 'skipped';
@@ -77,6 +78,16 @@ export async function finishRun(
       error,
     ],
   );
+}
+
+/** Closes a run left `running` by a process that died; false when it had finished meanwhile. */
+export async function cancelEtlRun(db: Queryable, runId: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE etl_runs SET status = 'cancelled', finished_at = now(), error = coalesce(error, 'cancelada con ventas runs cancel')
+     WHERE id = $1 AND status = 'running'`,
+    [runId],
+  );
+  return rowCount === 1;
 }
 
 export async function recordRequest(

@@ -3,12 +3,14 @@
  * runBackfill the CLI uses, with its progress kept for whoever asks and pushed to whoever listens.
  */
 import type { Config } from '../catalogue/config.ts';
-import { runBackfill } from '../backfill/run.ts';
+import { getBackfill } from '../backfill/ledger.ts';
+import { runBackfill, type BackfillJob } from '../backfill/run.ts';
 import type { BreakerState } from '../backfill/breaker.ts';
 import type { Db } from '../db/types.ts';
 import type { Logger } from '../shared/logger.ts';
 import { openBackfillKlk } from '../klk/open.ts';
-import { progressOf, readBackfillState, type BackfillProgress, type BackfillState } from './history.ts';
+import { progressOf, readBackfillState, type BackfillProgress, type BackfillState } from '../runs/history.ts';
+import { UnknownRunError } from '../runs/errors.ts';
 import { HttpError, type Window } from './params.ts';
 
 export type RunEvent =
@@ -66,6 +68,22 @@ export class BackfillRunner {
    * goes on). A second start while one runs is refused (409): two would fetch the same store-days.
    */
   start(window: Window): Promise<number> {
+    return this.launch({ from: window.from, to: window.to, stores: window.stores, concurrency: this.deps.concurrency });
+  }
+
+  /**
+   * Resumes backfill `id` (what `ventas backfill --resume ID` does); resolves with its id once it is taken up.
+   * UnknownRunError / RunStateError when there is no such backfill or it cannot be resumed; 409 while one runs here.
+   */
+  async resume(id: number): Promise<number> {
+    const row = await getBackfill(this.deps.db, id);
+    if (!row) throw new UnknownRunError(`no existe el backfill #${id}`);
+    const byId = new Map(this.deps.config.stores.map((s) => [s.id, s]));
+    const stores = row.params.stores.flatMap((s) => byId.get(s) ?? []);
+    return this.launch({ from: row.params.from, to: row.params.to, stores, resume: { id }, concurrency: this.deps.concurrency });
+  }
+
+  private launch(job: BackfillJob): Promise<number> {
     if (this.busy) {
       const id = this.live ? ` (#${this.live.id})` : '';
       return Promise.reject(new HttpError(409, `ya hay un backfill en curso${id}: espere a que termine`));
@@ -104,7 +122,7 @@ export class BackfillRunner {
             if (message) this.emit({ type: 'breaker', data: { state, message } });
           },
         },
-        { from: window.from, to: window.to, stores: window.stores, concurrency },
+        job,
       );
       this.running = run.then(
         async () => this.finish(),

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBackfill } from '../backfill/ledger.ts';
 import { runBackfill } from '../backfill/run.ts';
 import { parseConfig } from '../catalogue/config.ts';
 import { computeCoverage, toJson } from '../coverage/index.ts';
@@ -290,7 +291,48 @@ describeEachBackend('dashboard API', (open, backend) => {
     }
     expect((await get(`/api/runs/${runId}`)).body).toMatchObject({ status: 'failed', chunks: { done: 0 }, after: { missingStoreDays: 10 } });
     const runs = (await get('/api/runs')).body.runs as Array<Record<string, unknown>>;
-    expect(runs[0]).toMatchObject({ kind: 'backfill', id: runId, status: 'failed', command: 'npx ventas backfill --resume' });
+    expect(runs[0]).toMatchObject({ kind: 'backfill', id: runId, status: 'failed', command: `npx ventas backfill --resume ${runId}`, resumable: true });
+  });
+
+  it('resumes and cancels runs: POST /api/runs/ID/resume 202 with its events, /cancel 200; 404 unknown, 409 saying why', async () => {
+    const change = async (path: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${base}/api/runs/${path}`, { method: 'POST', headers });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    // Two backfills left as a stopped process leaves them.
+    const interrupted = async (storeId: string) => {
+      const id = await createBackfill(
+        db,
+        { from: '2026-01-09', to: '2026-01-10', stores: [storeId], mirror: false, concurrency: 3, before: { expectedStoreDays: 2, missingStoreDays: 2, partialStoreDays: 0 } },
+        [{ storeId, dayFrom: '2026-01-09', dayTo: '2026-01-10' }],
+      );
+      await db.query(`UPDATE backfills SET status = 'interrupted', created_at = now() - interval '1 hour' WHERE id = $1`, [id]);
+      return id;
+    };
+    const toResume = await interrupted('tienda_07');
+    const toCancel = await interrupted('tienda_08');
+
+    expect(await change(`${toResume}/resume`)).toEqual({ status: 202, body: { runId: toResume } });
+    const events = await readEvents(`${base}/api/runs/${toResume}/events`);
+    expect(events.at(-1)).toMatchObject({ event: 'done', data: { status: 'complete', chunks: { total: 1, done: 1 }, after: { missingStoreDays: 0 } } });
+    expect(await change(`${toResume}/resume`)).toEqual({ status: 409, body: { error: `el backfill #${toResume} no se puede reanudar: ya terminó completo (no queda nada que reanudar)` } });
+    expect(await change(`${toResume}/cancel`)).toEqual({ status: 409, body: { error: `el backfill #${toResume} no se puede cancelar: ya terminó (completo)` } });
+
+    expect(await change(`${toCancel}/cancel`)).toEqual({ status: 200, body: { runId: toCancel, status: 'cancelled' } });
+    expect((await get(`/api/runs/${toCancel}`)).body).toMatchObject({ status: 'cancelled', storeDays: 2, storeDaysDone: 0 });
+    expect((await change(`${toCancel}/resume`)).status).toBe(409);
+    const listed = (await get('/api/runs')).body.runs as Array<Record<string, unknown>>;
+    expect(listed.find((r) => r.kind === 'backfill' && r.id === toCancel)).toMatchObject({ status: 'cancelled', resumable: false, cancellable: false, command: null });
+
+    const etl = listed.find((r) => r.kind === 'etl')!;
+    expect(await change(`etl-${etl.id}/cancel`)).toEqual({ status: 409, body: { error: `la ejecución etl-${etl.id} no se puede cancelar: ya terminó (estado: éxito)` } });
+    expect((await change(`etl-${etl.id}/resume`)).status).toBe(409);
+    expect(await change('999/cancel')).toEqual({ status: 404, body: { error: 'no existe el backfill #999' } });
+    expect(await change('999/resume')).toEqual({ status: 404, body: { error: 'no existe el backfill #999' } });
+    expect(await change('etl-999/cancel')).toEqual({ status: 404, body: { error: 'no existe la ejecución etl-999' } });
+    expect((await change('abc/cancel')).body.error).toMatch(/^identificador de ejecución inválido: "abc"/);
+    expect((await get(`/api/runs/${toCancel}/cancel`)).status).toBe(405);
+    expect((await change(`${toCancel}/cancel`, { Origin: 'http://ataque.example' })).status).toBe(403);
   });
 
   it('with VENTAS_API_TOKEN set, a POST without the bearer token gets 401 and reading stays open', async () => {
@@ -303,6 +345,12 @@ describeEachBackend('dashboard API', (open, backend) => {
       expect((await post({ from: FROM, to: TO }, { Authorization: 'Bearer otro' }, guarded.url)).status).toBe(401);
       // The right token passes the door; this body is then refused for what it is.
       expect((await post({}, { Authorization: 'Bearer secreto-123' }, guarded.url)).status).toBe(400);
+      for (const change of ['cancel', 'resume']) {
+        const res = await fetch(`${guarded.url}/api/runs/999/${change}`, { method: 'POST' });
+        expect(res.status).toBe(401);
+        const authorized = await fetch(`${guarded.url}/api/runs/999/${change}`, { method: 'POST', headers: { Authorization: 'Bearer secreto-123' } });
+        expect(authorized.status).toBe(404);
+      }
       expect((await fetch(`${guarded.url}/api/health`)).status).toBe(200);
     } finally {
       await guarded.close();

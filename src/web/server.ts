@@ -9,6 +9,9 @@
  *   GET  /api/runs?limit              ETL runs and backfills, newest first
  *   GET  /api/runs/ID                 the backfill's section 6 summary, or {"status":"running",...progress}
  *   GET  /api/runs/ID/events          server-sent events: progress, breaker, done
+ *   POST /api/runs/ID/cancel          200 {"runId","status":"cancelled"}; ID a backfill (12) or an ETL run (etl-7)
+ *   POST /api/runs/ID/resume          202 {"runId"}: the backfill resumed here; 409 when it cannot be
+ * Unknown runs are 404; a run whose state does not allow the change is 409, with the reason.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -22,7 +25,11 @@ import { UnreachableError, UsageError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { assertBindAllowed, bearerMatches, hostHeaderAllowed, isLoopbackHost, sameOrigin } from './access.ts';
 import { toHeatmap } from './heatmap.ts';
-import { listRuns, readBackfillState, type BackfillState } from './history.ts';
+import { cancelRun } from '../runs/cancel.ts';
+import { runDetail } from '../runs/detail.ts';
+import { RunStateError, UnknownRunError } from '../runs/errors.ts';
+import { listRuns, readBackfillState, type BackfillState } from '../runs/history.ts';
+import { formatRunRef, parseRunRef } from '../runs/ref.ts';
 import { checkQuery, HttpError, parseLimit, parseRunId, windowFromBody, windowFromQuery, type WindowDefaults } from './params.ts';
 import { BackfillRunner, type RunEvent } from './runner.ts';
 
@@ -173,6 +180,15 @@ function createDashboardHandler(options: DashboardOptions) {
     cleanups.push(() => clearInterval(poll));
   }
 
+  /** A state-changing request: the bearer token when one is set, and never from another site's page. */
+  function allowChange(req: IncomingMessage, res: ServerResponse): void {
+    if (options.token && !bearerMatches(req.headers.authorization, options.token)) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="ventas"');
+      throw new HttpError(401, 'falta el token: envíe Authorization: Bearer <VENTAS_API_TOKEN>');
+    }
+    if (!sameOrigin(req.headers.origin, req.headers.host)) throw new HttpError(403, 'petición desde otro origen rechazada');
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const path = url.pathname;
     const method = req.method ?? 'GET';
@@ -210,11 +226,7 @@ function createDashboardHandler(options: DashboardOptions) {
     }
     if (path === '/api/backfill') {
       only('POST');
-      if (options.token && !bearerMatches(req.headers.authorization, options.token)) {
-        res.setHeader('WWW-Authenticate', 'Bearer realm="ventas"');
-        throw new HttpError(401, 'falta el token: envíe Authorization: Bearer <VENTAS_API_TOKEN>');
-      }
-      if (!sameOrigin(req.headers.origin, req.headers.host)) throw new HttpError(403, 'petición desde otro origen rechazada');
+      allowChange(req, res);
       checkQuery(url.searchParams, []);
       const window = windowFromBody(await readJsonBody(req), config);
       const runId = await runner.start(window);
@@ -223,6 +235,22 @@ function createDashboardHandler(options: DashboardOptions) {
     if (path === '/api/runs') {
       only('GET');
       return sendJson(res, 200, { runs: await listRuns(db, parseLimit(url.searchParams)) });
+    }
+    const change = /^\/api\/runs\/([^/]+)\/(cancel|resume)$/.exec(path);
+    if (change) {
+      only('POST');
+      allowChange(req, res);
+      checkQuery(url.searchParams, []);
+      const ref = parseRunRef(change[1]!);
+      if (change[2] === 'cancel') {
+        await cancelRun(db, ref);
+        return sendJson(res, 200, { runId: ref.kind === 'backfill' ? ref.id : formatRunRef(ref), status: 'cancelled' });
+      }
+      if (ref.kind === 'etl') {
+        const run = await runDetail(db, ref);
+        throw new RunStateError(`la ejecución ${run.ref} no se puede reanudar: es una ejecución del ETL; solo se reanudan backfills`);
+      }
+      return sendJson(res, 202, { runId: await runner.resume(ref.id) });
     }
     const run = /^\/api\/runs\/([^/]+)(\/events)?$/.exec(path);
     if (run) {
@@ -246,6 +274,8 @@ function createDashboardHandler(options: DashboardOptions) {
         return void res.end();
       }
       if (error instanceof HttpError) return sendJson(res, error.status, { error: error.message });
+      if (error instanceof UnknownRunError) return sendJson(res, 404, { error: error.message });
+      if (error instanceof RunStateError) return sendJson(res, 409, { error: error.message });
       if (error instanceof UsageError) return sendJson(res, 400, { error: error.message });
       if (error instanceof UnreachableError) return sendJson(res, 503, { error: error.message });
       logger.error({ err: error, url: req.url }, 'error del tablero');

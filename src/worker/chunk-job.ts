@@ -8,7 +8,8 @@ import type { Queryable } from '../db/types.ts';
 
 /**
  * Claims the given chunk with a lease, on the same terms as the ledger's claimChunk: pending and past its retry
- * pause, or running under a lease that ran out (its holder died). Null when it is not ours to run now.
+ * pause, or running under a lease that ran out (its holder died). Null when it is not ours to run now, or never
+ * (its backfill was cancelled).
  */
 export async function claimChunkById(db: Queryable, chunkId: number, owner: string, leaseMs: number): Promise<Chunk | null> {
   const { rows } = await db.query<Chunk>(
@@ -16,6 +17,7 @@ export async function claimChunkById(db: Queryable, chunkId: number, owner: stri
        attempts = attempts + 1, updated_at = now()
      WHERE id = $1
        AND ((state = 'pending' AND (lease_until IS NULL OR lease_until < now())) OR (state = 'running' AND lease_until < now()))
+       AND NOT EXISTS (SELECT 1 FROM backfills b WHERE b.id = backfill_chunks.backfill_id AND b.status = 'cancelled')
      RETURNING id, backfill_id AS "backfillId", store_id AS "storeId", to_char(day_from, 'YYYY-MM-DD') AS "dayFrom",
        to_char(day_to, 'YYYY-MM-DD') AS "dayTo", state, attempts`,
     [chunkId, owner, leaseMs],
@@ -29,6 +31,8 @@ export interface ChunkStanding {
   waitSeconds: number;
   /** The halves of a split chunk. */
   children: number[];
+  /** Its backfill was cancelled: the chunk will never run, so its job ends. */
+  cancelled: boolean;
 }
 
 /** Where a chunk stands; null when it no longer exists (its backfill was deleted). */
@@ -36,7 +40,8 @@ export async function chunkStanding(db: Queryable, chunkId: number): Promise<Chu
   const { rows } = await db.query<ChunkStanding>(
     `SELECT c.state,
        greatest(ceil(extract(epoch FROM c.lease_until - now())), 0)::int AS "waitSeconds",
-       coalesce((SELECT array_agg(h.id ORDER BY h.id) FROM backfill_chunks h WHERE h.parent_id = c.id), '{}') AS children
+       coalesce((SELECT array_agg(h.id ORDER BY h.id) FROM backfill_chunks h WHERE h.parent_id = c.id), '{}') AS children,
+       EXISTS (SELECT 1 FROM backfills b WHERE b.id = c.backfill_id AND b.status = 'cancelled') AS cancelled
      FROM backfill_chunks c WHERE c.id = $1`,
     [chunkId],
   );

@@ -1,12 +1,13 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../catalogue/config.ts';
-import { ledgerTotals, type LedgerTotals } from '../backfill/ledger.ts';
+import { backfillStatus, ledgerTotals, type LedgerTotals } from '../backfill/ledger.ts';
 import { finishQueuedBackfill, type BackfillSummary } from '../backfill/run.ts';
 import type { Db } from '../db/types.ts';
 
 /**
  * `ventas backfill --queue --wait`: follows a queued backfill in the ledger while the workers run it, and once no
- * chunk is pending or running finishes it (or takes the summary of the worker that did) like `ventas backfill`.
+ * chunk is pending or running (or it was cancelled) finishes it (or takes the summary of the worker that did) like
+ * `ventas backfill`.
  */
 export async function waitForQueuedBackfill(
   db: Db,
@@ -17,7 +18,8 @@ export async function waitForQueuedBackfill(
   for (;;) {
     const totals = await ledgerTotals(db, queued.backfillId);
     options.onProgress?.(totals);
-    if (totals.pending + totals.running === 0) {
+    // A cancelled backfill ends with chunks left: the workers drop them.
+    if (totals.pending + totals.running === 0 || (await backfillStatus(db, queued.backfillId)) === 'cancelled') {
       const finished = await finishQueuedBackfill(db, config, queued.backfillId, queued.runId);
       if (finished) return finished.summary;
     }

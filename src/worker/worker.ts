@@ -1,7 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../catalogue/config.ts';
 import { CircuitBreaker } from '../backfill/breaker.ts';
-import { ownerId, runClaimedChunk, type ChunkContext } from '../backfill/executor.ts';
+import { runClaimedChunk, type ChunkContext } from '../backfill/executor.ts';
+import { ownerId } from '../backfill/owner.ts';
 import { getBackfill, ledgerTotals, releaseChunks, renewChunkLeases, type Chunk } from '../backfill/ledger.ts';
 import { finishQueuedBackfill, type BackfillSummary } from '../backfill/run.ts';
 import type { Db } from '../db/types.ts';
@@ -96,6 +97,8 @@ export async function runWorker(deps: WorkerDeps, signals: { stop: AbortSignal; 
     return db.transaction(async (tx) => {
       const standing = await chunkStanding(tx, job.data.chunkId);
       await queue.complete(tx, job.id);
+      // A cancelled backfill's chunks never run: their jobs just end.
+      if (standing?.cancelled) return standing;
       if (standing?.state === 'split') {
         await queue.enqueue(tx, standing.children.map((chunkId) => ({ ...job.data, chunkId })));
       } else if (standing?.state === 'pending' || standing?.state === 'running') {

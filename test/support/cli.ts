@@ -78,6 +78,11 @@ export async function runCli(args: string[], options: { cwd: string; env?: Recor
   }
 }
 
+/** runCli against a place's folder and environment (`env` added). */
+export function runInPlace(place: Pick<CliPlace, 'cwd' | 'env'>, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(args, { cwd: place.cwd, env: { ...place.env, ...env } });
+}
+
 /** Runs `bin/ventas` in its own process, as a shell would. */
 export function runCliProcess(args: string[], options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<CliResult> {
   return new Promise((resolvePromise) => {

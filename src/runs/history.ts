@@ -1,0 +1,221 @@
+/**
+ * The run history (ETL runs and backfills, newest first, with their errors and what can be done with each) and the
+ * state of one backfill: its spec section 6 summary once finished, its progress before. `ventas runs` and the
+ * dashboard's `/api/runs` read the same list.
+ */
+import { getBackfill, ledgerTotals, type BackfillStatus, type LedgerTotals } from '../backfill/ledger.ts';
+import { summaryJson, type BackfillSummaryJson } from '../backfill/json.ts';
+import type { BackfillSummary } from '../backfill/run.ts';
+import type { Queryable } from '../db/types.ts';
+import type { RunStatus } from '../sync/runs.ts';
+import { formatRunRef, resumeCommand } from './ref.ts';
+import { activityOf, backfillActivity, backfillStanding, effectiveStatus, etlActivity, etlStanding, type EffectiveStatus } from './status.ts';
+
+/** How a backfill is going, as the API and its server-sent events give it. */
+export interface BackfillProgress {
+  storeDaysDone: number;
+  storeDays: number;
+  chunks: { total: number; done: number; failed: number };
+  lines: number;
+  /** Only known for a backfill this server runs (it saw it start). */
+  linesPerSecond: number | null;
+  etaSeconds: number | null;
+}
+
+/**
+ * `running` is a backfill at work (here or in another process); `interrupted` one left unfinished by a process that
+ * stopped: `ventas backfill --resume ID` finishes it; `cancelled` one stopped for good before it had a summary.
+ */
+export type BackfillState = ({ status: 'running' | 'interrupted' | 'cancelled' } & BackfillProgress) | BackfillSummaryJson;
+
+export function progressOf(totals: LedgerTotals, lines: number, elapsedSeconds: number | null): BackfillProgress {
+  const rate = elapsedSeconds && elapsedSeconds > 0 ? lines / elapsedSeconds : null;
+  const left = totals.storeDays - totals.storeDaysDone;
+  const eta = elapsedSeconds !== null && totals.storeDaysDone > 0 ? (elapsedSeconds / totals.storeDaysDone) * left : null;
+  return {
+    storeDaysDone: totals.storeDaysDone,
+    storeDays: totals.storeDays,
+    chunks: { total: totals.total, done: totals.done, failed: totals.failed },
+    lines,
+    linesPerSecond: rate === null ? null : Math.round(rate),
+    etaSeconds: eta === null ? null : Math.round(eta),
+  };
+}
+
+/** A backfill's state from the database; null when there is no such backfill. */
+export async function readBackfillState(db: Queryable, id: number): Promise<BackfillState | null> {
+  const row = await getBackfill(db, id);
+  if (!row) return null;
+  if (row.status !== 'running' && row.summary) return summaryJson(row.summary as BackfillSummary);
+  const totals = await ledgerTotals(db, id);
+  // Without a summary it never concluded: cancelled, or running unless its process is gone.
+  const status = row.status === 'cancelled' ? 'cancelled' : effectiveStatus('running' as const, activityOf(await backfillActivity(db, [id]), id));
+  return { status, ...progressOf(totals, totals.lines, null) };
+}
+
+export interface RunItem {
+  kind: 'backfill' | 'etl';
+  /** The backfill id (for /api/runs/ID) or the ETL run id. */
+  id: number;
+  /** How `ventas runs show` and `cancel` name it: `12` for a backfill, `etl-7` for an ETL run. */
+  ref: string;
+  type: 'backfill' | 'scheduled' | 'manual' | 'recovery';
+  /** As stored, except a `running` run nobody works on any more, which is `interrupted`. */
+  status: EffectiveStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  /** From start to finish; null while unfinished. */
+  seconds: number | null;
+  /** Backfills: days `YYYY-MM-DD`; ETL runs: `YYYY-MM-DD HH:MM:SS` (null for runs without a window). */
+  from: string | null;
+  to: string | null;
+  stores: string[];
+  storeDays: number | null;
+  lines: number;
+  rowsInserted: number;
+  rowsUpdated: number;
+  errors: string[];
+  /** Backfills: the command that resumes it, when it can be resumed; ETL runs: the command it ran. */
+  command: string | null;
+  /** `ventas backfill --resume ID` (or `POST /api/runs/ID/resume`) would take it up now. */
+  resumable: boolean;
+  /** `ventas runs cancel REF` (or `POST /api/runs/REF/cancel`) would cancel it now. */
+  cancellable: boolean;
+}
+
+const MAX_ERRORS = 10;
+
+function capped(errors: string[]): string[] {
+  return errors.length <= MAX_ERRORS ? errors : [...errors.slice(0, MAX_ERRORS), `… y ${errors.length - MAX_ERRORS} más`];
+}
+
+/** A run's duration in tenths of a second; null while unfinished. */
+export function secondsBetween(start: Date, end: Date | null): number | null {
+  return end ? Math.round((end.getTime() - start.getTime()) / 100) / 10 : null;
+}
+
+/** The failed chunks of these backfills, as one line each ("tienda_07 2025-12-03 a 2025-12-05: error"). */
+async function failedChunkLines(db: Queryable, ids: readonly number[]): Promise<Map<number, string[]>> {
+  const { rows } = await db.query<{ id: number; store: string; dayFrom: string; dayTo: string; error: string | null }>(
+    `SELECT backfill_id AS id, store_id AS store, to_char(day_from, 'YYYY-MM-DD') AS "dayFrom",
+       to_char(day_to, 'YYYY-MM-DD') AS "dayTo", error
+     FROM backfill_chunks WHERE backfill_id = ANY($1::bigint[]) AND state = 'failed' ORDER BY backfill_id, store_id, day_from`,
+    [ids],
+  );
+  const out = new Map<number, string[]>();
+  for (const f of rows) {
+    const line = `${f.store} ${f.dayFrom === f.dayTo ? f.dayFrom : `${f.dayFrom} a ${f.dayTo}`}: ${f.error ?? 'sin detalle'}`;
+    out.set(f.id, [...(out.get(f.id) ?? []), line]);
+  }
+  return out;
+}
+
+async function backfillItems(db: Queryable, limit: number): Promise<RunItem[]> {
+  const { rows } = await db.query<{
+    id: number;
+    status: BackfillStatus;
+    startedAt: Date;
+    finishedAt: Date | null;
+    params: { from: string; to: string; stores: string[] };
+    storeDays: number;
+    lines: number;
+    rowsInserted: number;
+    rowsUpdated: number;
+  }>(
+    `SELECT b.id, b.status, b.created_at AS "startedAt", b.finished_at AS "finishedAt", b.params,
+       coalesce(sum(c.day_to - c.day_from + 1) FILTER (WHERE c.state <> 'split'), 0)::int AS "storeDays",
+       coalesce(sum(c.lines), 0)::bigint AS lines,
+       coalesce(sum(c.rows_inserted), 0)::bigint AS "rowsInserted",
+       coalesce(sum(c.rows_updated), 0)::bigint AS "rowsUpdated"
+     FROM backfills b LEFT JOIN backfill_chunks c ON c.backfill_id = b.id
+     GROUP BY b.id ORDER BY b.id DESC LIMIT $1`,
+    [limit],
+  );
+  const ids = rows.map((r) => r.id);
+  const failed = await failedChunkLines(db, ids);
+  const activity = await backfillActivity(db, ids);
+  return rows.map((r) => {
+    const standing = backfillStanding(r.status, activityOf(activity, r.id));
+    return {
+      kind: 'backfill',
+      id: r.id,
+      ref: formatRunRef({ kind: 'backfill', id: r.id }),
+      type: 'backfill',
+      status: standing.status,
+      startedAt: r.startedAt.toISOString(),
+      finishedAt: r.finishedAt?.toISOString() ?? null,
+      seconds: secondsBetween(r.startedAt, r.finishedAt),
+      from: r.params.from,
+      to: r.params.to,
+      stores: r.params.stores,
+      storeDays: r.storeDays,
+      lines: r.lines,
+      rowsInserted: r.rowsInserted,
+      rowsUpdated: r.rowsUpdated,
+      errors: capped(failed.get(r.id) ?? []),
+      command: standing.notResumable === null ? resumeCommand(r.id) : null,
+      resumable: standing.notResumable === null,
+      cancellable: standing.notCancellable === null,
+    };
+  });
+}
+
+async function etlItems(db: Queryable, limit: number): Promise<RunItem[]> {
+  // A backfill's executions are in etl_runs too; the backfill's own entry stands for them.
+  const { rows } = await db.query<{
+    id: number;
+    type: RunItem['type'];
+    status: RunStatus;
+    startedAt: Date;
+    finishedAt: Date | null;
+    from: string | null;
+    to: string | null;
+    stores: string[];
+    lines: number;
+    rowsInserted: number;
+    rowsUpdated: number;
+    error: string | null;
+    storeResults: Record<string, { errors?: string[] }>;
+    command: string | null;
+  }>(
+    `SELECT id, run_type AS type, status, started_at AS "startedAt", finished_at AS "finishedAt",
+       window_from AS "from", window_to AS "to", stores, lines_extracted AS lines, rows_inserted AS "rowsInserted",
+       rows_updated AS "rowsUpdated", error, store_results AS "storeResults", command
+     FROM etl_runs WHERE run_type <> 'backfill' ORDER BY id DESC LIMIT $1`,
+    [limit],
+  );
+  const activity = await etlActivity(db, rows.filter((r) => r.status === 'running').map((r) => r.id));
+  return rows.map((r) => {
+    const standing = etlStanding(r.type, r.status, activityOf(activity, r.id));
+    return {
+      kind: 'etl',
+      id: r.id,
+      ref: formatRunRef({ kind: 'etl', id: r.id }),
+      type: r.type,
+      status: standing.status,
+      startedAt: r.startedAt.toISOString(),
+      finishedAt: r.finishedAt?.toISOString() ?? null,
+      seconds: secondsBetween(r.startedAt, r.finishedAt),
+      from: r.from,
+      to: r.to,
+      stores: r.stores,
+      storeDays: null,
+      lines: r.lines,
+      rowsInserted: r.rowsInserted,
+      rowsUpdated: r.rowsUpdated,
+      errors: capped([
+        ...(r.error ? [r.error] : []),
+        ...Object.entries(r.storeResults).flatMap(([store, result]) => (result.errors ?? []).map((e) => `${store}: ${e}`)),
+      ]),
+      command: r.command,
+      resumable: false,
+      cancellable: standing.notCancellable === null,
+    };
+  });
+}
+
+/** ETL runs and backfills, newest first. */
+export async function listRuns(db: Queryable, limit: number): Promise<RunItem[]> {
+  const items = [...(await backfillItems(db, limit)), ...(await etlItems(db, limit))];
+  return items.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id - a.id).slice(0, limit);
+}
