@@ -1,5 +1,5 @@
 /** The before/after `ventas verify` shows: what the last backfill over the selected stores and window measured. */
-import { z } from 'zod';
+import { z } from '../shared/zod.ts';
 import type { CoverageTotals } from '../coverage/index.ts';
 import type { Queryable } from '../db/types.ts';
 import type { IsoDate } from '../shared/dates.ts';
