@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../catalogue/config.ts';
+import { createBackfill } from '../backfill/ledger.ts';
 import type { Db } from '../db/types.ts';
 import { runDemo, type DemoHooks } from '../demo/run.ts';
 import { SEED_FROM, SEED_TO, seedSituation } from '../demo/seed-situation.ts';
@@ -409,6 +410,42 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in Chromium
     await elsewhere.clock.runFor(RUNS_POLL_MS);
     await expect.poll(() => elsewhere.locator('.c.s-m, .c.s-p').count(), { timeout: 30_000 }).toBe(0);
     expect(await elsewhere.locator('#runs tbody tr').first().getAttribute('data-status')).toBe('complete');
+  }, SLOW_MACHINE_MS);
+
+  it('cancels and resumes unfinished backfills from the history, asking before a cancel', async () => {
+    // Two backfills nobody works on, each with one day of tienda_01 left (their process gone before a claim).
+    const unfinished = async () =>
+      db.transaction((tx) =>
+        createBackfill(
+          tx,
+          { from: '2026-01-20', to: '2026-01-20', stores: ['tienda_01'], mirror: false, concurrency: 1, before: { expectedStoreDays: 1, missingStoreDays: 0, partialStoreDays: 0 } },
+          [{ storeId: 'tienda_01', dayFrom: '2026-01-20', dayTo: '2026-01-20' }],
+        ),
+      );
+    const toCancel = await unfinished();
+    const toResume = await unfinished();
+    const page = await open(await newPage(DESKTOP));
+    const row = (id: number) => page.locator(`#runs tbody tr[data-kind="backfill"][data-id="${id}"]`);
+    await row(toResume).waitFor();
+    for (const id of [toCancel, toResume]) {
+      expect(await row(id).locator('button[data-action="resume"]').innerText()).toBe('Reanudar');
+      expect(await row(id).locator('button[data-action="cancel"]').innerText()).toBe('Cancelar');
+    }
+
+    // A cancel is asked first: declined, nothing is sent; accepted, the run is cancelled for good.
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await row(toCancel).locator('button[data-action="cancel"]').click();
+    expect((await api<{ status: string }>(`/api/runs/${toCancel}`)).status).not.toBe('cancelled');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row(toCancel).locator('button[data-action="cancel"]').click();
+    await expect.poll(() => row(toCancel).getAttribute('data-status'), { timeout: 15_000 }).toBe('cancelled');
+    expect(await row(toCancel).locator('button').count()).toBe(0);
+    expect(await page.locator('#run-message').innerText()).toBe(`Ejecución ${toCancel} cancelada: lo pendiente ya no se ejecutará.`);
+
+    await row(toResume).locator('button[data-action="resume"]').click();
+    await page.locator('#run-message', { hasText: new RegExp(`^Backfill #${toResume} completo`) }).waitFor({ timeout: 45_000 });
+    expect((await api<{ status: string }>(`/api/runs/${toResume}`)).status).toBe('complete');
+    await expect.poll(() => row(toResume).getAttribute('data-status'), { timeout: 15_000 }).toBe('complete');
   }, SLOW_MACHINE_MS);
 
   it('draws a year of 19 stores through the filters, scrolling inside its card on a phone', async () => {

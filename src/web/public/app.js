@@ -725,27 +725,40 @@ function onConfirmClosed() {
   if (!$('run').disabled) $('run').focus();
 }
 
-async function startBackfill() {
+/** A POST that changes something: with the dashboard's token when one was given (kept for the tab's session). */
+async function post(path, body) {
   const token = $('token').value.trim() || sessionStorage.getItem('ventas.token') || '';
-  const body = { from: view.from, to: view.to };
-  if (view.stores.length > 0) body.stores = view.stores;
   const headers = { 'Content-Type': 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
+  const answer = await api(path, { method: 'POST', headers, body: JSON.stringify(body ?? {}) });
+  if (token) sessionStorage.setItem('ventas.token', token);
+  return answer;
+}
+
+/** A 401 asks for the token; true when it was that. */
+function askForToken(error) {
+  if (error.status !== 401) return false;
+  sessionStorage.removeItem('ventas.token');
+  $('token-field').hidden = false;
+  $('token').focus();
+  runMessage('Este tablero pide el token (VENTAS_API_TOKEN) para ejecutar: escríbalo y pulse de nuevo.');
+  return true;
+}
+
+async function startBackfill() {
+  const body = { from: view.from, to: view.to };
+  if (view.stores.length > 0) body.stores = view.stores;
   $('run').disabled = true;
   runMessage('Planificando y preparando el backfill…');
   try {
-    const { runId } = await api('/api/backfill', { method: 'POST', headers, body: JSON.stringify(body) });
-    if (token) sessionStorage.setItem('ventas.token', token);
+    const { runId } = await post('/api/backfill', body);
     follow(runId);
     channel?.postMessage({ type: 'started', runId });
     loadRuns();
   } catch (error) {
     $('run').disabled = false;
-    if (error.status === 401) {
-      sessionStorage.removeItem('ventas.token');
-      $('token-field').hidden = false;
-      $('token').focus();
-      runMessage('Este tablero pide el token (VENTAS_API_TOKEN) para ejecutar: escríbalo y pulse de nuevo.');
+    if (askForToken(error)) {
+      // said
     } else if (error.status === 409) {
       runMessage(error.message);
       const runs = await loadRuns();
@@ -817,7 +830,11 @@ function renderRuns(runs) {
       const took = r.finishedAt ? elapsed(Date.parse(r.finishedAt) - Date.parse(r.startedAt)) : '—';
       const stores = r.stores.length > 3 ? plural(r.stores.length, 'tienda', 'tiendas') : r.stores.join(', ');
       const errors = r.errors.length > 0 ? `${esc(r.errors[0])}${r.errors.length > 1 ? ` (+${r.errors.length - 1})` : ''}` : '';
-      const resume = r.kind === 'backfill' && r.command ? `<code>${esc(r.command)}</code>` : '';
+      const buttons = [
+        r.resumable ? `<button type="button" class="small" data-action="resume" data-ref="${esc(r.ref)}">Reanudar</button>` : '',
+        r.cancellable ? `<button type="button" class="small secondary" data-action="cancel" data-ref="${esc(r.ref)}">Cancelar</button>` : '',
+      ].join(' ');
+      const resume = `${buttons}${r.kind === 'backfill' && r.command ? ` <code>${esc(r.command)}</code>` : ''}`;
       return `<tr role="row" data-kind="${esc(r.kind)}" data-id="${r.id}" data-status="${esc(r.status)}">
         ${cell('#', String(r.id))}
         ${cell('Tipo', esc(RUN_TYPES[r.type] ?? r.type))}
@@ -834,6 +851,32 @@ function renderRuns(runs) {
       </tr>`;
     })
     .join('');
+}
+
+/** The history's Reanudar and Cancelar buttons: a cancel is asked first, as it cannot be undone. */
+async function onRunAction(event) {
+  const button = event.target.closest('button[data-action]');
+  if (!button) return;
+  const { action, ref } = button.dataset;
+  if (action === 'cancel' && !window.confirm(`¿Cancelar la ejecución ${ref}? Lo que quede pendiente no se ejecutará.`)) return;
+  button.disabled = true;
+  try {
+    if (action === 'resume') {
+      const { runId } = await post(`/api/runs/${encodeURIComponent(ref)}/resume`);
+      runMessage(`Reanudando el backfill #${runId}…`);
+      follow(runId);
+      channel?.postMessage({ type: 'started', runId });
+    } else {
+      await post(`/api/runs/${encodeURIComponent(ref)}/cancel`);
+      runMessage(`Ejecución ${ref} cancelada: lo pendiente ya no se ejecutará.`);
+      channel?.postMessage({ type: 'finished', runId: ref });
+    }
+  } catch (error) {
+    if (!askForToken(error)) runMessage(error.message);
+  } finally {
+    button.disabled = false;
+    await loadRuns();
+  }
 }
 
 // ------------------------------------------------------------------------------------------------ start
@@ -855,6 +898,7 @@ function start() {
     $('store-list').querySelectorAll('input').forEach((input) => (input.checked = false));
     updateStoreSummary();
   });
+  $('runs').addEventListener('click', onRunAction);
   const map = $('heatmap');
   map.addEventListener('mousemove', onHeatmapHover);
   map.addEventListener('mouseleave', onHeatmapLeave);
