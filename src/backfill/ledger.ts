@@ -261,6 +261,19 @@ export async function runStoreResults(db: Queryable, backfillId: number, runId: 
   );
 }
 
+/** A chunk still to do: its last error, and whether a live lease holds it (another process is running it now). */
+export type RemainingChunk = Chunk & { error: string | null; held: boolean };
+
+/** The chunks a resume would take up (pending, running, failed), by store and day. */
+export async function remainingChunks(db: Queryable, backfillId: number): Promise<RemainingChunk[]> {
+  const { rows } = await db.query<RemainingChunk>(
+    `SELECT ${CHUNK_COLUMNS}, error, (state = 'running' AND lease_until > now()) AS held
+     FROM backfill_chunks WHERE backfill_id = $1 AND state IN ('pending', 'running', 'failed') ORDER BY store_id, day_from`,
+    [backfillId],
+  );
+  return rows;
+}
+
 /** The chunks that ran out of attempts, with their last error, for the summary that lists them. */
 export async function failedChunks(db: Queryable, backfillId: number): Promise<Array<Chunk & { error: string | null }>> {
   const { rows } = await db.query<Chunk & { error: string | null }>(

@@ -17,10 +17,13 @@ import {
   getBackfill,
   latestUnfinished,
   ledgerTotals,
+  remainingChunks,
   retryFailedChunks,
   runStoreResults,
+  type BackfillParams,
   type BackfillRow,
   type LedgerTotals,
+  type RemainingChunk,
 } from './ledger.ts';
 
 export interface BackfillJob {
@@ -69,12 +72,26 @@ export interface BackfillDeps {
   giveUpAfterMs?: number;
 }
 
+/** What `--resume --dry-run` shows: the backfill a resume would take up, and its chunks still to do. */
+export interface ResumePreview {
+  backfillId: number;
+  status: BackfillRow['status'];
+  params: BackfillParams;
+  totals: LedgerTotals;
+  remaining: RemainingChunk[];
+}
+
 export interface BackfillOutcome {
+  /** null for a dry run. */
   summary: BackfillSummary | null;
   plan: PlanJson | null;
   before: CoverageReport | null;
   after: CoverageReport | null;
+  /** A dry run of `--resume`: what it would take up. */
+  resumePreview?: ResumePreview;
 }
+
+type DryRun = { kind: 'dry-run'; plan: PlanJson; beforeReport: CoverageReport } | { kind: 'resume-preview'; preview: ResumePreview };
 
 /** What the ledger of a backfill was written (or picked up to resume) with. */
 interface PreparedBackfill {
@@ -88,18 +105,23 @@ interface PreparedBackfill {
 }
 
 /**
- * Plans (or takes a plan, or picks the newest unfinished backfill to resume) and writes the ledger; a dry run only
- * plans. `inLedger` runs in the transaction that writes the ledger (the queue puts the chunks on it there).
+ * Plans (or takes a plan, or picks the newest unfinished backfill to resume) and writes the ledger. A dry run returns
+ * what it decided before the first write: the plan, or the backfill a resume would take up and its chunks left.
+ * `inLedger` runs in the transaction that writes the ledger (the queue puts the chunks on it there).
  */
 async function prepareBackfill(
   deps: Pick<BackfillDeps, 'db' | 'config' | 'logger'>,
   job: BackfillJob,
   inLedger?: (tx: Queryable, backfillId: number) => Promise<void>,
-): Promise<PreparedBackfill | { kind: 'dry-run'; plan: PlanJson; beforeReport: CoverageReport }> {
+): Promise<PreparedBackfill | DryRun> {
   const { db, config, logger } = deps;
   if (job.resume) {
     const pending = await latestUnfinished(db);
     if (!pending) throw new UsageError('no hay ningún backfill sin terminar que reanudar');
+    if (job.dryRun) {
+      const [totals, remaining] = await Promise.all([ledgerTotals(db, pending.id), remainingChunks(db, pending.id)]);
+      return { kind: 'resume-preview', preview: { backfillId: pending.id, status: pending.status, params: pending.params, totals, remaining } };
+    }
     const byId = new Map(config.stores.map((s) => [s.id, s]));
     const retried = await db.transaction(async (tx) => {
       // Running again until it is concluded: never shown failed or partial while it works.
@@ -185,6 +207,7 @@ export async function runBackfill(deps: BackfillDeps, job: BackfillJob): Promise
   const started = performance.now();
   const prepared = await prepareBackfill(deps, job);
   if (prepared.kind === 'dry-run') return { summary: null, plan: prepared.plan, before: prepared.beforeReport, after: null };
+  if (prepared.kind === 'resume-preview') return { summary: null, plan: null, before: null, after: null, resumePreview: prepared.preview };
   const { backfillId, scope, mirror, plan } = prepared;
   deps.onStart?.({ backfillId, plan, before: prepared.beforeReport, resumed: Boolean(job.resume) });
 
@@ -242,10 +265,12 @@ export async function runBackfill(deps: BackfillDeps, job: BackfillJob): Promise
 // --- The distributed backfill (spec section 9): the same ledger, its chunks run by `ventas worker` processes. ---
 
 export interface QueuedBackfill {
-  /** null for a dry run (plan only). */
+  /** null for a dry run. */
   queued: { backfillId: number; runId: number; resumed: boolean } | null;
   plan: PlanJson | null;
   before: CoverageReport | null;
+  /** A dry run of `--resume`: what it would put on the queue. */
+  resumePreview?: ResumePreview;
 }
 
 /**
@@ -270,6 +295,7 @@ export async function queueBackfill(
     await enqueue(tx, { backfillId, runId });
   });
   if (prepared.kind === 'dry-run') return { queued: null, plan: prepared.plan, before: prepared.beforeReport };
+  if (prepared.kind === 'resume-preview') return { queued: null, plan: null, before: null, resumePreview: prepared.preview };
   // Nothing to hand to the workers (a plan with no steps): no worker would ever conclude it, so it ends here.
   await finishQueuedBackfill(deps.db, deps.config, prepared.backfillId, runId);
   return { queued: { backfillId: prepared.backfillId, runId, resumed: Boolean(job.resume) }, plan: prepared.plan, before: prepared.beforeReport };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { summaryJson } from '../backfill/json.ts';
 import { failedChunks } from '../backfill/ledger.ts';
-import { renderBackfillSummary } from '../backfill/render.ts';
+import { renderBackfillSummary, renderDryRun } from '../backfill/render.ts';
 import { runBackfill } from '../backfill/run.ts';
 import { selectStores, type Config, type Store } from '../catalogue/index.ts';
 import { parsePlanJson, type PlanJson } from '../plan/index.ts';
@@ -80,7 +80,7 @@ export function registerBackfill(cli: Cli): void {
         }
         const baseUrl = klkBaseUrl(config, flags.klkUrl);
         const logger = createLogger();
-        const db = await openDatabase();
+        const db = await openDatabase({ readOnly: flags.dryRun });
         const json = flags.format === 'json';
         const progress = createProgress({ isTty: cli.io.isTty && !json, label: 'Backfill', write: (l) => cli.io.err(l) });
         try {
@@ -105,7 +105,7 @@ export function registerBackfill(cli: Cli): void {
           );
           progress.stop();
           if (!outcome.summary) {
-            cli.io.out(json ? JSON.stringify(outcome.plan) : `${renderPlanTable(outcome.plan!)}\n(simulación: no se escribió nada)`);
+            cli.io.out(renderDryRun(outcome, { json, resumeCommand: 'npx ventas backfill --resume' }));
             return ExitCode.ok;
           }
           const failed = outcome.summary.chunks.failed > 0 ? await failedChunks(db, outcome.summary.backfillId) : [];

@@ -73,7 +73,7 @@ export function registerEtl(cli: Cli): void {
         const concurrency = flags.concurrency ?? config.concurrency;
 
         const logger = createLogger();
-        const db = await openDatabase();
+        const db = await openDatabase({ readOnly: flags.dryRun });
         const progress = createProgress({ isTty: cli.io.isTty && flags.format !== 'json', label: 'ETL', write: (l) => cli.io.err(l) });
         try {
           const summary = await runEtl(

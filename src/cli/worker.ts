@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Config } from '../catalogue/config.ts';
 import { summaryJson } from '../backfill/json.ts';
 import { failedChunks, ledgerTotals } from '../backfill/ledger.ts';
-import { BACKFILL_STATUS, renderBackfillSummary } from '../backfill/render.ts';
+import { BACKFILL_STATUS, renderBackfillSummary, renderDryRun } from '../backfill/render.ts';
 import { queueBackfill, type BackfillJob } from '../backfill/run.ts';
 import { renderPlanTable } from '../plan/render-table.ts';
 import { ExitCode, UsageError } from '../shared/errors.ts';
@@ -40,7 +40,7 @@ export async function queuedBackfill(cli: Cli, request: { config: Config; job: B
   if (!request.queue) throw new UsageError('--wait acompaña a --queue: `ventas backfill --queue --wait` encola y espera a los trabajadores');
   const databaseUrl = requirePostgres();
   const logger = createLogger();
-  const db = await openDatabase();
+  const db = await openDatabase({ readOnly: job.dryRun });
   const progress = createProgress({ isTty: cli.io.isTty && !json, label: 'Backfill en cola', write: (l) => cli.io.err(l) });
   try {
     // A dry run writes nothing, not even the queue's schema.
@@ -55,7 +55,7 @@ export async function queuedBackfill(cli: Cli, request: { config: Config; job: B
       await queue?.stop();
     }
     if (!outcome.queued) {
-      cli.io.out(json ? JSON.stringify(outcome.plan) : `${renderPlanTable(outcome.plan!)}\n(simulación: no se escribió nada)`);
+      cli.io.out(renderDryRun(outcome, { json, resumeCommand: RESUME_COMMAND }));
       return ExitCode.ok;
     }
     const { backfillId, resumed } = outcome.queued;

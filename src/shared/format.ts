@@ -9,3 +9,8 @@ export function seconds(ms: number): string {
   const total = Math.round(ms / 1000);
   return `${Math.floor(total / 60)} min ${total % 60} s`;
 }
+
+/** A count with its noun in the right number: "1 bloque", "2 bloques". */
+export function count(n: number, one: string, many: string): string {
+  return `${int(n)} ${n === 1 ? one : many}`;
+}

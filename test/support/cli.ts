@@ -17,14 +17,38 @@ export interface CliResult {
 }
 
 /**
- * Runs `ventas` in this process through the same entry point as bin/ventas: for what is decided before any
- * database or server is opened (bad input, help), in milliseconds instead of a process start.
+ * Runs `ventas` in this process through the same entry point as bin/ventas, in milliseconds instead of a process
+ * start. With a `place`, inside its folder and with its environment (as runCli would), restored afterwards: the
+ * command then opens the place's database (a PGlite the test must have closed first).
  */
-export async function runInProcess(args: string[]): Promise<CliResult> {
+export async function runInProcess(args: string[], place?: { cwd: string; env?: Record<string, string | undefined> }): Promise<CliResult> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(['node', 'ventas', ...args], { out: (t) => void out.push(t), err: (t) => void err.push(t), isTty: false });
-  return { code, stdout: out.join(''), stderr: err.join('') };
+  const leave = place ? enter(place.cwd, { DATABASE_URL: undefined, KLK_BASE_URL: undefined, VENTAS_CONFIG: undefined, ...place.env }) : () => {};
+  try {
+    const code = await main(['node', 'ventas', ...args], { out: (t) => void out.push(t), err: (t) => void err.push(t), isTty: false });
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    leave();
+  }
+}
+
+/** Moves this process into `cwd` with `env` set (undefined: unset); returns what puts both back. */
+function enter(cwd: string, env: Record<string, string | undefined>): () => void {
+  const previousCwd = process.cwd();
+  const previousEnv = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
+  const apply = (values: Record<string, string | undefined>) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+  apply(env);
+  process.chdir(cwd);
+  return () => {
+    process.chdir(previousCwd);
+    apply(previousEnv);
+  };
 }
 
 /** Runs `bin/ventas` as a user would, in its own process. */
