@@ -102,12 +102,13 @@ describeEachCliBackend('ventas backfill', (backend) => {
     expect(summary).toMatchObject({ status: 'complete', after: { missingStoreDays: 0, partialStoreDays: 0 } });
     // Spec section 6's keys, in its order, nothing else.
     expect(Object.keys(summary)).toEqual([
-      'status', 'chunks', 'storeDays', 'rowsInserted', 'rowsUpdated', 'rowsDeleted', 'duplicatesInSource', 'quarantined', 'seconds', 'before', 'after',
+      'runId', 'status', 'chunks', 'storeDays', 'rowsInserted', 'rowsUpdated', 'rowsDeleted', 'duplicatesInSource', 'quarantined', 'seconds', 'before', 'after',
     ]);
     const db = await place.open();
     try {
-      const { rows } = await db.query<{ params: { from: string; to: string; stores: string[] } }>(`SELECT params FROM backfills`);
+      const { rows } = await db.query<{ id: number; params: { from: string; to: string; stores: string[] } }>(`SELECT id, params FROM backfills`);
       expect(rows).toHaveLength(1);
+      expect(summary.runId).toBe(rows[0]!.id);
       expect(rows[0]!.params).toMatchObject({ from: HISTORY.from, to: HISTORY.to });
       for (const store of config.stores.filter((s) => HISTORY_STORES.includes(s.id))) {
         expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(truth(sim.options, store, HISTORY.from, HISTORY.to));

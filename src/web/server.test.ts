@@ -236,9 +236,10 @@ describeEachBackend('dashboard API', (open, backend) => {
     expect(last.storeDaysDone).toBe(last.storeDays);
     expect(last.lines).toBeGreaterThan(0);
     expect(Object.keys(done.data)).toEqual([
-      'status', 'chunks', 'storeDays', 'rowsInserted', 'rowsUpdated', 'rowsDeleted', 'duplicatesInSource', 'quarantined', 'seconds', 'before', 'after',
+      'runId', 'status', 'chunks', 'storeDays', 'rowsInserted', 'rowsUpdated', 'rowsDeleted', 'duplicatesInSource', 'quarantined', 'seconds', 'before', 'after',
     ]);
     expect(done.data).toMatchObject({
+      runId,
       status: 'complete',
       storeDays: 4,
       before: { expectedStoreDays: 39, missingStoreDays: 3, partialStoreDays: 1 },
