@@ -43,6 +43,12 @@ export interface ExecutorDeps {
   runId?: number | null;
   /** Give up once KLK has failed without a single success for this long (default 15 minutes): exit 3, resumable. */
   giveUpAfterMs?: number;
+  /**
+   * Give up once this long has passed since the first request without a single answer from KLK, even an error
+   * status (default 30 s): a KLK that is not there at all (wrong URL, dead port) is exit 3 at once, not after the
+   * long patience above, which is for a KLK that answered and now fails.
+   */
+  firstAnswerMs?: number;
 }
 
 /** Identifies this process in leases: host and pid let a resumed run on the same host reclaim a dead run's chunks. */
@@ -76,6 +82,8 @@ export interface ChunkContext {
   mirror: boolean;
   runId?: number | null;
   signal?: AbortSignal;
+  /** Told when a request goes to KLK and when KLK answers it (any HTTP answer, an error status included). */
+  klkWatch?: { requestSent(): void; answered(): void };
 }
 
 /**
@@ -95,13 +103,16 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
   const started = performance.now();
   let batch: AnswerBatch;
   let info: Awaited<ReturnType<KlkClient['fetchVentas']>>['info'];
+  ctx.klkWatch?.requestSent();
   try {
     ({ collector: batch, info } = await ctx.klk.fetchVentas(
       { sucursal: store.sucursal, almacen: store.almacen, window },
       () => new AnswerBatch(store, window),
       { retryTimeouts: chunk.dayFrom === chunk.dayTo, attempts: kind === 'probe' ? 1 : undefined, signal: ctx.signal },
     ));
+    ctx.klkWatch?.answered();
   } catch (error) {
+    if (error instanceof KlkError && error.answered) ctx.klkWatch?.answered();
     if (ctx.signal?.aborted) throw error;
     const message = (error as Error).message;
     const timeout = error instanceof KlkError && error.kind === 'timeout';
@@ -171,6 +182,24 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
   return batch.received;
 }
 
+/** Calls `expired` once `limitMs` have passed since the first request went out, unless KLK answered one by then. */
+function firstAnswerDeadline(limitMs: number, expired: (limitMs: number) => void) {
+  let timer: NodeJS.Timeout | undefined;
+  let answered = false;
+  return {
+    requestSent() {
+      if (!answered && !timer) timer = setTimeout(() => expired(limitMs), limitMs);
+    },
+    answered() {
+      answered = true;
+      clearTimeout(timer);
+    },
+    clear() {
+      clearTimeout(timer);
+    },
+  };
+}
+
 /**
  * Runs the ledger of one backfill to the end: claims chunks, fetches each as one whole-day request, loads it and
  * marks it done in one transaction, retries failures with a pause, halves a chunk that times out, and stops asking
@@ -195,7 +224,16 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
   // The first loop that fails stops the others, so nothing claims or writes after the chunks are given back.
   const stop = new AbortController();
   const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
-  const context: ChunkContext = { ...deps, breaker, owner, maxAttempts, retryDelayMs, mirror: options.mirror, signal };
+  const klkWatch = firstAnswerDeadline(deps.firstAnswerMs ?? 30_000, (ms) =>
+    stop.abort(
+      new UnreachableError(
+        `KLK no ha respondido a ninguna petición en ${seconds(ms)}: el backfill #${backfillId} se detiene con lo pendiente guardado. ` +
+          'Reanude con: npx ventas backfill --resume',
+        'klk',
+      ),
+    ),
+  );
+  const context: ChunkContext = { ...deps, breaker, owner, maxAttempts, retryDelayMs, mirror: options.mirror, signal, klkWatch };
   const renewal = setInterval(() => void renewChunkLeases(db, owner, leaseMs).catch(() => {}), leaseMs / 3);
 
   const loop = async () => {
@@ -234,6 +272,7 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
     ),
   );
   clearInterval(renewal);
+  klkWatch.clear();
   const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failed) {
     // Stopped early: whatever we hold goes back to the ledger for --resume or another worker.

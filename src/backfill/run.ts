@@ -70,6 +70,8 @@ export interface BackfillDeps {
   breakerCooldownMs?: number;
   /** How long KLK may fail without a success before the run gives up, resumable (default 15 minutes). */
   giveUpAfterMs?: number;
+  /** How long after the first request KLK may go without answering at all before the run gives up (default 30 s). */
+  firstAnswerMs?: number;
 }
 
 /** What `--resume --dry-run` shows: the backfill a resume would take up, and its chunks still to do. */
@@ -238,6 +240,7 @@ export async function runBackfill(deps: BackfillDeps, job: BackfillJob): Promise
         maxAttempts: deps.maxAttempts,
         retryDelayMs: deps.retryDelayMs,
         giveUpAfterMs: deps.giveUpAfterMs,
+        firstAnswerMs: deps.firstAnswerMs,
         onProgress: deps.onProgress,
         signal: deps.signal,
         runId,

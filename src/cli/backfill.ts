@@ -90,6 +90,7 @@ export function registerBackfill(cli: Cli): void {
               config,
               klk: openBackfillKlk(config, { baseUrl, concurrency, logger }),
               logger,
+              firstAnswerMs: cli.limits.klkFirstAnswerMs,
               onStart: ({ backfillId, plan: p, resumed }) => {
                 if (json) return;
                 cli.io.out(resumed ? `Reanudando el backfill #${backfillId}` : `Backfill #${backfillId}`);

@@ -15,9 +15,18 @@ import { registerWorker } from './worker.ts';
 /** A command's action: returns its exit code, or throws (UsageError, UnreachableError...). */
 export type Action<A extends unknown[]> = (...args: A) => Promise<number | void>;
 
+/** Waits the commands make that tests shorten (in-process runs) instead of sitting through them. */
+export interface CliLimits {
+  /** How long a backfill waits for KLK's first answer before exit 3 (default 30 s). */
+  klkFirstAnswerMs?: number;
+  /** After Ctrl-C/SIGTERM, how long chunks in flight may take to finish (default 20 s). */
+  interruptGraceMs?: number;
+}
+
 export interface Cli {
   program: Command;
   io: Io;
+  limits: CliLimits;
   /** Wraps an action so its exit code, or its error's, becomes the process's. */
   action<A extends unknown[]>(fn: Action<A>): (...args: A) => Promise<void>;
 }
@@ -62,7 +71,7 @@ const spanishHelp: Partial<Help> = {
   },
 };
 
-export function buildCli(io: Io = processIo): Cli & { exitCode(): number } {
+export function buildCli(io: Io = processIo, limits: CliLimits = {}): Cli & { exitCode(): number } {
   let code: number = ExitCode.ok;
   const program = new Command('ventas')
     .description('Mantiene completa la tabla ventas desde KLK: huecos, plan, backfill y verificación.')
@@ -75,6 +84,7 @@ export function buildCli(io: Io = processIo): Cli & { exitCode(): number } {
   const cli: Cli = {
     program,
     io,
+    limits,
     action:
       (fn) =>
       async (...args) => {
@@ -100,8 +110,8 @@ export function buildCli(io: Io = processIo): Cli & { exitCode(): number } {
   return { ...cli, exitCode: () => code };
 }
 
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
-  const cli = buildCli(io);
+export async function main(argv: string[], io: Io = processIo, limits: CliLimits = {}): Promise<number> {
+  const cli = buildCli(io, limits);
   // Commander's own errors (unknown option, missing argument) are bad input too.
   cli.program.commands.forEach((c) => c.exitOverride());
   try {

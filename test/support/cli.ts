@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { main, type CliLimits } from '../../src/cli/main.ts';
 import { openDb } from '../../src/db/index.ts';
 import type { Db } from '../../src/db/types.ts';
 import { createPostgresDatabase } from '../backends.ts';
@@ -21,12 +21,16 @@ export interface CliResult {
  * start. With a `place`, inside its folder and with its environment (as runCli would), restored afterwards: the
  * command then opens the place's database (a PGlite the test must have closed first).
  */
-export async function runInProcess(args: string[], place?: { cwd: string; env?: Record<string, string | undefined> }): Promise<CliResult> {
+export async function runInProcess(
+  args: string[],
+  place?: { cwd: string; env?: Record<string, string | undefined> },
+  limits: CliLimits = {},
+): Promise<CliResult> {
   const out: string[] = [];
   const err: string[] = [];
   const leave = place ? enter(place.cwd, { DATABASE_URL: undefined, KLK_BASE_URL: undefined, VENTAS_CONFIG: undefined, ...place.env }) : () => {};
   try {
-    const code = await main(['node', 'ventas', ...args], { out: (t) => void out.push(t), err: (t) => void err.push(t), isTty: false });
+    const code = await main(['node', 'ventas', ...args], { out: (t) => void out.push(t), err: (t) => void err.push(t), isTty: false }, limits);
     return { code, stdout: out.join(''), stderr: err.join('') };
   } finally {
     leave();
