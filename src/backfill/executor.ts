@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../catalogue/stores.ts';
 import type { Db } from '../db/types.ts';
@@ -16,6 +17,7 @@ import {
   completeChunk,
   failChunk,
   ledgerTotals,
+  releaseChunk,
   releaseChunks,
   renewChunkLeases,
   splitChunk,
@@ -38,7 +40,10 @@ export interface ExecutorDeps {
   /** Pause before a failed chunk is tried again (doubles per attempt). */
   retryDelayMs?: number;
   onProgress?: (totals: LedgerTotals & { lines: number }) => void;
+  /** Aborted: requests in flight are abandoned and their chunks given back untouched (a second Ctrl-C). */
   signal?: AbortSignal;
+  /** Aborted: no chunk is claimed any more; those in flight finish, those still waiting to be sent go back (Ctrl-C). */
+  stop?: AbortSignal;
   /** The run history row the loads are recorded under. */
   runId?: number | null;
   /** Give up once KLK has failed without a single success for this long (default 15 minutes): exit 3, resumable. */
@@ -82,6 +87,8 @@ export interface ChunkContext {
   mirror: boolean;
   runId?: number | null;
   signal?: AbortSignal;
+  /** Aborted while the chunk still waits for the breaker: it goes back to the ledger unsent. */
+  stop?: AbortSignal;
   /** Told when a request goes to KLK and when KLK answers it (any HTTP answer, an error status included). */
   klkWatch?: { requestSent(): void; answered(): void };
 }
@@ -99,7 +106,14 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
     await failChunk(db, chunk.id, owner, `tienda desconocida en el catálogo: ${chunk.storeId}`, { final: true, retryInMs: 0 });
     return 0;
   }
-  const kind = await breaker.acquire(ctx.signal);
+  let kind: Awaited<ReturnType<CircuitBreaker['acquire']>>;
+  try {
+    kind = await breaker.acquire(ctx.stop && ctx.signal ? AbortSignal.any([ctx.signal, ctx.stop]) : (ctx.stop ?? ctx.signal));
+  } catch (error) {
+    if (ctx.signal?.aborted || !ctx.stop?.aborted) throw error;
+    await releaseChunk(db, chunk.id, owner);
+    return 0;
+  }
   const started = performance.now();
   let batch: AnswerBatch;
   let info: Awaited<ReturnType<KlkClient['fetchVentas']>>['info'];
@@ -221,11 +235,11 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
   };
   await report();
   const giveUpAfterMs = deps.giveUpAfterMs ?? 15 * 60_000;
-  // The first loop that fails stops the others, so nothing claims or writes after the chunks are given back.
-  const stop = new AbortController();
-  const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
+  // The first loop that fails halts the others, so nothing claims or writes after the chunks are given back.
+  const halt = new AbortController();
+  const signal = deps.signal ? AbortSignal.any([deps.signal, halt.signal]) : halt.signal;
   const klkWatch = firstAnswerDeadline(deps.firstAnswerMs ?? 30_000, (ms) =>
-    stop.abort(
+    halt.abort(
       new UnreachableError(
         `KLK no ha respondido a ninguna petición en ${seconds(ms)}: el backfill #${backfillId} se detiene con lo pendiente guardado. ` +
           'Reanude con: npx ventas backfill --resume',
@@ -234,11 +248,13 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
     ),
   );
   const context: ChunkContext = { ...deps, breaker, owner, maxAttempts, retryDelayMs, mirror: options.mirror, signal, klkWatch };
+  const stopped = () => deps.stop?.aborted ?? false;
   const renewal = setInterval(() => void renewChunkLeases(db, owner, leaseMs).catch(() => {}), leaseMs / 3);
 
   const loop = async () => {
     for (;;) {
       signal.throwIfAborted();
+      if (stopped()) return;
       const down = breaker.failingForMs();
       if (down > giveUpAfterMs) {
         throw new UnreachableError(
@@ -253,7 +269,7 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
         // Chunks waiting out a retry pause, or still running under another process's lease (a worker, a run that
         // died elsewhere and whose lease will expire), are not finished: wait for them.
         if (totals.pending === 0 && totals.running === 0) return;
-        await new Promise((r) => setTimeout(r, 200));
+        await delay(200, undefined, { signal: deps.stop }).catch(() => undefined);
         continue;
       }
       // Not `lines += await ...`: that reads `lines` before the await and loses the other loops' additions.
@@ -266,7 +282,7 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
   const outcomes = await Promise.allSettled(
     Array.from({ length: Math.max(1, deps.concurrency * 2) }, () =>
       loop().catch((error: unknown) => {
-        stop.abort(error);
+        halt.abort(error);
         throw error;
       }),
     ),
@@ -278,7 +294,7 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
     // Stopped early: whatever we hold goes back to the ledger for --resume or another worker.
     await releaseChunks(db, owner).catch(() => {});
     // The caller's own abort is the reason to report, not the loops that saw it.
-    throw deps.signal?.aborted ? deps.signal.reason : (stop.signal.reason ?? failed.reason);
+    throw deps.signal?.aborted ? deps.signal.reason : (halt.signal.reason ?? failed.reason);
   }
   return ledgerTotals(db, backfillId);
 }

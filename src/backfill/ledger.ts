@@ -20,7 +20,8 @@ export interface Chunk {
 
 export interface BackfillRow {
   id: number;
-  status: 'running' | 'complete' | 'partial' | 'failed';
+  /** `interrupted`: stopped by a signal, resumable. */
+  status: 'running' | 'complete' | 'partial' | 'failed' | 'interrupted';
   params: BackfillParams;
   summary: unknown;
   createdAt: Date;
@@ -55,6 +56,23 @@ export async function createBackfill(
     [id, chunks.map((c) => c.storeId), chunks.map((c) => c.dayFrom), chunks.map((c) => c.dayTo)],
   );
   return id;
+}
+
+/**
+ * The backfills among `ids` someone is working on now, here or in another process: a chunk held under a live lease,
+ * or touched within a lease's length (between chunks, in a retry pause, just started). A backfill recorded `running`
+ * that is not among them was left by a process that died (SIGKILL, a crash): readers show it `interrupted`.
+ */
+export async function liveBackfillIds(db: Queryable, ids: readonly number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const { rows } = await db.query<{ id: number }>(
+    `SELECT b.id FROM backfills b
+     WHERE b.id = ANY($1::bigint[]) AND b.status = 'running' AND (b.created_at > now() - interval '2 minutes' OR EXISTS (
+       SELECT 1 FROM backfill_chunks c
+       WHERE c.backfill_id = b.id AND ((c.state = 'running' AND c.lease_until > now()) OR c.updated_at > now() - interval '2 minutes')))`,
+    [ids],
+  );
+  return new Set(rows.map((r) => r.id));
 }
 
 /** The newest backfill not yet complete: what `--resume` continues. */
@@ -160,6 +178,16 @@ export async function releaseChunks(db: Queryable, owner: string): Promise<void>
        updated_at = now()
      WHERE lease_owner = $1 AND state = 'running'`,
     [owner],
+  );
+}
+
+/** Hands one chunk back untouched (its attempt not spent): it was claimed but never sent. */
+export async function releaseChunk(db: Queryable, chunkId: number, owner: string): Promise<void> {
+  await db.query(
+    `UPDATE backfill_chunks SET state = 'pending', attempts = greatest(attempts - 1, 0), lease_owner = NULL, lease_until = NULL,
+       updated_at = now()
+     WHERE id = $1 AND lease_owner = $2 AND state = 'running'`,
+    [chunkId, owner],
   );
 }
 

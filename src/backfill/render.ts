@@ -6,7 +6,7 @@ import type { Chunk, RemainingChunk } from './ledger.ts';
 import type { BackfillSummary, ResumePreview } from './run.ts';
 
 /** A backfill's status as the users read it. */
-export const BACKFILL_STATUS = { running: 'en curso', complete: 'completo', partial: 'parcial', failed: 'fallido' } as const;
+export const BACKFILL_STATUS = { running: 'en curso', complete: 'completo', partial: 'parcial', failed: 'fallido', interrupted: 'interrumpido' } as const;
 
 /** Coverage before and after, side by side. */
 export function renderBeforeAfter(before: CoverageTotals, after: CoverageTotals): string {

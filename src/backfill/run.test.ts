@@ -192,6 +192,45 @@ describeEachBackend('runBackfill', (open) => {
     expect((error as Error).message).toMatch(/^KLK no responde desde hace [\d.]+ s/);
   });
 
+  it('stopped (Ctrl-C): no chunk is started after, the one in flight is finished, the run and its record end interrupted', async () => {
+    sim.options.latencyMs = [100, 0];
+    const stop = new AbortController();
+    const outcome = await runBackfill(deps({ stop: stop.signal, onProgress: (t) => t.done > 0 && stop.abort() }), { ...job, concurrency: 1 });
+    expect(outcome.summary).toMatchObject({ status: 'interrupted' });
+    const { rows } = await db.query(
+      `SELECT (SELECT status FROM backfills) AS backfill, (SELECT status FROM etl_runs WHERE run_type = 'backfill') AS run,
+         count(*) FILTER (WHERE state = 'running')::int AS running, count(*) FILTER (WHERE state = 'pending' AND attempts > 0)::int AS spent,
+         count(*) FILTER (WHERE state = 'pending')::int AS pending
+       FROM backfill_chunks`,
+    );
+    expect(rows[0]).toMatchObject({ backfill: 'interrupted', run: 'interrupted', running: 0, spent: 0 });
+    expect((rows[0] as { pending: number }).pending).toBeGreaterThan(0);
+  });
+
+  it('stopped while chunks wait for a paused KLK: they go back to the ledger at once, unsent', async () => {
+    sim.options.failRate = 1;
+    const stop = new AbortController();
+    let opened = false;
+    const run = runBackfill(
+      deps({
+        stop: stop.signal,
+        maxAttempts: 50,
+        breakerCooldownMs: 600_000,
+        onBreaker: (state) => {
+          if (state !== 'open' || opened) return;
+          opened = true;
+          // Every other chunk is now claimed and waiting for the breaker, ten minutes away.
+          setImmediate(() => stop.abort());
+        },
+      }),
+      job,
+    );
+    const outcome = await run;
+    expect(outcome.summary).toMatchObject({ status: 'interrupted', chunks: { done: 0 } });
+    const { rows } = await db.query(`SELECT count(*) FILTER (WHERE state = 'running')::int AS running FROM backfill_chunks`);
+    expect(rows).toEqual([{ running: 0 }]);
+  });
+
   it('counts a load the table refuses as a failed attempt and ends, instead of taking the chunk back forever', async () => {
     await db.exec(`ALTER TABLE ventas ADD CONSTRAINT no_centro CHECK (ubicacion_id <> 'tienda_07') NOT VALID`);
     const outcome = await runBackfill(deps({ maxAttempts: 2 }), job);

@@ -41,7 +41,8 @@ export interface BackfillJob {
 
 /** The JSON of spec section 6, plus the backfill's id. */
 export interface BackfillSummary {
-  status: 'complete' | 'partial' | 'failed';
+  /** `interrupted`: stopped by a signal with work left, resumable. */
+  status: 'complete' | 'partial' | 'failed' | 'interrupted';
   chunks: { total: number; done: number; failed: number };
   storeDays: number;
   rowsInserted: number;
@@ -63,7 +64,10 @@ export interface BackfillDeps {
   onStart?: (info: { backfillId: number; plan: PlanJson | null; before: CoverageReport | null; resumed: boolean }) => void;
   onProgress?: (totals: LedgerTotals & { lines: number }) => void;
   onBreaker?: (state: BreakerState) => void;
+  /** Aborted: requests in flight are abandoned, their chunks given back untouched; the run ends `interrupted`. */
   signal?: AbortSignal;
+  /** Aborted: no more chunks are started, those in flight finish; the run ends `interrupted` if work is left. */
+  stop?: AbortSignal;
   /** Per-chunk attempts and retry pause (tests shorten them). */
   maxAttempts?: number;
   retryDelayMs?: number;
@@ -174,13 +178,23 @@ async function prepareBackfill(
 async function concludeBackfill(
   db: Queryable,
   config: Config,
-  done: { backfillId: number; runId: number | null; scope: PreparedBackfill['scope']; before: CoverageTotals; seconds: number; fatal: unknown },
+  done: {
+    backfillId: number;
+    runId: number | null;
+    scope: PreparedBackfill['scope'];
+    before: CoverageTotals;
+    seconds: number;
+    fatal: unknown;
+    /** Stopped by its caller (a signal): with work left it is `interrupted`, not a failure. */
+    interrupted?: boolean;
+  },
 ): Promise<{ summary: BackfillSummary; afterReport: CoverageReport }> {
   const { backfillId, runId, fatal } = done;
   const totals = await ledgerTotals(db, backfillId);
   const afterReport = await computeCoverage(db, config, done.scope);
+  const left = totals.pending + totals.running > 0;
   const status: BackfillSummary['status'] =
-    totals.failed === 0 && totals.pending === 0 && totals.running === 0 ? 'complete' : totals.done > 0 ? 'partial' : 'failed';
+    totals.failed === 0 && !left ? 'complete' : done.interrupted && left ? 'interrupted' : totals.done > 0 ? 'partial' : 'failed';
   const summary: BackfillSummary = {
     status,
     chunks: { total: totals.total, done: totals.done, failed: totals.failed },
@@ -195,10 +209,11 @@ async function concludeBackfill(
     after: afterReport.totals,
     backfillId,
   };
-  await finishBackfill(db, backfillId, status === 'complete' ? 'complete' : fatal ? 'failed' : status, summary);
+  await finishBackfill(db, backfillId, status === 'complete' || status === 'interrupted' ? status : fatal ? 'failed' : status, summary);
   if (runId !== null) {
     const results = await runStoreResults(db, backfillId, runId);
-    await finishRun(db, runId, status === 'complete' ? 'success' : status === 'partial' ? 'partial' : 'failed', results, fatal ? String((fatal as Error).message) : null);
+    const runStatus = ({ complete: 'success', partial: 'partial', failed: 'failed', interrupted: 'interrupted' } as const)[status];
+    await finishRun(db, runId, runStatus, results, fatal ? String((fatal as Error).message) : null);
   }
   return { summary, afterReport };
 }
@@ -243,6 +258,7 @@ export async function runBackfill(deps: BackfillDeps, job: BackfillJob): Promise
         firstAnswerMs: deps.firstAnswerMs,
         onProgress: deps.onProgress,
         signal: deps.signal,
+        stop: deps.stop,
         runId,
       },
       backfillId,
@@ -251,11 +267,14 @@ export async function runBackfill(deps: BackfillDeps, job: BackfillJob): Promise
   } catch (error) {
     fatal = error;
   }
+  // Stopped by its caller: what it was stopped with is no failure (a database or KLK that failed meanwhile still is).
+  const interrupted = Boolean(deps.stop?.aborted || deps.signal?.aborted);
+  if (interrupted && fatal === deps.signal?.reason) fatal = null;
 
   const seconds = (performance.now() - started) / 1000;
   let concluded: Awaited<ReturnType<typeof concludeBackfill>>;
   try {
-    concluded = await concludeBackfill(db, config, { backfillId, runId, scope, before: prepared.before, seconds, fatal });
+    concluded = await concludeBackfill(db, config, { backfillId, runId, scope, before: prepared.before, seconds, fatal, interrupted });
   } catch (error) {
     // The database that failed the run may fail its conclusion too: the first cause is the one to report.
     throw fatal ?? error;

@@ -13,8 +13,11 @@ import { createProgress } from '../shared/progress.ts';
 import { addWindowOptions, resolveWindow, type WindowFlags } from './common.ts';
 import { openBackfillKlk } from '../klk/open.ts';
 import { klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
+import { onInterrupt } from './interrupt.ts';
 import type { Cli } from './main.ts';
 import { queuedBackfill } from './worker.ts';
+
+const RESUME_COMMAND = 'npx ventas backfill --resume';
 
 interface BackfillFlags extends WindowFlags {
   plan?: string;
@@ -83,6 +86,13 @@ export function registerBackfill(cli: Cli): void {
         const db = await openDatabase({ readOnly: flags.dryRun });
         const json = flags.format === 'json';
         const progress = createProgress({ isTty: cli.io.isTty && !json, label: 'Backfill', write: (l) => cli.io.err(l) });
+        // A dry run writes nothing: Ctrl-C may end it as any command.
+        const interrupt = flags.dryRun
+          ? null
+          : onInterrupt(cli, {
+              first: (s) => `no se toman más bloques; los que están en curso terminan (${s} s como máximo; otra señal los devuelve ya)`,
+              second: 'los bloques en curso vuelven al registro sin gastar un intento',
+            });
         try {
           const outcome = await runBackfill(
             {
@@ -91,6 +101,8 @@ export function registerBackfill(cli: Cli): void {
               klk: openBackfillKlk(config, { baseUrl, concurrency, logger }),
               logger,
               firstAnswerMs: cli.limits.klkFirstAnswerMs,
+              stop: interrupt?.stop,
+              signal: interrupt?.abort,
               onStart: ({ backfillId, plan: p, resumed }) => {
                 if (json) return;
                 cli.io.out(resumed ? `Reanudando el backfill #${backfillId}` : `Backfill #${backfillId}`);
@@ -106,17 +118,19 @@ export function registerBackfill(cli: Cli): void {
           );
           progress.stop();
           if (!outcome.summary) {
-            cli.io.out(renderDryRun(outcome, { json, resumeCommand: 'npx ventas backfill --resume' }));
+            cli.io.out(renderDryRun(outcome, { json, resumeCommand: RESUME_COMMAND }));
             return ExitCode.ok;
           }
-          const failed = outcome.summary.chunks.failed > 0 ? await failedChunks(db, outcome.summary.backfillId) : [];
-          cli.io.out(
-            json
-              ? JSON.stringify(summaryJson(outcome.summary))
-              : renderBackfillSummary(outcome.summary, { resumeCommand: 'npx ventas backfill --resume', failed }),
-          );
-          return outcome.summary.status === 'complete' ? ExitCode.ok : ExitCode.partial;
+          const { summary } = outcome;
+          const failed = summary.chunks.failed > 0 ? await failedChunks(db, summary.backfillId) : [];
+          cli.io.out(json ? JSON.stringify(summaryJson(summary)) : renderBackfillSummary(summary, { resumeCommand: RESUME_COMMAND, failed }));
+          if (summary.status === 'interrupted') {
+            if (json) cli.io.err(`Backfill #${summary.backfillId} interrumpido. Para reanudarlo: ${RESUME_COMMAND}`);
+            return interrupt!.exitCode();
+          }
+          return summary.status === 'complete' ? ExitCode.ok : ExitCode.partial;
         } finally {
+          interrupt?.dispose();
           progress.stop();
           await db.close();
           await flushLogger(logger);

@@ -16,10 +16,8 @@ import { waitForQueuedBackfill } from '../worker/wait.ts';
 import { runWorker, type WorkerEvent } from '../worker/worker.ts';
 import { openBackfillKlk } from '../klk/open.ts';
 import { klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
+import { onInterrupt } from './interrupt.ts';
 import type { Cli } from './main.ts';
-
-/** After SIGTERM, how long the chunks in hand may take to finish before they are handed back. */
-const STOP_GRACE_MS = 20_000;
 
 /** The distributed backfill needs a real PostgreSQL: PGlite is one process, the in-process executor is the way there. */
 function requirePostgres(): string {
@@ -130,20 +128,12 @@ export function registerWorker(cli: Cli): void {
         const logger = createLogger({ name: 'ventas-worker' });
         const db = await openDatabase();
         const slots = createKlkSlots({ databaseUrl, baseUrl, connections: concurrency });
-        const stop = new AbortController();
-        const abort = new AbortController();
-        let grace: NodeJS.Timeout | undefined;
-        const onSignal = (signal: NodeJS.Signals) => {
-          if (stop.signal.aborted) {
-            abort.abort();
-            return;
-          }
-          cli.io.err(`${signal}: no se toman más bloques; los que están en curso terminan (otra señal los devuelve a la cola)`);
-          stop.abort();
-          grace = setTimeout(() => abort.abort(), STOP_GRACE_MS);
-        };
-        process.on('SIGTERM', onSignal);
-        process.on('SIGINT', onSignal);
+        // SIGTERM stops it cleanly (exit 0): no new chunk is taken, those in hand finish or, after a second signal
+        // or the grace, go back to the queue for another worker.
+        const interrupt = onInterrupt(cli, {
+          first: (s) => `no se toman más bloques; los que están en curso terminan (${s} s como máximo; otra señal los devuelve a la cola)`,
+          second: 'los bloques en curso vuelven a la cola sin gastar un intento',
+        });
         try {
           const queue = await openChunkQueue({ databaseUrl, supervise: true, logger });
           try {
@@ -162,7 +152,7 @@ export function registerWorker(cli: Cli): void {
                 leaseMs: flags.leaseSeconds * 1000,
                 onEvent: (event) => cli.io.out(describeEvent(event)),
               },
-              { stop: stop.signal, abort: abort.signal },
+              { stop: interrupt.stop, abort: interrupt.abort },
             );
             cli.io.out(`Trabajador detenido: ${int(stats.chunksDone)} bloques hechos, ${int(stats.lines)} líneas.`);
             return ExitCode.ok;
@@ -170,9 +160,7 @@ export function registerWorker(cli: Cli): void {
             await queue.stop();
           }
         } finally {
-          process.off('SIGTERM', onSignal);
-          process.off('SIGINT', onSignal);
-          clearTimeout(grace);
+          interrupt.dispose();
           await slots.close();
           await db.close();
           await flushLogger(logger);

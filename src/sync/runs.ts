@@ -1,11 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/types.ts';
 import type { Interval } from './interval.ts';
 
 export type RunType = 'scheduled' | 'manual' | 'recovery' | 'backfill';
-export type RunStatus = 'running' | 'success' | 'partial' | 'failed' | 'skipped';
+/** `interrupted`: stopped by a signal before its work was done; what was left can be run again. */
+export type RunStatus = 'running' | 'success' | 'partial' | 'failed' | 'skipped' | 'interrupted';
 
 export interface StoreResult {
-  status: 'success' | 'failed' | 'skipped';
+  /** `interrupted`: the run was stopped (a signal) before all its windows were loaded. */
+  status: 'success' | 'failed' | 'skipped' | 'interrupted';
   requests: number;
   extracted: number;
   inserted: number;
@@ -36,6 +39,44 @@ export function emptyStoreResult(): StoreResult {
     failedWindows: [],
     unreachable: false,
   };
+}
+
+/**
+ * A run's status as readers show it: `running` only while a process still works on it; a run whose process died
+ * (SIGKILL, a crash, a machine lost) is `interrupted`, as one stopped by a signal is. `live` comes from
+ * liveRunIds (ETL runs) or liveBackfillIds (backfills).
+ */
+export function shownRunStatus<S extends string>(stored: S, live: boolean): S | 'interrupted' {
+  return stored === 'running' && !live ? 'interrupted' : stored;
+}
+
+/** The holder of an ETL run's store leases: the run's id first, so the leases tell whether the run is alive. */
+export function leaseHolder(runId: number | null): string {
+  return `etl:${runId ?? 'sin-registro'}:${process.pid}:${randomUUID()}`;
+}
+
+/**
+ * The runs among `ids` a process still works on. An ETL run: it holds a live store lease (renewed while it works),
+ * or started within a lease's length (still waiting for its leases). A backfill's run: it is its backfill's newest
+ * run and the backfill is live (see liveBackfillIds, passed in so this module does not read the ledger).
+ */
+export async function liveRunIds(
+  db: Queryable,
+  ids: readonly number[],
+  liveBackfills: (backfillIds: number[]) => Promise<Set<number>>,
+): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const { rows } = await db.query<{ id: number; backfillId: number | null; newest: boolean; leased: boolean }>(
+    `SELECT r.id, b.id AS "backfillId",
+       r.id = (SELECT max(o.id) FROM etl_runs o WHERE o.run_type = 'backfill' AND substring(o.command FROM '^backfill #([0-9]+)') = b.id::text) AS newest,
+       r.started_at > now() - interval '2 minutes'
+         OR EXISTS (SELECT 1 FROM store_leases l WHERE starts_with(l.holder, 'etl:' || r.id || ':') AND l.expires_at > now()) AS leased
+     FROM etl_runs r LEFT JOIN LATERAL (SELECT substring(r.command FROM '^backfill #([0-9]+)')::bigint AS id) b ON r.run_type = 'backfill'
+     WHERE r.id = ANY($1::bigint[]) AND r.status = 'running'`,
+    [ids],
+  );
+  const backfills = await liveBackfills(rows.flatMap((r) => (r.backfillId !== null && r.newest ? [r.backfillId] : [])));
+  return new Set(rows.filter((r) => (r.backfillId === null ? r.leased : r.newest && backfills.has(r.backfillId))).map((r) => r.id));
 }
 
 export async function startRun(

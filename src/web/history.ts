@@ -2,10 +2,11 @@
  * The run history the page shows (ETL runs and backfills, newest first, with their errors) and the state of one
  * backfill: its spec section 6 summary once finished, its progress before.
  */
-import { getBackfill, ledgerTotals, type LedgerTotals } from '../backfill/ledger.ts';
+import { getBackfill, ledgerTotals, liveBackfillIds, type LedgerTotals } from '../backfill/ledger.ts';
 import { summaryJson, type BackfillSummaryJson } from '../backfill/json.ts';
 import type { BackfillSummary } from '../backfill/run.ts';
 import type { Queryable } from '../db/types.ts';
+import { liveRunIds, shownRunStatus } from '../sync/runs.ts';
 
 /** How a backfill is going, as the API and its server-sent events give it. */
 export interface BackfillProgress {
@@ -24,8 +25,10 @@ export interface BackfillProgress {
  */
 export type BackfillState = ({ status: 'running' | 'interrupted' } & BackfillProgress) | BackfillSummaryJson;
 
-/** A chunk lease lasts 2 minutes and is renewed while held: older silence means nobody is working on it. */
-const ACTIVE_SQL = `((c.state = 'running' AND c.lease_until > now()) OR c.updated_at > now() - interval '2 minutes')`;
+/** A backfill that ended (its summary, `interrupted` by a signal included), not one at work or left by a dead process. */
+export function isFinished(state: BackfillState): state is BackfillSummaryJson {
+  return 'runId' in state;
+}
 
 export function progressOf(totals: LedgerTotals, lines: number, elapsedSeconds: number | null): BackfillProgress {
   const rate = elapsedSeconds && elapsedSeconds > 0 ? lines / elapsedSeconds : null;
@@ -47,11 +50,8 @@ export async function readBackfillState(db: Queryable, id: number): Promise<Back
   if (!row) return null;
   if (row.status !== 'running' && row.summary) return summaryJson(row.summary as BackfillSummary);
   const totals = await ledgerTotals(db, id);
-  const { rows } = await db.query<{ active: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM backfill_chunks c WHERE c.backfill_id = $1 AND ${ACTIVE_SQL}) AS active`,
-    [id],
-  );
-  return { status: rows[0]!.active ? 'running' : 'interrupted', ...progressOf(totals, totals.lines, null) };
+  const live = (await liveBackfillIds(db, [id])).has(id);
+  return { status: shownRunStatus('running', live), ...progressOf(totals, totals.lines, null) };
 }
 
 export interface RunItem {
@@ -91,14 +91,12 @@ async function backfillItems(db: Queryable, limit: number): Promise<RunItem[]> {
     lines: number;
     rowsInserted: number;
     rowsUpdated: number;
-    active: boolean | null;
   }>(
     `SELECT b.id, b.status, b.created_at AS "startedAt", b.finished_at AS "finishedAt", b.params,
        coalesce(sum(c.day_to - c.day_from + 1) FILTER (WHERE c.state <> 'split'), 0)::int AS "storeDays",
        coalesce(sum(c.lines), 0)::bigint AS lines,
        coalesce(sum(c.rows_inserted), 0)::bigint AS "rowsInserted",
-       coalesce(sum(c.rows_updated), 0)::bigint AS "rowsUpdated",
-       bool_or(${ACTIVE_SQL}) AS active
+       coalesce(sum(c.rows_updated), 0)::bigint AS "rowsUpdated"
      FROM backfills b LEFT JOIN backfill_chunks c ON c.backfill_id = b.id
      GROUP BY b.id ORDER BY b.id DESC LIMIT $1`,
     [limit],
@@ -109,13 +107,14 @@ async function backfillItems(db: Queryable, limit: number): Promise<RunItem[]> {
      FROM backfill_chunks WHERE backfill_id = ANY($1::bigint[]) AND state = 'failed' ORDER BY backfill_id, store_id, day_from`,
     [rows.map((r) => r.id)],
   );
+  const live = await liveBackfillIds(db, rows.map((r) => r.id));
   // `--resume` continues the newest unfinished backfill: only that one, when nobody works on it, gets the command.
   const newestUnfinished = rows.find((r) => r.status !== 'complete');
   return rows.map((r) => ({
     kind: 'backfill',
     id: r.id,
     type: 'backfill',
-    status: r.status === 'running' && !r.active ? 'interrupted' : r.status,
+    status: shownRunStatus(r.status, live.has(r.id)),
     startedAt: r.startedAt.toISOString(),
     finishedAt: r.finishedAt?.toISOString() ?? null,
     from: r.params.from,
@@ -130,7 +129,7 @@ async function backfillItems(db: Queryable, limit: number): Promise<RunItem[]> {
         .filter((f) => f.id === r.id)
         .map((f) => `${f.store} ${f.dayFrom === f.dayTo ? f.dayFrom : `${f.dayFrom} a ${f.dayTo}`}: ${f.error ?? 'sin detalle'}`),
     ),
-    command: r === newestUnfinished && !(r.status === 'running' && r.active) ? 'npx ventas backfill --resume' : null,
+    command: r === newestUnfinished && !live.has(r.id) ? 'npx ventas backfill --resume' : null,
   }));
 }
 
@@ -158,11 +157,12 @@ async function etlItems(db: Queryable, limit: number): Promise<RunItem[]> {
      FROM etl_runs WHERE run_type <> 'backfill' ORDER BY id DESC LIMIT $1`,
     [limit],
   );
+  const live = await liveRunIds(db, rows.map((r) => r.id), (ids) => liveBackfillIds(db, ids));
   return rows.map((r) => ({
     kind: 'etl',
     id: r.id,
     type: r.type,
-    status: r.status,
+    status: shownRunStatus(r.status, live.has(r.id)),
     startedAt: r.startedAt.toISOString(),
     finishedAt: r.finishedAt?.toISOString() ?? null,
     from: r.from,

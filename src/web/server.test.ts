@@ -289,9 +289,10 @@ describeEachBackend('dashboard API', (open, backend) => {
     } finally {
       sim.options.latencyMs = [0, 0];
     }
-    expect((await get(`/api/runs/${runId}`)).body).toMatchObject({ status: 'failed', chunks: { done: 0 }, after: { missingStoreDays: 10 } });
+    // Stopped, not failed: its run ends `interrupted`, as after a Ctrl-C.
+    expect((await get(`/api/runs/${runId}`)).body).toMatchObject({ runId, status: 'interrupted', chunks: { done: 0 }, after: { missingStoreDays: 10 } });
     const runs = (await get('/api/runs')).body.runs as Array<Record<string, unknown>>;
-    expect(runs[0]).toMatchObject({ kind: 'backfill', id: runId, status: 'failed', command: 'npx ventas backfill --resume' });
+    expect(runs[0]).toMatchObject({ kind: 'backfill', id: runId, status: 'interrupted', command: 'npx ventas backfill --resume' });
   });
 
   it('with VENTAS_API_TOKEN set, a POST without the bearer token gets 401 and reading stays open', async () => {

@@ -22,7 +22,7 @@ import { UnreachableError, UsageError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { assertBindAllowed, bearerMatches, hostHeaderAllowed, isLoopbackHost, sameOrigin } from './access.ts';
 import { toHeatmap } from './heatmap.ts';
-import { listRuns, readBackfillState, type BackfillState } from './history.ts';
+import { isFinished, listRuns, readBackfillState, type BackfillState } from './history.ts';
 import { checkQuery, HttpError, parseLimit, parseRunId, windowFromBody, windowFromQuery, type WindowDefaults } from './params.ts';
 import { BackfillRunner, type RunEvent } from './runner.ts';
 
@@ -138,7 +138,7 @@ function createDashboardHandler(options: DashboardOptions) {
     const heartbeat = setInterval(() => res.write(': sigue\n\n'), HEARTBEAT_MS);
     cleanups.push(() => clearInterval(heartbeat));
 
-    if (first.status !== 'running' && first.status !== 'interrupted') {
+    if (isFinished(first)) {
       sseEvent(res, { type: 'done', data: first });
       return end();
     }
@@ -158,7 +158,7 @@ function createDashboardHandler(options: DashboardOptions) {
       polling = true;
       try {
         const state = await runState(id);
-        if (state.status !== 'running' && state.status !== 'interrupted') {
+        if (isFinished(state)) {
           sseEvent(res, { type: 'done', data: state });
           return end();
         }
