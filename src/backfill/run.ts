@@ -8,7 +8,7 @@ import { planChunks, toPlanJson, type PlanJson } from '../plan/index.ts';
 import type { IsoDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { finishRun, startRun } from '../sync/runs.ts';
+import { finishRun, shownRunStatus, startRun } from '../sync/runs.ts';
 import { CircuitBreaker, type BreakerState } from './breaker.ts';
 import { executeBackfill } from './executor.ts';
 import {
@@ -17,6 +17,7 @@ import {
   getBackfill,
   latestUnfinished,
   ledgerTotals,
+  liveBackfillIds,
   remainingChunks,
   retryFailedChunks,
   runStoreResults,
@@ -125,8 +126,9 @@ async function prepareBackfill(
     const pending = await latestUnfinished(db);
     if (!pending) throw new UsageError('no hay ningún backfill sin terminar que reanudar');
     if (job.dryRun) {
-      const [totals, remaining] = await Promise.all([ledgerTotals(db, pending.id), remainingChunks(db, pending.id)]);
-      return { kind: 'resume-preview', preview: { backfillId: pending.id, status: pending.status, params: pending.params, totals, remaining } };
+      const [totals, remaining, live] = await Promise.all([ledgerTotals(db, pending.id), remainingChunks(db, pending.id), liveBackfillIds(db, [pending.id])]);
+      const status = shownRunStatus(pending.status, live.has(pending.id));
+      return { kind: 'resume-preview', preview: { backfillId: pending.id, status, params: pending.params, totals, remaining } };
     }
     const byId = new Map(config.stores.map((s) => [s.id, s]));
     const retried = await db.transaction(async (tx) => {

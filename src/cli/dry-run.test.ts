@@ -139,4 +139,20 @@ describeEachCliBackend('--dry-run leaves every table byte for byte as it was', (
     expect(text.stdout).toMatch(/fallido tras 8 intentos, se reintenta: KLK respondió HTTP 500/);
     expect(text.stdout).toContain('(simulación: no se escribió nada). Para reanudarlo: npx ventas backfill --resume');
   });
+
+  it('--resume --dry-run says a backfill whose process is gone is interrupted, not running', async () => {
+    const db = await place.open();
+    try {
+      // What a SIGKILL leaves once a lease's length has passed: nobody renewed anything.
+      await db.query(`UPDATE backfill_chunks SET lease_until = now() - interval '1 second', updated_at = now() - interval '1 hour'`);
+      await db.query(`UPDATE backfills SET created_at = now() - interval '1 hour'`);
+    } finally {
+      await db.close();
+    }
+    const json = JSON.parse((await runInProcess(['backfill', '--resume', '--dry-run', '--format', 'json'], place)).stdout);
+    expect(json.status).toBe('interrupted');
+    const text = await runInProcess(['backfill', '--resume', '--dry-run'], place);
+    expect(text.stdout).toMatch(/^Backfill #1 \(2025-11-28 a 2025-12-17, 5 tiendas, interrumpido\)/);
+    expect(text.stdout).toContain('quedó en curso en un proceso que ya no está: se retoma');
+  });
 });
