@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Store } from '../catalogue/stores.ts';
 import type { Db } from '../db/types.ts';
 import { KlkError, splitWindow, type KlkClient, type KlkWindow } from '../klk/index.ts';
@@ -16,6 +17,7 @@ import {
   completeChunk,
   failChunk,
   ledgerTotals,
+  releaseChunk,
   releaseChunks,
   renewChunkLeases,
   splitChunk,
@@ -38,11 +40,20 @@ export interface ExecutorDeps {
   /** Pause before a failed chunk is tried again (doubles per attempt). */
   retryDelayMs?: number;
   onProgress?: (totals: LedgerTotals & { lines: number }) => void;
+  /** Aborted: requests in flight are abandoned and their chunks given back untouched (a second Ctrl-C). */
   signal?: AbortSignal;
+  /** Aborted: no chunk is claimed any more; those in flight finish, those still waiting to be sent go back (Ctrl-C). */
+  stop?: AbortSignal;
   /** The run history row the loads are recorded under. */
   runId?: number | null;
   /** Give up once KLK has failed without a single success for this long (default 15 minutes): exit 3, resumable. */
   giveUpAfterMs?: number;
+  /**
+   * Give up once this long has passed since the first request without a single answer from KLK, even an error
+   * status (default 30 s): a KLK that is not there at all (wrong URL, dead port) is exit 3 at once, not after the
+   * long patience above, which is for a KLK that answered and now fails.
+   */
+  firstAnswerMs?: number;
 }
 
 class LeaseLost extends Error {}
@@ -60,6 +71,10 @@ export interface ChunkContext {
   mirror: boolean;
   runId?: number | null;
   signal?: AbortSignal;
+  /** Aborted while the chunk still waits for the breaker: it goes back to the ledger unsent. */
+  stop?: AbortSignal;
+  /** Told when a request goes to KLK and when KLK answers it (any HTTP answer, an error status included). */
+  klkWatch?: { requestSent(): void; answered(): void };
 }
 
 /**
@@ -75,17 +90,27 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
     await failChunk(db, chunk.id, owner, `tienda desconocida en el catálogo: ${chunk.storeId}`, { final: true, retryInMs: 0 });
     return 0;
   }
-  const kind = await breaker.acquire(ctx.signal);
+  let kind: Awaited<ReturnType<CircuitBreaker['acquire']>>;
+  try {
+    kind = await breaker.acquire(ctx.stop && ctx.signal ? AbortSignal.any([ctx.signal, ctx.stop]) : (ctx.stop ?? ctx.signal));
+  } catch (error) {
+    if (ctx.signal?.aborted || !ctx.stop?.aborted) throw error;
+    await releaseChunk(db, chunk.id, owner);
+    return 0;
+  }
   const started = performance.now();
   let batch: AnswerBatch;
   let info: Awaited<ReturnType<KlkClient['fetchVentas']>>['info'];
+  ctx.klkWatch?.requestSent();
   try {
     ({ collector: batch, info } = await ctx.klk.fetchVentas(
       { sucursal: store.sucursal, almacen: store.almacen, window },
       () => new AnswerBatch(store, window),
       { retryTimeouts: chunk.dayFrom === chunk.dayTo, attempts: kind === 'probe' ? 1 : undefined, signal: ctx.signal },
     ));
+    ctx.klkWatch?.answered();
   } catch (error) {
+    if (error instanceof KlkError && error.answered) ctx.klkWatch?.answered();
     if (ctx.signal?.aborted) throw error;
     const message = (error as Error).message;
     const timeout = error instanceof KlkError && error.kind === 'timeout';
@@ -155,6 +180,24 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
   return batch.received;
 }
 
+/** Calls `expired` once `limitMs` have passed since the first request went out, unless KLK answered one by then. */
+function firstAnswerDeadline(limitMs: number, expired: (limitMs: number) => void) {
+  let timer: NodeJS.Timeout | undefined;
+  let answered = false;
+  return {
+    requestSent() {
+      if (!answered && !timer) timer = setTimeout(() => expired(limitMs), limitMs);
+    },
+    answered() {
+      answered = true;
+      clearTimeout(timer);
+    },
+    clear() {
+      clearTimeout(timer);
+    },
+  };
+}
+
 /**
  * Runs the ledger of one backfill to the end: claims chunks, fetches each as one whole-day request, loads it and
  * marks it done in one transaction, retries failures with a pause, halves a chunk that times out, and stops asking
@@ -176,15 +219,26 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
   };
   await report();
   const giveUpAfterMs = deps.giveUpAfterMs ?? 15 * 60_000;
-  // The first loop that fails stops the others, so nothing claims or writes after the chunks are given back.
-  const stop = new AbortController();
-  const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
-  const context: ChunkContext = { ...deps, breaker, owner, maxAttempts, retryDelayMs, mirror: options.mirror, signal };
+  // The first loop that fails halts the others, so nothing claims or writes after the chunks are given back.
+  const halt = new AbortController();
+  const signal = deps.signal ? AbortSignal.any([deps.signal, halt.signal]) : halt.signal;
+  const klkWatch = firstAnswerDeadline(deps.firstAnswerMs ?? 30_000, (ms) =>
+    halt.abort(
+      new UnreachableError(
+        `KLK no ha respondido a ninguna petición en ${seconds(ms)}: el backfill #${backfillId} se detiene con lo pendiente guardado. ` +
+          'Reanude con: npx ventas backfill --resume',
+        'klk',
+      ),
+    ),
+  );
+  const context: ChunkContext = { ...deps, breaker, owner, maxAttempts, retryDelayMs, mirror: options.mirror, signal, klkWatch };
+  const stopped = () => deps.stop?.aborted ?? false;
   const renewal = setInterval(() => void renewChunkLeases(db, owner, leaseMs).catch(() => {}), leaseMs / 3);
 
   const loop = async () => {
     for (;;) {
       signal.throwIfAborted();
+      if (stopped()) return;
       const down = breaker.failingForMs();
       if (down > giveUpAfterMs) {
         throw new UnreachableError(
@@ -201,7 +255,7 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
         if (totals.pending === 0 && totals.running === 0) return;
         // Cancelled by a person (`ventas runs cancel`): claims hand out nothing more, so this loop is done.
         if ((await backfillStatus(db, backfillId)) === 'cancelled') return;
-        await new Promise((r) => setTimeout(r, 200));
+        await delay(200, undefined, { signal: deps.stop }).catch(() => undefined);
         continue;
       }
       // Not `lines += await ...`: that reads `lines` before the await and loses the other loops' additions.
@@ -214,18 +268,19 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
   const outcomes = await Promise.allSettled(
     Array.from({ length: Math.max(1, deps.concurrency * 2) }, () =>
       loop().catch((error: unknown) => {
-        stop.abort(error);
+        halt.abort(error);
         throw error;
       }),
     ),
   );
   clearInterval(renewal);
+  klkWatch.clear();
   const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failed) {
     // Stopped early: whatever we hold goes back to the ledger for --resume or another worker.
     await releaseChunks(db, owner).catch(() => {});
     // The caller's own abort is the reason to report, not the loops that saw it.
-    throw deps.signal?.aborted ? deps.signal.reason : (stop.signal.reason ?? failed.reason);
+    throw deps.signal?.aborted ? deps.signal.reason : (halt.signal.reason ?? failed.reason);
   }
   return ledgerTotals(db, backfillId);
 }

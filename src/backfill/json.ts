@@ -1,12 +1,13 @@
 import type { CoverageTotals } from '../coverage/index.ts';
 import type { BackfillSummary } from './run.ts';
 
-/** The JSON of spec section 6. */
-export type BackfillSummaryJson = Omit<BackfillSummary, 'backfillId'>;
+/** The JSON of spec section 6: `runId` is the backfill's id, the one `POST /api/backfill` answers. */
+export type BackfillSummaryJson = { runId: number } & Omit<BackfillSummary, 'backfillId'>;
 
 /** The summary as spec section 6 prints it, keys in its order. */
 export function summaryJson(s: BackfillSummary): BackfillSummaryJson {
   return {
+    runId: s.backfillId,
     status: s.status,
     chunks: { total: s.chunks.total, done: s.chunks.done, failed: s.chunks.failed },
     storeDays: s.storeDays,

@@ -163,6 +163,16 @@ export async function releaseChunks(db: Queryable, owner: string): Promise<void>
   );
 }
 
+/** Hands one chunk back untouched (its attempt not spent): it was claimed but never sent. */
+export async function releaseChunk(db: Queryable, chunkId: number, owner: string): Promise<void> {
+  await db.query(
+    `UPDATE backfill_chunks SET state = 'pending', attempts = greatest(attempts - 1, 0), lease_owner = NULL, lease_until = NULL,
+       updated_at = now()
+     WHERE id = $1 AND lease_owner = $2 AND state = 'running'`,
+    [chunkId, owner],
+  );
+}
+
 /** A chunk too big for KLK's timeout becomes two halves (the day ranges given), in one transaction. */
 export async function splitChunk(
   tx: Queryable,
@@ -259,6 +269,19 @@ export async function runStoreResults(db: Queryable, backfillId: number, runId: 
       } satisfies StoreResult,
     ]),
   );
+}
+
+/** A chunk still to do: its last error, and whether a live lease holds it (another process is running it now). */
+export type RemainingChunk = Chunk & { error: string | null; held: boolean };
+
+/** The chunks a resume would take up (pending, running, failed), by store and day. */
+export async function remainingChunks(db: Queryable, backfillId: number): Promise<RemainingChunk[]> {
+  const { rows } = await db.query<RemainingChunk>(
+    `SELECT ${CHUNK_COLUMNS}, error, (state = 'running' AND lease_until > now()) AS held
+     FROM backfill_chunks WHERE backfill_id = $1 AND state IN ('pending', 'running', 'failed') ORDER BY store_id, day_from`,
+    [backfillId],
+  );
+  return rows;
 }
 
 /** The chunks that ran out of attempts, with their last error, for the summary that lists them. */

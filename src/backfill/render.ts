@@ -1,10 +1,20 @@
 import type { CoverageTotals } from '../coverage/index.ts';
-import { int, seconds } from '../shared/format.ts';
-import type { Chunk } from './ledger.ts';
-import type { BackfillSummary } from './run.ts';
+import type { PlanJson } from '../plan/index.ts';
+import { resumeCommand } from '../runs/ref.ts';
+import { renderPlanTable } from '../plan/render-table.ts';
+import { count, int, seconds } from '../shared/format.ts';
+import type { Chunk, RemainingChunk } from './ledger.ts';
+import type { BackfillSummary, ResumePreview } from './run.ts';
 
 /** A backfill's status as the users read it. */
-export const BACKFILL_STATUS = { complete: 'completo', partial: 'parcial', failed: 'fallido', cancelled: 'cancelado' } as const;
+export const BACKFILL_STATUS = {
+  running: 'en curso',
+  complete: 'completo',
+  partial: 'parcial',
+  failed: 'fallido',
+  interrupted: 'interrumpido',
+  cancelled: 'cancelado',
+} as const;
 
 /** Coverage before and after, side by side. */
 export function renderBeforeAfter(before: CoverageTotals, after: CoverageTotals): string {
@@ -49,5 +59,55 @@ export function renderBackfillSummary(
   }
   if (summary.status === 'cancelled') lines.push('Cancelado (ventas runs cancel): lo que quedaba pendiente no se ejecuta.');
   else if (summary.status !== 'complete') lines.push(`Para reanudar lo que faltó: ${options.resumeCommand}`);
+  return lines.join('\n');
+}
+
+const DRY_RUN_NOTE = '(simulación: no se escribió nada)';
+
+/**
+ * What a dry run would do, for people or (`json`) machines: the plan it would execute, or, for `--resume`, the
+ * backfill it would take up and its chunks still to do.
+ */
+export function renderDryRun(dry: { plan: PlanJson | null; resumePreview?: ResumePreview }, options: { json: boolean }): string {
+  if (dry.resumePreview) return options.json ? JSON.stringify(resumePreviewJson(dry.resumePreview)) : renderResumePreview(dry.resumePreview);
+  return options.json ? JSON.stringify(dry.plan) : `${renderPlanTable(dry.plan!)}\n${DRY_RUN_NOTE}`;
+}
+
+/** `--resume --dry-run --format json`: the backfill (its id as `runId`, as in its summary) and the chunks left. */
+export function resumePreviewJson(p: ResumePreview) {
+  const t = p.totals;
+  return {
+    runId: p.backfillId,
+    status: p.status,
+    from: p.params.from,
+    to: p.params.to,
+    stores: p.params.stores,
+    chunks: { total: t.total, done: t.done, failed: t.failed, pending: t.pending, running: t.running },
+    storeDaysLeft: t.storeDays - t.storeDaysDone,
+    remaining: p.remaining.map((c) => ({ store: c.storeId, from: c.dayFrom, to: c.dayTo, state: c.state, attempts: c.attempts, error: c.error })),
+  };
+}
+
+const CHUNK_STATE: Record<string, string> = { pending: 'pendiente', running: 'en curso', failed: 'fallido' };
+
+function describeRemaining(c: RemainingChunk): string {
+  if (c.state === 'failed') return `fallido tras ${count(c.attempts, 'intento', 'intentos')}, se reintenta: ${c.error ?? 'sin detalle'}`;
+  if (c.state === 'running') return c.held ? 'en curso en otro proceso: se espera a que termine' : 'quedó en curso en un proceso que ya no está: se retoma';
+  return CHUNK_STATE[c.state] ?? c.state;
+}
+
+function renderResumePreview(p: ResumePreview): string {
+  const t = p.totals;
+  const left = t.pending + t.running + t.failed;
+  const lines = [
+    `Backfill #${p.backfillId} (${p.params.from} a ${p.params.to}, ${count(p.params.stores.length, 'tienda', 'tiendas')}, ${BACKFILL_STATUS[p.status]}): ` +
+      `al reanudarlo quedan ${int(left)} de ${count(t.total, 'bloque', 'bloques')}, ${count(t.storeDays - t.storeDaysDone, 'día-tienda', 'días-tienda')}.`,
+  ];
+  for (const c of p.remaining.slice(0, MAX_LISTED_FAILURES)) {
+    const days = c.dayFrom === c.dayTo ? c.dayFrom : `${c.dayFrom} a ${c.dayTo}`;
+    lines.push(`  ${c.storeId.padEnd(10)} ${days.padEnd(24)} ${describeRemaining(c)}`);
+  }
+  if (p.remaining.length > MAX_LISTED_FAILURES) lines.push(`  … y ${int(p.remaining.length - MAX_LISTED_FAILURES)} más`);
+  lines.push(`${DRY_RUN_NOTE}. Para reanudarlo: ${resumeCommand(p.backfillId)}`);
   return lines.join('\n');
 }

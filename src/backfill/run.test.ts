@@ -1,8 +1,9 @@
+import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { Config } from '../catalogue/config.ts';
 import { computeCoverage } from '../coverage/index.ts';
 import type { Db } from '../db/types.ts';
-import { createKlkClient } from '../klk/index.ts';
+import { createKlkClient, KlkError, type KlkClient } from '../klk/index.ts';
 import { planChunks } from '../plan/index.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
@@ -132,6 +133,102 @@ describeEachBackend('runBackfill', (open) => {
     sim.options.failRate = 0;
     expect((await runBackfill(deps(), { ...job, resume: true })).summary!.status).toBe('complete');
     await expectEqualToTruth();
+  });
+
+  it('a KLK that takes the connection and never answers: exit 3 once the first-answer limit passes, resumable', async () => {
+    // A request hangs (its own timeout is a minute away): only the first-answer limit can end the run.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as { port: number };
+      const klk = createKlkClient({ baseUrl: `http://127.0.0.1:${port}`, attempts: 2, timeoutMs: 60_000 });
+      const error = await runBackfill(deps({ klk, firstAnswerMs: 200 }), job).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnreachableError);
+      expect((error as Error).message).toMatch(/^KLK no ha respondido a ninguna petición en 0\.2 s: el backfill #\d+ se detiene/);
+      expect((error as Error).message).toContain('Reanude con: npx ventas backfill --resume');
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      await new Promise((resolve) => silent.close(resolve));
+    }
+    // Nothing left held or shown running: what was in hand went back, attempts not spent.
+    const { rows } = await db.query(
+      `SELECT (SELECT status FROM backfills) AS status, count(*) FILTER (WHERE state = 'running')::int AS running,
+         count(*) FILTER (WHERE state = 'pending' AND attempts = 0)::int AS untouched, count(*)::int AS total
+       FROM backfill_chunks`,
+    );
+    expect(rows[0]).toMatchObject({ status: 'failed', running: 0 });
+    expect((rows[0] as { untouched: number; total: number }).untouched).toBe((rows[0] as { total: number }).total);
+    expect((await runBackfill(deps(), { ...job, resume: true })).summary!.status).toBe('complete');
+    await expectEqualToTruth();
+  });
+
+  /** The simulator's client, whose requests after the first fail as a KLK that is gone fails: nothing answers. */
+  function answersOnceThenDies(): KlkClient {
+    const real = createKlkClient({ baseUrl: sim.url, attempts: 1 });
+    let calls = 0;
+    return {
+      stats: () => real.stats(),
+      fetchVentas: async (request, newCollector, options) => {
+        if (calls++ === 0) return real.fetchVentas(request, newCollector, options);
+        throw new KlkError('network', 'no se pudo conectar con KLK (ECONNREFUSED)', 1);
+      },
+    };
+  }
+
+  it.each([
+    ['answers only errors (HTTP 500)', () => {
+      sim.options.failRate = 1;
+      return undefined;
+    }],
+    ['answered once and then is gone', answersOnceThenDies],
+  ])('a KLK that %s has answered: it gets the long patience, not the first-answer limit', async (_name, setUp) => {
+    const klk = setUp();
+    const error = await runBackfill(
+      deps({ ...(klk && { klk }), maxAttempts: 50, breakerCooldownMs: 50, firstAnswerMs: 50, giveUpAfterMs: 500 }),
+      job,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnreachableError);
+    expect((error as Error).message).toMatch(/^KLK no responde desde hace [\d.]+ s/);
+  });
+
+  it('stopped (Ctrl-C): no chunk is started after, the one in flight is finished, the run and its record end interrupted', async () => {
+    sim.options.latencyMs = [100, 0];
+    const stop = new AbortController();
+    const outcome = await runBackfill(deps({ stop: stop.signal, onProgress: (t) => t.done > 0 && stop.abort() }), { ...job, concurrency: 1 });
+    expect(outcome.summary).toMatchObject({ status: 'interrupted' });
+    const { rows } = await db.query(
+      `SELECT (SELECT status FROM backfills) AS backfill, (SELECT status FROM etl_runs WHERE run_type = 'backfill') AS run,
+         count(*) FILTER (WHERE state = 'running')::int AS running, count(*) FILTER (WHERE state = 'pending' AND attempts > 0)::int AS spent,
+         count(*) FILTER (WHERE state = 'pending')::int AS pending
+       FROM backfill_chunks`,
+    );
+    expect(rows[0]).toMatchObject({ backfill: 'interrupted', run: 'interrupted', running: 0, spent: 0 });
+    expect((rows[0] as { pending: number }).pending).toBeGreaterThan(0);
+  });
+
+  it('stopped while chunks wait for a paused KLK: they go back to the ledger at once, unsent', async () => {
+    sim.options.failRate = 1;
+    const stop = new AbortController();
+    let opened = false;
+    const run = runBackfill(
+      deps({
+        stop: stop.signal,
+        maxAttempts: 50,
+        breakerCooldownMs: 600_000,
+        onBreaker: (state) => {
+          if (state !== 'open' || opened) return;
+          opened = true;
+          // Every other chunk is now claimed and waiting for the breaker, ten minutes away.
+          setImmediate(() => stop.abort());
+        },
+      }),
+      job,
+    );
+    const outcome = await run;
+    expect(outcome.summary).toMatchObject({ status: 'interrupted', chunks: { done: 0 } });
+    const { rows } = await db.query(`SELECT count(*) FILTER (WHERE state = 'running')::int AS running FROM backfill_chunks`);
+    expect(rows).toEqual([{ running: 0 }]);
   });
 
   it('counts a load the table refuses as a failed attempt and ends, instead of taking the chunk back forever', async () => {

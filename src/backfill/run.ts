@@ -8,6 +8,7 @@ import { planChunks, toPlanJson, type PlanJson } from '../plan/index.ts';
 import type { IsoDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import { activityOf, backfillActivity, effectiveStatus } from '../runs/status.ts';
 import { chooseBackfillToResume, type ResumeTarget } from '../runs/resume.ts';
 import { finishRun, startRun } from '../sync/runs.ts';
 import { CircuitBreaker, type BreakerState } from './breaker.ts';
@@ -18,11 +19,14 @@ import {
   finishBackfill,
   getBackfill,
   ledgerTotals,
+  remainingChunks,
   reopenBackfill,
   retryFailedChunks,
   runStoreResults,
+  type BackfillParams,
   type BackfillRow,
   type LedgerTotals,
+  type RemainingChunk,
 } from './ledger.ts';
 
 export interface BackfillJob {
@@ -43,8 +47,11 @@ export interface BackfillJob {
 
 /** The JSON of spec section 6, plus the backfill's id. */
 export interface BackfillSummary {
-  /** `cancelled`: a person cancelled it while it ran (`ventas runs cancel`); its pending chunks were left. */
-  status: 'complete' | 'partial' | 'failed' | 'cancelled';
+  /**
+   * `interrupted`: stopped by a signal with work left, resumable; `cancelled`: a person cancelled it while it ran
+   * (`ventas runs cancel`), its pending chunks left for good.
+   */
+  status: 'complete' | 'partial' | 'failed' | 'interrupted' | 'cancelled';
   chunks: { total: number; done: number; failed: number };
   storeDays: number;
   rowsInserted: number;
@@ -66,21 +73,40 @@ export interface BackfillDeps {
   onStart?: (info: { backfillId: number; plan: PlanJson | null; before: CoverageReport | null; resumed: boolean }) => void;
   onProgress?: (totals: LedgerTotals & { lines: number }) => void;
   onBreaker?: (state: BreakerState) => void;
+  /** Aborted: requests in flight are abandoned, their chunks given back untouched; the run ends `interrupted`. */
   signal?: AbortSignal;
+  /** Aborted: no more chunks are started, those in flight finish; the run ends `interrupted` if work is left. */
+  stop?: AbortSignal;
   /** Per-chunk attempts and retry pause (tests shorten them). */
   maxAttempts?: number;
   retryDelayMs?: number;
   breakerCooldownMs?: number;
   /** How long KLK may fail without a success before the run gives up, resumable (default 15 minutes). */
   giveUpAfterMs?: number;
+  /** How long after the first request KLK may go without answering at all before the run gives up (default 30 s). */
+  firstAnswerMs?: number;
+}
+
+/** What `--resume --dry-run` shows: the backfill a resume would take up, and its chunks still to do. */
+export interface ResumePreview {
+  backfillId: number;
+  status: BackfillRow['status'];
+  params: BackfillParams;
+  totals: LedgerTotals;
+  remaining: RemainingChunk[];
 }
 
 export interface BackfillOutcome {
+  /** null for a dry run. */
   summary: BackfillSummary | null;
   plan: PlanJson | null;
   before: CoverageReport | null;
   after: CoverageReport | null;
+  /** A dry run of `--resume`: what it would take up. */
+  resumePreview?: ResumePreview;
 }
+
+type DryRun = { kind: 'dry-run'; plan: PlanJson; beforeReport: CoverageReport } | { kind: 'resume-preview'; preview: ResumePreview };
 
 /** What the ledger of a backfill was written (or picked up to resume) with. */
 interface PreparedBackfill {
@@ -94,17 +120,27 @@ interface PreparedBackfill {
 }
 
 /**
- * Plans (or takes a plan, or picks the newest unfinished backfill to resume) and writes the ledger; a dry run only
- * plans. `inLedger` runs in the transaction that writes the ledger (the queue puts the chunks on it there).
+ * Plans (or takes a plan, or picks the newest unfinished backfill to resume) and writes the ledger. A dry run returns
+ * what it decided before the first write: the plan, or the backfill a resume would take up and its chunks left.
+ * `inLedger` runs in the transaction that writes the ledger (the queue puts the chunks on it there).
  */
 async function prepareBackfill(
   deps: Pick<BackfillDeps, 'db' | 'config' | 'logger'>,
   job: BackfillJob,
   inLedger?: (tx: Queryable, backfillId: number) => Promise<void>,
-): Promise<PreparedBackfill | { kind: 'dry-run'; plan: PlanJson; beforeReport: CoverageReport }> {
+): Promise<PreparedBackfill | DryRun> {
   const { db, config, logger } = deps;
   if (job.resume) {
     const pending = await chooseBackfillToResume(db, job.resume === true ? {} : job.resume);
+    if (job.dryRun) {
+      const [totals, remaining, activity] = await Promise.all([
+        ledgerTotals(db, pending.id),
+        remainingChunks(db, pending.id),
+        backfillActivity(db, [pending.id]),
+      ]);
+      const status = effectiveStatus(pending.status, activityOf(activity, pending.id));
+      return { kind: 'resume-preview', preview: { backfillId: pending.id, status, params: pending.params, totals, remaining } };
+    }
     const byId = new Map(config.stores.map((s) => [s.id, s]));
     const retried = await db.transaction(async (tx) => {
       if (!(await reopenBackfill(tx, pending.id))) throw new UsageError(`el backfill #${pending.id} terminó o se canceló mientras se preparaba su reanudación`);
@@ -154,19 +190,31 @@ async function prepareBackfill(
 async function concludeBackfill(
   db: Queryable,
   config: Config,
-  done: { backfillId: number; runId: number | null; scope: PreparedBackfill['scope']; before: CoverageTotals; seconds: number; fatal: unknown },
+  done: {
+    backfillId: number;
+    runId: number | null;
+    scope: PreparedBackfill['scope'];
+    before: CoverageTotals;
+    seconds: number;
+    fatal: unknown;
+    /** Stopped by its caller (a signal): with work left it is `interrupted`, not a failure. */
+    interrupted?: boolean;
+  },
 ): Promise<{ summary: BackfillSummary; afterReport: CoverageReport }> {
   const { backfillId, runId, fatal } = done;
   const totals = await ledgerTotals(db, backfillId);
   const afterReport = await computeCoverage(db, config, done.scope);
   const cancelled = (await backfillStatus(db, backfillId)) === 'cancelled';
+  const left = totals.pending + totals.running > 0;
   const status: BackfillSummary['status'] = cancelled
     ? 'cancelled'
-    : totals.failed === 0 && totals.pending === 0 && totals.running === 0
+    : totals.failed === 0 && !left
       ? 'complete'
-      : totals.done > 0
-        ? 'partial'
-        : 'failed';
+      : done.interrupted && left
+        ? 'interrupted'
+        : totals.done > 0
+          ? 'partial'
+          : 'failed';
   const summary: BackfillSummary = {
     status,
     chunks: { total: totals.total, done: totals.done, failed: totals.failed },
@@ -185,7 +233,7 @@ async function concludeBackfill(
   await finishBackfill(db, backfillId, fatal && status === 'partial' ? 'failed' : status, summary);
   if (runId !== null) {
     const results = await runStoreResults(db, backfillId, runId);
-    const runStatus = status === 'complete' ? 'success' : status === 'partial' || status === 'cancelled' ? status : 'failed';
+    const runStatus = ({ complete: 'success', partial: 'partial', failed: 'failed', interrupted: 'interrupted', cancelled: 'cancelled' } as const)[status];
     await finishRun(db, runId, runStatus, results, fatal ? String((fatal as Error).message) : null);
   }
   return { summary, afterReport };
@@ -197,6 +245,7 @@ export async function runBackfill(deps: BackfillDeps, job: BackfillJob): Promise
   const started = performance.now();
   const prepared = await prepareBackfill(deps, job);
   if (prepared.kind === 'dry-run') return { summary: null, plan: prepared.plan, before: prepared.beforeReport, after: null };
+  if (prepared.kind === 'resume-preview') return { summary: null, plan: null, before: null, after: null, resumePreview: prepared.preview };
   const { backfillId, scope, mirror, plan } = prepared;
   deps.onStart?.({ backfillId, plan, before: prepared.beforeReport, resumed: Boolean(job.resume) });
 
@@ -227,8 +276,10 @@ export async function runBackfill(deps: BackfillDeps, job: BackfillJob): Promise
         maxAttempts: deps.maxAttempts,
         retryDelayMs: deps.retryDelayMs,
         giveUpAfterMs: deps.giveUpAfterMs,
+        firstAnswerMs: deps.firstAnswerMs,
         onProgress: deps.onProgress,
         signal: deps.signal,
+        stop: deps.stop,
         runId,
       },
       backfillId,
@@ -237,11 +288,14 @@ export async function runBackfill(deps: BackfillDeps, job: BackfillJob): Promise
   } catch (error) {
     fatal = error;
   }
+  // Stopped by its caller: what it was stopped with is no failure (a database or KLK that failed meanwhile still is).
+  const interrupted = Boolean(deps.stop?.aborted || deps.signal?.aborted);
+  if (interrupted && fatal === deps.signal?.reason) fatal = null;
 
   const seconds = (performance.now() - started) / 1000;
   let concluded: Awaited<ReturnType<typeof concludeBackfill>>;
   try {
-    concluded = await concludeBackfill(db, config, { backfillId, runId, scope, before: prepared.before, seconds, fatal });
+    concluded = await concludeBackfill(db, config, { backfillId, runId, scope, before: prepared.before, seconds, fatal, interrupted });
   } catch (error) {
     // The database that failed the run may fail its conclusion too: the first cause is the one to report.
     throw fatal ?? error;
@@ -254,10 +308,12 @@ export async function runBackfill(deps: BackfillDeps, job: BackfillJob): Promise
 // --- The distributed backfill (spec section 9): the same ledger, its chunks run by `ventas worker` processes. ---
 
 export interface QueuedBackfill {
-  /** null for a dry run (plan only). */
+  /** null for a dry run. */
   queued: { backfillId: number; runId: number; resumed: boolean } | null;
   plan: PlanJson | null;
   before: CoverageReport | null;
+  /** A dry run of `--resume`: what it would put on the queue. */
+  resumePreview?: ResumePreview;
 }
 
 /**
@@ -282,6 +338,7 @@ export async function queueBackfill(
     await enqueue(tx, { backfillId, runId });
   });
   if (prepared.kind === 'dry-run') return { queued: null, plan: prepared.plan, before: prepared.beforeReport };
+  if (prepared.kind === 'resume-preview') return { queued: null, plan: null, before: null, resumePreview: prepared.preview };
   // Nothing to hand to the workers (a plan with no steps): no worker would ever conclude it, so it ends here.
   await finishQueuedBackfill(deps.db, deps.config, prepared.backfillId, runId);
   return { queued: { backfillId: prepared.backfillId, runId, resumed: Boolean(job.resume) }, plan: prepared.plan, before: prepared.beforeReport };

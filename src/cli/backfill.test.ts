@@ -1,10 +1,20 @@
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
-import { describeEachCliBackend, runCli, spawnCli, type CliPlace } from '../../test/support/cli.ts';
+import { describeEachCliBackend, runCli, runInProcess, spawnCli, type CliPlace } from '../../test/support/cli.ts';
 import { HISTORY, HISTORY_STORES, historyConfig, loadHistory } from '../../test/support/history.ts';
 import { tableDays, truth } from '../../test/support/truth.ts';
+
+/** A port nothing listens on: connections to it are refused. */
+async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 describeEachCliBackend('ventas backfill', (backend) => {
   let sim: RunningSimulator;
@@ -102,12 +112,13 @@ describeEachCliBackend('ventas backfill', (backend) => {
     expect(summary).toMatchObject({ status: 'complete', after: { missingStoreDays: 0, partialStoreDays: 0 } });
     // Spec section 6's keys, in its order, nothing else.
     expect(Object.keys(summary)).toEqual([
-      'status', 'chunks', 'storeDays', 'rowsInserted', 'rowsUpdated', 'rowsDeleted', 'duplicatesInSource', 'quarantined', 'seconds', 'before', 'after',
+      'runId', 'status', 'chunks', 'storeDays', 'rowsInserted', 'rowsUpdated', 'rowsDeleted', 'duplicatesInSource', 'quarantined', 'seconds', 'before', 'after',
     ]);
     const db = await place.open();
     try {
-      const { rows } = await db.query<{ params: { from: string; to: string; stores: string[] } }>(`SELECT params FROM backfills`);
+      const { rows } = await db.query<{ id: number; params: { from: string; to: string; stores: string[] } }>(`SELECT id, params FROM backfills`);
       expect(rows).toHaveLength(1);
+      expect(summary.runId).toBe(rows[0]!.id);
       expect(rows[0]!.params).toMatchObject({ from: HISTORY.from, to: HISTORY.to });
       for (const store of config.stores.filter((s) => HISTORY_STORES.includes(s.id))) {
         expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(truth(sim.options, store, HISTORY.from, HISTORY.to));
@@ -129,6 +140,28 @@ describeEachCliBackend('ventas backfill', (backend) => {
     } finally {
       await after.close();
     }
+  });
+
+  it('a KLK that never answers (a dead port): exit 3 at the first-answer limit with the resume command; the resume then finishes it', async () => {
+    const port = await deadPort();
+    const dead = await runInProcess(['backfill', ...window], { cwd: place.cwd, env: { ...place.env, KLK_BASE_URL: `http://127.0.0.1:${port}` } }, { klkFirstAnswerMs: 300 });
+    expect(dead.code).toBe(3);
+    expect(dead.stderr).toMatch(/error: KLK no ha respondido a ninguna petición en 0\.3 s: el backfill #1 se detiene con lo pendiente guardado\. Reanude con: npx ventas backfill --resume/);
+    const db = await place.open();
+    try {
+      const { rows } = await db.query(
+        `SELECT (SELECT status FROM backfills WHERE id = 1) AS status, count(*) FILTER (WHERE state = 'running')::int AS running,
+           count(*) FILTER (WHERE state = 'pending')::int AS pending FROM backfill_chunks`,
+      );
+      // Resumable: nothing shown running with nobody working on it, every chunk waiting for --resume.
+      expect(rows[0]).toMatchObject({ status: 'failed', running: 0, pending: expect.any(Number) });
+      expect((rows[0] as { pending: number }).pending).toBeGreaterThan(0);
+    } finally {
+      await db.close();
+    }
+    const resumed = await runInProcess(['backfill', '--resume', '--format', 'json'], { cwd: place.cwd, env: { ...place.env, KLK_BASE_URL: sim.url } });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout.trim().split('\n').at(-1)!)).toMatchObject({ runId: 1, status: 'complete', after: { missingStoreDays: 0, partialStoreDays: 0 } });
   });
 
   it('--dry-run shows the plan and writes nothing; --resume with nothing to resume is bad input', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { summaryJson } from '../backfill/json.ts';
 import { failedChunks } from '../backfill/ledger.ts';
-import { renderBackfillSummary } from '../backfill/render.ts';
+import { renderBackfillSummary, renderDryRun } from '../backfill/render.ts';
 import { runBackfill } from '../backfill/run.ts';
 import { selectStores, type Config, type Store } from '../catalogue/index.ts';
 import { parsePlanJson, type PlanJson } from '../plan/index.ts';
@@ -13,6 +13,7 @@ import { createProgress } from '../shared/progress.ts';
 import { addWindowOptions, resolveWindow, type WindowFlags } from './common.ts';
 import { openBackfillKlk } from '../klk/open.ts';
 import { klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
+import { onInterrupt } from './interrupt.ts';
 import type { Cli } from './main.ts';
 import { queuedBackfill } from './worker.ts';
 import { parseRunRef, resumeCommand } from '../runs/ref.ts';
@@ -103,9 +104,16 @@ export function registerBackfill(cli: Cli): void {
         }
         const baseUrl = klkBaseUrl(config, flags.klkUrl);
         const logger = createLogger();
-        const db = await openDatabase();
+        const db = await openDatabase({ readOnly: flags.dryRun });
         const json = flags.format === 'json';
         const progress = createProgress({ isTty: cli.io.isTty && !json, label: 'Backfill', write: (l) => cli.io.err(l) });
+        // A dry run writes nothing: Ctrl-C may end it as any command.
+        const interrupt = flags.dryRun
+          ? null
+          : onInterrupt(cli, {
+              first: (s) => `no se toman más bloques; los que están en curso terminan (${s} s como máximo; otra señal los devuelve ya)`,
+              second: 'los bloques en curso vuelven al registro sin gastar un intento',
+            });
         try {
           const outcome = await runBackfill(
             {
@@ -113,6 +121,9 @@ export function registerBackfill(cli: Cli): void {
               config,
               klk: openBackfillKlk(config, { baseUrl, concurrency, logger }),
               logger,
+              firstAnswerMs: cli.limits.klkFirstAnswerMs,
+              stop: interrupt?.stop,
+              signal: interrupt?.abort,
               onStart: ({ backfillId, plan: p, resumed }) => {
                 if (json) return;
                 cli.io.out(resumed ? `Reanudando el backfill #${backfillId}` : `Backfill #${backfillId}`);
@@ -128,17 +139,20 @@ export function registerBackfill(cli: Cli): void {
           );
           progress.stop();
           if (!outcome.summary) {
-            cli.io.out(json ? JSON.stringify(outcome.plan) : `${renderPlanTable(outcome.plan!)}\n(simulación: no se escribió nada)`);
+            cli.io.out(renderDryRun(outcome, { json }));
             return ExitCode.ok;
           }
-          const failed = outcome.summary.chunks.failed > 0 ? await failedChunks(db, outcome.summary.backfillId) : [];
-          cli.io.out(
-            json
-              ? JSON.stringify(summaryJson(outcome.summary))
-              : renderBackfillSummary(outcome.summary, { resumeCommand: resumeCommand(outcome.summary.backfillId), failed }),
-          );
-          return outcome.summary.status === 'complete' ? ExitCode.ok : ExitCode.partial;
+          const { summary } = outcome;
+          const failed = summary.chunks.failed > 0 ? await failedChunks(db, summary.backfillId) : [];
+          const again = resumeCommand(summary.backfillId);
+          cli.io.out(json ? JSON.stringify(summaryJson(summary)) : renderBackfillSummary(summary, { resumeCommand: again, failed }));
+          if (summary.status === 'interrupted') {
+            if (json) cli.io.err(`Backfill #${summary.backfillId} interrumpido. Para reanudarlo: ${again}`);
+            return interrupt!.exitCode();
+          }
+          return summary.status === 'complete' ? ExitCode.ok : ExitCode.partial;
         } finally {
+          interrupt?.dispose();
           progress.stop();
           await db.close();
           await flushLogger(logger);

@@ -11,8 +11,9 @@ export function resolveConfig(flags: { config?: string }): Config {
   return loadConfig(flags.config ?? process.env.VENTAS_CONFIG);
 }
 
-export function openDatabase(): Promise<Db> {
-  return openDb({ databaseUrl: process.env.DATABASE_URL });
+/** `readOnly` for a dry run: the database refuses any write, whatever path the command takes. */
+export function openDatabase(options: { readOnly?: boolean } = {}): Promise<Db> {
+  return openDb({ databaseUrl: process.env.DATABASE_URL, readOnly: options.readOnly });
 }
 
 export function klkBaseUrl(config: Config, flag?: string): string {

@@ -4,7 +4,7 @@ import { shellQuote } from '../plan/json.ts';
 import { now as clockNow } from '../shared/clock.ts';
 import { localDateTime } from '../shared/dates.ts';
 import { ExitCode, UsageError } from '../shared/errors.ts';
-import { int, seconds } from '../shared/format.ts';
+import { count, int, seconds } from '../shared/format.ts';
 import { createLogger, flushLogger } from '../shared/logger.ts';
 import { createProgress } from '../shared/progress.ts';
 import { resumeCommands, runEtl, type EtlSummary } from '../sync/etl.ts';
@@ -19,6 +19,7 @@ import {
 import type { RunType } from '../sync/runs.ts';
 import { openKlk } from '../klk/open.ts';
 import { klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
+import { onInterrupt } from './interrupt.ts';
 import type { Cli } from './main.ts';
 
 interface EtlFlags {
@@ -74,8 +75,15 @@ export function registerEtl(cli: Cli): void {
         const concurrency = flags.concurrency ?? config.concurrency;
 
         const logger = createLogger();
-        const db = await openDatabase();
+        const db = await openDatabase({ readOnly: flags.dryRun });
         const progress = createProgress({ isTty: cli.io.isTty && flags.format !== 'json', label: 'ETL', write: (l) => cli.io.err(l) });
+        // What cron runs: a SIGTERM ends it recorded and resumable, never half-written and shown running.
+        const interrupt = flags.dryRun
+          ? null
+          : onInterrupt(cli, {
+              first: (s) => `no se empiezan más peticiones; las que están en curso terminan (${s} s como máximo; otra señal las corta ya)`,
+              second: 'se cortan las peticiones en curso; sus ventanas quedan en el comando que reanuda',
+            });
         try {
           const summary = await runEtl(
             {
@@ -83,6 +91,8 @@ export function registerEtl(cli: Cli): void {
               klk: openKlk(config, { baseUrl, concurrency, logger }),
               logger,
               concurrency,
+              stop: interrupt?.stop,
+              signal: interrupt?.abort,
               onProgress: (p) => progress.update(p.requestsDone, p.requestsTotal, { lines: p.lines, unit: 'peticiones' }),
             },
             {
@@ -97,10 +107,15 @@ export function registerEtl(cli: Cli): void {
           );
           progress.stop();
           cli.io.out(flags.format === 'json' ? JSON.stringify(summaryJson(summary, interval)) : renderSummary(summary, interval));
+          if (summary.status === 'interrupted') {
+            if (flags.format === 'json') cli.io.err(`ETL interrumpido. Para reanudarlo:\n${resumeCommands(summary).map((c) => `  ${c}`).join('\n')}`);
+            return interrupt!.exitCode();
+          }
           const code = exitCode(summary);
           if (code === ExitCode.unreachable) cli.io.err(`error: KLK no responde en ${baseUrl} (ninguna petición obtuvo respuesta)`);
           return code;
         } finally {
+          interrupt?.dispose();
           progress.stop();
           await db.close();
           await flushLogger(logger);
@@ -156,7 +171,7 @@ export function renderSummary(summary: EtlSummary, interval: Interval): string {
     `ETL de ventas ${summary.dryRun ? '(simulación, nada escrito) ' : ''}· ejecución ${TYPE_LABEL[summary.type]}${summary.runId ? ` #${summary.runId}` : ''} · ${STATUS_LABEL[summary.status]}`,
     `  Ventana:        ${interval.from.slice(0, 16)} a ${interval.to.slice(0, 16)}`,
     `  Duración:       ${seconds(summary.durationMs)}`,
-    `  Tiendas:        ${t.storesOk} ok, ${t.storesFailed} con error, ${t.storesSkipped} omitidas`,
+    `  Tiendas:        ${t.storesOk} ok, ${t.storesFailed} con error, ${t.storesSkipped} omitidas${t.storesInterrupted ? `, ${count(t.storesInterrupted, 'interrumpida', 'interrumpidas')}` : ''}`,
     `  Peticiones:     ${int(t.requests)}`,
     `  Líneas:         ${int(t.extracted)} extraídas`,
     `  Filas:          ${int(t.inserted)} insertadas, ${int(t.updated)} actualizadas, ${int(t.unchanged)} sin cambios${t.deleted ? `, ${int(t.deleted)} borradas` : ''}`,
@@ -165,7 +180,10 @@ export function renderSummary(summary: EtlSummary, interval: Interval): string {
   const problems = Object.entries(summary.stores).filter(([, r]) => r.status !== 'success');
   if (problems.length > 0) {
     lines.push('', 'Tiendas con problemas:');
-    for (const [id, r] of problems) lines.push(`  ${id} (${STATUS_LABEL[r.status]}): ${r.errors.slice(0, 3).join('; ')}${r.errors.length > 3 ? ` (y ${r.errors.length - 3} más)` : ''}`);
+    for (const [id, r] of problems) {
+      const detail = `${r.errors.slice(0, 3).join('; ')}${r.errors.length > 3 ? ` (y ${r.errors.length - 3} más)` : ''}`;
+      lines.push(`  ${id} (${STATUS_LABEL[r.status]})${detail ? `: ${detail}` : ''}`);
+    }
     lines.push('', 'Para reanudar lo que faltó:');
     for (const c of resumeCommands(summary)) lines.push(`  ${c}`);
   }

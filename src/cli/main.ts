@@ -19,11 +19,20 @@ import { registerWorker } from './worker.ts';
 /** A command's action: returns its exit code, or throws (UsageError, UnreachableError...). */
 export type Action<A extends unknown[]> = (...args: A) => Promise<number | void>;
 
+/** Waits the commands make that tests shorten (in-process runs) instead of sitting through them. */
+export interface CliLimits {
+  /** How long a backfill waits for KLK's first answer before exit 3 (default 30 s). */
+  klkFirstAnswerMs?: number;
+  /** After Ctrl-C/SIGTERM, how long chunks in flight may take to finish (default 20 s). */
+  interruptGraceMs?: number;
+}
+
 export interface Cli {
   program: Command;
   io: Io;
   /** The arguments as the user gave them (after `ventas`), for run histories that show a command to run again. */
   args: readonly string[];
+  limits: CliLimits;
   /** Wraps an action so its exit code, or its error's, becomes the process's. */
   action<A extends unknown[]>(fn: Action<A>): (...args: A) => Promise<void>;
 }
@@ -70,7 +79,7 @@ const spanishHelp: Partial<Help> = {
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
-export function buildCli(io: Io = processIo, args: readonly string[] = []): Cli & { exitCode(): number } {
+export function buildCli(io: Io = processIo, args: readonly string[] = [], limits: CliLimits = {}): Cli & { exitCode(): number } {
   let code: number = ExitCode.ok;
   const program = new Command('ventas')
     .description('Mantiene completa la tabla ventas desde KLK: huecos, plan, backfill y verificación.')
@@ -85,6 +94,7 @@ export function buildCli(io: Io = processIo, args: readonly string[] = []): Cli 
     program,
     io,
     args,
+    limits,
     action:
       (fn) =>
       async (...args) => {
@@ -112,7 +122,7 @@ export function buildCli(io: Io = processIo, args: readonly string[] = []): Cli 
   return { ...cli, exitCode: () => code };
 }
 
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+export async function main(argv: string[], io: Io = processIo, limits: CliLimits = {}): Promise<number> {
   // A bad VENTAS_CLOCK is bad input for every command; a good one is announced, so simulated time is never taken for real.
   try {
     const clock = simulatedClock();
@@ -121,7 +131,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.err(`error: ${(error as Error).message}`);
     return exitCodeFor(error);
   }
-  const cli = buildCli(io, argv.slice(2));
+  const cli = buildCli(io, argv.slice(2), limits);
   // Commander's own errors (unknown option, missing argument) are bad input too.
   cli.program.commands.forEach((c) => c.exitOverride());
   try {

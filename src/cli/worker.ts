@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Config } from '../catalogue/config.ts';
 import { summaryJson } from '../backfill/json.ts';
 import { failedChunks, ledgerTotals } from '../backfill/ledger.ts';
-import { BACKFILL_STATUS, renderBackfillSummary } from '../backfill/render.ts';
+import { BACKFILL_STATUS, renderBackfillSummary, renderDryRun } from '../backfill/render.ts';
 import { queueBackfill, type BackfillJob } from '../backfill/run.ts';
 import { renderPlanTable } from '../plan/render-table.ts';
 import { ExitCode, UsageError } from '../shared/errors.ts';
@@ -16,10 +16,8 @@ import { waitForQueuedBackfill } from '../worker/wait.ts';
 import { runWorker, type WorkerEvent } from '../worker/worker.ts';
 import { openBackfillKlk } from '../klk/open.ts';
 import { klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
+import { onInterrupt } from './interrupt.ts';
 import type { Cli } from './main.ts';
-
-/** After SIGTERM, how long the chunks in hand may take to finish before they are handed back. */
-const STOP_GRACE_MS = 20_000;
 
 /** The distributed backfill needs a real PostgreSQL: PGlite is one process, the in-process executor is the way there. */
 function requirePostgres(): string {
@@ -27,8 +25,6 @@ function requirePostgres(): string {
   if (!url) throw new UsageError('el trabajo distribuido necesita PostgreSQL (DATABASE_URL); en PGlite use `ventas backfill` sin --queue');
   return url;
 }
-
-const RESUME_COMMAND = 'npx ventas backfill --queue --resume --wait';
 
 /**
  * `ventas backfill --queue [--wait]` (called by the backfill command): plans and writes the ledger as usual, puts
@@ -40,7 +36,7 @@ export async function queuedBackfill(cli: Cli, request: { config: Config; job: B
   if (!request.queue) throw new UsageError('--wait acompaña a --queue: `ventas backfill --queue --wait` encola y espera a los trabajadores');
   const databaseUrl = requirePostgres();
   const logger = createLogger();
-  const db = await openDatabase();
+  const db = await openDatabase({ readOnly: job.dryRun });
   const progress = createProgress({ isTty: cli.io.isTty && !json, label: 'Backfill en cola', write: (l) => cli.io.err(l) });
   try {
     // A dry run writes nothing, not even the queue's schema.
@@ -55,7 +51,7 @@ export async function queuedBackfill(cli: Cli, request: { config: Config; job: B
       await queue?.stop();
     }
     if (!outcome.queued) {
-      cli.io.out(json ? JSON.stringify(outcome.plan) : `${renderPlanTable(outcome.plan!)}\n(simulación: no se escribió nada)`);
+      cli.io.out(renderDryRun(outcome, { json }));
       return ExitCode.ok;
     }
     const { backfillId, resumed } = outcome.queued;
@@ -78,7 +74,7 @@ export async function queuedBackfill(cli: Cli, request: { config: Config; job: B
     });
     progress.stop();
     const failed = summary.chunks.failed > 0 ? await failedChunks(db, summary.backfillId) : [];
-    cli.io.out(json ? JSON.stringify(summaryJson(summary)) : renderBackfillSummary(summary, { resumeCommand: RESUME_COMMAND, failed }));
+    cli.io.out(json ? JSON.stringify(summaryJson(summary)) : renderBackfillSummary(summary, { resumeCommand: `npx ventas backfill --queue --resume ${summary.backfillId} --wait`, failed }));
     return summary.status === 'complete' ? ExitCode.ok : ExitCode.partial;
   } finally {
     progress.stop();
@@ -130,20 +126,12 @@ export function registerWorker(cli: Cli): void {
         const logger = createLogger({ name: 'ventas-worker' });
         const db = await openDatabase();
         const slots = createKlkSlots({ databaseUrl, baseUrl, connections: concurrency });
-        const stop = new AbortController();
-        const abort = new AbortController();
-        let grace: NodeJS.Timeout | undefined;
-        const onSignal = (signal: NodeJS.Signals) => {
-          if (stop.signal.aborted) {
-            abort.abort();
-            return;
-          }
-          cli.io.err(`${signal}: no se toman más bloques; los que están en curso terminan (otra señal los devuelve a la cola)`);
-          stop.abort();
-          grace = setTimeout(() => abort.abort(), STOP_GRACE_MS);
-        };
-        process.on('SIGTERM', onSignal);
-        process.on('SIGINT', onSignal);
+        // SIGTERM stops it cleanly (exit 0): no new chunk is taken, those in hand finish or, after a second signal
+        // or the grace, go back to the queue for another worker.
+        const interrupt = onInterrupt(cli, {
+          first: (s) => `no se toman más bloques; los que están en curso terminan (${s} s como máximo; otra señal los devuelve a la cola)`,
+          second: 'los bloques en curso vuelven a la cola sin gastar un intento',
+        });
         try {
           const queue = await openChunkQueue({ databaseUrl, supervise: true, logger });
           try {
@@ -162,7 +150,7 @@ export function registerWorker(cli: Cli): void {
                 leaseMs: flags.leaseSeconds * 1000,
                 onEvent: (event) => cli.io.out(describeEvent(event)),
               },
-              { stop: stop.signal, abort: abort.signal },
+              { stop: interrupt.stop, abort: interrupt.abort },
             );
             cli.io.out(`Trabajador detenido: ${int(stats.chunksDone)} bloques hechos, ${int(stats.lines)} líneas.`);
             return ExitCode.ok;
@@ -170,9 +158,7 @@ export function registerWorker(cli: Cli): void {
             await queue.stop();
           }
         } finally {
-          process.off('SIGTERM', onSignal);
-          process.off('SIGINT', onSignal);
-          clearTimeout(grace);
+          interrupt.dispose();
           await slots.close();
           await db.close();
           await flushLogger(logger);

@@ -17,6 +17,11 @@ export interface OpenDbOptions {
   migrate?: boolean;
   /** pg pool size (default 10). */
   poolSize?: number;
+  /**
+   * Every transaction read-only (`default_transaction_read_only`): the database itself refuses any write. What a
+   * dry run opens, so nothing it does can change a table. Pending migrations are applied first, as on every start.
+   */
+  readOnly?: boolean;
 }
 
 function resolveTarget(options: OpenDbOptions): { url: string } | { dataDir: string } {
@@ -40,11 +45,25 @@ export async function describeDb(options: OpenDbOptions = {}): Promise<string> {
  */
 export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
   const target = resolveTarget(options);
+  const migrating = options.migrate !== false;
+  if (!options.readOnly) return open(target, options, migrating);
+  if ('url' in target) {
+    // Every pooled connection starts read-only: pending migrations go first, through a connection of their own.
+    if (migrating) await (await open(target, { poolSize: 1 }, true)).close();
+    return open(target, options, false);
+  }
+  // PGlite is one session: migrated, then read-only for as long as it is open.
+  const db = await open(target, options, migrating);
+  await db.exec('SET default_transaction_read_only = on');
+  return db;
+}
+
+async function open(target: ReturnType<typeof resolveTarget>, options: OpenDbOptions, migrating: boolean): Promise<Db> {
   const db =
     'url' in target
-      ? await (await import('./postgres.ts')).openPostgres(target.url, { poolSize: options.poolSize })
+      ? await (await import('./postgres.ts')).openPostgres(target.url, { poolSize: options.poolSize, readOnly: options.readOnly })
       : await (await import('./pglite.ts')).openPglite(target.dataDir);
-  if (options.migrate !== false) {
+  if (migrating) {
     try {
       await migrate(db);
     } catch (error) {

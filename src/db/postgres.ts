@@ -9,6 +9,8 @@ import type { Db, QueryResult, Queryable } from './types.ts';
 export interface PostgresOptions {
   /** Connections in the pool (default 10). */
   poolSize?: number;
+  /** Every connection's transactions read-only: the server refuses any write. */
+  readOnly?: boolean;
 }
 
 interface Target {
@@ -211,7 +213,7 @@ class PostgresDb implements Db {
 }
 
 /** A pg pool on `url`; UnreachableError (exit 3, password never shown) when the server cannot be used. */
-export async function openPostgres(url: string, { poolSize = 10 }: PostgresOptions = {}): Promise<Db> {
+export async function openPostgres(url: string, { poolSize = 10, readOnly = false }: PostgresOptions = {}): Promise<Db> {
   const target = parseTarget(url);
   const base = { connectionString: url, application_name: 'ventas' };
   // One bounded attempt first. The pool itself has no connect timeout: pg-pool applies it to waiting for a busy
@@ -231,6 +233,7 @@ export async function openPostgres(url: string, { poolSize = 10 }: PostgresOptio
     // Timestamps are returned as text, so their text form must be ISO whatever the server's default DateStyle.
     onConnect: async (client) => {
       await client.query('SET DateStyle TO ISO');
+      if (readOnly) await client.query('SET default_transaction_read_only = on');
     },
   });
   // An idle connection dropped by the server must not crash the process; the next query reports it.

@@ -32,6 +32,11 @@ export class KlkError extends Error {
   ) {
     super(message);
   }
+
+  /** KLK itself sent an answer (an error status, a bad body): it is there, only failing. Not when nothing came back. */
+  get answered(): boolean {
+    return this.status !== undefined || (this.kind !== 'network' && this.kind !== 'timeout');
+  }
 }
 
 export type AnswerInfo = {

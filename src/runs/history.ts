@@ -28,6 +28,11 @@ export interface BackfillProgress {
  */
 export type BackfillState = ({ status: 'running' | 'interrupted' | 'cancelled' } & BackfillProgress) | BackfillSummaryJson;
 
+/** A backfill that ended (its summary, `interrupted` by a signal included), not one at work or left by a dead process. */
+export function isFinished(state: BackfillState): state is BackfillSummaryJson {
+  return 'runId' in state;
+}
+
 export function progressOf(totals: LedgerTotals, lines: number, elapsedSeconds: number | null): BackfillProgress {
   const rate = elapsedSeconds && elapsedSeconds > 0 ? lines / elapsedSeconds : null;
   const left = totals.storeDays - totals.storeDaysDone;

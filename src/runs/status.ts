@@ -46,18 +46,20 @@ export async function backfillActivity(db: Queryable, ids: readonly number[]): P
 }
 
 /**
- * Per ETL run: worked on while one of its stores is under an unexpired lease. An ETL run holds its stores' leases
- * for as long as it works (renewing them), so none left means its process is gone. A lease another run holds on one
- * of its stores also counts: the answer errs towards "still working", never the other way.
+ * Per ETL run: worked on while it holds an unexpired store lease (its leases are named after it, see leaseHolder, and
+ * renewed while it works), so none left means its process is gone. Starting while it began less than a lease ago (it
+ * may still be waiting for its leases).
  */
 export async function etlActivity(db: Queryable, ids: readonly number[]): Promise<Map<number, Activity>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await db.query<{ id: number; live: boolean }>(
-    `SELECT r.id, EXISTS (SELECT 1 FROM store_leases l WHERE l.store_id = ANY(r.stores) AND l.expires_at > now()) AS live
+  const { rows } = await db.query<{ id: number; live: boolean; starting: boolean }>(
+    `SELECT r.id,
+       EXISTS (SELECT 1 FROM store_leases l WHERE starts_with(l.holder, 'etl:' || r.id || ':') AND l.expires_at > now()) AS live,
+       r.started_at > now() - ${LEASE_SQL} AS starting
      FROM etl_runs r WHERE r.id = ANY($1::bigint[])`,
     [ids],
   );
-  return new Map(rows.map((r) => [r.id, { workedOn: r.live, starting: false, holders: [] }]));
+  return new Map(rows.map((r) => [r.id, { workedOn: r.live, starting: r.starting, holders: [] }]));
 }
 
 export function activityOf(activities: ReadonlyMap<number, Activity>, id: number): Activity {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Store } from '../catalogue/stores.ts';
 import type { Db } from '../db/types.ts';
 import { DAY_END, DAY_START, isWholeDays, KlkError, planWindows, splitWindow, windowDays, type KlkClient, type KlkWindow } from '../klk/index.ts';
@@ -8,7 +7,7 @@ import type { Logger } from '../shared/logger.ts';
 import { mapPool, roundRobin } from '../shared/pool.ts';
 import { addMinutes, type Interval, type LocalDateTime } from './interval.ts';
 import { acquireLeases, releaseLeases, renewLeases } from './leases.ts';
-import { emptyStoreResult, finishRun, recordRequest, startRun, type RunStatus, type RunType, type StoreResult } from './runs.ts';
+import { emptyStoreResult, finishRun, leaseHolder, recordRequest, startRun, type RunStatus, type RunType, type StoreResult } from './runs.ts';
 
 export interface EtlJob {
   type: RunType;
@@ -34,6 +33,10 @@ export interface EtlDeps {
   /** How long to wait for a store held by another run before skipping it. */
   leaseWaitMs?: number;
   onProgress?: (progress: EtlProgress) => void;
+  /** Aborted (Ctrl-C): no request is started any more, those in flight finish; the run ends `interrupted`. */
+  stop?: AbortSignal;
+  /** Aborted (a second Ctrl-C): requests in flight are cut; their windows are left for the resume command too. */
+  signal?: AbortSignal;
 }
 
 export interface EtlProgress {
@@ -53,6 +56,7 @@ export interface EtlSummary {
     storesOk: number;
     storesFailed: number;
     storesSkipped: number;
+    storesInterrupted: number;
     requests: number;
     extracted: number;
     inserted: number;
@@ -78,7 +82,6 @@ export async function runEtl(deps: EtlDeps, job: EtlJob): Promise<EtlSummary> {
   const dryRun = job.dryRun ?? false;
   const results: Record<string, StoreResult> = Object.fromEntries(job.targets.map((t) => [t.store.id, emptyStoreResult()]));
   const storeIds = job.targets.map((t) => t.store.id);
-  const holder = `etl:${process.pid}:${randomUUID()}`;
   const ttlMs = deps.leaseTtlMs ?? 120_000;
 
   const intervals = job.targets.flatMap((t) => t.intervals);
@@ -86,10 +89,11 @@ export async function runEtl(deps: EtlDeps, job: EtlJob): Promise<EtlSummary> {
     ? { from: intervals.map((i) => i.from).sort()[0]!, to: intervals.map((i) => i.to).sort().at(-1)! }
     : null;
   const runId = dryRun ? null : await startRun(db, { type: job.type, window, stores: storeIds, command: job.command });
+  const holder = leaseHolder(runId);
   const log = logger.child({ runId, type: job.type });
   log.info({ stores: storeIds, window, chunkDays: job.chunkDays, dryRun }, 'inicio de la ejecución');
 
-  const held = dryRun ? storeIds : await acquireWithWait(db, storeIds, holder, ttlMs, deps.leaseWaitMs ?? 30_000);
+  const held = dryRun ? storeIds : await acquireWithWait(db, storeIds, holder, ttlMs, deps.leaseWaitMs ?? 30_000, deps.stop);
   for (const id of storeIds) {
     if (!held.includes(id)) {
       results[id]!.status = 'skipped';
@@ -104,7 +108,7 @@ export async function runEtl(deps: EtlDeps, job: EtlJob): Promise<EtlSummary> {
     const targets = job.targets.filter((t) => held.includes(t.store.id));
     // Round-robin across stores, so every store advances and one slow store does not hold the tail.
     await runTasks(deps, job, runId, results, roundRobin(targets.map((t) => t.intervals.flatMap((i) => tasksFor(t.store, i, job.chunkDays)))));
-    if (job.gapRecovery) {
+    if (job.gapRecovery && !deps.stop?.aborted) {
       const recovery = await gapRecoveryTasks(db, targets.map((t) => t.store).filter((s) => results[s.id]!.status === 'success'), job.gapRecovery.now);
       if (recovery.length > 0) {
         log.info({ requests: recovery.length }, 'recuperación de horas vacías recientes');
@@ -128,10 +132,10 @@ export async function runEtl(deps: EtlDeps, job: EtlJob): Promise<EtlSummary> {
   return summary;
 }
 
-async function acquireWithWait(db: Db, storeIds: string[], holder: string, ttlMs: number, waitMs: number): Promise<string[]> {
+async function acquireWithWait(db: Db, storeIds: string[], holder: string, ttlMs: number, waitMs: number, stop?: AbortSignal): Promise<string[]> {
   const deadline = Date.now() + waitMs;
   let held = await acquireLeases(db, storeIds, holder, ttlMs);
-  while (held.length < storeIds.length && Date.now() < deadline) {
+  while (held.length < storeIds.length && Date.now() < deadline && !stop?.aborted) {
     await new Promise((r) => setTimeout(r, Math.min(1_000, Math.max(0, deadline - Date.now()))));
     held = [...new Set([...held, ...(await acquireLeases(db, storeIds.filter((id) => !held.includes(id)), holder, ttlMs))])];
   }
@@ -148,12 +152,14 @@ async function runTasks(deps: EtlDeps, job: EtlJob, runId: number | null, result
   deps.onProgress?.(progress);
   // Twice the KLK limit in tasks: while one answer is being written, another request already waits for KLK.
   await mapPool(tasks, deps.concurrency * 2, async (task) => {
-    await fetchAndLoad(deps, job, runId, results[task.store.id]!, task.store, task.window, progress);
+    const dealtWith = await fetchAndLoad(deps, job, runId, results[task.store.id]!, task.store, task.window, progress);
+    if (!dealtWith) return;
     progress.requestsDone++;
     deps.onProgress?.(progress);
   });
 }
 
+/** One window fetched and loaded (or failed, reported): true; false when the run was stopped before it was done. */
 async function fetchAndLoad(
   deps: EtlDeps,
   job: EtlJob,
@@ -162,8 +168,9 @@ async function fetchAndLoad(
   store: Store,
   window: KlkWindow,
   progress: EtlProgress,
-): Promise<void> {
+): Promise<boolean> {
   const { db, klk, logger } = deps;
+  if (deps.stop?.aborted) return interrupted(result, window);
   const days = windowDays(window);
   const started = performance.now();
   const request = {
@@ -181,9 +188,10 @@ async function fetchAndLoad(
     ({ collector: batch, info } = await klk.fetchVentas(
       { sucursal: store.sucursal, almacen: store.almacen, window },
       () => new AnswerBatch(store, window),
-      { retryTimeouts: days.length === 1 },
+      { retryTimeouts: days.length === 1, signal: deps.signal },
     ));
   } catch (error) {
+    if (deps.signal?.aborted) return interrupted(result, window);
     const halves = error instanceof KlkError && error.kind === 'timeout' ? splitWindow(window) : null;
     if (!job.dryRun) {
       const outcome = error instanceof KlkError && error.kind === 'timeout' ? 'timeout' : 'failed';
@@ -192,15 +200,15 @@ async function fetchAndLoad(
     if (halves) {
       logger.warn({ store: store.id, window }, 'tiempo agotado: se divide la petición');
       for (const half of halves) await fetchAndLoad(deps, job, runId, result, store, half, progress);
-      return;
+      return true;
     }
     const network = error instanceof KlkError && error.kind === 'network';
     result.unreachable = network && (result.status !== 'failed' || result.unreachable);
-    result.status = 'failed';
+    if (result.status !== 'interrupted') result.status = 'failed';
     result.errors.push(`${describeWindow(window)}: ${(error as Error).message}`);
     result.failedWindows.push(windowInterval(window));
     logger.error({ store: store.id, window, err: (error as Error).message }, 'petición fallida');
-    return;
+    return true;
   }
 
   result.requests++;
@@ -211,7 +219,7 @@ async function fetchAndLoad(
   if (job.dryRun) {
     result.quarantined += batch.rejected;
     result.unchanged += batch.size;
-    return;
+    return true;
   }
   // The request is recorded with its load, as the backfill does: one commit, both or neither.
   const counts = await db.transaction(async (tx) => {
@@ -231,6 +239,15 @@ async function fetchAndLoad(
   result.deleted += counts.deleted;
   result.quarantined += counts.quarantined;
   logger.info({ store: store.id, window, lines: batch.received, ...counts, duplicates: batch.duplicates }, 'ventana cargada');
+  return true;
+}
+
+/** A window the run was stopped before loading: left, with the store, for the command that resumes. False: not done. */
+function interrupted(result: StoreResult, window: KlkWindow): false {
+  // Unfinished is what the store is, whatever else failed in it: its resume command carries both.
+  result.status = 'interrupted';
+  result.failedWindows.push(windowInterval(window));
+  return false;
 }
 
 /**
@@ -284,6 +301,7 @@ function summarize(runId: number | null, type: RunType, dryRun: boolean, duratio
     storesOk: all.filter((r) => r.status === 'success').length,
     storesFailed: all.filter((r) => r.status === 'failed').length,
     storesSkipped: all.filter((r) => r.status === 'skipped').length,
+    storesInterrupted: all.filter((r) => r.status === 'interrupted').length,
     requests: sum('requests'),
     extracted: sum('extracted'),
     inserted: sum('inserted'),
@@ -294,13 +312,15 @@ function summarize(runId: number | null, type: RunType, dryRun: boolean, duratio
     quarantined: sum('quarantined'),
   };
   const status: RunStatus =
-    all.length > 0 && totals.storesSkipped === all.length
-      ? 'skipped'
-      : totals.storesOk === all.length
-        ? 'success'
-        : totals.storesOk === 0
-          ? 'failed'
-          : 'partial';
+    totals.storesInterrupted > 0
+      ? 'interrupted'
+      : all.length > 0 && totals.storesSkipped === all.length
+        ? 'skipped'
+        : totals.storesOk === all.length
+          ? 'success'
+          : totals.storesOk === 0
+            ? 'failed'
+            : 'partial';
   return { runId, type, status, dryRun, durationMs: Math.round(durationMs), stores, totals };
 }
 

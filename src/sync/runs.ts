@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/types.ts';
 import type { Interval } from './interval.ts';
 
@@ -6,7 +7,8 @@ export type RunType = 'scheduled' | 'manual' | 'recovery' | 'backfill';
 export type RunStatus = 'running' | 'success' | 'partial' | 'failed' | 'skipped' | 'interrupted' | 'cancelled';
 
 export interface StoreResult {
-  status: 'success' | 'failed' | 'skipped';
+  /** `interrupted`: the run was stopped (a signal) before all its windows were loaded. */
+  status: 'success' | 'failed' | 'skipped' | 'interrupted';
   requests: number;
   extracted: number;
   inserted: number;
@@ -37,6 +39,11 @@ export function emptyStoreResult(): StoreResult {
     failedWindows: [],
     unreachable: false,
   };
+}
+
+/** The holder of an ETL run's store leases: the run's id first, so the leases tell whether the run is alive. */
+export function leaseHolder(runId: number | null): string {
+  return `etl:${runId ?? 'sin-registro'}:${process.pid}:${randomUUID()}`;
 }
 
 export async function startRun(

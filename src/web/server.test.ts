@@ -237,9 +237,10 @@ describeEachBackend('dashboard API', (open, backend) => {
     expect(last.storeDaysDone).toBe(last.storeDays);
     expect(last.lines).toBeGreaterThan(0);
     expect(Object.keys(done.data)).toEqual([
-      'status', 'chunks', 'storeDays', 'rowsInserted', 'rowsUpdated', 'rowsDeleted', 'duplicatesInSource', 'quarantined', 'seconds', 'before', 'after',
+      'runId', 'status', 'chunks', 'storeDays', 'rowsInserted', 'rowsUpdated', 'rowsDeleted', 'duplicatesInSource', 'quarantined', 'seconds', 'before', 'after',
     ]);
     expect(done.data).toMatchObject({
+      runId,
       status: 'complete',
       storeDays: 4,
       before: { expectedStoreDays: 39, missingStoreDays: 3, partialStoreDays: 1 },
@@ -289,9 +290,10 @@ describeEachBackend('dashboard API', (open, backend) => {
     } finally {
       sim.options.latencyMs = [0, 0];
     }
-    expect((await get(`/api/runs/${runId}`)).body).toMatchObject({ status: 'failed', chunks: { done: 0 }, after: { missingStoreDays: 10 } });
+    // Stopped, not failed: its run ends `interrupted`, as after a Ctrl-C.
+    expect((await get(`/api/runs/${runId}`)).body).toMatchObject({ runId, status: 'interrupted', chunks: { done: 0 }, after: { missingStoreDays: 10 } });
     const runs = (await get('/api/runs')).body.runs as Array<Record<string, unknown>>;
-    expect(runs[0]).toMatchObject({ kind: 'backfill', id: runId, status: 'failed', command: `npx ventas backfill --resume ${runId}`, resumable: true });
+    expect(runs[0]).toMatchObject({ kind: 'backfill', id: runId, status: 'interrupted', command: `npx ventas backfill --resume ${runId}`, resumable: true });
   });
 
   it('resumes and cancels runs: POST /api/runs/ID/resume 202 with its events, /cancel 200; 404 unknown, 409 saying why', async () => {

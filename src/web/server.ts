@@ -28,7 +28,7 @@ import { toHeatmap } from './heatmap.ts';
 import { cancelRun } from '../runs/cancel.ts';
 import { runDetail } from '../runs/detail.ts';
 import { RunStateError, UnknownRunError } from '../runs/errors.ts';
-import { listRuns, readBackfillState, type BackfillState } from '../runs/history.ts';
+import { isFinished, listRuns, readBackfillState, type BackfillState } from '../runs/history.ts';
 import { formatRunRef, parseRunRef } from '../runs/ref.ts';
 import { checkQuery, HttpError, parseLimit, parseRunId, windowFromBody, windowFromQuery, type WindowDefaults } from './params.ts';
 import { BackfillRunner, type RunEvent } from './runner.ts';
@@ -145,7 +145,7 @@ function createDashboardHandler(options: DashboardOptions) {
     const heartbeat = setInterval(() => res.write(': sigue\n\n'), HEARTBEAT_MS);
     cleanups.push(() => clearInterval(heartbeat));
 
-    if (first.status !== 'running' && first.status !== 'interrupted') {
+    if (isFinished(first)) {
       sseEvent(res, { type: 'done', data: first });
       return end();
     }
@@ -165,7 +165,7 @@ function createDashboardHandler(options: DashboardOptions) {
       polling = true;
       try {
         const state = await runState(id);
-        if (state.status !== 'running' && state.status !== 'interrupted') {
+        if (isFinished(state)) {
           sseEvent(res, { type: 'done', data: state });
           return end();
         }

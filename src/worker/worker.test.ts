@@ -111,6 +111,8 @@ describe.skipIf(!adminUrl)('the distributed backfill [postgres]', () => {
 
     expect(await waiting.exit).toBe(0);
     const summary = JSON.parse(waiting.stdout().trim().split('\n').at(-1)!);
+    expect(Object.keys(summary)[0]).toBe('runId');
+    expect((await db.query(`SELECT id FROM backfills WHERE id = $1`, [summary.runId])).rows).toHaveLength(1);
     expect(summary).toMatchObject({ status: 'complete', chunks: { failed: 0 }, after: { missingStoreDays: 0, partialStoreDays: 0 } });
     expect(summary.before.missingStoreDays).toBeGreaterThan(0);
 

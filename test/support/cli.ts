@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { describe } from 'vitest';
 import type { Io } from '../../src/cli/io.ts';
-import { main } from '../../src/cli/main.ts';
+import { main, type CliLimits } from '../../src/cli/main.ts';
 import { openDb } from '../../src/db/index.ts';
 import type { Db } from '../../src/db/types.ts';
 import { openPglite } from '../../src/db/pglite.ts';
@@ -30,12 +30,18 @@ function bufferedIo(): { io: Io; result(code: number): CliResult } {
 }
 
 /**
- * Runs `ventas` in this process through the same entry point as bin/ventas: for what is decided before any
- * database or server is opened (bad input, help), in milliseconds instead of a process start.
+ * Runs `ventas` in this process through the same entry point as bin/ventas, in milliseconds instead of a process
+ * start. With a `place`, inside its folder and with its environment (as runCli would), restored afterwards: the
+ * command then opens the place's database (a PGlite the test must have closed first).
  */
-export async function runInProcess(args: string[]): Promise<CliResult> {
+export async function runInProcess(
+  args: string[],
+  place?: { cwd: string; env?: Record<string, string | undefined> },
+  limits: CliLimits = {},
+): Promise<CliResult> {
+  if (place) return runCli(args, { ...place, limits });
   const { io, result } = bufferedIo();
-  return result(await main(['node', 'ventas', ...args], io));
+  return result(await main(['node', 'ventas', ...args], io, limits));
 }
 
 /** The variables a user's shell would not pass on: each CLI run says which of these it sets. */
@@ -50,8 +56,12 @@ let inProcessRun = false;
  * started while another is still going (two at once) gets its own process, so each sees only its own folder and
  * environment. Tests about processes themselves (signals, kills, servers) use spawnCli.
  */
-export async function runCli(args: string[], options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<CliResult> {
-  if (inProcessRun) return runCliProcess(args, options);
+export async function runCli(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number; limits?: CliLimits },
+): Promise<CliResult> {
+  if (inProcessRun && !options.limits) return runCliProcess(args, options);
+  if (inProcessRun) throw new Error('runCli with limits runs in this process: one at a time');
   inProcessRun = true;
   const env: Record<string, string | undefined> = { ...CLEAN_ENV, ...options.env };
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
@@ -66,7 +76,7 @@ export async function runCli(args: string[], options: { cwd: string; env?: Recor
   try {
     setEnv(env);
     process.chdir(options.cwd);
-    return result(await main(['node', 'ventas', ...args], io));
+    return result(await main(['node', 'ventas', ...args], io, options.limits));
   } catch (error) {
     // bin/ventas would die with the stack on stderr and exit 1.
     io.err(String((error as Error).stack ?? error));
