@@ -1,5 +1,6 @@
 import { emptyStoreResult, type StoreResult } from '../sync/runs.ts';
 import type { Queryable } from '../db/types.ts';
+import { ownerIsDeadHere } from './owner.ts';
 
 /**
  * The chunk ledger of a backfill: one row per (store, whole-day range). A chunk is claimed with a lease, and marked
@@ -274,14 +275,17 @@ export async function runStoreResults(db: Queryable, backfillId: number, runId: 
 /** A chunk still to do: its last error, and whether a live lease holds it (another process is running it now). */
 export type RemainingChunk = Chunk & { error: string | null; held: boolean };
 
-/** The chunks a resume would take up (pending, running, failed), by store and day. */
+/**
+ * The chunks a resume would take up (pending, running, failed), by store and day. A running chunk is held while its
+ * lease is unexpired and its owner is not a process of this host known to be gone.
+ */
 export async function remainingChunks(db: Queryable, backfillId: number): Promise<RemainingChunk[]> {
-  const { rows } = await db.query<RemainingChunk>(
-    `SELECT ${CHUNK_COLUMNS}, error, (state = 'running' AND lease_until > now()) AS held
+  const { rows } = await db.query<Chunk & { error: string | null; leased: boolean; owner: string | null }>(
+    `SELECT ${CHUNK_COLUMNS}, error, (state = 'running' AND lease_until > now()) AS leased, lease_owner AS owner
      FROM backfill_chunks WHERE backfill_id = $1 AND state IN ('pending', 'running', 'failed') ORDER BY store_id, day_from`,
     [backfillId],
   );
-  return rows;
+  return rows.map(({ leased, owner, ...chunk }) => ({ ...chunk, held: leased && !(owner && ownerIsDeadHere(owner)) }));
 }
 
 /** The chunks that ran out of attempts, with their last error, for the summary that lists them. */

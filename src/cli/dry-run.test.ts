@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runBackfill } from '../backfill/run.ts';
@@ -9,6 +10,7 @@ import { openChunkQueue } from '../worker/queue.ts';
 import { describeEachCliBackend, runInProcess, type CliPlace } from '../../test/support/cli.ts';
 import { fingerprint } from '../../test/support/fingerprint.ts';
 import { HISTORY, HISTORY_STORES, historyConfig, loadHistory } from '../../test/support/history.ts';
+import { deadPid } from '../../test/support/runs.ts';
 
 const window = ['--from', HISTORY.from, '--to', HISTORY.to, '--stores', HISTORY_STORES.join(',')];
 const PLAN_FILE = 'plan.json';
@@ -25,7 +27,7 @@ const COMBINATIONS: Array<[string, string[], RegExp]> = [
   ['backfill, every store, --mirror --concurrency', ['backfill', '--from', HISTORY.from, '--to', HISTORY.to, '--mirror', '--concurrency', '2'], /\(simulación: no se escribió nada\)/],
   ['backfill, json', ['backfill', ...window, '--format', 'json'], /"phases":\[/],
   ['backfill --plan FILE', ['backfill', '--plan', PLAN_FILE, '--mirror'], /FASE \d[\s\S]*\(simulación: no se escribió nada\)/],
-  ['backfill --resume', ['backfill', '--resume'], /Backfill #1 \(2025-11-28 a 2025-12-17, 5 tiendas, en curso\): al reanudarlo quedan/],
+  ['backfill --resume', ['backfill', '--resume'], /Backfill #1 \(2025-11-28 a 2025-12-17, 5 tiendas, interrumpido\): al reanudarlo quedan/],
   ['backfill --resume --mirror --concurrency, json', ['backfill', '--resume', '--mirror', '--concurrency', '1', '--format', 'json'], /^\{"runId":1,/],
 ];
 
@@ -61,8 +63,8 @@ describeEachCliBackend('--dry-run leaves every table byte for byte as it was', (
     const db = await place.open();
     try {
       await loadHistory(db, sim, config);
-      // A backfill stopped after its first chunks, then left as a killed process leaves it: running, one chunk held
-      // under another machine's live lease, one out of attempts.
+      // A backfill stopped after its first chunks, then left as a killed process leaves it: running, one chunk still
+      // under the lease of its dead process, one out of attempts.
       const stop = new AbortController();
       await runBackfill(
         {
@@ -77,8 +79,9 @@ describeEachCliBackend('--dry-run leaves every table byte for byte as it was', (
       ).catch(() => undefined);
       await db.query(`UPDATE backfills SET status = 'running', finished_at = NULL, summary = NULL`);
       await db.query(
-        `UPDATE backfill_chunks SET state = 'running', lease_owner = 'otra-maquina:4242:abcd', lease_until = now() + interval '1 hour'
+        `UPDATE backfill_chunks SET state = 'running', lease_owner = $1, lease_until = now() + interval '1 hour'
          WHERE id = (SELECT min(id) FROM backfill_chunks WHERE state = 'pending')`,
+        [`${hostname()}:${deadPid()}:abcd`],
       );
       await db.query(
         `UPDATE backfill_chunks SET state = 'failed', attempts = 8, error = 'KLK respondió HTTP 500'
@@ -130,29 +133,30 @@ describeEachCliBackend('--dry-run leaves every table byte for byte as it was', (
     }
     const json = await runInProcess(['backfill', '--resume', '--dry-run', '--format', 'json'], place);
     const preview = JSON.parse(json.stdout);
-    expect(preview).toMatchObject({ runId: 1, status: 'running', from: HISTORY.from, to: HISTORY.to, stores: HISTORY_STORES });
+    expect(preview).toMatchObject({ runId: 1, status: 'interrupted', from: HISTORY.from, to: HISTORY.to, stores: HISTORY_STORES });
     expect(preview.remaining.map((c: { store: string; from: string; to: string; state: string }) => ({ store: c.store, from: c.from, to: c.to, state: c.state }))).toEqual(ledger);
     expect(preview.chunks.pending + preview.chunks.running + preview.chunks.failed).toBe(ledger.length);
     const text = await runInProcess(['backfill', '--resume', '--dry-run'], place);
     expect(text.stdout).toContain(`al reanudarlo quedan ${ledger.length} de ${preview.chunks.total} bloques`);
-    expect(text.stdout).toMatch(/en curso en otro proceso: se espera a que termine/);
+    expect(text.stdout).toMatch(/quedó en curso en un proceso que ya no está: se retoma/);
     expect(text.stdout).toMatch(/fallido tras 8 intentos, se reintenta: KLK respondió HTTP 500/);
-    expect(text.stdout).toContain('(simulación: no se escribió nada). Para reanudarlo: npx ventas backfill --resume');
+    expect(text.stdout).toContain('(simulación: no se escribió nada). Para reanudarlo: npx ventas backfill --resume 1');
   });
 
-  it('--resume --dry-run says a backfill whose process is gone is interrupted, not running', async () => {
+  it('--resume --dry-run of a backfill a live process is running is refused, naming it, and writes nothing', async () => {
     const db = await place.open();
     try {
-      // What a SIGKILL leaves once a lease's length has passed: nobody renewed anything.
-      await db.query(`UPDATE backfill_chunks SET lease_until = now() - interval '1 second', updated_at = now() - interval '1 hour'`);
-      await db.query(`UPDATE backfills SET created_at = now() - interval '1 hour'`);
+      // Another machine takes up the chunk: its lease is live and cannot be checked from here.
+      await db.query(`UPDATE backfill_chunks SET lease_owner = 'otra-maquina:4242:abcd' WHERE state = 'running'`);
     } finally {
       await db.close();
     }
-    const json = JSON.parse((await runInProcess(['backfill', '--resume', '--dry-run', '--format', 'json'], place)).stdout);
-    expect(json.status).toBe('interrupted');
-    const text = await runInProcess(['backfill', '--resume', '--dry-run'], place);
-    expect(text.stdout).toMatch(/^Backfill #1 \(2025-11-28 a 2025-12-17, 5 tiendas, interrumpido\)/);
-    expect(text.stdout).toContain('quedó en curso en un proceso que ya no está: se retoma');
+    const before = await snapshot();
+    for (const args of [['--resume'], ['--resume', '1']]) {
+      const r = await runInProcess(['backfill', ...args, '--dry-run'], place);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(args.length === 1 ? /no hay ningún backfill sin terminar/ : /el backfill #1 no se puede reanudar: lo está ejecutando otro proceso \(otra-maquina:4242\)/);
+    }
+    expect(await snapshot()).toEqual(before);
   });
 });

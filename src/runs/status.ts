@@ -101,7 +101,7 @@ export function etlStanding(type: string, stored: RunStatus, activity: Activity)
   const notResumable = 'es una ejecución del ETL: no se reanuda (la próxima ejecución o la recuperación nocturna recoge lo que faltó)';
   if (type === 'backfill') return { status, notResumable, notCancellable: 'es una ejecución de un backfill: cancele el backfill (ventas runs cancel ID del backfill)' };
   if (stored !== 'running') return { status, notResumable, notCancellable: `ya terminó (estado: ${RUN_STATUS_ES[stored]})` };
-  if (activity.workedOn) {
+  if (activity.workedOn || activity.starting) {
     return { status, notResumable, notCancellable: 'sigue en curso (sus tiendas están bajo arriendo): deténgala en su proceso con Ctrl-C o SIGTERM' };
   }
   return { status, notResumable, notCancellable: null };

@@ -88,9 +88,10 @@ export async function runCli(
   }
 }
 
-/** runCli against a place's folder and environment (`env` added). */
-export function runInPlace(place: Pick<CliPlace, 'cwd' | 'env'>, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return runCli(args, { cwd: place.cwd, env: { ...place.env, ...env } });
+/** runCli against a place's folder and environment (`env` added), its output as `$(…)` gives it: no final newline. */
+export async function runInPlace(place: Pick<CliPlace, 'cwd' | 'env'>, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const { code, stdout, stderr } = await runCli(args, { cwd: place.cwd, env: { ...place.env, ...env } });
+  return { code, stdout: stdout.replace(/\n$/, ''), stderr: stderr.replace(/\n$/, '') };
 }
 
 /** Runs `bin/ventas` in its own process, as a shell would. */

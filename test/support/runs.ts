@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import type { Queryable } from '../../src/db/types.ts';
+import { leaseHolder } from '../../src/sync/runs.ts';
 
 const totals = (expected: number, missing: number, partial: number) => ({
   expectedStoreDays: expected,
@@ -159,7 +160,7 @@ export async function seedRuns(db: Queryable): Promise<SeededRuns> {
   });
   const etlDead = await etlRun(db, { type: 'scheduled', status: 'running', minutesAgo: 90, tookSeconds: null, from: '2026-01-26 00:00:00', to: '2026-01-26 10:59:59', stores: ['tienda_08'] });
   const etlLive = await etlRun(db, { type: 'recovery', status: 'running', minutesAgo: 1, tookSeconds: null, from: '2026-01-25 00:00:00', to: '2026-01-25 23:59:59', stores: ['tienda_09'] });
-  await db.query(`INSERT INTO store_leases (store_id, holder, expires_at) VALUES ('tienda_09', 'etl:4242:vivo', now() + interval '1 hour')`);
+  await db.query(`INSERT INTO store_leases (store_id, holder, expires_at) VALUES ('tienda_09', $1, now() + interval '1 hour')`, [leaseHolder(etlLive)]);
   // A backfill's own execution record: the backfill's entry stands for it in the list.
   await etlRun(db, { type: 'backfill', status: 'partial', minutesAgo: 240, tookSeconds: 75.4, from: '2026-01-05 00:00:00', to: '2026-01-06 23:59:59', stores: ['tienda_01', 'tienda_02'], command: `backfill #${partial}` });
   return { complete, partial, busy, dead, etlDone, etlDead, etlLive };
