@@ -8,6 +8,7 @@ import { UnreachableError } from '../shared/errors.ts';
 import { seconds } from '../shared/format.ts';
 import type { Logger } from '../shared/logger.ts';
 import { recordRequest } from '../sync/runs.ts';
+import { resumeCommand } from '../runs/ref.ts';
 import { CircuitBreaker } from './breaker.ts';
 import { ownerId, ownerIsDeadHere } from './owner.ts';
 import {
@@ -226,7 +227,7 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
     halt.abort(
       new UnreachableError(
         `KLK no ha respondido a ninguna petición en ${seconds(ms)}: el backfill #${backfillId} se detiene con lo pendiente guardado. ` +
-          'Reanude con: npx ventas backfill --resume',
+          `Reanude con: ${resumeCommand(backfillId)}`,
         'klk',
       ),
     ),
@@ -243,7 +244,7 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
       if (down > giveUpAfterMs) {
         throw new UnreachableError(
           `KLK no responde desde hace ${seconds(down)}: el backfill #${backfillId} se detiene con lo pendiente guardado. ` +
-            'Reanude con: npx ventas backfill --resume',
+            `Reanude con: ${resumeCommand(backfillId)}`,
           'klk',
         );
       }

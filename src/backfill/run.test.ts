@@ -145,7 +145,7 @@ describeEachBackend('runBackfill', (open) => {
       const klk = createKlkClient({ baseUrl: `http://127.0.0.1:${port}`, attempts: 2, timeoutMs: 60_000 });
       const error = await runBackfill(deps({ klk, firstAnswerMs: 200 }), job).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UnreachableError);
-      expect((error as Error).message).toMatch(/^KLK no ha respondido a ninguna petición en 0\.2 s: el backfill #\d+ se detiene/);
+      expect((error as Error).message).toMatch(/^KLK no ha respondido a ninguna petición en 0,2 s: el backfill #\d+ se detiene/);
       expect((error as Error).message).toContain('Reanude con: npx ventas backfill --resume');
     } finally {
       sockets.forEach((s) => s.destroy());
@@ -189,7 +189,7 @@ describeEachBackend('runBackfill', (open) => {
       job,
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnreachableError);
-    expect((error as Error).message).toMatch(/^KLK no responde desde hace [\d.]+ s/);
+    expect((error as Error).message).toMatch(/^KLK no responde desde hace [\d.,]+ s/);
   });
 
   it('stopped (Ctrl-C): no chunk is started after, the one in flight is finished, the run and its record end interrupted', async () => {

@@ -146,7 +146,7 @@ describeEachCliBackend('ventas backfill', (backend) => {
     const port = await deadPort();
     const dead = await runInProcess(['backfill', ...window], { cwd: place.cwd, env: { ...place.env, KLK_BASE_URL: `http://127.0.0.1:${port}` } }, { klkFirstAnswerMs: 300 });
     expect(dead.code).toBe(3);
-    expect(dead.stderr).toMatch(/error: KLK no ha respondido a ninguna petición en 0\.3 s: el backfill #1 se detiene con lo pendiente guardado\. Reanude con: npx ventas backfill --resume/);
+    expect(dead.stderr).toMatch(/error: KLK no ha respondido a ninguna petición en 0,3 s: el backfill #1 se detiene con lo pendiente guardado\. Reanude con: npx ventas backfill --resume 1/);
     const db = await place.open();
     try {
       const { rows } = await db.query(

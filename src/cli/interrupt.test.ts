@@ -62,8 +62,8 @@ describeEachCliBackend('signals', (backend) => {
     run.child.kill(signal);
     expect(await run.exit).toBe(code);
     expect(run.stderr()).toContain(`${signal}: no se toman más bloques; los que están en curso terminan (20 s como máximo; otra señal los devuelve ya)`);
-    expect(run.stdout()).toMatch(/Backfill #1: interrumpido en [\d.]+ s\n/);
-    expect(run.stdout().trim().split('\n').at(-1)).toBe('Para reanudar lo que faltó: npx ventas backfill --resume');
+    expect(run.stdout()).toMatch(/Backfill #1: interrumpido en [\d.,]+ s\n/);
+    expect(run.stdout().trim().split('\n').at(-1)).toBe('Para reanudar lo que faltó: npx ventas backfill --resume 1');
 
     const after = await ledger();
     // The backfill and this execution's run record both interrupted (an earlier execution's stays as it ended).
