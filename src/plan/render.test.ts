@@ -124,6 +124,7 @@ describe('renderPlanBash', () => {
           missingDays: 1,
           partialDays: 0,
           linesPerDay: 1000,
+          historyLinesPerDay: null,
           targets: [{ day: '2025-11-03', state: 'missing' }],
           unavailable: [],
         },

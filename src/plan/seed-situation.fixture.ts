@@ -124,6 +124,7 @@ export function seedSituation(overrides: Partial<PlanInput> = {}): PlanInput {
       missingDays: missing.size,
       partialDays: partialDay ? 1 : 0,
       linesPerDay: LINES_PER_DAY[store.id] ?? null,
+      historyLinesPerDay: null,
       targets,
       unavailable: unavailable.sort(),
     };
@@ -135,7 +136,7 @@ export function seedSituation(overrides: Partial<PlanInput> = {}): PlanInput {
     commonGaps: [{ ...COMMON_GAP, stores: stores.map((s) => s.id) }],
     lineBudget: DEFAULT_LINE_BUDGET,
     defaultLinesPerDay: DEFAULT_LINES_PER_DAY,
-    timing: { ...DEFAULT_TIMING },
+    timing: { ...DEFAULT_TIMING, model: 'default', samples: 0 },
     concurrency: DEFAULT_CONCURRENCY,
     ...overrides,
   };
