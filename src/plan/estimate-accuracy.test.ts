@@ -58,6 +58,11 @@ describeEachBackend('the plan estimate against a real backfill', (open) => {
       const wallSeconds = (performance.now() - started) / 1000;
 
       expect(outcome.summary).toMatchObject({ status: 'complete', after: { missingStoreDays: 0, partialStoreDays: 0 } });
+      // The ETL and the backfill both timed each request and, apart, the load of its answer.
+      const { rows } = await db.query<{ requests: number; timed: number }>(
+        `SELECT count(*)::int AS requests, count(load_ms)::int AS timed FROM klk_requests WHERE outcome IN ('ok', 'empty')`,
+      );
+      expect(rows[0]).toEqual({ requests: 8 + outcome.plan!.totals.requests, timed: 8 + outcome.plan!.totals.requests });
       const totals = outcome.plan!.totals;
       expect(totals.estimate).toMatchObject({ model: 'fitted', samples: 8, concurrency: CONCURRENCY });
       const ratio = totals.estimatedSeconds / wallSeconds;

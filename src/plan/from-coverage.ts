@@ -4,11 +4,11 @@ import type { CoverageReport } from '../coverage/report.ts';
 import { median } from '../coverage/states.ts';
 import { buildPlan, DEFAULT_LINES_PER_DAY, type Plan, type PlanInput } from './plan.ts';
 import { readPlanEvidence, type PlanEvidence } from './read.ts';
-import { fitTiming, type TimingModel } from './timing.ts';
+import { fitCostModel, type CostModel } from './timing.ts';
 
 export interface PlanOptions {
   config: Config;
-  timing: TimingModel;
+  timing: CostModel;
   /** Per store, its volume over its whole history (`readPlanEvidence`); a store not in it has none. */
   historyLinesPerDay?: PlanEvidence['historyLinesPerDay'];
   concurrency?: number;
@@ -41,7 +41,7 @@ export function planInputFromCoverage(report: CoverageReport, options: PlanOptio
     commonGaps: report.patterns.commonGaps.map((g) => ({ from: g.from, to: g.to, stores: g.stores })),
     lineBudget: options.config.lineBudget,
     defaultLinesPerDay: DEFAULT_LINES_PER_DAY,
-    timing: { ...options.timing },
+    timing: { ...options.timing, load: { ...options.timing.load } },
     concurrency: options.concurrency ?? options.config.concurrency,
   };
 }
@@ -56,5 +56,5 @@ export function planFromCoverage(report: CoverageReport, options: PlanOptions): 
  */
 export async function planForReport(db: Queryable, report: CoverageReport, options: { config: Config; concurrency?: number }): Promise<Plan> {
   const evidence = await readPlanEvidence(db, report.stores.map((s) => s.store));
-  return planFromCoverage(report, { ...options, timing: fitTiming(evidence.timingSamples), historyLinesPerDay: evidence.historyLinesPerDay });
+  return planFromCoverage(report, { ...options, timing: fitCostModel(evidence.timingSamples), historyLinesPerDay: evidence.historyLinesPerDay });
 }

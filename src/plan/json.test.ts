@@ -24,7 +24,15 @@ describe('toPlanJson', () => {
     }
     expect(Object.keys(json.totals)).toEqual(['requests', 'storeDays', 'missingStoreDays', 'overFetchRatio', 'estimatedSeconds', 'estimate']);
     expect(json.totals).toEqual(plan.totals);
-    expect(json.totals.estimate).toEqual({ model: 'default', samples: 0, baseSeconds: 4, secondsPer1000Lines: 2.5, concurrency: 3 });
+    expect(json.totals.estimate).toEqual({
+      model: 'default',
+      samples: 0,
+      baseSeconds: 4,
+      secondsPer1000Lines: 2.5,
+      loadBaseSeconds: 0.02,
+      loadSecondsPer1000Lines: 0.015,
+      concurrency: 3,
+    });
   });
 
   it("gives each step its seed-style command", () => {

@@ -103,6 +103,8 @@ const planJsonSchema = z.object({
         samples: count,
         baseSeconds: z.number().min(0),
         secondsPer1000Lines: z.number().min(0),
+        loadBaseSeconds: z.number().min(0),
+        loadSecondsPer1000Lines: z.number().min(0),
         concurrency: z.number().int().min(1),
       })
       .optional(),

@@ -44,7 +44,8 @@ function input(stores: PlanStoreInput[], extra: Partial<PlanInput> = {}): PlanIn
     commonGaps: [],
     lineBudget: 30_000,
     defaultLinesPerDay: 12_000,
-    timing: { baseSeconds: 4, secondsPer1000Lines: 2.5, model: 'default', samples: 0 },
+    // No load time, so the figures below are the requests' alone.
+    timing: { baseSeconds: 4, secondsPer1000Lines: 2.5, model: 'default', samples: 0, load: { baseSeconds: 0, secondsPer1000Lines: 0 } },
     concurrency: 3,
     ...extra,
   };
@@ -194,7 +195,7 @@ describe('merging neighbouring holes', () => {
     // Chunks of 3 days: 3 + 3 days need 2 requests apart, the 7 days merged need 3: nothing saved.
     const plan = buildPlan(
       input([store('tienda_01', { linesPerDay: 10_000, holes: [...eachDay('2026-01-01', '2026-01-03'), ...eachDay('2026-01-05', '2026-01-07')] })], {
-        timing: { baseSeconds: 1000, secondsPer1000Lines: 0.001, model: 'fitted', samples: 50 },
+        timing: { baseSeconds: 1000, secondsPer1000Lines: 0.001, model: 'fitted', samples: 50, load: { baseSeconds: 0, secondsPer1000Lines: 0 } },
       }),
     );
     expect(plan.totals).toMatchObject({ requests: 2, storeDays: 6 });
@@ -249,7 +250,7 @@ describe('estimates with the timing model', () => {
       missingStoreDays: 8,
       overFetchRatio: 1,
       estimatedSeconds: 79,
-      estimate: { model: 'default', samples: 0, baseSeconds: 4, secondsPer1000Lines: 2.5, concurrency: 3 },
+      estimate: { model: 'default', samples: 0, baseSeconds: 4, secondsPer1000Lines: 2.5, loadBaseSeconds: 0, loadSecondsPer1000Lines: 0, concurrency: 3 },
     });
   });
 
@@ -275,6 +276,8 @@ describe('estimates with the timing model', () => {
       const plan = buildPlan(input(stores, { concurrency }));
       const steps = plan.phases.flatMap((p) => p.steps);
       const work = sum(planChunks(plan).map((c) => requestSecondsOf(c, stores)));
+      const longest = Math.max(...planChunks(plan).map((c) => requestSecondsOf(c, stores)));
+      expect(plan.totals.estimatedSeconds).toBeGreaterThanOrEqual(Math.floor(longest));
       expect(plan.totals.estimatedSeconds).toBeGreaterThanOrEqual(Math.floor(work / concurrency));
       for (const step of steps) expect(step.estimatedSeconds).toBeLessThanOrEqual(plan.totals.estimatedSeconds);
       // Together never slower than one step after another (the script), nor faster than the longest step alone.
@@ -289,21 +292,43 @@ describe('estimates with the timing model', () => {
   });
 
   it('uses the fitted model it is given and says so', () => {
-    const timing = { baseSeconds: 0.4, secondsPer1000Lines: 0.9, model: 'fitted' as const, samples: 289 };
+    const timing = { baseSeconds: 0.4, secondsPer1000Lines: 0.9, model: 'fitted' as const, samples: 289, load: { baseSeconds: 0.1, secondsPer1000Lines: 0.02 } };
     const plan = buildPlan(input([b], { timing }));
-    expect(plan.totals.estimatedSeconds).toBe(Math.round(0.4 + 0.9 * 5));
-    expect(plan.totals.estimate).toEqual({ model: 'fitted', samples: 289, baseSeconds: 0.4, secondsPer1000Lines: 0.9, concurrency: 3 });
+    // One request of 5,000 lines: 0.4 + 0.9 x 5 = 4.9 s, then its load, 0.1 + 0.02 x 5 = 0.2 s.
+    expect(plan.totals.estimatedSeconds).toBe(5);
+    expect(plan.totals.estimate).toEqual({
+      model: 'fitted',
+      samples: 289,
+      baseSeconds: 0.4,
+      secondsPer1000Lines: 0.9,
+      loadBaseSeconds: 0.1,
+      loadSecondsPer1000Lines: 0.02,
+      concurrency: 3,
+    });
   });
 });
 
 describe('makespan', () => {
-  it('puts each request, in order, on the first slot to free up', () => {
+  const fetches = (...seconds: number[]) => seconds.map((fetch) => ({ fetch, load: 0 }));
+
+  it('puts each request, in order, on the first of the slots to free up', () => {
     expect(makespan([], 3)).toBe(0);
-    expect(makespan([10], 3)).toBe(10);
-    expect(makespan([5, 5, 5, 5], 3)).toBe(10);
+    expect(makespan(fetches(10), 3)).toBe(10);
+    expect(makespan(fetches(5, 5, 5, 5), 3)).toBe(10);
     // 4 | 3 | 3, then 2 on the slot free at 3 (5), then 2 on the other free at 3 (5), then 4 on the one free at 4.
-    expect(makespan([4, 3, 3, 2, 2, 4], 3)).toBe(8);
-    expect(makespan([1, 2, 3], 1)).toBe(6);
+    expect(makespan(fetches(4, 3, 3, 2, 2, 4), 3)).toBe(8);
+    expect(makespan(fetches(1, 2, 3), 1)).toBe(6);
+  });
+
+  it('loads an answer without holding a slot: the next request starts meanwhile, the last load ends the run', () => {
+    // One slot, two workers: the second request is asked while the first answer loads.
+    expect(makespan([{ fetch: 2, load: 1 }, { fetch: 2, load: 1 }], 1)).toBe(5);
+    expect(makespan([{ fetch: 2, load: 5 }], 3)).toBe(7);
+  });
+
+  it('has twice as many workers as slots: loads longer than requests hold the next requests back', () => {
+    // Slot free at 1, 2, 3..., but both workers load until 1 + 10 and 2 + 10: the third request starts at 11.
+    expect(makespan([{ fetch: 1, load: 10 }, { fetch: 1, load: 10 }, { fetch: 1, load: 0 }], 1)).toBe(12);
   });
 });
 

@@ -4,7 +4,7 @@
  * Pure: no database, no network. The caller maps the coverage report to `PlanInput`.
  */
 import { addDays, daysBetween, eachDay, isValidDate, type IsoDate } from '../shared/dates.ts';
-import type { TimingModel, TimingModelKind } from './timing.ts';
+import type { CostModel, TimingModelKind } from './timing.ts';
 
 export type Priority = 'ALTA' | 'MEDIA' | 'BAJA' | 'OK';
 
@@ -36,8 +36,11 @@ export interface PlanInput {
   lineBudget: number;
   /** Lines per day assumed for a store with no volume in the window nor in its history. */
   defaultLinesPerDay: number;
-  /** Cost of one request: baseSeconds + secondsPer1000Lines x lines / 1000 (`fitTiming` on recorded requests). */
-  timing: TimingModel;
+  /**
+   * Cost of one request, baseSeconds + secondsPer1000Lines x lines / 1000, and of loading its answer (`load`), as
+   * `fitCostModel` makes them from the recorded requests.
+   */
+  timing: CostModel;
   /** Requests in flight per KLK. */
   concurrency: number;
 }
@@ -45,6 +48,11 @@ export interface PlanInput {
 export const DEFAULT_LINE_BUDGET = 30_000;
 export const DEFAULT_LINES_PER_DAY = 12_000;
 export const DEFAULT_TIMING = { baseSeconds: 4, secondsPer1000Lines: 2.5 } as const;
+/**
+ * Loading an answer before any load was timed: a transaction and the day summaries, plus the rows at the bench's
+ * PostgreSQL rate (about 68,000 lines/s).
+ */
+export const DEFAULT_LOAD_TIMING = { baseSeconds: 0.02, secondsPer1000Lines: 0.015 } as const;
 export const DEFAULT_CONCURRENCY = 3;
 
 /** One `ventas etl` invocation: its stores over one window of whole days, cut in chunks of `chunkDays`. */
@@ -95,6 +103,9 @@ export interface PlanEstimate {
   samples: number;
   baseSeconds: number;
   secondsPer1000Lines: number;
+  /** Loading an answer: loadBaseSeconds + loadSecondsPer1000Lines x lines / 1000. */
+  loadBaseSeconds: number;
+  loadSecondsPer1000Lines: number;
   /** Requests in flight per KLK the schedule assumes. */
   concurrency: number;
 }
@@ -289,6 +300,8 @@ export function buildPlan(input: PlanInput): Plan {
         samples: input.timing.samples,
         baseSeconds: input.timing.baseSeconds,
         secondsPer1000Lines: input.timing.secondsPer1000Lines,
+        loadBaseSeconds: input.timing.load.baseSeconds,
+        loadSecondsPer1000Lines: input.timing.load.secondsPer1000Lines,
         concurrency: input.concurrency,
       },
     },
@@ -357,27 +370,49 @@ function volumeOf(store: PlanStoreInput, defaultLinesPerDay: number): { linesPer
   return { linesPerDay: defaultLinesPerDay, source: 'default' };
 }
 
-/** Each request of a store's window, in order (chunks of `chunkDays` from the start): its base cost plus its lines. */
-function requestSeconds(w: StoreWindow, timing: PlanInput['timing']): number[] {
+/** A request of the plan: seconds of KLK's answer, then seconds loading it. */
+export interface RequestCost {
+  fetch: number;
+  load: number;
+}
+
+/** Each request of a store's window, in order (chunks of `chunkDays` from the start), from its lines. */
+function requestSeconds(w: StoreWindow, timing: PlanInput['timing']): RequestCost[] {
   const days = length(w);
   return Array.from({ length: requestsFor(days, w.chunkDays) }, (_, i) => {
-    const chunk = Math.min(w.chunkDays, days - i * w.chunkDays);
-    return timing.baseSeconds + ((chunk * w.store.linesPerDay) / 1000) * timing.secondsPer1000Lines;
+    const thousands = (Math.min(w.chunkDays, days - i * w.chunkDays) * w.store.linesPerDay) / 1000;
+    return {
+      fetch: timing.baseSeconds + thousands * timing.secondsPer1000Lines,
+      load: timing.load.baseSeconds + thousands * timing.load.secondsPer1000Lines,
+    };
   });
 }
 
 /**
- * Greedy list scheduling, as the backfill runs requests: each, in order, starts on the first slot to free up.
- * The end of the last one: at least the longest request and the total over the slots.
+ * When the last of `requests` is loaded, run as the backfill and `ventas etl` run them: 2 x `slots` workers take
+ * them in order; each waits for one of the `slots` requests in flight per KLK (first come, first served), holds it
+ * while KLK answers, then loads the answer without it, so loading overlaps other requests. Never less than the
+ * longest request nor than the request time over the slots.
  */
-export function makespan(durations: readonly number[], slots: number): number {
-  const free = Array.from({ length: Math.max(1, Math.min(slots, durations.length)) }, () => 0);
-  for (const d of durations) {
-    let first = 0;
-    for (let i = 1; i < free.length; i++) if (free[i]! < free[first]!) first = i;
-    free[first]! += d;
+export function makespan(requests: readonly RequestCost[], slots: number): number {
+  const inFlight = Array.from({ length: slots }, () => 0);
+  const workers = Array.from({ length: 2 * slots }, () => 0);
+  let end = 0;
+  for (const request of requests) {
+    const worker = firstFree(workers);
+    const slot = firstFree(inFlight);
+    const answered = Math.max(workers[worker]!, inFlight[slot]!) + request.fetch;
+    inFlight[slot] = answered;
+    workers[worker] = answered + request.load;
+    end = Math.max(end, workers[worker]!);
   }
-  return Math.max(0, ...free);
+  return end;
+}
+
+function firstFree(freeAt: readonly number[]): number {
+  let first = 0;
+  for (let i = 1; i < freeAt.length; i++) if (freeAt[i]! < freeAt[first]!) first = i;
+  return first;
 }
 
 function makeStep(windows: readonly StoreWindow[], input: PlanInput): PlanStep {

@@ -13,8 +13,8 @@ async function storeDay(db: Db, storeId: string, day: string, lines: number, klk
   await db.query('INSERT INTO store_days (store_id, day, lines, total_usd, klk_lines) VALUES ($1, $2, $3, 0, $4)', [storeId, day, lines, klkLines]);
 }
 
-async function request(db: Db, outcome: 'ok' | 'empty' | 'failed' | 'timeout', lines: number, durationMs: number): Promise<void> {
-  await recordRequest(db, { runId: null, storeId: 'tienda_01', dayFrom: '2025-05-01', dayTo: '2025-05-01', outcome, lines, durationMs, attempts: 1 });
+async function request(db: Db, outcome: 'ok' | 'empty' | 'failed' | 'timeout', lines: number, durationMs: number, loadMs?: number): Promise<void> {
+  await recordRequest(db, { runId: null, storeId: 'tienda_01', dayFrom: '2025-05-01', dayTo: '2025-05-01', outcome, lines, durationMs, loadMs, attempts: 1 });
 }
 
 describeEachBackend('readPlanEvidence', (open) => {
@@ -37,16 +37,16 @@ describeEachBackend('readPlanEvidence', (open) => {
     expect(evidence.historyLinesPerDay).toEqual({ tienda_01: 3_135, tienda_02: null, tienda_03: 4_000, tienda_04: null });
   });
 
-  it('gives the durations of the requests that got a whole answer, newest first, in seconds', async () => {
-    await request(db, 'ok', 1_000, 400);
+  it('gives the durations of the requests that got a whole answer and of their loads, newest first, in seconds', async () => {
+    await request(db, 'ok', 1_000, 400); // recorded before loads were timed
     await request(db, 'failed', 0, 30_000);
-    await request(db, 'empty', 0, 120);
+    await request(db, 'empty', 0, 120, 15);
     await request(db, 'timeout', 0, 120_000);
-    await request(db, 'ok', 25_000, 2_500);
+    await request(db, 'ok', 25_000, 2_500, 480.4);
     expect((await readPlanEvidence(db, [])).timingSamples).toEqual([
-      { lines: 25_000, seconds: 2.5 },
-      { lines: 0, seconds: 0.12 },
-      { lines: 1_000, seconds: 0.4 },
+      { lines: 25_000, seconds: 2.5, loadSeconds: 0.48 },
+      { lines: 0, seconds: 0.12, loadSeconds: 0.015 },
+      { lines: 1_000, seconds: 0.4, loadSeconds: null },
     ]);
   });
 });

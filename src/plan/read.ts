@@ -5,7 +5,7 @@
  */
 import type { Queryable } from '../db/types.ts';
 import { median } from '../coverage/states.ts';
-import type { TimingSample } from './timing.ts';
+import type { RequestSample } from './timing.ts';
 
 /** Recorded requests the cost model is fitted on: the latest ones, so a KLK that got faster or slower shows. */
 const TIMING_SAMPLES = 500;
@@ -13,14 +13,14 @@ const TIMING_SAMPLES = 500;
 const HISTORY_DAYS = 28;
 
 export interface PlanEvidence {
-  timingSamples: TimingSample[];
+  timingSamples: RequestSample[];
   /** Per store: median lines of its latest days with sales not known to be partial; null when it never sold. */
   historyLinesPerDay: Record<string, number | null>;
 }
 
 export async function readPlanEvidence(db: Queryable, storeIds: readonly string[]): Promise<PlanEvidence> {
-  const requests = await db.query<{ lines: number; ms: number }>(
-    `SELECT lines, duration_ms AS ms FROM klk_requests WHERE outcome IN ('ok', 'empty') ORDER BY id DESC LIMIT $1`,
+  const requests = await db.query<{ lines: number; ms: number; load_ms: number | null }>(
+    `SELECT lines, duration_ms AS ms, load_ms FROM klk_requests WHERE outcome IN ('ok', 'empty') ORDER BY id DESC LIMIT $1`,
     [TIMING_SAMPLES],
   );
   // A day KLK counted whole and the table has fewer lines of is partial; a day KLK never counted whole is taken as
@@ -37,7 +37,7 @@ export async function readPlanEvidence(db: Queryable, storeIds: readonly string[
   const linesByStore = new Map<string, number[]>();
   for (const row of days.rows) linesByStore.set(row.store_id, [...(linesByStore.get(row.store_id) ?? []), row.lines]);
   return {
-    timingSamples: requests.rows.map((r) => ({ lines: r.lines, seconds: r.ms / 1000 })),
+    timingSamples: requests.rows.map((r) => ({ lines: r.lines, seconds: r.ms / 1000, loadSeconds: r.load_ms === null ? null : r.load_ms / 1000 })),
     historyLinesPerDay: Object.fromEntries(
       storeIds.map((id) => {
         const lines = linesByStore.get(id);

@@ -5,27 +5,29 @@ import { renderPlanTable } from './render-table.ts';
 import { describeEstimate } from './render.ts';
 import { seedSituation } from './seed-situation.fixture.ts';
 
-const fitted: PlanInput['timing'] = { baseSeconds: 0.4, secondsPer1000Lines: 0.9, model: 'fitted', samples: 289 };
+const fitted: PlanInput['timing'] = { baseSeconds: 0.4, secondsPer1000Lines: 0.9, model: 'fitted', samples: 289, load: { baseSeconds: 0.02, secondsPer1000Lines: 0.015 } };
+const fittedEstimate = { model: 'fitted' as const, samples: 289, baseSeconds: 0.4, secondsPer1000Lines: 0.9, loadBaseSeconds: 0.02, loadSecondsPer1000Lines: 0.015, concurrency: 3 };
+const FITTED_LINE =
+  'Estimación: modelo ajustado con 289 peticiones registradas (petición: 0,4 s + 0,9 s por 1.000 líneas; carga: 0,02 s + 0,015 s por 1.000 líneas; 3 en paralelo).';
 
 describe('describeEstimate', () => {
   it('names the fitted model, its evidence, its terms and the requests in flight', () => {
-    expect(describeEstimate({ ...fitted, concurrency: 3 })).toBe(
-      'Estimación: modelo ajustado con 289 peticiones registradas (0,4 s + 0,9 s por 1.000 líneas, 3 en paralelo).',
-    );
+    expect(describeEstimate(fittedEstimate)).toBe(FITTED_LINE);
   });
 
   it('says when there is nothing recorded yet and the default is used', () => {
-    expect(describeEstimate({ model: 'default', samples: 0, baseSeconds: 4, secondsPer1000Lines: 2.5, concurrency: 3 })).toBe(
-      'Estimación: modelo por defecto (4 s + 2,5 s por 1.000 líneas, 3 en paralelo): aún no hay peticiones registradas.',
+    expect(describeEstimate({ ...fittedEstimate, model: 'default', samples: 0, baseSeconds: 4, secondsPer1000Lines: 2.5 })).toBe(
+      'Estimación: modelo por defecto (petición: 4 s + 2,5 s por 1.000 líneas; carga: 0,02 s + 0,015 s por 1.000 líneas; 3 en paralelo): ' +
+        'aún no hay peticiones registradas.',
     );
   });
 
   it("keeps a fast KLK's milliseconds, one sample in the singular, thousands grouped", () => {
-    expect(describeEstimate({ model: 'fitted', samples: 1, baseSeconds: 0, secondsPer1000Lines: 0.0149, concurrency: 1 })).toBe(
-      'Estimación: modelo ajustado con 1 petición registrada (0 s + 0,015 s por 1.000 líneas, 1 en paralelo).',
+    expect(describeEstimate({ ...fittedEstimate, samples: 1, baseSeconds: 0, secondsPer1000Lines: 0.0149, concurrency: 1 })).toBe(
+      'Estimación: modelo ajustado con 1 petición registrada (petición: 0 s + 0,015 s por 1.000 líneas; carga: 0,02 s + 0,015 s por 1.000 líneas; 1 en paralelo).',
     );
-    expect(describeEstimate({ model: 'fitted', samples: 1500, baseSeconds: 12.34, secondsPer1000Lines: 0.213, concurrency: 3 })).toContain(
-      'con 1.500 peticiones registradas (12,3 s + 0,21 s por 1.000 líneas',
+    expect(describeEstimate({ ...fittedEstimate, samples: 1500, baseSeconds: 12.34, secondsPer1000Lines: 0.213 })).toContain(
+      'con 1.500 peticiones registradas (petición: 12,3 s + 0,21 s por 1.000 líneas',
     );
   });
 
@@ -42,7 +44,7 @@ describe('renderPlanTable', () => {
     const lines = text.split('\n');
     expect(lines.at(-3)).toMatch(/^Total: \d+ peticiones, .* con el backfill en paralelo\.$/);
     expect(lines.at(-2)).toBe('El tiempo de cada paso es el suyo por separado; el backfill corre todos los pasos a la vez: el total no es su suma.');
-    expect(lines.at(-1)).toBe('Estimación: modelo ajustado con 289 peticiones registradas (0,4 s + 0,9 s por 1.000 líneas, 3 en paralelo).');
+    expect(lines.at(-1)).toBe(FITTED_LINE);
   });
 
   it('writes one request in the singular, aligned with the plural', () => {

@@ -96,7 +96,8 @@ describe('renderPlanMarkdown', () => {
     expect(md).toContain(`(todos los pasos en paralelo, hasta 3 peticiones a la vez por KLK): ${total}.`);
     expect(md).toContain(`- Ejecutando el script paso a paso: ${script}.`);
     expect(md).toContain(
-      '- Estimación: modelo por defecto (4 s + 2,5 s por 1.000 líneas, 3 en paralelo): aún no hay peticiones registradas. ' +
+      '- Estimación: modelo por defecto (petición: 4 s + 2,5 s por 1.000 líneas; carga: 0,02 s + 0,015 s por 1.000 líneas; 3 en paralelo): ' +
+        'aún no hay peticiones registradas. ' +
         'Cada paso se estima con sus peticiones, hasta 3 a la vez.',
     );
   });

@@ -39,11 +39,15 @@ function modelSeconds(x: number): string {
 
 /**
  * Which cost model the estimates used and on how much evidence: `Estimación: modelo ajustado con 289 peticiones
- * registradas (0,4 s + 0,9 s por 1.000 líneas, 3 en paralelo)`. Null for a plan file saved without it.
+ * registradas (petición: 0,4 s + 0,9 s por 1.000 líneas; carga: 0,02 s + 0,015 s por 1.000 líneas; 3 en
+ * paralelo)`. Null for a plan file saved without it.
  */
 export function describeEstimate(estimate: PlanEstimate | undefined): string | null {
   if (!estimate) return null;
-  const terms = `${modelSeconds(estimate.baseSeconds)} + ${modelSeconds(estimate.secondsPer1000Lines)} por 1.000 líneas, ${estimate.concurrency} en paralelo`;
+  const cost = (base: number, per1000: number) => `${modelSeconds(base)} + ${modelSeconds(per1000)} por 1.000 líneas`;
+  const terms =
+    `petición: ${cost(estimate.baseSeconds, estimate.secondsPer1000Lines)}; ` +
+    `carga: ${cost(estimate.loadBaseSeconds, estimate.loadSecondsPer1000Lines)}; ${estimate.concurrency} en paralelo`;
   if (estimate.model === 'default') return `Estimación: modelo por defecto (${terms}): aún no hay peticiones registradas.`;
   const samples = `${int(estimate.samples)} ${estimate.samples === 1 ? 'petición registrada' : 'peticiones registradas'}`;
   return `Estimación: modelo ajustado con ${samples} (${terms}).`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { random } from './seed-situation.fixture.ts';
-import { fitTiming, type TimingSample } from './timing.ts';
+import { fitCostModel, fitTiming, type TimingSample } from './timing.ts';
 
 const at = (model: { baseSeconds: number; secondsPer1000Lines: number }, lines: number) => model.baseSeconds + (model.secondsPer1000Lines * lines) / 1000;
 
@@ -88,5 +88,25 @@ describe('fitTiming', () => {
       expect(Number.isFinite(fit.baseSeconds + fit.secondsPer1000Lines)).toBe(true);
     }
     expect(fitTiming([{ lines: 0, seconds: 0 }, { lines: 100, seconds: 0 }])).toMatchObject({ baseSeconds: 0, secondsPer1000Lines: 0 });
+  });
+});
+
+describe('fitCostModel', () => {
+  it('fits the loads apart, on the requests whose load was timed', () => {
+    const samples = [1_000, 5_000, 20_000, 30_000].map((lines, i) => ({
+      lines,
+      seconds: 0.15 + (0.04 * lines) / 1000,
+      loadSeconds: i === 0 ? null : 0.01 + (0.02 * lines) / 1000, // recorded before loads were timed
+    }));
+    const model = fitCostModel(samples);
+    expect(model).toMatchObject({ model: 'fitted', samples: 4 });
+    expect(model.secondsPer1000Lines).toBeCloseTo(0.04, 3);
+    expect(model.load.baseSeconds).toBeCloseTo(0.01, 3);
+    expect(model.load.secondsPer1000Lines).toBeCloseTo(0.02, 3);
+  });
+
+  it('assumes the default load (0.02 s + 0.015 s per 1,000 lines) before any load was timed', () => {
+    expect(fitCostModel([]).load).toEqual({ baseSeconds: 0.02, secondsPer1000Lines: 0.015 });
+    expect(fitCostModel([{ lines: 1_000, seconds: 0.1, loadSeconds: null }]).load).toEqual({ baseSeconds: 0.02, secondsPer1000Lines: 0.015 });
   });
 });

@@ -1,8 +1,8 @@
 /**
- * The cost model of one KLK request, seconds = base + per1000 x lines / 1000, fitted on the requests this database
- * has recorded. Pure: the samples are read by `readPlanEvidence`.
+ * The cost model of one KLK request and of loading its answer, each seconds = base + per1000 x lines / 1000, fitted
+ * on the requests this database has recorded. Pure: the samples are read by `readPlanEvidence`.
  */
-import { DEFAULT_TIMING } from './plan.ts';
+import { DEFAULT_LOAD_TIMING, DEFAULT_TIMING } from './plan.ts';
 
 export interface Timing {
   baseSeconds: number;
@@ -18,9 +18,26 @@ export interface TimingModel extends Timing {
   samples: number;
 }
 
+/** The request model and, apart, the model of loading an answer (which the backfill overlaps with other requests). */
+export interface CostModel extends TimingModel {
+  load: Timing;
+}
+
 export interface TimingSample {
   lines: number;
   seconds: number;
+}
+
+/** A recorded request: its KLK time and, when its answer was loaded and the load timed, the load's. */
+export interface RequestSample extends TimingSample {
+  loadSeconds: number | null;
+}
+
+/** Both models from the recorded requests; the load's from those whose load was timed, else its default. */
+export function fitCostModel(samples: readonly RequestSample[]): CostModel {
+  const loads = samples.flatMap((s) => (s.loadSeconds === null ? [] : [{ lines: s.lines, seconds: s.loadSeconds }]));
+  const load = fitTiming(loads, DEFAULT_LOAD_TIMING);
+  return { ...fitTiming(samples), load: { baseSeconds: load.baseSeconds, secondsPer1000Lines: load.secondsPer1000Lines } };
 }
 
 /** How far the prior lets each term move: its standard deviation is this share of its own value (a weak prior). */
@@ -31,7 +48,7 @@ const ASSUMED_NOISE = 0.1;
 const TIMER_SECONDS = 0.001;
 
 /**
- * The request cost model from recorded (lines, seconds) pairs, never discarded: the default with no sample, else a
+ * A cost model from recorded (lines, seconds) pairs, never discarded: `defaults` with no sample, else a
  * least-squares fit constrained to base >= 0 and per-line >= 0 (when the free optimum breaks a bound, the best fit
  * on that bound).
  *
@@ -41,9 +58,9 @@ const TIMER_SECONDS = 0.001;
  * of times off), each term free to move by its own size. Its weight against the data follows the data's noise: a
  * handful of consistent requests override it, noisy or same-sized ones lean on it.
  */
-export function fitTiming(samples: readonly TimingSample[]): TimingModel {
+export function fitTiming(samples: readonly TimingSample[], defaults: Timing = DEFAULT_TIMING): TimingModel {
   const n = samples.length;
-  if (n === 0) return { ...DEFAULT_TIMING, model: 'default', samples: 0 };
+  if (n === 0) return { baseSeconds: defaults.baseSeconds, secondsPer1000Lines: defaults.secondsPer1000Lines, model: 'default', samples: 0 };
   const xs = samples.map((s) => s.lines / 1000);
   const ys = samples.map((s) => Math.max(0, s.seconds));
   const sx = sum(xs);
@@ -54,9 +71,9 @@ export function fitTiming(samples: readonly TimingSample[]): TimingModel {
   if (meanY === 0) return { baseSeconds: 0, secondsPer1000Lines: 0, model: 'fitted', samples: n };
 
   // The prior: the default's shape times the factor that fits the samples best.
-  const predicted = xs.map((x) => DEFAULT_TIMING.baseSeconds + DEFAULT_TIMING.secondsPer1000Lines * x);
+  const predicted = xs.map((x) => defaults.baseSeconds + defaults.secondsPer1000Lines * x);
   const factor = sum(ys.map((y, i) => y * predicted[i]!)) / sum(predicted.map((d) => d * d));
-  const prior = { a: DEFAULT_TIMING.baseSeconds * factor, b: DEFAULT_TIMING.secondsPer1000Lines * factor };
+  const prior = { a: defaults.baseSeconds * factor, b: defaults.secondsPer1000Lines * factor };
   const priorPrecision = { a: 1 / (PRIOR_SPREAD * prior.a) ** 2, b: 1 / (PRIOR_SPREAD * prior.b) ** 2 };
 
   // The samples' noise, from the residuals of the free fit when there are enough of them.
