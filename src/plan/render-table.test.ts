@@ -47,10 +47,14 @@ describe('renderPlanTable', () => {
     expect(lines.at(-1)).toBe(FITTED_LINE);
   });
 
-  it('writes one request in the singular, aligned with the plural', () => {
+  it('writes one request and one store-day in the singular, aligned with the plural', () => {
     const single = text.split('\n').filter((l) => / 1 petición /.test(l));
     expect(single.length).toBeGreaterThan(0);
     expect(text).not.toMatch(/ 1 peticiones/);
+    expect(text).toMatch(/ 1 día-tienda /);
+    expect(text).not.toMatch(/ 1 días-tienda/);
+    const days = (l: string) => l.indexOf(' día');
+    expect(new Set(text.split('\n').filter((l) => l.startsWith('  ')).map(days)).size).toBe(1);
     const column = (l: string) => l.indexOf(' petici');
     expect(new Set(text.split('\n').filter((l) => l.startsWith('  ')).map(column)).size).toBe(1);
   });

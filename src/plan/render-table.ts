@@ -12,7 +12,7 @@ export function renderPlanTable(plan: PlanJson): string {
     for (const step of phase.steps) {
       const stores = step.stores.length > 4 ? `${step.stores.slice(0, 4).join(' ')} (+${step.stores.length - 4})` : step.stores.join(' ');
       lines.push(
-        `  ${step.from.slice(0, 10)} a ${step.to.slice(0, 10)}  ${stores.padEnd(44)} ${String(step.storeDays).padStart(4)} días-tienda  ${String(step.requests).padStart(4)} ${step.requests === 1 ? 'petición  ' : 'peticiones'}  ${formatDuration(step.estimatedSeconds)}`,
+        `  ${step.from.slice(0, 10)} a ${step.to.slice(0, 10)}  ${stores.padEnd(44)} ${String(step.storeDays).padStart(4)} ${step.storeDays === 1 ? 'día-tienda ' : 'días-tienda'}  ${String(step.requests).padStart(4)} ${step.requests === 1 ? 'petición  ' : 'peticiones'}  ${formatDuration(step.estimatedSeconds)}`,
       );
     }
   }
