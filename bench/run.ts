@@ -8,6 +8,8 @@
  *   BENCH_BACKFILL_STORES stores of the backfill figure, comma-separated (default: every 4th row of the seed's table)
  *   BENCH_PGLITE=0        skip the PGlite reference
  *   BENCH_KEEP_DATABASES=1 leave the ventas_bench_* databases for inspection
+ *   BENCH_ONLY=estimate   only these parts (comma-separated: load, backfill, gaps, estimate); the table is printed
+ *                         and bench/results.json, which holds every figure, is left as it is
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -15,6 +17,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/catalogue/index.ts';
 import { startSimulator } from '../src/sim/index.ts';
 import { benchBackfill, scaledLatency, type BackfillBenchResult } from './backfill.ts';
+import { benchEstimate, type EstimateBenchResult } from './estimate.ts';
 import { benchGaps, type GapsBenchResult } from './gaps.ts';
 import { dropDatabase, elapsedSeconds, machineInfo, progress, ROOT } from './lib.ts';
 import { benchLoadRate, type EtlRun, type LoadRateResult } from './load-rate.ts';
@@ -28,7 +31,9 @@ const LATENCY_FACTOR = Number(process.env.BENCH_LATENCY_FACTOR ?? 12);
  * December, MEDIA, two BAJA), and its modelled ratio to the seed's way is the whole situation's (see results.json).
  */
 const DEFAULT_BACKFILL_STORES = ['tienda_07', 'tienda_18', 'tienda_10', 'tienda_12', 'tienda_09'];
-const BENCH_DATABASES = ['ventas_bench_load', 'ventas_bench_memory', 'ventas_bench_model', 'ventas_bench_backfill', 'ventas_bench_seedway', 'ventas_bench_gaps'];
+const BENCH_DATABASES = ['ventas_bench_load', 'ventas_bench_memory', 'ventas_bench_model', 'ventas_bench_backfill', 'ventas_bench_seedway', 'ventas_bench_gaps', 'ventas_bench_estimate'];
+const PARTS = ['load', 'backfill', 'gaps', 'estimate'] as const;
+type Part = (typeof PARTS)[number];
 const TIME_LIMIT_MINUTES = 15;
 
 /** The simulated world: seed 1, real volume, its clock after the seed's window so every day is complete. */
@@ -176,6 +181,19 @@ function backfillFigures(r: BackfillBenchResult): Figure[] {
   ];
 }
 
+function estimateFigure(r: EstimateBenchResult): Figure {
+  const e = r.estimate;
+  const model = e.model === 'fitted' ? `modelo ajustado con ${e.samples} peticiones registradas` : 'modelo por defecto';
+  return {
+    id: 'plan.estimate',
+    figure: `Estimación del plan frente a su backfill (${r.stores.length} tiendas, ${r.window.from} a ${r.window.to}, ${r.requests} peticiones, escala 1, latencia de KLK / ${r.latency.factor})`,
+    measured: { value: r.estimatedSeconds, unit: 's', text: `estimado ${int(r.estimatedSeconds)} s (${model}: ${twoDecimals(e.baseSeconds)} s + ${twoDecimals(e.secondsPer1000Lines)} s por 1.000 líneas)` },
+    comparedWith: { value: r.backfillSeconds, unit: 's', text: `backfill real: ${oneDecimal(r.backfillSeconds)} s; ${twoDecimals(r.ratio)} veces` },
+    target: { text: 'entre 0,7 y 1,4 veces el real', minRatio: 0.7, maxRatio: 1.4 },
+    met: r.ratio >= 0.7 && r.ratio <= 1.4,
+  };
+}
+
 function gapsFigure(r: GapsBenchResult): Figure {
   const times = r.seedSql.medianMs / r.report.medianMs;
   return {
@@ -202,13 +220,19 @@ async function main(): Promise<void> {
   const ids = process.env.BENCH_BACKFILL_STORES?.split(',').map((s) => s.trim()) ?? DEFAULT_BACKFILL_STORES;
   const backfillStores = config.stores.filter((s) => ids.includes(s.id));
   const florAmarillo = config.stores.find((s) => s.id === 'tienda_11')!;
-  let load: LoadRateResult;
-  let backfill: BackfillBenchResult;
-  let gaps: GapsBenchResult;
+  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()) ?? [...PARTS];
+  const unknown = only.filter((p) => !PARTS.includes(p as Part));
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY: partes desconocidas ${unknown.join(', ')}; las hay: ${PARTS.join(', ')}`);
+  const runs = (part: Part) => only.includes(part);
+  let load: LoadRateResult | undefined;
+  let backfill: BackfillBenchResult | undefined;
+  let gaps: GapsBenchResult | undefined;
+  let estimate: EstimateBenchResult | undefined;
   try {
-    load = await benchLoadRate(sim, florAmarillo, SERVER_URL, workDir, { pglite: process.env.BENCH_PGLITE !== '0' });
-    backfill = await benchBackfill(sim, WORLD, config, backfillStores, SERVER_URL, scaledLatency(LATENCY_FACTOR));
-    gaps = await benchGaps(config, SERVER_URL, { to: '2026-01-25', reportRuns: 21, seedRuns: 3 });
+    if (runs('load')) load = await benchLoadRate(sim, florAmarillo, SERVER_URL, workDir, { pglite: process.env.BENCH_PGLITE !== '0' });
+    if (runs('backfill')) backfill = await benchBackfill(sim, WORLD, config, backfillStores, SERVER_URL, scaledLatency(LATENCY_FACTOR));
+    if (runs('gaps')) gaps = await benchGaps(config, SERVER_URL, { to: '2026-01-25', reportRuns: 21, seedRuns: 3 });
+    if (runs('estimate')) estimate = await benchEstimate(sim, SERVER_URL, scaledLatency(LATENCY_FACTOR));
   } finally {
     await sim.close();
     rmSync(workDir, { recursive: true, force: true });
@@ -219,9 +243,10 @@ async function main(): Promise<void> {
   machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   const minutes = elapsedSeconds() / 60;
   const figures: Figure[] = [
-    ...loadFigures(load),
-    ...backfillFigures(backfill),
-    gapsFigure(gaps),
+    ...(load ? loadFigures(load) : []),
+    ...(backfill ? backfillFigures(backfill) : []),
+    ...(gaps ? [gapsFigure(gaps)] : []),
+    ...(estimate ? [estimateFigure(estimate)] : []),
     {
       id: 'bench.duration',
       figure: 'Duración de npm run bench',
@@ -237,18 +262,27 @@ async function main(): Promise<void> {
     settings: {
       databaseServer: new URL(SERVER_URL).host,
       simulator: { seed: WORLD.seed, scale: WORLD.scale, now: WORLD.now.toISOString() },
-      backfill: {
+      backfill: backfill && {
         stores: backfill.stores,
         latency: { ...backfill.latency, recorded: 'KLK: 4 s + 2,5 s por cada 1.000 líneas (klk-api.md §4, el modelo del planificador)' },
         seedWay: 'los comandos del "Script Completo" de la semilla, uno tras otro, ejecutados como su herramienta: tres tiendas a la vez, los bloques de cada tienda uno tras otro, con el cargador de hoy',
       },
+      estimate: estimate && {
+        stores: estimate.stores,
+        window: estimate.window,
+        how: 'ventas etl registra historia (días sueltos, bloques de 3 días, dos horas de un día); ventas plan --format json la estima; ventas backfill --plan ejecuta ese plan; se compara su estimatedSeconds con los seconds del backfill',
+      },
     },
     figures,
-    details: { load, backfill, gaps },
+    details: { load, backfill, gaps, estimate },
   };
+  process.stdout.write(renderTable(figures, machine, startedAt));
+  if (only.length < PARTS.length) {
+    progress(`listo en ${oneDecimal(minutes)} min (solo ${only.join(', ')}: bench/results.json no se toca)`);
+    return;
+  }
   mkdirSync(join(ROOT, 'bench'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(renderTable(figures, machine, startedAt));
   progress(`listo en ${oneDecimal(minutes)} min; resultados en bench/results.json`);
 }
 

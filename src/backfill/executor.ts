@@ -141,6 +141,7 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
     return 0;
   }
   breaker.success();
+  const received = performance.now();
   try {
     await db.transaction(async (tx) => {
       const counts = await loadBatch(tx, batch, { runId: ctx.runId ?? null, wholeDays: true, mirror: mirror && batch.isVerifiedComplete(info.totalRegistros) });
@@ -161,6 +162,7 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
         outcome: batch.received === 0 ? 'empty' : 'ok',
         lines: batch.received,
         durationMs: info.durationMs,
+        loadMs: performance.now() - received,
         attempts: info.attempts,
       });
     });

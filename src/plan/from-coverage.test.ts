@@ -6,9 +6,11 @@ import { history, inputFor, setDay } from '../coverage/test-history.ts';
 import { eachDay } from '../shared/dates.ts';
 import { planChunks } from './plan.ts';
 import { planFromCoverage } from './from-coverage.ts';
+import { fitCostModel } from './timing.ts';
 
 const config = parseConfig({});
-const timing = { baseSeconds: 4, secondsPer1000Lines: 2.5 };
+// The default model: no request recorded yet.
+const timing = fitCostModel([]);
 const stores = DEFAULT_STORES.filter((s) => s.id === 'tienda_01' || s.id === 'tienda_03');
 
 /** Every store-day the plan requests. */

@@ -3,13 +3,22 @@ import type { Queryable } from '../db/types.ts';
 import type { CoverageReport } from '../coverage/report.ts';
 import { median } from '../coverage/states.ts';
 import { buildPlan, DEFAULT_LINES_PER_DAY, type Plan, type PlanInput } from './plan.ts';
-import { fitTiming, readTimingSamples, type Timing } from './timing.ts';
+import { readPlanEvidence, type PlanEvidence } from './read.ts';
+import { fitCostModel, type CostModel } from './timing.ts';
+
+export interface PlanOptions {
+  config: Config;
+  timing: CostModel;
+  /** Per store, its volume over its whole history (`readPlanEvidence`); a store not in it has none. */
+  historyLinesPerDay?: PlanEvidence['historyLinesPerDay'];
+  concurrency?: number;
+}
 
 /**
  * The planner's input from a coverage report: targets are exactly the missing and partial store-days; future days
  * (not over yet) and rejected ones (their lines all quarantined, until the source changes) are never requested.
  */
-export function planInputFromCoverage(report: CoverageReport, options: { config: Config; timing: Timing; concurrency?: number }): PlanInput {
+export function planInputFromCoverage(report: CoverageReport, options: PlanOptions): PlanInput {
   return {
     from: report.from,
     to: report.to,
@@ -25,27 +34,31 @@ export function planInputFromCoverage(report: CoverageReport, options: { config:
         missingDays: s.missingDays,
         partialDays: s.partialDays,
         linesPerDay: complete.length > 0 ? Math.round(median(complete)) : null,
+        historyLinesPerDay: options.historyLinesPerDay?.[s.store] ?? null,
         targets: cells
           .filter((c) => c.state === 'missing' || c.state === 'partial')
           .map((c) => ({ day: c.day, state: c.state as 'missing' | 'partial' })),
-        unavailable: cells.filter((c) => c.state === 'closed' || c.state === 'empty').map((c) => c.day),
+        unavailable: cells.filter((c) => c.state === 'closed' || c.state === 'empty' || c.state === 'future').map((c) => c.day),
         rejected: cells.filter((c) => c.state === 'rejected').map((c) => c.day),
       };
     }),
     commonGaps: report.patterns.commonGaps.map((g) => ({ from: g.from, to: g.to, stores: g.stores })),
     lineBudget: options.config.lineBudget,
     defaultLinesPerDay: DEFAULT_LINES_PER_DAY,
-    timing: { baseSeconds: options.timing.baseSeconds, secondsPer1000Lines: options.timing.secondsPer1000Lines },
+    timing: { ...options.timing, load: { ...options.timing.load } },
     concurrency: options.concurrency ?? options.config.concurrency,
   };
 }
 
-export function planFromCoverage(report: CoverageReport, options: { config: Config; timing: Timing; concurrency?: number }): Plan {
+export function planFromCoverage(report: CoverageReport, options: PlanOptions): Plan {
   return buildPlan(planInputFromCoverage(report, options));
 }
 
-/** The plan of a coverage report, each request's cost fitted on the timings this database has recorded. */
+/**
+ * The plan of a coverage report, with what this database has recorded: each request's cost fitted on the KLK
+ * requests made so far, and the volume of stores without a complete day in the window from their history.
+ */
 export async function planForReport(db: Queryable, report: CoverageReport, options: { config: Config; concurrency?: number }): Promise<Plan> {
-  const timing = fitTiming(await readTimingSamples(db));
-  return planFromCoverage(report, { ...options, timing });
+  const evidence = await readPlanEvidence(db, report.stores.map((s) => s.store));
+  return planFromCoverage(report, { ...options, timing: fitCostModel(evidence.timingSamples), historyLinesPerDay: evidence.historyLinesPerDay });
 }

@@ -22,8 +22,17 @@ describe('toPlanJson', () => {
         expect(step.to).toMatch(/^\d{4}-\d{2}-\d{2} 23:59$/);
       }
     }
-    expect(Object.keys(json.totals)).toEqual(['requests', 'storeDays', 'missingStoreDays', 'overFetchRatio', 'estimatedSeconds']);
+    expect(Object.keys(json.totals)).toEqual(['requests', 'storeDays', 'missingStoreDays', 'overFetchRatio', 'estimatedSeconds', 'estimate']);
     expect(json.totals).toEqual(plan.totals);
+    expect(json.totals.estimate).toEqual({
+      model: 'default',
+      samples: 0,
+      baseSeconds: 4,
+      secondsPer1000Lines: 2.5,
+      loadBaseSeconds: 0.02,
+      loadSecondsPer1000Lines: 0.015,
+      concurrency: 3,
+    });
   });
 
   it("gives each step its seed-style command", () => {
@@ -35,6 +44,13 @@ describe('toPlanJson', () => {
   it('survives JSON and reads back into the same chunks', () => {
     const back = parsePlanJson(JSON.stringify(json));
     expect(back).toEqual(json);
+    expect(planChunks(back)).toEqual(planChunks(plan));
+  });
+
+  it('reads back a plan saved before the totals said which model they used', () => {
+    const { estimate: _, ...older } = json.totals;
+    const back = parsePlanJson(JSON.stringify({ ...json, totals: older }));
+    expect(back.totals.estimate).toBeUndefined();
     expect(planChunks(back)).toEqual(planChunks(plan));
   });
 });
@@ -51,6 +67,7 @@ describe('parsePlanJson', () => {
     ['a zero chunk', withFirstStep({ chunkDays: 0 }), /chunkDays/],
     ['a step without stores', withFirstStep({ stores: [] }), /stores/],
     ['a window backwards', withFirstStep({ from: '2026-01-26 00:00' }), /from es posterior a to/],
+    ['an unknown model', JSON.stringify({ ...valid, totals: { ...valid.totals, estimate: { ...valid.totals.estimate, model: 'guessed' } } }), /totals\.estimate\.model/],
   ])('rejects %s as bad input', (_, text, message) => {
     expect(() => parsePlanJson(text, 'plan.json')).toThrow(UsageError);
     expect(() => parsePlanJson(text, 'plan.json')).toThrow(message);

@@ -2,7 +2,7 @@
 import { z } from '../shared/zod.ts';
 import { isValidDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
-import type { PhaseNumber, Plan, PlanStep, PlanTotals } from './plan.ts';
+import type { PhaseNumber, Plan, PlanEstimate, PlanStep, PlanTotals } from './plan.ts';
 
 export interface PlanStepJson extends PlanStep {
   command: string;
@@ -12,7 +12,8 @@ export interface PlanJson {
   from: string;
   to: string;
   phases: Array<{ phase: PhaseNumber; title: string; steps: PlanStepJson[] }>;
-  totals: PlanTotals;
+  /** `estimate` is missing from a plan file saved before the estimates said which model they used. */
+  totals: Omit<PlanTotals, 'estimate'> & { estimate?: PlanEstimate };
 }
 
 /** A word for the shell: bare when it is safe, single-quoted otherwise. */
@@ -56,7 +57,7 @@ export function toPlanJson(plan: Plan, program = 'ventas'): PlanJson {
         command: stepCommand(s, program),
       })),
     })),
-    totals: { ...plan.totals },
+    totals: { ...plan.totals, estimate: { ...plan.totals.estimate } },
   };
 }
 
@@ -96,6 +97,17 @@ const planJsonSchema = z.object({
     missingStoreDays: count,
     overFetchRatio: z.number().min(0),
     estimatedSeconds: count,
+    estimate: z
+      .object({
+        model: z.enum(['default', 'fitted']),
+        samples: count,
+        baseSeconds: z.number().min(0),
+        secondsPer1000Lines: z.number().min(0),
+        loadBaseSeconds: z.number().min(0),
+        loadSecondsPer1000Lines: z.number().min(0),
+        concurrency: z.number().int().min(1),
+      })
+      .optional(),
   }),
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { daysBetween, eachDay, type IsoDate } from '../shared/dates.ts';
-import { buildPlan, chunkDaysFor, planChunks, requestsFor, stepDays, type Plan, type PlanInput, type PlanStoreInput } from './plan.ts';
+import { addDays, daysBetween, eachDay, type IsoDate } from '../shared/dates.ts';
+import { buildPlan, chunkDaysFor, makespan, planChunks, requestsFor, stepDays, type Plan, type PlanChunk, type PlanInput, type PlanStoreInput } from './plan.ts';
 import { COMMON_GAP, EMPTY_DAY, PARAISO_OPENED, random, SEED_SCRIPT, seedSituation } from './seed-situation.fixture.ts';
 
 /** Every store-day the plan requests, once per request that covers it. */
@@ -19,10 +19,21 @@ function store(id: string, extra: Partial<PlanStoreInput> & { holes?: IsoDate[] 
     missingDays: holes.length,
     partialDays: 0,
     linesPerDay: 10_000,
+    historyLinesPerDay: null,
     targets: holes.map((day) => ({ day, state: 'missing' })),
     unavailable: [],
     ...rest,
   };
+}
+
+/** A chunk's cost under the default model, from its store's volume. */
+function requestSecondsOf(chunk: PlanChunk, stores: readonly PlanStoreInput[]): number {
+  const perDay = stores.find((s) => s.id === chunk.storeId)!.linesPerDay!;
+  return 4 + ((daysBetween(chunk.dayFrom, chunk.dayTo) + 1) * perDay * 2.5) / 1000;
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((x, y) => x + y, 0);
 }
 
 function input(stores: PlanStoreInput[], extra: Partial<PlanInput> = {}): PlanInput {
@@ -33,7 +44,8 @@ function input(stores: PlanStoreInput[], extra: Partial<PlanInput> = {}): PlanIn
     commonGaps: [],
     lineBudget: 30_000,
     defaultLinesPerDay: 12_000,
-    timing: { baseSeconds: 4, secondsPer1000Lines: 2.5 },
+    // No load time, so the figures below are the requests' alone.
+    timing: { baseSeconds: 4, secondsPer1000Lines: 2.5, model: 'default', samples: 0, load: { baseSeconds: 0, secondsPer1000Lines: 0 } },
     concurrency: 3,
     ...extra,
   };
@@ -190,7 +202,7 @@ describe('merging neighbouring holes', () => {
     // Chunks of 3 days: 3 + 3 days need 2 requests apart, the 7 days merged need 3: nothing saved.
     const plan = buildPlan(
       input([store('tienda_01', { linesPerDay: 10_000, holes: [...eachDay('2026-01-01', '2026-01-03'), ...eachDay('2026-01-05', '2026-01-07')] })], {
-        timing: { baseSeconds: 1000, secondsPer1000Lines: 0.001 },
+        timing: { baseSeconds: 1000, secondsPer1000Lines: 0.001, model: 'fitted', samples: 50, load: { baseSeconds: 0, secondsPer1000Lines: 0 } },
       }),
     );
     expect(plan.totals).toMatchObject({ requests: 2, storeDays: 6 });
@@ -227,18 +239,26 @@ describe('invariants on random situations', () => {
 });
 
 describe('estimates with the timing model', () => {
-  // A: 10,000 lines/day, chunks of 3 over 7 days = 3 requests: 3 x 4 s + 2.5 s x 70 = 187 s.
+  // A: 10,000 lines/day, chunks of 3 over 7 days = 3 requests: 4 + 75 = 79 s, 79 s, then 4 + 25 = 29 s (1 day).
   // B: 5,000 lines/day, 1 day = 1 request: 4 s + 2.5 s x 5 = 16.5 s.
   const a = store('tienda_02', { priority: 'ALTA', coveragePct: 30, holes: eachDay('2026-01-02', '2026-01-08') });
   const b = store('tienda_03', { linesPerDay: 5000, holes: ['2026-01-15'] });
 
-  it('spreads a step over min(concurrency, requests) and the plan over the concurrency', () => {
+  it('gives each step its own requests on the slots, and the plan all of them together as the backfill runs them', () => {
     const plan = buildPlan(input([a, b]));
     expect(plan.phases.map((p) => p.steps.map((s) => [s.stores, s.chunkDays, s.requests, s.storeDays, s.estimatedSeconds]))).toEqual([
-      [[['tienda_02'], 3, 3, 7, 62]], // 187 / 3
-      [[['tienda_03'], 1, 1, 1, 17]], // 16.5 / 1
+      [[['tienda_02'], 3, 3, 7, 79]], // three requests on three slots: the longest
+      [[['tienda_03'], 1, 1, 1, 17]], // 16.5
     ]);
-    expect(plan.totals).toEqual({ requests: 4, storeDays: 8, missingStoreDays: 8, overFetchRatio: 1, estimatedSeconds: 68 }); // 203.5 / 3
+    // B takes the first free slot, after the 29 s request: 29 + 16.5 = 45.5 < 79.
+    expect(plan.totals).toEqual({
+      requests: 4,
+      storeDays: 8,
+      missingStoreDays: 8,
+      overFetchRatio: 1,
+      estimatedSeconds: 79,
+      estimate: { model: 'default', samples: 0, baseSeconds: 4, secondsPer1000Lines: 2.5, loadBaseSeconds: 0, loadSecondsPer1000Lines: 0, concurrency: 3 },
+    });
   });
 
   it('with one request in flight everything runs in sequence', () => {
@@ -247,9 +267,107 @@ describe('estimates with the timing model', () => {
     expect(plan.totals.estimatedSeconds).toBe(204);
   });
 
-  it('uses the default volume for a store without one', () => {
+  it('never estimates less than the longest request: one long request is the whole plan, however many slots', () => {
+    // 10,000 lines a day in chunks of 3 days: one request of 30,000 lines, 4 + 75 = 79 s, alone on 3 slots.
+    const plan = buildPlan(input([store('tienda_02', { holes: eachDay('2026-01-02', '2026-01-04') })]));
+    expect(plan.totals.requests).toBe(1);
+    expect(plan.phases[0]!.steps[0]!.estimatedSeconds).toBe(79);
+    expect(plan.totals.estimatedSeconds).toBe(79);
+  });
+
+  it('never estimates less than the work over the slots, and no step more than the whole plan', () => {
+    const stores = ['tienda_01', 'tienda_02', 'tienda_03', 'tienda_04', 'tienda_05'].map((id, i) =>
+      store(id, { linesPerDay: [400, 2_000, 9_000, 16_000, 40_000][i]!, holes: eachDay('2026-01-01', '2026-01-20').filter((_, d) => (d + i) % 3 !== 0) }),
+    );
+    for (const concurrency of [1, 2, 3, 5]) {
+      const plan = buildPlan(input(stores, { concurrency }));
+      const steps = plan.phases.flatMap((p) => p.steps);
+      const work = sum(planChunks(plan).map((c) => requestSecondsOf(c, stores)));
+      const longest = Math.max(...planChunks(plan).map((c) => requestSecondsOf(c, stores)));
+      expect(plan.totals.estimatedSeconds).toBeGreaterThanOrEqual(Math.floor(longest));
+      expect(plan.totals.estimatedSeconds).toBeGreaterThanOrEqual(Math.floor(work / concurrency));
+      for (const step of steps) expect(step.estimatedSeconds).toBeLessThanOrEqual(plan.totals.estimatedSeconds);
+      // Together never slower than one step after another (the script), nor faster than the longest step alone.
+      expect(plan.totals.estimatedSeconds).toBeLessThanOrEqual(sum(steps.map((s) => s.estimatedSeconds)) + steps.length);
+    }
+  });
+
+  it('uses the default volume for a store without one in the window nor in its history', () => {
     const plan = buildPlan(input([store('tienda_04', { linesPerDay: null, holes: ['2026-01-10'] })], { defaultLinesPerDay: 20_000 }));
-    expect(plan.totals.estimatedSeconds).toBe(Math.round((4 + 2.5 * 20) / 3));
+    expect(plan.totals.estimatedSeconds).toBe(4 + 2.5 * 20);
+    expect(plan.stores[0]).toMatchObject({ linesPerDay: 20_000, linesPerDayObserved: false, linesPerDaySource: 'default' });
+  });
+
+  it('uses the fitted model it is given and says so', () => {
+    const timing = { baseSeconds: 0.4, secondsPer1000Lines: 0.9, model: 'fitted' as const, samples: 289, load: { baseSeconds: 0.1, secondsPer1000Lines: 0.02 } };
+    const plan = buildPlan(input([b], { timing }));
+    // One request of 5,000 lines: 0.4 + 0.9 x 5 = 4.9 s, then its load, 0.1 + 0.02 x 5 = 0.2 s.
+    expect(plan.totals.estimatedSeconds).toBe(5);
+    expect(plan.totals.estimate).toEqual({
+      model: 'fitted',
+      samples: 289,
+      baseSeconds: 0.4,
+      secondsPer1000Lines: 0.9,
+      loadBaseSeconds: 0.1,
+      loadSecondsPer1000Lines: 0.02,
+      concurrency: 3,
+    });
+  });
+});
+
+describe('makespan', () => {
+  const fetches = (...seconds: number[]) => seconds.map((fetch) => ({ fetch, load: 0 }));
+
+  it('puts each request, in order, on the first of the slots to free up', () => {
+    expect(makespan([], 3)).toBe(0);
+    expect(makespan(fetches(10), 3)).toBe(10);
+    expect(makespan(fetches(5, 5, 5, 5), 3)).toBe(10);
+    // 4 | 3 | 3, then 2 on the slot free at 3 (5), then 2 on the other free at 3 (5), then 4 on the one free at 4.
+    expect(makespan(fetches(4, 3, 3, 2, 2, 4), 3)).toBe(8);
+    expect(makespan(fetches(1, 2, 3), 1)).toBe(6);
+  });
+
+  it('loads an answer without holding a slot: the next request starts meanwhile, the last load ends the run', () => {
+    // One slot, two workers: the second request is asked while the first answer loads.
+    expect(makespan([{ fetch: 2, load: 1 }, { fetch: 2, load: 1 }], 1)).toBe(5);
+    expect(makespan([{ fetch: 2, load: 5 }], 3)).toBe(7);
+  });
+
+  it('has twice as many workers as slots: loads longer than requests hold the next requests back', () => {
+    // Slot free at 1, 2, 3..., but both workers load until 1 + 10 and 2 + 10: the third request starts at 11.
+    expect(makespan([{ fetch: 1, load: 10 }, { fetch: 1, load: 10 }, { fetch: 1, load: 0 }], 1)).toBe(12);
+  });
+});
+
+describe('volume for sizing chunks', () => {
+  // A store with 20 missing days and no complete day in the window that sells ~3,000 lines a day: with the default
+  // (12,000 lines a day) its chunks would be 2 days (10 requests); its history says 10 days (2 requests).
+  const holes = eachDay('2026-01-01', '2026-01-20');
+
+  it('takes a store without a complete day in the window from its whole history', () => {
+    const plan = buildPlan(input([store('tienda_11', { linesPerDay: null, historyLinesPerDay: 3_000, holes })]));
+    expect(plan.stores[0]).toMatchObject({ linesPerDay: 3_000, linesPerDayObserved: true, linesPerDaySource: 'history', chunkDays: 10 });
+    expect(plan.totals.requests).toBe(2);
+    const withoutHistory = buildPlan(input([store('tienda_11', { linesPerDay: null, historyLinesPerDay: null, holes })]));
+    expect(withoutHistory.stores[0]).toMatchObject({ linesPerDay: 12_000, linesPerDaySource: 'default', chunkDays: 2 });
+    expect(withoutHistory.totals.requests).toBe(10);
+  });
+
+  it("prefers the window's complete days to the history", () => {
+    const plan = buildPlan(input([store('tienda_11', { linesPerDay: 6_000, historyLinesPerDay: 3_000, holes })]));
+    expect(plan.stores[0]).toMatchObject({ linesPerDay: 6_000, linesPerDaySource: 'window', chunkDays: 5 });
+  });
+
+  it("the issue's case: 95 requests with the default where the history gives 19, under the same line budget", () => {
+    // 190 missing days of a store selling 3,000 lines a day (2,985 days would be 10 per chunk too).
+    const from = '2025-06-01';
+    const days = eachDay(from, addDays(from, 189));
+    const at = (historyLinesPerDay: number | null) =>
+      buildPlan(input([store('tienda_18', { linesPerDay: null, historyLinesPerDay, holes: days })], { from, to: days.at(-1)! }));
+    expect(at(null).totals.requests).toBe(95);
+    const plan = at(3_000);
+    expect(plan.totals.requests).toBe(19);
+    for (const c of planChunks(plan)) expect((daysBetween(c.dayFrom, c.dayTo) + 1) * 3_000).toBeLessThanOrEqual(30_000);
   });
 });
 
@@ -313,7 +431,7 @@ describe('edge cases', () => {
     const plan = buildPlan(input([store('tienda_01', { priority: 'OK', coveragePct: 100 })]));
     expect(plan.phases).toEqual([]);
     expect(plan.stores).toEqual([]);
-    expect(plan.totals).toEqual({ requests: 0, storeDays: 0, missingStoreDays: 0, overFetchRatio: 1, estimatedSeconds: 0 });
+    expect(plan.totals).toMatchObject({ requests: 0, storeDays: 0, missingStoreDays: 0, overFetchRatio: 1, estimatedSeconds: 0 });
   });
 
   it('rejects targets that contradict the input', () => {

@@ -4,6 +4,7 @@
  * Pure: no database, no network. The caller maps the coverage report to `PlanInput`.
  */
 import { addDays, daysBetween, eachDay, isValidDate, type IsoDate } from '../shared/dates.ts';
+import type { CostModel, TimingModelKind } from './timing.ts';
 
 export type Priority = 'ALTA' | 'MEDIA' | 'BAJA' | 'OK';
 
@@ -15,8 +16,10 @@ export interface PlanStoreInput {
   coveragePct: number;
   missingDays: number;
   partialDays: number;
-  /** Observed lines per day (median of complete days); null = unknown, `defaultLinesPerDay` is assumed. */
+  /** Observed lines per day (median of the window's complete days); null when the window has none. */
   linesPerDay: number | null;
+  /** Lines per day over the store's whole history, used when the window has no complete day; null = never sold. */
+  historyLinesPerDay: number | null;
   /** Exactly the store-days to fetch. */
   targets: Array<{ day: IsoDate; state: 'missing' | 'partial' }>;
   /** Closed or empty days in the window: never requested, never merged across. */
@@ -33,10 +36,13 @@ export interface PlanInput {
   commonGaps: Array<{ from: IsoDate; to: IsoDate; stores: string[] }>;
   /** No request should return more lines than this (default 30,000). */
   lineBudget: number;
-  /** Lines per day assumed for a store with no observed volume. */
+  /** Lines per day assumed for a store with no volume in the window nor in its history. */
   defaultLinesPerDay: number;
-  /** Cost of one request: baseSeconds + secondsPer1000Lines x lines / 1000 (fitted from recorded requests). */
-  timing: { baseSeconds: number; secondsPer1000Lines: number };
+  /**
+   * Cost of one request, baseSeconds + secondsPer1000Lines x lines / 1000, and of loading its answer (`load`), as
+   * `fitCostModel` makes them from the recorded requests.
+   */
+  timing: CostModel;
   /** Requests in flight per KLK. */
   concurrency: number;
 }
@@ -44,6 +50,11 @@ export interface PlanInput {
 export const DEFAULT_LINE_BUDGET = 30_000;
 export const DEFAULT_LINES_PER_DAY = 12_000;
 export const DEFAULT_TIMING = { baseSeconds: 4, secondsPer1000Lines: 2.5 } as const;
+/**
+ * Loading an answer before any load was timed: a transaction and the day summaries, plus the rows at the bench's
+ * PostgreSQL rate (about 68,000 lines/s).
+ */
+export const DEFAULT_LOAD_TIMING = { baseSeconds: 0.02, secondsPer1000Lines: 0.015 } as const;
 export const DEFAULT_CONCURRENCY = 3;
 
 /** One `ventas etl` invocation: its stores over one window of whole days, cut in chunks of `chunkDays`. */
@@ -56,7 +67,10 @@ export interface PlanStep {
   chunkDays: number;
   storeDays: number;
   requests: number;
-  /** Its request time spread over min(concurrency, requests) requests in flight. */
+  /**
+   * Its requests on `concurrency` slots, each taking the first free one in order: what the step costs alone (one
+   * `ventas etl` invocation), never less than its longest request.
+   */
   estimatedSeconds: number;
 }
 
@@ -76,9 +90,30 @@ export interface PlanTotals {
   missingStoreDays: number;
   /** storeDays / missingStoreDays, two decimals; 1 when there is nothing to fetch (nothing is over-fetched). */
   overFetchRatio: number;
-  /** All request time over `concurrency` requests in flight: how `ventas backfill` runs the plan. */
+  /**
+   * How `ventas backfill` runs the plan: every step's requests together on `concurrency` slots, in the ledger's
+   * order, each taking the first free slot; never less than the longest request nor the work over the slots.
+   */
   estimatedSeconds: number;
+  /** The cost model the estimates were made with. */
+  estimate: PlanEstimate;
 }
+
+export interface PlanEstimate {
+  model: TimingModelKind;
+  /** Recorded requests the model was made from. */
+  samples: number;
+  baseSeconds: number;
+  secondsPer1000Lines: number;
+  /** Loading an answer: loadBaseSeconds + loadSecondsPer1000Lines x lines / 1000. */
+  loadBaseSeconds: number;
+  loadSecondsPer1000Lines: number;
+  /** Requests in flight per KLK the schedule assumes. */
+  concurrency: number;
+}
+
+/** Where a store's volume for sizing chunks came from: the window's complete days, its whole history, or the default. */
+export type VolumeSource = 'window' | 'history' | 'default';
 
 /** What the renderers say about each store that has something to fetch. */
 export interface PlanStore {
@@ -89,9 +124,10 @@ export interface PlanStore {
   coveragePct: number;
   missingDays: number;
   partialDays: number;
-  /** The volume the chunks were sized with, and whether it was observed or assumed. */
+  /** The volume the chunks were sized with, and whether it was observed (in the window or its history) or assumed. */
   linesPerDay: number;
   linesPerDayObserved: boolean;
+  linesPerDaySource: VolumeSource;
   /** Largest chunk under the line budget. */
   chunkDays: number;
 }
@@ -163,6 +199,7 @@ interface StoreModel {
   /** Position in priority order: ALTA, MEDIA, BAJA, OK; new stores first, then lowest coverage. */
   rank: number;
   linesPerDay: number;
+  linesPerDaySource: VolumeSource;
   chunkDays: number;
   targets: Set<IsoDate>;
   unavailable: Set<IsoDate>;
@@ -196,11 +233,12 @@ function comparePriority(a: PlanStoreInput, b: PlanStoreInput): number {
 export function buildPlan(input: PlanInput): Plan {
   validate(input);
   const models = [...input.stores].sort(comparePriority).map((store, rank): StoreModel => {
-    const linesPerDay = store.linesPerDay ?? input.defaultLinesPerDay;
+    const { linesPerDay, source } = volumeOf(store, input.defaultLinesPerDay);
     return {
       input: store,
       rank,
       linesPerDay,
+      linesPerDaySource: source,
       chunkDays: chunkDaysFor(input.lineBudget, linesPerDay),
       targets: new Set(store.targets.map((t) => t.day)),
       unavailable: new Set(store.unavailable),
@@ -239,17 +277,19 @@ export function buildPlan(input: PlanInput): Plan {
     (model.input.priority === 'ALTA' ? phase2 : phase3).push(...take(model, days));
   }
 
-  const phases: PlanPhase[] = [
-    { phase: 1 as const, title: phase1Title(gapsUsed, phase1), steps: groupSteps(phase1, 'byDate', input) },
-    { phase: 2 as const, title: 'Backfill por Tienda (Prioridad ALTA)', steps: soloSteps(phase2, input) },
-    { phase: 3 as const, title: 'Gaps Menores (Prioridad MEDIA y BAJA, por lotes)', steps: groupSteps(phase3, 'byStore', input) },
-  ].filter((p) => p.steps.length > 0);
+  // Each step is a group of windows (one window per store), in the plan's order.
+  const phaseSteps = [
+    { phase: 1 as const, title: phase1Title(gapsUsed, phase1), groups: groupWindows(phase1, 'byDate') },
+    { phase: 2 as const, title: 'Backfill por Tienda (Prioridad ALTA)', groups: soloWindows(phase2) },
+    { phase: 3 as const, title: 'Gaps Menores (Prioridad MEDIA y BAJA, por lotes)', groups: groupWindows(phase3, 'byStore') },
+  ].filter((p) => p.groups.length > 0);
+  const phases: PlanPhase[] = phaseSteps.map((p) => ({ phase: p.phase, title: p.title, steps: p.groups.map((g) => makeStep(g, input)) }));
 
-  const allWindows = [...phase1, ...phase2, ...phase3];
   const steps = phases.flatMap((p) => p.steps);
   const storeDays = sum(steps.map((s) => s.storeDays));
   const missingStoreDays = sum(models.map((m) => m.targets.size));
-  const requestSeconds = sum(allWindows.map((w) => windowSeconds(w, input.timing)));
+  // The ledger holds the chunks in step order (planChunks) and the backfill claims them in that order.
+  const allRequests = phaseSteps.flatMap((p) => p.groups.flatMap((g) => g.flatMap((w) => requestSeconds(w, input.timing))));
   return {
     from: input.from,
     to: input.to,
@@ -259,7 +299,16 @@ export function buildPlan(input: PlanInput): Plan {
       storeDays,
       missingStoreDays,
       overFetchRatio: missingStoreDays === 0 ? 1 : Math.round((storeDays / missingStoreDays) * 100) / 100,
-      estimatedSeconds: Math.round(requestSeconds / input.concurrency),
+      estimatedSeconds: Math.round(makespan(allRequests, input.concurrency)),
+      estimate: {
+        model: input.timing.model,
+        samples: input.timing.samples,
+        baseSeconds: input.timing.baseSeconds,
+        secondsPer1000Lines: input.timing.secondsPer1000Lines,
+        loadBaseSeconds: input.timing.load.baseSeconds,
+        loadSecondsPer1000Lines: input.timing.load.secondsPer1000Lines,
+        concurrency: input.concurrency,
+      },
     },
     stores: models
       .filter((m) => m.targets.size > 0)
@@ -272,7 +321,8 @@ export function buildPlan(input: PlanInput): Plan {
         missingDays: m.input.missingDays,
         partialDays: m.input.partialDays,
         linesPerDay: m.linesPerDay,
-        linesPerDayObserved: m.input.linesPerDay !== null,
+        linesPerDayObserved: m.linesPerDaySource !== 'default',
+        linesPerDaySource: m.linesPerDaySource,
         chunkDays: m.chunkDays,
       })),
     unavailableStoreDays: sum(models.map((m) => [...m.unavailable].filter((d) => d >= input.from && d <= input.to).length)),
@@ -318,17 +368,62 @@ function length(range: DayRange): number {
   return daysBetween(range.from, range.to) + 1;
 }
 
-/** Request time of one store's window: every request's base cost plus its lines. */
-function windowSeconds(w: StoreWindow, timing: PlanInput['timing']): number {
+/** The volume a store's chunks are sized with: the window's complete days, else its whole history, else the default. */
+function volumeOf(store: PlanStoreInput, defaultLinesPerDay: number): { linesPerDay: number; source: VolumeSource } {
+  if (store.linesPerDay !== null) return { linesPerDay: store.linesPerDay, source: 'window' };
+  if (store.historyLinesPerDay !== null) return { linesPerDay: store.historyLinesPerDay, source: 'history' };
+  return { linesPerDay: defaultLinesPerDay, source: 'default' };
+}
+
+/** A request of the plan: seconds of KLK's answer, then seconds loading it. */
+export interface RequestCost {
+  fetch: number;
+  load: number;
+}
+
+/** Each request of a store's window, in order (chunks of `chunkDays` from the start), from its lines. */
+function requestSeconds(w: StoreWindow, timing: PlanInput['timing']): RequestCost[] {
   const days = length(w);
-  return requestsFor(days, w.chunkDays) * timing.baseSeconds + ((days * w.store.linesPerDay) / 1000) * timing.secondsPer1000Lines;
+  return Array.from({ length: requestsFor(days, w.chunkDays) }, (_, i) => {
+    const thousands = (Math.min(w.chunkDays, days - i * w.chunkDays) * w.store.linesPerDay) / 1000;
+    return {
+      fetch: timing.baseSeconds + thousands * timing.secondsPer1000Lines,
+      load: timing.load.baseSeconds + thousands * timing.load.secondsPer1000Lines,
+    };
+  });
+}
+
+/**
+ * When the last of `requests` is loaded, run as the backfill and `ventas etl` run them: 2 x `slots` workers take
+ * them in order; each waits for one of the `slots` requests in flight per KLK (first come, first served), holds it
+ * while KLK answers, then loads the answer without it, so loading overlaps other requests. Never less than the
+ * longest request nor than the request time over the slots.
+ */
+export function makespan(requests: readonly RequestCost[], slots: number): number {
+  const inFlight = Array.from({ length: slots }, () => 0);
+  const workers = Array.from({ length: 2 * slots }, () => 0);
+  let end = 0;
+  for (const request of requests) {
+    const worker = firstFree(workers);
+    const slot = firstFree(inFlight);
+    const answered = Math.max(workers[worker]!, inFlight[slot]!) + request.fetch;
+    inFlight[slot] = answered;
+    workers[worker] = answered + request.load;
+    end = Math.max(end, workers[worker]!);
+  }
+  return end;
+}
+
+function firstFree(freeAt: readonly number[]): number {
+  let first = 0;
+  for (let i = 1; i < freeAt.length; i++) if (freeAt[i]! < freeAt[first]!) first = i;
+  return first;
 }
 
 function makeStep(windows: readonly StoreWindow[], input: PlanInput): PlanStep {
   const first = windows[0]!;
   const days = length(first);
   const requests = sum(windows.map((w) => requestsFor(days, w.chunkDays)));
-  const seconds = sum(windows.map((w) => windowSeconds(w, input.timing)));
   return {
     stores: windows.map((w) => w.store.input.id),
     from: `${first.from} ${STEP_FROM_TIME}`,
@@ -336,20 +431,20 @@ function makeStep(windows: readonly StoreWindow[], input: PlanInput): PlanStep {
     chunkDays: first.chunkDays,
     storeDays: windows.length * days,
     requests,
-    estimatedSeconds: Math.round(seconds / Math.min(input.concurrency, requests)),
+    estimatedSeconds: Math.round(makespan(windows.flatMap((w) => requestSeconds(w, input.timing)), input.concurrency)),
   };
 }
 
 /** Phase 2: every store on its own, in priority order, its windows by date. */
-function soloSteps(windows: readonly StoreWindow[], input: PlanInput): PlanStep[] {
-  return [...windows].sort((a, b) => a.store.rank - b.store.rank || a.from.localeCompare(b.from)).map((w) => makeStep([w], input));
+function soloWindows(windows: readonly StoreWindow[]): StoreWindow[][] {
+  return [...windows].sort((a, b) => a.store.rank - b.store.rank || a.from.localeCompare(b.from)).map((w) => [w]);
 }
 
 /**
  * Stores with the same window and chunk size share one step (one invocation), members in priority order. Phase 1
  * reads by date; phase 3 follows its best store's priority, then date.
  */
-function groupSteps(windows: readonly StoreWindow[], order: 'byDate' | 'byStore', input: PlanInput): PlanStep[] {
+function groupWindows(windows: readonly StoreWindow[], order: 'byDate' | 'byStore'): StoreWindow[][] {
   const groups = new Map<string, StoreWindow[]>();
   for (const w of windows) {
     const key = `${w.from}|${w.to}|${w.chunkDays}`;
@@ -365,7 +460,7 @@ function groupSteps(windows: readonly StoreWindow[], order: 'byDate' | 'byStore'
       ? byDate(a, b) || byStore(a, b) || a[0]!.chunkDays - b[0]!.chunkDays
       : byStore(a, b) || byDate(a, b) || a[0]!.chunkDays - b[0]!.chunkDays,
   );
-  return sorted.map((g) => makeStep(g, input));
+  return sorted;
 }
 
 function phase1Title(gaps: readonly DayRange[], windows: readonly StoreWindow[]): string {

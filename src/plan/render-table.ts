@@ -1,6 +1,6 @@
 import { int } from '../shared/format.ts';
 import type { PlanJson } from './json.ts';
-import { formatDuration } from './render.ts';
+import { describeEstimate, formatDuration } from './render.ts';
 
 /** The plan at a glance on a terminal: one line per step, the totals, and how it compares with re-reading. */
 export function renderPlanTable(plan: PlanJson): string {
@@ -12,7 +12,7 @@ export function renderPlanTable(plan: PlanJson): string {
     for (const step of phase.steps) {
       const stores = step.stores.length > 4 ? `${step.stores.slice(0, 4).join(' ')} (+${step.stores.length - 4})` : step.stores.join(' ');
       lines.push(
-        `  ${step.from.slice(0, 10)} a ${step.to.slice(0, 10)}  ${stores.padEnd(44)} ${String(step.storeDays).padStart(4)} días-tienda  ${String(step.requests).padStart(4)} peticiones  ${formatDuration(step.estimatedSeconds)}`,
+        `  ${step.from.slice(0, 10)} a ${step.to.slice(0, 10)}  ${stores.padEnd(44)} ${String(step.storeDays).padStart(4)} ${step.storeDays === 1 ? 'día-tienda ' : 'días-tienda'}  ${String(step.requests).padStart(4)} ${step.requests === 1 ? 'petición  ' : 'peticiones'}  ${formatDuration(step.estimatedSeconds)}`,
       );
     }
   }
@@ -20,5 +20,9 @@ export function renderPlanTable(plan: PlanJson): string {
     '',
     `Total: ${int(t.requests)} peticiones, ${int(t.storeDays)} días-tienda pedidos para ${int(t.missingStoreDays)} faltantes o parciales (x${t.overFetchRatio.toFixed(2)}), ${formatDuration(t.estimatedSeconds)} con el backfill en paralelo.`,
   );
+  const steps = plan.phases.reduce((n, p) => n + p.steps.length, 0);
+  if (steps > 1) lines.push('El tiempo de cada paso es el suyo por separado; el backfill corre todos los pasos a la vez: el total no es su suma.');
+  const estimate = describeEstimate(t.estimate);
+  if (estimate) lines.push(estimate);
   return lines.join('\n');
 }

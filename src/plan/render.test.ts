@@ -90,6 +90,27 @@ describe('renderPlanMarkdown', () => {
     expect(md).toContain('tienda_11*');
   });
 
+  it('gives the backfill time, the script time, and the model both were estimated with', () => {
+    const total = formatDuration(plan.totals.estimatedSeconds);
+    const script = formatDuration(steps.reduce((n, s) => n + s.estimatedSeconds, 0));
+    expect(md).toContain(`(todos los pasos en paralelo, hasta 3 peticiones a la vez por KLK): ${total}.`);
+    expect(md).toContain(`- Ejecutando el script paso a paso: ${script}.`);
+    expect(md).toContain(
+      '- Estimación: modelo por defecto (petición: 4 s + 2,5 s por 1.000 líneas; carga: 0,02 s + 0,015 s por 1.000 líneas; 3 en paralelo): ' +
+        'aún no hay peticiones registradas. ' +
+        'Cada paso se estima con sus peticiones, hasta 3 a la vez.',
+    );
+  });
+
+  it('marks the stores sized from their history, and those sized with the default', () => {
+    const situation = seedSituation();
+    const sized = buildPlan({ ...situation, stores: situation.stores.map((s) => (s.id === 'tienda_18' ? { ...s, linesPerDay: null, historyLinesPerDay: 2_500 } : s)) });
+    const text = renderPlanMarkdown(sized, { coverageMarkdown, date: '2026-01-26' });
+    expect(text).toMatch(/12 dias: [^;]*tienda_18\+/);
+    expect(text).toContain('tienda_11*');
+    expect(text).toContain('(+ sin dias completos en la ventana: volumen de sus ultimos dias con ventas; * volumen no observado: se supone uno por defecto)');
+  });
+
   it('says so when there is nothing to fetch', () => {
     const empty = buildPlan({ ...seedSituation(), stores: [], commonGaps: [] });
     const text = renderPlanMarkdown(empty, { coverageMarkdown, date: '2026-01-26' });
@@ -124,6 +145,7 @@ describe('renderPlanBash', () => {
           missingDays: 1,
           partialDays: 0,
           linesPerDay: 1000,
+          historyLinesPerDay: null,
           targets: [{ day: '2025-11-03', state: 'missing' }],
           unavailable: [],
         },

@@ -5,7 +5,7 @@
 import type { IsoDate } from '../shared/dates.ts';
 import { int } from '../shared/format.ts';
 import { shellQuote, stepArguments } from './json.ts';
-import { stepDays, type Plan, type PlanPhase, type PlanStep, type PlanStore } from './plan.ts';
+import { stepDays, type Plan, type PlanEstimate, type PlanPhase, type PlanStep, type PlanStore } from './plan.ts';
 
 export interface RenderOptions {
   /** How `ventas` is invoked in the commands; `npx ventas` runs it from the project folder. */
@@ -29,6 +29,28 @@ export function formatDuration(seconds: number): string {
   if (minutes < 60) return `~${minutes} min`;
   const rest = minutes % 60;
   return `~${Math.floor(minutes / 60)} h${rest ? ` ${rest} min` : ''}`;
+}
+
+/** Seconds of the cost model: two significant digits under a second (0,015 s), one decimal above (2,5 s). */
+function modelSeconds(x: number): string {
+  const digits = x > 0 && x < 1 ? { maximumSignificantDigits: 2 } : { maximumFractionDigits: 1 };
+  return `${x.toLocaleString('es-VE', digits)} s`;
+}
+
+/**
+ * Which cost model the estimates used and on how much evidence: `Estimación: modelo ajustado con 289 peticiones
+ * registradas (petición: 0,4 s + 0,9 s por 1.000 líneas; carga: 0,02 s + 0,015 s por 1.000 líneas; 3 en
+ * paralelo)`. Null for a plan file saved without it.
+ */
+export function describeEstimate(estimate: PlanEstimate | undefined): string | null {
+  if (!estimate) return null;
+  const cost = (base: number, per1000: number) => `${modelSeconds(base)} + ${modelSeconds(per1000)} por 1.000 líneas`;
+  const terms =
+    `petición: ${cost(estimate.baseSeconds, estimate.secondsPer1000Lines)}; ` +
+    `carga: ${cost(estimate.loadBaseSeconds, estimate.loadSecondsPer1000Lines)}; ${estimate.concurrency} en paralelo`;
+  if (estimate.model === 'default') return `Estimación: modelo por defecto (${terms}): aún no hay peticiones registradas.`;
+  const samples = `${int(estimate.samples)} ${estimate.samples === 1 ? 'petición registrada' : 'peticiones registradas'}`;
+  return `Estimación: modelo ajustado con ${samples} (${terms}).`;
 }
 
 /** The step's command over several lines, like the seed writes them. */
@@ -139,17 +161,23 @@ function summarySection(plan: Plan): string[] {
     `- Tienda-dias faltantes o parciales: ${int(t.missingStoreDays)}; pedidos: ${int(t.storeDays)} (relacion pedidos/faltantes ${t.overFetchRatio.toFixed(2)}).`,
     `- Con \`ventas backfill\` (todos los pasos en paralelo, hasta ${plan.settings.concurrency} peticiones a la vez por KLK): ${formatDuration(t.estimatedSeconds)}.`,
     `- Ejecutando el script paso a paso: ${formatDuration(sumOf(allSteps, 'estimatedSeconds'))}.`,
-    `- Modelo de tiempo por peticion: ${plan.settings.timing.baseSeconds} s + ${plan.settings.timing.secondsPer1000Lines} s por cada 1.000 lineas.`,
+    `- ${describeEstimate(t.estimate)!} Cada paso se estima con sus peticiones, hasta ${plan.settings.concurrency} a la vez.`,
   ];
 }
+
+const VOLUME_MARK: Record<PlanStore['linesPerDaySource'], string> = { window: '', history: '+', default: '*' };
 
 /** Stores by chunk size, for the notes: `2 dias: tienda_02, tienda_03; 3 dias: ...`. */
 function chunkSizesNote(plan: Plan): string {
   const bySize = new Map<number, string[]>();
-  for (const s of plan.stores) bySize.set(s.chunkDays, [...(bySize.get(s.chunkDays) ?? []), `${s.id}${s.linesPerDayObserved ? '' : '*'}`]);
+  for (const s of plan.stores) bySize.set(s.chunkDays, [...(bySize.get(s.chunkDays) ?? []), `${s.id}${VOLUME_MARK[s.linesPerDaySource]}`]);
   const sizes = [...bySize.entries()].sort((a, b) => a[0] - b[0]).map(([n, ids]) => `${dayCount(n)}: ${ids.join(', ')}`);
-  const assumed = plan.stores.some((s) => !s.linesPerDayObserved) ? ' (* volumen no observado: se supone uno por defecto)' : '';
-  return sizes.join('; ') + assumed;
+  const sources = new Set(plan.stores.map((s) => s.linesPerDaySource));
+  const legend = [
+    sources.has('history') ? '+ sin dias completos en la ventana: volumen de sus ultimos dias con ventas' : '',
+    sources.has('default') ? '* volumen no observado: se supone uno por defecto' : '',
+  ].filter(Boolean);
+  return sizes.join('; ') + (legend.length > 0 ? ` (${legend.join('; ')})` : '');
 }
 
 /** The seed's document, generated: coverage, phases with commands and estimates, the script, the verification. */
@@ -202,7 +230,7 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions): string
     '',
     `1. **Dias cerrados y vacios**: los dias cerrados (feriados de la cadena como 25-Dic y 1-Ene, cierres configurados, antes de la apertura o despues del cierre de una tienda) y los dias en que KLK respondio 0 lineas nunca se piden: ${int(plan.unavailableStoreDays)} tienda-dias en esta ventana.`,
     '2. **Duplicados**: la carga es un UPSERT por `(ubicacion_id, numero_factura)`; es seguro re-ejecutar el mismo rango.',
-    `3. **Tamano de bloque**: sale del volumen de cada tienda (mediana de sus dias completos) para que ninguna peticion pase de ${int(plan.settings.lineBudget)} lineas. ${chunkSizesNote(plan)}.`,
+    `3. **Tamano de bloque**: sale del volumen de cada tienda (mediana de sus dias completos en la ventana) para que ninguna peticion pase de ${int(plan.settings.lineBudget)} lineas. ${chunkSizesNote(plan)}.`,
     `4. **Ejecucion en paralelo y reanudable**: \`${program} backfill ${window}\` (o \`--plan plan.json\` con la salida de \`ventas plan --format json\`) ejecuta este mismo plan con todos los pasos en paralelo (hasta ${plan.settings.concurrency} peticiones por KLK), con reintentos; si se interrumpe, \`${program} backfill --resume\` termina lo pendiente sin repetir nada.`,
     '',
   );

@@ -4,7 +4,7 @@
  */
 import { DEFAULT_CLOSED_DAYS, DEFAULT_STORES } from '../catalogue/stores.ts';
 import { addDays, eachDay, monthDay, type IsoDate } from '../shared/dates.ts';
-import { DEFAULT_CONCURRENCY, DEFAULT_LINE_BUDGET, DEFAULT_LINES_PER_DAY, DEFAULT_TIMING, type PlanInput, type PlanStoreInput, type Priority } from './plan.ts';
+import { DEFAULT_CONCURRENCY, DEFAULT_LINE_BUDGET, DEFAULT_LINES_PER_DAY, DEFAULT_LOAD_TIMING, DEFAULT_TIMING, type PlanInput, type PlanStoreInput, type Priority } from './plan.ts';
 
 export const SEED_FROM = '2025-10-28';
 export const SEED_TO = '2026-01-25';
@@ -124,6 +124,7 @@ export function seedSituation(overrides: Partial<PlanInput> = {}): PlanInput {
       missingDays: missing.size,
       partialDays: partialDay ? 1 : 0,
       linesPerDay: LINES_PER_DAY[store.id] ?? null,
+      historyLinesPerDay: null,
       targets,
       unavailable: unavailable.sort(),
     };
@@ -135,7 +136,7 @@ export function seedSituation(overrides: Partial<PlanInput> = {}): PlanInput {
     commonGaps: [{ ...COMMON_GAP, stores: stores.map((s) => s.id) }],
     lineBudget: DEFAULT_LINE_BUDGET,
     defaultLinesPerDay: DEFAULT_LINES_PER_DAY,
-    timing: { ...DEFAULT_TIMING },
+    timing: { ...DEFAULT_TIMING, model: 'default', samples: 0, load: { ...DEFAULT_LOAD_TIMING } },
     concurrency: DEFAULT_CONCURRENCY,
     ...overrides,
   };

@@ -222,6 +222,7 @@ async function fetchAndLoad(
     return true;
   }
   // The request is recorded with its load, as the backfill does: one commit, both or neither.
+  const received = performance.now();
   const counts = await db.transaction(async (tx) => {
     const loaded = await loadBatch(tx, batch, { runId, wholeDays, mirror: Boolean(job.mirror) && batch.isVerifiedComplete(info.totalRegistros) });
     await recordRequest(tx, {
@@ -229,6 +230,7 @@ async function fetchAndLoad(
       outcome: batch.received === 0 ? 'empty' : 'ok',
       lines: batch.received,
       durationMs: info.durationMs,
+      loadMs: performance.now() - received,
       attempts: info.attempts,
     });
     return loaded;

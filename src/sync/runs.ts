@@ -108,14 +108,17 @@ export async function recordRequest(
     horaHasta?: string;
     outcome: 'ok' | 'empty' | 'failed' | 'timeout';
     lines: number;
+    /** The successful attempt, from sending the request to the end of its body. */
     durationMs: number;
+    /** Loading its answer, once received (absent when nothing was loaded). */
+    loadMs?: number;
     attempts: number;
     error?: string;
   },
 ): Promise<void> {
   await db.query(
-    `INSERT INTO klk_requests (run_id, store_id, day_from, day_to, hora_desde, hora_hasta, outcome, lines, duration_ms, attempts, error)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    `INSERT INTO klk_requests (run_id, store_id, day_from, day_to, hora_desde, hora_hasta, outcome, lines, duration_ms, load_ms, attempts, error)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
     [
       request.runId,
       request.storeId,
@@ -126,6 +129,7 @@ export async function recordRequest(
       request.outcome,
       request.lines,
       Math.round(request.durationMs),
+      request.loadMs === undefined ? null : Math.round(request.loadMs),
       request.attempts,
       request.error ?? null,
     ],
