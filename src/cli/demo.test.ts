@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -36,7 +36,7 @@ it('refuses a --data-dir that is neither empty nor an embedded database, and lea
   expect(readdirSync(folder)).toEqual(['importante.txt']);
 });
 
-it('ends, closing what it opened, when the dashboard cannot take its port', async () => {
+it('refuses a dashboard port already in use before doing any work: exit 2 naming it, nothing created', async () => {
   const busy = createServer();
   await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
   const port = (busy.address() as AddressInfo).port;
@@ -44,7 +44,9 @@ it('ends, closing what it opened, when the dashboard cannot take its port', asyn
     const cwd = mkdtempSync(join(tmpdir(), 'ventas-demo-'));
     const r = await runCli(['demo', '--scale', '0.002', '--serve', String(port)], { cwd, timeoutMs: 120_000 });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(String(port));
+    expect(r.stderr).toContain(`el puerto ${port} ya está en uso en 127.0.0.1`);
+    expect(r.stdout).toBe('');
+    expect(existsSync(join(cwd, '.ventas'))).toBe(false);
   } finally {
     busy.close();
   }

@@ -11,7 +11,7 @@ import { createLogger, flushLogger, type Logger } from '../shared/logger.ts';
 import { createProgress, type ProgressView } from '../shared/progress.ts';
 import type { Config } from '../catalogue/config.ts';
 import type { Db } from '../db/types.ts';
-import { startDashboard, untilStopSignal } from '../web/server.ts';
+import { assertCanListen, startDashboard, untilStopSignal } from '../web/server.ts';
 import { positiveInt, resolveConfig } from './context.ts';
 import { portNumber } from './serve.ts';
 import type { Cli } from './main.ts';
@@ -59,6 +59,8 @@ export function registerDemo(cli: Cli): void {
     .action(
       cli.action(async (flags: DemoFlags) => {
         const config = resolveConfig(flags);
+        // A dashboard port already taken is known now, not after the whole situation has been recreated.
+        if (flags.serve !== undefined) await assertCanListen(flags.serve === true ? 8080 : flags.serve, '127.0.0.1');
         const logger = createLogger({ name: 'ventas-demo' });
         const started = performance.now();
         const out = cli.io.out;

@@ -293,6 +293,17 @@ function createDashboardHandler(options: DashboardOptions) {
   };
 }
 
+/**
+ * Bad input (exit 2) when `port` cannot be listened on at `host`, found out before any work that would need it (the
+ * demo first spends seconds recreating its situation). Port 0 is always free.
+ */
+export async function assertCanListen(port: number, host: string): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await listen(probe, port, host);
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
+
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
