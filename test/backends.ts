@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe, inject } from 'vitest';
 import { migrate } from '../src/db/migrate.ts';
-import { openPglite } from '../src/db/pglite.ts';
+import { openPglite, type PgliteDb } from '../src/db/pglite.ts';
 import { openPostgres } from '../src/db/postgres.ts';
-import type { Db } from '../src/db/types.ts';
+import type { Db, Queryable } from '../src/db/types.ts';
 import { testDatabasePrefix } from './global-setup.ts';
 
 declare module 'vitest' {
@@ -88,11 +88,74 @@ export function pgliteTemplate(): Promise<{ empty: Blob; migrated: Blob }> {
   return pgliteTemplates;
 }
 
+/**
+ * Everything a test could change about a database's shape (relations, columns and their defaults, constraints,
+ * functions), as one digest: a PGlite whose shape still equals the migrated template's can be emptied and reused.
+ */
+const SHAPE_SQL = `
+  SELECT md5(coalesce(string_agg(item, ',' ORDER BY item), '')) AS shape FROM (
+    SELECT format('r %s %s', c.oid::regclass, c.relkind) AS item
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)'
+    UNION ALL
+    SELECT format('a %s %s %s %s %s', a.attrelid::regclass, a.attname, a.atttypid::regtype, a.attnotnull, pg_get_expr(d.adbin, d.adrelid))
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)' AND a.attnum > 0 AND NOT a.attisdropped
+    UNION ALL
+    SELECT format('k %s %s', c.conrelid::regclass, pg_get_constraintdef(c.oid))
+    FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+    UNION ALL
+    SELECT format('f %s', p.oid::regprocedure)
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+  ) s`;
+
+async function shapeOf(db: Queryable): Promise<string> {
+  return (await db.query<{ shape: string }>(SHAPE_SQL)).rows[0]!.shape;
+}
+
+/** Migrated PGlite databases a test has closed, emptied for the next: opening one from a dump costs ~300 ms. */
+const idlePglites: PgliteDb[] = [];
+let migratedShape: Promise<string> | undefined;
+
+/**
+ * Hands a closed test database back: emptied (every table but the migration record, sequences restarted, session
+ * state discarded) and kept for the next test, or really closed when the test changed its shape.
+ */
+async function recycle(db: PgliteDb): Promise<void> {
+  try {
+    if ((await shapeOf(db)) !== (await migratedShape)) return await db.close();
+    const { rows } = await db.query<{ name: string }>(
+      `SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'`,
+    );
+    await db.exec(`TRUNCATE ${rows.map((r) => r.name).join(', ')} RESTART IDENTITY CASCADE`);
+    await db.exec('DISCARD ALL');
+    idlePglites.push(db);
+  } catch {
+    await db.close().catch(() => {});
+  }
+}
+
 const pglite: Backend = {
   name: 'pglite',
   async open(options = {}) {
     const templates = await pgliteTemplate();
-    return openPglite('memory://', { loadDataDir: options.migrate === false ? templates.empty : templates.migrated });
+    if (options.migrate === false) return openPglite('memory://', { loadDataDir: templates.empty });
+    const db = idlePglites.pop() ?? (await openPglite('memory://', { loadDataDir: templates.migrated }));
+    migratedShape ??= shapeOf(db);
+    let closed = false;
+    return {
+      kind: db.kind,
+      query: (sql, params) => db.query(sql, params),
+      exec: (sql) => db.exec(sql),
+      copyFrom: (table, columns, text) => db.copyFrom(table, columns, text),
+      transaction: (fn) => db.transaction(fn),
+      async close() {
+        if (closed) return;
+        closed = true;
+        await recycle(db);
+      },
+    };
   },
 };
 
