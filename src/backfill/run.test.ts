@@ -30,10 +30,10 @@ describeEachBackend('runBackfill', (open) => {
     return () => db.close();
   });
 
-  const deps = (extra: Partial<BackfillDeps> = {}): BackfillDeps => ({
+  const deps = ({ klkTimeoutMs, ...extra }: Partial<BackfillDeps> & { klkTimeoutMs?: number } = {}): BackfillDeps => ({
     db,
     config,
-    klk: createKlkClient({ baseUrl: sim.url, attempts: 2, backoffMs: 5, timeoutMs: extra.breakerCooldownMs ? 2_000 : 1_000 }),
+    klk: createKlkClient({ baseUrl: sim.url, attempts: 2, backoffMs: 5, timeoutMs: extra.breakerCooldownMs ? 2_000 : (klkTimeoutMs ?? 1_000) }),
     logger: silentLogger,
     retryDelayMs: 20,
     breakerCooldownMs: 100,
@@ -69,7 +69,8 @@ describeEachBackend('runBackfill', (open) => {
 
   it('still ends equal to the truth through failures, truncated bodies and answers too big for the timeout', async () => {
     Object.assign(sim.options, { failRate: 0.2, truncateRate: 0.05, maxLines: 100, hangMs: 3_000 });
-    const outcome = await runBackfill(deps({ maxAttempts: 20 }), job);
+    // Answers too big hang; the client gives up on them after 500 ms (a slow small answer only costs a retry).
+    const outcome = await runBackfill(deps({ maxAttempts: 20, klkTimeoutMs: 500 }), job);
     expect(outcome.summary!.status).toBe('complete');
     const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM backfill_chunks WHERE state = 'split'`);
     expect(rows[0]!.n).toBeGreaterThan(0);

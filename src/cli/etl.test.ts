@@ -75,8 +75,12 @@ describeEachCliBackend('ventas etl', (backend) => {
   it('a KLK that always fails: exit 1, the store reported failed with the command that resumes it, the token never logged', async () => {
     sim.options.failRate = 1;
     const token = 'secreto-klk-123';
+    // Two tries per request instead of four: the same failure, half the backoff to wait out.
+    const config = join(place.cwd, 'config.json');
+    writeFileSync(config, JSON.stringify({ klk: { attempts: 2 } }));
     const r = await etl(['--tiendas', 'tienda_01', 'tienda_02', '--fecha-desde', '2026-01-10 00:00', '--fecha-hasta', '2026-01-10 23:59'], {
       KLK_API_TOKEN: token,
+      VENTAS_CONFIG: config,
     });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('0 ok, 2 con error');
