@@ -38,15 +38,15 @@ export function renderBackfillSummary(
   const c = summary.chunks;
   const lines = [
     `Backfill #${summary.backfillId}: ${BACKFILL_STATUS[summary.status]} en ${seconds(summary.seconds * 1000)}`,
-    `  Bloques: ${int(c.done)} de ${int(c.total)} hechos, ${int(c.failed)} fallidos · ${int(summary.storeDays)} días-tienda`,
+    `  Bloques: ${int(c.done)} de ${int(c.total)} ${c.total === 1 ? 'hecho' : 'hechos'}, ${count(c.failed, 'fallido', 'fallidos')} · ${count(summary.storeDays, 'día-tienda', 'días-tienda')}`,
     `  Filas: ${int(summary.rowsInserted)} insertadas, ${int(summary.rowsUpdated)} actualizadas, ${int(summary.rowsDeleted)} borradas · duplicados en origen ${int(summary.duplicatesInSource)} · en cuarentena ${int(summary.quarantined)}`,
     renderBeforeAfter(summary.before, summary.after),
   ];
   const gaps = summary.after.missingStoreDays + summary.after.partialStoreDays;
   lines.push(
     gaps === 0
-      ? `Verificado: los ${int(summary.after.expectedStoreDays)} días-tienda esperados están completos.`
-      : `Quedan ${int(gaps)} días-tienda sin completar.`,
+      ? `Verificado: ${summary.after.expectedStoreDays === 1 ? 'el día-tienda esperado está completo' : `los ${int(summary.after.expectedStoreDays)} días-tienda esperados están completos`}.`
+      : `${gaps === 1 ? 'Queda 1 día-tienda' : `Quedan ${int(gaps)} días-tienda`} sin completar.`,
   );
   const failed = options.failed ?? [];
   if (failed.length > 0) {

@@ -6,7 +6,7 @@ import { runDemo } from '../demo/run.ts';
 import { SEED_FROM, SEED_TO } from '../demo/seed-situation.ts';
 import { renderPlanTable } from '../plan/render-table.ts';
 import { ExitCode } from '../shared/errors.ts';
-import { int, seconds } from '../shared/format.ts';
+import { count, int, seconds } from '../shared/format.ts';
 import { createLogger, flushLogger, type Logger } from '../shared/logger.ts';
 import { createProgress, type ProgressView } from '../shared/progress.ts';
 import type { Config } from '../catalogue/config.ts';
@@ -89,7 +89,7 @@ export function registerDemo(cli: Cli): void {
             onHistoryProgress: (done, total, lines) => bar?.update(done, total, { lines, unit: 'peticiones' }),
             onHistoryLoaded: (s) => {
               bar?.stop();
-              out(`   ${int(s.totals.extracted)} líneas cargadas en ${int(s.totals.requests)} peticiones (${seconds(s.durationMs)}).`);
+              out(`   ${count(s.totals.extracted, 'línea cargada', 'líneas cargadas')} en ${count(s.totals.requests, 'petición', 'peticiones')} (${seconds(s.durationMs)}).`);
             },
             onGaps: (report) => out(renderTable(report, { color: cli.io.isTty })),
             onPlan: (plan) => {
@@ -101,7 +101,7 @@ export function registerDemo(cli: Cli): void {
             onBackfillProgress: (done, total, lines) => bar?.update(done, total, { lines, unit: 'días-tienda' }),
             onBackfillDone: (summary, after) => {
               bar?.stop();
-              out(`   Backfill #${summary.backfillId} ${BACKFILL_STATUS[summary.status]}: ${int(summary.chunks.done)} bloques, ${int(summary.rowsInserted)} filas insertadas en ${seconds(summary.seconds * 1000)}.`);
+              out(`   Backfill #${summary.backfillId} ${BACKFILL_STATUS[summary.status]}: ${count(summary.chunks.done, 'bloque', 'bloques')}, ${count(summary.rowsInserted, 'fila insertada', 'filas insertadas')} en ${seconds(summary.seconds * 1000)}.`);
               out(`\n${renderBeforeAfter(summary.before, summary.after)}`);
               const pending = after.totals.missingStoreDays + after.totals.partialStoreDays + after.totals.rejectedStoreDays;
               ok = pending === 0 && summary.status === 'complete';

@@ -2,7 +2,7 @@ import { computeCoverage, coveragePct, toJson, type CoverageReport, type Coverag
 import { reconcile, type DayDifference, type DifferenceState, type ReconcileResult } from '../coverage/reconcile.ts';
 import { addDays, localDateTime, type IsoDate } from '../shared/dates.ts';
 import { ExitCode } from '../shared/errors.ts';
-import { int } from '../shared/format.ts';
+import { count, int } from '../shared/format.ts';
 import { createLogger, flushLogger } from '../shared/logger.ts';
 import { createProgress } from '../shared/progress.ts';
 import { addWindowOptions, resolveWindow, type WindowFlags } from './common.ts';
@@ -243,8 +243,8 @@ function renderReconcile(r: ReconcileResult, retry: string | null, format: 'tabl
   const unchecked = r.failedStores.reduce((n, f) => n + f.uncheckedDays, 0);
   const summary =
     r.differing.length === 0 && unchecked === 0
-      ? `${int(r.checkedStoreDays)} días-tienda revisados, todos coinciden con KLK.`
-      : `${int(r.checkedStoreDays)} días-tienda revisados: ${int(r.matching)} coinciden, ${int(r.differing.length)} difieren` +
+      ? `${count(r.checkedStoreDays, 'día-tienda revisado', 'días-tienda revisados')}, ${r.checkedStoreDays === 1 ? 'coincide' : 'todos coinciden'} con KLK.`
+      : `${count(r.checkedStoreDays, 'día-tienda revisado', 'días-tienda revisados')}: ${int(r.matching)} ${r.matching === 1 ? 'coincide' : 'coinciden'}, ${int(r.differing.length)} ${r.differing.length === 1 ? 'difiere' : 'difieren'}` +
         `${unchecked > 0 ? `, ${int(unchecked)} sin revisar` : ''}.`;
   const header = ['Tienda', 'Día', 'Líneas tabla', 'Líneas KLK', 'USD tabla', 'USD KLK', 'Estado'];
   const rows = foldMissingRuns(r.differing).map((d) => [
@@ -255,7 +255,7 @@ function renderReconcile(r: ReconcileResult, retry: string | null, format: 'tabl
     ...usdPair(d.table.usd, d.klk.usd),
     STATE_ES[d.state],
   ]);
-  const failed = r.failedStores.map((f) => `${f.store}: ${int(f.uncheckedDays)} días sin revisar (${f.error})`);
+  const failed = r.failedStores.map((f) => `${f.store}: ${count(f.uncheckedDays, 'día', 'días')} sin revisar (${f.error})`);
 
   if (format === 'markdown') {
     const out = ['## Conciliacion con KLK', '', unaccent(summary)];

@@ -6,7 +6,7 @@ import { BACKFILL_STATUS, renderBackfillSummary, renderDryRun } from '../backfil
 import { queueBackfill, type BackfillJob } from '../backfill/run.ts';
 import { renderPlanTable } from '../plan/render-table.ts';
 import { ExitCode, UsageError } from '../shared/errors.ts';
-import { int } from '../shared/format.ts';
+import { count, int } from '../shared/format.ts';
 import { createLogger, flushLogger } from '../shared/logger.ts';
 import { createProgress } from '../shared/progress.ts';
 import { unfinishedChunkIds } from '../worker/chunk-job.ts';
@@ -57,7 +57,7 @@ export async function queuedBackfill(cli: Cli, request: { config: Config; job: B
     const { backfillId, resumed } = outcome.queued;
     const queued = await ledgerTotals(db, backfillId);
     if (!json) {
-      cli.io.out(`${resumed ? 'Backfill reanudado' : 'Backfill'} #${backfillId} en cola: ${int(queued.pending + queued.running)} bloques, ${int(queued.storeDays - queued.storeDaysDone)} días-tienda por hacer.`);
+      cli.io.out(`${resumed ? 'Backfill reanudado' : 'Backfill'} #${backfillId} en cola: ${count(queued.pending + queued.running, 'bloque', 'bloques')}, ${count(queued.storeDays - queued.storeDaysDone, 'día-tienda', 'días-tienda')} por hacer.`);
       if (outcome.plan) cli.io.out(renderPlanTable(outcome.plan));
       cli.io.out(
         request.wait
@@ -86,15 +86,15 @@ export async function queuedBackfill(cli: Cli, request: { config: Config; job: B
 function describeEvent(event: WorkerEvent): string {
   if (event.type === 'backfill-finished') {
     const { summary } = event;
-    return `Backfill #${summary.backfillId} terminado: ${BACKFILL_STATUS[summary.status]} (${int(summary.chunks.done)} de ${int(summary.chunks.total)} bloques)`;
+    return `Backfill #${summary.backfillId} terminado: ${BACKFILL_STATUS[summary.status]} (${int(summary.chunks.done)} de ${count(summary.chunks.total, 'bloque', 'bloques')})`;
   }
   const { chunk, outcome, lines } = event;
   const window = chunk.dayFrom === chunk.dayTo ? chunk.dayFrom : `${chunk.dayFrom} a ${chunk.dayTo}`;
   const what = {
-    done: `${int(lines)} líneas`,
+    done: count(lines, 'línea', 'líneas'),
     split: 'tiempo agotado: dividido en dos',
     retry: 'falló: se reintentará',
-    failed: `fallido tras ${chunk.attempts} intentos`,
+    failed: `fallido tras ${count(chunk.attempts, 'intento', 'intentos')}`,
     'handed-back': 'devuelto a la cola',
     lost: 'lo tomó otro trabajador (su concesión venció)',
   }[outcome];
@@ -136,7 +136,7 @@ export function registerWorker(cli: Cli): void {
           const queue = await openChunkQueue({ databaseUrl, supervise: true, logger });
           try {
             cli.io.out(
-              `Trabajador ${hostname()}:${process.pid}: hasta ${concurrency} bloques a la vez, concesión de ${flags.leaseSeconds} s. SIGTERM lo detiene limpiamente.`,
+              `Trabajador ${hostname()}:${process.pid}: hasta ${count(concurrency, 'bloque', 'bloques')} a la vez, concesión de ${flags.leaseSeconds} s. SIGTERM lo detiene limpiamente.`,
             );
             const stats = await runWorker(
               {
@@ -152,7 +152,7 @@ export function registerWorker(cli: Cli): void {
               },
               { stop: interrupt.stop, abort: interrupt.abort },
             );
-            cli.io.out(`Trabajador detenido: ${int(stats.chunksDone)} bloques hechos, ${int(stats.lines)} líneas.`);
+            cli.io.out(`Trabajador detenido: ${count(stats.chunksDone, 'bloque hecho', 'bloques hechos')}, ${count(stats.lines, 'línea', 'líneas')}.`);
             return ExitCode.ok;
           } finally {
             await queue.stop();

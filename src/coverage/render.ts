@@ -1,7 +1,7 @@
 /**
  * The coverage report for people (terminal table, the seed's markdown) and for spreadsheets (CSV). Pure.
  */
-import { int } from '../shared/format.ts';
+import { count, int } from '../shared/format.ts';
 import { addDays, type IsoDate } from '../shared/dates.ts';
 import {
   coveragePct,
@@ -142,7 +142,7 @@ function rangeEs(r: MissingRange): string {
 function gapLineEs(g: CommonGapDetail): string {
   return (
     `Hueco común del ${g.from} al ${g.to}: ${g.days} días faltantes ` +
-    `en ${g.stores.length} de ${g.expectedStores} tiendas`
+    `en ${g.stores.length} de ${count(g.expectedStores, 'tienda', 'tiendas')}`
   );
 }
 
@@ -171,7 +171,7 @@ export function renderTable(report: CoverageReport, options: { color: boolean })
   const totalWithData = t.expectedStoreDays - t.missingStoreDays - t.rejectedStoreDays;
   const total = keep([
     'Total',
-    `${report.stores.length} tiendas`,
+    count(report.stores.length, 'tienda', 'tiendas'),
     int(t.expectedStoreDays),
     int(totalWithData),
     int(t.missingStoreDays),

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { migrate } from './migrate.ts';
-import type { Db } from './types.ts';
+import type { Db, Queryable } from './types.ts';
 
 export type { Db, Queryable, QueryResult } from './types.ts';
 export { unnest } from './unnest.ts';
@@ -72,4 +72,9 @@ async function open(target: ReturnType<typeof resolveTarget>, options: OpenDbOpt
     }
   }
   return db;
+}
+
+/** Whether the database answers at all (the health check): throws what the driver said when it does not. */
+export async function ping(db: Queryable): Promise<void> {
+  await db.query('SELECT 1');
 }

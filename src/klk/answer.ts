@@ -4,6 +4,7 @@
  * arrives, and native JSON.parse turns each element's text into a value. Everything outside that array (meta, error)
  * is kept as text and parsed at the end.
  */
+import { count, int } from '../shared/format.ts';
 import { describeIssues, klkEnvelopeSchema, type KlkMeta } from './schema.ts';
 
 export type AnswerErrorKind = 'truncated' | 'invalid-json' | 'invalid-answer' | 'error-payload';
@@ -413,7 +414,7 @@ export async function readAnswer(body: AsyncIterable<Uint8Array>, onLine: (line:
   if (meta && meta.total_registros !== lines) {
     throw new AnswerError(
       'truncated',
-      `KLK anunció ${meta.total_registros} líneas (total_registros) y llegaron ${lines}`,
+      `KLK anunció ${count(meta.total_registros, 'línea', 'líneas')} (total_registros) y llegaron ${int(lines)}`,
     );
   }
   return { meta, lines, bytes };

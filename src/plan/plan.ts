@@ -466,7 +466,7 @@ function groupWindows(windows: readonly StoreWindow[], order: 'byDate' | 'byStor
 function phase1Title(gaps: readonly DayRange[], windows: readonly StoreWindow[]): string {
   const stores = new Set(windows.map((w) => w.store.input.id)).size;
   const ranges = gaps.map((g) => `${g.from} a ${g.to}`).join(', ');
-  return `${gaps.length === 1 ? 'Gap Comun' : 'Gaps Comunes'} (${ranges}) - ${stores} tiendas`;
+  return `${gaps.length === 1 ? 'Gap Comun' : 'Gaps Comunes'} (${ranges}) - ${stores} ${stores === 1 ? 'tienda' : 'tiendas'}`;
 }
 
 function sum(values: readonly number[]): number {

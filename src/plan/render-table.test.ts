@@ -64,6 +64,8 @@ describe('renderPlanTable', () => {
     const one = toPlanJson(buildPlan({ ...seedSituation(), stores: [{ ...first, targets: first.targets.slice(0, 1) }], commonGaps: [] }));
     expect(one.phases.flatMap((p) => p.steps)).toHaveLength(1);
     expect(renderPlanTable(one)).not.toContain('el total no es su suma');
+    // Its total agrees with one request and one store-day, its ratio written in Spanish.
+    expect(renderPlanTable(one)).toMatch(/^Total: 1 petición, 1 día-tienda pedido para 1 faltantes o parciales \(x1,00\)/m);
     const { estimate: _, ...older } = plan.totals;
     expect(renderPlanTable({ ...plan, totals: older })).not.toContain('Estimación');
   });

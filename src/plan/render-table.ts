@@ -1,4 +1,4 @@
-import { int } from '../shared/format.ts';
+import { count, decimal, int } from '../shared/format.ts';
 import type { PlanJson } from './json.ts';
 import { describeEstimate, formatDuration } from './render.ts';
 
@@ -18,7 +18,7 @@ export function renderPlanTable(plan: PlanJson): string {
   }
   lines.push(
     '',
-    `Total: ${int(t.requests)} peticiones, ${int(t.storeDays)} días-tienda pedidos para ${int(t.missingStoreDays)} faltantes o parciales (x${t.overFetchRatio.toFixed(2)}), ${formatDuration(t.estimatedSeconds)} con el backfill en paralelo.`,
+    `Total: ${count(t.requests, 'petición', 'peticiones')}, ${count(t.storeDays, 'día-tienda pedido', 'días-tienda pedidos')} para ${int(t.missingStoreDays)} faltantes o parciales (x${decimal(t.overFetchRatio, 2)}), ${formatDuration(t.estimatedSeconds)} con el backfill en paralelo.`,
   );
   const steps = plan.phases.reduce((n, p) => n + p.steps.length, 0);
   if (steps > 1) lines.push('El tiempo de cada paso es el suyo por separado; el backfill corre todos los pasos a la vez: el total no es su suma.');

@@ -3,7 +3,7 @@
  * Pure: strings in, strings out.
  */
 import type { IsoDate } from '../shared/dates.ts';
-import { int } from '../shared/format.ts';
+import { count, decimal, int } from '../shared/format.ts';
 import { shellQuote, stepArguments } from './json.ts';
 import { stepDays, type Plan, type PlanEstimate, type PlanPhase, type PlanStep, type PlanStore } from './plan.ts';
 
@@ -158,7 +158,7 @@ function summarySection(plan: Plan): string[] {
     ...rows,
     `| **Total** | ${allSteps.length} | ${int(t.requests)} | ${int(t.storeDays)} | ${formatDuration(sumOf(allSteps, 'estimatedSeconds'))} |`,
     '',
-    `- Tienda-dias faltantes o parciales: ${int(t.missingStoreDays)}; pedidos: ${int(t.storeDays)} (relacion pedidos/faltantes ${t.overFetchRatio.toFixed(2)}).`,
+    `- Tienda-dias faltantes o parciales: ${int(t.missingStoreDays)}; pedidos: ${int(t.storeDays)} (relacion pedidos/faltantes ${decimal(t.overFetchRatio, 2)}).`,
     `- Con \`ventas backfill\` (todos los pasos en paralelo, hasta ${plan.settings.concurrency} peticiones a la vez por KLK): ${formatDuration(t.estimatedSeconds)}.`,
     `- Ejecutando el script paso a paso: ${formatDuration(sumOf(allSteps, 'estimatedSeconds'))}.`,
     `- ${describeEstimate(t.estimate)!} Cada paso se estima con sus peticiones, hasta ${plan.settings.concurrency} a la vez.`,
@@ -245,7 +245,7 @@ export function renderPlanBash(plan: Plan, options: RenderOptions = {}): string 
   const out = [
     '#!/usr/bin/env bash',
     `# Plan de backfill de ventas KLK: ${plan.from} a ${plan.to} (generado por ventas plan).`,
-    `# ${int(t.requests)} peticiones, ${int(t.storeDays)} tienda-dias para ${int(t.missingStoreDays)} faltantes o parciales.`,
+    `# ${count(t.requests, 'peticion', 'peticiones')}, ${count(t.storeDays, 'tienda-dia', 'tienda-dias')} para ${int(t.missingStoreDays)} faltantes o parciales.`,
     '# Ejecutar desde la carpeta del proyecto ventas.',
     '',
     'set -euo pipefail',

@@ -18,6 +18,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../catalogue/config.ts';
 import { computeCoverage, toJson } from '../coverage/index.ts';
+import { ping } from '../db/index.ts';
 import type { Db } from '../db/types.ts';
 import { planForReport } from '../plan/from-coverage.ts';
 import { toPlanJson } from '../plan/index.ts';
@@ -208,7 +209,7 @@ function createDashboardHandler(options: DashboardOptions) {
       only('GET');
       checkQuery(url.searchParams, []);
       try {
-        await db.query('SELECT 1');
+        await ping(db);
       } catch (error) {
         return sendJson(res, 503, { status: 'error', database: db.kind, error: `la base de datos no responde: ${(error as Error).message}` });
       }
