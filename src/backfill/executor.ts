@@ -57,6 +57,9 @@ export interface ExecutorDeps {
   firstAnswerMs?: number;
 }
 
+/** How often a running backfill reads its ledger to report progress. */
+const PROGRESS_EVERY_MS = 250;
+
 class LeaseLost extends Error {}
 
 /** What running one claimed chunk needs: the same for the in-process executor and a queue worker. */
@@ -217,8 +220,13 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
   if (deadOwners.length > 0) logger.info({ deadOwners }, 'se retoman bloques de un proceso terminado');
 
   let lines = 0;
+  // Progress reads the whole ledger: at most a few times a second, not after every chunk (on one embedded database
+  // the reads would queue behind the loads); the end is always reported.
+  let lastReport = -Infinity;
   const report = async () => {
-    if (deps.onProgress) deps.onProgress({ ...(await ledgerTotals(db, backfillId)), lines });
+    if (!deps.onProgress || performance.now() - lastReport < PROGRESS_EVERY_MS) return;
+    lastReport = performance.now();
+    deps.onProgress({ ...(await ledgerTotals(db, backfillId)), lines });
   };
   await report();
   const giveUpAfterMs = deps.giveUpAfterMs ?? 15 * 60_000;
@@ -285,5 +293,7 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
     // The caller's own abort is the reason to report, not the loops that saw it.
     throw deps.signal?.aborted ? deps.signal.reason : (halt.signal.reason ?? failed.reason);
   }
-  return ledgerTotals(db, backfillId);
+  const totals = await ledgerTotals(db, backfillId);
+  deps.onProgress?.({ ...totals, lines });
+  return totals;
 }
