@@ -25,7 +25,7 @@ describeEachCliBackend('ventas runs', (backend) => {
     const { code, stdout } = await runs();
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^ID\s+Tipo\s+Estado\s+Inicio\s+Ventana\s+Tiendas\s+Líneas\s+Duración$/);
+    expect(lines[0]).toMatch(/^ID\s+Tipo\s+Estado\s+Inicio \(UTC−4\)\s+Ventana\s+Tiendas\s+Líneas\s+Duración$/);
     const time = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d';
     const row = (...cells: string[]) => new RegExp(`^${cells.join('\\s+')}$`);
     expect(lines.slice(1, 8)).toEqual([

@@ -1,6 +1,6 @@
 /** The run history and one run, for people (Spanish, numbers as es-VE, times in the stores' zone). */
 import { renderBeforeAfter } from '../backfill/render.ts';
-import { localDateTime } from '../shared/dates.ts';
+import { localDateTime, utcOffsetLabel } from '../shared/dates.ts';
 import { int, seconds } from '../shared/format.ts';
 import type { CancelOutcome } from './cancel.ts';
 import type { BackfillDetail, EtlRunDetail, RunDetail } from './detail.ts';
@@ -24,6 +24,11 @@ export function windowText(from: string | null, to: string | null): string {
 
 function localTime(iso: string | null, timeZone: string): string {
   return iso ? localDateTime(timeZone, new Date(iso)).slice(0, 16) : '—';
+}
+
+/** A time with its zone, for the detail lines. */
+function zonedTime(iso: string | null, timeZone: string): string {
+  return iso ? `${localTime(iso, timeZone)} ${utcOffsetLabel(timeZone, new Date(iso))}` : '—';
 }
 
 function duration(value: number | null): string {
@@ -51,10 +56,10 @@ export function renderRunsTable(runs: readonly RunItem[], timeZone: string): str
     int(r.lines),
     duration(r.seconds),
   ]);
-  const out = table(['ID', 'Tipo', 'Estado', 'Inicio', 'Ventana', 'Tiendas', 'Líneas', 'Duración'], rows, [6, 7]);
+  const out = table(['ID', 'Tipo', 'Estado', `Inicio (${utcOffsetLabel(timeZone)})`, 'Ventana', 'Tiendas', 'Líneas', 'Duración'], rows, [6, 7]);
   const resumable = runs.filter((r) => r.resumable && r.command);
   if (resumable.length > 0) {
-    out.push('', resumable.length === 1 ? 'Para reanudar el backfill interrumpido:' : 'Para reanudar los backfills sin terminar:');
+    out.push('', resumable.length === 1 ? 'Para reanudar el backfill sin terminar:' : 'Para reanudar los backfills sin terminar:');
     out.push(...resumable.map((r) => `  ${r.command}`));
   }
   return out.join('\n');
@@ -71,7 +76,7 @@ function renderBackfillDetail(d: BackfillDetail, timeZone: string): string {
   const out = [
     `Backfill #${d.id}: ${RUN_STATUS_ES[d.status]}${d.workedOnBy.length > 0 ? ` (lo ejecuta ${d.workedOnBy.join(', ')})` : ''}`,
     `  Ventana: ${windowText(d.from, d.to)} · ${d.stores.length === 1 ? '1 tienda' : `${int(d.stores.length)} tiendas`}: ${d.stores.join(', ')}`,
-    `  Inicio: ${localTime(d.startedAt, timeZone)} · Fin: ${localTime(d.finishedAt, timeZone)} · Duración: ${duration(d.seconds)}`,
+    `  Inicio: ${zonedTime(d.startedAt, timeZone)} · Fin: ${zonedTime(d.finishedAt, timeZone)} · Duración: ${duration(d.seconds)}`,
     `  Concurrencia ${int(d.concurrency)} · --mirror ${d.mirror ? 'sí' : 'no'}`,
     `  Bloques: ${counts(d.chunks, d.status)} · días-tienda: ${int(d.storeDaysDone)} de ${int(d.storeDays)} hechos`,
     `  Filas: ${int(d.lines)} líneas recibidas, ${int(d.rowsInserted)} insertadas, ${int(d.rowsUpdated)} actualizadas, ${int(d.rowsDeleted)} borradas · duplicados en origen ${int(d.duplicatesInSource)} · en cuarentena ${int(d.quarantined)}`,
@@ -108,7 +113,7 @@ function renderEtlRunDetail(d: EtlRunDetail, timeZone: string): string {
   const out = [
     `Ejecución ${d.ref} (${RUN_TYPE_ES[d.type] ?? d.type}): ${RUN_STATUS_ES[d.status]}`,
     `  Ventana: ${windowText(d.from, d.to)} · ${storesText(d.stores)}`,
-    `  Inicio: ${localTime(d.startedAt, timeZone)} · Fin: ${localTime(d.finishedAt, timeZone)} · Duración: ${duration(d.seconds)}`,
+    `  Inicio: ${zonedTime(d.startedAt, timeZone)} · Fin: ${zonedTime(d.finishedAt, timeZone)} · Duración: ${duration(d.seconds)}`,
     ...(d.command ? [`  Comando: ${d.command}`] : []),
     `  Filas: ${int(d.lines)} líneas extraídas, ${int(d.rowsInserted)} insertadas, ${int(d.rowsUpdated)} actualizadas, ${int(d.rowsUnchanged)} sin cambios, ${int(d.rowsDeleted)} borradas · duplicados ${int(d.duplicates)} · en cuarentena ${int(d.quarantined)}`,
     ...(d.error ? [`  Error: ${d.error}`] : []),

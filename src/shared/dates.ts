@@ -65,3 +65,9 @@ export function localDateTime(timeZone: string, now: Date = new Date()): string 
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '00';
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')}`;
 }
+
+/** A zone's offset from UTC at `at`, as people read it: `UTC−4`, `UTC+5:30`, `UTC`. */
+export function utcOffsetLabel(timeZone: string, at: Date = new Date()): string {
+  const name = new Intl.DateTimeFormat('en', { timeZone, timeZoneName: 'shortOffset' }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  return name.replace('GMT', 'UTC').replace('-', '−');
+}
