@@ -196,7 +196,17 @@ describeEachBackend('runBackfill', (open) => {
   it('stopped (Ctrl-C): no chunk is started after, the one in flight is finished, the run and its record end interrupted', async () => {
     sim.options.latencyMs = [100, 0];
     const stop = new AbortController();
-    const outcome = await runBackfill(deps({ stop: stop.signal, onProgress: (t) => t.done > 0 && stop.abort() }), { ...job, concurrency: 1 });
+    // The signal lands once KLK has answered a first request (an event: progress is only reported now and then).
+    const klk = createKlkClient({ baseUrl: sim.url, attempts: 2, backoffMs: 5 });
+    const stopAfterFirstAnswer: KlkClient = {
+      stats: () => klk.stats(),
+      fetchVentas: async (request, newCollector, options) => {
+        const answer = await klk.fetchVentas(request, newCollector, options);
+        stop.abort();
+        return answer;
+      },
+    };
+    const outcome = await runBackfill(deps({ stop: stop.signal, klk: stopAfterFirstAnswer }), { ...job, concurrency: 1 });
     expect(outcome.summary).toMatchObject({ status: 'interrupted' });
     const { rows } = await db.query(
       `SELECT (SELECT status FROM backfills) AS backfill, (SELECT status FROM etl_runs WHERE run_type = 'backfill') AS run,

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runBackfill } from '../backfill/run.ts';
-import { createKlkClient } from '../klk/index.ts';
+import { createKlkClient, type KlkClient } from '../klk/index.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
 import { openChunkQueue } from '../worker/queue.ts';
@@ -65,15 +65,25 @@ describeEachCliBackend('--dry-run leaves every table byte for byte as it was', (
       await loadHistory(db, sim, config);
       // A backfill stopped after its first chunks, then left as a killed process leaves it: running, one chunk still
       // under the lease of its dead process, one out of attempts.
+      // Stopped as a first signal stops it, once KLK has answered one request: what is in flight finishes, the rest
+      // stays pending (an event, not a moment: the backfill may run faster than any progress report).
       const stop = new AbortController();
+      const klk = createKlkClient({ baseUrl: sim.url, backoffMs: 5 });
+      const stopAfterFirstAnswer: KlkClient = {
+        stats: () => klk.stats(),
+        fetchVentas: async (request, newCollector, options) => {
+          const answer = await klk.fetchVentas(request, newCollector, options);
+          stop.abort();
+          return answer;
+        },
+      };
       await runBackfill(
         {
           db,
           config,
-          klk: createKlkClient({ baseUrl: sim.url, backoffMs: 5 }),
+          klk: stopAfterFirstAnswer,
           logger: silentLogger,
-          signal: stop.signal,
-          onProgress: (t) => t.done > 0 && stop.abort(),
+          stop: stop.signal,
         },
         { ...HISTORY, stores: config.stores, concurrency: 1 },
       ).catch(() => undefined);
