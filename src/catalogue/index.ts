@@ -13,8 +13,10 @@ import type { Store } from './stores.ts';
  * `"tienda_01 tienda_02"`, or one per argument); an unknown id is bad input that lists the valid ones.
  */
 export function selectStores(all: readonly Store[], given: readonly string[] | undefined): Store[] {
-  const ids = (given ?? []).flatMap((id) => id.split(/[\s,]+/)).filter(Boolean);
-  if (ids.length === 0) return [...all];
+  if (given === undefined) return [...all];
+  const ids = given.flatMap((id) => id.split(/[\s,]+/)).filter(Boolean);
+  // An empty list given on purpose (`--stores ""`, `"stores": []`) is a mistake, never "every store".
+  if (ids.length === 0) throw new UsageError(`lista de tiendas vacía: nombre al menos una (p. ej. tienda_01) u omita la opción para todas. Tiendas válidas: ${all.map((s) => s.id).join(', ')}`);
   const byId = new Map(all.map((s) => [s.id, s]));
   const unknown = ids.filter((id) => !byId.has(id));
   if (unknown.length > 0) {

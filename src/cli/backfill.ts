@@ -48,7 +48,8 @@ function readPlan(path: string): PlanJson {
  */
 function planWindow(plan: PlanJson, config: Config): { from: IsoDate; to: IsoDate; stores: Store[] } {
   const ids = [...new Set(plan.phases.flatMap((p) => p.steps.flatMap((s) => s.stores)))];
-  return { from: plan.from, to: plan.to, stores: selectStores(config.stores, ids) };
+  // A plan with no steps names no store: its scope is the whole catalogue, as when it was planned.
+  return { from: plan.from, to: plan.to, stores: selectStores(config.stores, ids.length > 0 ? ids : undefined) };
 }
 
 /**

@@ -93,6 +93,30 @@ describeEachCliBackend('ventas etl', (backend) => {
     expect(log).not.toContain(token);
   });
 
+  it('never stores, logs or prints a credential carried in the KLK URL', async () => {
+    const secret = 'SECRETO-en-la-url';
+    const config = join(place.cwd, 'config.json');
+    writeFileSync(config, JSON.stringify({ klk: { attempts: 2 } }));
+    const r = await runCli(
+      ['etl', '--klk-url', `http://127.0.0.1:1/?token=${secret}`, '--tiendas', 'tienda_01', '--fecha-desde', '2026-01-10', '--fecha-hasta', '2026-01-10'],
+      { cwd: place.cwd, env: { ...place.env, VENTAS_CONFIG: config } },
+    );
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('KLK no responde en http://127.0.0.1:1/?token=[oculto]');
+    expect(r.stdout + r.stderr).not.toContain(secret);
+    const db = await place.open();
+    try {
+      const { rows } = await db.query<{ command: string; results: string }>(`SELECT command, store_results::text AS results FROM etl_runs`);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.command).toContain("'http://127.0.0.1:1/?token=[oculto]'");
+      expect(JSON.stringify(rows)).not.toContain(secret);
+    } finally {
+      await db.close();
+    }
+    const logDir = join(place.cwd, 'logs');
+    expect(readdirSync(logDir).map((f) => readFileSync(join(logDir, f), 'utf8')).join('')).not.toContain(secret);
+  });
+
   it('--dry-run extracts and validates but writes nothing', async () => {
     const r = await etl(['--tiendas', 'tienda_01', '--fecha-desde', '2026-01-10', '--fecha-hasta', '2026-01-10', '--dry-run']);
     expect(r.code).toBe(0);

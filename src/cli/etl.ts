@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import { selectStores } from '../catalogue/index.ts';
 import { shellQuote } from '../plan/json.ts';
+import { redactArgs, redactUrl } from '../shared/redact.ts';
 import { now as clockNow } from '../shared/clock.ts';
 import { localDateTime } from '../shared/dates.ts';
 import { ExitCode, UsageError } from '../shared/errors.ts';
@@ -102,7 +103,7 @@ export function registerEtl(cli: Cli): void {
               dryRun: flags.dryRun,
               gapRecovery: type === 'scheduled' && flags.gapRecovery ? { now } : null,
               // As typed, quotes included, so the run history shows a command that runs again.
-              command: ['ventas', ...cli.args].map(shellQuote).join(' '),
+              command: ['ventas', ...redactArgs(cli.args)].map(shellQuote).join(' '),
             },
           );
           progress.stop();
@@ -112,7 +113,7 @@ export function registerEtl(cli: Cli): void {
             return interrupt!.exitCode();
           }
           const code = exitCode(summary);
-          if (code === ExitCode.unreachable) cli.io.err(`error: KLK no responde en ${baseUrl} (ninguna petición obtuvo respuesta)`);
+          if (code === ExitCode.unreachable) cli.io.err(`error: KLK no responde en ${redactUrl(baseUrl)} (ninguna petición obtuvo respuesta)`);
           return code;
         } finally {
           interrupt?.dispose();

@@ -35,6 +35,18 @@ describe('ventas: help and commander messages in Spanish', () => {
     expect(stderr).toMatch(/^error: tienda desconocida: tienda_99\. Tiendas válidas/);
   });
 
+  it.each([
+    ['gaps', '--stores', ''],
+    ['plan', '--stores', ' , '],
+    ['backfill', '--stores', '', '--from', '2026-01-01', '--to', '2026-01-02'],
+    ['etl', '--tiendas', '', '--fecha-desde', '2026-01-10 00:00'],
+    ['quarantine', '--stores', ''],
+  ])('an empty store list %j is bad input, never every store (exit 2)', async (...args) => {
+    const { code, stderr } = await run(...args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^error: lista de tiendas vacía: nombre al menos una/);
+  });
+
   it('gives an unknown option exit 2 and says so in Spanish', async () => {
     const { code, stderr } = await run('gaps', '--desde', '2026-01-01');
     expect(code).toBe(2);

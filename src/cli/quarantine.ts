@@ -35,8 +35,7 @@ export function registerQuarantine(cli: Cli): void {
         const from = flags.from === undefined ? undefined : parseDay(flags.from, '--from');
         const to = flags.to === undefined ? undefined : parseDay(flags.to, '--to');
         if (from && to && from > to) throw new UsageError(`--from (${from}) es posterior a --to (${to})`);
-        const ids = flags.stores?.split(',').map((s) => s.trim()).filter(Boolean);
-        const storeIds = ids && ids.length > 0 ? selectStores(config.stores, ids).map((s) => s.id) : undefined;
+        const storeIds = flags.stores === undefined ? undefined : selectStores(config.stores, [flags.stores]).map((s) => s.id);
         const db = await openDatabase();
         try {
           const found = await listQuarantine(db, { storeIds, from, to, limit: flags.limit });

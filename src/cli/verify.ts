@@ -1,3 +1,4 @@
+import { redactUrl } from '../shared/redact.ts';
 import { computeCoverage, coveragePct, toJson, type CoverageReport, type CoverageTotals } from '../coverage/index.ts';
 import { reconcile, type DayDifference, type DifferenceState, type ReconcileResult } from '../coverage/reconcile.ts';
 import { addDays, localDateTime, type IsoDate } from '../shared/dates.ts';
@@ -105,7 +106,7 @@ export function registerVerify(cli: Cli): void {
             cli.io.out(`${sections.join('\n\n')}\n`);
           }
           if (reconciled?.klkUnreachable) {
-            cli.io.err(`error: KLK no responde en ${baseUrl} (ninguna petición obtuvo respuesta); reintente con: ${retry}`);
+            cli.io.err(`error: KLK no responde en ${redactUrl(baseUrl ?? '')} (ninguna petición obtuvo respuesta); reintente con: ${retry}`);
             return ExitCode.unreachable;
           }
           return outcome.ok ? ExitCode.ok : ExitCode.partial;

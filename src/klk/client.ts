@@ -7,6 +7,7 @@ import { AnswerError, readAnswer } from './answer.ts';
 import type { KlkMeta } from './schema.ts';
 import { describeWindow, type KlkWindow } from './windows.ts';
 import { decimal, int } from '../shared/format.ts';
+import { redactUrl } from '../shared/redact.ts';
 
 export type KlkRequest = { sucursal: string; almacen?: string; window: KlkWindow };
 
@@ -149,6 +150,8 @@ const MAX_DETAIL = 300;
 
 export function createKlkClient(options: KlkClientOptions): KlkClient {
   const url = `${options.baseUrl.replace(/\/+$/, '')}/ventas`;
+  // What messages (and so the run history) say of it: never a credential it carries.
+  const shownUrl = redactUrl(url);
   const timeoutMs = options.timeoutMs ?? 120_000;
   const defaultAttempts = options.attempts ?? 4;
   const backoffMs = options.backoffMs ?? 1_000;
@@ -231,7 +234,7 @@ export function createKlkClient(options: KlkClientOptions): KlkClient {
       if (bodyStarted) {
         throw new AttemptFailure('truncated', `la conexión se cortó mientras llegaba la respuesta (${code})`);
       }
-      throw new AttemptFailure('network', `no se pudo conectar con KLK en ${url} (${code})`);
+      throw new AttemptFailure('network', `no se pudo conectar con KLK en ${shownUrl} (${code})`);
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);

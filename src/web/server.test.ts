@@ -199,6 +199,7 @@ describeEachBackend('dashboard API', (open, backend) => {
     expect(await post('{no es json')).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^el cuerpo no es JSON válido/) } });
     expect(await post({})).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^from es obligatorio/) } });
     expect(await post({ from: FROM, to: TO, stores: 'tienda_01' })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^stores debe ser una lista/) } });
+    expect(await post({ from: FROM, to: TO, stores: [] })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^lista de tiendas vacía/) } });
     expect(await post({ from: FROM, to: TO, extra: 1 })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^campo desconocido: extra/) } });
     expect(await post({ from: TO, to: FROM })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/es posterior a to/) } });
     const form = await fetch(`${base}/api/backfill`, { method: 'POST', body: 'from=2026-01-01' });
@@ -343,7 +344,9 @@ describeEachBackend('dashboard API', (open, backend) => {
       expect(none.status).toBe(401);
       expect(none.body.error).toMatch(/^falta el token/);
       expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
-      expect((await post({ from: FROM, to: TO }, { Authorization: 'Bearer otro' }, guarded.url)).status).toBe(401);
+      const wrong = await post({ from: FROM, to: TO }, { Authorization: 'Bearer otro' }, guarded.url);
+      expect(wrong.status).toBe(401);
+      expect(wrong.body.error).toMatch(/^token incorrecto/);
       // The right token passes the door; this body is then refused for what it is.
       expect((await post({}, { Authorization: 'Bearer secreto-123' }, guarded.url)).status).toBe(400);
       for (const change of ['cancel', 'resume']) {

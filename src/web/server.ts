@@ -185,7 +185,13 @@ function createDashboardHandler(options: DashboardOptions) {
   function allowChange(req: IncomingMessage, res: ServerResponse): void {
     if (options.token && !bearerMatches(req.headers.authorization, options.token)) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="ventas"');
-      throw new HttpError(401, 'falta el token: envíe Authorization: Bearer <VENTAS_API_TOKEN>');
+      // Missing and wrong are different mistakes: each is named as what it is.
+      throw new HttpError(
+        401,
+        req.headers.authorization
+          ? 'token incorrecto: envíe Authorization: Bearer <VENTAS_API_TOKEN> con el token con que se inició el servidor'
+          : 'falta el token: envíe Authorization: Bearer <VENTAS_API_TOKEN>',
+      );
     }
     if (!sameOrigin(req.headers.origin, req.headers.host)) throw new HttpError(403, 'petición desde otro origen rechazada');
   }
