@@ -67,6 +67,8 @@ export const configSchema = z
     concurrency: z.number().int().positive().max(64).default(3),
     /** No single KLK request should return more lines than this. */
     lineBudget: z.number().int().positive().default(30_000),
+    /** The longest window a report, plan or backfill may span: a typo of a century must not take the server down. */
+    maxWindowDays: z.number().int().positive().default(1_096),
     klk: z
       .object({
         baseUrl: z.url().optional(),
@@ -97,6 +99,7 @@ export interface Config {
   thresholds: Thresholds;
   concurrency: number;
   lineBudget: number;
+  maxWindowDays: number;
   klk: { baseUrl?: string; timeoutMs: number; attempts: number };
 }
 
@@ -117,6 +120,7 @@ export function parseConfig(raw: unknown, source = 'configuración'): Config {
     thresholds: c.thresholds,
     concurrency: c.concurrency,
     lineBudget: c.lineBudget,
+    maxWindowDays: c.maxWindowDays,
     klk: c.klk,
   };
 }

@@ -3,8 +3,9 @@ export * from './config.ts';
 export * from './calendar.ts';
 
 import { now } from '../shared/clock.ts';
-import { addDays, isValidDate, localDateTime, type IsoDate } from '../shared/dates.ts';
+import { addDays, daysBetween, isValidDate, localDateTime, type IsoDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
+import { int } from '../shared/format.ts';
 import type { Config } from './config.ts';
 import type { Store } from './stores.ts';
 
@@ -42,6 +43,12 @@ export function resolveWindow(flags: { from?: string; to?: string; stores?: stri
   const to = flags.to ? parseDay(flags.to, '--to') : addDays(today, -1);
   const from = flags.from ? parseDay(flags.from, '--from') : addDays(to, -89);
   if (from > to) throw new UsageError(`--from (${from}) es posterior a --to (${to})`);
+  const days = daysBetween(from, to) + 1;
+  if (days > config.maxWindowDays) {
+    throw new UsageError(
+      `la ventana del ${from} al ${to} tiene ${int(days)} días: el máximo es ${int(config.maxWindowDays)} (maxWindowDays en la configuración); pida menos días`,
+    );
+  }
   const stores: Store[] = selectStores(config.stores, flags.stores === undefined ? undefined : [flags.stores]);
   return { from, to, stores };
 }

@@ -47,6 +47,16 @@ describe('ventas: help and commander messages in Spanish', () => {
     expect(stderr).toMatch(/^error: lista de tiendas vacía: nombre al menos una/);
   });
 
+  it.each([
+    ['gaps', '--from', '0100-01-01', '--to', '9999-12-31'],
+    ['plan', '--from', '1000-01-01', '--to', '2025-12-31'],
+    ['backfill', '--from', '2020-01-01', '--to', '2023-01-02'],
+  ])('a window longer than maxWindowDays %j is bad input at once (exit 2)', async (...args) => {
+    const { code, stderr } = await run(...args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^error: la ventana del \S+ al \S+ tiene [\d.]+ días: el máximo es 1\.096 \(maxWindowDays/);
+  });
+
   it('gives an unknown option exit 2 and says so in Spanish', async () => {
     const { code, stderr } = await run('gaps', '--desde', '2026-01-01');
     expect(code).toBe(2);

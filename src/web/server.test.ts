@@ -200,6 +200,10 @@ describeEachBackend('dashboard API', (open, backend) => {
     expect(await post({})).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^from es obligatorio/) } });
     expect(await post({ from: FROM, to: TO, stores: 'tienda_01' })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^stores debe ser una lista/) } });
     expect(await post({ from: FROM, to: TO, stores: [] })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^lista de tiendas vacía/) } });
+    // A window of centuries is refused at once instead of computed (it once took the server down).
+    for (const path of ['/api/coverage?from=0100-01-01&to=9999-12-31', '/api/gaps?from=1000-01-01&to=2025-12-31', '/api/plan?from=1000-01-01&to=2025-12-31']) {
+      expect(await get(path)).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^la ventana del .* el máximo es 1\.096 \(maxWindowDays/) } });
+    }
     expect(await post({ from: FROM, to: TO, extra: 1 })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^campo desconocido: extra/) } });
     expect(await post({ from: TO, to: FROM })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/es posterior a to/) } });
     const form = await fetch(`${base}/api/backfill`, { method: 'POST', body: 'from=2026-01-01' });
