@@ -5,7 +5,7 @@
 import type { BackfillStatus } from '../backfill/ledger.ts';
 import { ownerIsDeadHere, ownerProcess } from '../backfill/owner.ts';
 import type { Queryable } from '../db/types.ts';
-import type { RunStatus } from '../sync/runs.ts';
+import { holderIsDeadHere, type RunStatus } from '../sync/runs.ts';
 
 /** How long a lease lasts without renewal (the executor's and the ETL's default): older silence is a dead holder. */
 const LEASE_SQL = `interval '2 minutes'`;
@@ -52,14 +52,21 @@ export async function backfillActivity(db: Queryable, ids: readonly number[]): P
  */
 export async function etlActivity(db: Queryable, ids: readonly number[]): Promise<Map<number, Activity>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await db.query<{ id: number; live: boolean; starting: boolean }>(
+  const { rows } = await db.query<{ id: number; holders: string[]; starting: boolean }>(
     `SELECT r.id,
-       EXISTS (SELECT 1 FROM store_leases l WHERE starts_with(l.holder, 'etl:' || r.id || ':') AND l.expires_at > now()) AS live,
+       coalesce((SELECT array_agg(l.holder) FROM store_leases l WHERE starts_with(l.holder, 'etl:' || r.id || ':') AND l.expires_at > now()), '{}') AS holders,
        r.started_at > now() - ${LEASE_SQL} AS starting
      FROM etl_runs r WHERE r.id = ANY($1::bigint[])`,
     [ids],
   );
-  return new Map(rows.map((r) => [r.id, { workedOn: r.live, starting: r.starting, holders: [] }]));
+  // A holder that died on this host is no holder: its run was interrupted (it may be cancelled at once).
+  return new Map(
+    rows.map((r) => {
+      const live = r.holders.filter((h) => !holderIsDeadHere(h));
+      const dead = r.holders.length > 0 && live.length === 0;
+      return [r.id, { workedOn: live.length > 0, starting: r.starting && !dead, holders: [] }];
+    }),
+  );
 }
 
 export function activityOf(activities: ReadonlyMap<number, Activity>, id: number): Activity {

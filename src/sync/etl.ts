@@ -6,8 +6,8 @@ import { loadBatch } from '../load/upsert.ts';
 import type { Logger } from '../shared/logger.ts';
 import { mapPool, roundRobin } from '../shared/pool.ts';
 import { addMinutes, type Interval, type LocalDateTime } from './interval.ts';
-import { acquireLeases, releaseLeases, renewLeases } from './leases.ts';
-import { emptyStoreResult, finishRun, leaseHolder, recordRequest, startRun, type RunStatus, type RunType, type StoreResult } from './runs.ts';
+import { acquireLeases, leaseHolders, releaseLeases, renewLeases } from './leases.ts';
+import { emptyStoreResult, finishRun, holderIsDeadHere, leaseHolder, recordRequest, startRun, type RunStatus, type RunType, type StoreResult } from './runs.ts';
 
 export interface EtlJob {
   type: RunType;
@@ -134,10 +134,12 @@ export async function runEtl(deps: EtlDeps, job: EtlJob): Promise<EtlSummary> {
 
 async function acquireWithWait(db: Db, storeIds: string[], holder: string, ttlMs: number, waitMs: number, stop?: AbortSignal): Promise<string[]> {
   const deadline = Date.now() + waitMs;
-  let held = await acquireLeases(db, storeIds, holder, ttlMs);
+  // A holder that died on this host (kill -9) frees its stores at once instead of after its lease.
+  const acquire = async (ids: string[]) => acquireLeases(db, ids, holder, ttlMs, (await leaseHolders(db, ids)).filter(holderIsDeadHere));
+  let held = await acquire(storeIds);
   while (held.length < storeIds.length && Date.now() < deadline && !stop?.aborted) {
     await new Promise((r) => setTimeout(r, Math.min(1_000, Math.max(0, deadline - Date.now()))));
-    held = [...new Set([...held, ...(await acquireLeases(db, storeIds.filter((id) => !held.includes(id)), holder, ttlMs))])];
+    held = [...new Set([...held, ...(await acquire(storeIds.filter((id) => !held.includes(id))))])];
   }
   return held;
 }

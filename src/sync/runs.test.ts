@@ -1,10 +1,12 @@
+import { hostname } from 'node:os';
 import { beforeEach, expect, it } from 'vitest';
 import { createBackfill } from '../backfill/ledger.ts';
 import type { Db } from '../db/types.ts';
 import { describeEachBackend } from '../../test/backends.ts';
-import { acquireLeases } from './leases.ts';
+import { deadPid } from '../../test/support/runs.ts';
+import { acquireLeases, leaseHolders } from './leases.ts';
 import { activityOf, backfillActivity, effectiveStatus, etlActivity } from '../runs/status.ts';
-import { leaseHolder, startRun, type RunStatus } from './runs.ts';
+import { holderIsDeadHere, leaseHolder, startRun, type RunStatus } from './runs.ts';
 
 describeEachBackend('which runs are really running', (open) => {
   let db: Db;
@@ -32,6 +34,23 @@ describeEachBackend('which runs are really running', (open) => {
     // A finished run keeps its status whatever the leases say.
     await db.query(`UPDATE etl_runs SET status = 'success' WHERE id = $1`, [killed]);
     expect(await shown([killed])).toEqual(['success']);
+  });
+
+  it('a run killed on this host frees its stores at once and reads interrupted, its leases still unexpired', async () => {
+    const killed = await startRun(db, { type: 'scheduled', window: null, stores: ['tienda_01', 'tienda_02'] });
+    // Its process (this host, a pid that has exited) held both stores for another hour.
+    const holder = `etl:${killed}:${hostname()}:${deadPid()}:abcd1234`;
+    await db.query(`INSERT INTO store_leases (store_id, holder, expires_at) SELECT s, $1, now() + interval '1 hour' FROM unnest($2::text[]) s`, [holder, ['tienda_01', 'tienda_02']]);
+    expect(holderIsDeadHere(holder)).toBe(true);
+    expect(holderIsDeadHere(leaseHolder(killed))).toBe(false); // this very process
+    expect(await shown([killed])).toEqual(['interrupted']);
+    // A new run takes the stores now, without waiting out the hour; a live holder's store it does not take.
+    const other = leaseHolder(null);
+    await acquireLeases(db, ['tienda_03'], other, 60_000);
+    const next = leaseHolder(null);
+    const dead = (await leaseHolders(db, ['tienda_01', 'tienda_02', 'tienda_03'])).filter(holderIsDeadHere);
+    expect(dead).toEqual([holder]);
+    expect((await acquireLeases(db, ['tienda_01', 'tienda_02', 'tienda_03'], next, 60_000, dead)).sort()).toEqual(['tienda_01', 'tienda_02']);
   });
 
   it('a backfill is running while a chunk is under a live lease or it has just been created; a SIGKILLed one is interrupted', async () => {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { ownerId, ownerIsDeadHere } from '../backfill/owner.ts';
 import type { Queryable } from '../db/types.ts';
 import type { Interval } from './interval.ts';
 
@@ -41,9 +41,18 @@ export function emptyStoreResult(): StoreResult {
   };
 }
 
-/** The holder of an ETL run's store leases: the run's id first, so the leases tell whether the run is alive. */
+/**
+ * The holder of an ETL run's store leases: `etl:RUN:OWNER`, the run's id first so the leases tell whether the run is
+ * alive, then its process as backfill chunks name theirs (host and pid), so a dead holder on this host is seen at once.
+ */
 export function leaseHolder(runId: number | null): string {
-  return `etl:${runId ?? 'sin-registro'}:${process.pid}:${randomUUID()}`;
+  return `etl:${runId ?? 'sin-registro'}:${ownerId()}`;
+}
+
+/** A lease holder that is a process of this host known to be gone (SIGKILL, a crash): its leases are free now. */
+export function holderIsDeadHere(holder: string): boolean {
+  const owner = /^etl:[^:]+:(.*)$/.exec(holder)?.[1];
+  return owner !== undefined && ownerIsDeadHere(owner);
 }
 
 export async function startRun(
