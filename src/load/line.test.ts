@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { klkLine } from '../../test/fixtures/klk-line.ts';
-import { klkLineSchema, parseWellFormedLine } from './line.ts';
+import { klkLineSchema, parseWellFormedLine, rejectionReason } from './line.ts';
 
 const base = klkLine();
 const nested = (key: 'cantidad' | 'financiero' | 'producto', values: Record<string, unknown>) => ({
@@ -46,5 +46,18 @@ describe('parseWellFormedLine', () => {
   it('takes the shortcut for the lines KLK sends', () => {
     expect(parseWellFormedLine(klkLine())).not.toBeNull();
     expect(parseWellFormedLine(klkLine(nested('cantidad', { nombre_almacen: null })))).not.toBeNull();
+  });
+});
+
+describe('rejectionReason', () => {
+  it.each([
+    [42, 'Entrada inválida: se esperaba objeto, recibido número'],
+    ['x', 'Entrada inválida: se esperaba objeto, recibido texto'],
+    [null, 'Entrada inválida: se esperaba objeto, recibido nulo'],
+    [[1], 'Entrada inválida: se esperaba objeto, recibido arreglo'],
+  ])('says in Spanish why %j is not a line', (raw, reason) => {
+    const result = klkLineSchema.safeParse(raw);
+    expect(result.success).toBe(false);
+    expect(rejectionReason(result.error!)).toBe(reason);
   });
 });
