@@ -50,22 +50,27 @@ export async function createPostgresDatabase(adminUrl: string): Promise<{ url: s
   };
 }
 
-/** The same Db, whose close() also runs `cleanup` (methods forwarded: the Db keeps its own `this`). */
-function closingAlso(db: Db, cleanup: () => Promise<void>): Db {
+/** The same Db with its own close() (methods forwarded: the Db keeps its own `this`). */
+function withClose(db: Db, close: () => Promise<void>): Db {
   return {
     kind: db.kind,
     query: (sql, params) => db.query(sql, params),
     exec: (sql) => db.exec(sql),
     copyFrom: (table, columns, text) => db.copyFrom(table, columns, text),
     transaction: (fn) => db.transaction(fn),
-    async close() {
-      try {
-        await db.close();
-      } finally {
-        await cleanup();
-      }
-    },
+    close,
   };
+}
+
+/** The same Db, whose close() also runs `cleanup`. */
+function closingAlso(db: Db, cleanup: () => Promise<void>): Db {
+  return withClose(db, async () => {
+    try {
+      await db.close();
+    } finally {
+      await cleanup();
+    }
+  });
 }
 
 // Starting PGlite runs initdb (seconds); loading a dump takes a fraction of that. One pair of dumps per test file.
@@ -144,18 +149,11 @@ const pglite: Backend = {
     const db = idlePglites.pop() ?? (await openPglite('memory://', { loadDataDir: templates.migrated }));
     migratedShape ??= shapeOf(db);
     let closed = false;
-    return {
-      kind: db.kind,
-      query: (sql, params) => db.query(sql, params),
-      exec: (sql) => db.exec(sql),
-      copyFrom: (table, columns, text) => db.copyFrom(table, columns, text),
-      transaction: (fn) => db.transaction(fn),
-      async close() {
-        if (closed) return;
-        closed = true;
-        await recycle(db);
-      },
-    };
+    return withClose(db, async () => {
+      if (closed) return;
+      closed = true;
+      await recycle(db);
+    });
   },
 };
 

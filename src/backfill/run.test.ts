@@ -9,6 +9,7 @@ import { silentLogger } from '../shared/logger.ts';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
 import { describeEachBackend } from '../../test/backends.ts';
 import { HISTORY, historyConfig, loadHistory } from '../../test/support/history.ts';
+import { onFirstAnswer } from '../../test/support/klk.ts';
 import { tableDays, truth } from '../../test/support/truth.ts';
 import { exitCodeFor, UnreachableError } from '../shared/errors.ts';
 import type { BreakerState } from './breaker.ts';
@@ -197,15 +198,7 @@ describeEachBackend('runBackfill', (open) => {
     sim.options.latencyMs = [100, 0];
     const stop = new AbortController();
     // The signal lands once KLK has answered a first request (an event: progress is only reported now and then).
-    const klk = createKlkClient({ baseUrl: sim.url, attempts: 2, backoffMs: 5 });
-    const stopAfterFirstAnswer: KlkClient = {
-      stats: () => klk.stats(),
-      fetchVentas: async (request, newCollector, options) => {
-        const answer = await klk.fetchVentas(request, newCollector, options);
-        stop.abort();
-        return answer;
-      },
-    };
+    const stopAfterFirstAnswer = onFirstAnswer(createKlkClient({ baseUrl: sim.url, attempts: 2, backoffMs: 5 }), () => stop.abort());
     const outcome = await runBackfill(deps({ stop: stop.signal, klk: stopAfterFirstAnswer }), { ...job, concurrency: 1 });
     expect(outcome.summary).toMatchObject({ status: 'interrupted' });
     const { rows } = await db.query(

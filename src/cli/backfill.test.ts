@@ -1,20 +1,11 @@
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
 import { describeEachCliBackend, runCli, runInProcess, spawnCli, type CliPlace } from '../../test/support/cli.ts';
 import { HISTORY, HISTORY_STORES, historyConfig, loadHistory } from '../../test/support/history.ts';
+import { deadPort } from '../../test/support/klk.ts';
 import { tableDays, truth } from '../../test/support/truth.ts';
-
-/** A port nothing listens on: connections to it are refused. */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describeEachCliBackend('ventas backfill', (backend) => {
   let sim: RunningSimulator;

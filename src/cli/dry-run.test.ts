@@ -3,12 +3,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runBackfill } from '../backfill/run.ts';
-import { createKlkClient, type KlkClient } from '../klk/index.ts';
+import { createKlkClient } from '../klk/index.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
 import { openChunkQueue } from '../worker/queue.ts';
 import { describeEachCliBackend, runInProcess, type CliPlace } from '../../test/support/cli.ts';
 import { fingerprint } from '../../test/support/fingerprint.ts';
+import { onFirstAnswer } from '../../test/support/klk.ts';
 import { HISTORY, HISTORY_STORES, historyConfig, loadHistory } from '../../test/support/history.ts';
 import { deadPid } from '../../test/support/runs.ts';
 
@@ -68,15 +69,7 @@ describeEachCliBackend('--dry-run leaves every table byte for byte as it was', (
       // Stopped as a first signal stops it, once KLK has answered one request: what is in flight finishes, the rest
       // stays pending (an event, not a moment: the backfill may run faster than any progress report).
       const stop = new AbortController();
-      const klk = createKlkClient({ baseUrl: sim.url, backoffMs: 5 });
-      const stopAfterFirstAnswer: KlkClient = {
-        stats: () => klk.stats(),
-        fetchVentas: async (request, newCollector, options) => {
-          const answer = await klk.fetchVentas(request, newCollector, options);
-          stop.abort();
-          return answer;
-        },
-      };
+      const stopAfterFirstAnswer = onFirstAnswer(createKlkClient({ baseUrl: sim.url, backoffMs: 5 }), () => stop.abort());
       await runBackfill(
         {
           db,
