@@ -192,3 +192,17 @@ describe('readAnswer', () => {
     });
   });
 });
+
+describe('readAnswer: which lines had escapes', () => {
+  // Only an escape can give a string U+0000 or a lone surrogate; the loader searches just the lines that had one.
+  const lines = [{ a: 'plain ñ 😀' }, { a: 'nul \u0000' }, { a: 'lone \ud800' }, { a: 'quote "' }, { a: 'plain' }, { a: 'end' }];
+  const body = JSON.stringify({ meta: meta(lines.length), ventas: lines });
+
+  it.each([1, 7, 1 << 16])('tells them apart in pieces of %i bytes, whichever way each line is parsed', async (size) => {
+    const seen: Array<[unknown, boolean]> = [];
+    await readAnswer(pieces(encoder.encode(body), () => size), (line, escaped) => seen.push([line, escaped]));
+    expect(seen).toEqual(lines.map((line, i) => [line, i === 1 || i === 2 || i === 3]));
+    // JSON.parse gives the lone surrogate itself: TextEncoder would write it as U+FFFD, hence the loader's check.
+    expect((seen[2]![0] as { a: string }).a.charCodeAt(5)).toBe(0xd800);
+  });
+});

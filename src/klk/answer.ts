@@ -97,12 +97,12 @@ export class JsonArraySplitter {
   private nextBackslash = -1;
 
   /**
-   * `onValue`, when given, takes the elements the splitter could parse itself (see `parsedObject`); the others still
-   * go to `onItem` as text.
+   * `onValue`, when given, takes the elements the splitter could parse itself (see `parsedObject`), and whether their
+   * text had a backslash escape; the others still go to `onItem` as text.
    */
   constructor(
     private readonly onItem: (text: string) => void,
-    private readonly onValue?: (value: unknown) => void,
+    private readonly onValue?: (value: unknown, escaped: boolean) => void,
   ) {}
 
   push(piece: string | Uint8Array): void {
@@ -284,7 +284,9 @@ export class JsonArraySplitter {
       return -1;
     }
     this.expect = Expect.CommaOrClose;
-    this.onValue!(value);
+    let backslash = this.nextBackslash;
+    if (backslash !== -1 && backslash < i) backslash = this.nextBackslash = bytes.indexOf(BACKSLASH, i);
+    this.onValue!(value, backslash !== -1 && backslash < end);
     return end + 1;
   }
 
@@ -383,11 +385,17 @@ export type Answer = {
 };
 
 /**
- * Reads a KLK answer body, handing each line (parsed, not validated) to `onLine` as it arrives. Throws AnswerError
+ * Reads a KLK answer body, handing each line (parsed, not validated) to `onLine` as it arrives, with whether its text
+ * had any backslash escape: without one no string of it can hold U+0000 or a lone UTF-16 surrogate (JSON forbids a
+ * raw U+0000 in a string, and bytes that are not UTF-8 are decoded as U+FFFD), so the loader may skip looking for
+ * them. Throws AnswerError
  * for an error payload, a truncated or invalid body, an unexpected shape, or a `total_registros` that disagrees with
  * the lines received. Errors of the stream itself (aborts, broken connections) pass through unchanged.
  */
-export async function readAnswer(body: AsyncIterable<Uint8Array>, onLine: (line: unknown) => void): Promise<Answer> {
+export async function readAnswer(
+  body: AsyncIterable<Uint8Array>,
+  onLine: (line: unknown, escaped: boolean) => void,
+): Promise<Answer> {
   let lines = 0;
   let bytes = 0;
   const splitter = new JsonArraySplitter(
@@ -399,11 +407,11 @@ export async function readAnswer(body: AsyncIterable<Uint8Array>, onLine: (line:
         throw invalidJson(`línea ${lines + 1}: ${(error as Error).message}`);
       }
       lines++;
-      onLine(line);
+      onLine(line, text.includes('\\'));
     },
-    (line) => {
+    (line, escaped) => {
       lines++;
-      onLine(line);
+      onLine(line, escaped);
     },
   );
   for await (const chunk of body) {

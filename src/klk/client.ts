@@ -113,13 +113,18 @@ export type KlkStats = {
   bytes: number;
 };
 
+/** Takes an answer's lines as they arrive; `escaped`: whether the line's JSON text had a backslash escape. */
+export interface LineCollector {
+  add(line: unknown, escaped: boolean): void;
+}
+
 export interface KlkClient {
   /**
    * Fetches one request's lines into a collector. Each attempt gets a fresh collector, so a retry after a
    * half-read answer never counts a line twice; the successful attempt's collector is returned.
    * Throws KlkError when it fails for good, or the signal's reason when the caller aborts.
    */
-  fetchVentas<C extends { add(line: unknown): void }>(
+  fetchVentas<C extends LineCollector>(
     request: KlkRequest,
     newCollector: () => C,
     options?: FetchOptions,
@@ -167,7 +172,7 @@ export function createKlkClient(options: KlkClientOptions): KlkClient {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
 
-  async function attempt<C extends { add(line: unknown): void }>(
+  async function attempt<C extends LineCollector>(
     request: KlkRequest,
     newCollector: () => C,
     signal: AbortSignal | undefined,
@@ -204,9 +209,9 @@ export function createKlkClient(options: KlkClientOptions): KlkClient {
       if (!response.body) throw new AttemptFailure('truncated', 'KLK respondió sin cuerpo');
       bodyStarted = true;
       const collector = newCollector();
-      const answer = await readAnswer(response.body, (line) => {
+      const answer = await readAnswer(response.body, (line, escaped) => {
         try {
-          collector.add(line);
+          collector.add(line, escaped);
         } catch (error) {
           throw new CollectorFailure(error);
         }
@@ -241,7 +246,7 @@ export function createKlkClient(options: KlkClientOptions): KlkClient {
     }
   }
 
-  async function fetchVentas<C extends { add(line: unknown): void }>(
+  async function fetchVentas<C extends LineCollector>(
     request: KlkRequest,
     newCollector: () => C,
     fetchOptions: FetchOptions = {},

@@ -139,9 +139,13 @@ export class AnswerBatch {
     return new Map([...this.rejectedDays].map(([day, rejected]) => [day, rejected.tally()]));
   }
 
-  add(raw: unknown): void {
+  /**
+   * `escaped: false` tells the line came from JSON text without any backslash escape: it cannot hold U+0000 or a lone
+   * surrogate, and is not searched for them (lines from elsewhere always are).
+   */
+  add(raw: unknown, escaped = true): void {
     this.received++;
-    const result = lineToRow(raw, this.store);
+    const result = lineToRow(raw, this.store, escaped);
     if (!result.ok) {
       this.reject({ numeroFactura: result.numeroFactura, linea: result.linea, day: readableDay(raw), reason: result.reason, line: raw });
       return;

@@ -75,6 +75,86 @@ export function rejectionReason(error: z.ZodError): string {
   return field ? `${field}: ${issue.message}` : issue.message;
 }
 
+// ------------------------------------------------------------------------------------------ text PostgreSQL refuses
+
+/*
+ * PostgreSQL text cannot hold U+0000, and UTF-8 cannot encode half of a surrogate pair (JSON.parse gives one for a
+ * `\ud800` escape; written out it would silently become U+FFFD). Either would fail the whole answer's load or alter
+ * the line, so a line with one anywhere (values and field names alike) is rejected, naming the field.
+ */
+const SUSPECT_TEXT = /[\0\ud800-\udfff]/;
+
+/** The first code unit of `text` PostgreSQL cannot store (0 for U+0000, else the lone surrogate), or -1. */
+function unstorableUnit(text: string): number {
+  if (!SUSPECT_TEXT.test(text)) return -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0) return 0;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+      else return c;
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      return c;
+    }
+  }
+  return -1;
+}
+
+function unstorableText(unit: number): string {
+  return unit === 0
+    ? 'un carácter nulo (U+0000)'
+    : `un sustituto UTF-16 suelto (U+${unit.toString(16).toUpperCase().padStart(4, '0')})`;
+}
+
+/**
+ * Why the line holds text PostgreSQL cannot store, naming the first field that does
+ * (`producto[0].descripcion_producto contiene un carácter nulo (U+0000)`), or null for a line free of it.
+ */
+export function unstorableTextReason(raw: unknown): string | null {
+  // The path is kept as a stack and written out only for a line that has such text.
+  const path: Array<string | number> = [];
+  const found = findUnstorable(raw, path);
+  if (found === null) return null;
+  const where = path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
+  if (found.key !== undefined) {
+    // JSON.stringify escapes the offending unit, so the reason itself stays storable.
+    return `el nombre de campo ${JSON.stringify(found.key)}${where ? ` en ${where}` : ''} contiene ${unstorableText(found.unit)}`;
+  }
+  return `${where || 'la línea'} contiene ${unstorableText(found.unit)}`;
+}
+
+/** The first unstorable unit under `value`, `path` left pointing at it (at its object when it is in a key). */
+function findUnstorable(value: unknown, path: Array<string | number>): { unit: number; key?: string } | null {
+  if (typeof value === 'string') {
+    const unit = unstorableUnit(value);
+    return unit === -1 ? null : { unit };
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const element: unknown = value[i];
+      if (typeof element !== 'object' && typeof element !== 'string') continue;
+      path.push(i);
+      const found = findUnstorable(element, path);
+      if (found !== null) return found;
+      path.pop();
+    }
+    return null;
+  }
+  for (const key in value) {
+    const keyUnit = unstorableUnit(key);
+    if (keyUnit !== -1) return { unit: keyUnit, key };
+    const field: unknown = (value as Record<string, unknown>)[key];
+    if (typeof field !== 'object' && typeof field !== 'string') continue;
+    path.push(key);
+    const found = findUnstorable(field, path);
+    if (found !== null) return found;
+    path.pop();
+  }
+  return null;
+}
+
 // ------------------------------------------------------------------------------------------ the well-formed path
 
 /*

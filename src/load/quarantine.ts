@@ -6,6 +6,7 @@ import { unnest } from '../db/index.ts';
 import type { Queryable } from '../db/types.ts';
 import type { IsoDate } from '../shared/dates.ts';
 import type { Rejection } from './batch.ts';
+import { unstorableTextReason } from './line.ts';
 
 export async function insertQuarantine(
   tx: Queryable,
@@ -20,22 +21,27 @@ export async function insertQuarantine(
       ['day', 'date'],
       ['reason', 'text'],
       ['line', 'jsonb'],
+      ['line_text', 'text'],
     ],
     [
       r.map((x) => x.numeroFactura?.slice(0, 100) ?? null),
       r.map((x) => x.linea?.slice(0, 20) ?? null),
       r.map((x) => x.day ?? null),
       r.map((x) => x.reason),
-      r.map((x) => JSON.stringify(x.line ?? null)),
+      // jsonb cannot hold U+0000 or a lone surrogate: such a line goes as JSON text, where both stay escaped.
+      r.map((x) => (isStorableJson(x.line) ? JSON.stringify(x.line ?? null) : null)),
+      r.map((x) => (isStorableJson(x.line) ? null : JSON.stringify(x.line))),
     ],
     3,
   );
   await tx.query(
-    `INSERT INTO quarantine (run_id, store_id, numero_factura, linea, day, reason, line)
-     SELECT $1, $2, t.numero_factura, t.linea, t.day, t.reason, t.line FROM (${source.sql}) t`,
+    `INSERT INTO quarantine (run_id, store_id, numero_factura, linea, day, reason, line, line_text)
+     SELECT $1, $2, t.numero_factura, t.linea, t.day, t.reason, t.line, t.line_text FROM (${source.sql}) t`,
     [params.runId, params.storeId, ...source.params],
   );
 }
+
+const isStorableJson = (line: unknown) => unstorableTextReason(line) === null;
 
 export interface QuarantinedLine {
   id: number;
@@ -46,7 +52,7 @@ export interface QuarantinedLine {
   line: string | null;
   reason: string;
   quarantinedAt: Date;
-  /** The line as KLK sent it. */
+  /** The line as KLK sent it (from `line`, or parsed from `line_text` when jsonb could not hold it). */
   raw: unknown;
 }
 
@@ -66,16 +72,16 @@ export interface QuarantineFilter {
  */
 const LIST_SQL = `
   WITH latest AS (
-    SELECT DISTINCT ON (store_id, day, numero_factura, linea, CASE WHEN numero_factura IS NULL OR linea IS NULL THEN line END)
-           id, run_id, store_id, day, numero_factura, linea, reason, line, created_at
+    SELECT DISTINCT ON (store_id, day, numero_factura, linea, CASE WHEN numero_factura IS NULL OR linea IS NULL THEN coalesce(line::text, line_text) END)
+           id, run_id, store_id, day, numero_factura, linea, reason, line, line_text, created_at
       FROM quarantine
      WHERE ($1::text[] IS NULL OR store_id = ANY($1::text[]))
        AND ($2::date IS NULL OR day >= $2::date)
        AND ($3::date IS NULL OR day <= $3::date)
-     ORDER BY store_id, day, numero_factura, linea, CASE WHEN numero_factura IS NULL OR linea IS NULL THEN line END,
+     ORDER BY store_id, day, numero_factura, linea, CASE WHEN numero_factura IS NULL OR linea IS NULL THEN coalesce(line::text, line_text) END,
               created_at DESC, id DESC
   )
-  SELECT id, run_id, store_id, to_char(day, 'YYYY-MM-DD') AS day, numero_factura, linea, reason, line, created_at,
+  SELECT id, run_id, store_id, to_char(day, 'YYYY-MM-DD') AS day, numero_factura, linea, reason, line, line_text, created_at,
          count(*) OVER ()::int AS total
     FROM latest
    ORDER BY day DESC NULLS LAST, created_at DESC, store_id, numero_factura, length(linea), linea, id
@@ -92,6 +98,7 @@ export async function listQuarantine(db: Queryable, filter: QuarantineFilter): P
     linea: string | null;
     reason: string;
     line: unknown;
+    line_text: string | null;
     created_at: Date;
     total: number;
   }>(LIST_SQL, [filter.storeIds ? [...filter.storeIds] : null, filter.from ?? null, filter.to ?? null, filter.limit]);
@@ -106,7 +113,7 @@ export async function listQuarantine(db: Queryable, filter: QuarantineFilter): P
       line: r.linea,
       reason: r.reason,
       quarantinedAt: new Date(r.created_at),
-      raw: r.line,
+      raw: r.line_text === null ? r.line : JSON.parse(r.line_text),
     })),
   };
 }

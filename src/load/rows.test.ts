@@ -138,3 +138,43 @@ describe('lines that would not fit their columns', () => {
     expect(lineToRow(klkLine(nested('producto', { codigo_producto: emoji })), florAmarillo)).toMatchObject({ ok: true });
   });
 });
+
+describe('lineToRow: text PostgreSQL cannot store', () => {
+  const product = (values: Record<string, unknown>) => nested('producto', values);
+  it.each([
+    ['a NUL in a product description', product({ descripcion_producto: 'HARINA\u0000PAN' }), 'producto[0].descripcion_producto contiene un carácter nulo (U+0000)'],
+    ['a NUL in the warehouse name (a loaded column)', nested('cantidad', { nombre_almacen: 'PISO\u0000' }), 'cantidad[0].nombre_almacen contiene un carácter nulo (U+0000)'],
+    ['a lone high surrogate', product({ descripcion_producto: 'HARINA \ud800' }), 'producto[0].descripcion_producto contiene un sustituto UTF-16 suelto (U+D800)'],
+    ['a lone low surrogate', nested('cantidad', { unidad_medida_venta: '\udc00UNIDAD' }), 'cantidad[0].unidad_medida_venta contiene un sustituto UTF-16 suelto (U+DC00)'],
+    ['a pair in the wrong order', product({ marca_producto: '\ude00\ud83d' }), 'producto[0].marca_producto contiene un sustituto UTF-16 suelto (U+DE00)'],
+    ['a high surrogate before another high one', { codigo_promocion: '\udbff\udbff\udc00' }, 'codigo_promocion contiene un sustituto UTF-16 suelto (U+DBFF)'],
+    ['a NUL in the product code', product({ codigo_producto: '\u0000123' }), 'producto[0].codigo_producto contiene un carácter nulo (U+0000)'],
+    ['a NUL in a field the loader does not read', { fecha_hora_completa: '\u0000' }, 'fecha_hora_completa contiene un carácter nulo (U+0000)'],
+    ['a NUL in a field name', product({ 'marca\u0000': 'PAN' }), 'el nombre de campo "marca\\u0000" en producto[0] contiene un carácter nulo (U+0000)'],
+  ])('rejects %s, naming the field', (_label, overrides, reason) => {
+    expect(lineToRow(klkLine(overrides), florAmarillo)).toEqual({ ok: false, reason, numeroFactura: 'C10-01-00008064', linea: '1' });
+  });
+
+  it('rejects a line whose invoice or line number is poisoned without keeping that key (it could not be stored)', () => {
+    expect(lineToRow(klkLine({ numero_factura: 'C10\u0000' }), florAmarillo)).toEqual({
+      ok: false,
+      reason: 'numero_factura contiene un carácter nulo (U+0000)',
+      numeroFactura: undefined,
+      linea: '1',
+    });
+    expect(lineToRow(klkLine({ linea: '\ud800' }), florAmarillo)).toMatchObject({
+      ok: false,
+      reason: 'linea contiene un sustituto UTF-16 suelto (U+D800)',
+      numeroFactura: 'C10-01-00008064',
+      linea: undefined,
+    });
+  });
+
+  it('loads a valid surrogate pair (an emoji) unchanged, also through the COPY text', () => {
+    const result = lineToRow(klkLine({ ...nested('cantidad', { nombre_almacen: 'PISO 🛒' }), codigo_promocion: '😀' }), florAmarillo);
+    expect(result.ok).toBe(true);
+    const row = (result as { row: Record<string, unknown> }).row;
+    expect(row.almacen_nombre).toBe('PISO 🛒');
+    expect(Buffer.from(toCopyLine(row as never)).toString('utf8').split('\t')[4]).toBe('PISO 🛒');
+  });
+});

@@ -1,5 +1,5 @@
 import type { Store } from '../catalogue/stores.ts';
-import { klkLineSchema, parseWellFormedLine, rejectionReason, type KlkLine } from './line.ts';
+import { klkLineSchema, parseWellFormedLine, rejectionReason, unstorableTextReason, type KlkLine } from './line.ts';
 
 /**
  * The columns of `ventas` that a load writes, in the Fluxion layout, with their exact PostgreSQL types: values
@@ -51,21 +51,29 @@ function round(value: number, decimals: number): number {
   return Math.round(value * f) / f;
 }
 
-/** One KLK line to one `ventas` row of `store`, or the reason it cannot be loaded. */
-export function lineToRow(raw: unknown, store: Store): LineResult {
+/**
+ * One KLK line to one `ventas` row of `store`, or the reason it cannot be loaded. `checkText: false` skips looking
+ * for text PostgreSQL cannot store, for a line known free of it (its JSON text had no escape).
+ */
+export function lineToRow(raw: unknown, store: Store, checkText = true): LineResult {
+  const unstorable = checkText ? unstorableTextReason(raw) : null;
+  if (unstorable !== null) return { ok: false, reason: unstorable, ...storableKey(raw) };
   const wellFormed = parseWellFormedLine(raw);
   if (wellFormed) return transform(wellFormed, store);
   const parsed = klkLineSchema.safeParse(raw);
-  if (!parsed.success) {
-    const r = raw as { numero_factura?: unknown; linea?: unknown } | null;
-    return {
-      ok: false,
-      reason: rejectionReason(parsed.error),
-      numeroFactura: typeof r?.numero_factura === 'string' ? r.numero_factura : undefined,
-      linea: r?.linea === undefined || r?.linea === null ? undefined : String(r.linea),
-    };
-  }
+  if (!parsed.success) return { ok: false, reason: rejectionReason(parsed.error), ...storableKey(raw) };
   return transform(parsed.data, store);
+}
+
+/** The invoice and line number of a rejected line, each only when PostgreSQL can store it. */
+function storableKey(raw: unknown): { numeroFactura?: string; linea?: string } {
+  const r = raw as { numero_factura?: unknown; linea?: unknown } | null;
+  const numeroFactura = typeof r?.numero_factura === 'string' ? r.numero_factura : undefined;
+  const linea = r?.linea === undefined || r?.linea === null ? undefined : String(r.linea);
+  return {
+    numeroFactura: numeroFactura !== undefined && unstorableTextReason(numeroFactura) === null ? numeroFactura : undefined,
+    linea: linea !== undefined && unstorableTextReason(linea) === null ? linea : undefined,
+  };
 }
 
 function transform(line: KlkLine, store: Store): LineResult {
