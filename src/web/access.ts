@@ -28,10 +28,38 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
+/** Two secrets compared in constant time. */
+export function sameSecret(given: string, token: string): boolean {
+  return timingSafeEqual(digest(given), digest(token));
+}
+
 /** `Authorization: Bearer TOKEN`, compared in constant time. */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  return match !== null && timingSafeEqual(digest(match[1]!), digest(token));
+  return match !== null && sameSecret(match[1]!, token);
+}
+
+/** The cookie the page keeps the token in once a person has typed it (HttpOnly: no script can read it). */
+export const TOKEN_COOKIE = 'ventas_token';
+
+/** The value of cookie `name` in a Cookie header, if present. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The Set-Cookie that keeps the token for this site only, out of reach of scripts. */
+export function tokenCookie(token: string): string {
+  return `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
 }
 
 /**

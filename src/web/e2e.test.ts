@@ -448,6 +448,32 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in Chromium
     await expect.poll(() => row(toResume).getAttribute('data-status'), { timeout: 15_000 }).toBe('complete');
   }, SLOW_MACHINE_MS);
 
+  it('with VENTAS_API_TOKEN set, asks for the token once, shows nothing before it, and keeps it out of scripts', async () => {
+    const guarded = await startDashboard({ db, config, klkUrl: sim.url, logger: silentLogger, host: '127.0.0.1', port: 0, token: 'secreto-e2e', window: { from: SEED_FROM, to: SEED_TO } });
+    try {
+      const page = await newPage(DESKTOP);
+      // The page's own 401s are expected here; they are not errors of the page.
+      const before = pageErrors.length;
+      await page.goto(`${guarded.url}/`);
+      await page.locator('#login').waitFor();
+      expect(await page.locator('.c').count()).toBe(0);
+      await page.fill('#login-token', 'otro');
+      await page.click('#login button[type="submit"]');
+      await page.locator('#login-message', { hasText: 'token incorrecto' }).waitFor();
+      await page.fill('#login-token', 'secreto-e2e');
+      await page.click('#login button[type="submit"]');
+      await page.locator('#login').waitFor({ state: 'hidden' });
+      await expect.poll(() => page.locator('.c').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+      await page.locator('#runs tbody tr').first().waitFor();
+      const cookies = await page.context().cookies(guarded.url);
+      expect(cookies.find((c) => c.name === 'ventas_token')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+      expect(await page.evaluate('document.cookie')).not.toContain('secreto-e2e');
+      pageErrors.splice(before);
+    } finally {
+      await guarded.close();
+    }
+  }, SLOW_MACHINE_MS);
+
   it('draws a year of 19 stores through the filters, scrolling inside its card on a phone', async () => {
     const page = await open(await newPage(DESKTOP));
     await page.fill('#from', '2025-01-26');

@@ -341,7 +341,7 @@ describeEachBackend('dashboard API', (open, backend) => {
     expect((await change(`${toCancel}/cancel`, { Origin: 'http://ataque.example' })).status).toBe(403);
   });
 
-  it('with VENTAS_API_TOKEN set, a POST without the bearer token gets 401 and reading stays open', async () => {
+  it('with VENTAS_API_TOKEN set, a POST without the bearer token gets 401 and only the health probe and the page stay open', async () => {
     const guarded = await startDashboard({ db, config, klkUrl: sim.url, logger: silentLogger, host: '127.0.0.1', port: 0, token: 'secreto-123' });
     try {
       const none = await post({ from: FROM, to: TO }, {}, guarded.url);
@@ -360,6 +360,35 @@ describeEachBackend('dashboard API', (open, backend) => {
         expect(authorized.status).toBe(404);
       }
       expect((await fetch(`${guarded.url}/api/health`)).status).toBe(200);
+      expect((await fetch(`${guarded.url}/`)).status).toBe(200);
+
+      // Reads need it too: sales figures are business secrets on a LAN.
+      const reads = [`/api/gaps?from=${FROM}&to=${TO}`, `/api/coverage?from=${FROM}&to=${TO}`, `/api/plan?from=${FROM}&to=${TO}`, '/api/runs', '/api/runs/1'];
+      for (const path of reads) {
+        const res = await fetch(`${guarded.url}${path}`);
+        expect(res.status, path).toBe(401);
+        expect(((await res.json()) as { error: string }).error).toMatch(/^falta el token/);
+        expect((await fetch(`${guarded.url}${path}`, { headers: { Authorization: 'Bearer secreto-123' } })).status, path).not.toBe(401);
+      }
+      // The page trades the typed token for an HttpOnly, SameSite=Strict cookie, which then opens reads and writes.
+      const session = (token: string, headers: Record<string, string> = {}) =>
+        fetch(`${guarded.url}/api/session`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify({ token }) });
+      const refused = await session('otro');
+      expect(refused.status).toBe(401);
+      expect(((await refused.json()) as { error: string }).error).toBe('token incorrecto');
+      expect(refused.headers.get('set-cookie')).toBeNull();
+      expect((await session('secreto-123', { Origin: 'http://ataque.example' })).status).toBe(403);
+      const granted = await session('secreto-123');
+      expect(granted.status).toBe(200);
+      const cookie = granted.headers.get('set-cookie')!;
+      expect(cookie).toMatch(/^ventas_token=secreto-123; HttpOnly; SameSite=Strict; Path=\/$/);
+      const withCookie = { Cookie: cookie.split(';')[0]! };
+      expect((await fetch(`${guarded.url}/api/runs`, { headers: withCookie })).status).toBe(200);
+      expect((await post({}, withCookie, guarded.url)).status).toBe(400);
+      const badCookie = await fetch(`${guarded.url}/api/runs`, { headers: { Cookie: 'ventas_token=otro' } });
+      expect(((await badCookie.json()) as { error: string }).error).toMatch(/^token incorrecto/);
+      // Reads check Origin too: another site's page cannot read the figures with the user's cookie.
+      expect((await fetch(`${guarded.url}/api/runs`, { headers: { ...withCookie, Origin: 'http://ataque.example' } })).status).toBe(403);
     } finally {
       await guarded.close();
     }

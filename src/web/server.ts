@@ -24,7 +24,7 @@ import { planForReport } from '../plan/from-coverage.ts';
 import { toPlanJson } from '../plan/index.ts';
 import { UnreachableError, UsageError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { assertBindAllowed, bearerMatches, hostHeaderAllowed, isLoopbackHost, sameOrigin } from './access.ts';
+import { assertBindAllowed, bearerMatches, cookieValue, hostHeaderAllowed, isLoopbackHost, sameOrigin, sameSecret, TOKEN_COOKIE, tokenCookie } from './access.ts';
 import { toHeatmap } from './heatmap.ts';
 import { cancelRun } from '../runs/cancel.ts';
 import { runDetail } from '../runs/detail.ts';
@@ -181,17 +181,25 @@ function createDashboardHandler(options: DashboardOptions) {
     cleanups.push(() => clearInterval(poll));
   }
 
-  /** A state-changing request: the bearer token when one is set, and never from another site's page. */
-  function allowChange(req: IncomingMessage, res: ServerResponse): void {
-    if (options.token && !bearerMatches(req.headers.authorization, options.token)) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="ventas"');
-      // Missing and wrong are different mistakes: each is named as what it is.
-      throw new HttpError(
-        401,
-        req.headers.authorization
-          ? 'token incorrecto: envíe Authorization: Bearer <VENTAS_API_TOKEN> con el token con que se inició el servidor'
-          : 'falta el token: envíe Authorization: Bearer <VENTAS_API_TOKEN>',
-      );
+  /**
+   * Any request for data or a change: with a token set, the bearer token or the page's cookie (sales figures are
+   * business secrets on a LAN), and never from another site's page. Only the health probe and the page's own files
+   * stay open.
+   */
+  function allow(req: IncomingMessage, res: ServerResponse): void {
+    if (options.token) {
+      const cookie = cookieValue(req.headers.cookie, TOKEN_COOKIE);
+      const granted = bearerMatches(req.headers.authorization, options.token) || (cookie !== undefined && sameSecret(cookie, options.token));
+      if (!granted) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="ventas"');
+        // Missing and wrong are different mistakes: each is named as what it is.
+        throw new HttpError(
+          401,
+          req.headers.authorization || cookie !== undefined
+            ? 'token incorrecto: envíe Authorization: Bearer <VENTAS_API_TOKEN> con el token con que se inició el servidor'
+            : 'falta el token: envíe Authorization: Bearer <VENTAS_API_TOKEN>',
+        );
+      }
     }
     if (!sameOrigin(req.headers.origin, req.headers.host)) throw new HttpError(403, 'petición desde otro origen rechazada');
   }
@@ -221,6 +229,18 @@ function createDashboardHandler(options: DashboardOptions) {
       }
       return sendJson(res, 200, { status: 'ok', database: db.kind });
     }
+    if (path === '/api/session') {
+      // The page trades the token a person typed for an HttpOnly cookie, so it never sits where a script can read it.
+      only('POST');
+      if (!sameOrigin(req.headers.origin, req.headers.host)) throw new HttpError(403, 'petición desde otro origen rechazada');
+      const body = await readJsonBody(req);
+      const given = typeof body === 'object' && body !== null ? (body as { token?: unknown }).token : undefined;
+      if (!options.token) return sendJson(res, 200, { required: false });
+      if (typeof given !== 'string' || !sameSecret(given, options.token)) throw new HttpError(401, 'token incorrecto');
+      res.setHeader('Set-Cookie', tokenCookie(options.token));
+      return sendJson(res, 200, { required: true });
+    }
+    if (path.startsWith('/api/')) allow(req, res);
     if (path === '/api/coverage' || path === '/api/gaps') {
       only('GET');
       const window = windowFromQuery(url.searchParams, config, defaults);
@@ -233,7 +253,6 @@ function createDashboardHandler(options: DashboardOptions) {
     }
     if (path === '/api/backfill') {
       only('POST');
-      allowChange(req, res);
       checkQuery(url.searchParams, []);
       const window = windowFromBody(await readJsonBody(req), config);
       const runId = await runner.start(window);
@@ -246,7 +265,6 @@ function createDashboardHandler(options: DashboardOptions) {
     const change = /^\/api\/runs\/([^/]+)\/(cancel|resume)$/.exec(path);
     if (change) {
       only('POST');
-      allowChange(req, res);
       checkQuery(url.searchParams, []);
       const ref = parseRunRef(change[1]!);
       if (change[2] === 'cancel') {

@@ -1,4 +1,4 @@
-/* global document, window, fetch, EventSource, URLSearchParams, sessionStorage, history, BroadcastChannel */
+/* global document, window, fetch, EventSource, URLSearchParams, history, BroadcastChannel */
 // The dashboard page: reads /api/coverage, /api/plan and /api/runs, draws them, and runs the backfill through
 // POST /api/backfill (after showing the plan's size) with live progress from /api/runs/ID/events. Other tabs hear
 // of runs through a BroadcastChannel, and a light poll of /api/runs notices runs started anywhere else (the CLI, a
@@ -68,6 +68,8 @@ const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('v
 async function api(path, options) {
   const res = await fetch(path, options);
   const body = await res.json().catch(() => ({}));
+  // With VENTAS_API_TOKEN set, reading needs it too: the page asks once and the server keeps it in a cookie.
+  if (res.status === 401 && path !== '/api/session') askForLogin();
   if (!res.ok) {
     const error = new Error(body.error || `HTTP ${res.status}`);
     error.status = res.status;
@@ -725,24 +727,40 @@ function onConfirmClosed() {
   if (!$('run').disabled) $('run').focus();
 }
 
-/** A POST that changes something: with the dashboard's token when one was given (kept for the tab's session). */
+/** A POST that changes something (the token, when one is asked for, travels in the page's HttpOnly cookie). */
 async function post(path, body) {
-  const token = $('token').value.trim() || sessionStorage.getItem('ventas.token') || '';
-  const headers = { 'Content-Type': 'application/json' };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const answer = await api(path, { method: 'POST', headers, body: JSON.stringify(body ?? {}) });
-  if (token) sessionStorage.setItem('ventas.token', token);
-  return answer;
+  return api(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? {}) });
 }
 
-/** A 401 asks for the token; true when it was that. */
+/** A 401: the login form is shown (by api()); true when it was that. */
 function askForToken(error) {
   if (error.status !== 401) return false;
-  sessionStorage.removeItem('ventas.token');
-  $('token-field').hidden = false;
-  $('token').focus();
-  runMessage('Este tablero pide el token (VENTAS_API_TOKEN) para ejecutar: escríbalo y pulse de nuevo.');
+  runMessage('Este tablero pide el token (VENTAS_API_TOKEN): escríbalo arriba y pulse de nuevo.');
   return true;
+}
+
+function askForLogin() {
+  const form = $('login');
+  if (!form.hidden) return;
+  form.hidden = false;
+  $('login-token').focus();
+}
+
+/** Trades the typed token for the server's HttpOnly cookie, then loads what the 401s held back. */
+async function login(event) {
+  event.preventDefault();
+  $('login-message').textContent = '';
+  try {
+    await api('/api/session', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: $('login-token').value }) });
+  } catch (error) {
+    $('login-message').textContent = error.message;
+    $('login-token').select();
+    return;
+  }
+  $('login-token').value = '';
+  $('login').hidden = true;
+  await load();
+  await loadRuns();
 }
 
 async function startBackfill() {
@@ -889,6 +907,7 @@ function start() {
   $('from').value = view.from;
   $('to').value = view.to;
   $('filters').addEventListener('submit', applyFilters);
+  $('login').addEventListener('submit', login);
   $('store-list').addEventListener('change', updateStoreSummary);
   $('stores-all').addEventListener('click', () => {
     $('store-list').querySelectorAll('input').forEach((input) => (input.checked = true));
