@@ -155,6 +155,83 @@ describe('readAnswer', () => {
     for (const body of invalid) expect([body, (await failure(body, 3)).kind]).toEqual([body, 'invalid-json']);
   });
 
+  /** The failure `body` gives cut in two at every byte (inside every key included), and byte by byte. */
+  async function failuresAtEverySplit(body: string): Promise<AnswerError[]> {
+    const bytes = encoder.encode(body);
+    const errors: AnswerError[] = [];
+    for (let cut = 0; cut <= bytes.byteLength; cut++) {
+      const sizes = [cut, bytes.byteLength];
+      const error = await read(bytes, () => sizes.shift() ?? 1).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect([cut, error]).toEqual([cut, expect.any(AnswerError)]);
+      errors.push(error as AnswerError);
+    }
+    errors.push(await failure(body, 1));
+    return errors;
+  }
+
+  it.each([
+    ['two ventas lists', `{"meta":${JSON.stringify(meta(2))},"ventas":[{"linea":1},{"linea":2}],"ventas":[{"linea":3}]}`, 'ventas'],
+    ['two ventas lists, no meta', '{"ventas":[{"linea":1}] , "ventas" : [{"linea":2}]}', 'ventas'],
+    ['the second ventas key escaped', '{"ventas":[{"linea":1}],"\\u0076entas":[{"linea":2}]}', 'ventas'],
+    ['a ventas list then a scalar', '{"ventas":[{"linea":1}],"ventas":null}', 'ventas'],
+    ['a ventas scalar then a list', '{"ventas":0,"ventas":[{"linea":1}]}', 'ventas'],
+    ['meta twice', `{"meta":${JSON.stringify(meta(2))},"meta":${JSON.stringify(meta(1))},"ventas":[{"linea":1}]}`, 'meta'],
+    ['meta before and after the lines', `{"meta":${JSON.stringify(meta(2))},"ventas":[{"linea":1}],"meta":${JSON.stringify(meta(1))}}`, 'meta'],
+    ['total_registros twice in meta', `{"meta":${JSON.stringify(meta(2)).replace('{', '{"total_registros":1,')},"ventas":[{"linea":1}]}`, 'total_registros'],
+    ['error twice', '{"error":"Timeout","error":null,"ventas":[]}', 'error'],
+  ])('fails an answer with a key twice (%s): JSON.parse would keep one silently', async (_name, body, key) => {
+    for (const error of await failuresAtEverySplit(body)) {
+      expect(error).toMatchObject({ kind: 'invalid-json', message: `JSON inválido: la clave "${key}" aparece dos veces; no se sabe cuál vale` });
+    }
+  });
+
+  it('fails a second ventas list as soon as it opens, never handing over its lines', async () => {
+    const seen: unknown[] = [];
+    const body = '{"ventas":[{"linea":1}],"ventas":[{"linea":2},{"linea":3}]}';
+    const error = await readAnswer(pieces(encoder.encode(body), () => 5), (line) => seen.push(line)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'invalid-json' });
+    expect(seen).toEqual([{ linea: 1 }]);
+  });
+
+  it.each([
+    ['an object then text', '{"ventas":[{"linea":1}]}x'],
+    ['an object then a second object', '{"ventas":[{"linea":1}]}\n{"ventas":[{"linea":2}]}'],
+    ['an object then a closing bracket', `{"meta":${JSON.stringify(meta(1))},"ventas":[{"linea":1}]} ]`],
+    ['a bare list then text', '[{"linea":1}] <html>'],
+    ['a bare list then a second list', '[{"linea":1}][{"linea":2}]'],
+    ['a bare list then a number', '[{"linea":1}] 0'],
+  ])('fails trailing garbage after the answer (%s)', async (_name, body) => {
+    for (const error of await failuresAtEverySplit(body)) {
+      expect(error).toMatchObject({ kind: 'invalid-json', message: 'JSON inválido: hay contenido después del final del JSON' });
+    }
+  });
+
+  it('fails an error key beside lines, wherever it stands', async () => {
+    for (const body of ['{"ventas":[{"linea":1}],"error":"Deadlock"}', '{"error":"Deadlock","ventas":[{"linea":1}]}']) {
+      for (const error of await failuresAtEverySplit(body)) {
+        expect(error).toMatchObject({ kind: 'error-payload', message: 'KLK respondió con error: Deadlock' });
+      }
+    }
+  });
+
+  it('counts lines as KLK sends them, duplicates included, against total_registros', async () => {
+    const twice = [{ numero_factura: 'C10-01-00000001', linea: 1 }, { numero_factura: 'C10-01-00000001', linea: 1 }, { linea: 2 }];
+    const whole = await read(JSON.stringify({ meta: meta(3), ventas: twice }), 7);
+    expect(whole.lines).toEqual(twice);
+    expect(whole.answer).toMatchObject({ lines: 3, meta: { total_registros: 3 } });
+    // Announcing only the distinct lines (or more lines than came) is a disagreement, whatever the cause.
+    expect(await failure(JSON.stringify({ meta: meta(2), ventas: twice }), 7)).toMatchObject({
+      kind: 'truncated',
+      message: 'KLK anunció 2 líneas (total_registros) y llegaron 3',
+    });
+    expect((await failure(JSON.stringify({ ventas: twice, meta: meta(4) }), 7)).message).toBe(
+      'KLK anunció 4 líneas (total_registros) y llegaron 3',
+    );
+  });
+
   it('rejects answers of the wrong shape as invalid answers', async () => {
     const wrong = [
       '{"meta":{"sucursal_codigo":"SUC001"}}',

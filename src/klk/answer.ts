@@ -308,9 +308,10 @@ export class JsonArraySplitter {
         c === OPEN_BRACKET &&
         this.depth === 1 &&
         this.root === Root.Object &&
-        !this.streamedVentas &&
         lastKey(Buffer.concat([...this.outside, bytes.subarray(this.outsideStart, i)]).toString('utf8')) === 'ventas'
       ) {
+        // A second list would be buffered here, then JSON.parse would keep one of the two: fail before either.
+        if (this.streamedVentas) throw duplicateKey('ventas');
         this.streamedVentas = true;
         return this.startItems(bytes, i, 2);
       }
@@ -353,6 +354,40 @@ function invalidJson(detail: string): AnswerError {
   return new AnswerError('invalid-json', `JSON inválido: ${detail}`);
 }
 
+/**
+ * JSON.parse keeps the last of two equal keys without a word; an answer that names `ventas` (or `meta`, `error`,
+ * `total_registros`...) twice cannot be proven whole, so it is a failure like invalid JSON, retried.
+ */
+function duplicateKey(key: string): AnswerError {
+  return invalidJson(`la clave "${key}" aparece dos veces; no se sabe cuál vale`);
+}
+
+/**
+ * Throws when an object of `text` (valid JSON: the text outside the streamed lines, small) has a key twice. Keys are
+ * compared decoded, as JSON.parse compares them.
+ */
+function checkUniqueKeys(text: string): void {
+  const objects: Array<Set<string> | null> = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === OPEN_BRACE) objects.push(new Set());
+    else if (c === OPEN_BRACKET) objects.push(null);
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) objects.pop();
+    else if (c === QUOTE) {
+      const start = i;
+      for (i++; text.charCodeAt(i) !== QUOTE; i++) if (text.charCodeAt(i) === BACKSLASH) i++;
+      const keys = objects.at(-1);
+      if (!keys) continue;
+      let next = i + 1;
+      while (isWhitespace(text.charCodeAt(next))) next++;
+      if (text.charCodeAt(next) !== COLON) continue;
+      const key = JSON.parse(text.slice(start, i + 1)) as string;
+      if (keys.has(key)) throw duplicateKey(key);
+      keys.add(key);
+    }
+  }
+}
+
 /** The key whose value starts right after `text` (`..."ventas" :`), or null. */
 function lastKey(text: string): string | null {
   let j = text.length - 1;
@@ -388,9 +423,10 @@ export type Answer = {
  * Reads a KLK answer body, handing each line (parsed, not validated) to `onLine` as it arrives, with whether its text
  * had any backslash escape: without one no string of it can hold U+0000 or a lone UTF-16 surrogate (JSON forbids a
  * raw U+0000 in a string, and bytes that are not UTF-8 are decoded as U+FFFD), so the loader may skip looking for
- * them. Throws AnswerError
- * for an error payload, a truncated or invalid body, an unexpected shape, or a `total_registros` that disagrees with
- * the lines received. Errors of the stream itself (aborts, broken connections) pass through unchanged.
+ * them. Lines handed over before a failure belong to a failed answer: the caller discards them.
+ * Throws AnswerError for an error payload, a truncated or invalid body (content after its end, a key twice outside
+ * the lines), an unexpected shape, or a `total_registros` that disagrees with the lines received (counted as sent,
+ * duplicates included). Errors of the stream itself (aborts, broken connections) pass through unchanged.
  */
 export async function readAnswer(
   body: AsyncIterable<Uint8Array>,
@@ -439,6 +475,7 @@ function interpretOutside(split: SplitResult): KlkMeta | null {
     throw invalidJson((error as Error).message);
   }
   if (split.root === 'list') return null;
+  checkUniqueKeys(split.outside);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new AnswerError('invalid-answer', 'respuesta inesperada de KLK: se esperaba un objeto o una lista');
   }

@@ -224,6 +224,33 @@ describe('KLK client', () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it('retries an answer with the ventas key twice and fails with the reason when it persists, never loading part', async () => {
+    // The first list agrees with total_registros: only the second key tells the answer is not whole.
+    const all = Array.from({ length: 570 }, (_, i) => line(i + 1));
+    const twice = `{"meta":${JSON.stringify(meta(270))},"ventas":${JSON.stringify(all.slice(0, 270))},"ventas":${JSON.stringify(all.slice(270))}}`;
+    const persistent = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(twice);
+    });
+    const { klk, events } = client(persistent);
+    const error = await failure(klk.fetchVentas(request, () => new Lines(), { attempts: 3 }));
+    expect(error).toMatchObject({ kind: 'invalid-json', attempts: 3 });
+    expect(error.message).toBe(
+      'KLK SUC001/APP-TPF 2026-01-10..2026-01-11: JSON inválido: la clave "ventas" aparece dos veces; no se sabe cuál vale (3 intentos)',
+    );
+    expect(persistent.requests).toHaveLength(3);
+    expect(events.map((e) => e.type === 'attempt-failed' && e.retryInMs !== null)).toEqual([true, true, false]);
+    expect(klk.stats()).toMatchObject({ succeeded: 0, failed: 1, lines: 0 });
+
+    const healed = await serve((_req, res, _body, index) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(index === 0 ? twice : JSON.stringify({ meta: meta(570), ventas: all }));
+    });
+    const { collector, info } = await client(healed).klk.fetchVentas(request, () => new Lines());
+    expect(info).toMatchObject({ attempts: 2, lines: 570, totalRegistros: 570 });
+    expect(collector.lines).toEqual(all);
+  });
+
   it('does not retry an answer of the wrong shape', async () => {
     const server = await serve((_req, res) => json(res, { datos: [] }));
     const error = await failure(client(server).klk.fetchVentas(request, () => new Lines()));
