@@ -187,7 +187,8 @@ describeEachBackend('runBackfill', (open) => {
   ])('a KLK that %s has answered: it gets the long patience, not the first-answer limit', async (_name, setUp) => {
     const klk = setUp();
     const error = await runBackfill(
-      deps({ ...(klk && { klk }), maxAttempts: 50, breakerCooldownMs: 50, firstAnswerMs: 50, giveUpAfterMs: 500 }),
+      // The first answer (an HTTP 500 or one good answer) comes in milliseconds; 1 s leaves a busy machine room.
+      deps({ ...(klk && { klk }), maxAttempts: 50, breakerCooldownMs: 50, firstAnswerMs: 1_000, giveUpAfterMs: 1_500 }),
       job,
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnreachableError);
