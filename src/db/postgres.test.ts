@@ -1,5 +1,6 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { UnreachableError, UsageError } from '../shared/errors.ts';
+import { exitCodeFor, UnreachableError, UsageError } from '../shared/errors.ts';
 import { openPostgres, redactDatabaseUrl } from './postgres.ts';
 
 describe('openPostgres', () => {
@@ -16,6 +17,24 @@ describe('openPostgres', () => {
     expect((error as UnreachableError).dependency).toBe('database');
     expect((error as Error).message).toMatch(/^PostgreSQL en 127\.0\.0\.1:1\/x no está disponible: conexión rechazada/);
     expect((error as Error).message).not.toContain('secreto');
+  });
+
+  it('says in Spanish, as unreachable (exit 3), that a server without SSL cannot serve sslmode=require', async () => {
+    // A server that answers PostgreSQL's SSL request with "N" (no SSL), as one without ssl = on does.
+    const server = createServer((socket) => socket.once('data', () => socket.write('N')));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const error = await openPostgres(`postgres://ventas:secreto@127.0.0.1:${port}/ventas?sslmode=require`).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnreachableError);
+      expect(exitCodeFor(error)).toBe(3);
+      expect((error as Error).message).toBe(
+        `PostgreSQL en 127.0.0.1:${port}/ventas no está disponible: el servidor no acepta conexiones SSL y DATABASE_URL las exige (sslmode); ` +
+          'quite sslmode o active SSL en el servidor. Revise DATABASE_URL y que el servidor esté en marcha.',
+      );
+    } finally {
+      server.close();
+    }
   });
 
   it('rejects a URL that is not PostgreSQL as bad input', async () => {

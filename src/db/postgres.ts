@@ -47,7 +47,7 @@ export function redactDatabaseUrl(url: string): string {
   return `postgres://${t.user}@${t.host}:${t.port}/${t.database}`;
 }
 
-type Failure = 'refused' | 'unknown-host' | 'auth' | 'no-database' | 'timeout' | 'lost';
+type Failure = 'refused' | 'unknown-host' | 'auth' | 'no-database' | 'timeout' | 'no-ssl' | 'lost';
 
 const lostCodes = new Set(['ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOENT', '57P01', '57P02', '57P03', '53300']);
 
@@ -67,6 +67,7 @@ function failureOf(error: unknown): Failure | undefined {
   if (code === '28P01' || code === '28000') return 'auth';
   if (code === '3D000') return 'no-database';
   if (code === 'ETIMEDOUT' || /connection timeout|timeout expired/i.test(message)) return 'timeout';
+  if (/server does not support SSL/i.test(message)) return 'no-ssl';
   if (lostCodes.has(code) || code.startsWith('08') || /^Connection terminated|not queryable/.test(message)) return 'lost';
   return undefined;
 }
@@ -88,6 +89,8 @@ function reason(failure: Failure, target: Target, error: unknown): string {
       return `la base de datos ${target.database} no existe`;
     case 'timeout':
       return 'tiempo de espera agotado';
+    case 'no-ssl':
+      return 'el servidor no acepta conexiones SSL y DATABASE_URL las exige (sslmode); quite sslmode o active SSL en el servidor';
     case 'lost':
       return `conexión perdida (${(error as Error).message})`;
   }
