@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo } from 'node:net';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { exitCodeFor, UnreachableError, UsageError } from '../shared/errors.ts';
 import { openPostgres, redactDatabaseUrl } from './postgres.ts';
@@ -42,6 +43,32 @@ describe('openPostgres', () => {
   });
 
   const adminUrl = process.env.TEST_DATABASE_URL;
+
+  it.runIf(adminUrl)('a connection lost while a transaction holds it, between two queries, fails the transaction as unreachable, never the process', async () => {
+    const db = await openPostgres(adminUrl!, { poolSize: 2 });
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    try {
+      const error = await db
+        .transaction(async (tx) => {
+          const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+          const pid = rows[0]!.pid;
+          // The server ends this connection while the transaction is between statements (as a restart does).
+          await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+          for (let gone = false; !gone; ) {
+            gone = (await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0]!.n === 0;
+          }
+          await tx.query('SELECT 1');
+        })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnreachableError);
+      // The pool goes on with a new connection.
+      expect((await db.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await admin.end();
+      await db.close();
+    }
+  });
 
   it.runIf(adminUrl)('reports a missing database and a lost connection as unreachable, and a bad statement as is', async () => {
     const missing = new URL(adminUrl!);

@@ -159,6 +159,7 @@ class PostgresDb implements Db {
     const client = await this.pool.connect().catch((error: unknown) => {
       throw mapError(error, this.target);
     });
+    const unguard = guard(client);
     let broken: Error | undefined;
     try {
       return await copy(client, table, columns, text);
@@ -167,6 +168,7 @@ class PostgresDb implements Db {
       throw mapError(error, this.target);
     } finally {
       // A connection whose COPY failed half-way is not reused.
+      unguard();
       client.release(broken);
     }
   }
@@ -176,6 +178,7 @@ class PostgresDb implements Db {
     const client = await this.pool.connect().catch((error: unknown) => {
       throw mapError(error, this.target);
     });
+    const unguard = guard(client);
     let closed = false;
     let broken: Error | undefined;
     const tx: Queryable = {
@@ -206,6 +209,7 @@ class PostgresDb implements Db {
     } finally {
       closed = true;
       // A connection that could not even roll back is discarded, not handed to the next caller.
+      unguard();
       client.release(broken);
     }
   }
@@ -215,6 +219,17 @@ class PostgresDb implements Db {
   }
 }
 
+/**
+ * A client checked out of the pool has no 'error' listener of pg-pool's: a server that goes away while it is held
+ * would emit an unhandled 'error' and end the process. The failure reaches its caller through the query that fails,
+ * so the event itself only needs a listener. Returns what removes it before the client goes back.
+ */
+export function guard(client: { on(event: 'error', fn: (error: Error) => void): unknown; off(event: 'error', fn: (error: Error) => void): unknown }): () => void {
+  const ignore = () => undefined;
+  client.on('error', ignore);
+  return () => void client.off('error', ignore);
+}
+
 /** A pg pool on `url`; UnreachableError (exit 3, password never shown) when the server cannot be used. */
 export async function openPostgres(url: string, { poolSize = 10, readOnly = false }: PostgresOptions = {}): Promise<Db> {
   const target = parseTarget(url);
@@ -222,6 +237,7 @@ export async function openPostgres(url: string, { poolSize = 10, readOnly = fals
   // One bounded attempt first. The pool itself has no connect timeout: pg-pool applies it to waiting for a busy
   // pool too, and a backfill with more tasks than connections waits by design.
   const probe = new Client({ ...base, connectionTimeoutMillis: 10_000 });
+  guard(probe);
   try {
     await probe.connect();
   } catch (error) {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import type { KlkClient } from '../klk/index.ts';
+import { guard } from '../db/postgres.ts';
 
 /**
  * The per-KLK limit held across every worker on every machine: slot i of a KLK is a session advisory lock in
@@ -46,6 +47,8 @@ export function createKlkSlots(options: { databaseUrl: string; baseUrl: string; 
   return {
     async acquire(limit, signal) {
       const client = await pool.connect();
+      // Held for as long as the slot is: a server that goes away meanwhile must not end the worker.
+      const unguard = guard(client);
       try {
         for (;;) {
           signal?.throwIfAborted();
@@ -54,9 +57,11 @@ export function createKlkSlots(options: { databaseUrl: string; baseUrl: string; 
             return async () => {
               try {
                 await client.query('SELECT pg_advisory_unlock($1, $2)', [key, slot]);
+                unguard();
                 client.release();
               } catch (error) {
                 // Dropping the connection frees the lock anyway.
+                unguard();
                 client.release(error as Error);
               }
             };
@@ -65,6 +70,7 @@ export function createKlkSlots(options: { databaseUrl: string; baseUrl: string; 
         }
       } catch (error) {
         // Aborted, or the connection failed: it holds no slot of ours; dropped to be safe either way.
+        unguard();
         client.release(true);
         throw error;
       }

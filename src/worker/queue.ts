@@ -1,6 +1,7 @@
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Queryable } from '../db/types.ts';
+import { guard } from '../db/postgres.ts';
 import type { Logger } from '../shared/logger.ts';
 
 /**
@@ -65,6 +66,7 @@ function asBossDb(db: Queryable): PgBoss.Db {
 /** Runs `fn` holding a session advisory lock on its own connection. */
 async function withInstallLock<T>(databaseUrl: string, fn: () => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'ventas-queue-install' });
+  guard(client);
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [INSTALL_LOCK]);
