@@ -31,7 +31,7 @@ describeEachCliBackend('ventas backfill', (backend) => {
 
   it('killed with SIGKILL at five random moments and resumed each time, ends equal to KLK with nothing twice', async () => {
     // Slow answers and one request at a time, so there is always work left when a kill lands.
-    sim.options.latencyMs = [400, 0];
+    sim.options.latencyMs = [250, 0];
     try {
       const kills: number[] = [];
       for (let round = 0; round < 5; round++) {
@@ -47,7 +47,7 @@ describeEachCliBackend('ventas backfill', (backend) => {
         const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
         await Promise.race([started, exited]);
         expect(child.exitCode).toBeNull();
-        const delay = 200 + Math.floor(Math.random() * 800);
+        const delay = 150 + Math.floor(Math.random() * 500);
         await new Promise((r) => setTimeout(r, delay));
         expect(child.exitCode).toBeNull();
         child.kill('SIGKILL');
