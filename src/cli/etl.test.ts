@@ -87,10 +87,12 @@ describeEachCliBackend('ventas etl', (backend) => {
     expect(r.stdout).toContain('tienda_01 (fallida): 2026-01-10 00:00 a 2026-01-10 23:59');
     expect(r.stdout).toContain('ventas etl --tiendas tienda_01 tienda_02 --fecha-desde "2026-01-10 00:00" --fecha-hasta "2026-01-10 23:59"');
     expect(r.stdout).not.toMatch(/0 sales|0 ventas/);
+    // The command ran in this process: its log file may still be taking the last lines a process exit would have
+    // waited for.
     const logDir = join(place.cwd, 'logs');
-    const log = readdirSync(logDir).map((f) => readFileSync(join(logDir, f), 'utf8')).join('');
-    expect(log).toContain('petición fallida');
-    expect(log).not.toContain(token);
+    const log = () => readdirSync(logDir).map((f) => readFileSync(join(logDir, f), 'utf8')).join('');
+    await expect.poll(log, { timeout: 10_000 }).toContain('petición fallida');
+    expect(log()).not.toContain(token);
   });
 
   it('never stores, logs or prints a credential carried in the KLK URL', async () => {
@@ -113,8 +115,11 @@ describeEachCliBackend('ventas etl', (backend) => {
     } finally {
       await db.close();
     }
+    // Once the run's last line is in the log (it is written in the background), none of it holds the secret.
     const logDir = join(place.cwd, 'logs');
-    expect(readdirSync(logDir).map((f) => readFileSync(join(logDir, f), 'utf8')).join('')).not.toContain(secret);
+    const log = () => readdirSync(logDir).map((f) => readFileSync(join(logDir, f), 'utf8')).join('');
+    await expect.poll(log, { timeout: 10_000 }).toContain('fin de la ejecución');
+    expect(log()).not.toContain(secret);
   });
 
   it('--dry-run extracts and validates but writes nothing', async () => {
