@@ -147,7 +147,7 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
   const received = performance.now();
   try {
     await db.transaction(async (tx) => {
-      const counts = await loadBatch(tx, batch, { runId: ctx.runId ?? null, wholeDays: true, mirror: mirror && batch.isVerifiedComplete(info.totalRegistros) });
+      const counts = await loadBatch(tx, batch, { runId: ctx.runId ?? null, wholeDays: true, mirror: mirror && info.proven && batch.isVerifiedComplete(info.totalRegistros), proven: info.proven });
       const ours = await completeChunk(tx, chunk.id, owner, {
         lines: batch.received,
         inserted: counts.inserted,

@@ -33,7 +33,12 @@ const MAX_LISTED_FAILURES = 20;
 /** The end of a backfill for people: outcome, rows, before/after, the verdict on coverage and what failed. */
 export function renderBackfillSummary(
   summary: BackfillSummary,
-  options: { resumeCommand: string; failed?: ReadonlyArray<Pick<Chunk, 'storeId' | 'dayFrom' | 'dayTo'> & { error: string | null }> },
+  options: {
+    resumeCommand: string;
+    failed?: ReadonlyArray<Pick<Chunk, 'storeId' | 'dayFrom' | 'dayTo'> & { error: string | null }>;
+    /** Of the store-days left, those KLK answered with 0 lines that do not prove them empty yet. */
+    unprovenEmpty?: number;
+  },
 ): string {
   const c = summary.chunks;
   const lines = [
@@ -46,7 +51,10 @@ export function renderBackfillSummary(
   lines.push(
     gaps === 0
       ? `Verificado: ${summary.after.expectedStoreDays === 1 ? 'el día-tienda esperado está completo' : `los ${int(summary.after.expectedStoreDays)} días-tienda esperados están completos`}.`
-      : `${gaps === 1 ? 'Queda 1 día-tienda' : `Quedan ${int(gaps)} días-tienda`} sin completar.`,
+      : `${gaps === 1 ? 'Queda 1 día-tienda' : `Quedan ${int(gaps)} días-tienda`} sin completar` +
+          (options.unprovenEmpty
+            ? ` (${int(options.unprovenEmpty)} con 0 líneas de KLK que aún no prueban un día sin ventas: \`npx ventas gaps\` dice por qué).`
+            : '.'),
   );
   const failed = options.failed ?? [];
   if (failed.length > 0) {

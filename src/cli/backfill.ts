@@ -146,7 +146,8 @@ export function registerBackfill(cli: Cli): void {
           const { summary } = outcome;
           const failed = summary.chunks.failed > 0 ? await failedChunks(db, summary.backfillId) : [];
           const again = resumeCommand(summary.backfillId);
-          cli.io.out(json ? JSON.stringify(summaryJson(summary)) : renderBackfillSummary(summary, { resumeCommand: again, failed }));
+          const unprovenEmpty = outcome.after?.stores.reduce((n, s) => n + s.unprovenEmpty.length, 0) ?? 0;
+          cli.io.out(json ? JSON.stringify(summaryJson(summary)) : renderBackfillSummary(summary, { resumeCommand: again, failed, unprovenEmpty }));
           if (summary.status === 'interrupted') {
             if (json) cli.io.err(`Backfill #${summary.backfillId} interrumpido. Para reanudarlo: ${again}`);
             return interrupt!.exitCode();

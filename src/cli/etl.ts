@@ -178,6 +178,14 @@ export function renderSummary(summary: EtlSummary, interval: Interval): string {
     `  Filas:          ${int(t.inserted)} insertadas, ${int(t.updated)} actualizadas, ${int(t.unchanged)} sin cambios${t.deleted ? `, ${int(t.deleted)} borradas` : ''}`,
     `  Duplicados en origen: ${int(t.duplicates)} · En cuarentena: ${int(t.quarantined)}`,
   ];
+  const unproven = Object.entries(summary.stores).filter(([, r]) => (r.unprovenEmptyDays?.length ?? 0) > 0);
+  if (unproven.length > 0) {
+    lines.push('', 'Días con 0 líneas sin probar (KLK respondió sin un «meta» que pruebe la respuesta completa; siguen faltando):');
+    for (const [id, r] of unproven) {
+      const days = r.unprovenEmptyDays!;
+      lines.push(`  ${id}: ${days.slice(0, 10).join(', ')}${days.length > 10 ? ` (y ${days.length - 10} más)` : ''}`);
+    }
+  }
   const problems = Object.entries(summary.stores).filter(([, r]) => r.status !== 'success');
   if (problems.length > 0) {
     lines.push('', 'Tiendas con problemas:');

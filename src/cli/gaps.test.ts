@@ -149,7 +149,7 @@ describeEachCliBackend('ventas gaps', (backend) => {
     expect(report.stores.map((s: { store: string }) => s.store).sort()).toEqual(DEFAULT_STORES.map((s) => s.id).sort());
     expect(Object.keys(report.stores[0])).toEqual([
       'store', 'name', 'expectedDays', 'daysWithData', 'missingDays', 'partialDays', 'rejectedDays', 'coveragePct',
-      'priority', 'isNew', 'suspectedNew', 'firstSale', 'lastSale', 'missing', 'partial', 'rejected', 'missingRanges',
+      'priority', 'isNew', 'suspectedNew', 'firstSale', 'lastSale', 'missing', 'partial', 'rejected', 'unprovenEmpty', 'missingRanges',
     ]);
 
     let missingTotal = 0;
@@ -231,7 +231,7 @@ describeEachCliBackend('ventas gaps and plan: rejected and future days', (backen
         const batch = new AnswerBatch(manongo, { fechaDesde: day, fechaHasta: day });
         const almacen = day === '2026-01-12' ? 'OTRO' : manongo.almacen;
         for (let linea = 1; linea <= 3; linea++) batch.add(klkLine({ numero_factura: `F-${day}`, linea, fecha: day }, almacen));
-        await db.transaction((tx) => loadBatch(tx, batch, { runId: null, wholeDays: true }));
+        await db.transaction((tx) => loadBatch(tx, batch, { runId: null, wholeDays: true, proven: true }));
       }
     } finally {
       await db.close();

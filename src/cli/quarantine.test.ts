@@ -35,7 +35,7 @@ describeEachCliBackend('ventas quarantine', (backend) => {
       const load = async (day: string, lines: Array<Record<string, unknown>>) => {
         const batch = new AnswerBatch(manongo, { fechaDesde: day, fechaHasta: day });
         for (const line of lines) batch.add(line);
-        await db.transaction((tx) => loadBatch(tx, batch, { runId: null, wholeDays: true }));
+        await db.transaction((tx) => loadBatch(tx, batch, { runId: null, wholeDays: true, proven: true }));
       };
       await load('2026-01-12', [1, 2, 3].map((linea) => klkLine({ numero_factura: 'F-12', linea, fecha: '2026-01-12' }, 'OTRO')));
       await load('2026-01-13', [

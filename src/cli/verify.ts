@@ -1,5 +1,6 @@
 import { redactUrl } from '../shared/redact.ts';
 import { computeCoverage, coveragePct, toJson, type CoverageReport, type CoverageTotals } from '../coverage/index.ts';
+import { unprovenEmptyEs } from '../coverage/render.ts';
 import { reconcile, type DayDifference, type DifferenceState, type ReconcileResult } from '../coverage/reconcile.ts';
 import { addDays, localDateTime, type IsoDate } from '../shared/dates.ts';
 import { ExitCode } from '../shared/errors.ts';
@@ -131,6 +132,7 @@ function verifyJson(
         checkedStoreDays: reconciled.checkedStoreDays,
         matching: reconciled.matching,
         differing: reconciled.differing,
+        unproven: reconciled.unproven,
         failedStores: reconciled.failedStores,
         retry,
       },
@@ -215,6 +217,9 @@ function renderBackfill(b: BackfillComparison, format: 'table' | 'markdown', tim
 
 // ---------------------------------------------------------------------------------------------- reconcile
 
+/** Unproven days listed one per line; past this many only their count. */
+const MAX_UNPROVEN = 20;
+
 const STATE_ES: Record<DifferenceState, string> = { missing: 'faltante', partial: 'parcial', drift: 'deriva' };
 
 /** Differing days of a store, with runs of consecutive missing days folded into one line (their figures summed). */
@@ -243,10 +248,12 @@ function usdPair(table: number, klk: number): [string, string] {
 function renderReconcile(r: ReconcileResult, retry: string | null, format: 'table' | 'markdown'): string {
   const unchecked = r.failedStores.reduce((n, f) => n + f.uncheckedDays, 0);
   const summary =
-    r.differing.length === 0 && unchecked === 0
+    r.differing.length === 0 && r.unproven.length === 0 && unchecked === 0
       ? `${count(r.checkedStoreDays, 'día-tienda revisado', 'días-tienda revisados')}, ${r.checkedStoreDays === 1 ? 'coincide' : 'todos coinciden'} con KLK.`
       : `${count(r.checkedStoreDays, 'día-tienda revisado', 'días-tienda revisados')}: ${int(r.matching)} ${r.matching === 1 ? 'coincide' : 'coinciden'}, ${int(r.differing.length)} ${r.differing.length === 1 ? 'difiere' : 'difieren'}` +
-        `${unchecked > 0 ? `, ${int(unchecked)} sin revisar` : ''}.`;
+        `${r.unproven.length > 0 ? `, ${int(r.unproven.length)} sin probar` : ''}${unchecked > 0 ? `, ${int(unchecked)} sin revisar` : ''}.`;
+  const unproven = r.unproven.slice(0, MAX_UNPROVEN).map((u) => `${u.store} ${u.day}: ${unprovenEmptyEs(u)}`);
+  if (r.unproven.length > MAX_UNPROVEN) unproven.push(`… y ${int(r.unproven.length - MAX_UNPROVEN)} más`);
   const header = ['Tienda', 'Día', 'Líneas tabla', 'Líneas KLK', 'USD tabla', 'USD KLK', 'Estado'];
   const rows = foldMissingRuns(r.differing).map((d) => [
     d.store,
@@ -263,6 +270,7 @@ function renderReconcile(r: ReconcileResult, retry: string | null, format: 'tabl
     if (rows.length > 0) {
       out.push('', `| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`));
     }
+    if (unproven.length > 0) out.push('', '**Sin probar (0 lineas de KLK que no prueban un dia sin ventas; no cuentan como coincidentes)**:', '', ...unproven.map((u) => `- ${u}`));
     if (failed.length > 0) {
       out.push('', '**Tiendas sin conciliar (KLK no respondio)**:', '', ...failed.map((f) => `- ${f}`));
       out.push('', 'Para reintentar:', '', '```bash', retry!, '```');
@@ -278,6 +286,7 @@ function renderReconcile(r: ReconcileResult, retry: string | null, format: 'tabl
     out.push('', `  ${line(header)}`, ...rows.map((row) => `  ${line(row)}`));
     if (r.differing.some((d) => d.state === 'drift')) out.push('  (deriva: la tabla tiene líneas que KLK ya no tiene)');
   }
+  if (unproven.length > 0) out.push('', 'Sin probar (0 líneas de KLK que no prueban un día sin ventas; no cuentan como coincidentes):', ...unproven.map((u) => `  ${u}`));
   if (failed.length > 0) {
     out.push('', 'Tiendas sin conciliar (KLK no respondió; no se dan por buenas):', ...failed.map((f) => `  ${f}`));
     out.push('', 'Para reintentar:', `  ${retry!}`);

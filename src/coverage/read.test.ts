@@ -33,6 +33,14 @@ describeEachBackend('readCoverageInput', (open) => {
         [storeId, day, lines, usd, klkLines, rejected, changed],
       );
     }
+    // The evidence of an empty day, and of an answer that proved nothing (whatever the session's time zone).
+    await db.exec(`SET TIME ZONE 'America/Caracas'`);
+    await db.query(
+      `UPDATE store_days SET empty_since = '2025-10-30 06:00:00-04', empty_seen_at = '2025-10-30 13:30:00.25-04'
+        WHERE store_id = 'tienda_01' AND day = '2025-10-29'`,
+    );
+    await db.query(`UPDATE store_days SET unproven_empty_at = '2025-11-03 00:00:00Z' WHERE store_id = 'tienda_02'`);
+    await db.exec('RESET TIME ZONE');
   });
   afterAll(() => db.close());
 
@@ -42,14 +50,15 @@ describeEachBackend('readCoverageInput', (open) => {
       to: TO,
       storeIds: ['tienda_01', 'tienda_02', 'tienda_04'],
     });
-    const none = { klkRejected: null, rejectedSourceChanged: false };
+    const noEvidence = { emptySince: null, emptySeenAt: null, unprovenEmptyAt: null };
+    const none = { klkRejected: null, rejectedSourceChanged: false, ...noEvidence };
     expect(input.rows).toEqual([
       { storeId: 'tienda_01', day: '2025-09-23', lines: 9100, totalUsd: 22750, klkLines: null, ...none },
       { storeId: 'tienda_01', day: '2025-10-28', lines: 9000, totalUsd: 12345.6789, klkLines: 9000, ...none },
-      { storeId: 'tienda_01', day: '2025-10-29', lines: 0, totalUsd: 0, klkLines: 0, ...none },
-      { storeId: 'tienda_01', day: '2025-10-30', lines: 0, totalUsd: 0, klkLines: 0, klkRejected: 12, rejectedSourceChanged: true },
+      { storeId: 'tienda_01', day: '2025-10-29', lines: 0, totalUsd: 0, klkLines: 0, ...none, emptySince: '2025-10-30T10:00:00.000Z', emptySeenAt: '2025-10-30T17:30:00.250Z' },
+      { storeId: 'tienda_01', day: '2025-10-30', lines: 0, totalUsd: 0, klkLines: 0, klkRejected: 12, rejectedSourceChanged: true, ...noEvidence },
       { storeId: 'tienda_01', day: '2026-01-25', lines: 5, totalUsd: 1.5, klkLines: null, ...none },
-      { storeId: 'tienda_02', day: '2025-11-02', lines: 0, totalUsd: 0, klkLines: 0, ...none },
+      { storeId: 'tienda_02', day: '2025-11-02', lines: 0, totalUsd: 0, klkLines: 0, ...none, unprovenEmptyAt: '2025-11-03T00:00:00.000Z' },
     ]);
     expect(input.firstSales).toEqual({ tienda_01: '2025-09-01', tienda_02: null, tienda_04: null });
     expect(input.lastSales).toEqual({ tienda_01: '2026-01-26', tienda_02: null, tienda_04: null });

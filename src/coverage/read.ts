@@ -9,6 +9,11 @@ import type { StoreDayRow } from './states.ts';
 /** Days read before `from`: enough for 4 earlier same weekdays plus a week of holes. */
 export const BASELINE_LOOKBACK_DAYS = 35;
 
+/** A timestamptz column as ISO-8601 UTC text, the same on both backends whatever the session's time zone. */
+function isoInstant(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column}`;
+}
+
 export interface CoverageData {
   /** `store_days` rows from `from - 35 days` to `to`, ordered by store and day. */
   rows: StoreDayRow[];
@@ -30,8 +35,12 @@ export async function readCoverageInput(
     klk_lines: number | null;
     klk_rejected: number | null;
     source_changed: boolean;
+    empty_since: string | null;
+    empty_seen_at: string | null;
+    unproven_empty_at: string | null;
   }>(
-    `SELECT store_id, day, lines, total_usd, klk_lines, klk_rejected, rejected_source_changed_at IS NOT NULL AS source_changed
+    `SELECT store_id, day, lines, total_usd, klk_lines, klk_rejected, rejected_source_changed_at IS NOT NULL AS source_changed,
+            ${isoInstant('empty_since')}, ${isoInstant('empty_seen_at')}, ${isoInstant('unproven_empty_at')}
        FROM store_days
       WHERE store_id = ANY($1::text[]) AND day BETWEEN $2::date AND $3::date
       ORDER BY store_id, day`,
@@ -60,6 +69,9 @@ export async function readCoverageInput(
       klkLines: r.klk_lines,
       klkRejected: r.klk_rejected,
       rejectedSourceChanged: r.source_changed,
+      emptySince: r.empty_since,
+      emptySeenAt: r.empty_seen_at,
+      unprovenEmptyAt: r.unproven_empty_at,
     })),
     firstSales,
     lastSales,

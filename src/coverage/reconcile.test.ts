@@ -78,7 +78,7 @@ describeEachBackend('reconcile', (open) => {
   it('finds a whole table matching, in one request per store when the line budget allows, or one per day', async () => {
     await load([{ from: `${FROM} 00:00:00`, to: `${TO} 23:59:59` }]);
     sim.resetStats();
-    expect(await run(parseConfig({}))).toEqual({ checkedStoreDays: 7, matching: 7, differing: [], failedStores: [], klkUnreachable: false });
+    expect(await run(parseConfig({}))).toEqual({ checkedStoreDays: 7, matching: 7, differing: [], unproven: [], failedStores: [], klkUnreachable: false });
     expect(sim.stats().requests).toBe(1);
     sim.resetStats();
     expect((await run(parseConfig({ lineBudget: 1 }))).matching).toBe(7);
@@ -150,7 +150,7 @@ describeEachBackend('reconcile', (open) => {
     await load([{ from: `${FROM} 00:00:00`, to: `${TO} 23:59:59` }]);
     Object.assign(sim.options, { maxLines: 60, hangMs: 1_000 });
     const result = await run(parseConfig({}), klk(4, 300));
-    expect(result).toEqual({ checkedStoreDays: 7, matching: 7, differing: [], failedStores: [], klkUnreachable: false });
+    expect(result).toEqual({ checkedStoreDays: 7, matching: 7, differing: [], unproven: [], failedStores: [], klkUnreachable: false });
     expect(sim.stats().requests).toBeGreaterThan(1);
   });
 

@@ -18,7 +18,7 @@ import { daysBetween, type IsoDate } from '../shared/dates.ts';
 import type { Logger } from '../shared/logger.ts';
 import { mapPool, roundRobin } from '../shared/pool.ts';
 import { computeCoverage } from './compute.ts';
-import { isExpected, type DayCell } from './states.ts';
+import { isExpected, type DayCell, type UnprovenEmpty } from './states.ts';
 
 /**
  * How a day differs: `missing` no rows although KLK has lines, `partial` KLK has more lines than the table, `drift`
@@ -46,11 +46,25 @@ export interface FailedStore {
   error: string;
 }
 
+/**
+ * A day both KLK and the table have no line of, which KLK's answer does not prove empty: an answer without a `meta`
+ * that echoes the whole request (`no-proof`), or the first 0-line answer for a weekday the store usually sells
+ * (`needs-second-answer`, provable from `confirmFrom`). Never counted as matching: a failure that looks like
+ * "0 sales" would pass for one.
+ */
+export interface UnprovenDay {
+  store: string;
+  day: IsoDate;
+  reason: UnprovenEmpty['reason'];
+  confirmFrom: string | null;
+}
+
 export interface ReconcileResult {
-  /** Store-days compared with KLK (failed requests' days are not). */
+  /** Store-days compared with KLK (failed requests' days are not): matching + differing + unproven. */
   checkedStoreDays: number;
   matching: number;
   differing: DayDifference[];
+  unproven: UnprovenDay[];
   failedStores: FailedStore[];
   /** No request got any answer and every failure was a connection that could not be made: KLK is unreachable. */
   klkUnreachable: boolean;
@@ -85,6 +99,8 @@ interface StoreCheck {
   /** KLK's figures per day of every successful request, and its lines the loader would quarantine. */
   klk: Map<IsoDate, DayTally>;
   rejected: Map<IsoDate, RejectedTally>;
+  /** Days an answer without `meta` had no line of: KLK said nothing of them. */
+  unproven: Set<IsoDate>;
   errors: string[];
 }
 
@@ -105,7 +121,7 @@ export async function reconcile(deps: ReconcileDeps, params: ReconcileParams): P
     const cells = report.days[store.id] ?? [];
     const expected = cells.filter((c) => isExpected(c.state)).map((c) => c.day);
     if (expected.length === 0) continue;
-    const check: StoreCheck = { store, expected, klk: new Map(), rejected: new Map(), errors: [] };
+    const check: StoreCheck = { store, expected, klk: new Map(), rejected: new Map(), unproven: new Set(), errors: [] };
     checks.push(check);
     // A store never seen selling is sized like the busiest store checked.
     const perDay = busiestDay(cells) || fallbackPerDay;
@@ -131,8 +147,14 @@ export async function reconcile(deps: ReconcileDeps, params: ReconcileParams): P
       }
       answered = true;
       progress.lines += collector.received;
-      for (const day of windowDays(window)) check.klk.set(day, collector.days.get(day) ?? { lines: 0, totalUsdE4: 0 });
-      for (const [day, rejected] of collector.rejectedByDay()) check.rejected.set(day, rejected);
+      const rejectedByDay = collector.rejectedByDay();
+      for (const day of windowDays(window)) {
+        const tally = collector.days.get(day);
+        // Lines prove themselves; no line proves the day empty only in an answer that proved itself whole.
+        if (tally || rejectedByDay.has(day) || info.proven) check.klk.set(day, tally ?? { lines: 0, totalUsdE4: 0 });
+        else check.unproven.add(day);
+      }
+      for (const [day, rejected] of rejectedByDay) check.rejected.set(day, rejected);
     } catch (error) {
       const halves = error instanceof KlkError && error.kind === 'timeout' ? splitWindow(window) : null;
       if (halves) {
@@ -153,29 +175,61 @@ export async function reconcile(deps: ReconcileDeps, params: ReconcileParams): P
   });
 
   const failures = checks.some((c) => c.errors.length > 0);
-  const result: ReconcileResult = { checkedStoreDays: 0, matching: 0, differing: [], failedStores: [], klkUnreachable: !answered && failures && onlyUnreachable };
+  const result: ReconcileResult = {
+    checkedStoreDays: 0,
+    matching: 0,
+    differing: [],
+    unproven: [],
+    failedStores: [],
+    klkUnreachable: !answered && failures && onlyUnreachable,
+  };
+  // Days with no line on either side: matching only if, once KLK's answer is recorded, the day reads as empty.
+  const bothEmpty: Array<{ store: string; day: IsoDate }> = [];
   for (const check of checks) {
     const checked = check.expected.filter((day) => check.klk.has(day));
+    const unproven = check.expected.filter((day) => !check.klk.has(day) && check.unproven.has(day));
     if (check.errors.length > 0) {
       result.failedStores.push({
         store: check.store.id,
-        uncheckedDays: check.expected.length - checked.length,
+        uncheckedDays: check.expected.length - checked.length - unproven.length,
         error: check.errors[0]!,
       });
     }
-    if (checked.length === 0) continue;
-    const table = await tableDays(db, check.store.id, checked[0]!, checked.at(-1)!);
+    if (checked.length + unproven.length === 0) continue;
+    const span = [...checked, ...unproven].sort();
+    const table = await tableDays(db, check.store.id, span[0]!, span.at(-1)!);
     for (const day of checked) {
       const k = check.klk.get(day)!;
       const t = table.get(day) ?? { lines: 0, totalUsdE4: 0 };
       const state = difference(t, k);
       result.checkedStoreDays++;
-      if (state === null) result.matching++;
-      else result.differing.push({ store: check.store.id, day, state, table: figures(t), klk: figures(k) });
+      if (state !== null) result.differing.push({ store: check.store.id, day, state, table: figures(t), klk: figures(k) });
+      else if (k.lines === 0 && (check.rejected.get(day)?.lines ?? 0) === 0) bothEmpty.push({ store: check.store.id, day });
+      else result.matching++;
+    }
+    for (const day of unproven) {
+      result.checkedStoreDays++;
+      // The table has lines KLK's unproven answer does not: that is drift whatever the answer proves.
+      const t = table.get(day);
+      if (t && t.lines > 0) result.differing.push({ store: check.store.id, day, state: 'drift', table: figures(t), klk: { lines: 0, usd: 0 } });
+      else result.unproven.push({ store: check.store.id, day, reason: 'no-proof', confirmFrom: null });
     }
     // KLK's whole-day figures become the days' reference, as a whole-day extraction records them.
-    await refreshStoreDays(db, { storeId: check.store.id, days: checked, klk: check.klk, rejected: check.rejected, extraction: null });
+    await refreshStoreDays(db, { storeId: check.store.id, days: checked, klk: check.klk, rejected: check.rejected, proven: true, extraction: null });
+    if (unproven.length > 0) await refreshStoreDays(db, { storeId: check.store.id, days: unproven, klk: new Map(), proven: false, extraction: null });
   }
+  if (bothEmpty.length > 0) {
+    const after = await computeCoverage(db, config, { from: params.from, to: params.to, stores });
+    for (const { store, day } of bothEmpty) {
+      const cell = after.days[store]?.find((c) => c.day === day);
+      if (cell?.state === 'missing' && cell.unprovenEmpty) {
+        result.unproven.push({ store, day, reason: cell.unprovenEmpty.reason, confirmFrom: cell.unprovenEmpty.confirmFrom });
+      } else {
+        result.matching++;
+      }
+    }
+  }
+  result.unproven.sort((a, b) => a.store.localeCompare(b.store) || a.day.localeCompare(b.day));
   result.differing.sort((a, b) => a.store.localeCompare(b.store) || a.day.localeCompare(b.day));
   result.failedStores.sort((a, b) => a.store.localeCompare(b.store));
   return result;

@@ -11,6 +11,7 @@ import {
   type Priority,
   type StoreCoverage,
 } from './report.ts';
+import type { UnprovenEmpty } from './states.ts';
 
 const MONTHS = ['Ene', 'Feb', 'Mar', 'Abr', 'May', 'Jun', 'Jul', 'Ago', 'Sep', 'Oct', 'Nov', 'Dic'];
 
@@ -110,6 +111,13 @@ function rejectedRunEs(r: RejectedRun): string {
   return `${r.store} ${days}: ${plural(r.lines, 'línea rechazada', 'líneas rechazadas')}${changed}; ${see} con \`${quarantineCommand(r)}\``;
 }
 
+/** Why a missing day's 0 lines from KLK do not count yet, and what will prove them. */
+export function unprovenEmptyEs(u: Pick<UnprovenEmpty, 'reason' | 'confirmFrom'> & { confirmFromLocal?: string | null }): string {
+  return u.reason === 'no-proof'
+    ? 'la respuesta de KLK no traía un «meta» que la pruebe completa (eco de la petición y total_registros): sus 0 líneas no cuentan como día sin ventas'
+    : `KLK respondió 0 líneas un día en que la tienda suele vender; cuenta como día sin ventas si otra respuesta vacía lo confirma desde ${u.confirmFromLocal ?? u.confirmFrom}`;
+}
+
 /** The line that says how many rejected store-days a plan leaves out, and where their lines are. */
 export function rejectedStoreDaysNote(n: number): string {
   return (
@@ -125,6 +133,9 @@ export function futureStoreDaysNote(n: number): string {
     'en la hora de cada tienda): no se esperan ni se planifican.'
   );
 }
+
+/** Unproven empty days listed one per line; past this many only their count. */
+const MAX_LISTED = 20;
 
 // ---------------------------------------------------------------------------------------------- terminal table
 
@@ -225,6 +236,13 @@ export function renderTable(report: CoverageReport, options: { color: boolean })
   ];
   out.push(...(patterns.length > 0 ? patterns.map((p) => `  - ${p}`) : ['  ninguno']));
 
+  const unproven = report.stores.flatMap((s) => s.unprovenEmpty.map((u) => ({ store: s.store, ...u })));
+  if (unproven.length > 0) {
+    out.push('', 'Días con 0 líneas de KLK sin probar (siguen faltando y se planifican):');
+    out.push(...unproven.slice(0, MAX_LISTED).map((u) => `  - ${u.store} ${u.day}: ${unprovenEmptyEs(u)}`));
+    if (unproven.length > MAX_LISTED) out.push(`  - … y ${int(unproven.length - MAX_LISTED)} más (\`--format json\`: \`unprovenEmpty\`)`);
+  }
+
   const rejected = rejectedRuns(report);
   if (rejected.length > 0) {
     out.push('', 'Días rechazados (KLK envió líneas y todas quedaron en cuarentena; el plan no los vuelve a pedir):');
@@ -319,6 +337,9 @@ export function renderMarkdown(report: CoverageReport): string {
           `**${s.store} (${s.name})**: Posible tienda nueva, ${firstSaleEs(s)}; sus dias anteriores siguen faltando ` +
           `hasta confirmarlo con KLK: \`${confirmNewCommand(report, s)}\``,
       ),
+    ...report.stores.flatMap((s) =>
+      s.unprovenEmpty.slice(0, MAX_LISTED).map((u) => `**${s.store} ${u.day} sin probar**: ${unaccent(unprovenEmptyEs(u))}`),
+    ),
     ...rejectedRuns(report).map(
       (r) => `**${r.store} lineas rechazadas**: ${unaccent(rejectedRunEs(r).slice(r.store.length + 1))}`,
     ),

@@ -23,6 +23,7 @@ const cell = (day: string, state: DayState): DayCell => ({
   usualLines: null,
   rejectedLines: 0,
   sourceChanged: false,
+  unprovenEmpty: null,
 });
 const store = (id: string): Store => DEFAULT_STORES.find((s) => s.id === id)!;
 const byId = (stores: StoreCoverage[], id: string) => stores.find((s) => s.store === id)!;
@@ -49,6 +50,7 @@ describe('buildCoverage on the seed situation', () => {
       lastSale: '2026-01-25',
       partial: [],
       rejected: [],
+      unprovenEmpty: [],
       missingRanges: [{ from: '2025-10-28', to: '2026-01-24', days: 87 }],
     });
     expect(missing).toHaveLength(87);
@@ -145,7 +147,7 @@ describe('toJson', () => {
     expect(Object.keys(json)).toEqual(['from', 'to', 'stores', 'patterns', 'totals']);
     expect(Object.keys(json.stores[0]!)).toEqual([
       'store', 'name', 'expectedDays', 'daysWithData', 'missingDays', 'partialDays', 'rejectedDays', 'coveragePct',
-      'priority', 'isNew', 'suspectedNew', 'firstSale', 'lastSale', 'missing', 'partial', 'rejected', 'missingRanges',
+      'priority', 'isNew', 'suspectedNew', 'firstSale', 'lastSale', 'missing', 'partial', 'rejected', 'unprovenEmpty', 'missingRanges',
     ]); // prettier-ignore
     expect(Object.keys(json.stores[0]!.missingRanges[0]!)).toEqual(['from', 'to', 'days']);
     expect(Object.keys(json.patterns)).toEqual(['commonGaps', 'closedDays', 'newStores', 'suspectedNewStores']);
@@ -164,7 +166,7 @@ describe('toJson', () => {
       ),
     );
     expect(text).toContain(
-      '"partial":[],"rejected":[],"missingRanges":[{"from":"2025-10-28","to":"2026-01-24","days":87}]},{"store":"tienda_07"',
+      '"partial":[],"rejected":[],"unprovenEmpty":[],"missingRanges":[{"from":"2025-10-28","to":"2026-01-24","days":87}]},{"store":"tienda_07"',
     );
     expect(text).toMatch(
       new RegExp(

@@ -4,7 +4,7 @@
 import type { Thresholds } from '../catalogue/config.ts';
 import type { Store } from '../catalogue/stores.ts';
 import { addDays, daysBetween, eachDay, monthDay, type IsoDate } from '../shared/dates.ts';
-import { classifyStoreDays, isExpected, type DayCell, type DayState, type StoreDayRow } from './states.ts';
+import { classifyStoreDays, isExpected, type DayCell, type DayState, type StoreDayRow, type UnprovenEmpty } from './states.ts';
 
 export type Priority = 'ALTA' | 'MEDIA' | 'BAJA' | 'OK';
 
@@ -38,6 +38,8 @@ export interface StoreCoverage {
   missing: IsoDate[];
   partial: IsoDate[];
   rejected: IsoDate[];
+  /** Missing days KLK answered with 0 lines that do not prove them empty yet, and why (a subset of `missing`). */
+  unprovenEmpty: Array<Omit<UnprovenEmpty, 'confirmFromLocal'> & { day: IsoDate; confirmFromLocal?: string | null }>;
   missingRanges: MissingRange[];
 }
 
@@ -183,6 +185,7 @@ function storeCoverage(store: Store, cells: readonly DayCell[], input: CoverageI
     missing,
     partial,
     rejected,
+    unprovenEmpty: cells.flatMap((c) => (c.unprovenEmpty ? [{ day: c.day, ...c.unprovenEmpty }] : [])),
     missingRanges: missingRanges(cells),
   };
 }
@@ -303,6 +306,7 @@ export function toJson(report: CoverageReport): CoverageJson {
       missing: [...s.missing],
       partial: [...s.partial],
       rejected: [...s.rejected],
+      unprovenEmpty: s.unprovenEmpty.map((u) => ({ day: u.day, reason: u.reason, since: u.since, confirmFrom: u.confirmFrom })),
       missingRanges: s.missingRanges.map((r) => ({ from: r.from, to: r.to, days: r.days })),
     })),
     patterns: {

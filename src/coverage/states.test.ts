@@ -73,7 +73,7 @@ describe('classifyStoreDays', () => {
       '2025-11-16', '2025-11-17', '2025-11-18', '2025-11-19', '2025-11-20',
     ]); // prettier-ignore
     expect(cells.filter((c) => c.state !== 'complete')).toEqual([
-      { day: '2025-11-12', state: 'missing', lines: 0, totalUsd: 0, klkLines: null, usualLines: 9100, rejectedLines: 0, sourceChanged: false },
+      { day: '2025-11-12', state: 'missing', lines: 0, totalUsd: 0, klkLines: null, usualLines: 9100, rejectedLines: 0, sourceChanged: false, unprovenEmpty: null },
     ]);
   });
 
@@ -235,5 +235,56 @@ describe('rejected days', () => {
     expect(cells.get('2025-11-12')).toMatchObject({ state: 'rejected', rejectedLines: 12, sourceChanged: true });
     expect(cells.get('2025-11-13')).toMatchObject({ state: 'complete', rejectedLines: 3, sourceChanged: false });
     expect(cells.get('2025-11-10')).toMatchObject({ state: 'complete', rejectedLines: 0 });
+  });
+});
+
+describe('"0 sales" must be proven', () => {
+  // 2025-11-17 is a Monday; the store sold 9,000 lines on each Monday before it.
+  const monday = '2025-11-17';
+  const proven = (since: string, seen = since): Partial<StoreDayRow> => ({ lines: 0, totalUsd: 0, klkLines: 0, emptySince: since, emptySeenAt: seen });
+  const rowsWith = (values: Partial<StoreDayRow>) => {
+    const rows = history({ stores: [periferico], from: '2025-10-01', to: '2025-11-30', hole: (_, d) => d === monday });
+    setDay(rows, periferico.id, monday, values);
+    return rows;
+  };
+
+  it('keeps a usual weekday that KLK answered empty once missing, with the moment a second answer can prove it', () => {
+    const cell = classify(periferico, rowsWith(proven('2025-11-18T14:00:00.000Z')), '2025-11-10', '2025-11-30').get(monday)!;
+    expect(cell).toMatchObject({ state: 'missing', klkLines: 0 });
+    expect(cell.unprovenEmpty).toEqual({
+      reason: 'needs-second-answer',
+      since: '2025-11-18T14:00:00.000Z',
+      confirmFrom: '2025-11-18T20:00:00.000Z',
+      // 16:00 in Caracas (UTC-4), for people
+      confirmFromLocal: '2025-11-18 16:00',
+    });
+    // A second proven answer 5 h 59 min later proves nothing more; 6 h later the day is empty.
+    const early = classify(periferico, rowsWith(proven('2025-11-18T14:00:00.000Z', '2025-11-18T19:59:00.000Z')), '2025-11-10', '2025-11-30');
+    expect(early.get(monday)!.state).toBe('missing');
+    const confirmed = classify(periferico, rowsWith(proven('2025-11-18T14:00:00.000Z', '2025-11-18T20:00:00.000Z')), '2025-11-10', '2025-11-30');
+    expect(confirmed.get(monday)).toMatchObject({ state: 'empty', unprovenEmpty: null });
+  });
+
+  it('takes one proven answer on a weekday the store does not usually sell', () => {
+    // Mondays closed (never configured): each proven empty, so the next needs no second look.
+    const mondays = ['2025-10-27', '2025-11-03', '2025-11-10', '2025-11-17', '2025-11-24'];
+    const rows = history({ stores: [periferico], from: '2025-10-21', to: '2025-11-30', hole: (_, d) => mondays.includes(d) });
+    for (const d of mondays) setDay(rows, periferico.id, d, proven(`${d}T23:00:00.000Z`));
+    const cells = classify(periferico, rows, '2025-11-03', '2025-11-30');
+    expect(mondays.slice(1).map((d) => cells.get(d)!.state)).toEqual(['empty', 'empty', 'empty', 'empty']);
+    // A new store that never sold: nothing says it sells on that weekday.
+    const unopened = { ...paraiso, openedOn: undefined };
+    const fresh = classify(unopened, [{ storeId: paraiso.id, day: '2025-11-17', lines: 0, totalUsd: 0, klkLines: 0, emptySince: '2025-11-18T00:00:00.000Z', emptySeenAt: '2025-11-18T00:00:00.000Z' }], '2025-11-17', '2025-11-17');
+    expect(fresh.get('2025-11-17')!.state).toBe('empty');
+  });
+
+  it('keeps a day missing when the only 0-line answer did not prove itself, and says so', () => {
+    const cells = classify(periferico, rowsWith({ lines: 0, totalUsd: 0, klkLines: null, unprovenEmptyAt: '2025-11-18T14:00:00.000Z' }), '2025-11-10', '2025-11-30');
+    expect(cells.get(monday)).toMatchObject({
+      state: 'missing',
+      unprovenEmpty: { reason: 'no-proof', since: '2025-11-18T14:00:00.000Z', confirmFrom: null, confirmFromLocal: null },
+    });
+    // A day never answered has no reason of that kind.
+    expect(classify(periferico, rowsWith({ lines: 0, totalUsd: 0, klkLines: null }), '2025-11-10', '2025-11-30').get(monday)!.unprovenEmpty).toBeNull();
   });
 });

@@ -20,7 +20,28 @@ export interface StoreDayRow {
   klkRejected?: number | null;
   /** The last whole-day extraction found every line rejected, and other lines than the extraction before it. */
   rejectedSourceChanged?: boolean;
+  /** The first and the latest of the proven 0-line whole-day answers in a row (ISO instants; absent: none). */
+  emptySince?: string | null;
+  emptySeenAt?: string | null;
+  /** The latest whole-day answer without `meta` that had no line for the day: it proves nothing. */
+  unprovenEmptyAt?: string | null;
 }
+
+/**
+ * Why a day without rows is `missing` although KLK answered it with 0 lines: `no-proof`, the answer did not prove
+ * itself whole; `needs-second-answer`, a day the store usually sells needs a second proven 0-line answer at least
+ * `EMPTY_CONFIRM_HOURS` after the first (`confirmFrom`). `since`: the answer that started it.
+ */
+export interface UnprovenEmpty {
+  reason: 'no-proof' | 'needs-second-answer';
+  since: string;
+  confirmFrom: string | null;
+  /** `confirmFrom` on the store's wall clock, `YYYY-MM-DD HH:MM`, for people (not in the JSON). */
+  confirmFromLocal: string | null;
+}
+
+/** A store's usual weekday answered empty once may be a failure dressed as "0 sales": a second look, this much later. */
+export const EMPTY_CONFIRM_HOURS = 6;
 
 /** A store-day of the window with its state: a heatmap cell, and what the planner reads. */
 export interface DayCell {
@@ -35,6 +56,8 @@ export interface DayCell {
   rejectedLines: number;
   /** A `rejected` day whose source lines changed at the last extraction: worth fetching once more. */
   sourceChanged: boolean;
+  /** A `missing` day KLK answered with 0 lines that do not prove it empty yet; null otherwise. */
+  unprovenEmpty: UnprovenEmpty | null;
 }
 
 /** Days on which the store is expected to sell: only these count towards coverage. */
@@ -71,13 +94,18 @@ export function dayState(day: {
   klkLines: number | null;
   /** Lines of the last whole-day answer that were quarantined. */
   rejectedLines: number;
+  /** KLK's 0 lines for the day are proven (see EMPTY_CONFIRM_HOURS); absent: they are. */
+  emptyProven?: boolean;
   usualLines: number | null;
   partialRatio: number;
 }): DayState {
   if (day.future) return 'future';
   if (day.closed) return 'closed';
-  // KLK answered the whole day with no line loadable: 0 lines is a closure, lines all quarantined are not.
-  if (day.klkLines === 0 && day.lines === 0) return day.rejectedLines > 0 ? 'rejected' : 'empty';
+  // KLK answered the whole day with no line loadable: 0 lines is a closure once proven, lines all quarantined are not.
+  if (day.klkLines === 0 && day.lines === 0) {
+    if (day.rejectedLines > 0) return 'rejected';
+    return day.emptyProven === false ? 'missing' : 'empty';
+  }
   if (day.lines === 0) return 'missing';
   if (day.klkLines !== null) return day.lines < day.klkLines ? 'partial' : 'complete';
   // Without KLK's own count for the whole day, a day far below the store's usual is suspect. With it, the source
@@ -86,8 +114,32 @@ export function dayState(day: {
   return 'complete';
 }
 
+/** Why a missing day's 0 lines from KLK do not make it empty, or null when KLK never answered it with 0 lines. */
+function unprovenEmpty(row: StoreDayRow | undefined, confirmFrom: string | null, timeZone: string): UnprovenEmpty | null {
+  if (row?.klkLines === 0 && (row.klkRejected ?? 0) === 0 && row.emptySince && confirmFrom) {
+    const confirmFromLocal = localDateTime(timeZone, new Date(confirmFrom)).slice(0, 16);
+    return { reason: 'needs-second-answer', since: row.emptySince, confirmFrom, confirmFromLocal };
+  }
+  if (row?.unprovenEmptyAt) return { reason: 'no-proof', since: row.unprovenEmptyAt, confirmFrom: null, confirmFromLocal: null };
+  return null;
+}
+
 /** How many earlier same weekdays with data make a store's usual for a day. */
 const BASELINE_WEEKS = 4;
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Whether KLK's 0 lines for a day prove it empty: always when the store does not usually sell on that weekday (a
+ * weekly closing day, a store not yet selling); on a weekday it usually sells, only once a second proven 0-line
+ * answer came `EMPTY_CONFIRM_HOURS` after the first.
+ */
+function emptyProof(row: StoreDayRow | undefined, usuallySells: boolean): { proven: boolean; confirmFrom: string | null } {
+  if (!usuallySells || !row?.emptySince || !row.emptySeenAt) return { proven: true, confirmFrom: null };
+  const first = Date.parse(row.emptySince);
+  const confirmFrom = new Date(first + EMPTY_CONFIRM_HOURS * HOUR_MS).toISOString();
+  return { proven: Date.parse(row.emptySeenAt) - first >= EMPTY_CONFIRM_HOURS * HOUR_MS, confirmFrom };
+}
 
 /**
  * One cell per day of `from`..`to` for a store. `rows` may hold days before `from`: they feed the weekday baseline
@@ -119,19 +171,25 @@ export function classifyStoreDays(params: {
     .filter((lines) => lines > 0);
   const windowMedian = windowWithData.length > 0 ? median(windowWithData) : null;
 
-  // Walking forward in time, each weekday keeps its last few days with data: the baseline of its next occurrence.
+  // Walking forward in time, each weekday keeps its last few days with data: the baseline of its next occurrence;
+  // and its last few known outcomes (sold, or proven empty): whether the store usually sells on it.
   const recentByWeekday: number[][] = Array.from({ length: 7 }, () => []);
+  const soldByWeekday: boolean[][] = Array.from({ length: 7 }, () => []);
   const cells: DayCell[] = [];
   for (const day of eachDay(earliest, to)) {
     const recent = recentByWeekday[weekday(day)]!;
+    const sold = soldByWeekday[weekday(day)]!;
     const row = byDay.get(day);
     const lines = row?.lines ?? 0;
+    const klkLines = row?.klkLines ?? null;
+    const rejectedLines = row?.klkRejected ?? 0;
+    const closed = isClosedDay(store, day, chainClosedDays);
+    // Usually: on at least half of the last known same weekdays (none known: nothing says it sells then).
+    const usuallySells = sold.length > 0 && sold.filter(Boolean).length * 2 >= sold.length;
+    const proof = emptyProof(row, usuallySells);
     if (day >= from) {
       const usualLines = recent.length > 0 ? median(recent) : windowMedian;
-      const klkLines = row?.klkLines ?? null;
-      const rejectedLines = row?.klkRejected ?? 0;
-      const closed = isClosedDay(store, day, chainClosedDays);
-      const state = dayState({ future: day >= futureFrom, closed, lines, klkLines, rejectedLines, usualLines, partialRatio });
+      const state = dayState({ future: day >= futureFrom, closed, lines, klkLines, rejectedLines, emptyProven: proof.proven, usualLines, partialRatio });
       cells.push({
         day,
         state,
@@ -141,11 +199,17 @@ export function classifyStoreDays(params: {
         usualLines,
         rejectedLines,
         sourceChanged: state === 'rejected' && Boolean(row?.rejectedSourceChanged),
+        unprovenEmpty: state === 'missing' ? unprovenEmpty(row, proof.confirmFrom, store.timeZone) : null,
       });
     }
     if (lines > 0) {
       recent.push(lines);
       if (recent.length > BASELINE_WEEKS) recent.shift();
+    }
+    const provenEmpty = !closed && lines === 0 && klkLines === 0 && rejectedLines === 0 && proof.proven;
+    if (lines > 0 || provenEmpty) {
+      sold.push(lines > 0);
+      if (sold.length > BASELINE_WEEKS) sold.shift();
     }
   }
   return cells;

@@ -251,6 +251,22 @@ describe('KLK client', () => {
     expect(collector.lines).toEqual(all);
   });
 
+  it('retries an answer whose meta answers another request, and fails with the contradiction when it persists', async () => {
+    // Another store's day, with lines that look fine: only meta tells them apart.
+    const other = { ...meta(2), sucursal_codigo: 'SUC002' };
+    const persistent = await serve((_req, res) => json(res, { meta: other, ventas: [line(1), line(2)] }));
+    const error = await failure(client(persistent).klk.fetchVentas(request, () => new Lines(), { attempts: 2 }));
+    expect(error).toMatchObject({ kind: 'meta-mismatch', attempts: 2 });
+    expect(error.message).toBe(
+      'KLK SUC001/APP-TPF 2026-01-10..2026-01-11: la respuesta de KLK no corresponde a la petición: meta.sucursal_codigo es "SUC002" y se pidió "SUC001" (2 intentos)',
+    );
+
+    const healed = await serve((_req, res, _body, index) => json(res, index === 0 ? { meta: { ...meta(0), almacen: '' }, ventas: [] } : { meta: meta(1), ventas: [line(1)] }));
+    const { collector, info } = await client(healed).klk.fetchVentas(request, () => new Lines());
+    expect(info).toMatchObject({ attempts: 2, lines: 1, meta: { almacen: 'APP-TPF' } });
+    expect(collector.lines).toEqual([line(1)]);
+  });
+
   it('does not retry an answer of the wrong shape', async () => {
     const server = await serve((_req, res) => json(res, { datos: [] }));
     const error = await failure(client(server).klk.fetchVentas(request, () => new Lines()));

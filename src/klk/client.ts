@@ -4,6 +4,7 @@
  * A failure is always an error (KlkError), never an empty answer.
  */
 import { AnswerError, readAnswer } from './answer.ts';
+import { checkEcho } from './meta.ts';
 import type { KlkMeta } from './schema.ts';
 import { describeWindow, type KlkWindow } from './windows.ts';
 import { decimal, int } from '../shared/format.ts';
@@ -18,7 +19,8 @@ export type KlkErrorKind =
   | 'error-payload'
   | 'truncated'
   | 'invalid-json'
-  | 'invalid-answer';
+  | 'invalid-answer'
+  | 'meta-mismatch';
 
 /** A request that failed for good (after its retries, or at once when retrying cannot help). */
 export class KlkError extends Error {
@@ -41,8 +43,14 @@ export class KlkError extends Error {
 }
 
 export type AnswerInfo = {
-  /** null for a bare list (or an object answer without meta). */
+  /** null for a bare list (or an object answer without meta); when present it never contradicts the request. */
   meta: KlkMeta | null;
+  /**
+   * The answer proved itself whole: its `meta` echoes every filter of the request and its `total_registros` equals
+   * the lines received, so a day without lines in it is a day KLK has no sales of. Otherwise lines prove
+   * themselves but no day is proven empty.
+   */
+  proven: boolean;
   /** Lines handed to the collector by the successful attempt. */
   lines: number;
   totalRegistros: number | null;
@@ -150,7 +158,8 @@ class CollectorFailure {
   constructor(readonly error: unknown) {}
 }
 
-const RETRYABLE = new Set<KlkErrorKind>(['timeout', 'network', 'error-payload', 'truncated', 'invalid-json']);
+// A meta that contradicts the request is KLK (or a proxy) answering another question: worth asking again.
+const RETRYABLE = new Set<KlkErrorKind>(['timeout', 'network', 'error-payload', 'truncated', 'invalid-json', 'meta-mismatch']);
 const MAX_DETAIL = 300;
 
 export function createKlkClient(options: KlkClientOptions): KlkClient {
@@ -216,10 +225,13 @@ export function createKlkClient(options: KlkClientOptions): KlkClient {
           throw new CollectorFailure(error);
         }
       });
+      const echo = answer.meta ? checkEcho(answer.meta, request) : null;
+      if (echo?.contradiction) throw new AttemptFailure('meta-mismatch', `la respuesta de KLK no corresponde a la petición: ${echo.contradiction}`);
       return {
         collector,
         info: {
           meta: answer.meta,
+          proven: echo?.complete ?? false,
           lines: answer.lines,
           totalRegistros: answer.meta?.total_registros ?? null,
           durationMs: performance.now() - started,

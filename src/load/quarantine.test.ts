@@ -16,7 +16,7 @@ describeEachBackend('listQuarantine', (open) => {
   const load = async (store: typeof florAmarillo, from: string, to: string, lines: Array<Record<string, unknown>>, runId: number) => {
     const batch = new AnswerBatch(store, { fechaDesde: from, fechaHasta: to });
     for (const line of lines) batch.add(line);
-    await db.transaction((tx) => loadBatch(tx, batch, { runId, wholeDays: true }));
+    await db.transaction((tx) => loadBatch(tx, batch, { runId, wholeDays: true, proven: true }));
   };
   const bad = (linea: number, fecha = '2026-01-12') => klkLine({ linea, fecha }, 'OTRO');
 
@@ -85,7 +85,7 @@ describeEachBackend('a poisoned line costs that line, nothing else', (open) => {
     const pieces = [bytes.subarray(0, 3000), bytes.subarray(3000, 7000), bytes.subarray(7000)];
     await readAnswer((async function* () { yield* pieces; })(), (line, escaped) => batch.add(line, escaped));
 
-    const counts = await db.transaction((tx) => loadBatch(tx, batch, { runId: 1, wholeDays: true }));
+    const counts = await db.transaction((tx) => loadBatch(tx, batch, { runId: 1, wholeDays: true, proven: true }));
     expect(counts).toMatchObject({ inserted: 3, updated: 0, quarantined: 5 });
     const { rows } = await db.query<{ numero_factura: string; producto_id: string }>(
       `SELECT numero_factura, producto_id FROM ventas ORDER BY numero_factura`,
@@ -122,7 +122,7 @@ describeEachBackend('a poisoned line costs that line, nothing else', (open) => {
     const batch = new AnswerBatch(florAmarillo, { fechaDesde: '2026-01-12', fechaHasta: '2026-01-12' });
     batch.add(klkLine({ linea: 1, fecha_hora_completa: '\u0000' }));
     batch.add(klkLine({ linea: 2 }, 'OTRO'));
-    await db.transaction((tx) => loadBatch(tx, batch, { runId: 1, wholeDays: true }));
+    await db.transaction((tx) => loadBatch(tx, batch, { runId: 1, wholeDays: true, proven: true }));
     const { rows } = await db.query<{ linea: string; in_jsonb: boolean; line_text: string | null }>(
       `SELECT linea, line IS NOT NULL AS in_jsonb, line_text FROM quarantine ORDER BY linea`,
     );

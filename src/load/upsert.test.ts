@@ -28,7 +28,7 @@ describeEachBackend('loadBatch', (open) => {
   });
 
   const load = (batch: AnswerBatch, options: Partial<LoadOptions> = {}) =>
-    db.transaction((tx) => loadBatch(tx, batch, { runId: null, wholeDays: true, ...options }));
+    db.transaction((tx) => loadBatch(tx, batch, { runId: null, wholeDays: true, proven: true, ...options }));
 
   it('inserts, then leaves unchanged rows untouched: no new version, no row lock', async () => {
     expect(await load(batchOf(twelveLines()))).toMatchObject({ inserted: 12, updated: 0, unchanged: 0 });
@@ -79,7 +79,7 @@ describeEachBackend('loadBatch', (open) => {
   it('quarantines bad lines with their reason and the whole line, and loads the rest', async () => {
     const bad = klkLine({ linea: 3, fecha: 'ayer' });
     const other = klkLine({ linea: 4 }, 'TFAMA-PPF');
-    expect(await db.transaction((tx) => loadBatch(tx, batchOf([klkLine(), bad, other]), { runId: null, wholeDays: true }))).toMatchObject({
+    expect(await db.transaction((tx) => loadBatch(tx, batchOf([klkLine(), bad, other]), { runId: null, wholeDays: true, proven: true }))).toMatchObject({
       inserted: 1,
       quarantined: 2,
     });
@@ -113,13 +113,13 @@ describeEachBackend('loadBatch', (open) => {
     let firstLoaded!: () => void;
     const loaded = new Promise<void>((resolve) => (firstLoaded = resolve));
     const first = db.transaction(async (tx) => {
-      await loadBatch(tx, batchOf(twelveLines()), { runId: null, wholeDays: false });
+      await loadBatch(tx, batchOf(twelveLines()), { runId: null, wholeDays: false, proven: true });
       firstLoaded();
       await gate;
     });
     await loaded;
     const others = batchOf(twelveLines().map((l) => ({ ...l, numero_factura: 'C10-01-00009999' })));
-    const second = db.transaction((tx) => loadBatch(tx, others, { runId: null, wholeDays: false }));
+    const second = db.transaction((tx) => loadBatch(tx, others, { runId: null, wholeDays: false, proven: true }));
     await new Promise((resolve) => setTimeout(resolve, 100));
     release();
     await Promise.all([first, second]);
@@ -138,8 +138,8 @@ describeEachBackend('loadBatch', (open) => {
     const nextDay = new AnswerBatch(florAmarillo, { fechaDesde: '2026-01-13', fechaHasta: '2026-01-13' });
     nextDay.add(klkLine({ fecha: '2026-01-13', numero_factura: 'C10-01-00009999' }));
     const counts = await db.transaction(async (tx) => [
-      await loadBatch(tx, batchOf(twelveLines()), { runId: null, wholeDays: true }),
-      await loadBatch(tx, nextDay, { runId: null, wholeDays: true }),
+      await loadBatch(tx, batchOf(twelveLines()), { runId: null, wholeDays: true, proven: true }),
+      await loadBatch(tx, nextDay, { runId: null, wholeDays: true, proven: true }),
     ]);
     expect(counts.map((c) => c.inserted)).toEqual([12, 1]);
     const { rows } = await db.query<{ day: string; lines: number }>(`SELECT day::text, lines FROM store_days ORDER BY day`);
@@ -179,7 +179,7 @@ describeEachBackend('loadBatch: a whole day whose every line is quarantined', (o
   const config = parseConfig({});
   const otherWarehouse = (linea: number, overrides: Record<string, unknown> = {}) => klkLine({ linea, ...overrides }, 'TFAMA-PPF');
   const loadWhole = (lines: Array<Record<string, unknown>>) =>
-    db.transaction((tx) => loadBatch(tx, batchOf(lines), { runId: null, wholeDays: true }));
+    db.transaction((tx) => loadBatch(tx, batchOf(lines), { runId: null, wholeDays: true, proven: true }));
   const day = async () =>
     (
       await db.query<{ lines: number; klk_lines: number; klk_rejected: number; fingerprint: string | null; changed: boolean }>(
@@ -228,7 +228,7 @@ describeEachBackend('loadBatch: a whole day whose every line is quarantined', (o
     await loadWhole([otherWarehouse(1)]);
     const hours = new AnswerBatch(florAmarillo, { ...window, horaDesde: '10:00:00', horaHasta: '10:59:59' });
     hours.add(otherWarehouse(2));
-    await db.transaction((tx) => loadBatch(tx, hours, { runId: null, wholeDays: false }));
+    await db.transaction((tx) => loadBatch(tx, hours, { runId: null, wholeDays: false, proven: true }));
     expect(await day()).toMatchObject({ klk_lines: 0, klk_rejected: 1 });
     expect((await cell()).state).toBe('rejected');
   });

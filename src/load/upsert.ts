@@ -19,6 +19,11 @@ export interface LoadOptions {
   wholeDays: boolean;
   /** Delete rows of these whole days that KLK no longer has; only for answers verified complete. */
   mirror?: boolean;
+  /**
+   * The answer proved itself whole (its `meta` echoed the request, `total_registros` matched): only then is a day
+   * without lines recorded as KLK's 0. See refreshStoreDays.
+   */
+  proven: boolean;
 }
 
 /** First half of the per-store advisory lock (the second is the store id's hash): apart from the KLK slots' keys. */
@@ -137,6 +142,7 @@ export async function loadBatch(tx: Queryable, batch: AnswerBatch, options: Load
     days,
     klk: options.wholeDays ? batch.days : null,
     rejected: batch.rejectedByDay(),
+    proven: options.proven,
     extraction: { runId: options.runId },
   });
   // Days a row moved away from: their rows changed, KLK's reference for them did not.

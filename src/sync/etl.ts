@@ -226,7 +226,7 @@ async function fetchAndLoad(
   // The request is recorded with its load, as the backfill does: one commit, both or neither.
   const received = performance.now();
   const counts = await db.transaction(async (tx) => {
-    const loaded = await loadBatch(tx, batch, { runId, wholeDays, mirror: Boolean(job.mirror) && batch.isVerifiedComplete(info.totalRegistros) });
+    const loaded = await loadBatch(tx, batch, { runId, wholeDays, mirror: Boolean(job.mirror) && info.proven && batch.isVerifiedComplete(info.totalRegistros), proven: info.proven });
     await recordRequest(tx, {
       ...request,
       outcome: batch.received === 0 ? 'empty' : 'ok',
@@ -237,6 +237,10 @@ async function fetchAndLoad(
     });
     return loaded;
   });
+  if (wholeDays && !info.proven) {
+    const silent = days.filter((d) => !batch.days.has(d) && !batch.rejectedByDay().has(d));
+    if (silent.length > 0) result.unprovenEmptyDays = [...(result.unprovenEmptyDays ?? []), ...silent].sort();
+  }
   result.inserted += counts.inserted;
   result.updated += counts.updated;
   result.unchanged += counts.unchanged;

@@ -22,6 +22,8 @@ export interface StoreResult {
   failedWindows: Interval[];
   /** Every failure was KLK not answering at all (connection refused, DNS): KLK is unreachable, not misbehaving. */
   unreachable: boolean;
+  /** Whole days an answer that did not prove itself (no `meta` echoing the request) had no line of: still missing. */
+  unprovenEmptyDays?: string[];
 }
 
 export function emptyStoreResult(): StoreResult {
