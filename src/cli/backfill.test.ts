@@ -33,7 +33,8 @@ describeEachCliBackend('ventas backfill', (backend) => {
     // Slow answers and one request at a time, so there is always work left when a kill lands.
     sim.options.latencyMs = [250, 0];
     try {
-      const kills: number[] = [];
+      // What the ledger held after each kill: every kill must land with work left, or it proves nothing.
+      const afterKills: Array<{ left: number; done: number }> = [];
       for (let round = 0; round < 5; round++) {
         const args = round === 0 ? ['backfill', ...window, '--concurrency', '1'] : ['backfill', '--resume', '--concurrency', '1'];
         const child = spawnCli(args, { cwd: place.cwd, env: { ...place.env, KLK_BASE_URL: sim.url } });
@@ -51,10 +52,20 @@ describeEachCliBackend('ventas backfill', (backend) => {
         await new Promise((r) => setTimeout(r, delay));
         expect(child.exitCode).toBeNull();
         child.kill('SIGKILL');
-        kills.push(delay);
         await exited;
+        const db = await place.open();
+        try {
+          const { rows } = await db.query<{ left: number; done: number }>(
+            `SELECT count(*) FILTER (WHERE state IN ('pending', 'running'))::int AS left, count(*) FILTER (WHERE state = 'done')::int AS done FROM backfill_chunks`,
+          );
+          afterKills.push(rows[0]!);
+        } finally {
+          await db.close();
+        }
       }
-      expect(kills).toHaveLength(5);
+      expect(afterKills.filter((k) => k.left > 0)).toHaveLength(5);
+      // Chunks done before a kill stay done: what a killed run finished is never undone.
+      expect(afterKills.map((k) => k.done)).toEqual([...afterKills.map((k) => k.done)].sort((a, b) => a - b));
       sim.options.latencyMs = [0, 0];
       const last = await cli(['backfill', '--resume', '--format', 'json']);
       expect(last.code).toBe(0);
