@@ -88,8 +88,10 @@ describeEachBackend('runBackfill', (open) => {
     };
     const outcome = await runBackfill(deps({ onBreaker, maxAttempts: 50, breakerCooldownMs: 200 }), job);
     expect(outcome.summary!.status).toBe('complete');
+    // Opened, probed, found KLK still down and opened again; closed once it answered (a probe, or a request that
+    // was already on its way).
     expect(states.slice(0, 3)).toEqual(['open', 'half-open', 'open']);
-    expect(states.slice(-2)).toEqual(['half-open', 'closed']);
+    expect(states.at(-1)).toBe('closed');
     await expectEqualToTruth();
   });
 

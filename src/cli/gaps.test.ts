@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_STORES, type Store } from '../catalogue/stores.ts';
-import { createKlkClient } from '../klk/index.ts';
 import { AnswerBatch } from '../load/batch.ts';
 import { loadBatch } from '../load/upsert.ts';
 import { addDays, daysBetween, eachDay, type IsoDate } from '../shared/dates.ts';
-import { silentLogger } from '../shared/logger.ts';
 import { generateDay, startSimulator, type RunningSimulator } from '../sim/index.ts';
-import { runEtl } from '../sync/etl.ts';
 import type { Interval } from '../sync/interval.ts';
 import { klkLine } from '../../test/fixtures/klk-line.ts';
 import { describeEachCliBackend, runCli, runInProcess, type CliPlace } from '../../test/support/cli.ts';
+import { loadThroughEtl } from '../../test/support/etl.ts';
 
 const FROM = '2025-10-28';
 const TO = '2026-01-25';
@@ -105,15 +103,8 @@ describeEachCliBackend('ventas gaps', (backend) => {
     expect(bulk.code, bulk.stderr).toBe(0);
     const db = await place.open();
     try {
-      const summary = await runEtl(
-        { db, klk: createKlkClient({ baseUrl: sim.url, backoffMs: 5 }), logger: silentLogger, concurrency: 3, leaseWaitMs: 0 },
-        {
-          type: 'manual',
-          targets: DEFAULT_STORES.filter((s) => s.id in LATE_STARTS).map((store) => ({ store, intervals: LATE_STARTS[store.id]! })),
-          chunkDays: 45,
-        },
-      );
-      expect(summary.status).toBe('success');
+      const late = DEFAULT_STORES.filter((s) => s.id in LATE_STARTS).map((store) => ({ store, intervals: LATE_STARTS[store.id]! }));
+      await loadThroughEtl(db, sim.url, late, { chunkDays: 45 });
     } finally {
       await db.close();
     }

@@ -2,13 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_STORES } from '../catalogue/stores.ts';
-import { createKlkClient } from '../klk/index.ts';
-import { silentLogger } from '../shared/logger.ts';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
-import { runEtl } from '../sync/etl.ts';
 import type { Interval } from '../sync/interval.ts';
 import { describeEachCliBackend, runCli, runInProcess, type CliPlace } from '../../test/support/cli.ts';
 import { truth } from '../../test/support/truth.ts';
+import { loadThroughEtl } from '../../test/support/etl.ts';
 
 const FROM = '2026-01-05';
 const TO = '2026-01-18';
@@ -70,11 +68,7 @@ describeEachCliBackend('ventas verify', (backend) => {
     place = await backend.place();
     const db = await place.open();
     try {
-      const summary = await runEtl(
-        { db, klk: createKlkClient({ baseUrl: sim.url, backoffMs: 5 }), logger: silentLogger, concurrency: 3, leaseWaitMs: 0 },
-        { type: 'manual', targets: Object.entries(HISTORY).map(([id, intervals]) => ({ store: store(id), intervals })), chunkDays: 14 },
-      );
-      expect(summary.status).toBe('success');
+      await loadThroughEtl(db, sim.url, Object.entries(HISTORY).map(([id, intervals]) => ({ store: store(id), intervals })), { chunkDays: 14 });
       // Backfills as the executor records them: the newest finished one over the selected stores and overlapping the
       // window is the one shown.
       const insert = async (status: string, from: string, to: string, summary: unknown, finished: string | null, stores = ['tienda_01']) => {

@@ -6,15 +6,14 @@ import { parseConfig, type Config } from '../catalogue/config.ts';
 import { DEFAULT_STORES } from '../catalogue/stores.ts';
 import type { Db } from '../db/types.ts';
 import { createKlkClient } from '../klk/index.ts';
-import { silentLogger } from '../shared/logger.ts';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
-import { runEtl } from '../sync/etl.ts';
 import type { Interval } from '../sync/interval.ts';
 import { describeEachBackend } from '../../test/backends.ts';
 import { klkLine } from '../../test/fixtures/klk-line.ts';
 import { tableDays, truth } from '../../test/support/truth.ts';
 import { computeCoverage } from './compute.ts';
 import { difference, reconcile, requestWindows } from './reconcile.ts';
+import { loadThroughEtl } from '../../test/support/etl.ts';
 
 const store = (id: string) => DEFAULT_STORES.find((s) => s.id === id)!;
 const [t01, t18] = [store('tienda_01'), store('tienda_18')];
@@ -65,13 +64,7 @@ describeEachBackend('reconcile', (open) => {
   });
 
   const klk = (attempts = 4, timeoutMs?: number) => createKlkClient({ baseUrl: sim.url, attempts, backoffMs: 5, timeoutMs });
-  const load = async (intervals: Interval[], s = t01) => {
-    const summary = await runEtl(
-      { db, klk: klk(), logger: silentLogger, concurrency: 3, leaseWaitMs: 0 },
-      { type: 'manual', targets: [{ store: s, intervals }], chunkDays: 7 },
-    );
-    expect(summary.status).toBe('success');
-  };
+  const load = (intervals: Interval[], s = t01) => loadThroughEtl(db, sim.url, [{ store: s, intervals }], { chunkDays: 7 });
   const run = (config: Config, client = klk(), storeIds = [t01.id]) =>
     reconcile({ db, klk: client, config, concurrency: 3 }, { from: FROM, to: TO, storeIds });
 

@@ -4,8 +4,8 @@ import { parseConfig, type Config } from '../catalogue/config.ts';
 import { createKlkClient } from '../klk/index.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { parseLatency, startSimulator, type RunningSimulator } from '../sim/index.ts';
-import { runEtl } from '../sync/etl.ts';
 import { describeEachBackend } from '../../test/backends.ts';
+import { earlyHours, loadThroughEtl, wholeDays } from '../../test/support/etl.ts';
 
 /**
  * The promise of the plan's estimate: against a KLK whose latency dominates (the simulator's `--latency-ms`, small
@@ -36,19 +36,16 @@ describeEachBackend('the plan estimate against a real backfill', (open) => {
       const store = (id: string) => config.stores.find((s) => s.id === id)!;
       // One ETL run whose requests have different sizes, so the fit sees both the per-request and the per-line
       // cost: a 10-day chunk, 5-day chunks, single days, and two hours of a day (a partial day the backfill completes).
-      const days = (from: string, to: string) => ({ from: `${from} 00:00:00`, to: `${to} 23:59:59` });
-      await runEtl(
-        { db, klk: createKlkClient({ baseUrl: sim.url, concurrency: CONCURRENCY }), logger: silentLogger, concurrency: CONCURRENCY },
-        {
-          type: 'manual',
-          chunkDays: 10,
-          targets: [
-            { store: store('tienda_01'), intervals: [days('2025-12-01', '2025-12-10')] },
-            { store: store('tienda_07'), intervals: [days('2025-12-01', '2025-12-05'), days('2025-12-06', '2025-12-10')] },
-            { store: store('tienda_02'), intervals: [days('2025-12-01', '2025-12-01'), days('2025-12-02', '2025-12-02'), days('2025-12-03', '2025-12-03')] },
-            { store: store('tienda_10'), intervals: [days('2025-12-01', '2025-12-02'), { from: '2025-12-03 08:00:00', to: '2025-12-03 09:59:59' }] },
-          ],
-        },
+      await loadThroughEtl(
+        db,
+        sim.url,
+        [
+          { store: store('tienda_01'), intervals: [wholeDays('2025-12-01', '2025-12-10')] },
+          { store: store('tienda_07'), intervals: [wholeDays('2025-12-01', '2025-12-05'), wholeDays('2025-12-06', '2025-12-10')] },
+          { store: store('tienda_02'), intervals: [wholeDays('2025-12-01'), wholeDays('2025-12-02'), wholeDays('2025-12-03')] },
+          { store: store('tienda_10'), intervals: [wholeDays('2025-12-01', '2025-12-02'), earlyHours('2025-12-03')] },
+        ],
+        { chunkDays: 10, concurrency: CONCURRENCY },
       );
       const started = performance.now();
       const outcome = await runBackfill(

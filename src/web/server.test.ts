@@ -12,10 +12,10 @@ import { eachDay } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
-import { runEtl } from '../sync/etl.ts';
 import { describeEachBackend } from '../../test/backends.ts';
 import { truth } from '../../test/support/truth.ts';
 import { startDashboard, type RunningDashboard } from './server.ts';
+import { earlyHours, loadThroughEtl, wholeDays as wholeDay } from '../../test/support/etl.ts';
 
 const config = parseConfig({});
 const store = (id: string) => config.stores.find((s) => s.id === id)!;
@@ -37,18 +37,12 @@ async function loadHistory(db: Db, sim: RunningSimulator): Promise<void> {
   const wholeDays = (id: string) =>
     eachDay(FROM, TO)
       .filter((d) => !MISSING[id]!.includes(d) && !PARTIAL[id]!.includes(d))
-      .map((d) => ({ from: `${d} 00:00:00`, to: `${d} 23:59:59` }));
-  await runEtl(
-    { db, klk: createKlkClient({ baseUrl: sim.url, attempts: 2 }), logger: silentLogger, concurrency: 3 },
-    {
-      type: 'manual',
-      chunkDays: 1,
-      command: 'historia de prueba',
-      targets: STORES.map((id) => ({
-        store: store(id),
-        intervals: [...wholeDays(id), ...PARTIAL[id]!.map((d) => ({ from: `${d} 08:00:00`, to: `${d} 09:59:59` }))],
-      })),
-    },
+      .map((d) => wholeDay(d));
+  await loadThroughEtl(
+    db,
+    sim.url,
+    STORES.map((id) => ({ store: store(id), intervals: [...wholeDays(id), ...PARTIAL[id]!.map(earlyHours)] })),
+    { attempts: 2, command: 'historia de prueba' },
   );
 }
 

@@ -1,12 +1,9 @@
 import type { Store } from '../../src/catalogue/stores.ts';
 import { parseConfig, type Config } from '../../src/catalogue/config.ts';
 import type { Db } from '../../src/db/types.ts';
-import { createKlkClient } from '../../src/klk/index.ts';
 import { eachDay } from '../../src/shared/dates.ts';
-import { silentLogger } from '../../src/shared/logger.ts';
 import type { RunningSimulator } from '../../src/sim/index.ts';
-import { runEtl } from '../../src/sync/etl.ts';
-import type { Interval } from '../../src/sync/interval.ts';
+import { earlyHours, loadThroughEtl, wholeDays } from './etl.ts';
 
 /** A small window with holes for backfill tests: 5 stores x 20 days, PARAISO opening inside it. */
 export const HISTORY = { from: '2025-11-28', to: '2025-12-17' };
@@ -35,20 +32,12 @@ function presentDays(store: Store): { whole: string[]; partial: string[] } {
 
 /** Loads the history through the ETL itself: whole present days, and partial days only 08:00-09:59. */
 export async function loadHistory(db: Db, sim: RunningSimulator, config: Config): Promise<void> {
-  const klk = createKlkClient({ baseUrl: sim.url, backoffMs: 5 });
-  await runEtl(
-    { db, klk, logger: silentLogger, concurrency: 3 },
-    {
-      type: 'manual',
-      chunkDays: 1,
-      targets: config.stores.map((store) => {
-        const { whole, partial } = presentDays(store);
-        const intervals: Interval[] = [
-          ...whole.map((d) => ({ from: `${d} 00:00:00`, to: `${d} 23:59:59` })),
-          ...partial.map((d) => ({ from: `${d} 08:00:00`, to: `${d} 09:59:59` })),
-        ];
-        return { store, intervals };
-      }),
-    },
+  await loadThroughEtl(
+    db,
+    sim.url,
+    config.stores.map((store) => {
+      const { whole, partial } = presentDays(store);
+      return { store, intervals: [...whole.map((d) => wholeDays(d)), ...partial.map(earlyHours)] };
+    }),
   );
 }
