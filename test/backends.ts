@@ -58,6 +58,7 @@ function withClose(db: Db, close: () => Promise<void>): Db {
     exec: (sql) => db.exec(sql),
     copyFrom: (table, columns, text) => db.copyFrom(table, columns, text),
     transaction: (fn) => db.transaction(fn),
+    keepSession: (options) => db.keepSession(options),
     close,
   };
 }

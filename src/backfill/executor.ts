@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Store } from '../catalogue/stores.ts';
+import { liveness } from '../db/liveness.ts';
 import type { Db } from '../db/types.ts';
 import { KlkError, splitWindow, type KlkClient, type KlkWindow } from '../klk/index.ts';
 import { AnswerBatch } from '../load/batch.ts';
@@ -10,13 +11,12 @@ import type { Logger } from '../shared/logger.ts';
 import { recordRequest } from '../sync/runs.ts';
 import { resumeCommand } from '../runs/ref.ts';
 import { CircuitBreaker } from './breaker.ts';
-import { ownerId, ownerIsDeadHere } from './owner.ts';
 import {
   backfillStatus,
-  chunkOwners,
   claimChunk,
   completeChunk,
   failChunk,
+  goneChunkOwners,
   ledgerTotals,
   releaseChunk,
   releaseChunks,
@@ -211,12 +211,12 @@ function firstAnswerDeadline(limitMs: number, expired: (limitMs: number) => void
  */
 export async function executeBackfill(deps: ExecutorDeps, backfillId: number, options: { mirror: boolean }): Promise<LedgerTotals> {
   const { db, logger } = deps;
-  const owner = ownerId();
+  const owner = (await liveness(db)).owner();
   const leaseMs = deps.leaseMs ?? 120_000;
   const maxAttempts = deps.maxAttempts ?? 8;
   const retryDelayMs = deps.retryDelayMs ?? 1_000;
   const breaker = deps.breaker ?? new CircuitBreaker();
-  const deadOwners = (await chunkOwners(db, backfillId)).filter(ownerIsDeadHere);
+  const deadOwners = await goneChunkOwners(db, backfillId);
   if (deadOwners.length > 0) logger.info({ deadOwners }, 'se retoman bloques de un proceso terminado');
 
   let lines = 0;
@@ -258,11 +258,11 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
           'klk',
         );
       }
-      const chunk = await claimChunk(db, backfillId, owner, leaseMs, deadOwners);
+      const chunk = await claimChunk(db, backfillId, owner, leaseMs);
       if (!chunk) {
         const totals = await ledgerTotals(db, backfillId);
-        // Chunks waiting out a retry pause, or still running under another process's lease (a worker, a run that
-        // died elsewhere and whose lease will expire), are not finished: wait for them.
+        // Chunks waiting out a retry pause, or still running under another live process's lease (a worker, another
+        // run), are not finished: wait for them (should that process die, the next claim takes them back).
         if (totals.pending === 0 && totals.running === 0) return;
         // Cancelled by a person (`ventas runs cancel`): claims hand out nothing more, so this loop is done.
         if ((await backfillStatus(db, backfillId)) === 'cancelled') return;

@@ -1,6 +1,6 @@
 import { emptyStoreResult, type StoreResult } from '../sync/runs.ts';
+import { ownerGone } from '../db/liveness.ts';
 import type { Queryable } from '../db/types.ts';
-import { ownerIsDeadHere } from './owner.ts';
 
 /**
  * The chunk ledger of a backfill: one row per (store, whole-day range). A chunk is claimed with a lease, and marked
@@ -74,32 +74,42 @@ export async function getBackfill(db: Queryable, id: number): Promise<BackfillRo
 }
 
 /**
- * Claims the next chunk to run: pending ones first, then running ones whose holder's lease ran out (a dead
- * process), or that `deadOwners` says are held by a process known to be dead. Nothing of a cancelled backfill.
+ * The one rule for taking a chunk, for the in-process executor's claim and a queue worker's alike: pending and past
+ * its retry pause, or running under a lease that ran out or whose owner's process is gone (db/liveness.ts: killed,
+ * crashed, on any host); never one of a cancelled backfill. On a row of backfill_chunks, unaliased.
  */
-export async function claimChunk(
-  db: Queryable,
-  backfillId: number,
-  owner: string,
-  leaseMs: number,
-  deadOwners: readonly string[] = [],
-): Promise<Chunk | null> {
+const CLAIMABLE = `((backfill_chunks.state = 'pending' AND (backfill_chunks.lease_until IS NULL OR backfill_chunks.lease_until < now()))
+    OR (backfill_chunks.state = 'running' AND (backfill_chunks.lease_until < now() OR ${ownerGone('backfill_chunks.lease_owner')})))
+  AND NOT EXISTS (SELECT 1 FROM backfills b WHERE b.id = backfill_chunks.backfill_id AND b.status = 'cancelled')`;
+
+/** Takes the chunk `where` picks (by $1) for the owner $2, under a lease of $3 ms, one attempt more. */
+async function claim(db: Queryable, where: string, params: [number, string, number]): Promise<Chunk | null> {
   const { rows } = await db.query<Chunk>(
     `UPDATE backfill_chunks SET state = 'running', lease_owner = $2, lease_until = now() + $3 * interval '1 millisecond',
        attempts = attempts + 1, updated_at = now()
-     WHERE id = (
-       SELECT id FROM backfill_chunks
-       WHERE backfill_id = $1
-         AND NOT EXISTS (SELECT 1 FROM backfills b WHERE b.id = $1 AND b.status = 'cancelled')
-         AND ((state = 'pending' AND (lease_until IS NULL OR lease_until < now()))
-           OR (state = 'running' AND (lease_until < now() OR lease_owner = ANY($4::text[]))))
-       ORDER BY state = 'running', id
-       LIMIT 1
-       FOR UPDATE SKIP LOCKED)
+     WHERE ${where}
      RETURNING ${CHUNK_COLUMNS}`,
-    [backfillId, owner, leaseMs, deadOwners],
+    params,
   );
   return rows[0] ?? null;
+}
+
+/** Claims the next chunk of a backfill to run (the in-process executor), pending ones before those taken back. */
+export function claimChunk(db: Queryable, backfillId: number, owner: string, leaseMs: number): Promise<Chunk | null> {
+  return claim(
+    db,
+    `id = (SELECT id FROM backfill_chunks WHERE backfill_id = $1 AND ${CLAIMABLE}
+           ORDER BY state = 'running', id LIMIT 1 FOR UPDATE SKIP LOCKED)`,
+    [backfillId, owner, leaseMs],
+  );
+}
+
+/**
+ * Claims the chunk a queue job names (a worker), by the same rule. Null when it is not to be run now (another live
+ * process holds it, or it waits out a retry pause), or never (done, or its backfill was cancelled).
+ */
+export function claimChunkById(db: Queryable, chunkId: number, owner: string, leaseMs: number): Promise<Chunk | null> {
+  return claim(db, `id = $1 AND ${CLAIMABLE}`, [chunkId, owner, leaseMs]);
 }
 
 export async function renewChunkLeases(db: Queryable, owner: string, leaseMs: number): Promise<void> {
@@ -145,10 +155,11 @@ export async function failChunk(
   );
 }
 
-/** Owners of running chunks of a backfill, to find those whose process is gone. */
-export async function chunkOwners(db: Queryable, backfillId: number): Promise<string[]> {
+/** Owners of running chunks of a backfill whose process is gone (their chunks are taken back at once). */
+export async function goneChunkOwners(db: Queryable, backfillId: number): Promise<string[]> {
   const { rows } = await db.query<{ owner: string }>(
-    `SELECT DISTINCT lease_owner AS owner FROM backfill_chunks WHERE backfill_id = $1 AND state = 'running' AND lease_owner IS NOT NULL`,
+    `SELECT DISTINCT lease_owner AS owner FROM backfill_chunks
+     WHERE backfill_id = $1 AND state = 'running' AND ${ownerGone('lease_owner')} ORDER BY 1`,
     [backfillId],
   );
   return rows.map((r) => r.owner);
@@ -277,15 +288,15 @@ export type RemainingChunk = Chunk & { error: string | null; held: boolean };
 
 /**
  * The chunks a resume would take up (pending, running, failed), by store and day. A running chunk is held while its
- * lease is unexpired and its owner is not a process of this host known to be gone.
+ * lease is unexpired and its owner's process is not gone.
  */
 export async function remainingChunks(db: Queryable, backfillId: number): Promise<RemainingChunk[]> {
-  const { rows } = await db.query<Chunk & { error: string | null; leased: boolean; owner: string | null }>(
-    `SELECT ${CHUNK_COLUMNS}, error, (state = 'running' AND lease_until > now()) AS leased, lease_owner AS owner
+  const { rows } = await db.query<RemainingChunk>(
+    `SELECT ${CHUNK_COLUMNS}, error, (state = 'running' AND lease_until > now() AND NOT ${ownerGone('lease_owner')}) AS held
      FROM backfill_chunks WHERE backfill_id = $1 AND state IN ('pending', 'running', 'failed') ORDER BY store_id, day_from`,
     [backfillId],
   );
-  return rows.map(({ leased, owner, ...chunk }) => ({ ...chunk, held: leased && !(owner && ownerIsDeadHere(owner)) }));
+  return rows;
 }
 
 /** The chunks that ran out of attempts, with their last error, for the summary that lists them. */

@@ -1,5 +1,4 @@
 import { writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runBackfill } from '../backfill/run.ts';
@@ -11,7 +10,7 @@ import { describeEachCliBackend, runInProcess, type CliPlace } from '../../test/
 import { fingerprint } from '../../test/support/fingerprint.ts';
 import { onFirstAnswer } from '../../test/support/klk.ts';
 import { HISTORY, HISTORY_STORES, historyConfig, loadHistory } from '../../test/support/history.ts';
-import { deadPid } from '../../test/support/runs.ts';
+import { goneOwner } from '../../test/support/runs.ts';
 
 const window = ['--from', HISTORY.from, '--to', HISTORY.to, '--stores', HISTORY_STORES.join(',')];
 const PLAN_FILE = 'plan.json';
@@ -84,7 +83,7 @@ describeEachCliBackend('--dry-run leaves every table byte for byte as it was', (
       await db.query(
         `UPDATE backfill_chunks SET state = 'running', lease_owner = $1, lease_until = now() + interval '1 hour'
          WHERE id = (SELECT min(id) FROM backfill_chunks WHERE state = 'pending')`,
-        [`${hostname()}:${deadPid()}:abcd`],
+        [goneOwner()],
       );
       await db.query(
         `UPDATE backfill_chunks SET state = 'failed', attempts = 8, error = 'KLK respondió HTTP 500'
@@ -149,7 +148,7 @@ describeEachCliBackend('--dry-run leaves every table byte for byte as it was', (
   it('--resume --dry-run of a backfill a live process is running is refused, naming it, and writes nothing', async () => {
     const db = await place.open();
     try {
-      // Another machine takes up the chunk: its lease is live and cannot be checked from here.
+      // Another machine takes up the chunk: a ventas that names no liveness lock, so its lease counts until it ends.
       await db.query(`UPDATE backfill_chunks SET lease_owner = 'otra-maquina:4242:abcd' WHERE state = 'running'`);
     } finally {
       await db.close();

@@ -96,7 +96,7 @@ function describeEvent(event: WorkerEvent): string {
     retry: 'falló: se reintentará',
     failed: `fallido tras ${count(chunk.attempts, 'intento', 'intentos')}`,
     'handed-back': 'devuelto a la cola',
-    lost: 'lo tomó otro trabajador (su concesión venció)',
+    lost: 'lo tomó otro trabajador (venció su concesión, o este proceso perdió su conexión con la base y se dio por muerto)',
   }[outcome];
   return `bloque #${chunk.id} ${chunk.storeId} ${window}: ${what}`;
 }
@@ -114,7 +114,7 @@ export function registerWorker(cli: Cli): void {
     .command('worker')
     .description('Trabajador del backfill distribuido: ejecuta los bloques en cola; tantos como se quiera, en cualquier máquina')
     .option('--concurrency <n>', 'bloques a la vez en este trabajador (por defecto el límite por KLK de la configuración, 3)', positiveInt('--concurrency'))
-    .option('--lease-seconds <s>', 'concesión de cada bloque: si este trabajador muere, otro lo toma cuando vence', positiveInt('--lease-seconds'), 120)
+    .option('--lease-seconds <s>', 'concesión de cada bloque: si este trabajador se cuelga, otro lo toma cuando vence (si muere, en segundos)', positiveInt('--lease-seconds'), 120)
     .option('--klk-url <url>', 'URL base de KLK (por defecto KLK_BASE_URL)')
     .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
     .action(

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
 import { UnreachableError } from '../shared/errors.ts';
 import { assertOutsideTransaction, copyStatement, inTransactionScope, parsers, toParam } from './conventions.ts';
-import type { Db, QueryResult, Queryable } from './types.ts';
+import type { Db, KeptSession, QueryResult, Queryable, SessionStep } from './types.ts';
 
 type Target = Pick<PGlite, 'query' | 'exec'> | Transaction;
 
@@ -121,6 +121,20 @@ export class PgliteDb implements Db {
         }),
       ),
     );
+  }
+
+  /** Its one session lasts as long as it is open: set up once; release() runs the teardown there. */
+  async keepSession({ setup, teardown }: { name: string; setup: SessionStep; teardown: SessionStep }): Promise<KeptSession> {
+    const session = { query: <R>(sql: string, params?: readonly unknown[]) => this.query<R>(sql, params) };
+    await setup(session, false);
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        await teardown(session, false).catch(() => undefined);
+      },
+    };
   }
 
   /** The whole database as a tarball, to start other instances from (the test harness's migrated template). */

@@ -4,7 +4,7 @@ import { Client, Pool, types, type ClientBase, type CustomTypesConfig, type Quer
 import { from as copyFromStdin } from 'pg-copy-streams';
 import { UnreachableError, UsageError } from '../shared/errors.ts';
 import { assertOutsideTransaction, copyStatement, inTransactionScope, parsers, toParam } from './conventions.ts';
-import type { Db, QueryResult, Queryable } from './types.ts';
+import type { Db, KeptSession, QueryResult, Queryable, SessionStep } from './types.ts';
 
 export interface PostgresOptions {
   /** Connections in the pool (default 10). */
@@ -133,12 +133,18 @@ async function copy(client: ClientBase, table: string, columns: readonly string[
   return stream.rowCount;
 }
 
+/** After a kept session's connection is lost: the first try at a new one, doubling up to the last. */
+const KEPT_RETRY_MS = { first: 1_000, max: 30_000 };
+
 class PostgresDb implements Db {
   readonly kind = 'postgres' as const;
+  /** Releases every kept session: run by close(). */
+  private readonly kept = new Set<() => Promise<void>>();
 
   constructor(
     private readonly pool: Pool,
     private readonly target: Target,
+    private readonly url: string,
   ) {}
 
   async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
@@ -214,7 +220,57 @@ class PostgresDb implements Db {
     }
   }
 
+  async keepSession({ name, setup, teardown }: { name: string; setup: SessionStep; teardown: SessionStep }): Promise<KeptSession> {
+    let client: Client | undefined;
+    let released = false;
+    let retry: NodeJS.Timeout | undefined;
+    const session = (c: Client) => ({ query: <R>(sql: string, params?: readonly unknown[]) => run<R>(c, sql, params) });
+    const connect = async (again: boolean) => {
+      const c = new Client({ connectionString: this.url, application_name: name, keepAlive: true, connectionTimeoutMillis: 10_000, types: typeConfig });
+      // Its loss is seen through 'end'; an 'error' event must not end the process.
+      c.on('error', () => undefined);
+      try {
+        await c.connect();
+        await setup(session(c), again);
+      } catch (error) {
+        await c.end().catch(() => undefined);
+        throw error;
+      }
+      if (released) return void (await c.end().catch(() => undefined));
+      client = c;
+      c.once('end', () => {
+        client = undefined;
+        if (!released) reconnect(KEPT_RETRY_MS.first);
+      });
+    };
+    // Lost (the server restarted, the network failed): set up again on a new connection, until that works.
+    const reconnect = (waitMs: number) => {
+      retry = setTimeout(() => {
+        connect(true).catch(() => reconnect(Math.min(waitMs * 2, KEPT_RETRY_MS.max)));
+      }, waitMs);
+      retry.unref();
+    };
+    try {
+      await connect(false);
+    } catch (error) {
+      throw mapError(error, this.target);
+    }
+    const release = async () => {
+      if (released) return;
+      released = true;
+      this.kept.delete(release);
+      clearTimeout(retry);
+      const c = client;
+      if (!c) return;
+      await teardown(session(c), false).catch(() => undefined);
+      await c.end().catch(() => undefined);
+    };
+    this.kept.add(release);
+    return { release };
+  }
+
   async close(): Promise<void> {
+    await Promise.all([...this.kept].map((release) => release()));
     await this.pool.end();
   }
 }
@@ -257,5 +313,5 @@ export async function openPostgres(url: string, { poolSize = 10, readOnly = fals
   });
   // An idle connection dropped by the server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
-  return new PostgresDb(pool, target);
+  return new PostgresDb(pool, target, url);
 }

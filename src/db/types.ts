@@ -25,9 +25,23 @@ export interface Queryable {
   copyFrom(table: string, columns: readonly string[], text: Iterable<string | Uint8Array>): Promise<number>;
 }
 
+/** One step on a kept session (see Db.keepSession); `again` on a connection that replaces a lost one. */
+export type SessionStep = (session: Pick<Queryable, 'query'>, again: boolean) => Promise<void>;
+
+export interface KeptSession {
+  /** Runs the teardown and gives the connection up (PostgreSQL); nothing is set up again after it. */
+  release(): Promise<void>;
+}
+
 export interface Db extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Session state that lasts while the Db is open (the liveness lock, see liveness.ts). PostgreSQL: `setup` runs on
+   * a connection of its own, out of the pool, and again on a new one whenever that one is lost, until released or
+   * closed. PGlite: on its one session, once. Rejects when the first setup fails.
+   */
+  keepSession(options: { name: string; setup: SessionStep; teardown: SessionStep }): Promise<KeptSession>;
   close(): Promise<void>;
 }

@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { hostname } from 'node:os';
 import { claimChunk, createBackfill, failChunk, getBackfill } from '../backfill/ledger.ts';
+import { holdLiveness } from '../db/liveness.ts';
 import type { Db } from '../db/types.ts';
 import { describeEachBackend } from '../../test/backends.ts';
-import { deadPid, OTHER_HOST_OWNER, seedRuns, type SeededRuns } from '../../test/support/runs.ts';
+import { goneOwner, OTHER_HOST_OWNER, seedRuns, type SeededRuns } from '../../test/support/runs.ts';
 import { cancelRun } from './cancel.ts';
 import { runDetail } from './detail.ts';
 import { RunStateError, UnknownRunError } from './errors.ts';
@@ -75,8 +75,11 @@ describeEachBackend('runs', (open) => {
       await failChunk(db, chunk.id, owner, 'KLK respondió HTTP 500', { final: false, retryInMs: 60_000 });
       return (await listRuns(db, 50)).find((r) => r.kind === 'backfill' && r.id === id)!;
     };
+    const elsewhere = await holdLiveness(db, { host: 'otra-maquina', pid: 4242 });
+    expect(await pausing(elsewhere.owner())).toMatchObject({ status: 'running', resumable: false });
     expect(await pausing(OTHER_HOST_OWNER)).toMatchObject({ status: 'running', resumable: false });
-    expect(await pausing(`${hostname()}:${deadPid()}:abcd0000`)).toMatchObject({ status: 'interrupted', resumable: true });
+    expect(await pausing(goneOwner())).toMatchObject({ status: 'interrupted', resumable: true });
+    expect(await pausing(goneOwner('otra-maquina'))).toMatchObject({ status: 'interrupted', resumable: true });
   });
 
   it('a backfill just written and not yet claimed shows running, yet nobody holds it: it can be resumed (a queue with no worker)', async () => {

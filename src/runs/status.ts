@@ -3,9 +3,9 @@
  * (its process died) is `interrupted`; which runs can be resumed or cancelled, and why not.
  */
 import type { BackfillStatus } from '../backfill/ledger.ts';
-import { ownerIsDeadHere, ownerProcess } from '../backfill/owner.ts';
+import { ownerGone, ownerProcess } from '../db/liveness.ts';
 import type { Queryable } from '../db/types.ts';
-import { holderIsDeadHere, type RunStatus } from '../sync/runs.ts';
+import type { RunStatus } from '../sync/runs.ts';
 
 /** How long a lease lasts without renewal (the executor's and the ETL's default): older silence is a dead holder. */
 const LEASE_SQL = `interval '2 minutes'`;
@@ -23,8 +23,8 @@ const IDLE: Activity = { workedOn: false, starting: false, holders: [] };
 
 /**
  * Per backfill: worked on while one of its chunks is under an unexpired lease (running, or pausing before a retry)
- * whose holder is not a process of this host known to be gone. Starting while it was created less than a lease ago
- * and none of its chunks has been claimed yet (its executor is starting, or it waits for queue workers).
+ * whose owner's process is not gone (db/liveness.ts, on any host). Starting while it was created less than a lease
+ * ago and none of its chunks has been claimed yet (its executor is starting, or it waits for queue workers).
  */
 export async function backfillActivity(db: Queryable, ids: readonly number[]): Promise<Map<number, Activity>> {
   if (ids.length === 0) return new Map();
@@ -33,40 +33,33 @@ export async function backfillActivity(db: Queryable, ids: readonly number[]): P
        (b.status = 'running' AND b.created_at > now() - ${LEASE_SQL}
          AND NOT EXISTS (SELECT 1 FROM backfill_chunks c WHERE c.backfill_id = b.id AND (c.attempts > 0 OR c.state <> 'pending'))) AS starting,
        coalesce((SELECT array_agg(DISTINCT c.lease_owner) FROM backfill_chunks c
-                 WHERE c.backfill_id = b.id AND c.lease_owner IS NOT NULL AND c.lease_until > now()), '{}') AS owners
+                 WHERE c.backfill_id = b.id AND c.lease_owner IS NOT NULL AND c.lease_until > now()
+                   AND NOT ${ownerGone('c.lease_owner')}), '{}') AS owners
      FROM backfills b WHERE b.id = ANY($1::bigint[])`,
     [ids],
   );
   return new Map(
-    rows.map((r) => {
-      const live = r.owners.filter((o) => !ownerIsDeadHere(o));
-      return [r.id, { workedOn: live.length > 0, starting: r.starting, holders: [...new Set(live.map(ownerProcess))] }];
-    }),
+    rows.map((r) => [r.id, { workedOn: r.owners.length > 0, starting: r.starting, holders: [...new Set(r.owners.map(ownerProcess))] }]),
   );
 }
 
 /**
  * Per ETL run: worked on while it holds an unexpired store lease (its leases are named after it, see leaseHolder, and
- * renewed while it works), so none left means its process is gone. Starting while it began less than a lease ago (it
- * may still be waiting for its leases).
+ * renewed while it works) whose holder's process is not gone. Starting while it began less than a lease ago (it may
+ * still be waiting for its leases) and the process that runs it is not gone: one killed reads interrupted at once,
+ * even after another run took its stores.
  */
 export async function etlActivity(db: Queryable, ids: readonly number[]): Promise<Map<number, Activity>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await db.query<{ id: number; holders: string[]; starting: boolean }>(
+  const { rows } = await db.query<{ id: number; workedOn: boolean; starting: boolean }>(
     `SELECT r.id,
-       coalesce((SELECT array_agg(l.holder) FROM store_leases l WHERE starts_with(l.holder, 'etl:' || r.id || ':') AND l.expires_at > now()), '{}') AS holders,
-       r.started_at > now() - ${LEASE_SQL} AS starting
+       EXISTS (SELECT 1 FROM store_leases l WHERE starts_with(l.holder, 'etl:' || r.id || ':') AND l.expires_at > now()
+               AND NOT ${ownerGone('l.holder')}) AS "workedOn",
+       r.started_at > now() - ${LEASE_SQL} AND NOT ${ownerGone('r.owner')} AS starting
      FROM etl_runs r WHERE r.id = ANY($1::bigint[])`,
     [ids],
   );
-  // A holder that died on this host is no holder: its run was interrupted (it may be cancelled at once).
-  return new Map(
-    rows.map((r) => {
-      const live = r.holders.filter((h) => !holderIsDeadHere(h));
-      const dead = r.holders.length > 0 && live.length === 0;
-      return [r.id, { workedOn: live.length > 0, starting: r.starting && !dead, holders: [] }];
-    }),
-  );
+  return new Map(rows.map((r) => [r.id, { workedOn: r.workedOn, starting: r.starting, holders: [] }]));
 }
 
 export function activityOf(activities: ReadonlyMap<number, Activity>, id: number): Activity {

@@ -1,4 +1,5 @@
 import type { Store } from '../catalogue/stores.ts';
+import { liveness } from '../db/liveness.ts';
 import type { Db } from '../db/types.ts';
 import { DAY_END, DAY_START, isWholeDays, KlkError, planWindows, splitWindow, windowDays, type KlkClient, type KlkWindow } from '../klk/index.ts';
 import { AnswerBatch } from '../load/batch.ts';
@@ -6,8 +7,8 @@ import { loadBatch } from '../load/upsert.ts';
 import type { Logger } from '../shared/logger.ts';
 import { mapPool, roundRobin } from '../shared/pool.ts';
 import { addMinutes, type Interval, type LocalDateTime } from './interval.ts';
-import { acquireLeases, leaseHolders, releaseLeases, renewLeases } from './leases.ts';
-import { emptyStoreResult, finishRun, holderIsDeadHere, leaseHolder, recordRequest, startRun, type RunStatus, type RunType, type StoreResult } from './runs.ts';
+import { acquireLeases, releaseLeases, renewLeases } from './leases.ts';
+import { emptyStoreResult, finishRun, leaseHolder, recordRequest, startRun, type RunStatus, type RunType, type StoreResult } from './runs.ts';
 
 export interface EtlJob {
   type: RunType;
@@ -88,8 +89,14 @@ export async function runEtl(deps: EtlDeps, job: EtlJob): Promise<EtlSummary> {
   const window = intervals.length
     ? { from: intervals.map((i) => i.from).sort()[0]!, to: intervals.map((i) => i.to).sort().at(-1)! }
     : null;
-  const runId = dryRun ? null : await startRun(db, { type: job.type, window, stores: storeIds, command: job.command });
-  const holder = leaseHolder(runId);
+  let runId: number | null = null;
+  let holder = '';
+  if (!dryRun) {
+    // Recorded with the process that runs it (alive as long as that is), so a killed run reads interrupted at once.
+    const owner = (await liveness(db)).owner();
+    runId = await startRun(db, { type: job.type, window, stores: storeIds, command: job.command, owner });
+    holder = leaseHolder(runId, owner);
+  }
   const log = logger.child({ runId, type: job.type });
   log.info({ stores: storeIds, window, chunkDays: job.chunkDays, dryRun }, 'inicio de la ejecución');
 
@@ -134,8 +141,8 @@ export async function runEtl(deps: EtlDeps, job: EtlJob): Promise<EtlSummary> {
 
 async function acquireWithWait(db: Db, storeIds: string[], holder: string, ttlMs: number, waitMs: number, stop?: AbortSignal): Promise<string[]> {
   const deadline = Date.now() + waitMs;
-  // A holder that died on this host (kill -9) frees its stores at once instead of after its lease.
-  const acquire = async (ids: string[]) => acquireLeases(db, ids, holder, ttlMs, (await leaseHolders(db, ids)).filter(holderIsDeadHere));
+  // A holder whose process is gone (kill -9, a crash, on any host) gives its stores up at once, not after its lease.
+  const acquire = (ids: string[]) => acquireLeases(db, ids, holder, ttlMs);
   let held = await acquire(storeIds);
   while (held.length < storeIds.length && Date.now() < deadline && !stop?.aborted) {
     await new Promise((r) => setTimeout(r, Math.min(1_000, Math.max(0, deadline - Date.now()))));

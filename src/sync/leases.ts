@@ -1,36 +1,22 @@
+import { ownerGone } from '../db/liveness.ts';
 import type { Queryable } from '../db/types.ts';
 
 /**
- * Per-store leases: a run holds its stores while it works on them and renews the leases; if it dies they expire
- * and another run may take the store. A lease, not a "running" flag, so no orphan clean-up is ever needed.
+ * Per-store leases: a run holds its stores while it works on them and renews the leases; if it dies another run may
+ * take the store at once (its holder's process is gone, see db/liveness.ts), or once the lease expires. A lease, not
+ * a "running" flag, so no orphan clean-up is ever needed.
  */
-export async function acquireLeases(
-  db: Queryable,
-  storeIds: readonly string[],
-  holder: string,
-  ttlMs: number,
-  deadHolders: readonly string[] = [],
-): Promise<string[]> {
+export async function acquireLeases(db: Queryable, storeIds: readonly string[], holder: string, ttlMs: number): Promise<string[]> {
   if (storeIds.length === 0) return [];
   const { rows } = await db.query<{ store_id: string }>(
     `INSERT INTO store_leases AS l (store_id, holder, acquired_at, expires_at)
      SELECT s, $2, now(), now() + $3 * interval '1 millisecond' FROM unnest($1::text[]) AS s
      ON CONFLICT (store_id) DO UPDATE SET holder = EXCLUDED.holder, acquired_at = now(), expires_at = EXCLUDED.expires_at
-     WHERE l.expires_at < now() OR l.holder = EXCLUDED.holder OR l.holder = ANY($4::text[])
+     WHERE l.expires_at < now() OR l.holder = EXCLUDED.holder OR ${ownerGone('l.holder')}
      RETURNING store_id`,
-    [storeIds, holder, ttlMs, deadHolders],
+    [storeIds, holder, ttlMs],
   );
   return rows.map((r) => r.store_id);
-}
-
-/** Who holds unexpired leases on these stores (to tell a dead holder from a live one). */
-export async function leaseHolders(db: Queryable, storeIds: readonly string[]): Promise<string[]> {
-  if (storeIds.length === 0) return [];
-  const { rows } = await db.query<{ holder: string }>(
-    `SELECT DISTINCT holder FROM store_leases WHERE store_id = ANY($1::text[]) AND expires_at > now()`,
-    [storeIds],
-  );
-  return rows.map((r) => r.holder);
 }
 
 export async function renewLeases(db: Queryable, storeIds: readonly string[], holder: string, ttlMs: number): Promise<void> {

@@ -1,12 +1,12 @@
-import { hostname } from 'node:os';
 import { beforeEach, expect, it } from 'vitest';
 import { createBackfill } from '../backfill/ledger.ts';
+import { holdLiveness, liveness } from '../db/liveness.ts';
 import type { Db } from '../db/types.ts';
 import { describeEachBackend } from '../../test/backends.ts';
-import { deadPid } from '../../test/support/runs.ts';
-import { acquireLeases, leaseHolders } from './leases.ts';
+import { goneOwner, OTHER_HOST_OWNER } from '../../test/support/runs.ts';
+import { acquireLeases } from './leases.ts';
 import { activityOf, backfillActivity, effectiveStatus, etlActivity } from '../runs/status.ts';
-import { holderIsDeadHere, leaseHolder, startRun, type RunStatus } from './runs.ts';
+import { leaseHolder, startRun, type RunStatus } from './runs.ts';
 
 describeEachBackend('which runs are really running', (open) => {
   let db: Db;
@@ -23,12 +23,13 @@ describeEachBackend('which runs are really running', (open) => {
   };
 
   it('an ETL run is running while it holds a live store lease or has just started; its process gone, it is interrupted', async () => {
-    const run = (stores: string[]) => startRun(db, { type: 'scheduled', window: null, stores });
+    const me = await liveness(db);
+    const run = (stores: string[]) => startRun(db, { type: 'scheduled', window: null, stores, owner: me.owner() });
     const [leased, killed, expired, starting] = [await run(['tienda_01']), await run(['tienda_02']), await run(['tienda_03']), await run([])];
     for (const id of [leased, killed, expired]) await ago('etl_runs', 'started_at', id, 30);
-    await acquireLeases(db, ['tienda_01'], leaseHolder(leased), 60_000);
+    await acquireLeases(db, ['tienda_01'], leaseHolder(leased, me.owner()), 60_000);
     // Killed with its leases: they expire, nobody renews them.
-    await acquireLeases(db, ['tienda_03'], leaseHolder(expired), 60_000);
+    await acquireLeases(db, ['tienda_03'], leaseHolder(expired, me.owner()), 60_000);
     await db.query(`UPDATE store_leases SET expires_at = now() - interval '1 second' WHERE store_id = 'tienda_03'`);
     expect(await shown([leased, killed, expired, starting])).toEqual(['running', 'interrupted', 'interrupted', 'running']);
     // A finished run keeps its status whatever the leases say.
@@ -36,38 +37,49 @@ describeEachBackend('which runs are really running', (open) => {
     expect(await shown([killed])).toEqual(['success']);
   });
 
-  it('a run killed on this host frees its stores at once and reads interrupted, its leases still unexpired', async () => {
-    const killed = await startRun(db, { type: 'scheduled', window: null, stores: ['tienda_01', 'tienda_02'] });
-    // Its process (this host, a pid that has exited) held both stores for another hour.
-    const holder = `etl:${killed}:${hostname()}:${deadPid()}:abcd1234`;
-    await db.query(`INSERT INTO store_leases (store_id, holder, expires_at) SELECT s, $1, now() + interval '1 hour' FROM unnest($2::text[]) s`, [holder, ['tienda_01', 'tienda_02']]);
-    expect(holderIsDeadHere(holder)).toBe(true);
-    expect(holderIsDeadHere(leaseHolder(killed))).toBe(false); // this very process
+  it('a run whose process dies (on any host) frees its stores at once and reads interrupted, even once another run took them', async () => {
+    // Its process, on another host, holds its liveness lock on a connection of its own (PGlite: its one session).
+    const elsewhere = await holdLiveness(db, { host: 'otra-maquina', pid: 4242 });
+    const owner = elsewhere.owner();
+    const killed = await startRun(db, { type: 'scheduled', window: null, stores: ['tienda_01', 'tienda_02'], owner });
+    await acquireLeases(db, ['tienda_01', 'tienda_02'], leaseHolder(killed, owner), 3_600_000);
+    // A store of a live process of another host, and one of a ventas of before (no lock named): neither is taken early.
+    const live = await holdLiveness(db, { host: 'otra-maquina', pid: 4343 });
+    await acquireLeases(db, ['tienda_03'], leaseHolder(999, live.owner()), 3_600_000);
+    await acquireLeases(db, ['tienda_04'], leaseHolder(998, OTHER_HOST_OWNER), 3_600_000);
+
+    const me = await liveness(db);
+    const next = await startRun(db, { type: 'scheduled', window: null, stores: ['tienda_01', 'tienda_02', 'tienda_03', 'tienda_04'], owner: me.owner() });
+    const stores = ['tienda_01', 'tienda_02', 'tienda_03', 'tienda_04'];
+    expect(await shown([killed])).toEqual(['running']);
+    expect(await acquireLeases(db, stores, leaseHolder(next, me.owner()), 60_000)).toEqual([]);
+
+    await elsewhere.release(); // what its death does to its session
     expect(await shown([killed])).toEqual(['interrupted']);
-    // A new run takes the stores now, without waiting out the hour; a live holder's store it does not take.
-    const other = leaseHolder(null);
-    await acquireLeases(db, ['tienda_03'], other, 60_000);
-    const next = leaseHolder(null);
-    const dead = (await leaseHolders(db, ['tienda_01', 'tienda_02', 'tienda_03'])).filter(holderIsDeadHere);
-    expect(dead).toEqual([holder]);
-    expect((await acquireLeases(db, ['tienda_01', 'tienda_02', 'tienda_03'], next, 60_000, dead)).sort()).toEqual(['tienda_01', 'tienda_02']);
+    expect((await acquireLeases(db, stores, leaseHolder(next, me.owner()), 60_000)).sort()).toEqual(['tienda_01', 'tienda_02']);
+    // Its leases now belong to the next run; its own record still reads interrupted, though it began moments ago.
+    expect(await shown([killed, next])).toEqual(['interrupted', 'running']);
+    await live.release();
   });
 
   it('a backfill is running while a chunk is under a live lease or it has just been created; a SIGKILLed one is interrupted', async () => {
     const params = { from: '2026-01-01', to: '2026-01-02', stores: ['tienda_01'], mirror: false, concurrency: 1, before: {} };
     const chunk = [{ storeId: 'tienda_01', dayFrom: '2026-01-01', dayTo: '2026-01-02' }];
-    const [working, killed, fresh] = [await createBackfill(db, params, chunk), await createBackfill(db, params, chunk), await createBackfill(db, params, chunk)];
-    for (const id of [working, killed]) {
+    const create = () => createBackfill(db, params, chunk);
+    const [working, before, expired, killed, fresh] = [await create(), await create(), await create(), await create(), await create()];
+    const owners = [(await liveness(db)).owner(), OTHER_HOST_OWNER, OTHER_HOST_OWNER, goneOwner('otra-maquina')];
+    for (const [i, id] of [working, before, expired, killed].entries()) {
       await ago('backfills', 'created_at', id, 30);
       await db.query(
-        `UPDATE backfill_chunks SET state = 'running', lease_owner = 'h:1:x', lease_until = now() + interval '1 minute', updated_at = now() - interval '30 minutes'
+        `UPDATE backfill_chunks SET state = 'running', lease_owner = $2, lease_until = now() + interval '1 minute', updated_at = now() - interval '30 minutes'
          WHERE backfill_id = $1`,
-        [id],
+        [id, owners[i]],
       );
     }
-    // The killed process's lease ran out; nobody renewed it.
-    await db.query(`UPDATE backfill_chunks SET lease_until = now() - interval '1 second' WHERE backfill_id = $1`, [killed]);
-    const activity = await backfillActivity(db, [working, killed, fresh]);
-    expect([working, killed, fresh].map((id) => effectiveStatus('running', activityOf(activity, id)))).toEqual(['running', 'interrupted', 'running']);
+    // A process of before (it names no lock) counts until its lease runs out; one whose lock is gone, at once.
+    await db.query(`UPDATE backfill_chunks SET lease_until = now() - interval '1 second' WHERE backfill_id = $1`, [expired]);
+    const ids = [working, before, expired, killed, fresh];
+    const activity = await backfillActivity(db, ids);
+    expect(ids.map((id) => effectiveStatus('running', activityOf(activity, id)))).toEqual(['running', 'running', 'interrupted', 'interrupted', 'running']);
   });
 });

@@ -1,4 +1,3 @@
-import { ownerId, ownerIsDeadHere } from '../backfill/owner.ts';
 import type { Queryable } from '../db/types.ts';
 import type { Interval } from './interval.ts';
 
@@ -45,26 +44,20 @@ export function emptyStoreResult(): StoreResult {
 
 /**
  * The holder of an ETL run's store leases: `etl:RUN:OWNER`, the run's id first so the leases tell whether the run is
- * alive, then its process as backfill chunks name theirs (host and pid), so a dead holder on this host is seen at once.
+ * alive, then its process's lease owner (db/liveness.ts), so a holder whose process is gone is seen at once.
  */
-export function leaseHolder(runId: number | null): string {
-  return `etl:${runId ?? 'sin-registro'}:${ownerId()}`;
-}
-
-/** A lease holder that is a process of this host known to be gone (SIGKILL, a crash): its leases are free now. */
-export function holderIsDeadHere(holder: string): boolean {
-  const owner = /^etl:[^:]+:(.*)$/.exec(holder)?.[1];
-  return owner !== undefined && ownerIsDeadHere(owner);
+export function leaseHolder(runId: number, owner: string): string {
+  return `etl:${runId}:${owner}`;
 }
 
 export async function startRun(
   db: Queryable,
-  run: { type: RunType; window: Interval | null; stores: readonly string[]; command?: string },
+  run: { type: RunType; window: Interval | null; stores: readonly string[]; command?: string; owner?: string },
 ): Promise<number> {
   const { rows } = await db.query<{ id: number }>(
-    `INSERT INTO etl_runs (run_type, status, window_from, window_to, stores, command)
-     VALUES ($1, 'running', $2, $3, $4, $5) RETURNING id`,
-    [run.type, run.window?.from ?? null, run.window?.to ?? null, run.stores, run.command ?? null],
+    `INSERT INTO etl_runs (run_type, status, window_from, window_to, stores, command, owner)
+     VALUES ($1, 'running', $2, $3, $4, $5, $6) RETURNING id`,
+    [run.type, run.window?.from ?? null, run.window?.to ?? null, run.stores, run.command ?? null, run.owner ?? null],
   );
   return rows[0]!.id;
 }

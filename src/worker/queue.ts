@@ -9,19 +9,21 @@ import type { Logger } from '../shared/logger.ts';
  * "run chunk N of backfill B": the ledger stays the source of truth, so a job that comes back twice, late or after
  * its chunk was done by someone else is harmless.
  *
- * How a killed worker's chunk gets to another one: pg-boss fails an active job once it is older than its
- * expiration (checked by the maintenance any worker runs) and hands it out again; whoever takes it claims the
- * chunk in the ledger only when the dead worker's lease has run out, and otherwise puts the job back for the
- * moment the lease ends. A live worker renews its leases, so its chunk is never taken from it.
+ * How a killed worker's chunk gets to another one within seconds: pg-boss fails an active job once it is older
+ * than its expiration (checked by the maintenance any worker runs) and hands it out again; whoever takes it claims
+ * the chunk in the ledger (claimChunkById, the ledger's one rule) when its owner's process is gone (its liveness
+ * lock went with it, see db/liveness.ts) or its lease ran out, and otherwise puts the job back to look again a few
+ * seconds later (HOLDER_CHECK_SECONDS). A live worker holds its lock and renews its leases, so its chunk is never
+ * taken from it; the lease is what frees the chunk of a worker that hangs without dying.
  */
 const CHUNK_QUEUE = 'ventas-backfill-chunk';
 const SCHEMA = 'ventas_queue';
 
 /**
  * How long a job stays with the worker that fetched it before pg-boss hands it out again. pg-boss 10 fixes it when
- * the job is sent and cannot renew it, so it is short and the ledger lease (the worker's, renewable) decides: a
- * dead worker's chunk is taken over when its lease ends, and a chunk that runs longer than this costs a look at
- * the ledger and one job put back for the end of the lease.
+ * the job is sent and cannot renew it, so it is short and the ledger decides: a dead worker's chunk is taken over
+ * once its job comes back (this plus up to MAINTENANCE_SECONDS after it was fetched), and a chunk that runs longer
+ * than this costs a look at the ledger every few seconds, each putting one job back.
  */
 const JOB_EXPIRY_SECONDS = 5;
 /** How often expired jobs are looked for (by one worker at a time; pg-boss takes care of that). */

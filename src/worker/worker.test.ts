@@ -139,6 +139,52 @@ describe.skipIf(!adminUrl)('the distributed backfill [postgres]', () => {
     }
   });
 
+  it('a SIGKILLed worker\'s chunk is taken by another within seconds, not when its two-minute lease ends', { timeout: 60_000 }, async () => {
+    // Holes to fill, queued with no worker running; every answer hangs until the first worker is dead.
+    await db.query(`DELETE FROM store_days WHERE day IN ('2025-12-08', '2025-12-09')`);
+    const env = { DATABASE_URL: target.url, KLK_BASE_URL: sim.url, LOG_DIR: join(cwd, 'logs') };
+    const queued = await runCli(['backfill', '--queue', '--format', 'json', '--from', '2025-12-08', '--to', '2025-12-09', '--stores', HISTORY_STORES.join(',')], { cwd, env });
+    expect(queued.code, queued.stderr).toBe(0);
+    Object.assign(sim.options, { latencyMs: [60_000, 0], maxLines: null });
+    const start = () => {
+      const run = watch(spawnCli(['worker', '--concurrency', '1'], { cwd, env }));
+      children.push(run.child);
+      return run;
+    };
+
+    const first = start();
+    let orphaned: number[] = [];
+    for (let tries = 0; orphaned.length === 0; tries++) {
+      expect(tries, 'the first worker never held a chunk').toBeLessThan(600);
+      await delay(50);
+      orphaned = (await heldByPid()).get(first.child.pid!) ?? [];
+    }
+    first.child.kill('SIGKILL');
+    await first.exit;
+    const killedAt = Date.now();
+    // Its lease (the default, 120 s) is far from over.
+    const { rows: leases } = await db.query<{ seconds: number }>(
+      `SELECT extract(epoch FROM lease_until - now())::int AS seconds FROM backfill_chunks WHERE id = ANY($1::bigint[])`,
+      [orphaned],
+    );
+    for (const lease of leases) expect(lease.seconds).toBeGreaterThan(100);
+
+    Object.assign(sim.options, { latencyMs: [0, 0] });
+    const second = start();
+    for (let tries = 0; ; tries++) {
+      expect(tries, 'the dead worker\'s chunk was not taken over in 30 s').toBeLessThan(600);
+      const { rows } = await db.query<{ state: string }>(`SELECT state FROM backfill_chunks WHERE id = ANY($1::bigint[])`, [orphaned]);
+      if (rows.every((r) => r.state === 'done' || r.state === 'split')) break;
+      await delay(50);
+    }
+    // The job expires 5 s after it was handed out and is looked for every 2 s; the new worker needs a moment to start.
+    expect(Date.now() - killedAt).toBeLessThan(20_000);
+    const { rows: attempts } = await db.query<{ attempts: number }>(`SELECT attempts FROM backfill_chunks WHERE id = ANY($1::bigint[])`, [orphaned]);
+    for (const chunk of attempts) expect(chunk.attempts).toBe(2);
+    second.child.kill('SIGTERM');
+    expect(await second.exit).toBe(0);
+  });
+
   it('queues one job per chunk: queuing the same backfill again adds none', async () => {
     // Holes again (the summary forgets two days per store), then queued twice, with no worker running.
     await db.query(`DELETE FROM store_days WHERE day IN ('2025-12-01', '2025-12-02')`);

@@ -2,9 +2,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../catalogue/config.ts';
 import { CircuitBreaker } from '../backfill/breaker.ts';
 import { runClaimedChunk, type ChunkContext } from '../backfill/executor.ts';
-import { ownerId } from '../backfill/owner.ts';
 import { getBackfill, ledgerTotals, releaseChunks, renewChunkLeases, type Chunk } from '../backfill/ledger.ts';
 import { finishQueuedBackfill, type BackfillSummary } from '../backfill/run.ts';
+import { liveness } from '../db/liveness.ts';
 import type { Db } from '../db/types.ts';
 import type { KlkClient } from '../klk/index.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -74,8 +74,9 @@ export async function runWorker(deps: WorkerDeps, signals: { stop: AbortSignal; 
   const breaker = deps.breaker ?? new CircuitBreaker();
   const stats: WorkerStats = { chunksDone: 0, lines: 0 };
   const backfills = new Map<number, { mirror: boolean; concurrency: number }>();
-  // One lease owner per lane, so handing one chunk back never touches another lane's.
-  const owners = Array.from({ length: Math.max(1, deps.concurrency) }, () => ownerId());
+  // One lease owner per lane, so handing one chunk back never touches another lane's; all alive with this process.
+  const live = await liveness(db);
+  const owners = Array.from({ length: Math.max(1, deps.concurrency) }, () => live.owner());
 
   async function backfillOf(id: number) {
     let known = backfills.get(id);

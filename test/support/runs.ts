@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Queryable } from '../../src/db/types.ts';
 import { leaseHolder } from '../../src/sync/runs.ts';
@@ -19,8 +20,13 @@ export function deadPid(): number {
   return spawnSync(process.execPath, ['-e', '']).pid!;
 }
 
-/** A live process elsewhere: its leases cannot be checked from here, so they count as live until they expire. */
+/** An owner that names no liveness lock (a ventas of before, on another host): its leases count until they expire. */
 export const OTHER_HOST_OWNER = 'otra-maquina:4242:abcd1234';
+
+/** The owner name of a process of `host` that died: the liveness lock it names is held by nobody. */
+export function goneOwner(host = hostname()): string {
+  return `${host}:${deadPid()}:L${randomInt(1, 2 ** 31)}:dead0001`;
+}
 
 export interface SeededRuns {
   complete: number;
@@ -153,14 +159,14 @@ export async function seedRuns(db: Queryable): Promise<SeededRuns> {
     stores: ['tienda_04', 'tienda_05', 'tienda_06', 'tienda_07'],
     chunks: [
       { store: 'tienda_04', from: '2026-01-09', to: '2026-01-10', state: 'done', lines: 900 },
-      { store: 'tienda_05', from: '2026-01-09', to: '2026-01-10', state: 'running', owner: `${hostname()}:${deadPid()}:dead0001` },
+      { store: 'tienda_05', from: '2026-01-09', to: '2026-01-10', state: 'running', owner: goneOwner() },
       { store: 'tienda_06', from: '2026-01-09', to: '2026-01-10', state: 'pending' },
       { store: 'tienda_07', from: '2026-01-09', to: '2026-01-10', state: 'pending' },
     ],
   });
   const etlDead = await etlRun(db, { type: 'scheduled', status: 'running', minutesAgo: 90, tookSeconds: null, from: '2026-01-26 00:00:00', to: '2026-01-26 10:59:59', stores: ['tienda_08'] });
   const etlLive = await etlRun(db, { type: 'recovery', status: 'running', minutesAgo: 1, tookSeconds: null, from: '2026-01-25 00:00:00', to: '2026-01-25 23:59:59', stores: ['tienda_09'] });
-  await db.query(`INSERT INTO store_leases (store_id, holder, expires_at) VALUES ('tienda_09', $1, now() + interval '1 hour')`, [leaseHolder(etlLive)]);
+  await db.query(`INSERT INTO store_leases (store_id, holder, expires_at) VALUES ('tienda_09', $1, now() + interval '1 hour')`, [leaseHolder(etlLive, OTHER_HOST_OWNER)]);
   // A backfill's own execution record: the backfill's entry stands for it in the list.
   await etlRun(db, { type: 'backfill', status: 'partial', minutesAgo: 240, tookSeconds: 75.4, from: '2026-01-05 00:00:00', to: '2026-01-06 23:59:59', stores: ['tienda_01', 'tienda_02'], command: `backfill #${partial}` });
   return { complete, partial, busy, dead, etlDone, etlDead, etlLive };
