@@ -50,7 +50,7 @@ describeEachBackend('liveness', (open, backend) => {
     expect(await goneOwners(db, [a.owner(), a.owner()])).toEqual([]);
   });
 
-  it.runIf(backend === 'postgres')('holds its lock on a connection of its own: another Db sees it, and sees it go when the Db closes', async () => {
+  if (backend === 'postgres') it('holds its lock on a connection of its own: another Db sees it, and sees it go when the Db closes', async () => {
     const target = await createPostgresDatabase(process.env.TEST_DATABASE_URL!);
     try {
       const process1 = await openPostgres(target.url, { poolSize: 1 });
@@ -75,7 +75,7 @@ describeEachBackend('liveness', (open, backend) => {
     }
   });
 
-  it.runIf(backend === 'postgres')('a lost lock connection is replaced and the same lock taken again: its owners live on', { timeout: 15_000 }, async () => {
+  if (backend === 'postgres') it('a lost lock connection is replaced and the same lock taken again: its owners live on', { timeout: 15_000 }, async () => {
     const me = await liveness(db);
     const owner = me.owner();
     const { rows } = await db.query<{ pid: number }>(
@@ -93,7 +93,7 @@ describeEachBackend('liveness', (open, backend) => {
     expect(again.rows[0]!.pid).not.toBe(rows[0]!.pid);
   });
 
-  it.runIf(backend === 'postgres')('a key another process holds is drawn again; three in a row is an error', async () => {
+  if (backend === 'postgres') it('a key another process holds is drawn again; three in a row is an error', async () => {
     const other = await holdLiveness(db, { host: 'otra-maquina', pid: 4242 });
     const draws = [other.key, other.key + 1];
     const mine = await holdLiveness(db, undefined, () => draws.shift()!);
