@@ -59,6 +59,10 @@ describeEachCliBackend('a killed ETL', (backend) => {
       { timeout: 5_000, interval: 50 },
     );
     expect(killedRun).toMatchObject({ kind: 'etl', status: 'interrupted', cancellable: true, command: expect.stringMatching(/^ventas etl --tiendas tienda_01 tienda_02 tienda_03 /) });
+    // It died without saying what it left: what finishes it is its whole window again.
+    const finish = 'npx ventas etl --tiendas tienda_01 tienda_02 tienda_03 --fecha-desde "2026-01-05 00:00" --fecha-hasta "2026-01-07 23:59"';
+    expect(killedRun!.resumeCommand).toBe(finish);
+    expect((await runInPlace(place, ['runs'])).stdout).toContain(`Para terminar lo que dejaron las ejecuciones ETL sin terminar:\n  ${killedRun!.ref}: ${finish}`);
 
     sim.options.latencyMs = [0, 0];
     const started = Date.now();

@@ -42,6 +42,10 @@ describeEachCliBackend('ventas runs', (backend) => {
       'Para reanudar los backfills sin terminar:',
       `  npx ventas backfill --resume ${seeded.dead}`,
       `  npx ventas backfill --resume ${seeded.partial}`,
+      '',
+      'Para terminar lo que dejaron las ejecuciones ETL sin terminar:',
+      // The ETL run whose process died: its whole window again.
+      `  etl-${seeded.etlDead}: npx ventas etl --tiendas tienda_08 --fecha-desde "2026-01-26 00:00" --fecha-hasta "2026-01-26 10:59"`,
     ]);
   });
 

@@ -7,7 +7,8 @@ import { getBackfill, ledgerTotals, type BackfillStatus, type LedgerTotals } fro
 import { summaryJson, type BackfillSummaryJson } from '../backfill/json.ts';
 import type { BackfillSummary } from '../backfill/run.ts';
 import type { Queryable } from '../db/types.ts';
-import type { RunStatus } from '../sync/runs.ts';
+import { rerunCommand, resumeCommands } from '../sync/etl.ts';
+import type { RunStatus, StoreResult } from '../sync/runs.ts';
 import { formatRunRef, resumeCommand } from './ref.ts';
 import { activityOf, backfillActivity, backfillStanding, effectiveStatus, etlActivity, etlStanding, type EffectiveStatus } from './status.ts';
 
@@ -84,6 +85,11 @@ export interface RunItem {
   command: string | null;
   /** `ventas backfill --resume ID` (or `POST /api/runs/ID/resume`) would take it up now. */
   resumable: boolean;
+  /**
+   * What finishes an unfinished run: a resumable backfill's `ventas backfill --resume ID`; for an ETL run that did
+   * not end well, the `ventas etl` commands of the windows it left (its whole window when it died without saying).
+   */
+  resumeCommand: string | null;
   /** `ventas runs cancel REF` (or `POST /api/runs/REF/cancel`) would cancel it now. */
   cancellable: boolean;
 }
@@ -160,6 +166,7 @@ async function backfillItems(db: Queryable, limit: number): Promise<RunItem[]> {
       errors: capped(failed.get(r.id) ?? []),
       command: standing.notResumable === null ? resumeCommand(r.id) : null,
       resumable: standing.notResumable === null,
+      resumeCommand: standing.notResumable === null ? resumeCommand(r.id) : null,
       cancellable: standing.notCancellable === null,
     };
   });
@@ -180,7 +187,7 @@ async function etlItems(db: Queryable, limit: number): Promise<RunItem[]> {
     rowsInserted: number;
     rowsUpdated: number;
     error: string | null;
-    storeResults: Record<string, { errors?: string[] }>;
+    storeResults: Record<string, Partial<StoreResult>>;
     command: string | null;
   }>(
     `SELECT id, run_type AS type, status, started_at AS "startedAt", finished_at AS "finishedAt",
@@ -214,9 +221,21 @@ async function etlItems(db: Queryable, limit: number): Promise<RunItem[]> {
       ]),
       command: r.command,
       resumable: false,
+      resumeCommand: etlResumeCommand(standing.status, r),
       cancellable: standing.notCancellable === null,
     };
   });
+}
+
+/** The commands that finish an ETL run that did not end well, one per line; null when there is nothing to finish. */
+function etlResumeCommand(
+  status: RunItem['status'],
+  run: { from: string | null; to: string | null; stores: string[]; storeResults: Record<string, Partial<StoreResult>> },
+): string | null {
+  if (status !== 'interrupted' && status !== 'failed' && status !== 'partial') return null;
+  const left = resumeCommands({ stores: run.storeResults as Record<string, StoreResult> });
+  if (left.length > 0) return left.map((c) => `npx ${c}`).join('\n');
+  return run.from && run.to && run.stores.length > 0 ? `npx ${rerunCommand({ from: run.from, to: run.to }, run.stores)}` : null;
 }
 
 /** ETL runs and backfills, newest first. */

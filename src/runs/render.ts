@@ -62,6 +62,11 @@ export function renderRunsTable(runs: readonly RunItem[], timeZone: string): str
     out.push('', resumable.length === 1 ? 'Para reanudar el backfill sin terminar:' : 'Para reanudar los backfills sin terminar:');
     out.push(...resumable.map((r) => `  ${r.command}`));
   }
+  const unfinishedEtl = runs.filter((r) => r.kind === 'etl' && r.resumeCommand);
+  if (unfinishedEtl.length > 0) {
+    out.push('', 'Para terminar lo que dejaron las ejecuciones ETL sin terminar:');
+    out.push(...unfinishedEtl.flatMap((r) => r.resumeCommand!.split('\n').map((c) => `  ${r.ref}: ${c}`)));
+  }
   return out.join('\n');
 }
 

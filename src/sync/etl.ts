@@ -339,12 +339,20 @@ function summarize(runId: number | null, type: RunType, dryRun: boolean, duratio
   return { runId, type, status, dryRun, durationMs: Math.round(durationMs), stores, totals };
 }
 
+/**
+ * The command that loads a run's whole window again for its stores: what resumes a run that died before it could
+ * say what it left (the load is idempotent, so what it had done is only confirmed).
+ */
+export function rerunCommand(window: { from: string; to: string }, stores: readonly string[]): string {
+  return `ventas etl --tiendas ${stores.join(' ')} --fecha-desde "${window.from.slice(0, 16)}" --fecha-hasta "${window.to.slice(0, 16)}"`;
+}
+
 /** The commands that load exactly what failed, grouped by identical window. */
-export function resumeCommands(summary: EtlSummary): string[] {
+export function resumeCommands(summary: Pick<EtlSummary, 'stores'>): string[] {
   const byWindow = new Map<string, string[]>();
   for (const [id, r] of Object.entries(summary.stores)) {
     if (r.status === 'success') continue;
-    const windows = r.failedWindows.length > 0 ? r.failedWindows : null;
+    const windows = r.failedWindows?.length ? r.failedWindows : null;
     if (!windows) continue;
     const from = windows.map((w) => w.from).sort()[0]!;
     const to = windows.map((w) => w.to).sort().at(-1)!;
