@@ -6,7 +6,7 @@ import { describeEachBackend } from '../../test/backends.ts';
 import { deadPid } from '../../test/support/runs.ts';
 import { acquireLeases, leaseHolders } from './leases.ts';
 import { activityOf, backfillActivity, effectiveStatus, etlActivity } from '../runs/status.ts';
-import { holderIsDeadHere, leaseHolder, startRun, type RunStatus } from './runs.ts';
+import { closeAbandonedRuns, holderIsDeadHere, leaseHolder, startRun, type RunStatus } from './runs.ts';
 
 describeEachBackend('which runs are really running', (open) => {
   let db: Db;
@@ -51,6 +51,22 @@ describeEachBackend('which runs are really running', (open) => {
     const dead = (await leaseHolders(db, ['tienda_01', 'tienda_02', 'tienda_03'])).filter(holderIsDeadHere);
     expect(dead).toEqual([holder]);
     expect((await acquireLeases(db, ['tienda_01', 'tienda_02', 'tienda_03'], next, 60_000, dead)).sort()).toEqual(['tienda_01', 'tienda_02']);
+  });
+
+  it('a dead run whose stores are taken over is recorded interrupted, naming who took them; live and finished runs are left alone', async () => {
+    const run = () => startRun(db, { type: 'scheduled', window: null, stores: ['tienda_01'] });
+    const [dead, finished, live] = [await run(), await run(), await run()];
+    await db.query(`UPDATE etl_runs SET status = 'success', finished_at = now() WHERE id = $1`, [finished]);
+    const deadHolder = (id: number) => `etl:${id}:${hostname()}:${deadPid()}:abcd1234`;
+    await closeAbandonedRuns(db, [deadHolder(dead), deadHolder(finished), `etl:sin-registro:${hostname()}:${deadPid()}:abcd1234`], 99);
+    const { rows } = await db.query<{ id: number; status: string; error: string | null; closed: boolean }>(
+      `SELECT id, status, error, finished_at IS NOT NULL AS closed FROM etl_runs ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { id: dead, status: 'interrupted', error: 'su proceso terminó sin cerrarla; sus tiendas las retomó la ejecución etl-99', closed: true },
+      { id: finished, status: 'success', error: null, closed: true },
+      { id: live, status: 'running', error: null, closed: false },
+    ]);
   });
 
   it('a backfill is running while a chunk is under a live lease or it has just been created; a SIGKILLed one is interrupted', async () => {

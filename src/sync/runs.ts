@@ -96,6 +96,25 @@ export async function finishRun(
   );
 }
 
+/**
+ * Records as interrupted the runs of lease holders known to be dead (a process of this host that is gone: killed,
+ * or ended on a lost database before it could close its run), when `takenBy` takes their stores over: from then on
+ * nothing of theirs is left to show them running.
+ */
+export async function closeAbandonedRuns(db: Queryable, deadHolders: readonly string[], takenBy: number | null): Promise<void> {
+  const runIds = deadHolders.flatMap((h) => {
+    const id = /^etl:(\d+):/.exec(h)?.[1];
+    return id ? [Number(id)] : [];
+  });
+  if (runIds.length === 0) return;
+  const note = `su proceso terminó sin cerrarla${takenBy === null ? '' : `; sus tiendas las retomó la ejecución etl-${takenBy}`}`;
+  await db.query(
+    `UPDATE etl_runs SET status = 'interrupted', finished_at = now(), error = coalesce(error, $2)
+     WHERE id = ANY($1::bigint[]) AND status = 'running'`,
+    [runIds, note],
+  );
+}
+
 /** Closes a run left `running` by a process that died; false when it had finished meanwhile. */
 export async function cancelEtlRun(db: Queryable, runId: number): Promise<boolean> {
   const { rowCount } = await db.query(
