@@ -5,7 +5,8 @@ import type { Db } from '../db/types.ts';
 import { KlkError, splitWindow, type KlkClient, type KlkWindow } from '../klk/index.ts';
 import { AnswerBatch } from '../load/batch.ts';
 import { loadBatch } from '../load/upsert.ts';
-import { UnreachableError } from '../shared/errors.ts';
+import { COMMAND_PATIENCE_MS, COMMAND_RECONNECT, DatabaseWatch } from '../db/reconnect.ts';
+import { isDatabaseLost, UnreachableError } from '../shared/errors.ts';
 import { seconds } from '../shared/format.ts';
 import type { Logger } from '../shared/logger.ts';
 import { recordRequest } from '../sync/runs.ts';
@@ -55,6 +56,11 @@ export interface ExecutorDeps {
    * long patience above, which is for a KLK that answered and now fails.
    */
   firstAnswerMs?: number;
+  /**
+   * Waits out a lost database (shared with the caller's other work): the run carries on once it answers again, and
+   * stops with the database's error once the watch's patience is spent. Default: 10 s of patience.
+   */
+  database?: DatabaseWatch;
 }
 
 /** How often a running backfill reads its ledger to report progress. */
@@ -115,7 +121,8 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
     ctx.klkWatch?.answered();
   } catch (error) {
     if (error instanceof KlkError && error.answered) ctx.klkWatch?.answered();
-    if (ctx.signal?.aborted) throw error;
+    // A database lost while taking a shared KLK slot is no failure of KLK's: the chunk goes back untouched.
+    if (ctx.signal?.aborted || isDatabaseLost(error)) throw error;
     const message = (error as Error).message;
     const timeout = error instanceof KlkError && error.kind === 'timeout';
     await recordRequest(db, {
@@ -216,6 +223,7 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
   const maxAttempts = deps.maxAttempts ?? 8;
   const retryDelayMs = deps.retryDelayMs ?? 1_000;
   const breaker = deps.breaker ?? new CircuitBreaker();
+  const database = deps.database ?? new DatabaseWatch(db, { patienceMs: COMMAND_PATIENCE_MS, ...COMMAND_RECONNECT });
   const deadOwners = await goneChunkOwners(db, backfillId);
   if (deadOwners.length > 0) logger.info({ deadOwners }, 'se retoman bloques de un proceso terminado');
 
@@ -230,23 +238,23 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
   };
   await report();
   const giveUpAfterMs = deps.giveUpAfterMs ?? 15 * 60_000;
-  // The first loop that fails halts the others, so nothing claims or writes after the chunks are given back.
-  const halt = new AbortController();
-  const signal = deps.signal ? AbortSignal.any([deps.signal, halt.signal]) : halt.signal;
-  const klkWatch = firstAnswerDeadline(deps.firstAnswerMs ?? 30_000, (ms) =>
-    halt.abort(
-      new UnreachableError(
-        `KLK no ha respondido a ninguna petición en ${seconds(ms)}: el backfill #${backfillId} se detiene con lo pendiente guardado. ` +
-          `Reanude con: ${resumeCommand(backfillId)}`,
-        'klk',
-      ),
-    ),
-  );
-  const context: ChunkContext = { ...deps, breaker, owner, maxAttempts, retryDelayMs, mirror: options.mirror, signal, klkWatch };
+  // The first loop that fails halts the others, so nothing claims or writes after the chunks are given back. One
+  // controller per round: a round halted by a lost database is followed by another once it answers again.
+  let halt = new AbortController();
+  let klkGaveUp: UnreachableError | null = null;
+  const klkWatch = firstAnswerDeadline(deps.firstAnswerMs ?? 30_000, (ms) => {
+    klkGaveUp = new UnreachableError(
+      `KLK no ha respondido a ninguna petición en ${seconds(ms)}: el backfill #${backfillId} se detiene con lo pendiente guardado. ` +
+        `Reanude con: ${resumeCommand(backfillId)}`,
+      'klk',
+    );
+    halt.abort(klkGaveUp);
+  });
   const stopped = () => deps.stop?.aborted ?? false;
+  const quit = [deps.stop, deps.signal].filter((s): s is AbortSignal => s !== undefined);
   const renewal = setInterval(() => void renewChunkLeases(db, owner, leaseMs).catch(() => {}), leaseMs / 3);
 
-  const loop = async () => {
+  const loop = async (context: ChunkContext, signal: AbortSignal) => {
     for (;;) {
       signal.throwIfAborted();
       if (stopped()) return;
@@ -276,24 +284,40 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
     }
   };
 
-  const outcomes = await Promise.allSettled(
-    Array.from({ length: Math.max(1, deps.concurrency * 2) }, () =>
-      loop().catch((error: unknown) => {
-        halt.abort(error);
-        throw error;
-      }),
-    ),
-  );
-  clearInterval(renewal);
-  klkWatch.clear();
-  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-  if (failed) {
-    // Stopped early: whatever we hold goes back to the ledger for --resume or another worker.
-    await releaseChunks(db, owner).catch(() => {});
-    // The caller's own abort is the reason to report, not the loops that saw it.
-    throw deps.signal?.aborted ? deps.signal.reason : (halt.signal.reason ?? failed.reason);
+  try {
+    for (;;) {
+      halt = new AbortController();
+      if (klkGaveUp) throw klkGaveUp;
+      const signal = deps.signal ? AbortSignal.any([deps.signal, halt.signal]) : halt.signal;
+      const context: ChunkContext = { ...deps, breaker, owner, maxAttempts, retryDelayMs, mirror: options.mirror, signal, klkWatch };
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: Math.max(1, deps.concurrency * 2) }, () =>
+          loop(context, signal).catch((error: unknown) => {
+            halt.abort(error);
+            throw error;
+          }),
+        ),
+      );
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (!failed) break;
+      // The caller's own abort is the reason to report, not the loops that saw it.
+      const reason: unknown = deps.signal?.aborted ? deps.signal.reason : (halt.signal.reason ?? failed.reason);
+      // A database that went away and answers again within its patience: what this round held goes back to the
+      // ledger (its attempts not spent) and the next round claims afresh. A run being stopped does not wait for it.
+      if (isDatabaseLost(reason) && !stopped() && (await database.back(reason, quit.length > 0 ? AbortSignal.any(quit) : undefined))) {
+        await database.retry(() => releaseChunks(db, owner));
+        logger.info({ backfillId }, 'la base de datos responde de nuevo: el backfill sigue');
+        continue;
+      }
+      // Stopped early: whatever we hold goes back to the ledger for --resume or another worker.
+      await releaseChunks(db, owner).catch(() => {});
+      throw isDatabaseLost(reason) ? (database.lost ?? reason) : reason;
+    }
+  } finally {
+    clearInterval(renewal);
+    klkWatch.clear();
   }
-  const totals = await ledgerTotals(db, backfillId);
+  const totals = await database.retry(() => ledgerTotals(db, backfillId));
   deps.onProgress?.({ ...totals, lines });
   return totals;
 }

@@ -6,7 +6,9 @@ import type { KlkClient } from '../klk/index.ts';
 import { planForReport } from '../plan/from-coverage.ts';
 import { planChunks, toPlanJson, type PlanJson } from '../plan/index.ts';
 import type { IsoDate } from '../shared/dates.ts';
-import { UsageError } from '../shared/errors.ts';
+import { COMMAND_PATIENCE_MS, watchDatabase, type DatabaseEvent } from '../db/reconnect.ts';
+import { databaseLostDuring, isDatabaseLost, UsageError } from '../shared/errors.ts';
+import { resumeCommand } from '../runs/ref.ts';
 import type { Logger } from '../shared/logger.ts';
 import { activityOf, backfillActivity, effectiveStatus } from '../runs/status.ts';
 import { chooseBackfillToResume, type ResumeTarget } from '../runs/resume.ts';
@@ -85,7 +87,12 @@ export interface BackfillDeps {
   giveUpAfterMs?: number;
   /** How long after the first request KLK may go without answering at all before the run gives up (default 30 s). */
   firstAnswerMs?: number;
+  /** How long the run waits in all for a lost database before it stops, resumable, with exit 3 (default 10 s). */
+  databasePatienceMs?: number;
+  /** The database was lost (the run waits for it up to its patience), or answers again. */
+  onDatabase?: (event: DatabaseEvent) => void;
 }
+
 
 /** What `--resume --dry-run` shows: the backfill a resume would take up, and its chunks still to do. */
 export interface ResumePreview {
@@ -241,13 +248,25 @@ async function concludeBackfill(
 
 /** Plans (or takes a plan, or resumes), writes the ledger, executes it, and measures coverage before and after. */
 export async function runBackfill(deps: BackfillDeps, job: BackfillJob): Promise<BackfillOutcome> {
-  const { db, config, logger } = deps;
   const started = performance.now();
   const prepared = await prepareBackfill(deps, job);
   if (prepared.kind === 'dry-run') return { summary: null, plan: prepared.plan, before: prepared.beforeReport, after: null };
   if (prepared.kind === 'resume-preview') return { summary: null, plan: null, before: null, after: null, resumePreview: prepared.preview };
+  try {
+    return await executePrepared(deps, job, prepared, started);
+  } catch (error) {
+    // From here on the backfill's ledger holds its progress: a lost database says how to pick it up again.
+    if (!isDatabaseLost(error)) throw error;
+    throw databaseLostDuring(error, `el backfill #${prepared.backfillId}`, `reanude con: ${resumeCommand(prepared.backfillId)}`);
+  }
+}
+
+/** Runs a backfill whose ledger is written: its run record, the executor, and its conclusion. */
+async function executePrepared(deps: BackfillDeps, job: BackfillJob, prepared: PreparedBackfill, started: number): Promise<BackfillOutcome> {
+  const { db, config, logger } = deps;
   const { backfillId, scope, mirror, plan } = prepared;
   deps.onStart?.({ backfillId, plan, before: prepared.beforeReport, resumed: Boolean(job.resume) });
+  const database = watchDatabase(db, { logger, patienceMs: deps.databasePatienceMs ?? COMMAND_PATIENCE_MS, onEvent: deps.onDatabase });
 
   const runId = await startRun(db, {
     type: 'backfill',
@@ -281,6 +300,7 @@ export async function runBackfill(deps: BackfillDeps, job: BackfillJob): Promise
         signal: deps.signal,
         stop: deps.stop,
         runId,
+        database,
       },
       backfillId,
       { mirror },
@@ -295,7 +315,12 @@ export async function runBackfill(deps: BackfillDeps, job: BackfillJob): Promise
   const seconds = (performance.now() - started) / 1000;
   let concluded: Awaited<ReturnType<typeof concludeBackfill>>;
   try {
-    concluded = await concludeBackfill(db, config, { backfillId, runId, scope, before: prepared.before, seconds, fatal, interrupted });
+    // Each of its writes may be made twice: a database that comes back within the patience still gets the summary
+    // (a second Ctrl-C does not wait for it).
+    concluded = await database.retry(
+      () => concludeBackfill(db, config, { backfillId, runId, scope, before: prepared.before, seconds, fatal, interrupted }),
+      deps.signal,
+    );
   } catch (error) {
     // The database that failed the run may fail its conclusion too: the first cause is the one to report.
     throw fatal ?? error;

@@ -31,6 +31,7 @@ describe('catalogue defaults', () => {
     expect(config.closedDays).toEqual(['12-25', '01-01']);
     expect(config.thresholds).toEqual({ alta: 48, media: 68, partialRatio: 0.5, newStoreDays: 14, commonGapShare: 0.75 });
     expect([config.concurrency, config.lineBudget, config.klk.timeoutMs, config.klk.attempts]).toEqual([3, 30_000, 120_000, 4]);
+    expect(config.database).toEqual({ reconnectSeconds: 10 });
   });
 });
 
@@ -56,6 +57,7 @@ describe('config file', () => {
     [{ concurrency: 0 }, 'concurrency: Demasiado pequeño: se esperaba que número fuera >0'],
     [{ concurrency: 'tres' }, 'concurrency: Entrada inválida: se esperaba número, recibido texto'],
     [{ tiendas: [] }, '(raíz): Llave desconocida: "tiendas"'],
+    [{ database: { reconnectSeconds: -1 } }, 'database.reconnectSeconds: Demasiado pequeño'],
   ])('names the bad field and what is allowed: %j', (raw, message) => {
     const error = errorOf(() => parseConfig(raw, 'configuración'));
     expect(error.message).toContain('configuración inválida');

@@ -77,6 +77,13 @@ export const configSchema = z
       })
       .strict()
       .default({ timeoutMs: 120_000, attempts: 4 }),
+    database: z
+      .object({
+        /** How long a command waits for a lost database to answer again before it stops, resumable, with exit 3. */
+        reconnectSeconds: z.number().min(0).max(3_600).default(10),
+      })
+      .strict()
+      .default({ reconnectSeconds: 10 }),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -101,6 +108,7 @@ export interface Config {
   lineBudget: number;
   maxWindowDays: number;
   klk: { baseUrl?: string; timeoutMs: number; attempts: number };
+  database: { reconnectSeconds: number };
 }
 
 /** Validates a parsed config object; a bad one is a UsageError naming each field and what it allows. */
@@ -122,6 +130,7 @@ export function parseConfig(raw: unknown, source = 'configuración'): Config {
     lineBudget: c.lineBudget,
     maxWindowDays: c.maxWindowDays,
     klk: c.klk,
+    database: c.database,
   };
 }
 

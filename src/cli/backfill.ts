@@ -12,7 +12,7 @@ import { createLogger, flushLogger } from '../shared/logger.ts';
 import { createProgress } from '../shared/progress.ts';
 import { addWindowOptions, resolveWindow, type WindowFlags } from './common.ts';
 import { openBackfillKlk } from '../klk/open.ts';
-import { klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
+import { describeDatabaseEvent, klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
 import { onInterrupt } from './interrupt.ts';
 import type { Cli } from './main.ts';
 import { queuedBackfill } from './worker.ts';
@@ -135,6 +135,8 @@ export function registerBackfill(cli: Cli): void {
                 if (state === 'open') cli.io.err('KLK falla seguido: peticiones en pausa; se probará de nuevo en unos segundos');
                 if (state === 'closed') cli.io.err('KLK responde de nuevo: se reanudan las peticiones');
               },
+              databasePatienceMs: config.database.reconnectSeconds * 1000,
+              onDatabase: (event) => cli.io.err(describeDatabaseEvent(event, 'el backfill')),
             },
             { ...window, plan, resume, mirror: flags.mirror, dryRun: flags.dryRun, concurrency },
           );

@@ -1,7 +1,9 @@
 import { InvalidArgumentError } from 'commander';
 import { loadConfig, type Config } from '../catalogue/index.ts';
 import { openDb } from '../db/index.ts';
+import type { DatabaseEvent } from '../db/reconnect.ts';
 import type { Db } from '../db/types.ts';
+import { seconds } from '../shared/format.ts';
 import { UsageError } from '../shared/errors.ts';
 
 export const DEFAULT_KLK_URL = 'http://127.0.0.1:7002';
@@ -38,4 +40,11 @@ export function positiveInt(flag: string) {
     }
     return n;
   };
+}
+
+/** A lost database, or its return, as a command tells it on stderr while it waits (`work`: "el backfill"...). */
+export function describeDatabaseEvent(event: DatabaseEvent, work: string): string {
+  if (event.state === 'back') return `La base de datos responde de nuevo (tras ${seconds(event.downMs)}): ${work} sigue.`;
+  const wait = Number.isFinite(event.patienceMs) ? `hasta ${seconds(event.patienceMs)}` : 'sin límite';
+  return `Se perdió la conexión con la base de datos (${event.detail}): ${work} espera a que vuelva (${wait}), probando de nuevo con pausas crecientes.`;
 }

@@ -19,7 +19,7 @@ import {
 } from '../sync/interval.ts';
 import type { RunType } from '../sync/runs.ts';
 import { openKlk } from '../klk/open.ts';
-import { klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
+import { describeDatabaseEvent, klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
 import { onInterrupt } from './interrupt.ts';
 import type { Cli } from './main.ts';
 
@@ -95,6 +95,8 @@ export function registerEtl(cli: Cli): void {
               stop: interrupt?.stop,
               signal: interrupt?.abort,
               onProgress: (p) => progress.update(p.requestsDone, p.requestsTotal, { lines: p.lines, unit: 'peticiones' }),
+              databasePatienceMs: config.database.reconnectSeconds * 1000,
+              onDatabase: (event) => cli.io.err(describeDatabaseEvent(event, 'la ejecución')),
             },
             {
               type,

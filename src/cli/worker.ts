@@ -15,7 +15,7 @@ import { openChunkQueue } from '../worker/queue.ts';
 import { waitForQueuedBackfill } from '../worker/wait.ts';
 import { runWorker, type WorkerEvent } from '../worker/worker.ts';
 import { openBackfillKlk } from '../klk/open.ts';
-import { klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
+import { describeDatabaseEvent, klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
 import { onInterrupt } from './interrupt.ts';
 import type { Cli } from './main.ts';
 
@@ -84,6 +84,12 @@ export async function queuedBackfill(cli: Cli, request: { config: Config; job: B
 }
 
 function describeEvent(event: WorkerEvent): string {
+  if (event.type === 'database-lost' || event.type === 'database-back') {
+    return describeDatabaseEvent(
+      event.type === 'database-lost' ? { state: 'lost', patienceMs: Infinity, detail: event.detail } : { state: 'back', downMs: event.downMs },
+      'el trabajador',
+    );
+  }
   if (event.type === 'backfill-finished') {
     const { summary } = event;
     return `Backfill #${summary.backfillId} terminado: ${BACKFILL_STATUS[summary.status]} (${int(summary.chunks.done)} de ${count(summary.chunks.total, 'bloque', 'bloques')})`;
@@ -148,7 +154,8 @@ export function registerWorker(cli: Cli): void {
                 logger,
                 concurrency,
                 leaseMs: flags.leaseSeconds * 1000,
-                onEvent: (event) => cli.io.out(describeEvent(event)),
+                // What happens to the database goes with the warnings, on stderr; the work done on stdout.
+                onEvent: (event) => (event.type.startsWith('database') ? cli.io.err : cli.io.out)(describeEvent(event)),
               },
               { stop: interrupt.stop, abort: interrupt.abort },
             );

@@ -99,12 +99,20 @@ function reason(failure: Failure, target: Target, error: unknown): string {
 function mapError(error: unknown, target: Target): unknown {
   const failure = error instanceof UnreachableError ? undefined : failureOf(error);
   if (failure === undefined) return error;
-  return new UnreachableError(
-    `PostgreSQL en ${target.host}:${target.port}/${target.database} no está disponible: ${reason(failure, target, error)}. ` +
-      'Revise DATABASE_URL y que el servidor esté en marcha.',
-    'database',
-    { cause: error },
-  );
+  const where = `PostgreSQL en ${target.host}:${target.port}/${target.database}`;
+  const why = reason(failure, target, error);
+  return new UnreachableError(`${where} no está disponible: ${why}. Revise DATABASE_URL y que el servidor esté en marcha.`, 'database', {
+    cause: error,
+    detail: `${where}: ${why}`,
+  });
+}
+
+/**
+ * What a pg client of our own (the queue's, the KLK slots') failed with, as the Db would say it: UnreachableError
+ * when the server cannot be used, the error itself otherwise.
+ */
+export function databaseError(error: unknown, url: string): unknown {
+  return mapError(error, parseTarget(url));
 }
 
 /** The conventions of types.ts on this pool only: pg's global parsers stay untouched for any other user of pg. */

@@ -235,7 +235,7 @@ function etlResumeCommand(
   if (status !== 'interrupted' && status !== 'failed' && status !== 'partial') return null;
   const left = resumeCommands({ stores: run.storeResults as Record<string, StoreResult> });
   if (left.length > 0) return left.map((c) => `npx ${c}`).join('\n');
-  return run.from && run.to && run.stores.length > 0 ? `npx ${rerunCommand({ from: run.from, to: run.to }, run.stores)}` : null;
+  return run.from && run.to && run.stores.length > 0 ? `npx ${rerunCommand(run.stores, { from: run.from, to: run.to })}` : null;
 }
 
 /** ETL runs and backfills, newest first. */

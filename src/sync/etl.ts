@@ -1,14 +1,16 @@
 import type { Store } from '../catalogue/stores.ts';
 import { liveness } from '../db/liveness.ts';
+import { COMMAND_PATIENCE_MS, watchDatabase, type DatabaseEvent, type DatabaseWatch } from '../db/reconnect.ts';
 import type { Db } from '../db/types.ts';
 import { DAY_END, DAY_START, isWholeDays, KlkError, planWindows, splitWindow, windowDays, type KlkClient, type KlkWindow } from '../klk/index.ts';
 import { AnswerBatch } from '../load/batch.ts';
 import { loadBatch } from '../load/upsert.ts';
+import { databaseLostDuring, isDatabaseLost } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { mapPool, roundRobin } from '../shared/pool.ts';
 import { addMinutes, type Interval, type LocalDateTime } from './interval.ts';
 import { acquireLeases, releaseLeases, renewLeases } from './leases.ts';
-import { emptyStoreResult, finishRun, leaseHolder, recordRequest, startRun, type RunStatus, type RunType, type StoreResult } from './runs.ts';
+import { closeAbandonedRuns, emptyStoreResult, finishRun, leaseHolder, recordRequest, startRun, type RunStatus, type RunType, type StoreResult } from './runs.ts';
 
 export interface EtlJob {
   type: RunType;
@@ -38,7 +40,14 @@ export interface EtlDeps {
   stop?: AbortSignal;
   /** Aborted (a second Ctrl-C): requests in flight are cut; their windows are left for the resume command too. */
   signal?: AbortSignal;
+  /** How long the run waits in all for a lost database before it stops with exit 3 (default 10 s). */
+  databasePatienceMs?: number;
+  /** The database was lost (the run waits for it up to its patience), or answers again. */
+  onDatabase?: (event: DatabaseEvent) => void;
 }
+
+/** A run's dependencies, with the watch that waits out a lost database for all its tasks at once. */
+type RunDeps = EtlDeps & { database: DatabaseWatch };
 
 export interface EtlProgress {
   requestsDone: number;
@@ -98,9 +107,10 @@ export async function runEtl(deps: EtlDeps, job: EtlJob): Promise<EtlSummary> {
     holder = leaseHolder(runId, owner);
   }
   const log = logger.child({ runId, type: job.type });
+  const run: RunDeps = { ...deps, database: watchDatabase(db, { logger: log, patienceMs: deps.databasePatienceMs ?? COMMAND_PATIENCE_MS, onEvent: deps.onDatabase }) };
   log.info({ stores: storeIds, window, chunkDays: job.chunkDays, dryRun }, 'inicio de la ejecución');
 
-  const held = dryRun ? storeIds : await acquireWithWait(db, storeIds, holder, ttlMs, deps.leaseWaitMs ?? 30_000, deps.stop);
+  const held = dryRun ? storeIds : await acquireWithWait(db, storeIds, holder, ttlMs, deps.leaseWaitMs ?? 30_000, deps.stop, runId);
   for (const id of storeIds) {
     if (!held.includes(id)) {
       results[id]!.status = 'skipped';
@@ -114,12 +124,14 @@ export async function runEtl(deps: EtlDeps, job: EtlJob): Promise<EtlSummary> {
   try {
     const targets = job.targets.filter((t) => held.includes(t.store.id));
     // Round-robin across stores, so every store advances and one slow store does not hold the tail.
-    await runTasks(deps, job, runId, results, roundRobin(targets.map((t) => t.intervals.flatMap((i) => tasksFor(t.store, i, job.chunkDays)))));
+    await runTasks(run, job, runId, results, roundRobin(targets.map((t) => t.intervals.flatMap((i) => tasksFor(t.store, i, job.chunkDays)))));
     if (job.gapRecovery && !deps.stop?.aborted) {
-      const recovery = await gapRecoveryTasks(db, targets.map((t) => t.store).filter((s) => results[s.id]!.status === 'success'), job.gapRecovery.now);
+      const { now } = job.gapRecovery;
+      const recovered = targets.map((t) => t.store).filter((s) => results[s.id]!.status === 'success');
+      const recovery = await run.database.retry(() => gapRecoveryTasks(db, recovered, now), deps.signal);
       if (recovery.length > 0) {
         log.info({ requests: recovery.length }, 'recuperación de horas vacías recientes');
-        await runTasks(deps, job, runId, results, recovery);
+        await runTasks(run, job, runId, results, recovery);
       }
     }
   } catch (error) {
@@ -132,17 +144,45 @@ export async function runEtl(deps: EtlDeps, job: EtlJob): Promise<EtlSummary> {
   const summary = summarize(runId, job.type, dryRun, performance.now() - started, results);
   if (fatal) summary.status = 'failed';
   if (runId !== null) {
-    await finishRun(db, runId, summary.status, results, fatal ? String((fatal as Error).message) : null).catch(() => {});
+    // A database lost right at the end is waited for too (an UPDATE: made twice, the same); one already given up on
+    // is not, and the run then reads interrupted (its leases are held by a process that is gone).
+    const error = fatal ? String((fatal as Error).message) : null;
+    await run.database.retry(() => finishRun(db, runId, summary.status, results, error), deps.signal).catch(() => {});
   }
   log.info({ status: summary.status, totals: summary.totals, durationMs: summary.durationMs }, 'fin de la ejecución');
+  // Loads are upserts: the same command, for the same window and stores, completes what the lost database cut short.
+  if (isDatabaseLost(fatal) && runId !== null && window) {
+    throw databaseLostDuring(fatal, `la ejecución etl-${runId}`, `repítala con: ${rerunCommand(storeIds, window)}`);
+  }
   if (fatal) throw fatal;
   return summary;
 }
 
-async function acquireWithWait(db: Db, storeIds: string[], holder: string, ttlMs: number, waitMs: number, stop?: AbortSignal): Promise<string[]> {
+/**
+ * The command that loads these stores over this window again, as resumeCommands writes its own: what resumes a run
+ * that died before it could say what it left (the load is idempotent, so what it had done is only confirmed).
+ */
+export function rerunCommand(storeIds: readonly string[], window: Interval): string {
+  return `ventas etl --tiendas ${storeIds.join(' ')} --fecha-desde "${window.from.slice(0, 16)}" --fecha-hasta "${window.to.slice(0, 16)}"`;
+}
+
+async function acquireWithWait(
+  db: Db,
+  storeIds: string[],
+  holder: string,
+  ttlMs: number,
+  waitMs: number,
+  stop: AbortSignal | undefined,
+  runId: number | null,
+): Promise<string[]> {
   const deadline = Date.now() + waitMs;
-  // A holder whose process is gone (kill -9, a crash, on any host) gives its stores up at once, not after its lease.
-  const acquire = (ids: string[]) => acquireLeases(db, ids, holder, ttlMs);
+  // A holder whose process is gone (kill -9, a crash, a lost database, on any host) gives its stores up at once,
+  // not after its lease, and its run, which it could not close, is recorded as interrupted.
+  const acquire = async (ids: string[]) => {
+    const held = await acquireLeases(db, ids, holder, ttlMs);
+    await closeAbandonedRuns(db, held, runId);
+    return held;
+  };
   let held = await acquire(storeIds);
   while (held.length < storeIds.length && Date.now() < deadline && !stop?.aborted) {
     await new Promise((r) => setTimeout(r, Math.min(1_000, Math.max(0, deadline - Date.now()))));
@@ -156,7 +196,7 @@ function tasksFor(store: Store, interval: Interval, chunkDays: number): Task[] {
 }
 
 
-async function runTasks(deps: EtlDeps, job: EtlJob, runId: number | null, results: Record<string, StoreResult>, tasks: Task[]) {
+async function runTasks(deps: RunDeps, job: EtlJob, runId: number | null, results: Record<string, StoreResult>, tasks: Task[]) {
   const progress: EtlProgress = { requestsDone: 0, requestsTotal: tasks.length, lines: 0 };
   deps.onProgress?.(progress);
   // Twice the KLK limit in tasks: while one answer is being written, another request already waits for KLK.
@@ -170,7 +210,7 @@ async function runTasks(deps: EtlDeps, job: EtlJob, runId: number | null, result
 
 /** One window fetched and loaded (or failed, reported): true; false when the run was stopped before it was done. */
 async function fetchAndLoad(
-  deps: EtlDeps,
+  deps: RunDeps,
   job: EtlJob,
   runId: number | null,
   result: StoreResult,
@@ -178,7 +218,7 @@ async function fetchAndLoad(
   window: KlkWindow,
   progress: EtlProgress,
 ): Promise<boolean> {
-  const { db, klk, logger } = deps;
+  const { db, klk, logger, database } = deps;
   if (deps.stop?.aborted) return interrupted(result, window);
   const days = windowDays(window);
   const started = performance.now();
@@ -204,7 +244,8 @@ async function fetchAndLoad(
     const halves = error instanceof KlkError && error.kind === 'timeout' ? splitWindow(window) : null;
     if (!job.dryRun) {
       const outcome = error instanceof KlkError && error.kind === 'timeout' ? 'timeout' : 'failed';
-      await recordRequest(db, { ...request, outcome, lines: 0, durationMs: performance.now() - started, attempts: (error as KlkError).attempts ?? 1, error: String((error as Error).message) });
+      const failed = { ...request, outcome, lines: 0, durationMs: performance.now() - started, attempts: (error as KlkError).attempts ?? 1, error: String((error as Error).message) } as const;
+      await database.retry(() => recordRequest(db, failed), deps.signal);
     }
     if (halves) {
       logger.warn({ store: store.id, window }, 'tiempo agotado: se divide la petición');
@@ -230,9 +271,10 @@ async function fetchAndLoad(
     result.unchanged += batch.size;
     return true;
   }
-  // The request is recorded with its load, as the backfill does: one commit, both or neither.
+  // The request is recorded with its load, as the backfill does: one commit, both or neither. A database lost under
+  // it is waited for and the whole load made again (an upsert: the answer in hand loads the same twice).
   const received = performance.now();
-  const counts = await db.transaction(async (tx) => {
+  const counts = await database.retry(() => db.transaction(async (tx) => {
     const loaded = await loadBatch(tx, batch, { runId, wholeDays, mirror: Boolean(job.mirror) && info.proven && batch.isVerifiedComplete(info.totalRegistros), proven: info.proven });
     await recordRequest(tx, {
       ...request,
@@ -243,7 +285,7 @@ async function fetchAndLoad(
       attempts: info.attempts,
     });
     return loaded;
-  });
+  }), deps.signal);
   if (wholeDays && !info.proven) {
     const silent = days.filter((d) => !batch.days.has(d) && !batch.rejectedByDay().has(d));
     if (silent.length > 0) result.unprovenEmptyDays = [...(result.unprovenEmptyDays ?? []), ...silent].sort();
@@ -337,14 +379,6 @@ function summarize(runId: number | null, type: RunType, dryRun: boolean, duratio
             ? 'failed'
             : 'partial';
   return { runId, type, status, dryRun, durationMs: Math.round(durationMs), stores, totals };
-}
-
-/**
- * The command that loads a run's whole window again for its stores: what resumes a run that died before it could
- * say what it left (the load is idempotent, so what it had done is only confirmed).
- */
-export function rerunCommand(window: { from: string; to: string }, stores: readonly string[]): string {
-  return `ventas etl --tiendas ${stores.join(' ')} --fecha-desde "${window.from.slice(0, 16)}" --fecha-hasta "${window.to.slice(0, 16)}"`;
 }
 
 /** The commands that load exactly what failed, grouped by identical window. */

@@ -6,7 +6,7 @@ import { describeEachBackend } from '../../test/backends.ts';
 import { goneOwner, OTHER_HOST_OWNER } from '../../test/support/runs.ts';
 import { acquireLeases } from './leases.ts';
 import { activityOf, backfillActivity, effectiveStatus, etlActivity } from '../runs/status.ts';
-import { leaseHolder, startRun, type RunStatus } from './runs.ts';
+import { closeAbandonedRuns, leaseHolder, startRun, type RunStatus } from './runs.ts';
 
 describeEachBackend('which runs are really running', (open) => {
   let db: Db;
@@ -60,6 +60,24 @@ describeEachBackend('which runs are really running', (open) => {
     // Its leases now belong to the next run; its own record still reads interrupted, though it began moments ago.
     expect(await shown([killed, next])).toEqual(['interrupted', 'running']);
     await live.release();
+  });
+
+  it('a dead run whose stores are taken over is recorded interrupted, naming who took them; live and finished runs are left alone', async () => {
+    const me = await liveness(db);
+    const run = (owner: string, stores = ['tienda_01']) => startRun(db, { type: 'scheduled', window: null, stores, owner });
+    const [dead, finished, live, elsewhere] = [await run(goneOwner('otra-maquina')), await run(goneOwner('otra-maquina')), await run(me.owner()), await run(goneOwner('otra-maquina'), ['tienda_05'])];
+    await db.query(`UPDATE etl_runs SET status = 'success', finished_at = now() WHERE id = $1`, [finished]);
+    await closeAbandonedRuns(db, ['tienda_01', 'tienda_02'], 99);
+    const { rows } = await db.query<{ id: number; status: string; error: string | null; closed: boolean }>(
+      `SELECT id, status, error, finished_at IS NOT NULL AS closed FROM etl_runs ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { id: dead, status: 'interrupted', error: 'su proceso terminó sin cerrarla; sus tiendas las retomó la ejecución etl-99', closed: true },
+      { id: finished, status: 'success', error: null, closed: true },
+      { id: live, status: 'running', error: null, closed: false },
+      // Dead too, but of stores nobody took over: its status is derived until then.
+      { id: elsewhere, status: 'running', error: null, closed: false },
+    ]);
   });
 
   it('a backfill is running while a chunk is under a live lease or it has just been created; a SIGKILLed one is interrupted', async () => {

@@ -1,3 +1,4 @@
+import { ownerGone } from '../db/liveness.ts';
 import type { Queryable } from '../db/types.ts';
 import type { Interval } from './interval.ts';
 
@@ -88,6 +89,22 @@ export async function finishRun(
       JSON.stringify(results),
       error,
     ],
+  );
+}
+
+/**
+ * Records as interrupted the runs of these stores whose process is gone (killed, or ended on a lost database before
+ * it could close its run), when `takenBy` takes their stores over: from then on the row itself says what happened,
+ * not only what its owner's absence implies.
+ */
+export async function closeAbandonedRuns(db: Queryable, storeIds: readonly string[], takenBy: number | null): Promise<void> {
+  if (storeIds.length === 0) return;
+  const note = `su proceso terminó sin cerrarla${takenBy === null ? '' : `; sus tiendas las retomó la ejecución etl-${takenBy}`}`;
+  await db.query(
+    `UPDATE etl_runs SET status = 'interrupted', finished_at = now(), error = coalesce(error, $2)
+     WHERE status = 'running' AND run_type <> 'backfill' AND stores && $1::text[] AND id IS DISTINCT FROM $3::bigint
+       AND ${ownerGone('owner')}`,
+    [storeIds, note, takenBy],
   );
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import type { KlkClient } from '../klk/index.ts';
-import { guard } from '../db/postgres.ts';
+import { databaseError, guard } from '../db/postgres.ts';
 
 /**
  * The per-KLK limit held across every worker on every machine: slot i of a KLK is a session advisory lock in
@@ -46,7 +46,10 @@ export function createKlkSlots(options: { databaseUrl: string; baseUrl: string; 
 
   return {
     async acquire(limit, signal) {
-      const client = await pool.connect();
+      // A database that cannot be reached is said as the Db says it: the chunk then goes back untouched, KLK not blamed.
+      const client = await pool.connect().catch((error: unknown) => {
+        throw databaseError(error, options.databaseUrl);
+      });
       // Held for as long as the slot is: a server that goes away meanwhile must not end the worker.
       const unguard = guard(client);
       try {
@@ -72,7 +75,7 @@ export function createKlkSlots(options: { databaseUrl: string; baseUrl: string; 
         // Aborted, or the connection failed: it holds no slot of ours; dropped to be safe either way.
         unguard();
         client.release(true);
-        throw error;
+        throw databaseError(error, options.databaseUrl);
       }
     },
     close: () => pool.end(),

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Queryable } from '../db/types.ts';
-import { guard } from '../db/postgres.ts';
+import { databaseError, guard, isUnreachable } from '../db/postgres.ts';
 import type { Logger } from '../shared/logger.ts';
 
 /**
@@ -95,7 +95,11 @@ export async function openChunkQueue(options: { databaseUrl: string; supervise: 
     migrate: true,
     maintenanceIntervalSeconds: MAINTENANCE_SECONDS,
   });
-  boss.on('error', (error) => options.logger.warn({ err: error.message }, 'cola de trabajo: error de mantenimiento'));
+  boss.on('error', (error) => {
+    // A database that went away fails every maintenance round: the worker says so once, when it waits for it.
+    if (isUnreachable(error)) options.logger.debug({ err: error.message }, 'cola de trabajo: mantenimiento sin base de datos');
+    else options.logger.warn({ err: error.message }, 'cola de trabajo: error de mantenimiento');
+  });
   // Two processes creating the schema at once would both try; the loser's connection would be left in an aborted
   // transaction by pg-boss's multi-statement script.
   await withInstallLock(options.databaseUrl, async () => {
@@ -126,7 +130,18 @@ export async function openChunkQueue(options: { databaseUrl: string; supervise: 
       );
     },
     async fetch() {
-      const [job] = await boss.fetch<ChunkJobData>(CHUNK_QUEUE, { batchSize: 1 });
+      // pg-boss answers "no job" when its query fails: a database that is gone must not pass for an empty queue.
+      let failure: unknown;
+      const bossDb = boss.getDb();
+      const db: PgBoss.Db = {
+        executeSql: (text, values) =>
+          bossDb.executeSql(text, values).catch((error: unknown) => {
+            failure = error;
+            throw error;
+          }),
+      };
+      const [job] = await boss.fetch<ChunkJobData>(CHUNK_QUEUE, { batchSize: 1, db });
+      if (failure !== undefined && isUnreachable(failure)) throw databaseError(failure, options.databaseUrl);
       return job ? { id: job.id, data: job.data } : null;
     },
     async complete(tx, jobId) {

@@ -5,7 +5,9 @@ import { runClaimedChunk, type ChunkContext } from '../backfill/executor.ts';
 import { getBackfill, ledgerTotals, releaseChunks, renewChunkLeases, type Chunk } from '../backfill/ledger.ts';
 import { finishQueuedBackfill, type BackfillSummary } from '../backfill/run.ts';
 import { liveness } from '../db/liveness.ts';
+import { watchDatabase, WORKER_RECONNECT } from '../db/reconnect.ts';
 import type { Db } from '../db/types.ts';
+import { isDatabaseLost } from '../shared/errors.ts';
 import type { KlkClient } from '../klk/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import { chunkStanding, claimChunkById, type ChunkStanding } from './chunk-job.ts';
@@ -38,7 +40,10 @@ export type ChunkOutcome = 'done' | 'split' | 'retry' | 'failed' | 'handed-back'
 
 export type WorkerEvent =
   | { type: 'chunk'; chunk: Chunk; outcome: ChunkOutcome; lines: number }
-  | { type: 'backfill-finished'; summary: BackfillSummary };
+  | { type: 'backfill-finished'; summary: BackfillSummary }
+  /** The database is gone: the worker waits for it, looking again with growing pauses (once per outage). */
+  | { type: 'database-lost'; detail: string }
+  | { type: 'database-back'; downMs: number };
 
 export interface WorkerStats {
   chunksDone: number;
@@ -77,6 +82,18 @@ export async function runWorker(deps: WorkerDeps, signals: { stop: AbortSignal; 
   // One lease owner per lane, so handing one chunk back never touches another lane's; all alive with this process.
   const live = await liveness(db);
   const owners = Array.from({ length: Math.max(1, deps.concurrency) }, () => live.owner());
+  // A lost database is waited for as long as it takes (a PostgreSQL restart must not end a worker), by all lanes at
+  // once, looking again after 1 s, 2 s, 4 s... up to 30 s; the wait ends when the worker does.
+  const finished = new AbortController();
+  const database = watchDatabase(db, {
+    logger,
+    patienceMs: WORKER_RECONNECT.patienceMs,
+    firstDelayMs: WORKER_RECONNECT.firstDelayMs,
+    maxDelayMs: WORKER_RECONNECT.maxDelayMs,
+    signal: AbortSignal.any([abort, finished.signal]),
+    onEvent: (event) =>
+      deps.onEvent?.(event.state === 'lost' ? { type: 'database-lost', detail: event.detail } : { type: 'database-back', downMs: event.downMs }),
+  });
 
   async function backfillOf(id: number) {
     let known = backfills.get(id);
@@ -138,13 +155,16 @@ export async function runWorker(deps: WorkerDeps, signals: { stop: AbortSignal; 
       try {
         lines = await runClaimedChunk(context, chunk);
       } catch (error) {
-        // Stopped mid-request, or the database failed under it: the chunk goes back untouched.
-        if (!abort.aborted) logger.error({ chunk: chunk.id, err: (error as Error).message }, 'el bloque se devuelve tras un error');
-        await releaseChunks(db, owner);
+        // Stopped mid-request, or the database failed under it: the chunk goes back untouched (once the database
+        // answers again; the worker's second signal ends that wait, and the lease then hands the chunk on).
+        if (!abort.aborted && !isDatabaseLost(error)) logger.error({ chunk: chunk.id, err: (error as Error).message }, 'el bloque se devuelve tras un error');
+        await database.retry(() => releaseChunks(db, owner), abort);
         handedBack = true;
       }
     }
-    const standing = await settle(job);
+    // Settling again is harmless (the job completed twice, a job that is waiting not queued twice): done even if the
+    // database was lost on its commit.
+    const standing = await database.retry(() => settle(job), abort);
     if (chunk) {
       const outcome = outcomeOf(standing, handedBack);
       if (outcome === 'done') {
@@ -153,7 +173,8 @@ export async function runWorker(deps: WorkerDeps, signals: { stop: AbortSignal; 
       }
       deps.onEvent?.({ type: 'chunk', chunk, outcome, lines });
     }
-    if (standing?.state === 'done' || standing?.state === 'failed') await finishBackfillIfLast(job);
+    // Its job is complete now: nothing would bring the backfill's conclusion back if this one were lost.
+    if (standing?.state === 'done' || standing?.state === 'failed') await database.retry(() => finishBackfillIfLast(job), abort);
   }
 
   async function lane(owner: string): Promise<void> {
@@ -164,9 +185,17 @@ export async function runWorker(deps: WorkerDeps, signals: { stop: AbortSignal; 
         job = await queue.fetch();
         if (job) await handle(job, owner);
       } catch (error) {
-        // The job stays active and expires back into the queue; this lane carries on after a pause.
-        logger.error({ job: job?.id, err: (error as Error).message }, 'error al atender un trabajo de la cola');
-        await releaseChunks(db, owner).catch(() => undefined);
+        // The job stays active and expires back into the queue; this lane carries on after a pause. With the database
+        // gone, the pause lasts until it answers (said once for all lanes), and then what this lane held goes back to
+        // the ledger: a claim whose answer was lost may have been made.
+        if (isDatabaseLost(error)) {
+          logger.debug({ job: job?.id, err: error.detail }, 'trabajo de la cola interrumpido: la base de datos no responde');
+          await database.retry(() => releaseChunks(db, owner), stop).catch(() => undefined);
+        } else {
+          logger.error({ job: job?.id, err: (error as Error).message }, 'error al atender un trabajo de la cola');
+          await releaseChunks(db, owner).catch(() => undefined);
+        }
+        if (abort.aborted) return;
         job = null;
       }
       if (!job) await delay(pollMs / 2 + Math.random() * pollMs, undefined, { signal: stop }).catch(() => undefined);
@@ -180,6 +209,7 @@ export async function runWorker(deps: WorkerDeps, signals: { stop: AbortSignal; 
     await Promise.all(owners.map(lane));
   } finally {
     clearInterval(renewal);
+    finished.abort();
   }
   return stats;
 }
