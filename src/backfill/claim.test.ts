@@ -78,4 +78,15 @@ describeEachBackend('claiming a chunk', (open) => {
     await liveElsewhere.release();
     expect(await claimChunkById(db, chunkId, me, 60_000)).toMatchObject({ id: chunkId, state: 'running' });
   });
+
+  it('a process never takes its own chunks for gone, even while its lock is not held (reconnecting to a lost database)', async () => {
+    const process = await holdLiveness(db, { host: 'esta-maquina', pid: 4343 });
+    const [lane1, lane2] = [process.owner(), process.owner()];
+    const { backfillId, chunkId } = await chunkOf('running', lane1, 600);
+    await process.release(); // the lock went with the lost connection; the process itself lives on
+    expect(await claimChunk(db, backfillId, lane2, 60_000)).toBeNull();
+    expect(await claimChunkById(db, chunkId, lane2, 60_000)).toBeNull();
+    // Anyone else takes it: for them that process is gone.
+    expect(await claimChunkById(db, chunkId, (await liveness(db)).owner(), 60_000)).toMatchObject({ id: chunkId, attempts: 2 });
+  });
 });

@@ -1,5 +1,5 @@
 import { emptyStoreResult, type StoreResult } from '../sync/runs.ts';
-import { ownerGone } from '../db/liveness.ts';
+import { ownerGone, ownerKey } from '../db/liveness.ts';
 import type { Queryable } from '../db/types.ts';
 
 /**
@@ -76,10 +76,13 @@ export async function getBackfill(db: Queryable, id: number): Promise<BackfillRo
 /**
  * The one rule for taking a chunk, for the in-process executor's claim and a queue worker's alike: pending and past
  * its retry pause, or running under a lease that ran out or whose owner's process is gone (db/liveness.ts: killed,
- * crashed, on any host); never one of a cancelled backfill. On a row of backfill_chunks, unaliased.
+ * crashed, on any host); never one of a cancelled backfill. A process never takes its own chunks for gone: while it
+ * reconnects after a lost database its lock is briefly not held, and it is the one giving those chunks back. On a
+ * row of backfill_chunks, unaliased, with the claiming owner as $2.
  */
 const CLAIMABLE = `((backfill_chunks.state = 'pending' AND (backfill_chunks.lease_until IS NULL OR backfill_chunks.lease_until < now()))
-    OR (backfill_chunks.state = 'running' AND (backfill_chunks.lease_until < now() OR ${ownerGone('backfill_chunks.lease_owner')})))
+    OR (backfill_chunks.state = 'running' AND (backfill_chunks.lease_until < now() OR (${ownerGone('backfill_chunks.lease_owner')}
+      AND ${ownerKey('backfill_chunks.lease_owner')} IS DISTINCT FROM ${ownerKey('$2::text')}))))
   AND NOT EXISTS (SELECT 1 FROM backfills b WHERE b.id = backfill_chunks.backfill_id AND b.status = 'cancelled')`;
 
 /** Takes the chunk `where` picks (by $1) for the owner $2, under a lease of $3 ms, one attempt more. */

@@ -25,8 +25,13 @@ const HELD_KEYS = `ARRAY(SELECT l.objid::bigint FROM pg_locks l WHERE l.locktype
  * nobody holds: its process is gone. False for null and for an owner that names no lock.
  */
 export function ownerGone(expr: string): string {
-  const key = `substring(${expr} from '${KEY_PATTERN}')`;
+  const key = ownerKey(expr);
   return `(${key} IS NOT NULL AND ${key}::bigint <> ALL (${HELD_KEYS}))`;
+}
+
+/** SQL for the liveness key an owner in `expr` names (text), or null: two owners of one process name the same. */
+export function ownerKey(expr: string): string {
+  return `substring(${expr} from '${KEY_PATTERN}')`;
 }
 
 /** Of these owners, those whose process is gone. */
