@@ -1,4 +1,3 @@
-import { InvalidArgumentError } from 'commander';
 import { loadConfig, type Config } from '../catalogue/index.ts';
 import { openDb } from '../db/index.ts';
 import type { Db } from '../db/types.ts';
@@ -27,15 +26,4 @@ export function klkBaseUrl(config: Config, flag?: string): string {
     );
   }
   return url.replace(/\/+$/, '');
-}
-
-/** A positive whole number from a flag, or bad input naming the flag. */
-export function positiveInt(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) {
-      throw new InvalidArgumentError(`${flag} debe ser un entero positivo.`);
-    }
-    return n;
-  };
 }
