@@ -82,7 +82,7 @@ export interface ChildResult {
 export function runNode(script: string, args: string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<ChildResult> {
   const rssFile = `/tmp/ventas-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`;
   return new Promise((resolve, reject) => {
-    // TypeScript children (bench/*.ts) run through tsx, as bin/ventas does.
+    // TypeScript children (bench/*.ts) run through tsx, as bin/ventas-dev does.
     const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
     const child = spawn(process.execPath, ['--import', RSS_PRELOAD, ...loader, script, ...args], {
       cwd: options.cwd ?? ROOT,

@@ -8,15 +8,19 @@
  *   BENCH_BACKFILL_STORES stores of the backfill figure, comma-separated (default: every 4th row of the seed's table)
  *   BENCH_PGLITE=0        skip the PGlite reference
  *   BENCH_KEEP_DATABASES=1 leave the ventas_bench_* databases for inspection
- *   BENCH_ONLY=estimate   only these parts (comma-separated: load, backfill, gaps, estimate); the table is printed
- *                         and bench/results.json, which holds every figure, is left as it is
+ *   BENCH_ONLY=estimate   only these parts (comma-separated: load, backfill, gaps, estimate, cli); the table is
+ *                         printed and bench/results.json, which holds every figure, is left as it is
+ *
+ * It first compiles src/ into dist/ (bin/build), so the figures that run bin/ventas measure the code as it is.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/catalogue/index.ts';
 import { startSimulator } from '../src/sim/index.ts';
 import { benchBackfill, scaledLatency, type BackfillBenchResult } from './backfill.ts';
+import { benchCliStart, type CliStartResult } from './cli-start.ts';
 import { benchEstimate, type EstimateBenchResult } from './estimate.ts';
 import { benchGaps, type GapsBenchResult } from './gaps.ts';
 import { dropDatabase, elapsedSeconds, machineInfo, progress, ROOT } from './lib.ts';
@@ -32,7 +36,7 @@ const LATENCY_FACTOR = Number(process.env.BENCH_LATENCY_FACTOR ?? 12);
  */
 const DEFAULT_BACKFILL_STORES = ['tienda_07', 'tienda_18', 'tienda_10', 'tienda_12', 'tienda_09'];
 const BENCH_DATABASES = ['ventas_bench_load', 'ventas_bench_memory', 'ventas_bench_model', 'ventas_bench_backfill', 'ventas_bench_seedway', 'ventas_bench_gaps', 'ventas_bench_estimate'];
-const PARTS = ['load', 'backfill', 'gaps', 'estimate'] as const;
+const PARTS = ['load', 'backfill', 'gaps', 'estimate', 'cli'] as const;
 type Part = (typeof PARTS)[number];
 const TIME_LIMIT_MINUTES = 15;
 
@@ -210,29 +214,50 @@ function gapsFigure(r: GapsBenchResult): Figure {
   };
 }
 
+function cliStartFigure(r: CliStartResult): Figure {
+  return {
+    id: 'cli.start',
+    figure: `Arranque: ventas --help tal como se instala (bin/ventas sobre dist/; mediana de ${r.runs})`,
+    measured: { value: r.help.medianMs, unit: 'ms', text: `${int(r.help.medianMs)} ms` },
+    comparedWith: { value: r.node.medianMs, unit: 'ms', text: `node -e 0: ${int(r.node.medianMs)} ms (mediana de ${r.runs}); ${twoDecimals(r.ratio)} veces` },
+    target: { text: '≤ 4 veces node -e 0', maxRatio: 4 },
+    met: r.ratio <= 4,
+  };
+}
+
+/** src/ compiled into dist/, as `npm ci` does: what bin/ventas runs (the load figures and the start-up). */
+function build(): void {
+  progress('compilando src/ en dist/ (bin/build)');
+  const child = spawnSync(process.execPath, [join(ROOT, 'bin', 'build')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (child.status !== 0) throw new Error(`bin/build terminó con código ${child.status}`);
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date();
+  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()) ?? [...PARTS];
+  const unknown = only.filter((p) => !PARTS.includes(p as Part));
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY: partes desconocidas ${unknown.join(', ')}; las hay: ${PARTS.join(', ')}`);
+  const runs = (part: Part) => only.includes(part);
   const machine = await machineInfo(SERVER_URL);
   progress(`máquina: ${machine.cpus} CPU (${machine.cpuModel}), ${machine.memoryGb} GB, Node ${machine.node}, PostgreSQL ${machine.postgres}; carga ${machine.loadAverageAtStart.join(' ')}`);
+  if (runs('load') || runs('cli')) build();
   const config = loadConfig(undefined);
   const workDir = mkdtempSync(join(tmpdir(), 'ventas-bench-'));
   const sim = await startSimulator({ ...WORLD, stores: config.stores, closedDays: config.closedDays });
   const ids = process.env.BENCH_BACKFILL_STORES?.split(',').map((s) => s.trim()) ?? DEFAULT_BACKFILL_STORES;
   const backfillStores = config.stores.filter((s) => ids.includes(s.id));
   const florAmarillo = config.stores.find((s) => s.id === 'tienda_11')!;
-  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()) ?? [...PARTS];
-  const unknown = only.filter((p) => !PARTS.includes(p as Part));
-  if (unknown.length > 0) throw new Error(`BENCH_ONLY: partes desconocidas ${unknown.join(', ')}; las hay: ${PARTS.join(', ')}`);
-  const runs = (part: Part) => only.includes(part);
   let load: LoadRateResult | undefined;
   let backfill: BackfillBenchResult | undefined;
   let gaps: GapsBenchResult | undefined;
   let estimate: EstimateBenchResult | undefined;
+  let cli: CliStartResult | undefined;
   try {
     if (runs('load')) load = await benchLoadRate(sim, florAmarillo, SERVER_URL, workDir, { pglite: process.env.BENCH_PGLITE !== '0' });
     if (runs('backfill')) backfill = await benchBackfill(sim, WORLD, config, backfillStores, SERVER_URL, scaledLatency(LATENCY_FACTOR));
     if (runs('gaps')) gaps = await benchGaps(config, SERVER_URL, { to: '2026-01-25', reportRuns: 21, seedRuns: 3 });
     if (runs('estimate')) estimate = await benchEstimate(sim, SERVER_URL, scaledLatency(LATENCY_FACTOR));
+    if (runs('cli')) cli = benchCliStart();
   } finally {
     await sim.close();
     rmSync(workDir, { recursive: true, force: true });
@@ -247,6 +272,7 @@ async function main(): Promise<void> {
     ...(backfill ? backfillFigures(backfill) : []),
     ...(gaps ? [gapsFigure(gaps)] : []),
     ...(estimate ? [estimateFigure(estimate)] : []),
+    ...(cli ? [cliStartFigure(cli)] : []),
     {
       id: 'bench.duration',
       figure: 'Duración de npm run bench',
@@ -274,7 +300,7 @@ async function main(): Promise<void> {
       },
     },
     figures,
-    details: { load, backfill, gaps, estimate },
+    details: { load, backfill, gaps, estimate, cli },
   };
   process.stdout.write(renderTable(figures, machine, startedAt));
   if (only.length < PARTS.length) {

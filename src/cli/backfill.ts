@@ -3,23 +3,22 @@ import { summaryJson } from '../backfill/json.ts';
 import { failedChunks } from '../backfill/ledger.ts';
 import { renderBackfillSummary, renderDryRun } from '../backfill/render.ts';
 import { runBackfill } from '../backfill/run.ts';
-import { selectStores, type Config, type Store } from '../catalogue/index.ts';
+import { resolveWindow, selectStores, type Config, type Store } from '../catalogue/index.ts';
 import { parsePlanJson, type PlanJson } from '../plan/index.ts';
 import type { IsoDate } from '../shared/dates.ts';
 import { renderPlanTable } from '../plan/render-table.ts';
 import { ExitCode, UsageError } from '../shared/errors.ts';
 import { createLogger, flushLogger } from '../shared/logger.ts';
 import { createProgress } from '../shared/progress.ts';
-import { addWindowOptions, resolveWindow, type WindowFlags } from './common.ts';
 import { openBackfillKlk } from '../klk/open.ts';
-import { describeDatabaseEvent, klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
+import { describeDatabaseEvent, klkBaseUrl, openDatabase, resolveConfig } from './context.ts';
 import { onInterrupt } from './interrupt.ts';
 import type { Cli } from './main.ts';
-import { queuedBackfill } from './worker.ts';
+import type { WindowFlags } from './options.ts';
 import { parseRunRef, resumeCommand } from '../runs/ref.ts';
 import type { ResumeTarget } from '../runs/resume.ts';
 
-interface BackfillFlags extends WindowFlags {
+export interface BackfillFlags extends WindowFlags {
   plan?: string;
   concurrency?: number;
   /** `--resume` alone: true; `--resume ID`: the id as typed. */
@@ -69,98 +68,79 @@ function resumeTarget(flags: BackfillFlags, window: { from: IsoDate; to: IsoDate
 }
 
 /** `ventas backfill`: plans (or takes --plan) and executes, in parallel and resumable (spec section 6). */
-export function registerBackfill(cli: Cli): void {
-  addWindowOptions(
-    cli.program.command('backfill').description('Recupera los huecos: planifica y ejecuta en paralelo, reanudable'),
-    ['table', 'json'],
-  )
-    .option('--plan <archivo>', 'ejecuta un plan guardado con `ventas plan --format json`')
-    .option('--concurrency <n>', 'peticiones simultáneas a KLK (por defecto 3)', positiveInt('--concurrency'))
-    .option(
-      '--resume [id]',
-      'termina un backfill sin terminar: el indicado, o el de esta misma ventana y tiendas (con --from/--to/--stores), o el último',
-    )
-    .option('--mirror', 'borra las líneas que KLK ya no tiene, solo en días con respuesta verificada completa')
-    .option('--dry-run', 'muestra el plan sin escribir nada')
-    .option('--klk-url <url>', 'URL base de KLK (por defecto KLK_BASE_URL)')
-    .option('--queue', 'pone los bloques en la cola para `ventas worker` en una o más máquinas (requiere PostgreSQL)')
-    .option('--wait', 'con --queue: espera con progreso a que los trabajadores terminen')
-    .action(
-      cli.action(async (flags: BackfillFlags) => {
-        const config = resolveConfig(flags);
-        if (flags.resume && flags.plan) {
-          throw new UsageError('--resume continúa un backfill tal como se planificó: no admite --plan');
-        }
-        if (flags.plan && (flags.from || flags.to || flags.stores)) {
-          throw new UsageError('--plan trae su propia ventana y sus tiendas: no admite --from, --to ni --stores');
-        }
-        const plan = flags.plan ? readPlan(flags.plan) : undefined;
-        const window = plan ? planWindow(plan, config) : resolveWindow(flags, config);
-        const resume = flags.resume ? resumeTarget(flags, window) : undefined;
-        const concurrency = flags.concurrency ?? config.concurrency;
-        // The distributed backfill (spec section 9): the same ledger, run by `ventas worker` processes.
-        if (flags.queue || flags.wait) {
-          const job = { ...window, plan, resume, mirror: flags.mirror, dryRun: flags.dryRun, concurrency };
-          return queuedBackfill(cli, { config, job, queue: Boolean(flags.queue), wait: Boolean(flags.wait), json: flags.format === 'json' });
-        }
-        const baseUrl = klkBaseUrl(config, flags.klkUrl);
-        const logger = createLogger();
-        const db = await openDatabase({ readOnly: flags.dryRun });
-        const json = flags.format === 'json';
-        const progress = createProgress({ isTty: cli.io.isTty && !json, label: 'Backfill', write: (l) => cli.io.err(l) });
-        // A dry run writes nothing: Ctrl-C may end it as any command.
-        const interrupt = flags.dryRun
-          ? null
-          : onInterrupt(cli, {
-              first: (s) => `no se toman más bloques; los que están en curso terminan (${s} s como máximo; otra señal los devuelve ya)`,
-              second: 'los bloques en curso vuelven al registro sin gastar un intento',
-            });
-        try {
-          const outcome = await runBackfill(
-            {
-              db,
-              config,
-              klk: openBackfillKlk(config, { baseUrl, concurrency, logger }),
-              logger,
-              firstAnswerMs: cli.limits.klkFirstAnswerMs,
-              stop: interrupt?.stop,
-              signal: interrupt?.abort,
-              onStart: ({ backfillId, plan: p, resumed }) => {
-                if (json) return;
-                cli.io.out(resumed ? `Reanudando el backfill #${backfillId}` : `Backfill #${backfillId}`);
-                if (p) cli.io.out(renderPlanTable(p));
-              },
-              onProgress: (t) => progress.update(t.storeDaysDone, t.storeDays, { lines: t.lines, unit: 'días-tienda' }),
-              onBreaker: (state) => {
-                if (state === 'open') cli.io.err('KLK falla seguido: peticiones en pausa; se probará de nuevo en unos segundos');
-                if (state === 'closed') cli.io.err('KLK responde de nuevo: se reanudan las peticiones');
-              },
-              databasePatienceMs: config.database.reconnectSeconds * 1000,
-              onDatabase: (event) => cli.io.err(describeDatabaseEvent(event, 'el backfill')),
-            },
-            { ...window, plan, resume, mirror: flags.mirror, dryRun: flags.dryRun, concurrency },
-          );
-          progress.stop();
-          if (!outcome.summary) {
-            cli.io.out(renderDryRun(outcome, { json }));
-            return ExitCode.ok;
-          }
-          const { summary } = outcome;
-          const failed = summary.chunks.failed > 0 ? await failedChunks(db, summary.backfillId) : [];
-          const again = resumeCommand(summary.backfillId);
-          const unprovenEmpty = outcome.after?.stores.reduce((n, s) => n + s.unprovenEmpty.length, 0) ?? 0;
-          cli.io.out(json ? JSON.stringify(summaryJson(summary)) : renderBackfillSummary(summary, { resumeCommand: again, failed, unprovenEmpty }));
-          if (summary.status === 'interrupted') {
-            if (json) cli.io.err(`Backfill #${summary.backfillId} interrumpido. Para reanudarlo: ${again}`);
-            return interrupt!.exitCode();
-          }
-          return summary.status === 'complete' ? ExitCode.ok : ExitCode.partial;
-        } finally {
-          interrupt?.dispose();
-          progress.stop();
-          await db.close();
-          await flushLogger(logger);
-        }
-      }),
+export async function backfillCommand(cli: Cli, flags: BackfillFlags): Promise<number> {
+  const config = resolveConfig(flags);
+  if (flags.resume && flags.plan) {
+    throw new UsageError('--resume continúa un backfill tal como se planificó: no admite --plan');
+  }
+  if (flags.plan && (flags.from || flags.to || flags.stores)) {
+    throw new UsageError('--plan trae su propia ventana y sus tiendas: no admite --from, --to ni --stores');
+  }
+  const plan = flags.plan ? readPlan(flags.plan) : undefined;
+  const window = plan ? planWindow(plan, config) : resolveWindow(flags, config);
+  const resume = flags.resume ? resumeTarget(flags, window) : undefined;
+  const concurrency = flags.concurrency ?? config.concurrency;
+  // The distributed backfill (spec section 9): the same ledger, run by `ventas worker` processes; pg-boss loads only here.
+  if (flags.queue || flags.wait) {
+    const job = { ...window, plan, resume, mirror: flags.mirror, dryRun: flags.dryRun, concurrency };
+    return (await import('./worker.ts')).queuedBackfill(cli, { config, job, queue: Boolean(flags.queue), wait: Boolean(flags.wait), json: flags.format === 'json' });
+  }
+  const baseUrl = klkBaseUrl(config, flags.klkUrl);
+  const logger = createLogger();
+  const db = await openDatabase({ readOnly: flags.dryRun });
+  const json = flags.format === 'json';
+  const progress = createProgress({ isTty: cli.io.isTty && !json, label: 'Backfill', write: (l) => cli.io.err(l) });
+  // A dry run writes nothing: Ctrl-C may end it as any command.
+  const interrupt = flags.dryRun
+    ? null
+    : onInterrupt(cli, {
+        first: (s) => `no se toman más bloques; los que están en curso terminan (${s} s como máximo; otra señal los devuelve ya)`,
+        second: 'los bloques en curso vuelven al registro sin gastar un intento',
+      });
+  try {
+    const outcome = await runBackfill(
+      {
+        db,
+        config,
+        klk: openBackfillKlk(config, { baseUrl, concurrency, logger }),
+        logger,
+        firstAnswerMs: cli.limits.klkFirstAnswerMs,
+        stop: interrupt?.stop,
+        signal: interrupt?.abort,
+        onStart: ({ backfillId, plan: p, resumed }) => {
+          if (json) return;
+          cli.io.out(resumed ? `Reanudando el backfill #${backfillId}` : `Backfill #${backfillId}`);
+          if (p) cli.io.out(renderPlanTable(p));
+        },
+        onProgress: (t) => progress.update(t.storeDaysDone, t.storeDays, { lines: t.lines, unit: 'días-tienda' }),
+        onBreaker: (state) => {
+          if (state === 'open') cli.io.err('KLK falla seguido: peticiones en pausa; se probará de nuevo en unos segundos');
+          if (state === 'closed') cli.io.err('KLK responde de nuevo: se reanudan las peticiones');
+        },
+        databasePatienceMs: config.database.reconnectSeconds * 1000,
+        onDatabase: (event) => cli.io.err(describeDatabaseEvent(event, 'el backfill')),
+      },
+      { ...window, plan, resume, mirror: flags.mirror, dryRun: flags.dryRun, concurrency },
     );
+    progress.stop();
+    if (!outcome.summary) {
+      cli.io.out(renderDryRun(outcome, { json }));
+      return ExitCode.ok;
+    }
+    const { summary } = outcome;
+    const failed = summary.chunks.failed > 0 ? await failedChunks(db, summary.backfillId) : [];
+    const again = resumeCommand(summary.backfillId);
+    const unprovenEmpty = outcome.after?.stores.reduce((n, s) => n + s.unprovenEmpty.length, 0) ?? 0;
+    cli.io.out(json ? JSON.stringify(summaryJson(summary)) : renderBackfillSummary(summary, { resumeCommand: again, failed, unprovenEmpty }));
+    if (summary.status === 'interrupted') {
+      if (json) cli.io.err(`Backfill #${summary.backfillId} interrumpido. Para reanudarlo: ${again}`);
+      return interrupt!.exitCode();
+    }
+    return summary.status === 'complete' ? ExitCode.ok : ExitCode.partial;
+  } finally {
+    interrupt?.dispose();
+    progress.stop();
+    await db.close();
+    await flushLogger(logger);
+  }
 }

@@ -1,4 +1,3 @@
-import { InvalidArgumentError } from 'commander';
 import { loadConfig, type Config } from '../catalogue/index.ts';
 import { openDb } from '../db/index.ts';
 import type { DatabaseEvent } from '../db/reconnect.ts';
@@ -30,18 +29,6 @@ export function klkBaseUrl(config: Config, flag?: string): string {
   }
   return url.replace(/\/+$/, '');
 }
-
-/** A positive whole number from a flag, or bad input naming the flag. */
-export function positiveInt(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) {
-      throw new InvalidArgumentError(`${flag} debe ser un entero positivo.`);
-    }
-    return n;
-  };
-}
-
 /** A lost database, or its return, as a command tells it on stderr while it waits (`work`: "el backfill"...). */
 export function describeDatabaseEvent(event: DatabaseEvent, work: string): string {
   if (event.state === 'back') return `La base de datos responde de nuevo (tras ${seconds(event.downMs)}): ${work} sigue.`;

@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-import { InvalidArgumentError } from 'commander';
 import { BACKFILL_STATUS, renderBeforeAfter } from '../backfill/render.ts';
 import { renderTable } from '../coverage/index.ts';
 import { runDemo } from '../demo/run.ts';
@@ -12,11 +10,10 @@ import { createProgress, type ProgressView } from '../shared/progress.ts';
 import type { Config } from '../catalogue/config.ts';
 import type { Db } from '../db/types.ts';
 import { assertCanListen, startDashboard, untilStopSignal } from '../web/server.ts';
-import { positiveInt, resolveConfig } from './context.ts';
-import { portNumber } from './serve.ts';
+import { resolveConfig } from './context.ts';
 import type { Cli } from './main.ts';
 
-interface DemoFlags {
+export interface DemoFlags {
   scale: number;
   seed: number;
   concurrency: number;
@@ -25,14 +22,6 @@ interface DemoFlags {
   /** `--serve [port]`: the backfill from the dashboard instead of the terminal. */
   serve?: true | number;
 }
-
-function scale(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 2) throw new InvalidArgumentError('--scale debe ser un número mayor que 0 y hasta 2 (1 = volumen real).');
-  return n;
-}
-
-const DEFAULT_SCALE = 0.02;
 
 /** `ventas demo --serve`: the dashboard on the demo's database, with the demo's simulator as KLK, until Ctrl+C. */
 async function serveDemo(cli: Cli, options: { db: Db; config: Config; logger: Logger; klkUrl: string; port: number; concurrency: number }): Promise<void> {
@@ -46,98 +35,85 @@ async function serveDemo(cli: Cli, options: { db: Db; config: Config; logger: Lo
 }
 
 /** `ventas demo` (what `npm start` runs): the whole story on embedded defaults. */
-export function registerDemo(cli: Cli): void {
-  cli.program
-    .command('demo')
-    .description('La historia completa con PGlite y el simulador: huecos del plan del 2026-01-26, plan, backfill y verificación')
-    .option('--scale <f>', `volumen de líneas por día respecto del real (por defecto ${DEFAULT_SCALE})`, scale, DEFAULT_SCALE)
-    .option('--seed <n>', 'semilla del simulador', positiveInt('--seed'), 1)
-    .option('--concurrency <n>', 'peticiones simultáneas a KLK', positiveInt('--concurrency'), 3)
-    .option('--data-dir <dir>', 'carpeta de la base embebida de la demo (se recrea)', join('.ventas', 'demo'))
-    .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
-    .option('--serve [puerto]', 'tras los huecos y el plan, abre el tablero (puerto 8080 por defecto) para lanzar el backfill desde el navegador', portNumber)
-    .action(
-      cli.action(async (flags: DemoFlags) => {
-        const config = resolveConfig(flags);
-        // A dashboard port already taken is known now, not after the whole situation has been recreated.
-        if (flags.serve !== undefined) await assertCanListen(flags.serve === true ? 8080 : flags.serve, '127.0.0.1');
-        const logger = createLogger({ name: 'ventas-demo' });
-        const started = performance.now();
-        const out = cli.io.out;
-        out(`ventas · demo con la base embebida (${flags.dataDir}) y el simulador de KLK, escala ${flags.scale}`);
-        out(`Situación: el plan de backfill del 2026-01-26, ${config.stores.length} tiendas, ${SEED_FROM} a ${SEED_TO}.\n`);
-        let bar: ProgressView | null = null;
-        const newBar = (label: string) => createProgress({ isTty: cli.io.isTty, label, write: (l) => cli.io.err(l) });
-        let ok = false;
-        const serving = flags.serve !== undefined;
-        let estimatedSeconds: number | null = null;
-        const { db, sim } = await runDemo(
-          config,
-          { dataDir: flags.dataDir, seed: flags.seed, scale: flags.scale, concurrency: flags.concurrency, latencyMs: [40, 2], stopAfterPlan: serving },
-          logger,
-          {
-            phase(name) {
-              bar?.stop();
-              bar = null;
-              if (name === 'history') {
-                out('1. Cargando con `ventas etl` la historia que sí estaba en la tabla (días presentes; algunos solo de 08:00 a 09:59)…');
-                bar = newBar('Historia');
-              }
-              if (name === 'gaps') out('\n2. Huecos detectados (`ventas gaps`):\n');
-              if (name === 'backfill') out('\n3. Plan de backfill (`ventas plan`):\n');
-              if (name === 'verify') out('\n5. Resultado verificado (`ventas verify`):\n');
-            },
-            onHistoryProgress: (done, total, lines) => bar?.update(done, total, { lines, unit: 'peticiones' }),
-            onHistoryLoaded: (s) => {
-              bar?.stop();
-              out(`   ${count(s.totals.extracted, 'línea cargada', 'líneas cargadas')} en ${count(s.totals.requests, 'petición', 'peticiones')} (${seconds(s.durationMs)}).`);
-            },
-            onGaps: (report) => out(renderTable(report, { color: cli.io.isTty })),
-            onPlan: (plan) => {
-              estimatedSeconds = plan.totals.estimatedSeconds;
-              out(renderPlanTable(plan));
-              if (serving) return;
-              out('\n4. Backfill (`ventas backfill`), en paralelo y reanudable:');
-              bar = newBar('Backfill');
-            },
-            onBackfillProgress: (done, total, lines) => bar?.update(done, total, { lines, unit: 'días-tienda' }),
-            onBackfillDone: (summary, after) => {
-              bar?.stop();
-              out(`   Backfill #${summary.backfillId} ${BACKFILL_STATUS[summary.status]}: ${count(summary.chunks.done, 'bloque', 'bloques')}, ${count(summary.rowsInserted, 'fila insertada', 'filas insertadas')} en ${seconds(summary.seconds * 1000)}.`);
-              if (estimatedSeconds !== null && summary.seconds > estimatedSeconds * 1.4) {
-                // The plan's model holds for a KLK elsewhere; here the simulator answers from this very process.
-                out(
-                  `   (El plan estimó ~${estimatedSeconds} s: en la demo el simulador de KLK, la carga y la base embebida comparten un solo proceso, ` +
-                    'así que las peticiones no corren de verdad en paralelo; contra un KLK real la estimación usa sus tiempos medidos.)',
-                );
-              }
-              out(`\n${renderBeforeAfter(summary.before, summary.after)}`);
-              const pending = after.totals.missingStoreDays + after.totals.partialStoreDays + after.totals.rejectedStoreDays;
-              ok = pending === 0 && summary.status === 'complete';
-              out(
-                ok
-                  ? `\nVerificado: los ${int(after.totals.expectedStoreDays)} días-tienda esperados de ${after.stores.length} tiendas están completos (cerrados y antes de la apertura de PARAISO excluidos).`
-                  : `\nQuedan ${int(pending)} días-tienda sin completar.`,
-              );
-            },
-          },
-        );
-        try {
-          if (serving) {
-            await serveDemo(cli, { db, config, logger, klkUrl: sim.url, port: flags.serve === true ? 8080 : flags.serve!, concurrency: flags.concurrency });
-            return ExitCode.ok;
-          }
-        } finally {
-          // Also when the dashboard cannot start (a port in use): nothing stays open, the process ends.
-          await db.close();
-          await sim.close();
-          await flushLogger(logger);
+export async function demoCommand(cli: Cli, flags: DemoFlags): Promise<number> {
+  const config = resolveConfig(flags);
+  // A dashboard port already taken is known now, not after the whole situation has been recreated.
+  if (flags.serve !== undefined) await assertCanListen(flags.serve === true ? 8080 : flags.serve, '127.0.0.1');
+  const logger = createLogger({ name: 'ventas-demo' });
+  const started = performance.now();
+  const out = cli.io.out;
+  out(`ventas · demo con la base embebida (${flags.dataDir}) y el simulador de KLK, escala ${flags.scale}`);
+  out(`Situación: el plan de backfill del 2026-01-26, ${config.stores.length} tiendas, ${SEED_FROM} a ${SEED_TO}.\n`);
+  let bar: ProgressView | null = null;
+  const newBar = (label: string) => createProgress({ isTty: cli.io.isTty, label, write: (l) => cli.io.err(l) });
+  let ok = false;
+  const serving = flags.serve !== undefined;
+  let estimatedSeconds: number | null = null;
+  const { db, sim } = await runDemo(
+    config,
+    { dataDir: flags.dataDir, seed: flags.seed, scale: flags.scale, concurrency: flags.concurrency, latencyMs: [40, 2], stopAfterPlan: serving },
+    logger,
+    {
+      phase(name) {
+        bar?.stop();
+        bar = null;
+        if (name === 'history') {
+          out('1. Cargando con `ventas etl` la historia que sí estaba en la tabla (días presentes; algunos solo de 08:00 a 09:59)…');
+          bar = newBar('Historia');
         }
-        out(`\nDemo terminada en ${seconds(performance.now() - started)}.`);
-        out(`Para verla a volumen real: npm start -- --scale 1   (o intermedio: --scale 0.2)`);
-        out(`Los mismos comandos sobre su base: npx ventas gaps | plan | backfill | verify (ver README).`);
-        out(`Para recuperar los huecos desde el tablero web: npm start -- --serve`);
-        return ok ? ExitCode.ok : ExitCode.partial;
-      }),
-    );
+        if (name === 'gaps') out('\n2. Huecos detectados (`ventas gaps`):\n');
+        if (name === 'backfill') out('\n3. Plan de backfill (`ventas plan`):\n');
+        if (name === 'verify') out('\n5. Resultado verificado (`ventas verify`):\n');
+      },
+      onHistoryProgress: (done, total, lines) => bar?.update(done, total, { lines, unit: 'peticiones' }),
+      onHistoryLoaded: (s) => {
+        bar?.stop();
+        out(`   ${count(s.totals.extracted, 'línea cargada', 'líneas cargadas')} en ${count(s.totals.requests, 'petición', 'peticiones')} (${seconds(s.durationMs)}).`);
+      },
+      onGaps: (report) => out(renderTable(report, { color: cli.io.isTty })),
+      onPlan: (plan) => {
+        estimatedSeconds = plan.totals.estimatedSeconds;
+        out(renderPlanTable(plan));
+        if (serving) return;
+        out('\n4. Backfill (`ventas backfill`), en paralelo y reanudable:');
+        bar = newBar('Backfill');
+      },
+      onBackfillProgress: (done, total, lines) => bar?.update(done, total, { lines, unit: 'días-tienda' }),
+      onBackfillDone: (summary, after) => {
+        bar?.stop();
+        out(`   Backfill #${summary.backfillId} ${BACKFILL_STATUS[summary.status]}: ${count(summary.chunks.done, 'bloque', 'bloques')}, ${count(summary.rowsInserted, 'fila insertada', 'filas insertadas')} en ${seconds(summary.seconds * 1000)}.`);
+        if (estimatedSeconds !== null && summary.seconds > estimatedSeconds * 1.4) {
+          // The plan's model holds for a KLK elsewhere; here the simulator answers from this very process.
+          out(
+            `   (El plan estimó ~${estimatedSeconds} s: en la demo el simulador de KLK, la carga y la base embebida comparten un solo proceso, ` +
+              'así que las peticiones no corren de verdad en paralelo; contra un KLK real la estimación usa sus tiempos medidos.)',
+          );
+        }
+        out(`\n${renderBeforeAfter(summary.before, summary.after)}`);
+        const pending = after.totals.missingStoreDays + after.totals.partialStoreDays + after.totals.rejectedStoreDays;
+        ok = pending === 0 && summary.status === 'complete';
+        out(
+          ok
+            ? `\nVerificado: los ${int(after.totals.expectedStoreDays)} días-tienda esperados de ${after.stores.length} tiendas están completos (cerrados y antes de la apertura de PARAISO excluidos).`
+            : `\nQuedan ${int(pending)} días-tienda sin completar.`,
+        );
+      },
+    },
+  );
+  try {
+    if (serving) {
+      await serveDemo(cli, { db, config, logger, klkUrl: sim.url, port: flags.serve === true ? 8080 : flags.serve!, concurrency: flags.concurrency });
+      return ExitCode.ok;
+    }
+  } finally {
+    // Also when the dashboard cannot start (a port in use): nothing stays open, the process ends.
+    await db.close();
+    await sim.close();
+    await flushLogger(logger);
+  }
+  out(`\nDemo terminada en ${seconds(performance.now() - started)}.`);
+  out(`Para verla a volumen real: npm start -- --scale 1   (o intermedio: --scale 0.2)`);
+  out(`Los mismos comandos sobre su base: npx ventas gaps | plan | backfill | verify (ver README).`);
+  out(`Para recuperar los huecos desde el tablero web: npm start -- --serve`);
+  return ok ? ExitCode.ok : ExitCode.partial;
 }

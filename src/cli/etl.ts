@@ -1,4 +1,3 @@
-import { Option } from 'commander';
 import { selectStores } from '../catalogue/index.ts';
 import { shellQuote } from '../plan/json.ts';
 import { redactArgs, redactUrl } from '../shared/redact.ts';
@@ -19,11 +18,11 @@ import {
 } from '../sync/interval.ts';
 import type { RunType } from '../sync/runs.ts';
 import { openKlk } from '../klk/open.ts';
-import { describeDatabaseEvent, klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
+import { describeDatabaseEvent, klkBaseUrl, openDatabase, resolveConfig } from './context.ts';
 import { onInterrupt } from './interrupt.ts';
 import type { Cli } from './main.ts';
 
-interface EtlFlags {
+export interface EtlFlags {
   tiendas?: string[];
   todas?: boolean;
   fechaDesde?: string;
@@ -42,89 +41,67 @@ interface EtlFlags {
 }
 
 /** `ventas etl`: the seed's ETL, flag for flag (spec section 3). */
-export function registerEtl(cli: Cli): void {
-  cli.program
-    .command('etl')
-    .description('Extrae ventas de KLK y las carga en la tabla ventas (compatible con etl_ventas_postgres.py)')
-    .option('--tiendas <ids...>', 'tiendas a procesar (p. ej. tienda_01 tienda_02); por defecto todas las activas')
-    .option('--todas', 'todas las tiendas activas')
-    .option('--fecha-desde <fecha>', 'inicio "YYYY-MM-DD HH:MM" (hora local de la tienda)')
-    .option('--fecha-hasta <fecha>', 'fin "YYYY-MM-DD HH:MM", incluido hasta el final de ese minuto')
-    .option('--chunk-days <n>', 'días por petición a KLK', positiveInt('--chunk-days'))
-    .option('--minutos <n>', 'modo incremental: minutos hacia atrás (más 60 de solape)', positiveInt('--minutos'), 30)
-    .option('--recovery-mode', 'recupera el día completo de hace --recovery-days días')
-    .option('--recovery-days <n>', 'días hacia atrás del modo recuperación', positiveInt('--recovery-days'), 1)
-    .option('--dry-run', 'extrae y valida sin escribir nada')
-    .option('--no-gap-recovery', 'no revisa las horas vacías de las últimas 6 horas')
-    .option('--concurrency <n>', 'peticiones simultáneas a KLK (por defecto 3)', positiveInt('--concurrency'))
-    .option('--now <fecha>', 'hora local de referencia "YYYY-MM-DD HH:MM" (por defecto, ahora)')
-    .option('--klk-url <url>', 'URL base de KLK (por defecto KLK_BASE_URL)')
-    .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
-    .addOption(new Option('--format <formato>', 'formato del resumen').choices(['table', 'json']).default('table'))
-    .action(
-      cli.action(async (flags: EtlFlags) => {
-        const config = resolveConfig(flags);
-        const stores = selectStores(config.stores, flags.todas ? undefined : flags.tiendas);
-        const baseUrl = klkBaseUrl(config, flags.klkUrl);
-        const timeZone = stores[0]?.timeZone ?? 'America/Caracas';
-        const now: LocalDateTime = flags.now ? parseCliDateTime(flags.now, 'start', '--now') : localDateTime(timeZone, clockNow());
-        const { type, interval } = chooseMode(flags, now);
-        const targets = stores
-          .map((store) => ({ store, interval: clampToStoreLife(store, interval) }))
-          .flatMap((t) => (t.interval ? [{ store: t.store, intervals: [t.interval] }] : []));
-        const chunkDays = flags.chunkDays ?? 1;
-        const concurrency = flags.concurrency ?? config.concurrency;
+export async function etlCommand(cli: Cli, flags: EtlFlags): Promise<number> {
+  const config = resolveConfig(flags);
+  const stores = selectStores(config.stores, flags.todas ? undefined : flags.tiendas);
+  const baseUrl = klkBaseUrl(config, flags.klkUrl);
+  const timeZone = stores[0]?.timeZone ?? 'America/Caracas';
+  const now: LocalDateTime = flags.now ? parseCliDateTime(flags.now, 'start', '--now') : localDateTime(timeZone, clockNow());
+  const { type, interval } = chooseMode(flags, now);
+  const targets = stores
+    .map((store) => ({ store, interval: clampToStoreLife(store, interval) }))
+    .flatMap((t) => (t.interval ? [{ store: t.store, intervals: [t.interval] }] : []));
+  const chunkDays = flags.chunkDays ?? 1;
+  const concurrency = flags.concurrency ?? config.concurrency;
 
-        const logger = createLogger();
-        const db = await openDatabase({ readOnly: flags.dryRun });
-        const progress = createProgress({ isTty: cli.io.isTty && flags.format !== 'json', label: 'ETL', write: (l) => cli.io.err(l) });
-        // What cron runs: a SIGTERM ends it recorded and resumable, never half-written and shown running.
-        const interrupt = flags.dryRun
-          ? null
-          : onInterrupt(cli, {
-              first: (s) => `no se empiezan más peticiones; las que están en curso terminan (${s} s como máximo; otra señal las corta ya)`,
-              second: 'se cortan las peticiones en curso; sus ventanas quedan en el comando que reanuda',
-            });
-        try {
-          const summary = await runEtl(
-            {
-              db,
-              klk: openKlk(config, { baseUrl, concurrency, logger }),
-              logger,
-              concurrency,
-              stop: interrupt?.stop,
-              signal: interrupt?.abort,
-              onProgress: (p) => progress.update(p.requestsDone, p.requestsTotal, { lines: p.lines, unit: 'peticiones' }),
-              databasePatienceMs: config.database.reconnectSeconds * 1000,
-              onDatabase: (event) => cli.io.err(describeDatabaseEvent(event, 'la ejecución')),
-            },
-            {
-              type,
-              targets,
-              chunkDays,
-              dryRun: flags.dryRun,
-              gapRecovery: type === 'scheduled' && flags.gapRecovery ? { now } : null,
-              // As typed, quotes included, so the run history shows a command that runs again.
-              command: ['ventas', ...redactArgs(cli.args)].map(shellQuote).join(' '),
-            },
-          );
-          progress.stop();
-          cli.io.out(flags.format === 'json' ? JSON.stringify(summaryJson(summary, interval)) : renderSummary(summary, interval));
-          if (summary.status === 'interrupted') {
-            if (flags.format === 'json') cli.io.err(`ETL interrumpido. Para reanudarlo:\n${resumeCommands(summary).map((c) => `  ${c}`).join('\n')}`);
-            return interrupt!.exitCode();
-          }
-          const code = exitCode(summary);
-          if (code === ExitCode.unreachable) cli.io.err(`error: KLK no responde en ${redactUrl(baseUrl)} (ninguna petición obtuvo respuesta)`);
-          return code;
-        } finally {
-          interrupt?.dispose();
-          progress.stop();
-          await db.close();
-          await flushLogger(logger);
-        }
-      }),
+  const logger = createLogger();
+  const db = await openDatabase({ readOnly: flags.dryRun });
+  const progress = createProgress({ isTty: cli.io.isTty && flags.format !== 'json', label: 'ETL', write: (l) => cli.io.err(l) });
+  // What cron runs: a SIGTERM ends it recorded and resumable, never half-written and shown running.
+  const interrupt = flags.dryRun
+    ? null
+    : onInterrupt(cli, {
+        first: (s) => `no se empiezan más peticiones; las que están en curso terminan (${s} s como máximo; otra señal las corta ya)`,
+        second: 'se cortan las peticiones en curso; sus ventanas quedan en el comando que reanuda',
+      });
+  try {
+    const summary = await runEtl(
+      {
+        db,
+        klk: openKlk(config, { baseUrl, concurrency, logger }),
+        logger,
+        concurrency,
+        stop: interrupt?.stop,
+        signal: interrupt?.abort,
+        onProgress: (p) => progress.update(p.requestsDone, p.requestsTotal, { lines: p.lines, unit: 'peticiones' }),
+        databasePatienceMs: config.database.reconnectSeconds * 1000,
+        onDatabase: (event) => cli.io.err(describeDatabaseEvent(event, 'la ejecución')),
+      },
+      {
+        type,
+        targets,
+        chunkDays,
+        dryRun: flags.dryRun,
+        gapRecovery: type === 'scheduled' && flags.gapRecovery ? { now } : null,
+        // As typed, quotes included, so the run history shows a command that runs again.
+        command: ['ventas', ...redactArgs(cli.args)].map(shellQuote).join(' '),
+      },
     );
+    progress.stop();
+    cli.io.out(flags.format === 'json' ? JSON.stringify(summaryJson(summary, interval)) : renderSummary(summary, interval));
+    if (summary.status === 'interrupted') {
+      if (flags.format === 'json') cli.io.err(`ETL interrumpido. Para reanudarlo:\n${resumeCommands(summary).map((c) => `  ${c}`).join('\n')}`);
+      return interrupt!.exitCode();
+    }
+    const code = exitCode(summary);
+    if (code === ExitCode.unreachable) cli.io.err(`error: KLK no responde en ${redactUrl(baseUrl)} (ninguna petición obtuvo respuesta)`);
+    return code;
+  } finally {
+    interrupt?.dispose();
+    progress.stop();
+    await db.close();
+    await flushLogger(logger);
+  }
 }
 
 function chooseMode(flags: EtlFlags, now: LocalDateTime): { type: RunType; interval: Interval } {

@@ -1,12 +1,10 @@
+import { resolveWindow } from '../catalogue/index.ts';
 import { computeCoverage, renderCsv, renderMarkdown, renderTable, toJson, type CoverageReport } from '../coverage/index.ts';
-import { addWindowOptions, resolveWindow, type WindowFlags } from './common.ts';
 import { openDatabase, resolveConfig } from './context.ts';
 import type { Cli } from './main.ts';
+import type { ReportFormat, WindowFlags } from './options.ts';
 
-export const REPORT_FORMATS = ['table', 'markdown', 'json', 'csv'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
-
-interface GapsFlags extends WindowFlags {
+export interface GapsFlags extends WindowFlags {
   format: ReportFormat;
 }
 
@@ -25,23 +23,14 @@ export function renderCoverage(report: CoverageReport, format: ReportFormat, isT
 }
 
 /** `ventas gaps`: coverage per store and day, gaps, patterns and priorities (spec section 4). */
-export function registerGaps(cli: Cli): void {
-  addWindowOptions(
-    cli.program
-      .command('gaps')
-      .description('Cobertura y huecos por tienda y día: faltantes, parciales, patrones y prioridades'),
-    REPORT_FORMATS,
-  ).action(
-    cli.action(async (flags: GapsFlags) => {
-      const config = resolveConfig(flags);
-      const window = resolveWindow(flags, config);
-      const db = await openDatabase();
-      try {
-        const report = await computeCoverage(db, config, window);
-        cli.io.out(renderCoverage(report, flags.format, cli.io.isTty));
-      } finally {
-        await db.close();
-      }
-    }),
-  );
+export async function gapsCommand(cli: Cli, flags: GapsFlags): Promise<void> {
+  const config = resolveConfig(flags);
+  const window = resolveWindow(flags, config);
+  const db = await openDatabase();
+  try {
+    const report = await computeCoverage(db, config, window);
+    cli.io.out(renderCoverage(report, flags.format, cli.io.isTty));
+  } finally {
+    await db.close();
+  }
 }

@@ -3,18 +3,7 @@ import { Command, CommanderError, Help, type Argument, type Option } from 'comma
 import { now, simulatedClock } from '../shared/clock.ts';
 import { ExitCode, exitCodeFor } from '../shared/errors.ts';
 import { processIo, type Io } from './io.ts';
-import { registerBackfill } from './backfill.ts';
-import { registerDb } from './db.ts';
-import { registerDemo } from './demo.ts';
-import { registerEtl } from './etl.ts';
-import { registerGaps } from './gaps.ts';
-import { registerKlkSim } from './klk-sim.ts';
-import { registerPlan } from './plan.ts';
-import { registerQuarantine } from './quarantine.ts';
-import { registerRuns } from './runs.ts';
-import { registerServe } from './serve.ts';
-import { registerVerify } from './verify.ts';
-import { registerWorker } from './worker.ts';
+import { registerCommands } from './commands.ts';
 
 /** A command's action: returns its exit code, or throws (UsageError, UnreachableError...). */
 export type Action<A extends unknown[]> = (...args: A) => Promise<number | void>;
@@ -107,18 +96,7 @@ export function buildCli(io: Io = processIo, args: readonly string[] = [], limit
         }
       },
   };
-  registerEtl(cli);
-  registerGaps(cli);
-  registerPlan(cli);
-  registerBackfill(cli);
-  registerVerify(cli);
-  registerQuarantine(cli);
-  registerRuns(cli);
-  registerWorker(cli);
-  registerKlkSim(cli);
-  registerDemo(cli);
-  registerDb(cli);
-  registerServe(cli);
+  registerCommands(cli);
   return { ...cli, exitCode: () => code };
 }
 

@@ -1,13 +1,12 @@
-import { Option } from 'commander';
 import { parseDay, selectStores } from '../catalogue/index.ts';
 import { listQuarantine, type QuarantinedLine } from '../load/quarantine.ts';
 import type { IsoDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
 import { int } from '../shared/format.ts';
-import { openDatabase, positiveInt, resolveConfig } from './context.ts';
+import { openDatabase, resolveConfig } from './context.ts';
 import type { Cli } from './main.ts';
 
-interface QuarantineFlags {
+export interface QuarantineFlags {
   stores?: string;
   from?: string;
   to?: string;
@@ -16,39 +15,24 @@ interface QuarantineFlags {
   config?: string;
 }
 
-const DEFAULT_LIMIT = 50;
-
 /** `ventas quarantine`: the lines KLK sent that were not loaded, and why (a rejected day's lines among them). */
-export function registerQuarantine(cli: Cli): void {
-  cli.program
-    .command('quarantine')
-    .description('Lista las líneas de KLK que no se cargaron (en cuarentena) y el motivo, las más recientes primero')
-    .option('--stores <ids>', 'tiendas separadas por coma (p. ej. tienda_03); por defecto todas')
-    .option('--from <YYYY-MM-DD>', 'primer día de venta (incluido); por defecto sin límite')
-    .option('--to <YYYY-MM-DD>', 'último día de venta (incluido); por defecto sin límite')
-    .option('--limit <n>', `cuántas líneas mostrar como mucho (por defecto ${DEFAULT_LIMIT})`, positiveInt('--limit'), DEFAULT_LIMIT)
-    .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
-    .addOption(new Option('--format <formato>', 'formato de salida').choices(['table', 'json']).default('table'))
-    .action(
-      cli.action(async (flags: QuarantineFlags) => {
-        const config = resolveConfig(flags);
-        const from = flags.from === undefined ? undefined : parseDay(flags.from, '--from');
-        const to = flags.to === undefined ? undefined : parseDay(flags.to, '--to');
-        if (from && to && from > to) throw new UsageError(`--from (${from}) es posterior a --to (${to})`);
-        const storeIds = flags.stores === undefined ? undefined : selectStores(config.stores, [flags.stores]).map((s) => s.id);
-        const db = await openDatabase();
-        try {
-          const found = await listQuarantine(db, { storeIds, from, to, limit: flags.limit });
-          cli.io.out(
-            flags.format === 'json'
-              ? JSON.stringify({ total: found.total, lines: found.lines.map(lineJson) })
-              : renderQuarantine(found, { storeIds, from, to }),
-          );
-        } finally {
-          await db.close();
-        }
-      }),
+export async function quarantineCommand(cli: Cli, flags: QuarantineFlags): Promise<void> {
+  const config = resolveConfig(flags);
+  const from = flags.from === undefined ? undefined : parseDay(flags.from, '--from');
+  const to = flags.to === undefined ? undefined : parseDay(flags.to, '--to');
+  if (from && to && from > to) throw new UsageError(`--from (${from}) es posterior a --to (${to})`);
+  const storeIds = flags.stores === undefined ? undefined : selectStores(config.stores, [flags.stores]).map((s) => s.id);
+  const db = await openDatabase();
+  try {
+    const found = await listQuarantine(db, { storeIds, from, to, limit: flags.limit });
+    cli.io.out(
+      flags.format === 'json'
+        ? JSON.stringify({ total: found.total, lines: found.lines.map(lineJson) })
+        : renderQuarantine(found, { storeIds, from, to }),
     );
+  } finally {
+    await db.close();
+  }
 }
 
 function lineJson(l: QuarantinedLine) {

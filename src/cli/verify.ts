@@ -1,3 +1,4 @@
+import { resolveWindow } from '../catalogue/index.ts';
 import { redactUrl } from '../shared/redact.ts';
 import { computeCoverage, coveragePct, toJson, type CoverageReport, type CoverageTotals } from '../coverage/index.ts';
 import { unprovenEmptyEs } from '../coverage/render.ts';
@@ -7,15 +8,15 @@ import { ExitCode } from '../shared/errors.ts';
 import { count, int } from '../shared/format.ts';
 import { createLogger, flushLogger } from '../shared/logger.ts';
 import { createProgress } from '../shared/progress.ts';
-import { addWindowOptions, resolveWindow, type WindowFlags } from './common.ts';
 import { openKlk } from '../klk/open.ts';
-import { klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
+import { klkBaseUrl, openDatabase, resolveConfig } from './context.ts';
 import { BACKFILL_STATUS } from '../backfill/render.ts';
 import { latestComparison, type BackfillComparison } from '../backfill/comparison.ts';
-import { REPORT_FORMATS, renderCoverage, type ReportFormat } from './gaps.ts';
+import { renderCoverage } from './gaps.ts';
 import type { Cli } from './main.ts';
+import type { ReportFormat, WindowFlags } from './options.ts';
 
-interface VerifyFlags extends WindowFlags {
+export interface VerifyFlags extends WindowFlags {
   format: ReportFormat;
   reconcile?: boolean;
   concurrency?: number;
@@ -23,99 +24,74 @@ interface VerifyFlags extends WindowFlags {
 }
 
 /** `ventas verify`: the coverage report, before/after the last backfill, and optionally KLK itself (spec section 7). */
-export function registerVerify(cli: Cli): void {
-  addWindowOptions(
-    cli.program
-      .command('verify')
-      .description('Verifica la cobertura: el informe de huecos, antes/después del último backfill y, con --reconcile, contra KLK'),
-    REPORT_FORMATS,
-  )
-    .option('--reconcile', 'pide a KLK cada día-tienda esperado y compara líneas y total USD con la tabla')
-    .option('--concurrency <n>', 'peticiones simultáneas a KLK al conciliar (por defecto 3)', positiveInt('--concurrency'))
-    .option('--klk-url <url>', 'URL base de KLK (por defecto KLK_BASE_URL)')
-    .addHelpText(
-      'after',
-      [
-        '',
-        'Código de salida (para alertas de cron):',
-        '  0  todos los días-tienda esperados del período están completos (y coinciden con KLK, con --reconcile)',
-        '  1  falta algún día-tienda, hay parciales, hay deriva (la tabla tiene líneas que KLK ya no tiene)',
-        '     o alguna tienda no se pudo conciliar con KLK',
-        '  2  opciones inválidas',
-        '  3  base de datos o KLK inalcanzable',
-      ].join('\n'),
-    )
-    .action(
-      cli.action(async (flags: VerifyFlags) => {
-        const config = resolveConfig(flags);
-        const window = resolveWindow(flags, config);
-        const baseUrl = flags.reconcile || flags.klkUrl ? klkBaseUrl(config, flags.klkUrl) : null;
-        const concurrency = flags.concurrency ?? config.concurrency;
-        const db = await openDatabase();
-        try {
-          let reconciled: ReconcileResult | null = null;
-          if (flags.reconcile) {
-            const logger = createLogger();
-            const progress = createProgress({
-              isTty: cli.io.isTty && flags.format !== 'json',
-              label: 'Conciliación',
-              write: (line) => cli.io.err(line),
-            });
-            try {
-              reconciled = await reconcile(
-                {
-                  db,
-                  klk: openKlk(config, { baseUrl: baseUrl!, concurrency, logger }),
-                  config,
-                  concurrency,
-                  logger,
-                  onProgress: (p) => progress.update(p.requestsDone, p.requestsTotal, { lines: p.lines, unit: 'peticiones' }),
-                },
-                { from: window.from, to: window.to, storeIds: window.stores.map((s) => s.id) },
-              );
-            } finally {
-              progress.stop();
-              await flushLogger(logger);
-            }
-          }
-          // After reconciling: the days KLK has more of are partial now.
-          const report = await computeCoverage(db, config, window);
-          const backfill = await latestComparison(db, { from: window.from, to: window.to, storeIds: window.stores.map((s) => s.id) });
-          const retry = reconciled && reconciled.failedStores.length > 0 ? retryCommand(flags, window, reconciled) : null;
-          const outcome = verdict(report, reconciled);
-          const timeZone = window.stores[0]?.timeZone ?? 'America/Caracas';
+export async function verifyCommand(cli: Cli, flags: VerifyFlags): Promise<number> {
+  const config = resolveConfig(flags);
+  const window = resolveWindow(flags, config);
+  const baseUrl = flags.reconcile || flags.klkUrl ? klkBaseUrl(config, flags.klkUrl) : null;
+  const concurrency = flags.concurrency ?? config.concurrency;
+  const db = await openDatabase();
+  try {
+    let reconciled: ReconcileResult | null = null;
+    if (flags.reconcile) {
+      const logger = createLogger();
+      const progress = createProgress({
+        isTty: cli.io.isTty && flags.format !== 'json',
+        label: 'Conciliación',
+        write: (line) => cli.io.err(line),
+      });
+      try {
+        reconciled = await reconcile(
+          {
+            db,
+            klk: openKlk(config, { baseUrl: baseUrl!, concurrency, logger }),
+            config,
+            concurrency,
+            logger,
+            onProgress: (p) => progress.update(p.requestsDone, p.requestsTotal, { lines: p.lines, unit: 'peticiones' }),
+          },
+          { from: window.from, to: window.to, storeIds: window.stores.map((s) => s.id) },
+        );
+      } finally {
+        progress.stop();
+        await flushLogger(logger);
+      }
+    }
+    // After reconciling: the days KLK has more of are partial now.
+    const report = await computeCoverage(db, config, window);
+    const backfill = await latestComparison(db, { from: window.from, to: window.to, storeIds: window.stores.map((s) => s.id) });
+    const retry = reconciled && reconciled.failedStores.length > 0 ? retryCommand(flags, window, reconciled) : null;
+    const outcome = verdict(report, reconciled);
+    const timeZone = window.stores[0]?.timeZone ?? 'America/Caracas';
 
-          if (flags.format === 'json') {
-            cli.io.out(JSON.stringify(verifyJson(report, backfill, reconciled, retry)));
-          } else if (flags.format === 'csv') {
-            // stdout stays one clean CSV; what does not fit a store-day record goes to stderr.
-            cli.io.out(renderCoverage(report, 'csv', cli.io.isTty));
-            const notes = [
-              ...(backfill ? [renderBackfill(backfill, 'table', timeZone)] : []),
-              ...(reconciled ? [renderReconcile(reconciled, retry, 'table')] : []),
-              outcome.text,
-            ];
-            cli.io.err(notes.join('\n\n'));
-          } else {
-            const markdown = flags.format === 'markdown';
-            const sections = [
-              renderCoverage(report, flags.format, cli.io.isTty).trimEnd(),
-              ...(backfill ? [renderBackfill(backfill, flags.format, timeZone)] : []),
-              ...(reconciled ? [renderReconcile(reconciled, retry, flags.format)] : []),
-              markdown ? `## Resultado\n\n${outcome.markdown}` : outcome.text,
-            ];
-            cli.io.out(`${sections.join('\n\n')}\n`);
-          }
-          if (reconciled?.klkUnreachable) {
-            cli.io.err(`error: KLK no responde en ${redactUrl(baseUrl ?? '')} (ninguna petición obtuvo respuesta); reintente con: ${retry}`);
-            return ExitCode.unreachable;
-          }
-          return outcome.ok ? ExitCode.ok : ExitCode.partial;
-        } finally {
-          await db.close();
-        }
-      }),
-    );
+    if (flags.format === 'json') {
+      cli.io.out(JSON.stringify(verifyJson(report, backfill, reconciled, retry)));
+    } else if (flags.format === 'csv') {
+      // stdout stays one clean CSV; what does not fit a store-day record goes to stderr.
+      cli.io.out(renderCoverage(report, 'csv', cli.io.isTty));
+      const notes = [
+        ...(backfill ? [renderBackfill(backfill, 'table', timeZone)] : []),
+        ...(reconciled ? [renderReconcile(reconciled, retry, 'table')] : []),
+        outcome.text,
+      ];
+      cli.io.err(notes.join('\n\n'));
+    } else {
+      const markdown = flags.format === 'markdown';
+      const sections = [
+        renderCoverage(report, flags.format, cli.io.isTty).trimEnd(),
+        ...(backfill ? [renderBackfill(backfill, flags.format, timeZone)] : []),
+        ...(reconciled ? [renderReconcile(reconciled, retry, flags.format)] : []),
+        markdown ? `## Resultado\n\n${outcome.markdown}` : outcome.text,
+      ];
+      cli.io.out(`${sections.join('\n\n')}\n`);
+    }
+    if (reconciled?.klkUnreachable) {
+      cli.io.err(`error: KLK no responde en ${redactUrl(baseUrl ?? '')} (ninguna petición obtuvo respuesta); reintente con: ${retry}`);
+      return ExitCode.unreachable;
+    }
+    return outcome.ok ? ExitCode.ok : ExitCode.partial;
+  } finally {
+    await db.close();
+  }
 }
 
 function verifyJson(

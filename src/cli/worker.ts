@@ -15,7 +15,7 @@ import { openChunkQueue } from '../worker/queue.ts';
 import { waitForQueuedBackfill } from '../worker/wait.ts';
 import { runWorker, type WorkerEvent } from '../worker/worker.ts';
 import { openBackfillKlk } from '../klk/open.ts';
-import { describeDatabaseEvent, klkBaseUrl, openDatabase, positiveInt, resolveConfig } from './context.ts';
+import { describeDatabaseEvent, klkBaseUrl, openDatabase, resolveConfig } from './context.ts';
 import { onInterrupt } from './interrupt.ts';
 import type { Cli } from './main.ts';
 
@@ -84,15 +84,15 @@ export async function queuedBackfill(cli: Cli, request: { config: Config; job: B
 }
 
 function describeEvent(event: WorkerEvent): string {
+  if (event.type === 'backfill-finished') {
+    const { summary } = event;
+    return `Backfill #${summary.backfillId} terminado: ${BACKFILL_STATUS[summary.status]} (${int(summary.chunks.done)} de ${count(summary.chunks.total, 'bloque', 'bloques')})`;
+  }
   if (event.type === 'database-lost' || event.type === 'database-back') {
     return describeDatabaseEvent(
       event.type === 'database-lost' ? { state: 'lost', patienceMs: Infinity, detail: event.detail } : { state: 'back', downMs: event.downMs },
       'el trabajador',
     );
-  }
-  if (event.type === 'backfill-finished') {
-    const { summary } = event;
-    return `Backfill #${summary.backfillId} terminado: ${BACKFILL_STATUS[summary.status]} (${int(summary.chunks.done)} de ${count(summary.chunks.total, 'bloque', 'bloques')})`;
   }
   const { chunk, outcome, lines } = event;
   const window = chunk.dayFrom === chunk.dayTo ? chunk.dayFrom : `${chunk.dayFrom} a ${chunk.dayTo}`;
@@ -107,7 +107,7 @@ function describeEvent(event: WorkerEvent): string {
   return `bloque #${chunk.id} ${chunk.storeId} ${window}: ${what}`;
 }
 
-interface WorkerFlags {
+export interface WorkerFlags {
   concurrency?: number;
   leaseSeconds: number;
   klkUrl?: string;
@@ -115,61 +115,50 @@ interface WorkerFlags {
 }
 
 /** `ventas worker`: runs queued chunks until SIGTERM (spec section 9). */
-export function registerWorker(cli: Cli): void {
-  cli.program
-    .command('worker')
-    .description('Trabajador del backfill distribuido: ejecuta los bloques en cola; tantos como se quiera, en cualquier máquina')
-    .option('--concurrency <n>', 'bloques a la vez en este trabajador (por defecto el límite por KLK de la configuración, 3)', positiveInt('--concurrency'))
-    .option('--lease-seconds <s>', 'concesión de cada bloque: si este trabajador se cuelga, otro lo toma cuando vence (si muere, en segundos)', positiveInt('--lease-seconds'), 120)
-    .option('--klk-url <url>', 'URL base de KLK (por defecto KLK_BASE_URL)')
-    .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
-    .action(
-      cli.action(async (flags: WorkerFlags) => {
-        const databaseUrl = requirePostgres();
-        const config = resolveConfig(flags);
-        const baseUrl = klkBaseUrl(config, flags.klkUrl);
-        const concurrency = flags.concurrency ?? config.concurrency;
-        const logger = createLogger({ name: 'ventas-worker' });
-        const db = await openDatabase();
-        const slots = createKlkSlots({ databaseUrl, baseUrl, connections: concurrency });
-        // SIGTERM stops it cleanly (exit 0): no new chunk is taken, those in hand finish or, after a second signal
-        // or the grace, go back to the queue for another worker.
-        const interrupt = onInterrupt(cli, {
-          first: (s) => `no se toman más bloques; los que están en curso terminan (${s} s como máximo; otra señal los devuelve a la cola)`,
-          second: 'los bloques en curso vuelven a la cola sin gastar un intento',
-        });
-        try {
-          const queue = await openChunkQueue({ databaseUrl, supervise: true, logger });
-          try {
-            cli.io.out(
-              `Trabajador ${hostname()}:${process.pid}: hasta ${count(concurrency, 'bloque', 'bloques')} a la vez, concesión de ${flags.leaseSeconds} s. SIGTERM lo detiene limpiamente.`,
-            );
-            const stats = await runWorker(
-              {
-                db,
-                queue,
-                config,
-                klk: openBackfillKlk(config, { baseUrl, concurrency, logger }),
-                slots,
-                logger,
-                concurrency,
-                leaseMs: flags.leaseSeconds * 1000,
-                // What happens to the database goes with the warnings, on stderr; the work done on stdout.
-                onEvent: (event) => (event.type.startsWith('database') ? cli.io.err : cli.io.out)(describeEvent(event)),
-              },
-              { stop: interrupt.stop, abort: interrupt.abort },
-            );
-            cli.io.out(`Trabajador detenido: ${count(stats.chunksDone, 'bloque hecho', 'bloques hechos')}, ${count(stats.lines, 'línea', 'líneas')}.`);
-            return ExitCode.ok;
-          } finally {
-            await queue.stop();
-          }
-        } finally {
-          interrupt.dispose();
-          await slots.close();
-          await db.close();
-          await flushLogger(logger);
-        }
-      }),
-    );
+export async function workerCommand(cli: Cli, flags: WorkerFlags): Promise<number> {
+  const databaseUrl = requirePostgres();
+  const config = resolveConfig(flags);
+  const baseUrl = klkBaseUrl(config, flags.klkUrl);
+  const concurrency = flags.concurrency ?? config.concurrency;
+  const logger = createLogger({ name: 'ventas-worker' });
+  const db = await openDatabase();
+  const slots = createKlkSlots({ databaseUrl, baseUrl, connections: concurrency });
+  // SIGTERM stops it cleanly (exit 0): no new chunk is taken, those in hand finish or, after a second signal
+  // or the grace, go back to the queue for another worker.
+  const interrupt = onInterrupt(cli, {
+    first: (s) => `no se toman más bloques; los que están en curso terminan (${s} s como máximo; otra señal los devuelve a la cola)`,
+    second: 'los bloques en curso vuelven a la cola sin gastar un intento',
+  });
+  try {
+    const queue = await openChunkQueue({ databaseUrl, supervise: true, logger });
+    try {
+      cli.io.out(
+        `Trabajador ${hostname()}:${process.pid}: hasta ${count(concurrency, 'bloque', 'bloques')} a la vez, concesión de ${flags.leaseSeconds} s. SIGTERM lo detiene limpiamente.`,
+      );
+      const stats = await runWorker(
+        {
+          db,
+          queue,
+          config,
+          klk: openBackfillKlk(config, { baseUrl, concurrency, logger }),
+          slots,
+          logger,
+          concurrency,
+          leaseMs: flags.leaseSeconds * 1000,
+          // What happens to the database goes with the warnings, on stderr; the work done on stdout.
+          onEvent: (event) => (event.type.startsWith('database') ? cli.io.err : cli.io.out)(describeEvent(event)),
+        },
+        { stop: interrupt.stop, abort: interrupt.abort },
+      );
+      cli.io.out(`Trabajador detenido: ${count(stats.chunksDone, 'bloque hecho', 'bloques hechos')}, ${count(stats.lines, 'línea', 'líneas')}.`);
+      return ExitCode.ok;
+    } finally {
+      await queue.stop();
+    }
+  } finally {
+    interrupt.dispose();
+    await slots.close();
+    await db.close();
+    await flushLogger(logger);
+  }
 }

@@ -9,7 +9,7 @@ import { openDb } from './index.ts';
 // Each run starts a process and, on PGlite, initdb: slow on a busy machine, so these get more time than the default.
 const SLOW = { timeout: 240_000 };
 
-/** `ventas db migrate` run as a user runs it: bin/ventas in its own process, in its own folder. */
+/** `ventas db migrate` run as a user runs it: `ventas` in its own process, in its own folder. */
 describe('ventas db migrate [pglite]', () => {
   const dirs: string[] = [];
   const tempDir = () => {

@@ -2,11 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runInProcess } from '../../test/support/cli.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/ventas', import.meta.url));
+import { runInProcess, VENTAS_BIN } from '../../test/support/cli.ts';
 
 interface Exit {
   code: number | null;
@@ -15,7 +12,7 @@ interface Exit {
 }
 
 function run(args: string[]): { child: ChildProcess; exit: Promise<Exit>; output: () => string } {
-  const child = spawn(process.execPath, [BIN, 'klk-sim', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [VENTAS_BIN, 'klk-sim', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -37,22 +37,7 @@ export interface SimOptions extends SimWorld, SimFaults {
   port: number;
 }
 
-export const DEFAULT_OPTIONS: SimOptions = {
-  seed: 1,
-  scale: 1,
-  host: '127.0.0.1',
-  port: 7002,
-  voidRate: 0,
-  duplicateRate: 0,
-  failRate: 0,
-  errorPayloadRate: 0,
-  truncateRate: 0,
-  listRate: 0,
-  latencyMs: [0, 0],
-  maxLines: null,
-  hangMs: 130_000,
-  replay: null,
-};
+export { DEFAULT_OPTIONS } from './defaults.ts';
 
 /** Settings changeable at runtime (`POST /__sim/faults`): the faults and the sim clock. */
 export type RuntimeSettings = Partial<SimFaults> & { now?: Date | undefined };

@@ -10,7 +10,11 @@ import type { Db } from '../../src/db/types.ts';
 import { openPglite } from '../../src/db/pglite.ts';
 import { createPostgresDatabase, pgliteTemplate } from '../backends.ts';
 
-export const VENTAS_BIN = resolve(import.meta.dirname, '../../bin/ventas');
+/**
+ * `ventas` for the tests that start their own process: the sources through tsx (bin/ventas-dev), so a test runs the
+ * code as it is now, never a dist/ compiled before the last change. test/build.test.ts runs the compiled bin/ventas.
+ */
+export const VENTAS_BIN = resolve(import.meta.dirname, '../../bin/ventas-dev');
 
 export interface CliResult {
   code: number;
@@ -94,7 +98,7 @@ export async function runInPlace(place: Pick<CliPlace, 'cwd' | 'env'>, args: str
   return { code, stdout: stdout.replace(/\n$/, ''), stderr: stderr.replace(/\n$/, '') };
 }
 
-/** Runs `bin/ventas` in its own process, as a shell would. */
+/** Runs `ventas` (VENTAS_BIN) in its own process, as a shell would. */
 export function runCliProcess(args: string[], options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<CliResult> {
   return new Promise((resolvePromise) => {
     execFile(
@@ -114,7 +118,7 @@ export function runCliProcess(args: string[], options: { cwd: string; env?: Reco
   });
 }
 
-/** Starts `bin/ventas` in the background (for kill tests and servers). */
+/** Starts `ventas` (VENTAS_BIN) in the background (for kill tests and servers). */
 export function spawnCli(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }) {
   return spawn(process.execPath, [VENTAS_BIN, ...args], {
     cwd: options.cwd,
