@@ -1,9 +1,14 @@
 /**
- * Who may reach the dashboard and who may change anything: loopback by default; another address only with a token,
- * and with a token every state-changing request must carry it.
+ * Who may reach the dashboard and who may read or change anything: loopback by default; another address only with a
+ * token, and with a token every request for data or a change must carry it. The rules, then the middleware that
+ * applies them.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bearerAuth } from 'hono/bearer-auth';
+import { getCookie } from 'hono/cookie';
+import { HTTPException } from 'hono/http-exception';
+import { timingSafeEqual } from 'hono/utils/buffer';
 import { UsageError } from '../shared/errors.ts';
 
 /** A host only this machine can reach: `localhost`, 127.0.0.0/8, `::1` (with or without brackets). */
@@ -24,42 +29,17 @@ export function assertBindAllowed(host: string, token: string | undefined): void
   );
 }
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
-/** Two secrets compared in constant time. */
-export function sameSecret(given: string, token: string): boolean {
-  return timingSafeEqual(digest(given), digest(token));
-}
-
-/** `Authorization: Bearer TOKEN`, compared in constant time. */
-export function bearerMatches(header: string | undefined, token: string): boolean {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  return match !== null && sameSecret(match[1]!, token);
-}
-
 /** The cookie the page keeps the token in once a person has typed it (HttpOnly: no script can read it). */
 export const TOKEN_COOKIE = 'ventas_token';
-
-/** The value of cookie `name` in a Cookie header, if present. */
-export function cookieValue(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) {
-      try {
-        return decodeURIComponent(part.slice(eq + 1).trim());
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
-}
 
 /** The Set-Cookie that keeps the token for this site only, out of reach of scripts. */
 export function tokenCookie(token: string): string {
   return `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
+}
+
+/** Two secrets compared in constant time (hashed first, as bearerAuth compares the header's). */
+export function sameSecret(given: string, token: string): Promise<boolean> {
+  return timingSafeEqual(given, token);
 }
 
 /**
@@ -81,4 +61,42 @@ export function sameOrigin(origin: string | undefined, hostHeader: string | unde
   } catch {
     return false;
   }
+}
+
+/** Every request, the page's files included, names this machine when the server listens only on it. */
+export function loopbackHostOnly(boundToLoopback: boolean): MiddlewareHandler {
+  return async (c, next) => {
+    if (!hostHeaderAllowed(c.req.header('host'), boundToLoopback)) throw new HTTPException(403, { message: 'nombre de host no permitido: use 127.0.0.1 o localhost' });
+    await next();
+  };
+}
+
+/** Refuses what another site's page sends with the user's cookie: reads too, the figures are business secrets. */
+export const sameOriginOnly: MiddlewareHandler = async (c, next) => {
+  if (!sameOrigin(c.req.header('origin'), c.req.header('host'))) throw new HTTPException(403, { message: 'petición desde otro origen rechazada' });
+  await next();
+};
+
+const MISSING = 'falta el token: envíe Authorization: Bearer <VENTAS_API_TOKEN>';
+const WRONG = 'token incorrecto: envíe Authorization: Bearer <VENTAS_API_TOKEN> con el token con que se inició el servidor';
+const CHALLENGE = 'Bearer realm="ventas"';
+
+/**
+ * With a token set: `Authorization: Bearer TOKEN` (bearerAuth) or the page's cookie. Missing and wrong are different
+ * mistakes, each named as what it is; a malformed header is a wrong token, as it always was (401, not bearerAuth's 400).
+ */
+export function tokenRequired(token: string): MiddlewareHandler {
+  const refuse = (message: string) => (c: Context) => c.json({ error: message }, 401);
+  const bearer = bearerAuth({
+    token,
+    realm: 'ventas',
+    noAuthenticationHeader: { message: (c) => refuse(getCookie(c, TOKEN_COOKIE) === undefined ? MISSING : WRONG)(c) },
+    invalidAuthenticationHeader: { message: refuse(WRONG), wwwAuthenticateHeader: CHALLENGE },
+    invalidToken: { message: refuse(WRONG), wwwAuthenticateHeader: CHALLENGE },
+  });
+  return async (c, next) => {
+    const cookie = getCookie(c, TOKEN_COOKIE);
+    if (cookie !== undefined && (await sameSecret(cookie, token))) return next();
+    return bearer(c, next);
+  };
 }

@@ -2,6 +2,7 @@
  * The backfill the dashboard's button starts: one at a time per server, run in the background by the same
  * runBackfill the CLI uses, with its progress kept for whoever asks and pushed to whoever listens.
  */
+import { HTTPException } from 'hono/http-exception';
 import type { Config } from '../catalogue/config.ts';
 import { getBackfill } from '../backfill/ledger.ts';
 import { runBackfill, type BackfillJob } from '../backfill/run.ts';
@@ -11,7 +12,7 @@ import type { Logger } from '../shared/logger.ts';
 import { openBackfillKlk } from '../klk/open.ts';
 import { progressOf, readBackfillState, type BackfillProgress, type BackfillState } from '../runs/history.ts';
 import { UnknownRunError } from '../runs/errors.ts';
-import { HttpError, type Window } from './params.ts';
+import type { Window } from './params.ts';
 
 export type RunEvent =
   | { type: 'progress'; data: BackfillProgress }
@@ -86,7 +87,7 @@ export class BackfillRunner {
   private launch(job: BackfillJob): Promise<number> {
     if (this.busy) {
       const id = this.live ? ` (#${this.live.id})` : '';
-      return Promise.reject(new HttpError(409, `ya hay un backfill en curso${id}: espere a que termine`));
+      return Promise.reject(new HTTPException(409, { message: `ya hay un backfill en curso${id}: espere a que termine` }));
     }
     const { db, config, klkUrl, concurrency, logger } = this.deps;
     const klk = openBackfillKlk(config, { baseUrl: klkUrl, concurrency, logger });

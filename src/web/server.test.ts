@@ -387,6 +387,24 @@ describeEachBackend('dashboard API', (open, backend) => {
       await guarded.close();
     }
   });
+
+  it('closing the server ends an open event stream cleanly: the client reads what was sent, then the end', async () => {
+    // A backfill left running by another process: its stream polls the ledger and would never end by itself.
+    const id = await createBackfill(
+      db,
+      { from: '2026-01-09', to: '2026-01-10', stores: ['tienda_09'], mirror: false, concurrency: 3, before: { expectedStoreDays: 2, missingStoreDays: 2, partialStoreDays: 0 } },
+      [{ storeId: 'tienda_09', dayFrom: '2026-01-09', dayTo: '2026-01-10' }],
+    );
+    const closing = await startDashboard({ db, config, klkUrl: sim.url, logger: silentLogger, host: '127.0.0.1', port: 0 });
+    try {
+      // The response's headers mean the stream is open and known to the server.
+      const res = await fetch(`${closing.url}/api/runs/${id}/events`);
+      await closing.close();
+      expect(await res.text()).toMatch(/^retry: 2000\n\nevent: progress\ndata: \{"status":"running",[^\n]*\n\n$/);
+    } finally {
+      await db.query(`UPDATE backfills SET status = 'interrupted' WHERE id = $1`, [id]);
+    }
+  });
 });
 
 describe('startDashboard', () => {
@@ -401,5 +419,31 @@ describe('startDashboard', () => {
     });
     await expect(attempt).rejects.toThrow(UsageError);
     await expect(attempt).rejects.toThrow(/no se sirve en 0\.0\.0\.0 sin VENTAS_API_TOKEN/);
+  });
+
+  it('answers HEAD with 405 like any method a route does not take, and refuses a body over 16 KiB with 413', async () => {
+    // Refused before any database work: no database is needed.
+    const dashboard = await startDashboard({ db: {} as Db, config, klkUrl: 'http://127.0.0.1:7002', logger: silentLogger, host: '127.0.0.1', port: 0 });
+    try {
+      for (const [path, allow] of [['/', 'GET'], ['/api/runs/1/events', 'GET'], ['/api/backfill', 'POST']] as const) {
+        const head = await fetch(`${dashboard.url}${path}`, { method: 'HEAD' });
+        expect([head.status, head.headers.get('allow')], path).toEqual([405, allow]);
+        // Error answers carry the page's content policy too.
+        expect(head.headers.get('content-security-policy'), path).toContain("frame-ancestors 'none'");
+      }
+      const big = JSON.stringify({ from: '2026-01-01', to: '2026-01-02', pad: 'x'.repeat(20_000) });
+      const declared = await fetch(`${dashboard.url}/api/backfill`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: big });
+      expect([declared.status, await declared.json()]).toEqual([413, { error: 'el cuerpo supera 16384 bytes' }]);
+      // Sent in chunks, without a length: counted as it comes.
+      const chunked = await fetch(`${dashboard.url}/api/backfill`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: new Blob([big]).stream(),
+        duplex: 'half',
+      } as RequestInit);
+      expect([chunked.status, await chunked.json()]).toEqual([413, { error: 'el cuerpo supera 16384 bytes' }]);
+    } finally {
+      await dashboard.close();
+    }
   });
 });
