@@ -1,7 +1,7 @@
 import { openDb } from '../db/index.ts';
 import { createLogger, flushLogger } from '../shared/logger.ts';
 import { startDashboard, untilStopSignal } from '../web/server.ts';
-import { assertBindAllowed } from '../web/access.ts';
+import { assertBindAllowed, assertTokenUsable } from '../web/access.ts';
 import { resolveWindow } from '../catalogue/index.ts';
 import { klkBaseUrl, resolveConfig } from './context.ts';
 import type { Cli } from './main.ts';
@@ -22,6 +22,7 @@ export interface ServeFlags {
 export async function serveCommand(cli: Cli, flags: ServeFlags): Promise<void> {
   const config = resolveConfig(flags);
   const token = process.env.VENTAS_API_TOKEN || undefined;
+  assertTokenUsable(token);
   assertBindAllowed(flags.host, token);
   // Checked now (exit 2), but only the given edges are kept: the defaults move with the days the server runs.
   resolveWindow(flags, config);
@@ -42,7 +43,7 @@ export async function serveCommand(cli: Cli, flags: ServeFlags): Promise<void> {
       concurrency: flags.concurrency,
     });
     cli.io.out(`Tablero en ${dashboard.url}`);
-    if (token) cli.io.out('Las acciones (backfill) piden el token de VENTAS_API_TOKEN.');
+    if (token) cli.io.out('La API (lecturas y acciones) pide el token de VENTAS_API_TOKEN; el tablero lo pide una vez.');
     cli.io.out('Ctrl+C para terminar.');
     await untilStopSignal();
     cli.io.err('Deteniendo el tablero…');

@@ -29,6 +29,18 @@ export function assertBindAllowed(host: string, token: string | undefined): void
   );
 }
 
+/** What a bearer token may hold (RFC 6750's b64token): anything else could not be sent in an Authorization header. */
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** Refuses a VENTAS_API_TOKEN that no client could send as a bearer: said at start, not as a 401 later. */
+export function assertTokenUsable(token: string | undefined): void {
+  if (token === undefined || BEARER_TOKEN.test(token)) return;
+  throw new UsageError(
+    'VENTAS_API_TOKEN solo puede tener letras, dígitos y - . _ ~ + / (y = al final), para viajar en ' +
+      '"Authorization: Bearer …"; genere uno con, por ejemplo, `openssl rand -hex 32`.',
+  );
+}
+
 /** The cookie the page keeps the token in once a person has typed it (HttpOnly: no script can read it). */
 export const TOKEN_COOKIE = 'ventas_token';
 

@@ -335,6 +335,21 @@ describeEachBackend('dashboard API', (open, backend) => {
     expect((await change(`${toCancel}/cancel`, { Origin: 'http://ataque.example' })).status).toBe(403);
   });
 
+  it('refuses at start a VENTAS_API_TOKEN no client could send as a bearer', async () => {
+    for (const token of ['con espacio', 'secreto!', 'a#b', 'ñandú']) {
+      await expect(startDashboard({ db, config, klkUrl: sim.url, logger: silentLogger, host: '127.0.0.1', port: 0, token })).rejects.toThrow(
+        /^VENTAS_API_TOKEN solo puede tener letras, dígitos y - \. _ ~ \+ \/ \(y = al final\)/,
+      );
+    }
+    const fine = await startDashboard({ db, config, klkUrl: sim.url, logger: silentLogger, host: '127.0.0.1', port: 0, token: 'aZ09-._~+/==' });
+    try {
+      const health = await fetch(`${fine.url}/api/gaps?from=${FROM}&to=${TO}`, { headers: { Authorization: 'Bearer aZ09-._~+/==' } });
+      expect(health.status).toBe(200);
+    } finally {
+      await fine.close();
+    }
+  });
+
   it('with VENTAS_API_TOKEN set, a POST without the bearer token gets 401 and only the health probe and the page stay open', async () => {
     const guarded = await startDashboard({ db, config, klkUrl: sim.url, logger: silentLogger, host: '127.0.0.1', port: 0, token: 'secreto-123' });
     try {

@@ -22,7 +22,7 @@ import type { Config } from '../catalogue/config.ts';
 import type { Db } from '../db/types.ts';
 import { UsageError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { assertBindAllowed } from './access.ts';
+import { assertBindAllowed, assertTokenUsable } from './access.ts';
 import { createDashboardApp } from './app.ts';
 import type { WindowDefaults } from './params.ts';
 
@@ -79,6 +79,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 
 /** Starts the dashboard; refuses (UsageError) to bind beyond loopback without a token. */
 export async function startDashboard(options: DashboardOptions): Promise<RunningDashboard> {
+  assertTokenUsable(options.token);
   assertBindAllowed(options.host, options.token);
   const dashboard = createDashboardApp(options);
   // A request without Host (HTTP/1.0) gets the bound host for its URL; the Host check still sees none and refuses it.
