@@ -2,14 +2,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Store } from '../catalogue/stores.ts';
 import { liveness } from '../db/liveness.ts';
 import type { Db } from '../db/types.ts';
-import { KlkError, splitWindow, type KlkClient, type KlkWindow } from '../klk/index.ts';
-import { AnswerBatch } from '../load/batch.ts';
-import { loadBatch } from '../load/upsert.ts';
+import { fetchWindow, loadAnswer, recordFailure, type KlkWatch } from '../extract/index.ts';
+import type { KlkClient, KlkWindow } from '../klk/index.ts';
 import { COMMAND_PATIENCE_MS, COMMAND_RECONNECT, DatabaseWatch } from '../db/reconnect.ts';
 import { isDatabaseLost, UnreachableError } from '../shared/errors.ts';
 import { seconds } from '../shared/format.ts';
 import type { Logger } from '../shared/logger.ts';
-import { recordRequest } from '../sync/runs.ts';
 import { resumeCommand } from '../runs/ref.ts';
 import { CircuitBreaker } from './breaker.ts';
 import {
@@ -84,7 +82,7 @@ export interface ChunkContext {
   /** Aborted while the chunk still waits for the breaker: it goes back to the ledger unsent. */
   stop?: AbortSignal;
   /** Told when a request goes to KLK and when KLK answers it (any HTTP answer, an error status included). */
-  klkWatch?: { requestSent(): void; answered(): void };
+  klkWatch?: KlkWatch;
 }
 
 /**
@@ -108,35 +106,11 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
     await releaseChunk(db, chunk.id, owner);
     return 0;
   }
-  const started = performance.now();
-  let batch: AnswerBatch;
-  let info: Awaited<ReturnType<KlkClient['fetchVentas']>>['info'];
-  ctx.klkWatch?.requestSent();
-  try {
-    ({ collector: batch, info } = await ctx.klk.fetchVentas(
-      { sucursal: store.sucursal, almacen: store.almacen, window },
-      () => new AnswerBatch(store, window),
-      { retryTimeouts: chunk.dayFrom === chunk.dayTo, attempts: kind === 'probe' ? 1 : undefined, signal: ctx.signal },
-    ));
-    ctx.klkWatch?.answered();
-  } catch (error) {
-    if (error instanceof KlkError && error.answered) ctx.klkWatch?.answered();
-    // A database lost while taking a shared KLK slot is no failure of KLK's: the chunk goes back untouched.
-    if (ctx.signal?.aborted || isDatabaseLost(error)) throw error;
-    const message = (error as Error).message;
-    const timeout = error instanceof KlkError && error.kind === 'timeout';
-    await recordRequest(db, {
-      runId: ctx.runId ?? null,
-      storeId: store.id,
-      dayFrom: chunk.dayFrom,
-      dayTo: chunk.dayTo,
-      outcome: timeout ? 'timeout' : 'failed',
-      lines: 0,
-      durationMs: performance.now() - started,
-      attempts: error instanceof KlkError ? error.attempts : 1,
-      error: message,
-    });
-    const halves = timeout ? splitWindow(window) : null;
+  // Stopped mid-request, or the database lost while taking a shared KLK slot: thrown, the chunk goes back untouched.
+  const answer = await fetchWindow(ctx.klk, store, window, { attempts: kind === 'probe' ? 1 : undefined, signal: ctx.signal, watch: ctx.klkWatch });
+  if (!answer.ok) {
+    await recordFailure(db, answer, ctx.runId ?? null);
+    const { halves } = answer;
     if (halves) {
       // Too big for KLK's time limit, not a KLK outage: the breaker is not told.
       if (kind === 'probe') breaker.success();
@@ -146,35 +120,28 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
     }
     breaker.failure();
     const final = chunk.attempts >= maxAttempts;
-    logger.warn({ chunk: chunk.id, store: store.id, window, attempt: chunk.attempts, final, err: message }, 'bloque fallido');
-    await failChunk(db, chunk.id, owner, message, { final, retryInMs: retryDelayMs * 2 ** Math.min(chunk.attempts - 1, 6) });
+    logger.warn({ chunk: chunk.id, store: store.id, window, attempt: chunk.attempts, final, err: answer.message }, 'bloque fallido');
+    await failChunk(db, chunk.id, owner, answer.message, { final, retryInMs: retryDelayMs * 2 ** Math.min(chunk.attempts - 1, 6) });
     return 0;
   }
   breaker.success();
-  const received = performance.now();
+  const { batch } = answer;
   try {
-    await db.transaction(async (tx) => {
-      const counts = await loadBatch(tx, batch, { runId: ctx.runId ?? null, wholeDays: true, mirror: mirror && info.proven && batch.isVerifiedComplete(info.totalRegistros), proven: info.proven });
-      const ours = await completeChunk(tx, chunk.id, owner, {
-        lines: batch.received,
-        inserted: counts.inserted,
-        updated: counts.updated,
-        deleted: counts.deleted,
-        duplicates: batch.duplicates,
-        quarantined: counts.quarantined,
-      });
-      if (!ours) throw new LeaseLost(`el bloque ${chunk.id} pasó a otro proceso`);
-      await recordRequest(tx, {
-        runId: ctx.runId ?? null,
-        storeId: store.id,
-        dayFrom: chunk.dayFrom,
-        dayTo: chunk.dayTo,
-        outcome: batch.received === 0 ? 'empty' : 'ok',
-        lines: batch.received,
-        durationMs: info.durationMs,
-        loadMs: performance.now() - received,
-        attempts: info.attempts,
-      });
+    // The chunk is completed with its load and its request: one commit, all three or none.
+    await loadAnswer(db, answer, {
+      runId: ctx.runId ?? null,
+      mirror,
+      within: async (tx, counts) => {
+        const ours = await completeChunk(tx, chunk.id, owner, {
+          lines: batch.received,
+          inserted: counts.inserted,
+          updated: counts.updated,
+          deleted: counts.deleted,
+          duplicates: batch.duplicates,
+          quarantined: counts.quarantined,
+        });
+        if (!ours) throw new LeaseLost(`el bloque ${chunk.id} pasó a otro proceso`);
+      },
     });
   } catch (error) {
     if (error instanceof LeaseLost) {

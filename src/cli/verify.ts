@@ -2,7 +2,7 @@ import { resolveWindow } from '../catalogue/index.ts';
 import { redactUrl } from '../shared/redact.ts';
 import { computeCoverage, coveragePct, toJson, type CoverageReport, type CoverageTotals } from '../coverage/index.ts';
 import { unprovenEmptyEs } from '../coverage/render.ts';
-import { reconcile, type DayDifference, type DifferenceState, type ReconcileResult } from '../coverage/reconcile.ts';
+import { reconcile, type DayDifference, type DifferenceState, type ReconcileResult } from '../verify/reconcile.ts';
 import { addDays, localDateTime, type IsoDate } from '../shared/dates.ts';
 import { ExitCode } from '../shared/errors.ts';
 import { count, int } from '../shared/format.ts';

@@ -5,15 +5,9 @@
  */
 import { addDays, daysBetween, eachDay, isValidDate, type IsoDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
+import { DAY_END, DAY_START, isWholeDays, type KlkWindow, type LocalDateTime } from '../shared/window.ts';
 
-/** Local store time `YYYY-MM-DD HH:MM:SS`, no zone. */
-export type LocalDateTime = string;
-
-/** One KLK request's range: inclusive dates, and an optional per-day hour window `HH:MM:SS` (absent = whole days). */
-export type KlkWindow = { fechaDesde: IsoDate; fechaHasta: IsoDate; horaDesde?: string; horaHasta?: string };
-
-export const DAY_START = '00:00:00';
-export const DAY_END = '23:59:59';
+export { DAY_END, DAY_START, isWholeDays, type KlkWindow, type LocalDateTime };
 
 const LOCAL_DATE_TIME = /^(\d{4}-\d{2}-\d{2}) ([01]\d|2[0-3]):([0-5]\d):([0-5]\d)$/;
 
@@ -65,11 +59,6 @@ export function planWindows(from: LocalDateTime, to: LocalDateTime, chunkDays: n
 /** The dates a window asks for. */
 export function windowDays(window: KlkWindow): IsoDate[] {
   return eachDay(window.fechaDesde, window.fechaHasta);
-}
-
-/** True when the window covers its days whole (no hour filter, or 00:00:00-23:59:59). */
-export function isWholeDays(window: KlkWindow): boolean {
-  return (window.horaDesde ?? DAY_START) === DAY_START && (window.horaHasta ?? DAY_END) === DAY_END;
 }
 
 /**

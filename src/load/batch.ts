@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Store } from '../catalogue/stores.ts';
-import { DAY_END, DAY_START, type KlkWindow } from '../klk/windows.ts';
 import { isValidDate, type IsoDate } from '../shared/dates.ts';
+import { DAY_END, DAY_START, type KlkWindow } from '../shared/window.ts';
 import { lineToRow, rowKey, toCopyLine, type VentaRow } from './rows.ts';
 
 export interface Rejection {

@@ -2,15 +2,14 @@ import type { Store } from '../catalogue/stores.ts';
 import { liveness } from '../db/liveness.ts';
 import { COMMAND_PATIENCE_MS, watchDatabase, type DatabaseEvent, type DatabaseWatch } from '../db/reconnect.ts';
 import type { Db } from '../db/types.ts';
-import { DAY_END, DAY_START, isWholeDays, KlkError, planWindows, splitWindow, windowDays, type KlkClient, type KlkWindow } from '../klk/index.ts';
-import { AnswerBatch } from '../load/batch.ts';
-import { loadBatch } from '../load/upsert.ts';
+import { fetchWindow, loadAnswer, recordFailure, silentDays } from '../extract/index.ts';
+import { DAY_END, DAY_START, isWholeDays, planWindows, type KlkClient, type KlkWindow } from '../klk/index.ts';
 import { databaseLostDuring, isDatabaseLost } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { mapPool, roundRobin } from '../shared/pool.ts';
 import { addMinutes, type Interval, type LocalDateTime } from './interval.ts';
 import { acquireLeases, releaseLeases, renewLeases } from './leases.ts';
-import { closeAbandonedRuns, emptyStoreResult, finishRun, leaseHolder, recordRequest, startRun, type RunStatus, type RunType, type StoreResult } from './runs.ts';
+import { closeAbandonedRuns, emptyStoreResult, finishRun, leaseHolder, startRun, type RunStatus, type RunType, type StoreResult } from './runs.ts';
 
 export interface EtlJob {
   type: RunType;
@@ -220,52 +219,32 @@ async function fetchAndLoad(
 ): Promise<boolean> {
   const { db, klk, logger, database } = deps;
   if (deps.stop?.aborted) return interrupted(result, window);
-  const days = windowDays(window);
-  const started = performance.now();
-  const request = {
-    runId,
-    storeId: store.id,
-    dayFrom: window.fechaDesde,
-    dayTo: window.fechaHasta,
-    horaDesde: window.horaDesde,
-    horaHasta: window.horaHasta,
-  };
-  let batch: AnswerBatch;
-  let info: Awaited<ReturnType<KlkClient['fetchVentas']>>['info'];
-  try {
+  const answer = await fetchWindow(klk, store, window, { signal: deps.signal }).catch((error: unknown) => {
+    if (deps.signal?.aborted) return null;
+    throw error;
+  });
+  if (!answer) return interrupted(result, window);
+  if (!answer.ok) {
+    if (!job.dryRun) await database.retry(() => recordFailure(db, answer, runId), deps.signal);
     // A multi-day request that times out is split rather than retried whole.
-    ({ collector: batch, info } = await klk.fetchVentas(
-      { sucursal: store.sucursal, almacen: store.almacen, window },
-      () => new AnswerBatch(store, window),
-      { retryTimeouts: days.length === 1, signal: deps.signal },
-    ));
-  } catch (error) {
-    if (deps.signal?.aborted) return interrupted(result, window);
-    const halves = error instanceof KlkError && error.kind === 'timeout' ? splitWindow(window) : null;
-    if (!job.dryRun) {
-      const outcome = error instanceof KlkError && error.kind === 'timeout' ? 'timeout' : 'failed';
-      const failed = { ...request, outcome, lines: 0, durationMs: performance.now() - started, attempts: (error as KlkError).attempts ?? 1, error: String((error as Error).message) } as const;
-      await database.retry(() => recordRequest(db, failed), deps.signal);
-    }
-    if (halves) {
+    if (answer.halves) {
       logger.warn({ store: store.id, window }, 'tiempo agotado: se divide la petición');
-      for (const half of halves) await fetchAndLoad(deps, job, runId, result, store, half, progress);
+      for (const half of answer.halves) await fetchAndLoad(deps, job, runId, result, store, half, progress);
       return true;
     }
-    const network = error instanceof KlkError && error.kind === 'network';
-    result.unreachable = network && (result.status !== 'failed' || result.unreachable);
+    result.unreachable = answer.unreachable && (result.status !== 'failed' || result.unreachable);
     if (result.status !== 'interrupted') result.status = 'failed';
-    result.errors.push(`${describeWindow(window)}: ${(error as Error).message}`);
+    result.errors.push(`${describeWindow(window)}: ${answer.message}`);
     result.failedWindows.push(windowInterval(window));
-    logger.error({ store: store.id, window, err: (error as Error).message }, 'petición fallida');
+    logger.error({ store: store.id, window, err: answer.message }, 'petición fallida');
     return true;
   }
 
+  const { batch } = answer;
   result.requests++;
   result.extracted += batch.received;
   result.duplicates += batch.duplicates;
   progress.lines += batch.received;
-  const wholeDays = isWholeDays(window);
   if (job.dryRun) {
     result.quarantined += batch.rejected;
     result.unchanged += batch.size;
@@ -273,21 +252,9 @@ async function fetchAndLoad(
   }
   // The request is recorded with its load, as the backfill does: one commit, both or neither. A database lost under
   // it is waited for and the whole load made again (an upsert: the answer in hand loads the same twice).
-  const received = performance.now();
-  const counts = await database.retry(() => db.transaction(async (tx) => {
-    const loaded = await loadBatch(tx, batch, { runId, wholeDays, mirror: Boolean(job.mirror) && info.proven && batch.isVerifiedComplete(info.totalRegistros), proven: info.proven });
-    await recordRequest(tx, {
-      ...request,
-      outcome: batch.received === 0 ? 'empty' : 'ok',
-      lines: batch.received,
-      durationMs: info.durationMs,
-      loadMs: performance.now() - received,
-      attempts: info.attempts,
-    });
-    return loaded;
-  }), deps.signal);
-  if (wholeDays && !info.proven) {
-    const silent = days.filter((d) => !batch.days.has(d) && !batch.rejectedByDay().has(d));
+  const counts = await database.retry(() => loadAnswer(db, answer, { runId, mirror: Boolean(job.mirror) }), deps.signal);
+  if (isWholeDays(window)) {
+    const silent = silentDays(answer);
     if (silent.length > 0) result.unprovenEmptyDays = [...(result.unprovenEmptyDays ?? []), ...silent].sort();
   }
   result.inserted += counts.inserted;

@@ -1,8 +1,7 @@
 import type { Store } from '../catalogue/stores.ts';
 import { addDays, isValidDate, type IsoDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
-
-import { DAY_END, DAY_START, type LocalDateTime } from '../klk/windows.ts';
+import { DAY_END, DAY_START, type LocalDateTime } from '../shared/window.ts';
 
 export type { LocalDateTime };
 

@@ -11,14 +11,14 @@
 import type { Config } from '../catalogue/config.ts';
 import type { Store } from '../catalogue/stores.ts';
 import type { Queryable } from '../db/types.ts';
-import { KlkError, splitWindow, windowDays, type KlkClient, type KlkWindow } from '../klk/index.ts';
-import { AnswerBatch, type DayTally, type RejectedTally } from '../load/batch.ts';
+import { computeCoverage, isExpected, type DayCell, type UnprovenEmpty } from '../coverage/index.ts';
+import { fetchWindow, silentDays } from '../extract/index.ts';
+import { windowDays, type KlkClient, type KlkWindow } from '../klk/index.ts';
+import type { DayTally, RejectedTally } from '../load/batch.ts';
 import { refreshStoreDays } from '../load/store-days.ts';
 import { daysBetween, type IsoDate } from '../shared/dates.ts';
 import type { Logger } from '../shared/logger.ts';
 import { mapPool, roundRobin } from '../shared/pool.ts';
-import { computeCoverage } from './compute.ts';
-import { isExpected, type DayCell, type UnprovenEmpty } from './states.ts';
 
 /**
  * How a day differs: `missing` no rows although KLK has lines, `partial` KLK has more lines than the table, `drift`
@@ -133,43 +133,43 @@ export async function reconcile(deps: ReconcileDeps, params: ReconcileParams): P
   deps.onProgress?.(progress);
   let answered = false;
   let onlyUnreachable = true;
-  const fetchWindow = async (check: StoreCheck, window: KlkWindow): Promise<void> => {
+  const checkWindow = async (check: StoreCheck, window: KlkWindow): Promise<void> => {
     const { store } = check;
-    try {
-      const { collector, info } = await klk.fetchVentas(
-        { sucursal: store.sucursal, almacen: store.almacen, window },
-        () => new AnswerBatch(store, window),
-        { retryTimeouts: window.fechaDesde === window.fechaHasta },
-      );
-      // An answer whose meta announces other than what arrived cannot prove anything about the table.
-      if (info.totalRegistros !== null && !collector.isVerifiedComplete(info.totalRegistros)) {
-        throw new Error(`KLK anunció ${info.totalRegistros} registros y llegaron ${collector.received}`);
-      }
-      answered = true;
-      progress.lines += collector.received;
-      const rejectedByDay = collector.rejectedByDay();
-      for (const day of windowDays(window)) {
-        const tally = collector.days.get(day);
+    const answer = await fetchWindow(klk, store, window);
+    let failure: string;
+    if (answer.ok) {
+      const { batch, info } = answer;
+      if (info.totalRegistros === null || batch.isVerifiedComplete(info.totalRegistros)) {
+        answered = true;
+        progress.lines += batch.received;
         // Lines prove themselves; no line proves the day empty only in an answer that proved itself whole.
-        if (tally || rejectedByDay.has(day) || info.proven) check.klk.set(day, tally ?? { lines: 0, totalUsdE4: 0 });
-        else check.unproven.add(day);
-      }
-      for (const [day, rejected] of rejectedByDay) check.rejected.set(day, rejected);
-    } catch (error) {
-      const halves = error instanceof KlkError && error.kind === 'timeout' ? splitWindow(window) : null;
-      if (halves) {
-        for (const half of halves) await fetchWindow(check, half);
+        const silent = new Set(silentDays(answer));
+        for (const day of windowDays(window)) {
+          if (silent.has(day)) check.unproven.add(day);
+          else check.klk.set(day, batch.days.get(day) ?? { lines: 0, totalUsdE4: 0 });
+        }
+        for (const [day, rejected] of batch.rejectedByDay()) check.rejected.set(day, rejected);
         return;
       }
-      if (!(error instanceof KlkError && error.kind === 'network')) onlyUnreachable = false;
-      check.errors.push((error as Error).message);
-      deps.logger?.error({ store: store.id, window, err: (error as Error).message }, 'conciliación: petición fallida');
+      // An answer whose meta announces other than what arrived cannot prove anything about the table.
+      failure = `KLK anunció ${info.totalRegistros} registros y llegaron ${batch.received}`;
+      onlyUnreachable = false;
+    } else {
+      // A multi-day request that times out is halved instead of asked again.
+      if (answer.halves) {
+        for (const half of answer.halves) await checkWindow(check, half);
+        return;
+      }
+      if (!answer.unreachable) onlyUnreachable = false;
+      failure = answer.message;
     }
+    check.errors.push(failure);
+    deps.logger?.error({ store: store.id, window, err: failure }, 'conciliación: petición fallida');
   };
   // Round-robin across stores, so every store advances and a failing one shows early.
   const byStore = checks.map((check) => tasks.filter((t) => t.check === check));
   await mapPool(roundRobin(byStore), deps.concurrency * 2, async ({ check, window }) => {
-    await fetchWindow(check, window);
+    await checkWindow(check, window);
     progress.requestsDone++;
     deps.onProgress?.(progress);
   });

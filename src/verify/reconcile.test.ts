@@ -11,7 +11,7 @@ import type { Interval } from '../sync/interval.ts';
 import { describeEachBackend } from '../../test/backends.ts';
 import { klkLine } from '../../test/fixtures/klk-line.ts';
 import { tableDays, truth } from '../../test/support/truth.ts';
-import { computeCoverage } from './compute.ts';
+import { computeCoverage } from '../coverage/index.ts';
 import { difference, reconcile, requestWindows } from './reconcile.ts';
 import { loadThroughEtl } from '../../test/support/etl.ts';
 
