@@ -4,7 +4,7 @@ import { KlkError } from '../klk/index.ts';
 import { UnreachableError } from '../shared/errors.ts';
 import { klkLine } from '../../test/fixtures/klk-line.ts';
 import { fetchWindow, silentDays, type WindowAnswer, type WindowFailure } from './fetch.ts';
-import { fakeKlk } from './test-klk.ts';
+import { fakeKlk } from '../../test/support/fake-klk.ts';
 
 const florAmarillo = DEFAULT_STORES.find((s) => s.id === 'tienda_11')!;
 const oneDay = { fechaDesde: '2026-01-12', fechaHasta: '2026-01-12' };

@@ -6,7 +6,7 @@ import { describeEachBackend } from '../../test/backends.ts';
 import { klkLine } from '../../test/fixtures/klk-line.ts';
 import { fetchWindow, type WindowAnswer, type WindowFailure } from './fetch.ts';
 import { loadAnswer, recordFailure } from './load.ts';
-import { fakeKlk } from './test-klk.ts';
+import { fakeKlk } from '../../test/support/fake-klk.ts';
 
 const florAmarillo = DEFAULT_STORES.find((s) => s.id === 'tienda_11')!;
 const day = { fechaDesde: '2026-01-12', fechaHasta: '2026-01-12' };

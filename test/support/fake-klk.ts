@@ -2,7 +2,7 @@
  * Test support: a KLK client that answers from the test, so each way a request can end is produced exactly (the
  * simulator makes them by chance or by timing).
  */
-import type { AnswerInfo, FetchOptions, KlkClient, KlkRequest } from '../klk/index.ts';
+import type { AnswerInfo, FetchOptions, KlkClient, KlkRequest } from '../../src/klk/index.ts';
 
 /** What the fake KLK does with a request: answers these lines (with this info), or throws. */
 export type Reply = { lines: unknown[]; info?: Partial<AnswerInfo> };
