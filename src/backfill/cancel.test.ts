@@ -7,10 +7,9 @@ import { chooseBackfillToResume } from '../runs/resume.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
 import { startRun } from '../sync/runs.ts';
-import { claimChunkById } from '../worker/chunk-job.ts';
 import { waitForQueuedBackfill } from '../worker/wait.ts';
 import { describeEachBackend } from '../../test/backends.ts';
-import { claimChunk, createBackfill, ledgerTotals } from './ledger.ts';
+import { claimChunk, claimChunkById, createBackfill, ledgerTotals } from './ledger.ts';
 import { runBackfill } from './run.ts';
 
 const config = parseConfig({});

@@ -1,10 +1,9 @@
 import { beforeEach, expect, it } from 'vitest';
 import { holdLiveness, liveness, type Liveness } from '../db/liveness.ts';
 import type { Db } from '../db/types.ts';
-import { claimChunkById } from '../worker/chunk-job.ts';
 import { describeEachBackend } from '../../test/backends.ts';
 import { goneOwner, OTHER_HOST_OWNER } from '../../test/support/runs.ts';
-import { claimChunk, createBackfill, goneChunkOwners, remainingChunks } from './ledger.ts';
+import { claimChunk, claimChunkById, createBackfill, goneChunkOwners, remainingChunks } from './ledger.ts';
 
 const params = { from: '2026-01-05', to: '2026-01-05', stores: ['tienda_01'], mirror: false, concurrency: 1, before: {} };
 

@@ -3,6 +3,7 @@ import { z } from '../shared/zod.ts';
 import type { CoverageTotals } from '../coverage/index.ts';
 import type { Queryable } from '../db/types.ts';
 import type { IsoDate } from '../shared/dates.ts';
+import { latestFinishedBackfill } from './ledger.ts';
 
 /** The newest finished backfill touching the stores and window, with the coverage totals it measured before and after. */
 export interface BackfillComparison {
@@ -33,21 +34,11 @@ export async function latestComparison(
   db: Queryable,
   selection: { from: IsoDate; to: IsoDate; storeIds: readonly string[] },
 ): Promise<BackfillComparison | null> {
-  const { rows } = await db.query<{ id: number; status: BackfillComparison['status']; params: unknown; summary: unknown; finished_at: Date }>(
-    `SELECT id, status, params, summary, finished_at
-       FROM backfills
-      WHERE finished_at IS NOT NULL AND status IN ('complete', 'partial', 'failed')
-        AND params->>'from' <= $2 AND params->>'to' >= $1
-        AND params->'stores' ?| $3::text[]
-      ORDER BY finished_at DESC, id DESC
-      LIMIT 1`,
-    [selection.from, selection.to, selection.storeIds],
-  );
-  const row = rows[0];
+  const row = await latestFinishedBackfill(db, selection);
   if (!row) return null;
   const parsed = backfillSchema.safeParse({ params: row.params, summary: row.summary });
   const before = parsed.success ? (parsed.data.summary.before ?? parsed.data.params.before) : undefined;
   if (!parsed.success || !before) return null;
   const { params, summary } = parsed.data;
-  return { id: row.id, status: row.status, from: params.from, to: params.to, finishedAt: row.finished_at, before, after: summary.after };
+  return { id: row.id, status: row.status, from: params.from, to: params.to, finishedAt: row.finishedAt, before, after: summary.after };
 }

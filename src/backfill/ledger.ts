@@ -6,6 +6,9 @@ import type { Queryable } from '../db/types.ts';
  * The chunk ledger of a backfill: one row per (store, whole-day range). A chunk is claimed with a lease, and marked
  * done in the same transaction that loads its rows, so a process killed at any moment leaves each chunk either
  * done (rows committed) or not (nothing committed): `--resume` finishes exactly what is left.
+ *
+ * The one module whose SQL names `backfills` and `backfill_chunks` (a claim checks its backfill, the history sums a
+ * backfill's chunks): one function per statement, the handle first.
  */
 export type ChunkState = 'pending' | 'running' | 'done' | 'failed' | 'split';
 
@@ -73,6 +76,105 @@ export async function getBackfill(db: Queryable, id: number): Promise<BackfillRo
   return rows[0] ?? null;
 }
 
+/** Backfills not complete nor cancelled, newest first (which of them can be resumed depends on who works on them). */
+export async function unfinishedBackfills(db: Queryable): Promise<BackfillRow[]> {
+  const { rows } = await db.query<BackfillRow>(
+    `SELECT id, status, params, summary, created_at AS "createdAt", finished_at AS "finishedAt" FROM backfills
+     WHERE status NOT IN ('complete', 'cancelled') ORDER BY id DESC`,
+  );
+  return rows;
+}
+
+/**
+ * Locks a backfill's row for its conclusion (in the caller's transaction): its status, params and summary, and the
+ * seconds since `since` (its run's start, ISO text) or, without one, since it was created. Null when there is none.
+ */
+export async function lockBackfill(
+  tx: Queryable,
+  backfillId: number,
+  since: string | null,
+): Promise<{ status: BackfillStatus; params: BackfillParams; summary: unknown; seconds: number } | null> {
+  const { rows } = await tx.query<{ status: BackfillStatus; params: BackfillParams; summary: unknown; seconds: number }>(
+    `SELECT status, params, summary, extract(epoch FROM now() - coalesce($2::timestamptz, created_at))::float8 AS seconds
+     FROM backfills WHERE id = $1 FOR UPDATE`,
+    [backfillId, since],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * The newest finished (complete, partial or failed) backfill whose window overlaps `from..to` and that covered at
+ * least one of `storeIds`, as stored.
+ */
+export async function latestFinishedBackfill(
+  db: Queryable,
+  selection: { from: string; to: string; storeIds: readonly string[] },
+): Promise<{ id: number; status: 'complete' | 'partial' | 'failed'; params: unknown; summary: unknown; finishedAt: Date } | null> {
+  const { rows } = await db.query<{ id: number; status: 'complete' | 'partial' | 'failed'; params: unknown; summary: unknown; finishedAt: Date }>(
+    `SELECT id, status, params, summary, finished_at AS "finishedAt"
+       FROM backfills
+      WHERE finished_at IS NOT NULL AND status IN ('complete', 'partial', 'failed')
+        AND params->>'from' <= $2 AND params->>'to' >= $1
+        AND params->'stores' ?| $3::text[]
+      ORDER BY finished_at DESC, id DESC
+      LIMIT 1`,
+    [selection.from, selection.to, selection.storeIds],
+  );
+  return rows[0] ?? null;
+}
+
+/** A backfill for the history, with the sums of its chunks. */
+export interface BackfillListing {
+  id: number;
+  status: BackfillStatus;
+  startedAt: Date;
+  finishedAt: Date | null;
+  params: BackfillParams;
+  storeDays: number;
+  lines: number;
+  rowsInserted: number;
+  rowsUpdated: number;
+}
+
+/** The latest `limit` backfills, newest first. */
+export async function listBackfills(db: Queryable, limit: number): Promise<BackfillListing[]> {
+  const { rows } = await db.query<BackfillListing>(
+    `SELECT b.id, b.status, b.created_at AS "startedAt", b.finished_at AS "finishedAt", b.params,
+       coalesce(sum(c.day_to - c.day_from + 1) FILTER (WHERE c.state <> 'split'), 0)::int AS "storeDays",
+       coalesce(sum(c.lines), 0)::bigint AS lines,
+       coalesce(sum(c.rows_inserted), 0)::bigint AS "rowsInserted",
+       coalesce(sum(c.rows_updated), 0)::bigint AS "rowsUpdated"
+     FROM backfills b LEFT JOIN backfill_chunks c ON c.backfill_id = b.id
+     GROUP BY b.id ORDER BY b.id DESC LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
+/**
+ * Per backfill: `owners`, the lease owners of its chunks under an unexpired lease (running, or pausing before a
+ * retry) whose process is not gone (db/liveness.ts, on any host); `starting` while it runs, was created less than
+ * `startingMs` ago and none of its chunks has been claimed yet.
+ */
+export async function backfillLeaseHolders(
+  db: Queryable,
+  ids: readonly number[],
+  startingMs: number,
+): Promise<Array<{ id: number; starting: boolean; owners: string[] }>> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.query<{ id: number; starting: boolean; owners: string[] }>(
+    `SELECT b.id,
+       (b.status = 'running' AND b.created_at > now() - $2 * interval '1 millisecond'
+         AND NOT EXISTS (SELECT 1 FROM backfill_chunks c WHERE c.backfill_id = b.id AND (c.attempts > 0 OR c.state <> 'pending'))) AS starting,
+       coalesce((SELECT array_agg(DISTINCT c.lease_owner) FROM backfill_chunks c
+                 WHERE c.backfill_id = b.id AND c.lease_owner IS NOT NULL AND c.lease_until > now()
+                   AND NOT ${ownerGone('c.lease_owner')}), '{}') AS owners
+     FROM backfills b WHERE b.id = ANY($1::bigint[])`,
+    [ids, startingMs],
+  );
+  return rows;
+}
+
 /**
  * The one rule for taking a chunk, for the in-process executor's claim and a queue worker's alike: pending and past
  * its retry pause, or running under a lease that ran out or whose owner's process is gone (db/liveness.ts: killed,
@@ -113,6 +215,49 @@ export function claimChunk(db: Queryable, backfillId: number, owner: string, lea
  */
 export function claimChunkById(db: Queryable, chunkId: number, owner: string, leaseMs: number): Promise<Chunk | null> {
   return claim(db, `id = $1 AND ${CLAIMABLE}`, [chunkId, owner, leaseMs]);
+}
+
+/**
+ * How soon a job whose chunk runs under a live worker's lease comes back to look again: that worker may die long
+ * before its lease ends, and its chunk is then taken at once (the lease is only the last resort).
+ */
+const HOLDER_CHECK_SECONDS = 5;
+
+/** Where a chunk stands, for the queue job that names it. */
+export interface ChunkStanding {
+  state: ChunkState;
+  /**
+   * Seconds until its job should try again: the end of its retry pause, or of its holder's lease but at most
+   * HOLDER_CHECK_SECONDS; 0 when it may be claimed now.
+   */
+  waitSeconds: number;
+  /** The halves of a split chunk. */
+  children: number[];
+  /** Its backfill was cancelled: the chunk will never run, so its job ends. */
+  cancelled: boolean;
+}
+
+/** Where a chunk stands; null when it no longer exists (its backfill was deleted). */
+export async function chunkStanding(db: Queryable, chunkId: number): Promise<ChunkStanding | null> {
+  const { rows } = await db.query<ChunkStanding>(
+    `SELECT c.state,
+       greatest(least(ceil(extract(epoch FROM c.lease_until - now())),
+         CASE WHEN c.state = 'running' THEN ${HOLDER_CHECK_SECONDS} END), 0)::int AS "waitSeconds",
+       coalesce((SELECT array_agg(h.id ORDER BY h.id) FROM backfill_chunks h WHERE h.parent_id = c.id), '{}') AS children,
+       EXISTS (SELECT 1 FROM backfills b WHERE b.id = c.backfill_id AND b.status = 'cancelled') AS cancelled
+     FROM backfill_chunks c WHERE c.id = $1`,
+    [chunkId],
+  );
+  return rows[0] ?? null;
+}
+
+/** The chunks of a backfill still to be run: what its queue jobs are for. */
+export async function unfinishedChunkIds(db: Queryable, backfillId: number): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>(
+    `SELECT id FROM backfill_chunks WHERE backfill_id = $1 AND state IN ('pending', 'running') ORDER BY id`,
+    [backfillId],
+  );
+  return rows.map((r) => r.id);
 }
 
 export async function renewChunkLeases(db: Queryable, owner: string, leaseMs: number): Promise<void> {
@@ -247,25 +392,61 @@ export async function ledgerTotals(db: Queryable, backfillId: number): Promise<L
   return rows[0]!;
 }
 
+/** The chunks of one store of a backfill, counted by state. */
+export interface StoreLedger {
+  store: string;
+  total: number;
+  done: number;
+  failed: number;
+  pending: number;
+  running: number;
+  storeDays: number;
+  storeDaysDone: number;
+  lines: number;
+  rowsInserted: number;
+  rowsUpdated: number;
+}
+
+/** ledgerTotals per store, by store id (split parents are replaced by their halves). */
+export async function ledgerTotalsByStore(db: Queryable, backfillId: number): Promise<StoreLedger[]> {
+  const { rows } = await db.query<StoreLedger>(
+    `SELECT store_id AS store,
+       count(*)::int AS total,
+       count(*) FILTER (WHERE state = 'done')::int AS done,
+       count(*) FILTER (WHERE state = 'failed')::int AS failed,
+       count(*) FILTER (WHERE state = 'pending')::int AS pending,
+       count(*) FILTER (WHERE state = 'running')::int AS running,
+       sum(day_to - day_from + 1)::int AS "storeDays",
+       coalesce(sum(day_to - day_from + 1) FILTER (WHERE state = 'done'), 0)::int AS "storeDaysDone",
+       coalesce(sum(lines), 0)::bigint AS lines,
+       coalesce(sum(rows_inserted), 0)::bigint AS "rowsInserted",
+       coalesce(sum(rows_updated), 0)::bigint AS "rowsUpdated"
+     FROM backfill_chunks WHERE backfill_id = $1 AND state <> 'split' GROUP BY store_id ORDER BY store_id`,
+    [backfillId],
+  );
+  return rows;
+}
+
 /**
- * Per store, what the chunks finished while run `runId` went (since it started) loaded, for the run history: a
- * resumed backfill's run counts only its own part. A store with a chunk out of attempts is `failed`.
+ * Per store, what the chunks finished since `since` (the start of a run of the backfill, ISO text; null: none) loaded,
+ * for the run history: a resumed backfill's run counts only its own part. A store with a chunk out of attempts is
+ * `failed`.
  */
-export async function runStoreResults(db: Queryable, backfillId: number, runId: number): Promise<Record<string, StoreResult>> {
+export async function runStoreResults(db: Queryable, backfillId: number, since: string | null): Promise<Record<string, StoreResult>> {
   const { rows } = await db.query<{ store: string; requests: number; lines: number; inserted: number; updated: number; deleted: number; duplicates: number; quarantined: number; failed: boolean }>(
-    `SELECT c.store_id AS store,
-            count(*) FILTER (WHERE c.state = 'done')::int AS requests,
-            coalesce(sum(c.lines) FILTER (WHERE c.state = 'done'), 0)::int AS lines,
-            coalesce(sum(c.rows_inserted) FILTER (WHERE c.state = 'done'), 0)::int AS inserted,
-            coalesce(sum(c.rows_updated) FILTER (WHERE c.state = 'done'), 0)::int AS updated,
-            coalesce(sum(c.rows_deleted) FILTER (WHERE c.state = 'done'), 0)::int AS deleted,
-            coalesce(sum(c.duplicates) FILTER (WHERE c.state = 'done'), 0)::int AS duplicates,
-            coalesce(sum(c.quarantined) FILTER (WHERE c.state = 'done'), 0)::int AS quarantined,
-            bool_or(c.state = 'failed') AS failed
-     FROM backfill_chunks c JOIN etl_runs r ON r.id = $2
-     WHERE c.backfill_id = $1 AND c.state IN ('done', 'failed') AND c.updated_at >= r.started_at
-     GROUP BY c.store_id ORDER BY c.store_id`,
-    [backfillId, runId],
+    `SELECT store_id AS store,
+            count(*) FILTER (WHERE state = 'done')::int AS requests,
+            coalesce(sum(lines) FILTER (WHERE state = 'done'), 0)::int AS lines,
+            coalesce(sum(rows_inserted) FILTER (WHERE state = 'done'), 0)::int AS inserted,
+            coalesce(sum(rows_updated) FILTER (WHERE state = 'done'), 0)::int AS updated,
+            coalesce(sum(rows_deleted) FILTER (WHERE state = 'done'), 0)::int AS deleted,
+            coalesce(sum(duplicates) FILTER (WHERE state = 'done'), 0)::int AS duplicates,
+            coalesce(sum(quarantined) FILTER (WHERE state = 'done'), 0)::int AS quarantined,
+            bool_or(state = 'failed') AS failed
+     FROM backfill_chunks
+     WHERE backfill_id = $1 AND state IN ('done', 'failed') AND updated_at >= $2::timestamptz
+     GROUP BY store_id ORDER BY store_id`,
+    [backfillId, since],
   );
   return Object.fromEntries(
     rows.map((r) => [
@@ -303,10 +484,17 @@ export async function remainingChunks(db: Queryable, backfillId: number): Promis
 }
 
 /** The chunks that ran out of attempts, with their last error, for the summary that lists them. */
-export async function failedChunks(db: Queryable, backfillId: number): Promise<Array<Chunk & { error: string | null }>> {
+export function failedChunks(db: Queryable, backfillId: number): Promise<Array<Chunk & { error: string | null }>> {
+  return failedChunksOf(db, [backfillId]);
+}
+
+/** failedChunks of several backfills at once, by backfill, store and day. */
+export async function failedChunksOf(db: Queryable, backfillIds: readonly number[]): Promise<Array<Chunk & { error: string | null }>> {
+  if (backfillIds.length === 0) return [];
   const { rows } = await db.query<Chunk & { error: string | null }>(
-    `SELECT ${CHUNK_COLUMNS}, error FROM backfill_chunks WHERE backfill_id = $1 AND state = 'failed' ORDER BY store_id, day_from`,
-    [backfillId],
+    `SELECT ${CHUNK_COLUMNS}, error FROM backfill_chunks WHERE backfill_id = ANY($1::bigint[]) AND state = 'failed'
+     ORDER BY backfill_id, store_id, day_from`,
+    [backfillIds],
   );
   return rows;
 }

@@ -3,7 +3,7 @@ import type { Store } from '../catalogue/stores.ts';
 import { computeCoverage, type CoverageReport, type CoverageTotals } from '../coverage/index.ts';
 import type { Db, Queryable } from '../db/types.ts';
 import type { KlkClient } from '../klk/index.ts';
-import { planForReport } from '../plan/from-coverage.ts';
+import { planForReport } from './evidence.ts';
 import { planChunks, toPlanJson, type PlanJson } from '../plan/index.ts';
 import type { IsoDate } from '../shared/dates.ts';
 import { COMMAND_PATIENCE_MS, watchDatabase, type DatabaseEvent } from '../db/reconnect.ts';
@@ -12,7 +12,7 @@ import { resumeCommand } from '../runs/ref.ts';
 import type { Logger } from '../shared/logger.ts';
 import { activityOf, backfillActivity, effectiveStatus } from '../runs/status.ts';
 import { chooseBackfillToResume, type ResumeTarget } from '../runs/resume.ts';
-import { finishRun, startRun } from '../sync/runs.ts';
+import { finishRun, runStartedAt, startRun } from '../sync/runs.ts';
 import { CircuitBreaker, type BreakerState } from './breaker.ts';
 import { executeBackfill } from './executor.ts';
 import {
@@ -21,6 +21,7 @@ import {
   finishBackfill,
   getBackfill,
   ledgerTotals,
+  lockBackfill,
   remainingChunks,
   reopenBackfill,
   retryFailedChunks,
@@ -239,7 +240,7 @@ async function concludeBackfill(
   // A run that stopped on an error is failed even with some chunks done (the summary keeps what the ledger says).
   await finishBackfill(db, backfillId, fatal && status === 'partial' ? 'failed' : status, summary);
   if (runId !== null) {
-    const results = await runStoreResults(db, backfillId, runId);
+    const results = await runStoreResults(db, backfillId, await runStartedAt(db, runId));
     const runStatus = ({ complete: 'success', partial: 'partial', failed: 'failed', interrupted: 'interrupted', cancelled: 'cancelled' } as const)[status];
     await finishRun(db, runId, runStatus, results, fatal ? String((fatal as Error).message) : null);
   }
@@ -352,8 +353,7 @@ export async function queueBackfill(
 ): Promise<QueuedBackfill> {
   let runId = 0;
   const prepared = await prepareBackfill(deps, job, async (tx, backfillId) => {
-    const { rows } = await tx.query<{ params: BackfillRow['params'] }>(`SELECT params FROM backfills WHERE id = $1`, [backfillId]);
-    const params = rows[0]!.params;
+    const { params } = (await getBackfill(tx, backfillId))!;
     runId = await startRun(tx, {
       type: 'backfill',
       window: { from: `${params.from} 00:00:00`, to: `${params.to} 23:59:59` },
@@ -380,16 +380,12 @@ export async function finishQueuedBackfill(
   runId: number | null,
 ): Promise<{ summary: BackfillSummary; concluded: boolean } | null> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ status: BackfillRow['status']; params: BackfillRow['params']; summary: BackfillSummary | null; seconds: number }>(
-      `SELECT b.status, b.params, b.summary, extract(epoch FROM now() - coalesce(r.started_at, b.created_at))::float8 AS seconds
-       FROM backfills b LEFT JOIN etl_runs r ON r.id = $2 WHERE b.id = $1 FOR UPDATE OF b`,
-      [backfillId, runId],
-    );
-    const row = rows[0];
+    const row = await lockBackfill(tx, backfillId, runId === null ? null : await runStartedAt(tx, runId));
     if (!row) return null;
+    const stored = row.summary as BackfillSummary | null;
     // Cancelled: its pending chunks will never run, so it ends now (unless its summary was already written).
-    const cancelled = row.status === 'cancelled' && !row.summary;
-    if (row.status !== 'running' && !cancelled) return row.summary && { summary: row.summary, concluded: false };
+    const cancelled = row.status === 'cancelled' && !stored;
+    if (row.status !== 'running' && !cancelled) return stored && { summary: stored, concluded: false };
     const totals = await ledgerTotals(tx, backfillId);
     if (!cancelled && totals.pending + totals.running > 0) return null;
     const byId = new Map(config.stores.map((s) => [s.id, s]));

@@ -1,6 +1,6 @@
 import { resolveWindow } from '../catalogue/index.ts';
 import { computeCoverage, futureStoreDaysNote, rejectedStoreDaysNote, renderMarkdown } from '../coverage/index.ts';
-import { planForReport } from '../plan/from-coverage.ts';
+import { planForReport } from '../backfill/evidence.ts';
 import { renderPlanBash, renderPlanMarkdown, toPlanJson } from '../plan/index.ts';
 import { renderPlanTable } from '../plan/render-table.ts';
 import { now } from '../shared/clock.ts';

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Config } from '../catalogue/config.ts';
 import { summaryJson } from '../backfill/json.ts';
-import { failedChunks, ledgerTotals } from '../backfill/ledger.ts';
+import { failedChunks, ledgerTotals, unfinishedChunkIds } from '../backfill/ledger.ts';
 import { BACKFILL_STATUS, renderBackfillSummary, renderDryRun } from '../backfill/render.ts';
 import { queueBackfill, type BackfillJob } from '../backfill/run.ts';
 import { renderPlanTable } from '../plan/render-table.ts';
@@ -9,7 +9,6 @@ import { ExitCode, UsageError } from '../shared/errors.ts';
 import { count, int } from '../shared/format.ts';
 import { createLogger, flushLogger } from '../shared/logger.ts';
 import { createProgress } from '../shared/progress.ts';
-import { unfinishedChunkIds } from '../worker/chunk-job.ts';
 import { createKlkSlots } from '../worker/klk-slots.ts';
 import { openChunkQueue } from '../worker/queue.ts';
 import { waitForQueuedBackfill } from '../worker/wait.ts';

@@ -6,7 +6,7 @@ import { computeCoverage, type CoverageReport } from '../coverage/index.ts';
 import { openDb } from '../db/index.ts';
 import type { Db } from '../db/types.ts';
 import { createKlkClient } from '../klk/index.ts';
-import { planForReport } from '../plan/from-coverage.ts';
+import { planForReport } from '../backfill/evidence.ts';
 import { toPlanJson, type PlanJson } from '../plan/index.ts';
 import { addDays, type IsoDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';

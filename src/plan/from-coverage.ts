@@ -1,10 +1,16 @@
 import type { Config } from '../catalogue/config.ts';
-import type { Queryable } from '../db/types.ts';
 import type { CoverageReport } from '../coverage/report.ts';
 import { median } from '../coverage/states.ts';
 import { buildPlan, DEFAULT_LINES_PER_DAY, type Plan, type PlanInput } from './plan.ts';
-import { readPlanEvidence, type PlanEvidence } from './read.ts';
-import { fitCostModel, type CostModel } from './timing.ts';
+import type { CostModel, RequestSample } from './timing.ts';
+
+/** What the planner learns from the database besides the coverage report (read by its callers: backfill/evidence.ts). */
+export interface PlanEvidence {
+  /** The latest recorded KLK requests that got a whole answer: what the cost model is fitted on (fitCostModel). */
+  timingSamples: RequestSample[];
+  /** Per store: median lines of its latest days with sales not known to be partial; null when it never sold. */
+  historyLinesPerDay: Record<string, number | null>;
+}
 
 export interface PlanOptions {
   config: Config;
@@ -52,13 +58,4 @@ export function planInputFromCoverage(report: CoverageReport, options: PlanOptio
 
 export function planFromCoverage(report: CoverageReport, options: PlanOptions): Plan {
   return buildPlan(planInputFromCoverage(report, options));
-}
-
-/**
- * The plan of a coverage report, with what this database has recorded: each request's cost fitted on the KLK
- * requests made so far, and the volume of stores without a complete day in the window from their history.
- */
-export async function planForReport(db: Queryable, report: CoverageReport, options: { config: Config; concurrency?: number }): Promise<Plan> {
-  const evidence = await readPlanEvidence(db, report.stores.map((s) => s.store));
-  return planFromCoverage(report, { ...options, timing: fitCostModel(evidence.timingSamples), historyLinesPerDay: evidence.historyLinesPerDay });
 }

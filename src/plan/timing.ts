@@ -1,6 +1,6 @@
 /**
  * The cost model of one KLK request and of loading its answer, each seconds = base + per1000 x lines / 1000, fitted
- * on the requests this database has recorded. Pure: the samples are read by `readPlanEvidence`.
+ * on the requests this database has recorded. Pure: its callers read the samples (`readPlanEvidence`) and pass them in.
  */
 import { DEFAULT_LOAD_TIMING, DEFAULT_TIMING } from './plan.ts';
 

@@ -1,8 +1,8 @@
 /** Everything about one run, for `ventas runs show ID`. */
-import { failedChunks, getBackfill, ledgerTotals } from '../backfill/ledger.ts';
+import { failedChunks, getBackfill, ledgerTotals, ledgerTotalsByStore } from '../backfill/ledger.ts';
 import type { CoverageTotals } from '../coverage/index.ts';
 import type { Queryable } from '../db/types.ts';
-import type { RunStatus, StoreResult } from '../sync/runs.ts';
+import { getEtlRun, type StoreResult } from '../sync/runs.ts';
 import { UnknownRunError } from './errors.ts';
 import { secondsBetween } from './history.ts';
 import { describeRunRef, formatRunRef, resumeCommand, type RunRef } from './ref.ts';
@@ -83,21 +83,7 @@ async function backfillDetail(db: Queryable, id: number): Promise<BackfillDetail
   const row = await getBackfill(db, id);
   if (!row) return null;
   const totals = await ledgerTotals(db, id);
-  const { rows: perStore } = await db.query<BackfillDetail['perStore'][number] & ChunkCounts>(
-    `SELECT store_id AS store,
-       count(*)::int AS total,
-       count(*) FILTER (WHERE state = 'done')::int AS done,
-       count(*) FILTER (WHERE state = 'failed')::int AS failed,
-       count(*) FILTER (WHERE state = 'pending')::int AS pending,
-       count(*) FILTER (WHERE state = 'running')::int AS running,
-       sum(day_to - day_from + 1)::int AS "storeDays",
-       coalesce(sum(day_to - day_from + 1) FILTER (WHERE state = 'done'), 0)::int AS "storeDaysDone",
-       coalesce(sum(lines), 0)::bigint AS lines,
-       coalesce(sum(rows_inserted), 0)::bigint AS "rowsInserted",
-       coalesce(sum(rows_updated), 0)::bigint AS "rowsUpdated"
-     FROM backfill_chunks WHERE backfill_id = $1 AND state <> 'split' GROUP BY store_id ORDER BY store_id`,
-    [id],
-  );
+  const perStore = await ledgerTotalsByStore(db, id);
   const activity = activityOf(await backfillActivity(db, [id]), id);
   const standing = backfillStanding(row.status, activity);
   const summary = row.summary as { before?: CoverageTotals; after?: CoverageTotals } | null;
@@ -144,33 +130,7 @@ async function backfillDetail(db: Queryable, id: number): Promise<BackfillDetail
 }
 
 async function etlRunDetail(db: Queryable, id: number): Promise<EtlRunDetail | null> {
-  const { rows } = await db.query<{
-    type: EtlRunDetail['type'];
-    status: RunStatus;
-    startedAt: Date;
-    finishedAt: Date | null;
-    from: string | null;
-    to: string | null;
-    stores: string[];
-    command: string | null;
-    error: string | null;
-    lines: number;
-    rowsInserted: number;
-    rowsUpdated: number;
-    rowsUnchanged: number;
-    rowsDeleted: number;
-    duplicates: number;
-    quarantined: number;
-    storeResults: Record<string, Partial<StoreResult>>;
-  }>(
-    `SELECT run_type AS type, status, started_at AS "startedAt", finished_at AS "finishedAt", window_from AS "from",
-       window_to AS "to", stores, command, error, lines_extracted AS lines, rows_inserted AS "rowsInserted",
-       rows_updated AS "rowsUpdated", rows_unchanged AS "rowsUnchanged", rows_deleted AS "rowsDeleted", duplicates,
-       quarantined, store_results AS "storeResults"
-     FROM etl_runs WHERE id = $1`,
-    [id],
-  );
-  const r = rows[0];
+  const r = await getEtlRun(db, id);
   if (!r) return null;
   const standing = etlStanding(r.type, r.status, activityOf(await etlActivity(db, [id]), id));
   return {

@@ -3,12 +3,12 @@
  * state of one backfill: its spec section 6 summary once finished, its progress before. `ventas runs` and the
  * dashboard's `/api/runs` read the same list.
  */
-import { getBackfill, ledgerTotals, type BackfillStatus, type LedgerTotals } from '../backfill/ledger.ts';
+import { failedChunksOf, getBackfill, ledgerTotals, listBackfills, type LedgerTotals } from '../backfill/ledger.ts';
 import { summaryJson, type BackfillSummaryJson } from '../backfill/json.ts';
 import type { BackfillSummary } from '../backfill/run.ts';
 import type { Queryable } from '../db/types.ts';
 import { rerunCommand, resumeCommands } from '../sync/etl.ts';
-import type { RunStatus, StoreResult } from '../sync/runs.ts';
+import { listEtlRuns, type StoreResult } from '../sync/runs.ts';
 import { formatRunRef, resumeCommand } from './ref.ts';
 import { activityOf, backfillActivity, backfillStanding, effectiveStatus, etlActivity, etlStanding, type EffectiveStatus } from './status.ts';
 
@@ -107,41 +107,17 @@ export function secondsBetween(start: Date, end: Date | null): number | null {
 
 /** The failed chunks of these backfills, as one line each ("tienda_07 2025-12-03 a 2025-12-05: error"). */
 async function failedChunkLines(db: Queryable, ids: readonly number[]): Promise<Map<number, string[]>> {
-  const { rows } = await db.query<{ id: number; store: string; dayFrom: string; dayTo: string; error: string | null }>(
-    `SELECT backfill_id AS id, store_id AS store, to_char(day_from, 'YYYY-MM-DD') AS "dayFrom",
-       to_char(day_to, 'YYYY-MM-DD') AS "dayTo", error
-     FROM backfill_chunks WHERE backfill_id = ANY($1::bigint[]) AND state = 'failed' ORDER BY backfill_id, store_id, day_from`,
-    [ids],
-  );
+  const rows = await failedChunksOf(db, ids);
   const out = new Map<number, string[]>();
   for (const f of rows) {
-    const line = `${f.store} ${f.dayFrom === f.dayTo ? f.dayFrom : `${f.dayFrom} a ${f.dayTo}`}: ${f.error ?? 'sin detalle'}`;
-    out.set(f.id, [...(out.get(f.id) ?? []), line]);
+    const line = `${f.storeId} ${f.dayFrom === f.dayTo ? f.dayFrom : `${f.dayFrom} a ${f.dayTo}`}: ${f.error ?? 'sin detalle'}`;
+    out.set(f.backfillId, [...(out.get(f.backfillId) ?? []), line]);
   }
   return out;
 }
 
 async function backfillItems(db: Queryable, limit: number): Promise<RunItem[]> {
-  const { rows } = await db.query<{
-    id: number;
-    status: BackfillStatus;
-    startedAt: Date;
-    finishedAt: Date | null;
-    params: { from: string; to: string; stores: string[] };
-    storeDays: number;
-    lines: number;
-    rowsInserted: number;
-    rowsUpdated: number;
-  }>(
-    `SELECT b.id, b.status, b.created_at AS "startedAt", b.finished_at AS "finishedAt", b.params,
-       coalesce(sum(c.day_to - c.day_from + 1) FILTER (WHERE c.state <> 'split'), 0)::int AS "storeDays",
-       coalesce(sum(c.lines), 0)::bigint AS lines,
-       coalesce(sum(c.rows_inserted), 0)::bigint AS "rowsInserted",
-       coalesce(sum(c.rows_updated), 0)::bigint AS "rowsUpdated"
-     FROM backfills b LEFT JOIN backfill_chunks c ON c.backfill_id = b.id
-     GROUP BY b.id ORDER BY b.id DESC LIMIT $1`,
-    [limit],
-  );
+  const rows = await listBackfills(db, limit);
   const ids = rows.map((r) => r.id);
   const failed = await failedChunkLines(db, ids);
   const activity = await backfillActivity(db, ids);
@@ -173,29 +149,8 @@ async function backfillItems(db: Queryable, limit: number): Promise<RunItem[]> {
 }
 
 async function etlItems(db: Queryable, limit: number): Promise<RunItem[]> {
-  // A backfill's executions are in etl_runs too; the backfill's own entry stands for them.
-  const { rows } = await db.query<{
-    id: number;
-    type: RunItem['type'];
-    status: RunStatus;
-    startedAt: Date;
-    finishedAt: Date | null;
-    from: string | null;
-    to: string | null;
-    stores: string[];
-    lines: number;
-    rowsInserted: number;
-    rowsUpdated: number;
-    error: string | null;
-    storeResults: Record<string, Partial<StoreResult>>;
-    command: string | null;
-  }>(
-    `SELECT id, run_type AS type, status, started_at AS "startedAt", finished_at AS "finishedAt",
-       window_from AS "from", window_to AS "to", stores, lines_extracted AS lines, rows_inserted AS "rowsInserted",
-       rows_updated AS "rowsUpdated", error, store_results AS "storeResults", command
-     FROM etl_runs WHERE run_type <> 'backfill' ORDER BY id DESC LIMIT $1`,
-    [limit],
-  );
+  // A backfill's executions are runs too; the backfill's own entry stands for them.
+  const rows = await listEtlRuns(db, limit);
   const activity = await etlActivity(db, rows.filter((r) => r.status === 'running').map((r) => r.id));
   return rows.map((r) => {
     const standing = etlStanding(r.type, r.status, activityOf(activity, r.id));

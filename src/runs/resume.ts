@@ -3,7 +3,7 @@
  * the newest resumable one started with the given window and stores (the original command plus `--resume`).
  * Anything else is bad input that says why and what can be resumed.
  */
-import { getBackfill, type BackfillRow } from '../backfill/ledger.ts';
+import { getBackfill, unfinishedBackfills, type BackfillRow } from '../backfill/ledger.ts';
 import type { Queryable } from '../db/types.ts';
 import type { IsoDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
@@ -32,10 +32,7 @@ function scopeText(scope: Scope): string {
 
 /** Backfills that could be resumed now, newest first. */
 export async function resumableBackfills(db: Queryable): Promise<BackfillRow[]> {
-  const { rows } = await db.query<BackfillRow>(
-    `SELECT id, status, params, summary, created_at AS "createdAt", finished_at AS "finishedAt" FROM backfills
-     WHERE status NOT IN ('complete', 'cancelled') ORDER BY id DESC`,
-  );
+  const rows = await unfinishedBackfills(db);
   const activity = await backfillActivity(db, rows.map((r) => r.id));
   return rows.filter((r) => backfillStanding(r.status, activityOf(activity, r.id)).notResumable === null);
 }

@@ -2,13 +2,14 @@
  * Whether anybody is working on a run, and what that makes of its stored status: a `running` run nobody works on
  * (its process died) is `interrupted`; which runs can be resumed or cancelled, and why not.
  */
-import type { BackfillStatus } from '../backfill/ledger.ts';
-import { ownerGone, ownerProcess } from '../db/liveness.ts';
+import { backfillLeaseHolders, type BackfillStatus } from '../backfill/ledger.ts';
+import { ownerProcess } from '../db/liveness.ts';
 import type { Queryable } from '../db/types.ts';
-import type { RunStatus } from '../sync/runs.ts';
+import { liveHolderPrefixes } from '../sync/leases.ts';
+import { leaseHolderPrefix, startingRuns, type RunStatus } from '../sync/runs.ts';
 
 /** How long a lease lasts without renewal (the executor's and the ETL's default): older silence is a dead holder. */
-const LEASE_SQL = `interval '2 minutes'`;
+const LEASE_MS = 2 * 60_000;
 
 export interface Activity {
   /** A live process holds one of its leases: nobody else may take it up. */
@@ -27,17 +28,7 @@ const IDLE: Activity = { workedOn: false, starting: false, holders: [] };
  * ago and none of its chunks has been claimed yet (its executor is starting, or it waits for queue workers).
  */
 export async function backfillActivity(db: Queryable, ids: readonly number[]): Promise<Map<number, Activity>> {
-  if (ids.length === 0) return new Map();
-  const { rows } = await db.query<{ id: number; starting: boolean; owners: string[] }>(
-    `SELECT b.id,
-       (b.status = 'running' AND b.created_at > now() - ${LEASE_SQL}
-         AND NOT EXISTS (SELECT 1 FROM backfill_chunks c WHERE c.backfill_id = b.id AND (c.attempts > 0 OR c.state <> 'pending'))) AS starting,
-       coalesce((SELECT array_agg(DISTINCT c.lease_owner) FROM backfill_chunks c
-                 WHERE c.backfill_id = b.id AND c.lease_owner IS NOT NULL AND c.lease_until > now()
-                   AND NOT ${ownerGone('c.lease_owner')}), '{}') AS owners
-     FROM backfills b WHERE b.id = ANY($1::bigint[])`,
-    [ids],
-  );
+  const rows = await backfillLeaseHolders(db, ids, LEASE_MS);
   return new Map(
     rows.map((r) => [r.id, { workedOn: r.owners.length > 0, starting: r.starting, holders: [...new Set(r.owners.map(ownerProcess))] }]),
   );
@@ -51,15 +42,9 @@ export async function backfillActivity(db: Queryable, ids: readonly number[]): P
  */
 export async function etlActivity(db: Queryable, ids: readonly number[]): Promise<Map<number, Activity>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await db.query<{ id: number; workedOn: boolean; starting: boolean }>(
-    `SELECT r.id,
-       EXISTS (SELECT 1 FROM store_leases l WHERE starts_with(l.holder, 'etl:' || r.id || ':') AND l.expires_at > now()
-               AND NOT ${ownerGone('l.holder')}) AS "workedOn",
-       r.started_at > now() - ${LEASE_SQL} AND NOT ${ownerGone('r.owner')} AS starting
-     FROM etl_runs r WHERE r.id = ANY($1::bigint[])`,
-    [ids],
-  );
-  return new Map(rows.map((r) => [r.id, { workedOn: r.workedOn, starting: r.starting, holders: [] }]));
+  const workedOn = new Set(await liveHolderPrefixes(db, ids.map(leaseHolderPrefix)));
+  const recent = new Set(await startingRuns(db, ids, LEASE_MS));
+  return new Map(ids.map((id) => [id, { workedOn: workedOn.has(leaseHolderPrefix(id)), starting: recent.has(id), holders: [] }]));
 }
 
 export function activityOf(activities: ReadonlyMap<number, Activity>, id: number): Activity {

@@ -4,6 +4,7 @@ import { COMMAND_PATIENCE_MS, watchDatabase, type DatabaseEvent, type DatabaseWa
 import type { Db } from '../db/types.ts';
 import { fetchWindow, loadAnswer, recordFailure, silentDays } from '../extract/index.ts';
 import { DAY_END, DAY_START, isWholeDays, planWindows, type KlkClient, type KlkWindow } from '../klk/index.ts';
+import { hoursWithSales } from '../load/ventas.ts';
 import { databaseLostDuring, isDatabaseLost } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { mapPool, roundRobin } from '../shared/pool.ts';
@@ -282,15 +283,11 @@ async function gapRecoveryTasks(db: Db, stores: Store[], now: LocalDateTime): Pr
   const currentHour = `${now.slice(0, 13)}:00:00`;
   const hours = Array.from({ length: GAP_CHECK_HOURS }, (_, i) => addMinutes(currentHour, -60 * (GAP_CHECK_HOURS - i)));
   const tasks: Task[] = [];
+  const withSales = await hoursWithSales(db, stores.map((s) => s.id), hours[0]!, currentHour);
   for (const store of stores) {
     const open = hours.filter((h) => withinOpeningHours(store, h));
     if (open.length === 0) continue;
-    const { rows } = await db.query<{ hour: string }>(
-      `SELECT DISTINCT to_char(date_trunc('hour', fecha_venta), 'YYYY-MM-DD HH24:MI:SS') AS hour
-       FROM ventas WHERE ubicacion_id = $1 AND fecha_venta >= $2 AND fecha_venta < $3`,
-      [store.id, hours[0], currentHour],
-    );
-    const seen = new Set(rows.map((r) => r.hour));
+    const seen = withSales.get(store.id) ?? new Set();
     const empty = open.filter((h) => !seen.has(h));
     if (empty.length === open.length) {
       tasks.push(...tasksFor(store, { from: hours[0]!, to: now }, 1));

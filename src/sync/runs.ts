@@ -1,5 +1,10 @@
+/**
+ * The run history: every ETL run and backfill run (`etl_runs`) and the KLK requests they made (`klk_requests`, the
+ * planner's timings). The one module whose SQL names either table: one function per statement, the handle first.
+ */
 import { ownerGone } from '../db/liveness.ts';
 import type { Queryable } from '../db/types.ts';
+import type { RequestSample } from '../plan/timing.ts';
 import type { Interval } from './interval.ts';
 
 export type RunType = 'scheduled' | 'manual' | 'recovery' | 'backfill';
@@ -48,7 +53,12 @@ export function emptyStoreResult(): StoreResult {
  * alive, then its process's lease owner (db/liveness.ts), so a holder whose process is gone is seen at once.
  */
 export function leaseHolder(runId: number, owner: string): string {
-  return `etl:${runId}:${owner}`;
+  return `${leaseHolderPrefix(runId)}${owner}`;
+}
+
+/** What every lease holder of run `runId` starts with. */
+export function leaseHolderPrefix(runId: number): string {
+  return `etl:${runId}:`;
 }
 
 export async function startRun(
@@ -108,6 +118,72 @@ export async function closeAbandonedRuns(db: Queryable, storeIds: readonly strin
   );
 }
 
+/** When a run started, as ISO-8601 UTC text to the microsecond (exact when given back as a timestamptz); null: no such run. */
+export async function runStartedAt(db: Queryable, runId: number): Promise<string | null> {
+  const { rows } = await db.query<{ at: string }>(
+    `SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at FROM etl_runs WHERE id = $1`,
+    [runId],
+  );
+  return rows[0]?.at ?? null;
+}
+
+/**
+ * Of these runs, those that began less than `startingMs` ago and whose process is not gone: they may still be
+ * waiting for their leases.
+ */
+export async function startingRuns(db: Queryable, runIds: readonly number[], startingMs: number): Promise<number[]> {
+  if (runIds.length === 0) return [];
+  const { rows } = await db.query<{ id: number }>(
+    `SELECT id FROM etl_runs
+     WHERE id = ANY($1::bigint[]) AND started_at > now() - $2 * interval '1 millisecond' AND NOT ${ownerGone('owner')}`,
+    [runIds, startingMs],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** A run as stored, for the history and `ventas runs show`. */
+export interface EtlRunRow {
+  id: number;
+  type: RunType;
+  status: RunStatus;
+  startedAt: Date;
+  finishedAt: Date | null;
+  /** `YYYY-MM-DD HH:MM:SS`; null for runs without a window. */
+  from: string | null;
+  to: string | null;
+  stores: string[];
+  command: string | null;
+  error: string | null;
+  lines: number;
+  rowsInserted: number;
+  rowsUpdated: number;
+  rowsUnchanged: number;
+  rowsDeleted: number;
+  duplicates: number;
+  quarantined: number;
+  /** As stored: written by every version of the tool, so any field may be missing. */
+  storeResults: Record<string, Partial<StoreResult>>;
+}
+
+const RUN_COLUMNS = `id, run_type AS type, status, started_at AS "startedAt", finished_at AS "finishedAt", window_from AS "from",
+  window_to AS "to", stores, command, error, lines_extracted AS lines, rows_inserted AS "rowsInserted",
+  rows_updated AS "rowsUpdated", rows_unchanged AS "rowsUnchanged", rows_deleted AS "rowsDeleted", duplicates,
+  quarantined, store_results AS "storeResults"`;
+
+export async function getEtlRun(db: Queryable, runId: number): Promise<EtlRunRow | null> {
+  const { rows } = await db.query<EtlRunRow>(`SELECT ${RUN_COLUMNS} FROM etl_runs WHERE id = $1`, [runId]);
+  return rows[0] ?? null;
+}
+
+/** The latest `limit` ETL runs, newest first; a backfill's runs are left out (the backfill's own entry stands for them). */
+export async function listEtlRuns(db: Queryable, limit: number): Promise<EtlRunRow[]> {
+  const { rows } = await db.query<EtlRunRow>(
+    `SELECT ${RUN_COLUMNS} FROM etl_runs WHERE run_type <> 'backfill' ORDER BY id DESC LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
 /** Closes a run left `running` by a process that died; false when it had finished meanwhile. */
 export async function cancelEtlRun(db: Queryable, runId: number): Promise<boolean> {
   const { rowCount } = await db.query(
@@ -155,4 +231,16 @@ export async function recordRequest(
       request.error ?? null,
     ],
   );
+}
+
+/**
+ * The latest `limit` requests that got a whole answer (ok or empty), newest first: their KLK time and, when their
+ * load was timed, the load's, in seconds. What the planner's cost model is fitted on.
+ */
+export async function requestTimings(db: Queryable, limit: number): Promise<RequestSample[]> {
+  const { rows } = await db.query<{ lines: number; ms: number; load_ms: number | null }>(
+    `SELECT lines, duration_ms AS ms, load_ms FROM klk_requests WHERE outcome IN ('ok', 'empty') ORDER BY id DESC LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => ({ lines: r.lines, seconds: r.ms / 1000, loadSeconds: r.load_ms === null ? null : r.load_ms / 1000 }));
 }

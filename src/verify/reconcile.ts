@@ -16,6 +16,7 @@ import { fetchWindow, silentDays } from '../extract/index.ts';
 import { windowDays, type KlkClient, type KlkWindow } from '../klk/index.ts';
 import type { DayTally, RejectedTally } from '../load/batch.ts';
 import { refreshStoreDays } from '../load/store-days.ts';
+import { tableDays } from '../load/ventas.ts';
 import { daysBetween, type IsoDate } from '../shared/dates.ts';
 import type { Logger } from '../shared/logger.ts';
 import { mapPool, roundRobin } from '../shared/pool.ts';
@@ -261,27 +262,6 @@ export function requestWindows(days: readonly IsoDate[], chunkDays: number): Klk
   return windows;
 }
 
-
-/** Lines and USD total per local day of a store, straight from `ventas`: one grouped query over the days' span. */
-async function tableDays(db: Queryable, storeId: string, from: IsoDate, to: IsoDate): Promise<Map<IsoDate, DayTally>> {
-  const { rows } = await db.query<{ day: string; lines: number; usd: string }>(
-    `SELECT to_char(fecha_venta, 'YYYY-MM-DD') AS day, count(*)::int AS lines, sum(venta_total)::text AS usd
-       FROM ventas
-      WHERE ubicacion_id = $1 AND fecha_venta >= $2::date AND fecha_venta < $3::date + 1
-      GROUP BY 1`,
-    [storeId, from, to],
-  );
-  return new Map(rows.map((r) => [r.day, { lines: r.lines, totalUsdE4: toE4(r.usd) }]));
-}
-
-/** A numeric(18,4) text as an exact integer of ten-thousandths. */
-function toE4(text: string | null): number {
-  if (!text) return 0;
-  const negative = text.startsWith('-');
-  const [whole, fraction = ''] = text.replace(/^-/, '').split('.');
-  const value = Number(whole) * 10_000 + Number(fraction.padEnd(4, '0').slice(0, 4));
-  return negative ? -value : value;
-}
 
 function figures(t: DayTally): DayFigures {
   return { lines: t.lines, usd: t.totalUsdE4 / 10_000 };

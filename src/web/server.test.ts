@@ -6,7 +6,7 @@ import { parseConfig } from '../catalogue/config.ts';
 import { computeCoverage, toJson } from '../coverage/index.ts';
 import type { Db } from '../db/types.ts';
 import { createKlkClient } from '../klk/index.ts';
-import { planForReport } from '../plan/from-coverage.ts';
+import { planForReport } from '../backfill/evidence.ts';
 import { toPlanJson } from '../plan/index.ts';
 import { eachDay } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';

@@ -2,7 +2,16 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../catalogue/config.ts';
 import { CircuitBreaker } from '../backfill/breaker.ts';
 import { runClaimedChunk, type ChunkContext } from '../backfill/executor.ts';
-import { getBackfill, ledgerTotals, releaseChunks, renewChunkLeases, type Chunk } from '../backfill/ledger.ts';
+import {
+  chunkStanding,
+  claimChunkById,
+  getBackfill,
+  ledgerTotals,
+  releaseChunks,
+  renewChunkLeases,
+  type Chunk,
+  type ChunkStanding,
+} from '../backfill/ledger.ts';
 import { finishQueuedBackfill, type BackfillSummary } from '../backfill/run.ts';
 import { liveness } from '../db/liveness.ts';
 import { watchDatabase, WORKER_RECONNECT } from '../db/reconnect.ts';
@@ -10,7 +19,6 @@ import type { Db } from '../db/types.ts';
 import { isDatabaseLost } from '../shared/errors.ts';
 import type { KlkClient } from '../klk/index.ts';
 import type { Logger } from '../shared/logger.ts';
-import { chunkStanding, claimChunkById, type ChunkStanding } from './chunk-job.ts';
 import { withSharedLimit, type KlkSlots } from './klk-slots.ts';
 import type { ChunkJob, ChunkQueue } from './queue.ts';
 

@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import type { Config } from '../../catalogue/config.ts';
 import { computeCoverage, toJson } from '../../coverage/index.ts';
 import type { Db } from '../../db/types.ts';
-import { planForReport } from '../../plan/from-coverage.ts';
+import { planForReport } from '../../backfill/evidence.ts';
 import { toPlanJson } from '../../plan/index.ts';
 import { toHeatmap } from '../heatmap.ts';
 import { only } from '../http.ts';

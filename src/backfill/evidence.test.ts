@@ -5,9 +5,8 @@ import { computeCoverage } from '../coverage/index.ts';
 import type { Db } from '../db/types.ts';
 import { addDays, eachDay } from '../shared/dates.ts';
 import { recordRequest } from '../sync/runs.ts';
-import { planForReport } from './from-coverage.ts';
-import { planChunks } from './plan.ts';
-import { readPlanEvidence } from './read.ts';
+import { planChunks } from '../plan/plan.ts';
+import { planForReport, readPlanEvidence } from './evidence.ts';
 
 async function storeDay(db: Db, storeId: string, day: string, lines: number, klkLines: number | null = lines): Promise<void> {
   await db.query('INSERT INTO store_days (store_id, day, lines, total_usd, klk_lines) VALUES ($1, $2, $3, 0, $4)', [storeId, day, lines, klkLines]);
