@@ -32,7 +32,7 @@ const byId = (stores: StoreCoverage[], id: string) => stores.find((s) => s.store
 describe('buildCoverage on the seed situation', () => {
   const report = buildCoverage(inputFor(seedHistory()));
 
-  it('gives FLOR AMARILLO the figures of the spec example', () => {
+  it('gives FLOR AMARILLO the figures of the seed\'s table: 87 days missing, 1.1 %', () => {
     const { missing, ...rest } = byId(report.stores, 'tienda_11');
     expect(rest).toEqual({
       store: 'tienda_11',
@@ -154,7 +154,7 @@ describe('buildCoverage on the seed situation', () => {
 });
 
 describe('toJson', () => {
-  it('has exactly the keys of the spec, in its order', () => {
+  it('has exactly the keys of CoverageJson, in their order', () => {
     const json = toJson(buildCoverage(inputFor(seedHistory())));
     expect(Object.keys(json)).toEqual(['from', 'to', 'stores', 'patterns', 'totals']);
     expect(Object.keys(json.stores[0]!)).toEqual([

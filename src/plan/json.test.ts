@@ -9,7 +9,7 @@ const plan = buildPlan(seedPlanInput());
 describe('toPlanJson', () => {
   const json = toPlanJson(plan);
 
-  it('has the shape of spec section 5', () => {
+  it('has the shape of the plan JSON: window, phases of steps, totals with the estimate model', () => {
     expect(Object.keys(json)).toEqual(['from', 'to', 'phases', 'totals']);
     expect(json.from).toBe('2025-10-28');
     expect(json.to).toBe('2026-01-25');

@@ -58,7 +58,7 @@
  */
 
 /**
- * The day states of spec section 4 by their letter in /api/coverage, in the legend's order.
+ * The day states (src/coverage/states.ts) by their letter in /api/coverage, in the legend's order.
  * @type {Record<string, { name: string, legend: string }>}
  */
 const STATES = {
@@ -403,7 +403,7 @@ function stateCounts() {
 
 function renderTotals() {
   const { totals: t, stores, from, to } = known(view.coverage);
-  // complete + partial, as spec section 4 counts "with data" (a rejected day is expected and has none).
+  // complete + partial, as the coverage report counts "with data" (a rejected day is expected and has none).
   const withData = stores.reduce((n, s) => n + s.daysWithData, 0);
   const pct = coverageOf(withData, t.expectedStoreDays);
   const rejected = stateCounts().r ?? 0;
