@@ -21,7 +21,7 @@ import { recordSituation, situationOf, usualLines } from './situation.ts';
 const CHILD = fileURLToPath(new URL('./child-backfill.ts', import.meta.url));
 const KLK_LIMIT = 3;
 
-/** KLK's recorded cost of a request (klk-api.md section 4; the planner's default model): 4 s + 2.5 s per 1,000 lines. */
+/** What a request to the real KLK was recorded to cost, the planner's default model: 4 s + 2.5 s per 1,000 lines. */
 export const KLK_BASE_MS = 4_000;
 export const KLK_PER_THOUSAND_MS = 2_500;
 

@@ -1,5 +1,5 @@
 /**
- * The seed's way of filling the holes: the commands of its "Script Completo" (shared/seed/000_deb35f3228dee9e5.txt),
+ * The seed's way of filling the holes: the commands of its "Script Completo" (the users' hand-written plan of 2026-01-26),
  * one after another, each as `ventas etl` runs it. Its phase 1 ran with `--todas`; here it takes the stores of the
  * situation being measured.
  */

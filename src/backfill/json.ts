@@ -1,10 +1,10 @@
 import type { CoverageTotals } from '../coverage/index.ts';
 import type { BackfillSummary } from './run.ts';
 
-/** The JSON of spec section 6: `runId` is the backfill's id, the one `POST /api/backfill` answers. */
+/** The backfill's JSON summary (`ventas backfill --format json`, `GET /api/runs/ID`): `runId` is the backfill's id, the one `POST /api/backfill` answers. */
 export type BackfillSummaryJson = { runId: number } & Omit<BackfillSummary, 'backfillId'>;
 
-/** The summary as spec section 6 prints it, keys in its order. */
+/** The summary with its keys in the order `ventas backfill --format json` prints them. */
 export function summaryJson(s: BackfillSummary): BackfillSummaryJson {
   return {
     runId: s.backfillId,
@@ -22,7 +22,7 @@ export function summaryJson(s: BackfillSummary): BackfillSummaryJson {
   };
 }
 
-/** Stored as jsonb, whose key order is its own: back to the order of spec section 4's totals. */
+/** Stored as jsonb, whose key order is its own: back to the order of the coverage report's totals. */
 function totalsJson(t: CoverageTotals): CoverageTotals {
   return { expectedStoreDays: t.expectedStoreDays, missingStoreDays: t.missingStoreDays, partialStoreDays: t.partialStoreDays };
 }

@@ -48,7 +48,7 @@ export interface BackfillJob {
   concurrency: number;
 }
 
-/** The JSON of spec section 6, plus the backfill's id. */
+/** What a backfill did, before and after: its JSON summary (`summaryJson`) plus the backfill's id. */
 export interface BackfillSummary {
   /**
    * `interrupted`: stopped by a signal with work left, resumable; `cancelled`: a person cancelled it while it ran
@@ -194,7 +194,7 @@ async function prepareBackfill(
   return { kind: 'ledger', backfillId, scope, mirror, plan, beforeReport, before: beforeReport.totals };
 }
 
-/** Coverage after, the summary of section 6 from the ledger, and the backfill and its run marked finished. */
+/** Coverage after, the summary from the ledger, and the backfill and its run marked finished. */
 async function concludeBackfill(
   db: Queryable,
   config: Config,
@@ -331,7 +331,7 @@ async function executePrepared(deps: BackfillDeps, job: BackfillJob, prepared: P
   return { summary, plan, before: prepared.beforeReport, after: afterReport };
 }
 
-// --- The distributed backfill (spec section 9): the same ledger, its chunks run by `ventas worker` processes. ---
+// --- The distributed backfill: the same ledger, its chunks run by `ventas worker` processes. ---
 
 export interface QueuedBackfill {
   /** null for a dry run. */

@@ -105,7 +105,7 @@ describeEachCliBackend('ventas backfill', (backend) => {
     expect(run.code).toBe(0);
     const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
     expect(summary).toMatchObject({ status: 'complete', after: { missingStoreDays: 0, partialStoreDays: 0 } });
-    // Spec section 6's keys, in its order, nothing else.
+    // The summary's keys, in their order (as the README shows it), nothing else.
     expect(Object.keys(summary)).toEqual([
       'runId', 'status', 'chunks', 'storeDays', 'rowsInserted', 'rowsUpdated', 'rowsDeleted', 'duplicatesInSource', 'quarantined', 'seconds', 'before', 'after',
     ]);

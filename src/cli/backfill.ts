@@ -67,7 +67,7 @@ function resumeTarget(flags: BackfillFlags, window: { from: IsoDate; to: IsoDate
   return { id, scope: scoped ? { from: window.from, to: window.to, stores: window.stores.map((s) => s.id) } : undefined };
 }
 
-/** `ventas backfill`: plans (or takes --plan) and executes, in parallel and resumable (spec section 6). */
+/** `ventas backfill`: plans (or takes --plan) and executes, in parallel and resumable. */
 export async function backfillCommand(cli: Cli, flags: BackfillFlags): Promise<number> {
   const config = resolveConfig(flags);
   if (flags.resume && flags.plan) {
@@ -80,7 +80,7 @@ export async function backfillCommand(cli: Cli, flags: BackfillFlags): Promise<n
   const window = plan ? planWindow(plan, config) : resolveWindow(flags, config);
   const resume = flags.resume ? resumeTarget(flags, window) : undefined;
   const concurrency = flags.concurrency ?? config.concurrency;
-  // The distributed backfill (spec section 9): the same ledger, run by `ventas worker` processes; pg-boss loads only here.
+  // The distributed backfill: the same ledger, run by `ventas worker` processes; pg-boss loads only here.
   if (flags.queue || flags.wait) {
     const job = { ...window, plan, resume, mirror: flags.mirror, dryRun: flags.dryRun, concurrency };
     return (await import('./worker.ts')).queuedBackfill(cli, { config, job, queue: Boolean(flags.queue), wait: Boolean(flags.wait), json: flags.format === 'json' });

@@ -33,7 +33,7 @@ function demoScale(value: string): number {
 export function registerCommands(cli: Cli): void {
   const { program } = cli;
 
-  // `ventas etl`: the seed's ETL, flag for flag (spec section 3).
+  // `ventas etl`: the seed's ETL, flag for flag.
   program
     .command('etl')
     .description('Extrae ventas de KLK y las carga en la tabla ventas (compatible con etl_ventas_postgres.py)')
@@ -54,13 +54,13 @@ export function registerCommands(cli: Cli): void {
     .addOption(new Option('--format <formato>', 'formato del resumen').choices(['table', 'json']).default('table'))
     .action(cli.action(async (flags: EtlFlags) => (await import('./etl.ts')).etlCommand(cli, flags)));
 
-  // `ventas gaps`: coverage per store and day, gaps, patterns and priorities (spec section 4).
+  // `ventas gaps`: coverage per store and day, gaps, patterns and priorities.
   addWindowOptions(
     program.command('gaps').description('Cobertura y huecos por tienda y día: faltantes, parciales, patrones y prioridades'),
     REPORT_FORMATS,
   ).action(cli.action(async (flags: GapsFlags) => (await import('./gaps.ts')).gapsCommand(cli, flags)));
 
-  // `ventas plan`: the backfill plan from the gaps (spec section 5).
+  // `ventas plan`: the backfill plan from the gaps.
   addWindowOptions(
     program.command('plan').description('Planifica el backfill de los huecos: fases, comandos y tiempo estimado'),
     ['table', 'markdown', 'bash', 'json'],
@@ -69,7 +69,7 @@ export function registerCommands(cli: Cli): void {
     .option('--program <cmd>', 'cómo se invoca ventas en los comandos generados', 'npx ventas')
     .action(cli.action(async (flags: PlanFlags) => (await import('./plan.ts')).planCommand(cli, flags)));
 
-  // `ventas backfill`: plans (or takes --plan) and executes, in parallel and resumable (spec section 6).
+  // `ventas backfill`: plans (or takes --plan) and executes, in parallel and resumable.
   addWindowOptions(
     program.command('backfill').description('Recupera los huecos: planifica y ejecuta en paralelo, reanudable'),
     ['table', 'json'],
@@ -87,7 +87,7 @@ export function registerCommands(cli: Cli): void {
     .option('--wait', 'con --queue: espera con progreso a que los trabajadores terminen')
     .action(cli.action(async (flags: BackfillFlags) => (await import('./backfill.ts')).backfillCommand(cli, flags)));
 
-  // `ventas verify`: the coverage report, before/after the last backfill, and optionally KLK itself (spec section 7).
+  // `ventas verify`: the coverage report, before/after the last backfill, and optionally KLK itself.
   addWindowOptions(
     program
       .command('verify')
@@ -128,7 +128,7 @@ export function registerCommands(cli: Cli): void {
     .addOption(new Option('--format <formato>', 'formato de salida').choices(['table', 'json']).default('table'))
     .action(cli.action(async (flags: QuarantineFlags) => (await import('./quarantine.ts')).quarantineCommand(cli, flags)));
 
-  // `ventas runs [show ID | cancel ID]`: the ETL and backfill runs, one in detail, or one cancelled (spec section 6).
+  // `ventas runs [show ID | cancel ID]`: the ETL and backfill runs, one in detail, or one cancelled.
   const formatOption = () => new Option('--format <formato>', 'formato de salida').choices(['table', 'json']).default('table');
   const configOption = () => new Option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)');
   const runs = program
@@ -166,7 +166,7 @@ export function registerCommands(cli: Cli): void {
       cli.action(async (id: string, flags: Pick<RunsFlags, 'format'>) => (await import('./runs.ts')).runsCancelCommand(cli, id, flags)),
     );
 
-  // `ventas worker`: runs queued chunks until SIGTERM (spec section 9).
+  // `ventas worker`: runs queued chunks until SIGTERM.
   program
     .command('worker')
     .description('Trabajador del backfill distribuido: ejecuta los bloques en cola; tantos como se quiera, en cualquier máquina')
@@ -176,7 +176,7 @@ export function registerCommands(cli: Cli): void {
     .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
     .action(cli.action(async (flags: WorkerFlags) => (await import('./worker.ts')).workerCommand(cli, flags)));
 
-  // `ventas klk-sim`: the KLK stand-in (spec section 10).
+  // `ventas klk-sim`: the KLK stand-in.
   program
     .command('klk-sim')
     .description('Simulador de KLK (POST /ventas) para pruebas, demo y benchmarks: datos deterministas y fallos.')
@@ -218,7 +218,7 @@ export function registerCommands(cli: Cli): void {
     .description('Aplica las migraciones pendientes (DATABASE_URL, o PGlite en ./.ventas/)')
     .action(cli.action(async () => (await import('./db.ts')).dbMigrateCommand(cli)));
 
-  // `ventas serve`: the dashboard and its HTTP API (spec section 8), until Ctrl+C.
+  // `ventas serve`: the dashboard and its HTTP API, until Ctrl+C.
   program
     .command('serve')
     .description('Tablero web y API HTTP: mapa de cobertura, plan y backfill con progreso en vivo')

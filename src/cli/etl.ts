@@ -40,7 +40,7 @@ export interface EtlFlags {
   format?: 'table' | 'json';
 }
 
-/** `ventas etl`: the seed's ETL, flag for flag (spec section 3). */
+/** `ventas etl`: the seed's ETL, flag for flag. */
 export async function etlCommand(cli: Cli, flags: EtlFlags): Promise<number> {
   const config = resolveConfig(flags);
   const stores = selectStores(config.stores, flags.todas ? undefined : flags.tiendas);

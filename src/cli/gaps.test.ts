@@ -131,7 +131,7 @@ describeEachCliBackend('ventas gaps', (backend) => {
     }
   });
 
-  it('--format json lists for every store exactly the missing and partial days of the history, in the spec shape', async () => {
+  it('--format json lists for every store exactly the missing and partial days of the history, in the shape of the report JSON', async () => {
     const result = await gaps('--format', 'json');
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout);

@@ -22,7 +22,7 @@ export function renderCoverage(report: CoverageReport, format: ReportFormat, isT
   }
 }
 
-/** `ventas gaps`: coverage per store and day, gaps, patterns and priorities (spec section 4). */
+/** `ventas gaps`: coverage per store and day, gaps, patterns and priorities. */
 export async function gapsCommand(cli: Cli, flags: GapsFlags): Promise<void> {
   const config = resolveConfig(flags);
   const window = resolveWindow(flags, config);

@@ -56,7 +56,7 @@ function stopSignal(): Promise<string> {
   });
 }
 
-/** `ventas klk-sim`: the KLK stand-in (spec section 10). */
+/** `ventas klk-sim`: the KLK stand-in. */
 export async function klkSimCommand(cli: Cli, flags: KlkSimFlags): Promise<void> {
   const config = loadConfig(flags.config);
   const raw = Object.fromEntries(SETTING_FLAGS.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]));

@@ -15,7 +15,7 @@ export interface PlanFlags extends WindowFlags {
   program: string;
 }
 
-/** `ventas plan`: the backfill plan from the gaps (spec section 5). */
+/** `ventas plan`: the backfill plan from the gaps. */
 export async function planCommand(cli: Cli, flags: PlanFlags): Promise<void> {
   const config = resolveConfig(flags);
   const window = resolveWindow(flags, config);

@@ -18,7 +18,7 @@ export interface ServeFlags {
   concurrency?: number;
 }
 
-/** `ventas serve`: the dashboard and its HTTP API (spec section 8), until Ctrl+C. */
+/** `ventas serve`: the dashboard and its HTTP API, until Ctrl+C. */
 export async function serveCommand(cli: Cli, flags: ServeFlags): Promise<void> {
   const config = resolveConfig(flags);
   const token = process.env.VENTAS_API_TOKEN || undefined;

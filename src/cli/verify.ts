@@ -23,7 +23,7 @@ export interface VerifyFlags extends WindowFlags {
   klkUrl?: string;
 }
 
-/** `ventas verify`: the coverage report, before/after the last backfill, and optionally KLK itself (spec section 7). */
+/** `ventas verify`: the coverage report, before/after the last backfill, and optionally KLK itself. */
 export async function verifyCommand(cli: Cli, flags: VerifyFlags): Promise<number> {
   const config = resolveConfig(flags);
   const window = resolveWindow(flags, config);

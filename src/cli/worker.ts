@@ -113,7 +113,7 @@ export interface WorkerFlags {
   config?: string;
 }
 
-/** `ventas worker`: runs queued chunks until SIGTERM (spec section 9). */
+/** `ventas worker`: runs queued chunks until SIGTERM. */
 export async function workerCommand(cli: Cli, flags: WorkerFlags): Promise<number> {
   const databaseUrl = requirePostgres();
   const config = resolveConfig(flags);

@@ -4,7 +4,7 @@ import { DEFAULT_STORES } from '../catalogue/stores.ts';
 import type { Db } from '../db/types.ts';
 import { readCoverageInput } from './read.ts';
 import { buildCoverage } from './report.ts';
-import { inputFor } from './test-history.ts';
+import { inputFor } from '../../test/fixtures/seed.ts';
 
 const FROM = '2025-10-28';
 const TO = '2026-01-25';

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_STORES, type Store } from '../catalogue/stores.ts';
 import { buildCoverage } from './report.ts';
 import { renderCsv, renderMarkdown, renderTable } from './render.ts';
-import { history, inputFor, seedHistory, setDay, SEED_TO } from './test-history.ts';
+import { inputFor, seedHistory, SEED_TO } from '../../test/fixtures/seed.ts';
+import { history, setDay } from '../../test/support/store-days.ts';
 
 function seedReport() {
   const rows = seedHistory();
@@ -18,15 +19,18 @@ describe('renderMarkdown', () => {
   it('reproduces the seed\'s summary table, lowest coverage first, new and suspected new stores marked', () => {
     const table = md.slice(md.indexOf('| Tienda'), md.indexOf('\n\n', md.indexOf('| Tienda'))).split('\n');
     expect(md.startsWith('## Resumen de Gaps Detectados\n')).toBe(true);
-    expect(table.slice(0, 6)).toEqual([
+    expect(table.slice(0, 7)).toEqual([
       '| Tienda | Dias Faltantes | Cobertura | Prioridad |',
       '|--------|----------------|-----------|-----------|',
       '| tienda_11 | 87 | 1% | ALTA - Posible tienda nueva |',
-      '| tienda_07 | 51 | 42% | ALTA |',
-      '| tienda_18 | 16 | 67% | MEDIA - Nueva tienda |',
-      '| tienda_01 | 19 | 78% | BAJA |',
+      '| tienda_07 | 55 | 37% | ALTA |',
+      '| tienda_02 | 53 | 39% | ALTA |',
+      '| tienda_03 | 48 | 45% | ALTA |',
+      '| tienda_05 | 47 | 46% | ALTA |',
     ]);
-    expect(table).toContain('| tienda_04 | 16 (+2 parciales) | 81% | BAJA |');
+    expect(table).toContain('| tienda_18 | 19 | 61% | MEDIA - Nueva tienda |');
+    expect(table).toContain('| tienda_04 | 23 (+3 parciales) | 73% | BAJA |');
+    expect(table.at(-1)).toBe('| tienda_01 | 18 | 79% | BAJA |');
     expect(table).toHaveLength(2 + 19);
   });
 
@@ -78,11 +82,11 @@ describe('renderTable', () => {
     expect(lines[4]!.split(/\s{2,}/)).toEqual([
       'tienda_11', 'FLOR AMARILLO', '88', '1', '87', '0', '1,1 %', 'ALTA', '¿sí?',
     ]); // prettier-ignore
-    expect(lines[6]!.split(/\s{2,}/)).toEqual([
-      'tienda_18', 'PARAISO', '49', '33', '16', '0', '67,3 %', 'MEDIA', 'sí',
+    expect(lines.find((l) => l.startsWith('tienda_18'))!.split(/\s{2,}/)).toEqual([
+      'tienda_18', 'PARAISO', '49', '30', '19', '0', '61,2 %', 'MEDIA', 'sí',
     ]); // prettier-ignore
     expect(lines.find((l) => l.startsWith('Total'))!.split(/\s{2,}/)).toEqual([
-      'Total', '19 tiendas', '1.632', '1.219', '413', '2', '74,7 %',
+      'Total', '19 tiendas', '1.632', '947', '685', '7', '58,0 %',
     ]); // prettier-ignore
     expect(out).toContain('  - Hueco común del 2026-01-10 al 2026-01-25: 16 días faltantes en 19 de 19 tiendas\n');
     expect(out).toContain('  - Días cerrados de la cadena: 25-Dic y 1-Ene');
@@ -94,10 +98,22 @@ describe('renderTable', () => {
     );
     expect(out).not.toContain('Rechazados');
     expect(out).not.toContain('futuros');
-    // holes are listed per store only outside the common gap
-    expect(out).toContain('  tienda_07  faltan 2025-12-04 a 2026-01-25 (51 días)\n');
-    expect(out).toContain('  tienda_04  parciales 2025-11-10, 2025-11-11\n');
-    expect(out).not.toMatch(/tienda_02 {2}faltan/);
+    // holes are listed per store only outside the common gap (a range running into it is shown whole)
+    expect(out).toContain('  tienda_07  faltan 2025-10-28, 2025-12-01 a 2026-01-25 (54 días)\n');
+    expect(out).toContain('  tienda_01  faltan 2025-10-30 a 2025-10-31 (2 días)\n');
+    expect(out).toContain(
+      '  tienda_04  faltan 2025-10-31, 2025-12-23 a 2025-12-27 (4 días), 2025-12-30 a 2025-12-31 (2 días); ' +
+        'parciales 2025-11-10, 2025-11-11, 2026-01-03\n',
+    );
+  });
+
+  it('gives no line of holes to a store missing only the common gap', () => {
+    const rows = seedHistory();
+    for (const day of ['2025-10-30', '2025-10-31']) setDay(rows, 'tienda_01', day, { lines: 9000 });
+    const out = renderTable(buildCoverage(inputFor(rows)), { color: false });
+    expect(out).toMatch(/\ntienda_01 +PERIFERICO +88 +72 +16 /);
+    expect(out).not.toMatch(/tienda_01 {2}faltan/);
+    expect(out).toMatch(/ {2}tienda_02 {2}faltan/);
   });
 
   it('colours each priority when asked', () => {

@@ -11,7 +11,8 @@ import {
   type StoreCoverage,
 } from './report.ts';
 import type { DayCell, DayState, StoreDayRow } from './states.ts';
-import { DEFAULT_THRESHOLDS, history, inputFor, seedHistory, setDay, SEED_FROM, SEED_TO } from './test-history.ts';
+import { DEFAULT_THRESHOLDS, inputFor, seedHistory, SEED_FROM, SEED_TO } from '../../test/fixtures/seed.ts';
+import { history, setDay } from '../../test/support/store-days.ts';
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const cell = (day: string, state: DayState): DayCell => ({
@@ -31,7 +32,7 @@ const byId = (stores: StoreCoverage[], id: string) => stores.find((s) => s.store
 describe('buildCoverage on the seed situation', () => {
   const report = buildCoverage(inputFor(seedHistory()));
 
-  it('gives FLOR AMARILLO the figures of the spec example', () => {
+  it('gives FLOR AMARILLO the figures of the seed\'s table: 87 days missing, 1.1 %', () => {
     const { missing, ...rest } = byId(report.stores, 'tienda_11');
     expect(rest).toEqual({
       store: 'tienda_11',
@@ -62,26 +63,34 @@ describe('buildCoverage on the seed situation', () => {
   it('does not expect PARAISO before it opened', () => {
     expect(byId(report.stores, 'tienda_18')).toMatchObject({
       expectedDays: 49,
-      daysWithData: 33,
-      missingDays: 16,
-      coveragePct: 67.3,
+      daysWithData: 30,
+      missingDays: 19,
+      coveragePct: 61.2,
       priority: 'MEDIA',
       isNew: true,
       firstSale: '2025-12-06',
-      missingRanges: [{ from: '2026-01-10', to: '2026-01-25', days: 16 }],
+      missingRanges: [
+        { from: '2025-12-08', to: '2025-12-09', days: 2 },
+        { from: '2025-12-19', to: '2025-12-19', days: 1 },
+        { from: '2026-01-10', to: '2026-01-25', days: 16 },
+      ],
     });
   });
 
   it('counts a hole at the start and one at the end of the window', () => {
-    expect(byId(report.stores, 'tienda_01')).toMatchObject({
+    expect(byId(report.stores, 'tienda_10')).toMatchObject({
       expectedDays: 88,
-      daysWithData: 69,
-      missingDays: 19,
-      coveragePct: 78.4,
-      priority: 'BAJA',
+      daysWithData: 56,
+      missingDays: 32,
+      partialDays: 1,
+      coveragePct: 63.6,
+      priority: 'MEDIA',
       isNew: false,
+      suspectedNew: false,
       missingRanges: [
-        { from: '2025-10-28', to: '2025-10-30', days: 3 },
+        { from: '2025-10-28', to: '2025-10-31', days: 4 },
+        { from: '2025-11-16', to: '2025-11-23', days: 8 },
+        { from: '2025-11-27', to: '2025-11-30', days: 4 },
         { from: '2026-01-10', to: '2026-01-25', days: 16 },
       ],
     });
@@ -89,19 +98,22 @@ describe('buildCoverage on the seed situation', () => {
 
   it('joins missing days across the closed 25 December and 1 January into one range', () => {
     expect(byId(report.stores, 'tienda_07')).toMatchObject({
-      daysWithData: 37,
-      missingDays: 51,
-      coveragePct: 42,
+      daysWithData: 33,
+      missingDays: 55,
+      coveragePct: 37.5,
       priority: 'ALTA',
-      missingRanges: [{ from: '2025-12-04', to: '2026-01-25', days: 51 }],
+      missingRanges: [
+        { from: '2025-10-28', to: '2025-10-28', days: 1 },
+        { from: '2025-12-01', to: '2026-01-25', days: 54 },
+      ],
     });
   });
 
   it('sorts stores by coverage, then id', () => {
     expect(report.stores.map((s) => s.store)).toEqual([
-      'tienda_11', 'tienda_07', 'tienda_18', 'tienda_01', 'tienda_02', 'tienda_03', 'tienda_04', 'tienda_05',
-      'tienda_06', 'tienda_08', 'tienda_09', 'tienda_10', 'tienda_12', 'tienda_13', 'tienda_15', 'tienda_16',
-      'tienda_17', 'tienda_19', 'tienda_20',
+      'tienda_11', 'tienda_07', 'tienda_02', 'tienda_03', 'tienda_05', 'tienda_16', 'tienda_15', 'tienda_18',
+      'tienda_13', 'tienda_10', 'tienda_06', 'tienda_08', 'tienda_12', 'tienda_17', 'tienda_20', 'tienda_19',
+      'tienda_04', 'tienda_09', 'tienda_01',
     ]); // prettier-ignore
   });
 
@@ -125,8 +137,8 @@ describe('buildCoverage on the seed situation', () => {
   it('totals the store-days', () => {
     expect(report.totals).toEqual({
       expectedStoreDays: 18 * 88 + 49,
-      missingStoreDays: 413,
-      partialStoreDays: 0,
+      missingStoreDays: 686,
+      partialStoreDays: 5,
       rejectedStoreDays: 0,
       futureStoreDays: 0,
     });
@@ -142,7 +154,7 @@ describe('buildCoverage on the seed situation', () => {
 });
 
 describe('toJson', () => {
-  it('has exactly the keys of the spec, in its order', () => {
+  it('has exactly the keys of CoverageJson, in their order', () => {
     const json = toJson(buildCoverage(inputFor(seedHistory())));
     expect(Object.keys(json)).toEqual(['from', 'to', 'stores', 'patterns', 'totals']);
     expect(Object.keys(json.stores[0]!)).toEqual([
@@ -174,7 +186,7 @@ describe('toJson', () => {
           '[^\\]]*' +
           escape('"tienda_20"]}],"closedDays":["2025-12-25","2026-01-01"],"newStores":["tienda_18"],') +
           escape('"suspectedNewStores":["tienda_11"]},') +
-          escape('"totals":{"expectedStoreDays":1633,"missingStoreDays":413,"partialStoreDays":0,"rejectedStoreDays":0,') +
+          escape('"totals":{"expectedStoreDays":1633,"missingStoreDays":686,"partialStoreDays":5,"rejectedStoreDays":0,') +
           escape('"futureStoreDays":0}}') +
           '$',
       ),

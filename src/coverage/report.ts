@@ -1,5 +1,5 @@
 /**
- * The coverage report (spec section 4): per-store figures, priorities and patterns from the day states. Pure.
+ * The coverage report: per-store figures, priorities and patterns from the day states. Pure.
  */
 import type { Thresholds } from '../catalogue/config.ts';
 import type { Store } from '../catalogue/stores.ts';
@@ -58,14 +58,14 @@ export interface CommonGapDetail extends CommonGap {
   expectedStores: number;
 }
 
-/** The totals of spec section 4, also the before/after figures a backfill records. */
+/** The report's totals in its JSON, also the before/after figures a backfill records. */
 export interface CoverageTotals {
   expectedStoreDays: number;
   missingStoreDays: number;
   partialStoreDays: number;
 }
 
-/** The report's totals: those of spec section 4, then the rejected and the future store-days. */
+/** The report's totals: those of its JSON, then the rejected and the future store-days. */
 export interface ReportTotals extends CoverageTotals {
   rejectedStoreDays: number;
   /** Store-days of the window not over yet: left out of every other figure. */
@@ -79,7 +79,7 @@ export interface CoveragePatterns<Gap extends CommonGap = CommonGap> {
   suspectedNewStores: string[];
 }
 
-/** Exactly the JSON of spec section 4. */
+/** Exactly the JSON of `ventas gaps --format json` and `GET /api/gaps`. */
 export interface CoverageJson {
   from: IsoDate;
   to: IsoDate;
@@ -284,7 +284,7 @@ export function buildCoverage(input: CoverageInput): CoverageReport {
   };
 }
 
-/** The spec's JSON object, keys in the spec's order, nothing else. */
+/** The report's JSON object, keys in the documented order (CoverageJson), nothing else. */
 export function toJson(report: CoverageReport): CoverageJson {
   return {
     from: report.from,

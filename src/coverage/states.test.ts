@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CLOSED_DAYS, DEFAULT_STORES, type Store } from '../catalogue/stores.ts';
 import { classifyStoreDays, dayState, firstFutureDay, median, type DayCell, type StoreDayRow } from './states.ts';
-import { history, SEED_NOW, setDay } from './test-history.ts';
+import { SEED_NOW } from '../../test/fixtures/seed.ts';
+import { history, setDay } from '../../test/support/store-days.ts';
 
 const store = (id: string): Store => DEFAULT_STORES.find((s) => s.id === id)!;
 const periferico = store('tienda_01');

@@ -1,5 +1,5 @@
 /**
- * Day states (spec section 4): every store-day of a window is exactly one of closed, empty, missing, partial,
+ * Day states: every store-day of a window is exactly one of closed, empty, missing, partial,
  * rejected, future or complete. Pure: the rows come from the `store_days` summary, read elsewhere, and the current
  * instant is given.
  */

@@ -3,7 +3,7 @@ import type { Store } from '../catalogue/stores.ts';
 import { eachDay, type IsoDate } from '../shared/dates.ts';
 
 /**
- * The situation of the users' hand-written plan of 2026-01-26 (shared seed), as data: which store-days were in the
+ * The situation of the users' hand-written plan of 2026-01-26 (the plan this tool replaces), as data: which store-days were in the
  * table and which were not. The demo loads the present ones through the ETL itself, so the holes are real holes.
  */
 export const SEED_FROM = '2025-10-28';

@@ -1,7 +1,8 @@
 /**
  * Whether an answer's `meta` is the answer to the request that was sent. KLK echoes the request in `meta`
- * (klk-api.md section 1); an echo that names another store, warehouse, dates or hours means the lines are not the
- * ones asked for, whatever they look like, so the request fails (and is retried) instead of being loaded.
+ * (sucursal_codigo, fecha_desde/hasta, hora_desde/hasta, almacen); an echo that names another store, warehouse,
+ * dates or hours means the lines are not the ones asked for, whatever they look like, so the request fails (and is
+ * retried) instead of being loaded.
  */
 import type { KlkMeta } from './schema.ts';
 import { DAY_END, DAY_START, type KlkWindow } from './windows.ts';

@@ -1,5 +1,5 @@
 /**
- * The shape of a KLK answer around its lines (klk-api.md section 1). Lines are not validated here: the loader checks
+ * The shape of a KLK answer around its lines: `{ meta, ventas }`. Lines are not validated here: the loader checks
  * each one and quarantines the bad ones, so one odd line never fails a whole answer.
  */
 import { z } from '../shared/zod.ts';

@@ -25,7 +25,7 @@ function coveredRanges(windows: KlkWindow[]): Array<[number, number]> {
 }
 
 describe('planWindows', () => {
-  it('cuts the spec example into a partial first day, whole days and a partial last day', () => {
+  it('cuts 2026-01-10 12:00 to 2026-01-12 08:00:59 into a partial first day, whole days and a partial last day', () => {
     expect(planWindows('2026-01-10 12:00:00', '2026-01-12 08:00:59', 5)).toEqual([
       { fechaDesde: '2026-01-10', fechaHasta: '2026-01-10', horaDesde: '12:00:00', horaHasta: '23:59:59' },
       { fechaDesde: '2026-01-11', fechaHasta: '2026-01-11' },

@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../shared/errors.ts';
 import { parsePlanJson, shellQuote, stepCommand, toPlanJson } from './json.ts';
 import { buildPlan, planChunks } from './plan.ts';
-import { seedSituation } from './seed-situation.fixture.ts';
+import { seedPlanInput } from '../../test/fixtures/seed.ts';
 
-const plan = buildPlan(seedSituation());
+const plan = buildPlan(seedPlanInput());
 
 describe('toPlanJson', () => {
   const json = toPlanJson(plan);
 
-  it('has the shape of spec section 5', () => {
+  it('has the shape of the plan JSON: window, phases of steps, totals with the estimate model', () => {
     expect(Object.keys(json)).toEqual(['from', 'to', 'phases', 'totals']);
     expect(json.from).toBe('2025-10-28');
     expect(json.to).toBe('2026-01-25');
@@ -37,7 +37,7 @@ describe('toPlanJson', () => {
 
   it("gives each step its seed-style command", () => {
     const step = json.phases[0]!.steps.find((s) => s.stores.includes('tienda_11'))!;
-    expect(step.command).toBe('ventas etl --tiendas tienda_11 --fecha-desde "2026-01-10 00:00" --fecha-hasta "2026-01-24 23:59" --chunk-days 2');
+    expect(step.command).toBe('ventas etl --tiendas tienda_11 --fecha-desde "2026-01-10 00:00" --fecha-hasta "2026-01-24 23:59" --chunk-days 5');
     expect(toPlanJson(plan, 'npx ventas').phases[0]!.steps[0]!.command).toMatch(/^npx ventas etl --tiendas tienda_\d+ tienda_\d+/);
   });
 

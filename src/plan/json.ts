@@ -1,4 +1,4 @@
-/** The plan as spec section 5's JSON, the `ventas etl` command of each step, and a plan file read back. */
+/** The plan as JSON (`ventas plan --format json`, `GET /api/plan`), the `ventas etl` command of each step, and a plan file read back. */
 import { z } from '../shared/zod.ts';
 import { isValidDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';

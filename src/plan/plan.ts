@@ -1,5 +1,5 @@
 /**
- * The backfill planner (spec section 5): turns the gaps of a window into phases of `ventas etl` invocations that
+ * The backfill planner: turns the gaps of a window into phases of `ventas etl` invocations that
  * request exactly the missing and partial store-days, in chunks sized to each store's volume, with their cost.
  * Pure: no database, no network. The caller maps the coverage report to `PlanInput`.
  */

@@ -3,7 +3,7 @@ import { toPlanJson } from './json.ts';
 import { buildPlan, type PlanInput } from './plan.ts';
 import { renderPlanTable } from './render-table.ts';
 import { describeEstimate } from './render.ts';
-import { seedSituation } from './seed-situation.fixture.ts';
+import { seedPlanInput } from '../../test/fixtures/seed.ts';
 
 const fitted: PlanInput['timing'] = { baseSeconds: 0.4, secondsPer1000Lines: 0.9, model: 'fitted', samples: 289, load: { baseSeconds: 0.02, secondsPer1000Lines: 0.015 } };
 const fittedEstimate = { model: 'fitted' as const, samples: 289, baseSeconds: 0.4, secondsPer1000Lines: 0.9, loadBaseSeconds: 0.02, loadSecondsPer1000Lines: 0.015, concurrency: 3 };
@@ -37,7 +37,7 @@ describe('describeEstimate', () => {
 });
 
 describe('renderPlanTable', () => {
-  const plan = toPlanJson(buildPlan({ ...seedSituation(), timing: fitted }));
+  const plan = toPlanJson(buildPlan({ ...seedPlanInput(), timing: fitted }));
   const text = renderPlanTable(plan);
 
   it('ends with the total, that steps run together in the backfill, and the model it was estimated with', () => {
@@ -60,8 +60,8 @@ describe('renderPlanTable', () => {
   });
 
   it('does not claim parallel steps for a single step, nor a model a plan file does not have', () => {
-    const first = seedSituation().stores[0]!;
-    const one = toPlanJson(buildPlan({ ...seedSituation(), stores: [{ ...first, targets: first.targets.slice(0, 1) }], commonGaps: [] }));
+    const first = seedPlanInput().stores[0]!;
+    const one = toPlanJson(buildPlan({ ...seedPlanInput(), stores: [{ ...first, targets: first.targets.slice(0, 1) }], commonGaps: [] }));
     expect(one.phases.flatMap((p) => p.steps)).toHaveLength(1);
     expect(renderPlanTable(one)).not.toContain('el total no es su suma');
     // Its total agrees with one request and one store-day, its ratio written in Spanish.

@@ -7,12 +7,14 @@ export function renderPlanTable(plan: PlanJson): string {
   const t = plan.totals;
   const lines = [`Plan de backfill ${plan.from} a ${plan.to}`];
   if (plan.phases.length === 0) return `${lines[0]}\n  Nada que recuperar: ningún día esperado falta ni está parcial.`;
+  const storesOf = (stores: readonly string[]) => (stores.length > 4 ? `${stores.slice(0, 4).join(' ')} (+${stores.length - 4})` : stores.join(' '));
+  // At least 44 wide, wider when a step's stores need it, so the columns after it stay aligned.
+  const width = Math.max(44, ...plan.phases.flatMap((p) => p.steps.map((s) => storesOf(s.stores).length)));
   for (const phase of plan.phases) {
     lines.push('', `FASE ${phase.phase}: ${phase.title}`);
     for (const step of phase.steps) {
-      const stores = step.stores.length > 4 ? `${step.stores.slice(0, 4).join(' ')} (+${step.stores.length - 4})` : step.stores.join(' ');
       lines.push(
-        `  ${step.from.slice(0, 10)} a ${step.to.slice(0, 10)}  ${stores.padEnd(44)} ${String(step.storeDays).padStart(4)} ${step.storeDays === 1 ? 'día-tienda ' : 'días-tienda'}  ${String(step.requests).padStart(4)} ${step.requests === 1 ? 'petición  ' : 'peticiones'}  ${formatDuration(step.estimatedSeconds)}`,
+        `  ${step.from.slice(0, 10)} a ${step.to.slice(0, 10)}  ${storesOf(step.stores).padEnd(width)} ${String(step.storeDays).padStart(4)} ${step.storeDays === 1 ? 'día-tienda ' : 'días-tienda'}  ${String(step.requests).padStart(4)} ${step.requests === 1 ? 'petición  ' : 'peticiones'}  ${formatDuration(step.estimatedSeconds)}`,
       );
     }
   }

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildPlan, type PlanInput } from './plan.ts';
 import { formatDuration, renderPlanBash, renderPlanMarkdown } from './render.ts';
-import { seedSituation } from './seed-situation.fixture.ts';
+import { seedPlanInput } from '../../test/fixtures/seed.ts';
 
-const plan = buildPlan(seedSituation());
+const plan = buildPlan(seedPlanInput());
 const steps = plan.phases.flatMap((p) => p.steps);
 const coverageMarkdown = [
   '## Resumen de Gaps Detectados',
@@ -62,7 +62,6 @@ describe('renderPlanMarkdown', () => {
     const positions = headings.map((h) => md.indexOf(h));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect(positions).toEqual([...positions].sort((a, b) => a - b));
-    expect(md).toContain('Tienda nueva.');
     expect(md.match(/^### 2\.\d+ /gm)).toHaveLength(5);
     expect(md.match(/\*\*Tiempo estimado\*\*: ~/g)!.length).toBe(2 + 5);
   });
@@ -83,11 +82,21 @@ describe('renderPlanMarkdown', () => {
   it('verifies with ventas verify over the window and says what it proves', () => {
     expect(md).toContain('npx ventas verify --from 2025-10-28 --to 2026-01-25');
     expect(md).toMatch(/por tienda y por dia, incluidos los\s+huecos al principio y al final/);
-    expect(md).toContain('nunca se piden: 78 tienda-dias en esta ventana');
+    // 25-Dec and 1-Jan for 19 stores, and PARAISO's 39 days before it opened.
+    expect(md).toContain('nunca se piden: 77 tienda-dias en esta ventana');
     expect(md).toContain('UPSERT');
     expect(md).toContain('`npx ventas backfill --resume`');
     expect(md).toContain('30.000 lineas');
-    expect(md).toContain('tienda_11*');
+    expect(md).toContain('; 5 dias: tienda_11.');
+  });
+
+  it('notes a new store in its own section of phase 2', () => {
+    const section = (text: string) => text.slice(text.indexOf('### 2.1 '), text.indexOf('```', text.indexOf('### 2.1 ')));
+    expect(section(md)).toBe('### 2.1 tienda_11 (FLOR AMARILLO) - 87 dias faltantes\nCobertura 1.1%. Pendientes en esta fase: 72 dias (15 dias ya van en la fase 1).\n\n');
+    // As the seed's table has FLOR AMARILLO: a new store, not only a suspected one.
+    const situation = seedPlanInput();
+    const asNew = buildPlan({ ...situation, stores: situation.stores.map((s) => (s.id === 'tienda_11' ? { ...s, isNew: true } : s)) });
+    expect(section(renderPlanMarkdown(asNew, { coverageMarkdown, date: '2026-01-26' }))).toContain('\nTienda nueva. Cobertura 1.1%.');
   });
 
   it('gives the backfill time, the script time, and the model both were estimated with', () => {
@@ -103,8 +112,14 @@ describe('renderPlanMarkdown', () => {
   });
 
   it('marks the stores sized from their history, and those sized with the default', () => {
-    const situation = seedSituation();
-    const sized = buildPlan({ ...situation, stores: situation.stores.map((s) => (s.id === 'tienda_18' ? { ...s, linesPerDay: null, historyLinesPerDay: 2_500 } : s)) });
+    const situation = seedPlanInput();
+    // PARAISO without a complete day in the window but with a history; FLOR AMARILLO with neither.
+    const sized = buildPlan({
+      ...situation,
+      stores: situation.stores.map((s) =>
+        s.id === 'tienda_18' ? { ...s, linesPerDay: null, historyLinesPerDay: 2_500 } : s.id === 'tienda_11' ? { ...s, linesPerDay: null } : s,
+      ),
+    });
     const text = renderPlanMarkdown(sized, { coverageMarkdown, date: '2026-01-26' });
     expect(text).toMatch(/12 dias: [^;]*tienda_18\+/);
     expect(text).toContain('tienda_11*');
@@ -112,7 +127,7 @@ describe('renderPlanMarkdown', () => {
   });
 
   it('says so when there is nothing to fetch', () => {
-    const empty = buildPlan({ ...seedSituation(), stores: [], commonGaps: [] });
+    const empty = buildPlan({ ...seedPlanInput(), stores: [], commonGaps: [] });
     const text = renderPlanMarkdown(empty, { coverageMarkdown, date: '2026-01-26' });
     expect(text).toContain('**Estado**: Nada que ejecutar');
     expect(text).not.toContain('## FASE');
@@ -134,7 +149,7 @@ describe('renderPlanBash', () => {
 
   it('passes each argument whole, whatever the store ids and names hold', () => {
     const odd: PlanInput = {
-      ...seedSituation(),
+      ...seedPlanInput(),
       stores: [
         {
           id: "t'1 $HOME",

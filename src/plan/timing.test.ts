@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { random } from './seed-situation.fixture.ts';
+import { random } from '../../test/support/random.ts';
 import { fitCostModel, fitTiming, type TimingSample } from './timing.ts';
 
 const at = (model: { baseSeconds: number; secondsPer1000Lines: number }, lines: number) => model.baseSeconds + (model.secondsPer1000Lines * lines) / 1000;

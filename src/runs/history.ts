@@ -1,6 +1,6 @@
 /**
  * The run history (ETL runs and backfills, newest first, with their errors and what can be done with each) and the
- * state of one backfill: its spec section 6 summary once finished, its progress before. `ventas runs` and the
+ * state of one backfill: its summary (`ventas backfill --format json`) once finished, its progress before. `ventas runs` and the
  * dashboard's `/api/runs` read the same list.
  */
 import { failedChunksOf, getBackfill, ledgerTotals, listBackfills, type LedgerTotals } from '../backfill/ledger.ts';

@@ -1,6 +1,6 @@
 /**
  * What time it is for `ventas`. Normally the system clock; with `VENTAS_CLOCK=START,EPOCH_MS,SPEED` (tests and
- * demos only, spec section 11) a simulated one: `now = START + (Date.now() - EPOCH_MS) x SPEED`, so two processes
+ * demos only) a simulated one: `now = START + (Date.now() - EPOCH_MS) x SPEED`, so two processes
  * given the same value share one clock.
  */
 import { isValidDate } from './dates.ts';

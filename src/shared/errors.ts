@@ -1,4 +1,4 @@
-/** Exit codes of spec section 1: 0 done, 1 done with failures, 2 bad input, 3 dependency unreachable. */
+/** Exit codes (README, "Comandos"): 0 done, 1 done with failures, 2 bad input, 3 dependency unreachable. */
 export const ExitCode = {
   ok: 0,
   partial: 1,

@@ -202,7 +202,7 @@ describe('simulator HTTP', () => {
     expect(sim.options.failRate).toBe(0);
   });
 
-  it('meets the spec check: total_registros = ventas = /__sim/days lineas at scale 1', async () => {
+  it('agrees with itself at scale 1: total_registros = ventas = /__sim/days lineas', async () => {
     const big = await startSimulator({ seed: 1, scale: 1, now: NOW });
     try {
       const answer = await post(big, { ...day12, almacen: 'TFAMA' });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_STORES, type Store } from '../catalogue/stores.ts';
 import { buildCoverage } from '../coverage/report.ts';
-import { history, inputFor } from '../coverage/test-history.ts';
+import { inputFor } from '../../test/fixtures/seed.ts';
+import { history } from '../../test/support/store-days.ts';
 import { toHeatmap } from './heatmap.ts';
 
 function report(stores: readonly Store[]) {

@@ -17,7 +17,7 @@ import type { Window } from './params.ts';
 export type RunEvent =
   | { type: 'progress'; data: BackfillProgress }
   | { type: 'breaker'; data: { state: BreakerState; message: string } }
-  /** The summary as recorded (spec section 6), or where it stopped when it could not record one. */
+  /** The summary as recorded, or where it stopped when it could not record one. */
   | { type: 'done'; data: BackfillState };
 
 export type RunListener = (event: RunEvent) => void;

@@ -135,7 +135,7 @@ describeEachBackend('dashboard API', (open, backend) => {
     for (const asset of ['/app.js', '/style.css']) expect((await fetch(`${base}${asset}`)).status).toBe(200);
   });
 
-  it('gives the gaps as the JSON of spec section 4, the same report as the CLI', async () => {
+  it('gives the gaps as the JSON of `ventas gaps --format json`, the same report as the CLI', async () => {
     const { status, body } = await get(`/api/gaps?${windowQuery}`);
     expect(status).toBe(200);
     expect(body).toEqual(JSON.parse(JSON.stringify(toJson(await computeCoverage(db, config, window)))));
@@ -166,7 +166,7 @@ describeEachBackend('dashboard API', (open, backend) => {
     expect((body.catalogue as unknown[]).length).toBe(config.stores.length);
   });
 
-  it('gives the plan as the JSON of spec section 5, the same plan as the CLI', async () => {
+  it('gives the plan as the JSON of `ventas plan --format json`, the same plan as the CLI', async () => {
     const { status, body } = await get(`/api/plan?${windowQuery}`);
     expect(status).toBe(200);
     const report = await computeCoverage(db, config, window);
@@ -214,7 +214,7 @@ describeEachBackend('dashboard API', (open, backend) => {
     expect(crossSite.status).toBe(403);
   });
 
-  it('runs a backfill: 202 with its id, 409 for a second one, progress events, then the section 6 summary and no holes', async () => {
+  it('runs a backfill: 202 with its id, 409 for a second one, progress events, then the backfill summary and no holes', async () => {
     // Slow answers keep the first backfill running while the second is asked for.
     sim.options.latencyMs = [600, 0];
     const started = await post({ from: FROM, to: TO, stores: STORES });

@@ -1,15 +1,15 @@
 /**
  * `ventas serve`: the dashboard page and its JSON API (a Hono app, app.ts, on node:http), reading and acting through
- * the same modules as the command line (coverage, plan, backfill). Routes (spec section 8), in routes/:
+ * the same modules as the command line (coverage, plan, backfill). Routes, in routes/:
  *   GET  /  /app.js  /style.css       the page (pages.ts)
  *   GET  /api/health                 {"status":"ok","database":"postgres|pglite"}, open without token (health.ts)
  *   POST /api/session {token}         sets the HttpOnly token cookie the page uses (session.ts)
  *   GET  /api/coverage?from&to&stores the heatmap: per store one state letter per day, lines and USD per day (coverage.ts)
- *   GET  /api/gaps?from&to&stores     the JSON of spec section 4
- *   GET  /api/plan?from&to&stores     the JSON of spec section 5
+ *   GET  /api/gaps?from&to&stores     the JSON of `ventas gaps --format json`
+ *   GET  /api/plan?from&to&stores     the JSON of `ventas plan --format json`
  *   POST /api/backfill {from,to,stores?} 202 {"runId"}; 409 while one runs (runs.ts)
  *   GET  /api/runs?limit              ETL runs and backfills, newest first
- *   GET  /api/runs/ID                 the backfill's section 6 summary, or {"status":"running",...progress}
+ *   GET  /api/runs/ID                 the backfill's summary (`ventas backfill --format json`), or {"status":"running",...progress}
  *   GET  /api/runs/ID/events          server-sent events: progress, breaker, done (events.ts)
  *   POST /api/runs/ID/cancel          200 {"runId","status":"cancelled"}; ID a backfill (12) or an ETL run (etl-7)
  *   POST /api/runs/ID/resume          202 {"runId"}: the backfill resumed here; 409 when it cannot be

@@ -10,7 +10,7 @@ const totals = (expected: number, missing: number, partial: number) => ({
   partialStoreDays: partial,
 });
 
-/** A summary as concludeBackfill writes it (spec section 6 plus the id). */
+/** A summary as concludeBackfill writes it (the JSON summary's fields but `runId`). */
 function summary(status: string, chunks: { total: number; done: number; failed: number }, storeDays: number, lines: number, before: unknown, after: unknown) {
   return { status, chunks, storeDays, rowsInserted: lines, rowsUpdated: 0, rowsDeleted: 0, duplicatesInSource: 0, quarantined: 0, seconds: 1, before, after };
 }

@@ -1,10 +1,66 @@
+// @ts-check
 /* global document, window, fetch, EventSource, URLSearchParams, history, BroadcastChannel */
 // The dashboard page: reads /api/coverage, /api/plan and /api/runs, draws them, and runs the backfill through
 // POST /api/backfill (after showing the plan's size) with live progress from /api/runs/ID/events. Other tabs hear
 // of runs through a BroadcastChannel, and a light poll of /api/runs notices runs started anywhere else (the CLI, a
-// schedule). No framework, no build step.
+// schedule). No framework, no build step: the types below are JSDoc, checked by `npm run typecheck`.
 
-/** The day states of spec section 4 by their letter in /api/coverage, in the legend's order. */
+/**
+ * The API's answers as the page reads them; the server writes them in src/web/heatmap.ts (coverage),
+ * src/plan/json.ts (plan), src/runs/history.ts (runs, a backfill's state) and src/web/runner.ts (its events).
+ * @typedef {{ expectedStoreDays: number, missingStoreDays: number, partialStoreDays: number }} CoverageTotals
+ * @typedef {{
+ *   store: string, name: string, priority: string, coveragePct: number, expectedDays: number, daysWithData: number,
+ *   missingDays: number, partialDays: number, isNew: boolean, firstSale: string | null,
+ *   states: string, lines: number[], totalUsd: number[], rejected?: number[], rejectedLines?: number[],
+ * }} HeatmapStore
+ * @typedef {{ from: string, to: string, stores: string[], days: number, expectedStores: number }} CommonGap
+ * @typedef {{
+ *   from: string, to: string, days: number, timeZone: string, stores: HeatmapStore[],
+ *   patterns: { commonGaps: CommonGap[], closedDays: string[] }, totals: CoverageTotals,
+ *   catalogue: Array<{ store: string, name: string }>,
+ * }} Coverage
+ * @typedef {{ requests: number, storeDays: number, missingStoreDays: number, overFetchRatio: number, estimatedSeconds: number }} PlanTotals
+ * @typedef {{ stores: string[], from: string, to: string, storeDays: number, requests: number, estimatedSeconds: number }} PlanStep
+ * @typedef {{ from: string, to: string, phases: Array<{ phase: number, title: string, steps: PlanStep[] }>, totals: PlanTotals }} Plan
+ * @typedef {{
+ *   kind: 'backfill' | 'etl', id: number, ref: string, type: string, status: string, startedAt: string,
+ *   finishedAt: string | null, from: string | null, to: string | null, stores: string[], storeDays: number | null,
+ *   lines: number, rowsInserted: number, errors: string[], command: string | null, resumable: boolean, cancellable: boolean,
+ * }} Run
+ * @typedef {{ total: number, done: number, failed: number }} Chunks
+ * @typedef {{
+ *   storeDaysDone: number, storeDays: number, chunks: Chunks, lines: number,
+ *   linesPerSecond: number | null, etaSeconds: number | null,
+ * }} Progress
+ * A backfill's end (`done`): its summary, or where it stopped when it could not record one (no `before`).
+ * @typedef {{ status: string, chunks: Chunks, before?: undefined }} BackfillStopped
+ * @typedef {{
+ *   status: string, chunks: Chunks, rowsInserted: number, seconds: number, before: CoverageTotals, after: CoverageTotals,
+ * }} BackfillSummary
+ * @typedef {BackfillStopped | BackfillSummary} BackfillEnd
+ * A message between the page's tabs: a backfill started, or a run finished (`runId` a cancelled run's ref).
+ * @typedef {{ type: 'started', runId: number } | { type: 'finished', runId: number | string }} TabMessage
+ * @typedef {Error & { status?: number }} ApiError
+ */
+
+/**
+ * The page's elements whose type matters, by id, as index.html has them; any other id is an HTMLElement.
+ * @typedef {{
+ *   from: HTMLInputElement, to: HTMLInputElement, 'login-token': HTMLInputElement, filters: HTMLFormElement,
+ *   login: HTMLFormElement, 'store-picker': HTMLDetailsElement, summary: HTMLTableElement, runs: HTMLTableElement,
+ *   run: HTMLButtonElement, confirm: HTMLDialogElement,
+ * }} Elements
+ */
+/**
+ * @template {string} Id
+ * @typedef {Id extends keyof Elements ? Elements[Id] : HTMLElement} ElementOf
+ */
+
+/**
+ * The day states (src/coverage/states.ts) by their letter in /api/coverage, in the legend's order.
+ * @type {Record<string, { name: string, legend: string }>}
+ */
 const STATES = {
   c: { name: 'completo', legend: 'Completo' },
   p: { name: 'parcial', legend: 'Parcial' },
@@ -15,7 +71,9 @@ const STATES = {
   f: { name: 'futuro', legend: 'Futuro' },
 };
 const UNKNOWN_STATE = { name: 'desconocido', legend: 'Desconocido' };
+/** @type {Record<string, string>} */
 const RUN_TYPES = { backfill: 'Backfill', scheduled: 'ETL programado', manual: 'ETL manual', recovery: 'ETL de recuperación' };
+/** @type {Record<string, string>} */
 const RUN_STATUS = {
   running: 'en curso',
   interrupted: 'interrumpido',
@@ -40,14 +98,26 @@ const money = new Intl.NumberFormat('es-VE', { minimumFractionDigits: 2, maximum
 const oneDecimal = new Intl.NumberFormat('es-VE', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const twoDecimals = new Intl.NumberFormat('es-VE', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
-const $ = (id) => document.getElementById(id);
-const esc = (value) =>
-  String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+/**
+ * One of the page's elements (index.html always has it).
+ * @template {string} Id
+ * @param {Id} id
+ */
+const $ = (id) => /** @type {ElementOf<Id>} */ (/** @type {unknown} */ (document.getElementById(id)));
+/** @type {Record<string, string>} */
+const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** @param {unknown} value */
+const esc = (value) => String(value).replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
+/** @param {number} n @param {string} one @param {string} many */
 const plural = (n, one, many) => `${int.format(n)} ${n === 1 ? one : many}`;
 
 /**
  * What the page shows: the applied filters and the last answers. `stores` empty means all. `running` is the
  * backfill this page follows; `settled` the runs whose end this page has already redrawn for.
+ * @type {{
+ *   from: string, to: string, stores: string[], coverage: Coverage | null, plan: Plan | null, running: number | null,
+ *   lastLiveRefresh: number, runsSignature: string | null, settled: Set<number | string>, active: { r: number, i: number },
+ * }}
  */
 const view = {
   from: '',
@@ -63,20 +133,39 @@ const view = {
   active: { r: 0, i: 0 },
 };
 
+/**
+ * What the caller knows is there: the coverage once drawn, a cell of the drawn grid (TypeScript's `!`).
+ * @template T
+ * @param {T | null | undefined} value
+ */
+const known = (value) => /** @type {T} */ (value);
+
 const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('ventas-runs') : null;
 
+/**
+ * The answer's JSON; an ApiError with the server's message and the HTTP status when it is not a success.
+ * @param {string} path
+ * @param {RequestInit} [options]
+ * @returns {Promise<unknown>}
+ */
 async function api(path, options) {
   const res = await fetch(path, options);
   const body = await res.json().catch(() => ({}));
   // With VENTAS_API_TOKEN set, reading needs it too: the page asks once and the server keeps it in a cookie.
   if (res.status === 401 && path !== '/api/session') askForLogin();
   if (!res.ok) {
+    /** @type {ApiError} */
     const error = new Error(body.error || `HTTP ${res.status}`);
     error.status = res.status;
     throw error;
   }
   return body;
 }
+
+/** @param {unknown} error a failed api() or fetch(): an Error */
+const messageOf = (error) => /** @type {ApiError} */ (error).message;
+/** @param {unknown} error */
+const statusOf = (error) => /** @type {ApiError} */ (error).status;
 
 function windowQuery() {
   const q = new URLSearchParams();
@@ -86,16 +175,21 @@ function windowQuery() {
   return q.toString();
 }
 
+/** @param {string | null} message */
 function showError(message) {
   $('error').hidden = !message;
   $('error').textContent = message || '';
 }
 
+/** @param {string} from @param {number} i */
 function dayAt(from, i) {
   return new Date(Date.parse(`${from}T00:00:00Z`) + i * DAY_MS).toISOString().slice(0, 10);
 }
 
-/** `~45 s`, `~12 min`, `~1 h 5 min`, as the terminal writes estimates. */
+/**
+ * `~45 s`, `~12 min`, `~1 h 5 min`, as the terminal writes estimates.
+ * @param {number} seconds
+ */
 function duration(seconds) {
   const s = Math.max(0, Math.round(seconds));
   if (s < 60) return `~${s} s`;
@@ -104,10 +198,12 @@ function duration(seconds) {
   return `~${Math.floor(minutes / 60)} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`;
 }
 
+/** @param {number} ms */
 function elapsed(ms) {
   return ms < 60_000 ? `${oneDecimal.format(ms / 1000)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
+/** @param {number} withData @param {number} expected */
 function coverageOf(withData, expected) {
   return expected === 0 ? 100 : Math.round((withData * 1000) / expected) / 10;
 }
@@ -119,22 +215,35 @@ function timeZone() {
   return view.coverage?.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
-/** `Caracas` from `America/Caracas`. */
+/**
+ * `Caracas` from `America/Caracas`.
+ * @param {string} zone
+ */
 function zoneCity(zone) {
-  return zone.split('/').at(-1).replaceAll('_', ' ');
+  return known(zone.split('/').at(-1)).replaceAll('_', ' ');
 }
 
-/** `UTC−4`, `UTC+5:30`, `UTC` for the zone at that instant. */
+/**
+ * `UTC−4`, `UTC+5:30`, `UTC` for the zone at that instant.
+ * @param {string} zone
+ * @param {Date} instant
+ */
 function utcOffset(zone, instant) {
-  const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' })
-    .formatToParts(instant)
-    .find((p) => p.type === 'timeZoneName').value;
+  const name = known(
+    new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' })
+      .formatToParts(instant)
+      .find((p) => p.type === 'timeZoneName'),
+  ).value;
   const m = /GMT([+-])(\d\d):(\d\d)/.exec(name);
   if (!m) return 'UTC';
   return `UTC${m[1] === '-' ? '−' : '+'}${Number(m[2])}${m[3] === '00' ? '' : `:${m[3]}`}`;
 }
 
-/** `2026-01-26 14:05:07` in the zone. */
+/**
+ * `2026-01-26 14:05:07` in the zone.
+ * @param {string} zone
+ * @param {Date} instant
+ */
 function wallTime(zone, instant) {
   const parts = Object.fromEntries(
     new Intl.DateTimeFormat('en-CA', {
@@ -153,14 +262,20 @@ function wallTime(zone, instant) {
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
 }
 
-/** An instant as `<time>`: `2026-01-26 14:05:07 UTC−4`, the zone's name on hover. */
+/**
+ * An instant as `<time>`: `2026-01-26 14:05:07 UTC−4`, the zone's name on hover.
+ * @param {string} iso
+ */
 function timeHtml(iso) {
   const instant = new Date(iso);
   const zone = timeZone();
   return `<time datetime="${esc(instant.toISOString())}" title="hora de ${esc(zoneCity(zone))}">${esc(wallTime(zone, instant))} ${esc(utcOffset(zone, instant))}</time>`;
 }
 
-/** The offset of a store-local wall time (`YYYY-MM-DD HH:MM[:SS]`) such as an ETL window's edge. */
+/**
+ * The offset of a store-local wall time (`YYYY-MM-DD HH:MM[:SS]`) such as an ETL window's edge.
+ * @param {string} local
+ */
 function wallTimeOffset(local) {
   const asUtc = new Date(`${local.slice(0, 10)}T${local.slice(11, 19).padEnd(8, ':00')}Z`);
   return utcOffset(timeZone(), Number.isNaN(asUtc.getTime()) ? new Date() : asUtc);
@@ -173,7 +288,7 @@ function zoneLabel(instant = new Date()) {
 // ------------------------------------------------------------------------------------------------ loading
 
 async function loadCoverage() {
-  const coverage = await api(`/api/coverage?${windowQuery()}`);
+  const coverage = /** @type {Coverage} */ (await api(`/api/coverage?${windowQuery()}`));
   view.coverage = coverage;
   view.from = coverage.from;
   view.to = coverage.to;
@@ -192,32 +307,33 @@ async function load() {
   history.replaceState(null, '', `?${windowQuery()}`);
   try {
     const [, plan] = await Promise.all([loadCoverage(), api(`/api/plan?${windowQuery()}`)]);
-    view.plan = plan;
+    view.plan = /** @type {Plan} */ (plan);
     renderPlan();
     renderFilters();
   } catch (error) {
-    showError(error.message);
+    showError(messageOf(error));
   }
 }
 
+/** @returns {Promise<Run[]>} */
 async function loadRuns() {
   try {
-    const { runs } = await api('/api/runs');
+    const { runs } = /** @type {{ runs: Run[] }} */ (await api('/api/runs'));
     view.runsSignature = runsSignature(runs);
     renderRuns(runs);
     return runs;
   } catch (error) {
-    showError(error.message);
+    showError(messageOf(error));
     return [];
   }
 }
 
 async function loadHealth() {
   try {
-    const health = await api('/api/health');
+    const health = /** @type {{ database: string }} */ (await api('/api/health'));
     $('health').textContent = health.database === 'pglite' ? 'base embebida (PGlite)' : 'PostgreSQL';
   } catch (error) {
-    $('health').textContent = `sin conexión: ${error.message}`;
+    $('health').textContent = `sin conexión: ${messageOf(error)}`;
   }
 }
 
@@ -227,7 +343,7 @@ function renderFilters() {
   $('from').value = view.from;
   $('to').value = view.to;
   const chosen = new Set(view.stores);
-  $('store-list').innerHTML = view.coverage.catalogue
+  $('store-list').innerHTML = known(view.coverage).catalogue
     .map(
       (s) =>
         `<label><input type="checkbox" value="${esc(s.store)}"${chosen.size === 0 || chosen.has(s.store) ? ' checked' : ''}> ${esc(s.store)} <span class="hint">${esc(s.name)}</span></label>`,
@@ -237,7 +353,9 @@ function renderFilters() {
 }
 
 function checkedStores() {
-  return [...$('store-list').querySelectorAll('input:checked')].map((input) => input.value);
+  /** @type {NodeListOf<HTMLInputElement>} */
+  const checked = $('store-list').querySelectorAll('input:checked');
+  return [...checked].map((input) => input.value);
 }
 
 function updateStoreSummary() {
@@ -246,6 +364,7 @@ function updateStoreSummary() {
   $('store-summary').textContent = checked === total ? 'Tiendas: todas' : `Tiendas: ${checked} de ${total}`;
 }
 
+/** @param {SubmitEvent} event */
 function applyFilters(event) {
   event.preventDefault();
   // Before a first good answer there is no store list to read: the stores asked for stay.
@@ -262,34 +381,39 @@ function applyFilters(event) {
 
 // ------------------------------------------------------------------------------------------------ coverage
 
+/** @param {string} code */
 function stateOf(code) {
   return STATES[code] ?? UNKNOWN_STATE;
 }
 
-/** A day's quarantined lines, under whichever name the answer gives them. */
+/**
+ * A day's quarantined lines, under whichever name the answer gives them.
+ * @param {HeatmapStore} store
+ * @param {number} i
+ */
 function rejectedLinesOf(store, i) {
   return (store.rejected ?? store.rejectedLines)?.[i] ?? 0;
 }
 
 function stateCounts() {
   const counts = Object.fromEntries(Object.keys(STATES).map((code) => [code, 0]));
-  for (const s of view.coverage.stores) for (const code of s.states) if (code in counts) counts[code]++;
+  for (const s of known(view.coverage).stores) for (const code of s.states) if (code in counts) counts[code] = (counts[code] ?? 0) + 1;
   return counts;
 }
 
 function renderTotals() {
-  const { totals: t, stores } = view.coverage;
-  // complete + partial, as spec section 4 counts "with data" (a rejected day is expected and has none).
+  const { totals: t, stores, from, to } = known(view.coverage);
+  // complete + partial, as the coverage report counts "with data" (a rejected day is expected and has none).
   const withData = stores.reduce((n, s) => n + s.daysWithData, 0);
   const pct = coverageOf(withData, t.expectedStoreDays);
-  const rejected = stateCounts().r;
+  const rejected = stateCounts().r ?? 0;
   const cards = [
     ['', int.format(t.expectedStoreDays), 'Días-tienda esperados'],
     ['', int.format(withData), 'Con datos'],
     [t.missingStoreDays > 0 ? 'missing' : 'ok', int.format(t.missingStoreDays), 'Faltantes'],
     [t.partialStoreDays > 0 ? 'partial' : 'ok', int.format(t.partialStoreDays), 'Parciales'],
     ...(rejected > 0 ? [['missing', int.format(rejected), 'Rechazados']] : []),
-    [withData < t.expectedStoreDays ? '' : 'ok', `${oneDecimal.format(pct)} %`, `Cobertura del ${view.coverage.from} al ${view.coverage.to}`],
+    [withData < t.expectedStoreDays ? '' : 'ok', `${oneDecimal.format(pct)} %`, `Cobertura del ${from} al ${to}`],
   ];
   $('totals').innerHTML = cards
     .map(([cls, value, label]) => `<div class="card ${cls}"><div class="value">${esc(value)}</div><div class="label">${esc(label)}</div></div>`)
@@ -301,32 +425,34 @@ function renderLegend() {
   $('legend').innerHTML = Object.entries(STATES)
     .map(
       ([code, st]) =>
-        `<li data-state="${code}"><span class="swatch s-${code}" aria-hidden="true"></span>${esc(st.legend)} <strong>${int.format(counts[code])}</strong></li>`,
+        `<li data-state="${code}"><span class="swatch s-${code}" aria-hidden="true"></span>${esc(st.legend)} <strong>${int.format(counts[code] ?? 0)}</strong></li>`,
     )
     .join('');
 }
 
+/** @param {number} r @param {number} i */
 function cellText(r, i) {
-  const s = view.coverage.stores[r];
+  const { stores, from } = known(view.coverage);
+  const s = known(stores[r]);
   const rejected = rejectedLinesOf(s, i);
   return [
     `${s.store} ${s.name}`,
-    dayAt(view.coverage.from, i),
-    stateOf(s.states[i]).name,
-    plural(s.lines[i], 'línea', 'líneas'),
-    `${money.format(s.totalUsd[i])} USD`,
+    dayAt(from, i),
+    stateOf(known(s.states[i])).name,
+    plural(known(s.lines[i]), 'línea', 'líneas'),
+    `${money.format(known(s.totalUsd[i]))} USD`,
     ...(rejected > 0 ? [plural(rejected, 'línea rechazada', 'líneas rechazadas')] : []),
   ].join(' · ');
 }
 
 /** What identifies the drawn grid: the same key means the cells can be updated in place (focus stays put). */
 function heatmapKey() {
-  const { from, days, stores } = view.coverage;
+  const { from, days, stores } = known(view.coverage);
   return `${from}|${days}|${stores.map((s) => s.store).join(',')}`;
 }
 
 function renderHeatmap() {
-  const { stores, from, days } = view.coverage;
+  const { stores, from, days } = known(view.coverage);
   const el = $('heatmap');
   view.active = { r: Math.min(view.active.r, stores.length - 1), i: Math.min(view.active.i, days - 1) };
   if (el.dataset.key === heatmapKey()) return updateHeatmap();
@@ -348,7 +474,9 @@ function renderHeatmap() {
   el.setAttribute('aria-colcount', String(days + 1));
   el.innerHTML = rows.join('');
   // Placed through the CSSOM: the page's CSP refuses inline style attributes.
-  for (const label of el.querySelectorAll('.hm-axis span')) label.style.gridColumn = `${Number(label.dataset.i) + 2} / span ${label.dataset.span}`;
+  /** @type {NodeListOf<HTMLElement>} */
+  const labels = el.querySelectorAll('.hm-axis span');
+  for (const label of labels) label.style.gridColumn = `${Number(label.dataset.i) + 2} / span ${label.dataset.span}`;
   el.dataset.key = heatmapKey();
   if (focused) cellAt(view.active.r, view.active.i)?.focus();
   else hideTooltip();
@@ -356,11 +484,11 @@ function renderHeatmap() {
 
 /** New states on the same grid (a live refresh): classes and labels change, the focused cell and tooltip stay. */
 function updateHeatmap() {
-  const { stores } = view.coverage;
+  const { stores } = known(view.coverage);
   stores.forEach((s, r) => {
-    const row = rowAt(r);
+    const row = known(rowAt(r));
     for (let i = 0; i < s.states.length; i++) {
-      const cell = row.children[i + 1];
+      const cell = known(row.children[i + 1]);
       const cls = `c s-${s.states[i]}`;
       if (cell.className !== cls) cell.className = cls;
       const label = cellText(r, i);
@@ -369,7 +497,7 @@ function updateHeatmap() {
   });
   const tip = $('tooltip');
   if (!tip.hidden && tip.dataset.cell) {
-    const [r, i] = tip.dataset.cell.split(':').map(Number);
+    const [r, i] = /** @type {[number, number]} */ (tip.dataset.cell.split(':').map(Number));
     if (r < stores.length) tip.textContent = cellText(r, i);
   }
 }
@@ -377,8 +505,11 @@ function updateHeatmap() {
 /**
  * Month starts along the top, each label spanning the days up to the next one so labels never overlap. The
  * window's first day is labelled too unless a month starts within its first week.
+ * @param {string} from
+ * @param {number} days
  */
 function axisLabels(from, days) {
+  /** @type {number[]} */
   const starts = [];
   for (let i = 0; i < days; i++) {
     const day = dayAt(from, i);
@@ -395,19 +526,31 @@ function axisLabels(from, days) {
     .join('');
 }
 
+/**
+ * @param {number} r
+ * @returns {HTMLElement | null}
+ */
 function rowAt(r) {
   return $('heatmap').querySelector(`.hm-row[data-r="${r}"]`);
 }
 
+/**
+ * @param {number} r
+ * @param {number} i
+ */
 function cellAt(r, i) {
-  return rowAt(r)?.children[i + 1] ?? null;
+  return /** @type {HTMLElement | null} */ (rowAt(r)?.children[i + 1] ?? null);
 }
 
+/** @param {HTMLElement} cell */
 function cellPosition(cell) {
-  return { r: Number(cell.parentElement.dataset.r), i: Number(cell.dataset.i) };
+  return { r: Number(known(cell.parentElement).dataset.r), i: Number(cell.dataset.i) };
 }
 
-/** Moves the grid's single Tab stop to the cell. */
+/**
+ * Moves the grid's single Tab stop to the cell.
+ * @param {HTMLElement} cell
+ */
 function setActiveCell(cell) {
   const { r, i } = cellPosition(cell);
   if (r === view.active.r && i === view.active.i && cell.tabIndex === 0) return;
@@ -417,6 +560,10 @@ function setActiveCell(cell) {
   view.active = { r, i };
 }
 
+/**
+ * @param {HTMLElement} cell
+ * @param {{ x: number, y: number }} [at] the pointer, when it is over the cell
+ */
 function showTooltip(cell, at) {
   const { r, i } = cellPosition(cell);
   const tip = $('tooltip');
@@ -427,7 +574,11 @@ function showTooltip(cell, at) {
   placeTooltip(cell, at);
 }
 
-/** Below the pointer, or below the cell (above it near the bottom of the screen), always inside the viewport. */
+/**
+ * Below the pointer, or below the cell (above it near the bottom of the screen), always inside the viewport.
+ * @param {HTMLElement} cell
+ * @param {{ x: number, y: number }} [at]
+ */
 function placeTooltip(cell, at) {
   const tip = $('tooltip');
   const box = cell.getBoundingClientRect();
@@ -445,13 +596,21 @@ function hideTooltip() {
   delete tip.dataset.cell;
 }
 
+/** @returns {HTMLElement | null} */
 function focusedCell() {
-  const active = document.activeElement;
+  const active = /** @type {HTMLElement | null} */ (document.activeElement);
   return active?.classList?.contains('c') && $('heatmap').contains(active) ? active : null;
 }
 
+/**
+ * The element an event happened on: the page listens on elements only.
+ * @param {Event} event
+ */
+const targetOf = (event) => /** @type {Element} */ (event.target);
+
+/** @param {MouseEvent} event */
 function onHeatmapHover(event) {
-  const cell = event.target.closest?.('.c');
+  const cell = /** @type {HTMLElement | null | undefined} */ (targetOf(event).closest?.('.c'));
   if (cell) return showTooltip(cell, { x: event.clientX, y: event.clientY });
   const focused = focusedCell();
   if (focused) showTooltip(focused);
@@ -464,24 +623,31 @@ function onHeatmapLeave() {
   else hideTooltip();
 }
 
+/** @param {FocusEvent} event */
 function onHeatmapFocus(event) {
-  const cell = event.target.closest('.c');
+  /** @type {HTMLElement | null} */
+  const cell = targetOf(event).closest('.c');
   if (!cell) return;
   setActiveCell(cell);
   showTooltip(cell);
 }
 
+/** @param {FocusEvent} event */
 function onHeatmapBlur(event) {
-  if (!event.relatedTarget || !$('heatmap').contains(event.relatedTarget)) hideTooltip();
+  if (!event.relatedTarget || !$('heatmap').contains(/** @type {Node} */ (event.relatedTarget))) hideTooltip();
 }
 
-/** Arrows move a day or a store; Home/End the first or last day (with Ctrl, of the first or last store); PageUp/PageDown a week. */
+/**
+ * Arrows move a day or a store; Home/End the first or last day (with Ctrl, of the first or last store); PageUp/PageDown a week.
+ * @param {KeyboardEvent} event
+ */
 function onHeatmapKey(event) {
-  const cell = event.target.closest('.c');
+  /** @type {HTMLElement | null} */
+  const cell = targetOf(event).closest('.c');
   if (!cell) return;
   if (event.key === 'Escape') return hideTooltip();
-  const rows = view.coverage.stores.length;
-  const days = view.coverage.days;
+  const rows = known(view.coverage).stores.length;
+  const days = known(view.coverage).days;
   let { r, i } = cellPosition(cell);
   switch (event.key) {
     case 'ArrowLeft': i--; break;
@@ -495,19 +661,22 @@ function onHeatmapKey(event) {
     default: return;
   }
   event.preventDefault();
-  const next = cellAt(Math.min(Math.max(r, 0), rows - 1), Math.min(Math.max(i, 0), days - 1));
+  const next = known(cellAt(Math.min(Math.max(r, 0), rows - 1), Math.min(Math.max(i, 0), days - 1)));
   setActiveCell(next);
   next.focus({ preventScroll: true });
   reveal(next);
 }
 
-/** Scrolls the cell into sight: clear of the fixed store names sideways, inside the window up and down. */
+/**
+ * Scrolls the cell into sight: clear of the fixed store names sideways, inside the window up and down.
+ * @param {HTMLElement} cell
+ */
 function reveal(cell) {
   const scroller = $('hm-scroll');
   const box = cell.getBoundingClientRect();
   const port = scroller.getBoundingClientRect();
   // The first day sits one column gap right of the names.
-  const clear = cell.parentElement.firstElementChild.getBoundingClientRect().right + 1;
+  const clear = known(known(cell.parentElement).firstElementChild).getBoundingClientRect().right + 1;
   if (box.left < clear) scroller.scrollLeft -= clear - box.left;
   else if (box.right > port.right) scroller.scrollLeft += box.right - port.right;
   if (box.top < 0) window.scrollBy(0, box.top - 8);
@@ -515,9 +684,13 @@ function reveal(cell) {
   showTooltip(cell);
 }
 
-/** A tap focuses the cell (and so shows its tooltip) on browsers that do not focus on touch. */
+/**
+ * A tap focuses the cell (and so shows its tooltip) on browsers that do not focus on touch.
+ * @param {MouseEvent} event
+ */
 function onHeatmapClick(event) {
-  const cell = event.target.closest('.c');
+  /** @type {HTMLElement | null} */
+  const cell = targetOf(event).closest('.c');
   if (cell && document.activeElement !== cell) cell.focus();
 }
 
@@ -530,9 +703,9 @@ function onScroll() {
 }
 
 function renderSummary() {
-  const { stores, totals } = view.coverage;
+  const { stores, totals } = known(view.coverage);
   const sorted = [...stores].sort((a, b) => a.coveragePct - b.coveragePct || a.store.localeCompare(b.store));
-  $('summary').tBodies[0].innerHTML = sorted
+  known($('summary').tBodies[0]).innerHTML = sorted
     .map(
       (s) => `<tr>
         <th scope="row">${esc(s.store)}</th>
@@ -547,18 +720,19 @@ function renderSummary() {
     )
     .join('');
   const withData = stores.reduce((n, s) => n + s.daysWithData, 0);
-  $('summary').tFoot.innerHTML = `<tr><th scope="row">Total</th><td>${plural(stores.length, 'tienda', 'tiendas')}</td>
+  known($('summary').tFoot).innerHTML = `<tr><th scope="row">Total</th><td>${plural(stores.length, 'tienda', 'tiendas')}</td>
     <td class="num">${int.format(totals.expectedStoreDays)}</td><td class="num">${int.format(withData)}</td>
     <td class="num">${int.format(totals.missingStoreDays)}</td><td class="num">${int.format(totals.partialStoreDays)}</td>
     <td class="num">${oneDecimal.format(coverageOf(withData, totals.expectedStoreDays))} %</td><td></td></tr>`;
 }
 
+/** @param {string[]} items */
 function listEs(items) {
   return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} y ${items.at(-1)}`;
 }
 
 function renderPatterns() {
-  const { patterns, stores, from } = view.coverage;
+  const { patterns, stores, from } = known(view.coverage);
   const lines = [
     ...patterns.commonGaps.map(
       (g) => `Hueco común del ${g.from} al ${g.to}: ${g.days} días faltantes en ${g.stores.length} de ${g.expectedStores} tiendas`,
@@ -577,12 +751,13 @@ function renderPatterns() {
 
 // ------------------------------------------------------------------------------------------------ plan and backfill
 
+/** @param {PlanTotals} t */
 function planSizeText(t) {
   return `${plural(t.requests, 'petición', 'peticiones')}, ${int.format(t.storeDays)} días-tienda pedidos para ${int.format(t.missingStoreDays)} faltantes o parciales (x${twoDecimals.format(t.overFetchRatio)}), ${duration(t.estimatedSeconds)} con el backfill en paralelo.`;
 }
 
 function renderPlan() {
-  const plan = view.plan;
+  const plan = known(view.plan);
   const empty = plan.phases.length === 0;
   // Rejected days are not complete, but the plan leaves them alone until KLK's lines change.
   $('plan-summary').textContent = empty ? 'Nada que recuperar: ningún día esperado falta ni está parcial.' : planSizeText(plan.totals);
@@ -605,10 +780,12 @@ function renderPlan() {
   $('run').disabled = empty || view.running !== null;
 }
 
+/** @param {string} text */
 function runMessage(text) {
   $('run-message').textContent = text;
 }
 
+/** @param {Progress} p */
 function showProgress(p) {
   const bar = $('progress-bar');
   const share = p.storeDays > 0 ? p.storeDaysDone / p.storeDays : 0;
@@ -647,6 +824,7 @@ function fillProgressBar() {
   }
 }
 
+/** @param {number} id @param {BackfillEnd} s */
 function finishedMessage(id, s) {
   if (!s.before) return `Backfill #${id} ${RUN_STATUS[s.status] ?? s.status}: npx ventas backfill --resume lo termina.`;
   const status = s.status === 'complete' ? 'completo' : RUN_STATUS[s.status] ?? s.status;
@@ -659,7 +837,10 @@ function finishedMessage(id, s) {
   );
 }
 
-/** Follows a backfill's events until its `done`, then reloads everything and tells the other tabs. */
+/**
+ * Follows a backfill's events until its `done`, then reloads everything and tells the other tabs.
+ * @param {number} id
+ */
 function follow(id) {
   if (view.running === id) return;
   view.running = id;
@@ -694,12 +875,13 @@ function follow(id) {
 async function confirmBackfill() {
   $('run').disabled = true;
   runMessage('Calculando el plan…');
+  /** @type {Plan} */
   let plan;
   try {
-    plan = await api(`/api/plan?${windowQuery()}`);
+    plan = /** @type {Plan} */ (await api(`/api/plan?${windowQuery()}`));
   } catch (error) {
     $('run').disabled = view.running !== null;
-    return runMessage(error.message);
+    return runMessage(messageOf(error));
   }
   view.plan = plan;
   renderPlan();
@@ -727,14 +909,21 @@ function onConfirmClosed() {
   if (!$('run').disabled) $('run').focus();
 }
 
-/** A POST that changes something (the token, when one is asked for, travels in the page's HttpOnly cookie). */
+/**
+ * A POST that changes something (the token, when one is asked for, travels in the page's HttpOnly cookie).
+ * @param {string} path
+ * @param {object} [body]
+ */
 async function post(path, body) {
   return api(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? {}) });
 }
 
-/** A 401: the login form is shown (by api()); true when it was that. */
+/**
+ * A 401: the login form is shown (by api()); true when it was that.
+ * @param {unknown} error
+ */
 function askForToken(error) {
-  if (error.status !== 401) return false;
+  if (statusOf(error) !== 401) return false;
   runMessage('Este tablero pide el token (VENTAS_API_TOKEN): escríbalo arriba y pulse de nuevo.');
   return true;
 }
@@ -746,14 +935,17 @@ function askForLogin() {
   $('login-token').focus();
 }
 
-/** Trades the typed token for the server's HttpOnly cookie, then loads what the 401s held back. */
+/**
+ * Trades the typed token for the server's HttpOnly cookie, then loads what the 401s held back.
+ * @param {SubmitEvent} event
+ */
 async function login(event) {
   event.preventDefault();
   $('login-message').textContent = '';
   try {
     await api('/api/session', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: $('login-token').value }) });
   } catch (error) {
-    $('login-message').textContent = error.message;
+    $('login-message').textContent = messageOf(error);
     $('login-token').select();
     return;
   }
@@ -764,12 +956,13 @@ async function login(event) {
 }
 
 async function startBackfill() {
+  /** @type {{ from: string, to: string, stores?: string[] }} */
   const body = { from: view.from, to: view.to };
   if (view.stores.length > 0) body.stores = view.stores;
   $('run').disabled = true;
   runMessage('Planificando y preparando el backfill…');
   try {
-    const { runId } = await post('/api/backfill', body);
+    const { runId } = /** @type {{ runId: number }} */ (await post('/api/backfill', body));
     follow(runId);
     channel?.postMessage({ type: 'started', runId });
     loadRuns();
@@ -777,24 +970,28 @@ async function startBackfill() {
     $('run').disabled = false;
     if (askForToken(error)) {
       // said
-    } else if (error.status === 409) {
-      runMessage(error.message);
+    } else if (statusOf(error) === 409) {
+      runMessage(messageOf(error));
       const runs = await loadRuns();
       const running = runs.find((r) => r.kind === 'backfill' && r.status === 'running');
       if (running) follow(running.id);
     } else {
-      runMessage(error.message);
+      runMessage(messageOf(error));
     }
   }
 }
 
 // ------------------------------------------------------------------------------------------------ other tabs and runs elsewhere
 
+/** @param {Run[]} runs */
 function runsSignature(runs) {
   return runs.map((r) => `${r.kind}${r.id}:${r.status}`).join(',');
 }
 
-/** Another tab started or finished a backfill. */
+/**
+ * Another tab started or finished a backfill.
+ * @param {MessageEvent<TabMessage | null>} event
+ */
 function onChannelMessage({ data }) {
   if (data?.type === 'started' && view.running === null) {
     follow(data.runId);
@@ -808,9 +1005,10 @@ function onChannelMessage({ data }) {
 /** A run started or ended anywhere (the CLI, the daemon, a tab of another browser): follow it or redraw. */
 async function pollRuns() {
   if (document.hidden) return;
+  /** @type {Run[]} */
   let runs;
   try {
-    ({ runs } = await api('/api/runs'));
+    ({ runs } = /** @type {{ runs: Run[] }} */ (await api('/api/runs')));
   } catch {
     return; // The next poll or a reload shows the error; a blip should not cover the page.
   }
@@ -825,23 +1023,26 @@ async function pollRuns() {
 
 // ------------------------------------------------------------------------------------------------ history
 
+/** @param {Run} r */
 function runWindow(r) {
   if (!r.from) return '—';
   if (r.kind === 'backfill') return esc(`${r.from} a ${r.to}`);
   // ETL windows are the stores' local wall times.
   const from = r.from.slice(0, 16);
-  const to = r.to.slice(0, 16);
-  const [fromZone, toZone] = [wallTimeOffset(r.from), wallTimeOffset(r.to)];
+  const to = known(r.to).slice(0, 16);
+  const [fromZone, toZone] = [wallTimeOffset(r.from), wallTimeOffset(known(r.to))];
   return esc(fromZone === toZone ? `${from} a ${to} ${toZone}` : `${from} ${fromZone} a ${to} ${toZone}`);
 }
 
+/** @param {Run[]} runs */
 function renderRuns(runs) {
   $('runs-started').textContent = `Inicio (hora de ${zoneCity(timeZone())})`;
-  const body = $('runs').tBodies[0];
+  const body = known($('runs').tBodies[0]);
   if (runs.length === 0) {
     body.innerHTML = '<tr role="row"><td role="cell" colspan="12" class="hint">Sin ejecuciones registradas todavía.</td></tr>';
     return;
   }
+  /** @param {string} label @param {string} html */
   const cell = (label, html, cls = '') => `<td role="cell" data-label="${esc(label)}"${cls ? ` class="${cls}"` : ''}>${html}</td>`;
   body.innerHTML = runs
     .map((r) => {
@@ -871,16 +1072,21 @@ function renderRuns(runs) {
     .join('');
 }
 
-/** The history's Reanudar and Cancelar buttons: a cancel is asked first, as it cannot be undone. */
+/**
+ * The history's Reanudar and Cancelar buttons: a cancel is asked first, as it cannot be undone.
+ * @param {MouseEvent} event
+ */
 async function onRunAction(event) {
-  const button = event.target.closest('button[data-action]');
+  /** @type {HTMLButtonElement | null} */
+  const button = targetOf(event).closest('button[data-action]');
   if (!button) return;
-  const { action, ref } = button.dataset;
+  // Both are on every button renderRuns writes.
+  const { action, ref } = /** @type {{ action: string, ref: string }} */ (button.dataset);
   if (action === 'cancel' && !window.confirm(`¿Cancelar la ejecución ${ref}? Lo que quede pendiente no se ejecutará.`)) return;
   button.disabled = true;
   try {
     if (action === 'resume') {
-      const { runId } = await post(`/api/runs/${encodeURIComponent(ref)}/resume`);
+      const { runId } = /** @type {{ runId: number }} */ (await post(`/api/runs/${encodeURIComponent(ref)}/resume`));
       runMessage(`Reanudando el backfill #${runId}…`);
       follow(runId);
       channel?.postMessage({ type: 'started', runId });
@@ -890,7 +1096,7 @@ async function onRunAction(event) {
       channel?.postMessage({ type: 'finished', runId: ref });
     }
   } catch (error) {
-    if (!askForToken(error)) runMessage(error.message);
+    if (!askForToken(error)) runMessage(messageOf(error));
   } finally {
     button.disabled = false;
     await loadRuns();

@@ -1,6 +1,6 @@
 /**
- * The window's state, read-only: `GET /api/coverage` (the heatmap), `/api/gaps` (spec section 4), `/api/plan`
- * (spec section 5), each for `?from&to&stores` or the server's window.
+ * The window's state, read-only: `GET /api/coverage` (the heatmap), `/api/gaps` and `/api/plan` (the
+ * JSON of `ventas gaps` and `ventas plan`), each for `?from&to&stores` or the server's window.
  */
 import { Hono } from 'hono';
 import type { Config } from '../../catalogue/config.ts';
