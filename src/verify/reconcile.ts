@@ -1,5 +1,5 @@
 /**
- * `ventas verify --reconcile` (spec section 7): asks KLK itself for every expected store-day of the bounds and
+ * `ventas verify --reconcile`: asks KLK itself for every expected store-day of the bounds and
  * compares its unique valid lines and USD total with what `ventas` holds. KLK's figures become each checked day's
  * reference in `store_days`, so the next coverage report shows a day KLK has more of as `partial`.
  *
