@@ -63,6 +63,9 @@ export interface ExecutorDeps {
   database?: DatabaseWatch;
 }
 
+/** A failed chunk's attempts before it is marked failed, and the pause before its retry (doubling per attempt). */
+export const CHUNK_RETRY = { maxAttempts: 8, retryDelayMs: 1_000 } as const;
+
 /** How often a running backfill reads its ledger to report progress. */
 const PROGRESS_EVERY_MS = 250;
 
@@ -100,26 +103,38 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
     await failChunk(db, chunk.id, owner, `tienda desconocida en el catálogo: ${chunk.storeId}`, { final: true, retryInMs: 0 });
     return 0;
   }
-  let kind: Awaited<ReturnType<CircuitBreaker['acquire']>>;
-  try {
-    kind = await breaker.acquire(ctx.stop && ctx.signal ? AbortSignal.any([ctx.signal, ctx.stop]) : (ctx.stop ?? ctx.signal));
-  } catch (error) {
-    if (ctx.signal?.aborted || !ctx.stop?.aborted) throw error;
-    await releaseChunk(db, chunk.id, owner);
-    return 0;
-  }
-  const started = performance.now();
+  let started = performance.now();
+  let sent = false;
   let batch: AnswerBatch;
   let info: Awaited<ReturnType<KlkClient['fetchVentas']>>['info'];
-  ctx.klkWatch?.requestSent();
   try {
-    ({ collector: batch, info } = await ctx.klk.fetchVentas(
-      { sucursal: store.sucursal, almacen: store.almacen, window },
-      () => new AnswerBatch(store, window),
-      { retryTimeouts: chunk.dayFrom === chunk.dayTo, attempts: kind === 'probe' ? 1 : undefined, signal: ctx.signal },
+    ({ collector: batch, info } = await breaker.execute(
+      (kind) => {
+        sent = true;
+        started = performance.now();
+        ctx.klkWatch?.requestSent();
+        return ctx.klk.fetchVentas(
+          { sucursal: store.sucursal, almacen: store.almacen, window },
+          () => new AnswerBatch(store, window),
+          { retryTimeouts: chunk.dayFrom === chunk.dayTo, attempts: kind === 'probe' ? 1 : undefined, signal: ctx.signal },
+        );
+      },
+      {
+        signal: ctx.stop && ctx.signal ? AbortSignal.any([ctx.signal, ctx.stop]) : (ctx.stop ?? ctx.signal),
+        // No word on KLK's health (the breaker is left as it was; a probe ending so closes it): the caller stopped, the
+        // database was lost while taking a shared KLK slot, or the window is too big for KLK's time limit (halved).
+        notKlkFailure: (error) =>
+          Boolean(ctx.signal?.aborted) || isDatabaseLost(error) || (error instanceof KlkError && error.kind === 'timeout' && splitWindow(window) !== null),
+      },
     ));
     ctx.klkWatch?.answered();
   } catch (error) {
+    if (!sent) {
+      // Stopped while waiting for the breaker: the chunk goes back to the ledger unsent.
+      if (ctx.signal?.aborted || !ctx.stop?.aborted) throw error;
+      await releaseChunk(db, chunk.id, owner);
+      return 0;
+    }
     if (error instanceof KlkError && error.answered) ctx.klkWatch?.answered();
     // A database lost while taking a shared KLK slot is no failure of KLK's: the chunk goes back untouched.
     if (ctx.signal?.aborted || isDatabaseLost(error)) throw error;
@@ -138,19 +153,15 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
     });
     const halves = timeout ? splitWindow(window) : null;
     if (halves) {
-      // Too big for KLK's time limit, not a KLK outage: the breaker is not told.
-      if (kind === 'probe') breaker.success();
       logger.warn({ chunk: chunk.id, store: store.id, window }, 'tiempo agotado: el bloque se divide en dos');
       await db.transaction((tx) => splitChunk(tx, chunk, owner, halves.map((h) => ({ dayFrom: h.fechaDesde, dayTo: h.fechaHasta }))));
       return 0;
     }
-    breaker.failure();
     const final = chunk.attempts >= maxAttempts;
     logger.warn({ chunk: chunk.id, store: store.id, window, attempt: chunk.attempts, final, err: message }, 'bloque fallido');
     await failChunk(db, chunk.id, owner, message, { final, retryInMs: retryDelayMs * 2 ** Math.min(chunk.attempts - 1, 6) });
     return 0;
   }
-  breaker.success();
   const received = performance.now();
   try {
     await db.transaction(async (tx) => {
@@ -220,8 +231,8 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
   const { db, logger } = deps;
   const owner = (await liveness(db)).owner();
   const leaseMs = deps.leaseMs ?? 120_000;
-  const maxAttempts = deps.maxAttempts ?? 8;
-  const retryDelayMs = deps.retryDelayMs ?? 1_000;
+  const maxAttempts = deps.maxAttempts ?? CHUNK_RETRY.maxAttempts;
+  const retryDelayMs = deps.retryDelayMs ?? CHUNK_RETRY.retryDelayMs;
   const breaker = deps.breaker ?? new CircuitBreaker();
   const database = deps.database ?? new DatabaseWatch(db, { patienceMs: COMMAND_PATIENCE_MS, ...COMMAND_RECONNECT });
   const deadOwners = await goneChunkOwners(db, backfillId);
