@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Store } from '../catalogue/stores.ts';
 import { liveness } from '../db/liveness.ts';
 import type { Db } from '../db/types.ts';
-import { fetchWindow, loadAnswer, recordFailure, type KlkWatch } from '../extract/index.ts';
+import { fetchWindow, loadAnswer, recordFailure, type KlkWatch, type WindowFailure, type WindowResult } from '../extract/index.ts';
 import type { KlkClient, KlkWindow } from '../klk/index.ts';
 import { COMMAND_PATIENCE_MS, COMMAND_RECONNECT, DatabaseWatch } from '../db/reconnect.ts';
 import { isDatabaseLost, UnreachableError } from '../shared/errors.ts';
@@ -61,10 +61,23 @@ export interface ExecutorDeps {
   database?: DatabaseWatch;
 }
 
+/** A failed chunk's attempts before it is marked failed, and the pause before its retry (doubling per attempt). */
+export const CHUNK_RETRY = { maxAttempts: 8, retryDelayMs: 1_000 } as const;
+
 /** How often a running backfill reads its ledger to report progress. */
 const PROGRESS_EVERY_MS = 250;
 
 class LeaseLost extends Error {}
+
+/** KLK failed the chunk's request: thrown through the breaker so it counts, then handled as the failure it is. */
+class KlkFailed extends Error {
+  constructor(readonly failure: WindowFailure) {
+    super(failure.message);
+  }
+}
+
+/** The window is too big for KLK's time limit (it is halved): not a word on KLK's health. */
+class WindowTooBig extends KlkFailed {}
 
 /** What running one claimed chunk needs: the same for the in-process executor and a queue worker. */
 export interface ChunkContext {
@@ -98,33 +111,47 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
     await failChunk(db, chunk.id, owner, `tienda desconocida en el catálogo: ${chunk.storeId}`, { final: true, retryInMs: 0 });
     return 0;
   }
-  let kind: Awaited<ReturnType<CircuitBreaker['acquire']>>;
+  let sent = false;
+  let answer: WindowResult;
   try {
-    kind = await breaker.acquire(ctx.stop && ctx.signal ? AbortSignal.any([ctx.signal, ctx.stop]) : (ctx.stop ?? ctx.signal));
+    answer = await breaker.execute(
+      async (kind) => {
+        sent = true;
+        // Stopped mid-request, or the database lost while taking a shared KLK slot: thrown, the chunk goes back untouched.
+        const result = await fetchWindow(ctx.klk, store, window, { attempts: kind === 'probe' ? 1 : undefined, signal: ctx.signal, watch: ctx.klkWatch });
+        // A failure tells the breaker KLK is failing, unless it only says the window is too big for KLK's time limit.
+        if (!result.ok) throw result.halves ? new WindowTooBig(result) : new KlkFailed(result);
+        return result;
+      },
+      {
+        signal: ctx.stop && ctx.signal ? AbortSignal.any([ctx.signal, ctx.stop]) : (ctx.stop ?? ctx.signal),
+        // No word on KLK's health (the breaker is left as it was; a probe ending so closes it).
+        notKlkFailure: (error) => error instanceof WindowTooBig || Boolean(ctx.signal?.aborted) || isDatabaseLost(error),
+      },
+    );
   } catch (error) {
-    if (ctx.signal?.aborted || !ctx.stop?.aborted) throw error;
-    await releaseChunk(db, chunk.id, owner);
-    return 0;
+    if (error instanceof KlkFailed || error instanceof WindowTooBig) {
+      answer = error.failure;
+    } else {
+      // Stopped while waiting for the breaker: the chunk goes back to the ledger unsent.
+      if (sent || ctx.signal?.aborted || !ctx.stop?.aborted) throw error;
+      await releaseChunk(db, chunk.id, owner);
+      return 0;
+    }
   }
-  // Stopped mid-request, or the database lost while taking a shared KLK slot: thrown, the chunk goes back untouched.
-  const answer = await fetchWindow(ctx.klk, store, window, { attempts: kind === 'probe' ? 1 : undefined, signal: ctx.signal, watch: ctx.klkWatch });
   if (!answer.ok) {
     await recordFailure(db, answer, ctx.runId ?? null);
     const { halves } = answer;
     if (halves) {
-      // Too big for KLK's time limit, not a KLK outage: the breaker is not told.
-      if (kind === 'probe') breaker.success();
       logger.warn({ chunk: chunk.id, store: store.id, window }, 'tiempo agotado: el bloque se divide en dos');
       await db.transaction((tx) => splitChunk(tx, chunk, owner, halves.map((h) => ({ dayFrom: h.fechaDesde, dayTo: h.fechaHasta }))));
       return 0;
     }
-    breaker.failure();
     const final = chunk.attempts >= maxAttempts;
     logger.warn({ chunk: chunk.id, store: store.id, window, attempt: chunk.attempts, final, err: answer.message }, 'bloque fallido');
     await failChunk(db, chunk.id, owner, answer.message, { final, retryInMs: retryDelayMs * 2 ** Math.min(chunk.attempts - 1, 6) });
     return 0;
   }
-  breaker.success();
   const { batch } = answer;
   try {
     // The chunk is completed with its load and its request: one commit, all three or none.
@@ -187,8 +214,8 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
   const { db, logger } = deps;
   const owner = (await liveness(db)).owner();
   const leaseMs = deps.leaseMs ?? 120_000;
-  const maxAttempts = deps.maxAttempts ?? 8;
-  const retryDelayMs = deps.retryDelayMs ?? 1_000;
+  const maxAttempts = deps.maxAttempts ?? CHUNK_RETRY.maxAttempts;
+  const retryDelayMs = deps.retryDelayMs ?? CHUNK_RETRY.retryDelayMs;
   const breaker = deps.breaker ?? new CircuitBreaker();
   const database = deps.database ?? new DatabaseWatch(db, { patienceMs: COMMAND_PATIENCE_MS, ...COMMAND_RECONNECT });
   const deadOwners = await goneChunkOwners(db, backfillId);

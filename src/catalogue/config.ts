@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { z } from '../shared/zod.ts';
 import { isValidDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
-import { DEFAULT_CLOSED_DAYS, DEFAULT_STORES, type Store } from './stores.ts';
+import { env } from '../shared/env.ts';
+import { COMMAND_PATIENCE_MS } from '../db/reconnect.ts';
+import { KLK_DEFAULTS } from '../klk/defaults.ts';
+import { DEFAULT_LINE_BUDGET } from '../plan/plan.ts';
+import { DEFAULT_CLOSED_DAYS, DEFAULT_STORES } from './stores.ts';
 
 const isoDate = z
   .string()
@@ -58,39 +62,47 @@ const thresholdsSchema = z
   .strict()
   .refine((t) => t.alta <= t.media, { message: 'alta debe ser menor o igual a media', path: ['alta'] });
 
+/**
+ * The configuration file, and with it the `Config` every command gets: what the file leaves out takes its default
+ * here (each written once: the KLK ones are the client's own, KLK_DEFAULTS).
+ */
 export const configSchema = z
   .object({
-    stores: z.array(storeSchema).min(1).optional(),
-    closedDays: z.array(closedDay).optional(),
-    thresholds: thresholdsSchema.default(thresholdsSchema.parse({})),
+    /** The chain's catalogue unless the file gives its own (each command gets its own copy). */
+    stores: z
+      .array(storeSchema)
+      .min(1)
+      .default(() => DEFAULT_STORES.map((s) => ({ ...s, closedDays: [...s.closedDays] }))),
+    closedDays: z.array(closedDay).default(() => [...DEFAULT_CLOSED_DAYS]),
+    thresholds: thresholdsSchema.prefault({}),
     /** Requests in flight per KLK. */
-    concurrency: z.number().int().positive().max(64).default(3),
+    concurrency: z.number().int().positive().max(64).default(KLK_DEFAULTS.concurrency),
     /** No single KLK request should return more lines than this. */
-    lineBudget: z.number().int().positive().default(30_000),
+    lineBudget: z.number().int().positive().default(DEFAULT_LINE_BUDGET),
     /** The longest window a report, plan or backfill may span: a typo of a century must not take the server down. */
     maxWindowDays: z.number().int().positive().default(1_096),
     klk: z
       .object({
         baseUrl: z.url().optional(),
-        timeoutMs: z.number().int().positive().default(120_000),
-        attempts: z.number().int().positive().max(20).default(4),
+        timeoutMs: z.number().int().positive().default(KLK_DEFAULTS.timeoutMs),
+        attempts: z.number().int().positive().max(20).default(KLK_DEFAULTS.attempts),
       })
       .strict()
-      .default({ timeoutMs: 120_000, attempts: 4 }),
+      .prefault({}),
     database: z
       .object({
         /** How long a command waits for a lost database to answer again before it stops, resumable, with exit 3. */
-        reconnectSeconds: z.number().min(0).max(3_600).default(10),
+        reconnectSeconds: z.number().min(0).max(3_600).default(COMMAND_PATIENCE_MS / 1_000),
       })
       .strict()
-      .default({ reconnectSeconds: 10 }),
+      .prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {
     // Two stores on one KLK branch would load the same lines twice, under two ubicacion_id.
     const seen = { id: new Set<string>(), sucursal: new Set<string>() };
     const repeated = { id: 'id repetido', sucursal: 'sucursal repetida' };
-    c.stores?.forEach((s, i) => {
+    c.stores.forEach((s, i) => {
       for (const field of ['id', 'sucursal'] as const) {
         if (seen[field].has(s[field])) ctx.addIssue({ code: 'custom', message: `${repeated[field]}: ${s[field]}`, path: ['stores', i, field] });
         seen[field].add(s[field]);
@@ -98,18 +110,9 @@ export const configSchema = z
     });
   });
 
-export type Thresholds = z.infer<typeof thresholdsSchema>;
+export type Thresholds = z.output<typeof thresholdsSchema>;
 
-export interface Config {
-  stores: Store[];
-  closedDays: string[];
-  thresholds: Thresholds;
-  concurrency: number;
-  lineBudget: number;
-  maxWindowDays: number;
-  klk: { baseUrl?: string; timeoutMs: number; attempts: number };
-  database: { reconnectSeconds: number };
-}
+export type Config = z.output<typeof configSchema>;
 
 /** Validates a parsed config object; a bad one is a UsageError naming each field and what it allows. */
 export function parseConfig(raw: unknown, source = 'configuración'): Config {
@@ -121,21 +124,11 @@ export function parseConfig(raw: unknown, source = 'configuración'): Config {
     });
     throw new UsageError(`${source} inválida:\n${lines.join('\n')}`);
   }
-  const c = result.data;
-  return {
-    stores: c.stores ?? DEFAULT_STORES.map((s) => ({ ...s, closedDays: [...s.closedDays] })),
-    closedDays: c.closedDays ?? [...DEFAULT_CLOSED_DAYS],
-    thresholds: c.thresholds,
-    concurrency: c.concurrency,
-    lineBudget: c.lineBudget,
-    maxWindowDays: c.maxWindowDays,
-    klk: c.klk,
-    database: c.database,
-  };
+  return result.data;
 }
 
 /** The configuration from a JSON file (VENTAS_CONFIG or --config), or the built-in defaults. */
-export function loadConfig(path: string | undefined = process.env.VENTAS_CONFIG): Config {
+export function loadConfig(path: string | undefined = env().VENTAS_CONFIG): Config {
   if (!path) return parseConfig({});
   let text: string;
   try {

@@ -2,6 +2,7 @@ import { loadConfig, type Config } from '../catalogue/index.ts';
 import { openDb } from '../db/index.ts';
 import type { DatabaseEvent } from '../db/reconnect.ts';
 import type { Db } from '../db/types.ts';
+import { env } from '../shared/env.ts';
 import { seconds } from '../shared/format.ts';
 import { UsageError } from '../shared/errors.ts';
 
@@ -9,16 +10,16 @@ export const DEFAULT_KLK_URL = 'http://127.0.0.1:7002';
 
 /** Configuration by precedence: flags, then environment, then the config file, then defaults. */
 export function resolveConfig(flags: { config?: string }): Config {
-  return loadConfig(flags.config ?? process.env.VENTAS_CONFIG);
+  return loadConfig(flags.config ?? env().VENTAS_CONFIG);
 }
 
 /** `readOnly` for a dry run: the database refuses any write, whatever path the command takes. */
 export function openDatabase(options: { readOnly?: boolean } = {}): Promise<Db> {
-  return openDb({ databaseUrl: process.env.DATABASE_URL, readOnly: options.readOnly });
+  return openDb({ databaseUrl: env().DATABASE_URL, readOnly: options.readOnly });
 }
 
 export function klkBaseUrl(config: Config, flag?: string): string {
-  const url = flag ?? process.env.KLK_BASE_URL ?? config.klk.baseUrl ?? DEFAULT_KLK_URL;
+  const url = flag ?? env().KLK_BASE_URL ?? config.klk.baseUrl ?? DEFAULT_KLK_URL;
   const parsed = URL.canParse(url) ? new URL(url) : null;
   // `localhost:7002` parses with "localhost:" as its scheme; credentials in it would end up in every error and log.
   if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.username || parsed.password) {

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help, type Argument, type Option } from 'commander';
-import { now, simulatedClock } from '../shared/clock.ts';
 import { ExitCode, exitCodeFor } from '../shared/errors.ts';
 import { processIo, type Io } from './io.ts';
 import { registerCommands } from './commands.ts';
@@ -87,12 +86,23 @@ export function buildCli(io: Io = processIo, args: readonly string[] = [], limit
     action:
       (fn) =>
       async (...args) => {
+        let debug = false;
         try {
-          code = (await fn(...args)) ?? ExitCode.ok;
+          // Loaded here, not with this module: --help and --version start without zod, and read no environment.
+          const [{ parseEnv, withEnv }, { now }] = await Promise.all([import('../shared/env.ts'), import('../shared/clock.ts')]);
+          // The command's environment, read once before it does anything: a bad value is bad input for every command.
+          const env = parseEnv();
+          debug = env.VENTAS_DEBUG;
+          code = await withEnv(env, async () => {
+            // Announced, so simulated time is never taken for real.
+            const clock = env.VENTAS_CLOCK;
+            if (clock) io.err(`Reloj simulado (VENTAS_CLOCK): ahora ${now().toISOString()}, velocidad x${clock.speed}`);
+            return (await fn(...args)) ?? ExitCode.ok;
+          });
         } catch (error) {
           code = exitCodeFor(error);
           io.err(`error: ${(error as Error).message}`);
-          if (code === ExitCode.partial && process.env.VENTAS_DEBUG) io.err(String((error as Error).stack));
+          if (code === ExitCode.partial && debug) io.err(String((error as Error).stack));
         }
       },
   };
@@ -101,14 +111,6 @@ export function buildCli(io: Io = processIo, args: readonly string[] = [], limit
 }
 
 export async function main(argv: string[], io: Io = processIo, limits: CliLimits = {}): Promise<number> {
-  // A bad VENTAS_CLOCK is bad input for every command; a good one is announced, so simulated time is never taken for real.
-  try {
-    const clock = simulatedClock();
-    if (clock) io.err(`Reloj simulado (VENTAS_CLOCK): ahora ${now().toISOString()}, velocidad x${clock.speed}`);
-  } catch (error) {
-    io.err(`error: ${(error as Error).message}`);
-    return exitCodeFor(error);
-  }
   const cli = buildCli(io, argv.slice(2), limits);
   // Commander's own errors (unknown option, missing argument) are bad input too.
   cli.program.commands.forEach((c) => c.exitOverride());

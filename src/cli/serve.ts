@@ -1,4 +1,5 @@
 import { openDb } from '../db/index.ts';
+import { env } from '../shared/env.ts';
 import { createLogger, flushLogger } from '../shared/logger.ts';
 import { startDashboard, untilStopSignal } from '../web/server.ts';
 import { assertBindAllowed, assertTokenUsable } from '../web/access.ts';
@@ -21,7 +22,7 @@ export interface ServeFlags {
 /** `ventas serve`: the dashboard and its HTTP API, until Ctrl+C. */
 export async function serveCommand(cli: Cli, flags: ServeFlags): Promise<void> {
   const config = resolveConfig(flags);
-  const token = process.env.VENTAS_API_TOKEN || undefined;
+  const token = env().VENTAS_API_TOKEN;
   assertTokenUsable(token);
   assertBindAllowed(flags.host, token);
   // Checked now (exit 2), but only the given edges are kept: the defaults move with the days the server runs.
@@ -29,7 +30,7 @@ export async function serveCommand(cli: Cli, flags: ServeFlags): Promise<void> {
   const klkUrl = klkBaseUrl(config, flags.klkUrl);
   const logger = createLogger({ name: 'ventas-serve' });
   // --data-dir is a flag, so it wins over DATABASE_URL.
-  const db = await openDb({ databaseUrl: flags.dataDir ? '' : process.env.DATABASE_URL, dataDir: flags.dataDir });
+  const db = await openDb({ databaseUrl: flags.dataDir ? '' : env().DATABASE_URL, dataDir: flags.dataDir });
   try {
     const dashboard = await startDashboard({
       db,

@@ -5,6 +5,7 @@ import { failedChunks, ledgerTotals, unfinishedChunkIds } from '../backfill/ledg
 import { BACKFILL_STATUS, renderBackfillSummary, renderDryRun } from '../backfill/render.ts';
 import { queueBackfill, type BackfillJob } from '../backfill/run.ts';
 import { renderPlanTable } from '../plan/render-table.ts';
+import { env } from '../shared/env.ts';
 import { ExitCode, UsageError } from '../shared/errors.ts';
 import { count, int } from '../shared/format.ts';
 import { createLogger, flushLogger } from '../shared/logger.ts';
@@ -20,7 +21,7 @@ import type { Cli } from './main.ts';
 
 /** The distributed backfill needs a real PostgreSQL: PGlite is one process, the in-process executor is the way there. */
 function requirePostgres(): string {
-  const url = process.env.DATABASE_URL;
+  const url = env().DATABASE_URL;
   if (!url) throw new UsageError('el trabajo distribuido necesita PostgreSQL (DATABASE_URL); en PGlite use `ventas backfill` sin --queue');
   return url;
 }

@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { env } from '../shared/env.ts';
 import { migrate } from './migrate.ts';
 import type { Db, Queryable } from './types.ts';
 
@@ -25,7 +26,7 @@ export interface OpenDbOptions {
 }
 
 function resolveTarget(options: OpenDbOptions): { url: string } | { dataDir: string } {
-  const url = options.databaseUrl ?? process.env.DATABASE_URL;
+  const url = options.databaseUrl ?? env().DATABASE_URL;
   return url ? { url } : { dataDir: options.dataDir ?? DEFAULT_DATA_DIR };
 }
 

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { Client, Pool, types, type ClientBase, type CustomTypesConfig, type QueryResult as PgResult } from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
 import { UnreachableError, UsageError } from '../shared/errors.ts';
+import { env } from '../shared/env.ts';
 import { assertOutsideTransaction, copyStatement, inTransactionScope, parsers, toParam } from './conventions.ts';
 import type { Db, KeptSession, QueryResult, Queryable, SessionStep } from './types.ts';
 
@@ -32,7 +33,7 @@ function parseTarget(url: string): Target {
     throw new UsageError('DATABASE_URL no es una URL de PostgreSQL válida; use postgres://usuario:clave@host:5432/base');
   }
   const query = parsed.searchParams;
-  const user = decodeURIComponent(parsed.username) || query.get('user') || process.env.PGUSER || 'postgres';
+  const user = decodeURIComponent(parsed.username) || query.get('user') || env().PGUSER || 'postgres';
   return {
     user,
     host: decodeURIComponent(parsed.hostname) || query.get('host') || 'localhost',

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { halfJitterGenerator } from 'cockatiel';
 import { isDatabaseLost, UnreachableError } from '../shared/errors.ts';
 import { seconds } from '../shared/format.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -24,10 +25,13 @@ export const COMMAND_RECONNECT = { firstDelayMs: 250, maxDelayMs: 2_000 } as con
 /** Workers: wait as long as it takes, looking again between 1 and 30 s. */
 export const WORKER_RECONNECT = { patienceMs: Infinity, firstDelayMs: 1_000, maxDelayMs: 30_000 } as const;
 
-/** The pause before look `attempt` (0-based): capped exponential, between half and all of it ("equal jitter"). */
+/**
+ * The pause before look `attempt` (0-based): capped exponential, between half and all of it ("equal jitter", cockatiel's
+ * half-jitter schedule). The wait itself is ours: it shares one outage among all callers, spends a patience across
+ * outages and ends with a signal, none of which cockatiel's retry policy does.
+ */
 export function backoffDelay(attempt: number, firstMs: number, maxMs: number): number {
-  const ceiling = Math.min(maxMs, firstMs * 2 ** Math.min(attempt, 30));
-  return ceiling / 2 + Math.random() * (ceiling / 2);
+  return halfJitterGenerator(attempt, { generator: halfJitterGenerator, initialDelay: firstMs, maxDelay: maxMs, exponent: 2 })[0];
 }
 
 /**

@@ -366,6 +366,58 @@ describe('KLK client', () => {
     expect(done).toEqual(['SUC002', 'SUC001']);
   });
 
+  it('serves callers waiting for a slot first come, first served; one that gives up leaves the queue unsent', async () => {
+    const held: ServerResponse[] = [];
+    let arrived: () => void = () => {};
+    const server = await serve((_req, res, body) => {
+      if (body.sucursal === 'SUC001') {
+        held.push(res);
+        arrived();
+      } else {
+        json(res, [{ sucursal: body.sucursal }]);
+      }
+    });
+    const { klk } = client(server, { concurrency: 1 });
+    const firstIn = new Promise<void>((resolve) => (arrived = resolve));
+    const first = klk.fetchVentas(request, () => new Lines());
+    await firstIn;
+    const quitter = new AbortController();
+    const calls = ['SUC002', 'SUC003', 'SUC004', 'SUC005'].map((sucursal) =>
+      klk.fetchVentas({ ...request, sucursal }, () => new Lines(), sucursal === 'SUC003' ? { signal: quitter.signal } : {}),
+    );
+    expect(klk.stats()).toMatchObject({ inFlight: 1, waiting: 4 });
+    quitter.abort(new Error('ya no hace falta'));
+    await expect(calls[1]).rejects.toThrow('ya no hace falta');
+    expect(klk.stats()).toMatchObject({ inFlight: 1, waiting: 3 });
+    json(held[0]!, []);
+    await Promise.all([first, calls[0], calls[2], calls[3]]);
+    expect(server.requests.map((r) => r.body.sucursal)).toEqual(['SUC001', 'SUC002', 'SUC004', 'SUC005']);
+    expect(klk.stats()).toMatchObject({ requests: 4, maxInFlight: 1, inFlight: 0, waiting: 0 });
+  });
+
+  it('stops waiting to retry when the caller aborts, without asking again', async () => {
+    // KLK asks for an hour's pause: only the abort can end it within the test.
+    const server = await serve((_req, res) => {
+      res.writeHead(503, { 'retry-after': '3600' });
+      res.end();
+    });
+    const stop = new AbortController();
+    const events: KlkEvent[] = [];
+    const klk = createKlkClient({
+      baseUrl: server.url,
+      maxBackoffMs: 3_600_000,
+      onEvent: (event) => {
+        events.push(event);
+        stop.abort(new Error('cancelado por el usuario'));
+      },
+    });
+    const pending = klk.fetchVentas(request, () => new Lines(), { signal: stop.signal });
+    await expect(pending).rejects.toThrow('cancelado por el usuario');
+    expect(events).toEqual([expect.objectContaining({ type: 'attempt-failed', status: 503, retryInMs: 3_600_000 })]);
+    expect(server.requests).toHaveLength(1);
+    expect(klk.stats()).toMatchObject({ requests: 1, retries: 1, inFlight: 0, waiting: 0 });
+  });
+
   it('sends the token as a bearer header and never shows it in errors or events', async () => {
     const token = 's3cr3t-T0KEN';
     const server = await serve((req, res) => json(res, { error: `token rechazado: ${req.headers.authorization}` }, 401));

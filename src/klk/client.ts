@@ -1,11 +1,20 @@
 /**
  * The KLK client: `POST {base}/ventas` on Node's fetch, with a per-request timeout that covers the whole body, retries
- * with exponential backoff and full jitter, and a limit of requests in flight shared by every caller of one client.
- * A failure is always an error (KlkError), never an empty answer.
+ * with exponential backoff and full jitter, and a limit of requests in flight shared by every caller of one client
+ * (a p-queue: first come, first served). A failure is always an error (KlkError), never an empty answer.
+ *
+ * The retry loop is ours, not cockatiel's `retry` policy: that policy waits out its backoff on a timer no signal
+ * reaches (RetryPolicy.execute in cockatiel 3.2), so a Ctrl-C during a 30-second pause would wait for it; here the
+ * pause ends with the caller's signal (tested: "stops waiting to retry when the caller aborts"). Its delays are
+ * cockatiel's full-jitter schedule.
  */
+import { setTimeout as delay } from 'node:timers/promises';
+import { fullJitterGenerator } from 'cockatiel';
+import PQueue from 'p-queue';
 import { AnswerError, readAnswer } from './answer.ts';
 import { checkEcho } from './meta.ts';
 import type { KlkMeta } from './schema.ts';
+import { KLK_DEFAULTS } from './defaults.ts';
 import { describeWindow, type KlkWindow } from './windows.ts';
 import { decimal, int } from '../shared/format.ts';
 import { redactUrl } from '../shared/redact.ts';
@@ -166,16 +175,22 @@ export function createKlkClient(options: KlkClientOptions): KlkClient {
   const url = `${options.baseUrl.replace(/\/+$/, '')}/ventas`;
   // What messages (and so the run history) say of it: never a credential it carries.
   const shownUrl = redactUrl(url);
-  const timeoutMs = options.timeoutMs ?? 120_000;
-  const defaultAttempts = options.attempts ?? 4;
-  const backoffMs = options.backoffMs ?? 1_000;
-  const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? KLK_DEFAULTS.timeoutMs;
+  const defaultAttempts = options.attempts ?? KLK_DEFAULTS.attempts;
+  const concurrency = options.concurrency ?? KLK_DEFAULTS.concurrency;
+  const jitter = {
+    generator: fullJitterGenerator,
+    initialDelay: options.backoffMs ?? 1_000,
+    maxDelay: options.maxBackoffMs ?? 30_000,
+    exponent: 2,
+  };
   const token = options.token || undefined;
-  const slots = new Semaphore(options.concurrency ?? 3);
   const counters = { requests: 0, maxInFlight: 0, retries: 0, succeeded: 0, failed: 0, lines: 0, bytes: 0 };
-  for (const [name, value] of Object.entries({ timeoutMs, attempts: defaultAttempts, concurrency: slots.limit })) {
+  for (const [name, value] of Object.entries({ timeoutMs, attempts: defaultAttempts, concurrency })) {
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} debe ser un entero positivo: ${value}`);
   }
+  // One slot per HTTP attempt, body read included; a call waiting to retry holds none.
+  const slots = new PQueue({ concurrency });
 
   const redact = (text: string) => (token ? text.split(token).join('***') : text);
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
@@ -268,13 +283,18 @@ export function createKlkClient(options: KlkClientOptions): KlkClient {
     const summary: RequestSummary = { sucursal: request.sucursal, almacen: request.almacen, window: request.window };
     const called = performance.now();
     for (let n = 1; ; n++) {
-      signal?.throwIfAborted();
-      await slots.acquire(signal);
-      counters.requests++;
-      counters.maxInFlight = Math.max(counters.maxInFlight, slots.active);
       let failure: AttemptFailure;
       try {
-        const { collector, info } = await attempt(request, newCollector, signal);
+        // Rejects with the signal's reason when aborted while waiting for its slot; aborted while in flight, the attempt
+        // gives its slot back at once, its request being torn down.
+        const { collector, info } = await slots.add(
+          () => {
+            counters.requests++;
+            counters.maxInFlight = Math.max(counters.maxInFlight, slots.pending);
+            return attempt(request, newCollector, signal);
+          },
+          { signal },
+        );
         counters.succeeded++;
         counters.lines += info.lines;
         counters.bytes += info.bytes;
@@ -285,8 +305,6 @@ export function createKlkClient(options: KlkClientOptions): KlkClient {
         if (error instanceof CollectorFailure) throw error.error;
         if (!(error instanceof AttemptFailure)) throw error;
         failure = error;
-      } finally {
-        slots.release();
       }
 
       const message = redact(failure.message);
@@ -295,7 +313,7 @@ export function createKlkClient(options: KlkClientOptions): KlkClient {
         (failure.kind === 'http'
           ? failure.status! >= 500 || failure.status === 429
           : RETRYABLE.has(failure.kind) && (failure.kind !== 'timeout' || retryTimeouts));
-      const delay = retryable ? backoff(n, failure.retryAfterMs) : null;
+      const pause = retryable ? backoff(n, failure.retryAfterMs) : null;
       options.onEvent?.({
         type: 'attempt-failed',
         request: summary,
@@ -303,9 +321,9 @@ export function createKlkClient(options: KlkClientOptions): KlkClient {
         kind: failure.kind,
         status: failure.status,
         message,
-        retryInMs: delay,
+        retryInMs: pause,
       });
-      if (delay === null) {
+      if (pause === null) {
         counters.failed++;
         const store = request.almacen ? `${request.sucursal}/${request.almacen}` : request.sucursal;
         const where = `${store} ${describeWindow(request.window)}`;
@@ -313,22 +331,27 @@ export function createKlkClient(options: KlkClientOptions): KlkClient {
         throw new KlkError(failure.kind, `KLK ${where}: ${message}${tries}`, n, failure.status);
       }
       counters.retries++;
-      await sleep(delay, signal);
+      try {
+        await delay(pause, undefined, { signal });
+      } catch (error) {
+        throw signal?.aborted ? signal.reason : error;
+      }
     }
   }
 
+  /** Before attempt n + 1: random in [0, min(maxBackoffMs, backoffMs x 2^(n-1))), at least Retry-After (capped). */
   function backoff(attempt: number, retryAfter: number | undefined): number {
-    const jitter = Math.round(Math.random() * Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1)));
-    return retryAfter === undefined ? jitter : Math.max(jitter, Math.min(retryAfter, maxBackoffMs));
+    const [random] = fullJitterGenerator(attempt - 1, jitter);
+    return retryAfter === undefined ? random : Math.max(random, Math.min(retryAfter, jitter.maxDelay));
   }
 
   return {
     fetchVentas,
     stats: () => ({
       requests: counters.requests,
-      inFlight: slots.active,
+      inFlight: slots.pending,
       maxInFlight: counters.maxInFlight,
-      waiting: slots.waiting,
+      waiting: slots.size,
       retries: counters.retries,
       succeeded: counters.succeeded,
       failed: counters.failed,
@@ -395,55 +418,4 @@ function causeCode(error: unknown): string {
 
 function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${int(ms / 1000)} s` : `${decimal(ms / 1000)} s`;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** A counting semaphore that hands a released slot to the longest waiter (FIFO, no barging). */
-class Semaphore {
-  active = 0;
-  private readonly queue: Array<() => void> = [];
-
-  constructor(readonly limit: number) {}
-
-  get waiting(): number {
-    return this.queue.length;
-  }
-
-  acquire(signal: AbortSignal | undefined): Promise<void> {
-    if (this.active < this.limit) {
-      this.active++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        this.queue.splice(this.queue.indexOf(grant), 1);
-        reject(signal!.reason);
-      };
-      const grant = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      this.queue.push(grant);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  release(): void {
-    const next = this.queue.shift();
-    if (next) next();
-    else this.active--;
-  }
 }

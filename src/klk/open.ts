@@ -1,4 +1,5 @@
 import type { Config } from '../catalogue/config.ts';
+import { env } from '../shared/env.ts';
 import type { Logger } from '../shared/logger.ts';
 import { createKlkClient, type KlkClient, type KlkEvent } from './client.ts';
 
@@ -6,7 +7,7 @@ import { createKlkClient, type KlkClient, type KlkEvent } from './client.ts';
 export function openKlk(config: Config, options: { baseUrl: string; concurrency: number; logger: Logger }): KlkClient {
   return createKlkClient({
     baseUrl: options.baseUrl,
-    token: process.env.KLK_API_TOKEN || undefined,
+    token: env().KLK_API_TOKEN,
     timeoutMs: config.klk.timeoutMs,
     attempts: config.klk.attempts,
     concurrency: options.concurrency,

@@ -5,6 +5,7 @@
  */
 import { addDays, daysBetween, eachDay, isValidDate, type IsoDate } from '../shared/dates.ts';
 import type { CostModel, TimingModelKind } from './timing.ts';
+import { KLK_DEFAULTS } from '../klk/defaults.ts';
 
 export type Priority = 'ALTA' | 'MEDIA' | 'BAJA' | 'OK';
 
@@ -55,7 +56,7 @@ export const DEFAULT_TIMING = { baseSeconds: 4, secondsPer1000Lines: 2.5 } as co
  * PostgreSQL rate (about 68,000 lines/s).
  */
 export const DEFAULT_LOAD_TIMING = { baseSeconds: 0.02, secondsPer1000Lines: 0.015 } as const;
-export const DEFAULT_CONCURRENCY = 3;
+export const DEFAULT_CONCURRENCY = KLK_DEFAULTS.concurrency;
 
 /** One `ventas etl` invocation: its stores over one window of whole days, cut in chunks of `chunkDays`. */
 export interface PlanStep {

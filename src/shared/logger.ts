@@ -1,6 +1,7 @@
 import { once, type EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { env } from './env.ts';
 
 export type { Logger };
 
@@ -14,13 +15,14 @@ export function logFileDay(now: Date): string {
  * starts. Secrets are redacted by path as a second line of defence; nothing logs the KLK token in the first place.
  */
 export function createLogger(options: { logDir?: string; name?: string; now?: Date } = {}): Logger {
-  const logDir = options.logDir ?? process.env.LOG_DIR ?? 'logs';
+  const { LOG_DIR, LOG_LEVEL } = env();
+  const logDir = options.logDir ?? LOG_DIR;
   const day = logFileDay(options.now ?? new Date());
   const destination = pino.destination({ dest: join(logDir, `ventas_postgres_${day}.log`), sync: false, mkdir: true });
   return pino(
     {
       name: options.name ?? 'ventas',
-      level: process.env.LOG_LEVEL ?? 'info',
+      level: LOG_LEVEL,
       redact: { paths: ['token', '*.token', 'headers.authorization', '*.headers.authorization', 'authorization'], censor: '[oculto]' },
     },
     destination,

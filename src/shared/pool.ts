@@ -1,23 +1,24 @@
+import PQueue from 'p-queue';
+
 /**
- * Runs `fn` over `items` with at most `limit` in flight, keeping results in input order. After a failure no new item
- * starts, and the first error is thrown only once the items already running have settled: the caller's cleanup
- * (leases released, run recorded) never runs under work still writing.
+ * Runs `fn` over `items` with at most `limit` in flight (a p-queue), keeping results in input order. After a failure
+ * no new item starts, and the first error is thrown only once the items already running have settled: the caller's
+ * cleanup (leases released, run recorded) never runs under work still writing.
  */
 export async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
-  let next = 0;
   let failure: { error: unknown } | null = null;
-  const worker = async () => {
-    while (next < items.length && failure === null) {
-      const index = next++;
-      try {
-        results[index] = await fn(items[index]!, index);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  const queue = new PQueue({ concurrency: Math.max(1, limit) });
+  // Told as the item fails, before the queue starts the next one: the queue is emptied first.
+  queue.on('error', (error: unknown) => {
+    failure ??= { error };
+    queue.clear();
+  });
+  items.forEach((item, index) => {
+    // Its error is the 'error' event's; the queue's idleness says when all have settled.
+    queue.add(async () => void (results[index] = await fn(item, index))).catch(() => undefined);
+  });
+  await queue.onIdle();
   if (failure !== null) throw (failure as { error: unknown }).error;
   return results;
 }

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Store } from '../catalogue/stores.ts';
 import { eachDay, isValidDate, localDateTime } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
@@ -128,17 +129,14 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   res.end(body);
 }
 
-function sleep(ms: number, res: ServerResponse): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      res.off('close', done);
-      resolve();
-    }
-    res.on('close', done);
-  });
+/** Waits `ms`, or until the client goes away. */
+async function sleep(ms: number, res: ServerResponse): Promise<void> {
+  if (ms <= 0) return;
+  const gone = new AbortController();
+  const onClose = () => gone.abort();
+  res.once('close', onClose);
+  await delay(ms, undefined, { signal: gone.signal }).catch(() => undefined);
+  res.off('close', onClose);
 }
 
 /** Writes a chunk, waiting while the socket is full; false once the client has gone. */

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Store } from '../catalogue/stores.ts';
 import { liveness } from '../db/liveness.ts';
 import { COMMAND_PATIENCE_MS, watchDatabase, type DatabaseEvent, type DatabaseWatch } from '../db/reconnect.ts';
@@ -185,7 +186,7 @@ async function acquireWithWait(
   };
   let held = await acquire(storeIds);
   while (held.length < storeIds.length && Date.now() < deadline && !stop?.aborted) {
-    await new Promise((r) => setTimeout(r, Math.min(1_000, Math.max(0, deadline - Date.now()))));
+    await delay(Math.min(1_000, Math.max(0, deadline - Date.now())));
     held = [...new Set([...held, ...(await acquire(storeIds.filter((id) => !held.includes(id))))])];
   }
   return held;

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../catalogue/config.ts';
 import { CircuitBreaker } from '../backfill/breaker.ts';
-import { runClaimedChunk, type ChunkContext } from '../backfill/executor.ts';
+import { CHUNK_RETRY, runClaimedChunk, type ChunkContext } from '../backfill/executor.ts';
 import {
   chunkStanding,
   claimChunkById,
@@ -154,8 +154,8 @@ export async function runWorker(deps: WorkerDeps, signals: { stop: AbortSignal; 
         stores,
         breaker,
         owner,
-        maxAttempts: deps.maxAttempts ?? 8,
-        retryDelayMs: deps.retryDelayMs ?? 1_000,
+        maxAttempts: deps.maxAttempts ?? CHUNK_RETRY.maxAttempts,
+        retryDelayMs: deps.retryDelayMs ?? CHUNK_RETRY.retryDelayMs,
         mirror: backfill.mirror,
         runId: job.data.runId,
         signal: abort,
