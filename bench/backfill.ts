@@ -61,23 +61,37 @@ export interface ModelFigures {
  * What the latency model predicts for a set of stores, from the plan and the simulator's usual volumes (no request
  * made): it shows how the measured subset compares with the whole situation.
  */
-async function model(db: Parameters<typeof computeCoverage>[0], config: Config, world: SimWorld, stores: readonly Store[], latency: Latency): Promise<ModelFigures> {
+async function model(
+  db: Parameters<typeof computeCoverage>[0],
+  config: Config,
+  world: SimWorld,
+  stores: readonly Store[],
+  latency: Latency,
+): Promise<ModelFigures> {
   const report = await computeCoverage(db, config, { from: SEED_FROM, to: SEED_TO, stores });
   // KLK's recorded cost is the planner's default model (no sample: the default).
   const plan = toPlanJson(planFromCoverage(report, { config, timing: fitCostModel([]), concurrency: KLK_LIMIT }));
   const byId = new Map(stores.map((s) => [s.id, s]));
-  const linesOf = (store: Store, from: string, to: string) => eachDay(from, to).reduce((n, d) => n + usualLines(world, store, d), 0);
+  const linesOf = (store: Store, from: string, to: string) =>
+    eachDay(from, to).reduce((n, d) => n + usualLines(world, store, d), 0);
   const ourLines = planChunks(plan).map((c) => linesOf(byId.get(c.storeId)!, c.dayFrom, c.dayTo));
   let oldTool = 0;
   let todayEngine = 0;
   let seedRequests = 0;
   let seedLines = 0;
   for (const step of seedSteps(stores)) {
-    const requests = stepRequests(step).map((r) => ({ store: r.store.id, ms: requestMs(latency, linesOf(r.store, r.window.fechaDesde, r.window.fechaHasta)), lines: linesOf(r.store, r.window.fechaDesde, r.window.fechaHasta) }));
+    const requests = stepRequests(step).map((r) => ({
+      store: r.store.id,
+      ms: requestMs(latency, linesOf(r.store, r.window.fechaDesde, r.window.fechaHasta)),
+      lines: linesOf(r.store, r.window.fechaDesde, r.window.fechaHasta),
+    }));
     const perStore = new Map<string, number>();
     for (const r of requests) perStore.set(r.store, (perStore.get(r.store) ?? 0) + r.ms);
     oldTool += scheduleMs([...perStore.values()], KLK_LIMIT);
-    todayEngine += scheduleMs(requests.map((r) => r.ms), KLK_LIMIT);
+    todayEngine += scheduleMs(
+      requests.map((r) => r.ms),
+      KLK_LIMIT,
+    );
     seedRequests += requests.length;
     seedLines += requests.reduce((n, r) => n + r.lines, 0);
   }
@@ -156,16 +170,23 @@ export async function benchBackfill(
   };
 
   const oursUrl = await prepare('ventas_bench_backfill');
-  progress(`backfill: ventas backfill de ${ids.length} tiendas (${subset.missingStoreDays} días-tienda por llenar, latencia de KLK / ${latency.factor})`);
+  progress(
+    `backfill: ventas backfill de ${ids.length} tiendas (${subset.missingStoreDays} días-tienda por llenar, latencia de KLK / ${latency.factor})`,
+  );
   sim.resetStats();
   const oursChild = await runNode(CHILD, ['ours', oursUrl, sim.url, ids.join(',')]);
   if (oursChild.code !== 0) throw new Error(`el backfill falló: ${oursChild.stderr.slice(-3000)}`);
-  const oursOut = JSON.parse(oursChild.stdout.trim().split('\n').at(-1)!) as { seconds: number; summary: { status: string; storeDays: number } };
+  const oursOut = JSON.parse(oursChild.stdout.trim().split('\n').at(-1)!) as {
+    seconds: number;
+    summary: { status: string; storeDays: number };
+  };
   if (oursOut.summary.status !== 'complete') throw new Error(`el backfill terminó ${oursOut.summary.status}`);
   const client = await connect(oursUrl);
   let requestLines: number[];
   try {
-    requestLines = (await client.query<{ lines: number }>(`SELECT lines FROM klk_requests WHERE outcome IN ('ok', 'empty')`)).rows.map((r) => r.lines);
+    requestLines = (
+      await client.query<{ lines: number }>(`SELECT lines FROM klk_requests WHERE outcome IN ('ok', 'empty')`)
+    ).rows.map((r) => r.lines);
   } finally {
     await client.end();
   }
@@ -178,12 +199,18 @@ export async function benchBackfill(
     maxRssBytes: oursChild.maxRssBytes,
     missingAfter: await missingAfter(oursUrl),
   };
-  progress(`backfill: ${ours.seconds.toFixed(1)} s (cota inferior ${ours.lowerBoundSeconds.toFixed(1)} s); ahora a la manera de la semilla`);
+  progress(
+    `backfill: ${ours.seconds.toFixed(1)} s (cota inferior ${ours.lowerBoundSeconds.toFixed(1)} s); ahora a la manera de la semilla`,
+  );
 
   const seedUrl = await prepare('ventas_bench_seedway');
   const seedChild = await runNode(CHILD, ['seed', seedUrl, sim.url, ids.join(',')]);
   if (seedChild.code !== 0) throw new Error(`la manera de la semilla falló: ${seedChild.stderr.slice(-3000)}`);
-  const seedOut = JSON.parse(seedChild.stdout.trim().split('\n').at(-1)!) as { seconds: number; requests: number; lines: number };
+  const seedOut = JSON.parse(seedChild.stdout.trim().split('\n').at(-1)!) as {
+    seconds: number;
+    requests: number;
+    lines: number;
+  };
   const seedWay = { ...seedOut, missingAfter: await missingAfter(seedUrl), maxRssBytes: seedChild.maxRssBytes };
   progress(`backfill: la manera de la semilla tardó ${seedWay.seconds.toFixed(1)} s`);
   sim.options.latencyMs = [0, 0];

@@ -31,7 +31,10 @@ try {
   const started = performance.now();
   if (mode === 'ours') {
     const klk = createKlkClient({ baseUrl: klkUrl, concurrency: KLK_LIMIT });
-    const outcome = await runBackfill({ db, config, klk, logger: silentLogger }, { from: SEED_FROM, to: SEED_TO, stores, concurrency: KLK_LIMIT });
+    const outcome = await runBackfill(
+      { db, config, klk, logger: silentLogger },
+      { from: SEED_FROM, to: SEED_TO, stores, concurrency: KLK_LIMIT },
+    );
     const seconds = (performance.now() - started) / 1000;
     console.log(JSON.stringify({ seconds, summary: outcome.summary, planTotals: outcome.plan?.totals ?? null }));
   } else {

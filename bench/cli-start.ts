@@ -20,7 +20,10 @@ function timeNode(args: string[]): number {
   const started = performance.now();
   const child = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = performance.now() - started;
-  if (child.status !== 0) throw new Error(`node ${args.join(' ')} terminó con código ${child.status}: ${child.stderr.toString().slice(-2000)}`);
+  if (child.status !== 0)
+    throw new Error(
+      `node ${args.join(' ')} terminó con código ${child.status}: ${child.stderr.toString().slice(-2000)}`,
+    );
   return ms;
 }
 
@@ -43,6 +46,8 @@ export function benchCliStart(runs = 21): CliStartResult {
     node: { medianMs: median(nodeMs), runsMs: nodeMs },
     ratio: median(helpMs) / median(nodeMs),
   };
-  progress(`arranque: ventas --help ${Math.round(result.help.medianMs)} ms, node -e 0 ${Math.round(result.node.medianMs)} ms`);
+  progress(
+    `arranque: ventas --help ${Math.round(result.help.medianMs)} ms, node -e 0 ${Math.round(result.node.medianMs)} ms`,
+  );
   return result;
 }

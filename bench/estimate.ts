@@ -30,7 +30,11 @@ export interface EstimateBenchResult {
   ratio: number;
 }
 
-export async function benchEstimate(sim: RunningSimulator, serverUrl: string, latency: Latency): Promise<EstimateBenchResult> {
+export async function benchEstimate(
+  sim: RunningSimulator,
+  serverUrl: string,
+  latency: Latency,
+): Promise<EstimateBenchResult> {
   sim.options.latencyMs = [latency.baseMs, latency.perThousandMs];
   sim.options.replay = null;
   const url = await recreateDatabase(serverUrl, 'ventas_bench_estimate');
@@ -38,25 +42,49 @@ export async function benchEstimate(sim: RunningSimulator, serverUrl: string, la
   const env = { DATABASE_URL: url, KLK_BASE_URL: sim.url, LOG_DIR: work };
   const ventas = async (args: string[]) => {
     const child = await runNode(VENTAS, args, { env });
-    if (child.code !== 0) throw new Error(`ventas ${args.join(' ')} terminó con ${child.code}: ${child.stderr.slice(-3000)}`);
+    if (child.code !== 0)
+      throw new Error(`ventas ${args.join(' ')} terminó con ${child.code}: ${child.stderr.slice(-3000)}`);
     return child.stdout;
   };
   try {
     // History of three sizes: single days, three-day chunks, and two hours of a day.
     progress(`estimación: historia con ventas etl (latencia de KLK / ${latency.factor})`);
     const etl = (stores: string, from: string, to: string, chunkDays: number) =>
-      ventas(['etl', '--tiendas', ...stores.split(' '), '--fecha-desde', from, '--fecha-hasta', to, '--chunk-days', String(chunkDays), '--no-gap-recovery']);
+      ventas([
+        'etl',
+        '--tiendas',
+        ...stores.split(' '),
+        '--fecha-desde',
+        from,
+        '--fecha-hasta',
+        to,
+        '--chunk-days',
+        String(chunkDays),
+        '--no-gap-recovery',
+      ]);
     await etl(`${STORES[0]} ${STORES[1]}`, '2026-01-02 00:00', '2026-01-04 23:59', 1);
     await etl(STORES[2]!, '2026-01-02 00:00', '2026-01-07 23:59', 3);
     await etl(STORES[0]!, '2026-01-05 08:00', '2026-01-05 09:59', 1);
 
     progress('estimación: ventas plan --format json');
-    const planText = await ventas(['plan', '--from', WINDOW.from, '--to', WINDOW.to, '--stores', STORES.join(','), '--format', 'json']);
+    const planText = await ventas([
+      'plan',
+      '--from',
+      WINDOW.from,
+      '--to',
+      WINDOW.to,
+      '--stores',
+      STORES.join(','),
+      '--format',
+      'json',
+    ]);
     const plan = JSON.parse(planText.trim().split('\n').at(-1)!) as PlanJson;
     const planFile = join(work, 'plan.json');
     writeFileSync(planFile, JSON.stringify(plan));
     const estimate = plan.totals.estimate!;
-    progress(`estimación: ${plan.totals.requests} peticiones, ~${plan.totals.estimatedSeconds} s (modelo ${estimate.model}, ${estimate.samples} muestras); ventas backfill --plan`);
+    progress(
+      `estimación: ${plan.totals.requests} peticiones, ~${plan.totals.estimatedSeconds} s (modelo ${estimate.model}, ${estimate.samples} muestras); ventas backfill --plan`,
+    );
 
     const summaryText = await ventas(['backfill', '--plan', planFile, '--format', 'json']);
     const summary = JSON.parse(summaryText.trim().split('\n').at(-1)!) as { status: string; seconds: number };

@@ -46,7 +46,12 @@ export interface GapsBenchResult {
  * one store. The secondary indexes are dropped for the load and rebuilt after, as a bulk load would; the summary
  * is filled from the table as the loads would have left it.
  */
-async function fillTable(url: string, config: Config, from: string, to: string): Promise<{ rows: number; storeDays: number }> {
+async function fillTable(
+  url: string,
+  config: Config,
+  from: string,
+  to: string,
+): Promise<{ rows: number; storeDays: number }> {
   const client = await connect(url);
   try {
     const { rows: indexes } = await client.query<{ indexname: string; indexdef: string }>(
@@ -73,7 +78,15 @@ async function fillTable(url: string, config: Config, from: string, to: string):
          AND (s.opened IS NULL OR d.day >= s.opened)
          AND (hashtext(s.id || d.day::date::text) & 1023) >= 82
          AND NOT (d.day BETWEEN '2026-01-10' AND '2026-01-24' AND s.id <> $7)`,
-      [stores.map((s) => s.id), stores.map((s) => s.almacen), stores.map((s) => s.openedOn ?? null), addDays(from, -LOOKBACK_DAYS), to, ROWS_PER_STORE_DAY, stores[0]!.id],
+      [
+        stores.map((s) => s.id),
+        stores.map((s) => s.almacen),
+        stores.map((s) => s.openedOn ?? null),
+        addDays(from, -LOOKBACK_DAYS),
+        to,
+        ROWS_PER_STORE_DAY,
+        stores[0]!.id,
+      ],
     );
     for (const index of indexes) await client.query(index.indexdef);
     await client.query(
@@ -93,7 +106,11 @@ async function fillTable(url: string, config: Config, from: string, to: string):
   }
 }
 
-export async function benchGaps(config: Config, serverUrl: string, options: { to: string; reportRuns: number; seedRuns: number }): Promise<GapsBenchResult> {
+export async function benchGaps(
+  config: Config,
+  serverUrl: string,
+  options: { to: string; reportRuns: number; seedRuns: number },
+): Promise<GapsBenchResult> {
   const to = options.to;
   const from = addDays(to, -(REPORT_DAYS - 1));
   const setupStarted = performance.now();
@@ -104,7 +121,9 @@ export async function benchGaps(config: Config, serverUrl: string, options: { to
     const { rows, storeDays } = await fillTable(url, config, from, to);
     if (rows < MIN_ROWS) throw new Error(`la tabla quedó con ${rows} filas, se necesitan al menos ${MIN_ROWS}`);
     const setupSeconds = (performance.now() - setupStarted) / 1000;
-    progress(`huecos: ${rows.toLocaleString('es')} filas en ${setupSeconds.toFixed(0)} s; se mide el informe de huecos`);
+    progress(
+      `huecos: ${rows.toLocaleString('es')} filas en ${setupSeconds.toFixed(0)} s; se mide el informe de huecos`,
+    );
     const time = async (fn: () => Promise<unknown>) => {
       const started = performance.now();
       await fn();

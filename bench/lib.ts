@@ -79,7 +79,11 @@ export interface ChildResult {
  * Runs `node [--import rss-preload] script args` and collects its output and its peak RSS. The preload writes the
  * child's own maxRSS to a file when it exits: exact, and independent of how the script is written.
  */
-export function runNode(script: string, args: string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<ChildResult> {
+export function runNode(
+  script: string,
+  args: string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): Promise<ChildResult> {
   const rssFile = `/tmp/ventas-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`;
   return new Promise((resolve, reject) => {
     // TypeScript children (bench/*.ts) run through tsx, as bin/ventas-dev does.
@@ -135,7 +139,9 @@ export async function machineInfo(serverUrl: string): Promise<MachineInfo> {
   let postgres: string;
   const postgresSettings: Record<string, string> = {};
   try {
-    postgres = ((await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?').split(' ')[0]!;
+    postgres = (
+      (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?'
+    ).split(' ')[0]!;
     const { rows } = await client.query<{ name: string; setting: string }>(
       `SELECT name, current_setting(name) AS setting FROM pg_settings
        WHERE name IN ('shared_buffers', 'max_wal_size', 'work_mem', 'synchronous_commit', 'max_parallel_workers_per_gather')`,
@@ -144,7 +150,9 @@ export async function machineInfo(serverUrl: string): Promise<MachineInfo> {
   } finally {
     await client.end();
   }
-  const pglite = (JSON.parse(readFileSync(`${ROOT}node_modules/@electric-sql/pglite/package.json`, 'utf8')) as { version: string }).version;
+  const pglite = (
+    JSON.parse(readFileSync(`${ROOT}node_modules/@electric-sql/pglite/package.json`, 'utf8')) as { version: string }
+  ).version;
   return {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? '?',

@@ -29,7 +29,12 @@ export interface SavedAnswer {
  * one answer; `total_registros` rewritten to match). The simulator writes one element per `{"numero_factura":...}`,
  * so elements start exactly at `,{"numero_factura":`.
  */
-export async function saveAnswers(sim: RunningSimulator, store: Store, dir: string, counts: number[]): Promise<SavedAnswer[]> {
+export async function saveAnswers(
+  sim: RunningSimulator,
+  store: Store,
+  dir: string,
+  counts: number[],
+): Promise<SavedAnswer[]> {
   const to = new Date(Date.parse(`${BODY_FROM}T00:00:00Z`) + (BODY_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
   const response = await fetch(`${sim.url}/ventas`, {
     method: 'POST',
@@ -39,7 +44,11 @@ export async function saveAnswers(sim: RunningSimulator, store: Store, dir: stri
   const listStart = body.indexOf('"ventas":[') + '"ventas":['.length;
   const head = body.subarray(0, listStart).toString('utf8');
   const boundaries: number[] = [];
-  for (let at = body.indexOf(ELEMENT_START, listStart); at !== -1 && boundaries.length < Math.max(...counts); at = body.indexOf(ELEMENT_START, at + 1)) {
+  for (
+    let at = body.indexOf(ELEMENT_START, listStart);
+    at !== -1 && boundaries.length < Math.max(...counts);
+    at = body.indexOf(ELEMENT_START, at + 1)
+  ) {
     boundaries.push(at);
   }
   return counts.map((count) => {
@@ -48,7 +57,14 @@ export async function saveAnswers(sim: RunningSimulator, store: Store, dir: stri
     const lastElement = body.subarray(boundaries[count - 2]! + 1, end).toString('utf8');
     const lastDay = /"fecha":"(\d{4}-\d{2}-\d{2})"/.exec(lastElement)![1]!;
     const file = join(dir, `klk-${store.sucursal}-${count}.json`);
-    writeFileSync(file, Buffer.concat([Buffer.from(head.replace(/"total_registros":\d+/, `"total_registros":${count}`)), body.subarray(listStart, end), Buffer.from(']}')]));
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from(head.replace(/"total_registros":\d+/, `"total_registros":${count}`)),
+        body.subarray(listStart, end),
+        Buffer.from(']}'),
+      ]),
+    );
     return { file, lines: count, bytes: readFileSync(file).length, from: BODY_FROM, to: lastDay };
   });
 }
@@ -75,13 +91,43 @@ export async function runEtlChild(
   try {
     const child = await runNode(
       join(ROOT, 'bin/ventas'),
-      ['etl', '--tiendas', store.id, '--fecha-desde', `${answer.from} 00:00`, '--fecha-hasta', `${answer.to} 23:59`, '--chunk-days', '31', '--klk-url', sim.url, '--format', 'json', ...(env.dryRun ? ['--dry-run'] : [])],
+      [
+        'etl',
+        '--tiendas',
+        store.id,
+        '--fecha-desde',
+        `${answer.from} 00:00`,
+        '--fecha-hasta',
+        `${answer.to} 23:59`,
+        '--chunk-days',
+        '31',
+        '--klk-url',
+        sim.url,
+        '--format',
+        'json',
+        ...(env.dryRun ? ['--dry-run'] : []),
+      ],
       { env: { DATABASE_URL: env.databaseUrl, LOG_DIR: logDir, LOG_LEVEL: 'info' }, cwd: env.cwd },
     );
-    if (child.code !== 0) throw new Error(`ventas etl terminó con código ${child.code}: ${child.stderr.slice(-2000)}${child.stdout.slice(-2000)}`);
-    const summary = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { seconds: number; extracted: number; inserted: number; unchanged: number };
-    if (summary.extracted !== answer.lines) throw new Error(`ventas etl extrajo ${summary.extracted} líneas, se esperaban ${answer.lines}`);
-    return { seconds: etlSecondsFromLog(logDir) ?? summary.seconds, lines: summary.extracted, inserted: summary.inserted, unchanged: summary.unchanged, maxRssBytes: child.maxRssBytes };
+    if (child.code !== 0)
+      throw new Error(
+        `ventas etl terminó con código ${child.code}: ${child.stderr.slice(-2000)}${child.stdout.slice(-2000)}`,
+      );
+    const summary = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as {
+      seconds: number;
+      extracted: number;
+      inserted: number;
+      unchanged: number;
+    };
+    if (summary.extracted !== answer.lines)
+      throw new Error(`ventas etl extrajo ${summary.extracted} líneas, se esperaban ${answer.lines}`);
+    return {
+      seconds: etlSecondsFromLog(logDir) ?? summary.seconds,
+      lines: summary.extracted,
+      inserted: summary.inserted,
+      unchanged: summary.unchanged,
+      maxRssBytes: child.maxRssBytes,
+    };
   } finally {
     rmSync(logDir, { recursive: true, force: true });
   }
@@ -126,7 +172,7 @@ export async function measureFloor(answer: SavedAnswer, store: Store, databaseUr
     const chunks: Buffer[] = [];
     let rows: string[] = [];
     let lines = 0;
-    for (let from = body.indexOf('"ventas":[') + '"ventas":['.length; from < listEnd; ) {
+    for (let from = body.indexOf('"ventas":[') + '"ventas":['.length; from < listEnd;) {
       let to = body.indexOf(ELEMENT_START, from);
       if (to === -1 || to > listEnd) to = listEnd;
       rows.push(copyRow(JSON.parse(body.toString('utf8', from, to)) as KlkLineLike, store.id));
@@ -140,10 +186,15 @@ export async function measureFloor(answer: SavedAnswer, store: Store, databaseUr
     chunks.push(Buffer.from(rows.join('')));
     const parseSeconds = (performance.now() - parseStarted) / 1000;
     const copyStarted = performance.now();
-    await db.copyFrom('bench_floor', VENTAS_COLUMNS.map(([name]) => name), chunks);
+    await db.copyFrom(
+      'bench_floor',
+      VENTAS_COLUMNS.map(([name]) => name),
+      chunks,
+    );
     const copySeconds = (performance.now() - copyStarted) / 1000;
     const { rows: counted } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM bench_floor');
-    if (counted[0]!.n !== answer.lines || lines !== answer.lines) throw new Error(`el piso copió ${counted[0]!.n} filas de ${answer.lines}`);
+    if (counted[0]!.n !== answer.lines || lines !== answer.lines)
+      throw new Error(`el piso copió ${counted[0]!.n} filas de ${answer.lines}`);
     await db.exec('DROP TABLE bench_floor');
     return { parseSeconds, copySeconds, lines };
   } finally {
@@ -157,8 +208,25 @@ interface KlkLineLike {
   fecha: string;
   hora: string;
   producto: [{ codigo_producto: string }];
-  cantidad: [{ codigo_almacen: string; nombre_almacen: string; cantidad_vendida: number; peso_unitario: number; unidad_medida_venta: string; factor_unidad_medida: number }];
-  financiero: [{ precio_unitario_usd: number; costo_unitario_usd: number; venta_total_usd: number; costo_total_usd: number; utilidad_bruta_usd: number }];
+  cantidad: [
+    {
+      codigo_almacen: string;
+      nombre_almacen: string;
+      cantidad_vendida: number;
+      peso_unitario: number;
+      unidad_medida_venta: string;
+      factor_unidad_medida: number;
+    },
+  ];
+  financiero: [
+    {
+      precio_unitario_usd: number;
+      costo_unitario_usd: number;
+      venta_total_usd: number;
+      costo_total_usd: number;
+      utilidad_bruta_usd: number;
+    },
+  ];
 }
 
 /** One COPY text row with the values the loader writes (the simulator's texts need no escaping). */
@@ -183,11 +251,15 @@ const medianRun = (runs: EtlRun[]) => [...runs].sort((a, b) => a.seconds - b.sec
 async function withWal(databaseUrl: string, run: () => Promise<EtlRun>): Promise<EtlRun> {
   const client = await connect(databaseUrl);
   try {
-    const lsn = async () => (await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
+    const lsn = async () =>
+      (await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
     const before = await lsn();
     const result = await run();
     const after = await lsn();
-    const { rows } = await client.query<{ bytes: string }>('SELECT pg_wal_lsn_diff($1, $2)::bigint::text AS bytes', [after, before]);
+    const { rows } = await client.query<{ bytes: string }>('SELECT pg_wal_lsn_diff($1, $2)::bigint::text AS bytes', [
+      after,
+      before,
+    ]);
     return { ...result, walBytes: Number(rows[0]!.bytes) };
   } finally {
     await client.end();
@@ -196,7 +268,12 @@ async function withWal(databaseUrl: string, run: () => Promise<EtlRun>): Promise
 
 export interface LoadRateResult {
   answer: Omit<SavedAnswer, 'file'>;
-  postgres: { first: EtlRun; reload: EtlRun; read: EtlRun; runs: { first: EtlRun[]; reload: EtlRun[]; read: EtlRun[] } };
+  postgres: {
+    first: EtlRun;
+    reload: EtlRun;
+    read: EtlRun;
+    runs: { first: EtlRun[]; reload: EtlRun[]; read: EtlRun[] };
+  };
   floor: FloorRun;
   pglite: { first: EtlRun; reload: EtlRun } | null;
   memory: { answerLines: number; run: EtlRun };
@@ -222,9 +299,13 @@ export async function benchLoadRate(
     progress(`carga ${i}/${RUNS}: ${runs.reload.at(-1)!.seconds.toFixed(2)} s; solo la lectura (ventas etl --dry-run)`);
     runs.read.push(await runEtlChild(sim, big!, store, { databaseUrl: url, dryRun: true }));
   }
-  progress(`carga: lectura ${medianRun(runs.read).seconds.toFixed(2)} s; piso de la máquina (JSON.parse + COPY sin índices)`);
+  progress(
+    `carga: lectura ${medianRun(runs.read).seconds.toFixed(2)} s; piso de la máquina (JSON.parse + COPY sin índices)`,
+  );
   const floor = await measureFloor(big!, store, url);
-  progress(`carga: piso ${(floor.parseSeconds + floor.copySeconds).toFixed(2)} s; memoria con una respuesta de ${small!.lines} líneas`);
+  progress(
+    `carga: piso ${(floor.parseSeconds + floor.copySeconds).toFixed(2)} s; memoria con una respuesta de ${small!.lines} líneas`,
+  );
   const memUrl = await recreateDatabase(serverUrl, 'ventas_bench_memory');
   const memory = await runEtlChild(sim, small!, store, { databaseUrl: memUrl });
   let pglite: LoadRateResult['pglite'] = null;

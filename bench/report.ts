@@ -20,7 +20,10 @@ export function renderTable(figures: readonly Figure[], machine: MachineInfo, da
     '',
     '| Cifra | Medido | Comparado con | Objetivo | Cumple |',
     '|---|---|---|---|---|',
-    ...figures.map((f) => `| ${cell(f.figure)} | ${cell(f.measured.text)} | ${cell(f.comparedWith.text)} | ${cell(f.target.text)} | ${f.met === null ? '—' : f.met ? 'sí' : 'no'} |`),
+    ...figures.map(
+      (f) =>
+        `| ${cell(f.figure)} | ${cell(f.measured.text)} | ${cell(f.comparedWith.text)} | ${cell(f.target.text)} | ${f.met === null ? '—' : f.met ? 'sí' : 'no'} |`,
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }

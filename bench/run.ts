@@ -35,7 +35,15 @@ const LATENCY_FACTOR = Number(process.env.BENCH_LATENCY_FACTOR ?? 12);
  * December, MEDIA, two BAJA), and its modelled ratio to the seed's way is the whole situation's (see results.json).
  */
 const DEFAULT_BACKFILL_STORES = ['tienda_07', 'tienda_18', 'tienda_10', 'tienda_12', 'tienda_09'];
-const BENCH_DATABASES = ['ventas_bench_load', 'ventas_bench_memory', 'ventas_bench_model', 'ventas_bench_backfill', 'ventas_bench_seedway', 'ventas_bench_gaps', 'ventas_bench_estimate'];
+const BENCH_DATABASES = [
+  'ventas_bench_load',
+  'ventas_bench_memory',
+  'ventas_bench_model',
+  'ventas_bench_backfill',
+  'ventas_bench_seedway',
+  'ventas_bench_gaps',
+  'ventas_bench_estimate',
+];
 const PARTS = ['load', 'backfill', 'gaps', 'estimate', 'cli'] as const;
 type Part = (typeof PARTS)[number];
 const TIME_LIMIT_MINUTES = 15;
@@ -61,7 +69,11 @@ function loadFigures(r: LoadRateResult): Figure[] {
     {
       id: 'load.first',
       figure: `Carga inicial, respuesta de ${int(r.answer.lines)} líneas (ventas etl, PostgreSQL; mediana de ${pg.runs.first.length})`,
-      measured: { value: firstRate, unit: 'líneas/s', text: `${int(firstRate)} líneas/s (${oneDecimal(pg.first.seconds)} s)` },
+      measured: {
+        value: firstRate,
+        unit: 'líneas/s',
+        text: `${int(firstRate)} líneas/s (${oneDecimal(pg.first.seconds)} s)`,
+      },
       comparedWith: {
         value: floorRate,
         unit: 'líneas/s',
@@ -73,7 +85,11 @@ function loadFigures(r: LoadRateResult): Figure[] {
     {
       id: 'load.read',
       figure: 'Lectura de la misma respuesta sin escribir (ventas etl --dry-run): lo que toda carga paga',
-      measured: { value: rate(pg.read), unit: 'líneas/s', text: `${int(rate(pg.read))} líneas/s (${oneDecimal(pg.read.seconds)} s)` },
+      measured: {
+        value: rate(pg.read),
+        unit: 'líneas/s',
+        text: `${int(rate(pg.read))} líneas/s (${oneDecimal(pg.read.seconds)} s)`,
+      },
       comparedWith: {
         value: r.floor.parseSeconds,
         unit: 's',
@@ -85,7 +101,11 @@ function loadFigures(r: LoadRateResult): Figure[] {
     {
       id: 'load.reload',
       figure: 'Recarga sin cambios de la misma respuesta',
-      measured: { value: rate(pg.reload), unit: 'líneas/s', text: `${int(rate(pg.reload))} líneas/s (${oneDecimal(pg.reload.seconds)} s)` },
+      measured: {
+        value: rate(pg.reload),
+        unit: 'líneas/s',
+        text: `${int(rate(pg.reload))} líneas/s (${oneDecimal(pg.reload.seconds)} s)`,
+      },
       comparedWith: {
         value: pg.first.seconds,
         unit: 's',
@@ -102,8 +122,16 @@ function loadFigures(r: LoadRateResult): Figure[] {
     figures.push({
       id: 'load.pglite',
       figure: 'Referencia: la misma carga en PGlite (inicial / recarga)',
-      measured: { value: rate(r.pglite.first), unit: 'líneas/s', text: `${int(rate(r.pglite.first))} / ${int(rate(r.pglite.reload))} líneas/s` },
-      comparedWith: { value: firstRate, unit: 'líneas/s', text: `PostgreSQL: ${int(firstRate)} / ${int(rate(pg.reload))} líneas/s` },
+      measured: {
+        value: rate(r.pglite.first),
+        unit: 'líneas/s',
+        text: `${int(rate(r.pglite.first))} / ${int(rate(r.pglite.reload))} líneas/s`,
+      },
+      comparedWith: {
+        value: firstRate,
+        unit: 'líneas/s',
+        text: `PostgreSQL: ${int(firstRate)} / ${int(rate(pg.reload))} líneas/s`,
+      },
       target: { text: 'referencia, sin objetivo' },
       met: null,
     });
@@ -112,8 +140,16 @@ function loadFigures(r: LoadRateResult): Figure[] {
   figures.push({
     id: 'memory.load',
     figure: `Memoria: pico de RSS cargando una respuesta de ${int(r.memory.answerLines)} líneas`,
-    measured: { value: rss === null ? null : rss / MB, unit: 'MB', text: rss === null ? 'no medido' : `${int(rss / MB)} MB` },
-    comparedWith: { value: (r.answer.bytes / r.answer.lines) * r.memory.answerLines / MB, unit: 'MB', text: `la respuesta pesa ${int(((r.answer.bytes / r.answer.lines) * r.memory.answerLines) / MB)} MB` },
+    measured: {
+      value: rss === null ? null : rss / MB,
+      unit: 'MB',
+      text: rss === null ? 'no medido' : `${int(rss / MB)} MB`,
+    },
+    comparedWith: {
+      value: ((r.answer.bytes / r.answer.lines) * r.memory.answerLines) / MB,
+      unit: 'MB',
+      text: `la respuesta pesa ${int(((r.answer.bytes / r.answer.lines) * r.memory.answerLines) / MB)} MB`,
+    },
     target: { text: '< 500 MB', maxMb: 500 },
     met: rss !== null && rss / MB < 500,
   });
@@ -173,7 +209,11 @@ function backfillFigures(r: BackfillBenchResult): Figure[] {
     {
       id: 'memory.backfill',
       figure: 'Memoria: pico de RSS durante el backfill',
-      measured: { value: rss === null ? null : rss / MB, unit: 'MB', text: rss === null ? 'no medido' : `${int(rss / MB)} MB` },
+      measured: {
+        value: rss === null ? null : rss / MB,
+        unit: 'MB',
+        text: rss === null ? 'no medido' : `${int(rss / MB)} MB`,
+      },
       comparedWith: {
         value: r.seedWay.maxRssBytes === null ? null : r.seedWay.maxRssBytes / MB,
         unit: 'MB',
@@ -191,8 +231,16 @@ function estimateFigure(r: EstimateBenchResult): Figure {
   return {
     id: 'plan.estimate',
     figure: `Estimación del plan frente a su backfill (${r.stores.length} tiendas, ${r.window.from} a ${r.window.to}, ${r.requests} peticiones, escala 1, latencia de KLK / ${r.latency.factor})`,
-    measured: { value: r.estimatedSeconds, unit: 's', text: `estimado ${int(r.estimatedSeconds)} s (${model}: ${twoDecimals(e.baseSeconds)} s + ${twoDecimals(e.secondsPer1000Lines)} s por 1.000 líneas)` },
-    comparedWith: { value: r.backfillSeconds, unit: 's', text: `backfill real: ${oneDecimal(r.backfillSeconds)} s; ${twoDecimals(r.ratio)} veces` },
+    measured: {
+      value: r.estimatedSeconds,
+      unit: 's',
+      text: `estimado ${int(r.estimatedSeconds)} s (${model}: ${twoDecimals(e.baseSeconds)} s + ${twoDecimals(e.secondsPer1000Lines)} s por 1.000 líneas)`,
+    },
+    comparedWith: {
+      value: r.backfillSeconds,
+      unit: 's',
+      text: `backfill real: ${oneDecimal(r.backfillSeconds)} s; ${twoDecimals(r.ratio)} veces`,
+    },
     target: { text: 'entre 0,7 y 1,4 veces el real', minRatio: 0.7, maxRatio: 1.4 },
     met: r.ratio >= 0.7 && r.ratio <= 1.4,
   };
@@ -203,7 +251,11 @@ function gapsFigure(r: GapsBenchResult): Figure {
   return {
     id: 'gaps.report',
     figure: `Informe de huecos: ${r.stores} tiendas x 365 días, tabla de ${(r.rows / 1e6).toFixed(2).replace('.', ',')} millones de filas`,
-    measured: { value: r.report.medianMs, unit: 'ms', text: `${int(r.report.medianMs)} ms (mediana de ${r.report.runsMs.length})` },
+    measured: {
+      value: r.report.medianMs,
+      unit: 'ms',
+      text: `${int(r.report.medianMs)} ms (mediana de ${r.report.runsMs.length})`,
+    },
     comparedWith: {
       value: r.seedSql.medianMs,
       unit: 'ms',
@@ -219,7 +271,11 @@ function cliStartFigure(r: CliStartResult): Figure {
     id: 'cli.start',
     figure: `Arranque: ventas --help tal como se instala (bin/ventas sobre dist/; mediana de ${r.runs})`,
     measured: { value: r.help.medianMs, unit: 'ms', text: `${int(r.help.medianMs)} ms` },
-    comparedWith: { value: r.node.medianMs, unit: 'ms', text: `node -e 0: ${int(r.node.medianMs)} ms (mediana de ${r.runs}); ${twoDecimals(r.ratio)} veces` },
+    comparedWith: {
+      value: r.node.medianMs,
+      unit: 'ms',
+      text: `node -e 0: ${int(r.node.medianMs)} ms (mediana de ${r.runs}); ${twoDecimals(r.ratio)} veces`,
+    },
     target: { text: '≤ 4 veces node -e 0', maxRatio: 4 },
     met: r.ratio <= 4,
   };
@@ -236,10 +292,13 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()) ?? [...PARTS];
   const unknown = only.filter((p) => !PARTS.includes(p as Part));
-  if (unknown.length > 0) throw new Error(`BENCH_ONLY: partes desconocidas ${unknown.join(', ')}; las hay: ${PARTS.join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`BENCH_ONLY: partes desconocidas ${unknown.join(', ')}; las hay: ${PARTS.join(', ')}`);
   const runs = (part: Part) => only.includes(part);
   const machine = await machineInfo(SERVER_URL);
-  progress(`máquina: ${machine.cpus} CPU (${machine.cpuModel}), ${machine.memoryGb} GB, Node ${machine.node}, PostgreSQL ${machine.postgres}; carga ${machine.loadAverageAtStart.join(' ')}`);
+  progress(
+    `máquina: ${machine.cpus} CPU (${machine.cpuModel}), ${machine.memoryGb} GB, Node ${machine.node}, PostgreSQL ${machine.postgres}; carga ${machine.loadAverageAtStart.join(' ')}`,
+  );
   if (runs('load') || runs('cli')) build();
   const config = loadConfig(undefined);
   const workDir = mkdtempSync(join(tmpdir(), 'ventas-bench-'));
@@ -253,8 +312,10 @@ async function main(): Promise<void> {
   let estimate: EstimateBenchResult | undefined;
   let cli: CliStartResult | undefined;
   try {
-    if (runs('load')) load = await benchLoadRate(sim, florAmarillo, SERVER_URL, workDir, { pglite: process.env.BENCH_PGLITE !== '0' });
-    if (runs('backfill')) backfill = await benchBackfill(sim, WORLD, config, backfillStores, SERVER_URL, scaledLatency(LATENCY_FACTOR));
+    if (runs('load'))
+      load = await benchLoadRate(sim, florAmarillo, SERVER_URL, workDir, { pglite: process.env.BENCH_PGLITE !== '0' });
+    if (runs('backfill'))
+      backfill = await benchBackfill(sim, WORLD, config, backfillStores, SERVER_URL, scaledLatency(LATENCY_FACTOR));
     if (runs('gaps')) gaps = await benchGaps(config, SERVER_URL, { to: '2026-01-25', reportRuns: 21, seedRuns: 3 });
     if (runs('estimate')) estimate = await benchEstimate(sim, SERVER_URL, scaledLatency(LATENCY_FACTOR));
     if (runs('cli')) cli = benchCliStart();
@@ -290,8 +351,12 @@ async function main(): Promise<void> {
       simulator: { seed: WORLD.seed, scale: WORLD.scale, now: WORLD.now.toISOString() },
       backfill: backfill && {
         stores: backfill.stores,
-        latency: { ...backfill.latency, recorded: 'KLK: 4 s + 2,5 s por cada 1.000 líneas (klk-api.md §4, el modelo del planificador)' },
-        seedWay: 'los comandos del "Script Completo" de la semilla, uno tras otro, ejecutados como su herramienta: tres tiendas a la vez, los bloques de cada tienda uno tras otro, con el cargador de hoy',
+        latency: {
+          ...backfill.latency,
+          recorded: 'KLK: 4 s + 2,5 s por cada 1.000 líneas (klk-api.md §4, el modelo del planificador)',
+        },
+        seedWay:
+          'los comandos del "Script Completo" de la semilla, uno tras otro, ejecutados como su herramienta: tres tiendas a la vez, los bloques de cada tienda uno tras otro, con el cargador de hoy',
       },
       estimate: estimate && {
         stores: estimate.stores,

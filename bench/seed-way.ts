@@ -26,7 +26,21 @@ export const SEED_SCRIPT: readonly SeedCommand[] = [
   { label: 'FASE 2.6', stores: ['tienda_18'], from: '2025-10-28 00:00', to: '2025-12-05 23:59', chunkDays: 5 },
   {
     label: 'FASE 3',
-    stores: ['tienda_16', 'tienda_15', 'tienda_13', 'tienda_10', 'tienda_06', 'tienda_08', 'tienda_17', 'tienda_12', 'tienda_20', 'tienda_19', 'tienda_04', 'tienda_09', 'tienda_01'],
+    stores: [
+      'tienda_16',
+      'tienda_15',
+      'tienda_13',
+      'tienda_10',
+      'tienda_06',
+      'tienda_08',
+      'tienda_17',
+      'tienda_12',
+      'tienda_20',
+      'tienda_19',
+      'tienda_04',
+      'tienda_09',
+      'tienda_01',
+    ],
     from: '2025-10-28 00:00',
     to: '2026-01-09 23:59',
     chunkDays: 5,
@@ -43,7 +57,10 @@ export interface SeedStep {
 export function seedSteps(stores: readonly Store[]): SeedStep[] {
   const byId = new Map(stores.map((s) => [s.id, s]));
   return SEED_SCRIPT.flatMap((command) => {
-    const interval = { from: parseCliDateTime(command.from, 'start', '--fecha-desde'), to: parseCliDateTime(command.to, 'end', '--fecha-hasta') };
+    const interval = {
+      from: parseCliDateTime(command.from, 'start', '--fecha-desde'),
+      to: parseCliDateTime(command.to, 'end', '--fecha-hasta'),
+    };
     const chosen = command.stores === null ? [...stores] : command.stores.flatMap((id) => byId.get(id) ?? []);
     const targets = chosen.flatMap((store) => {
       const clamped = clampToStoreLife(store, interval);
@@ -55,5 +72,7 @@ export function seedSteps(stores: readonly Store[]): SeedStep[] {
 
 /** The KLK requests a step makes. */
 export function stepRequests(step: SeedStep): Array<{ store: Store; window: KlkWindow }> {
-  return step.targets.flatMap((t) => t.intervals.flatMap((i) => planWindows(i.from, i.to, step.chunkDays).map((window) => ({ store: t.store, window }))));
+  return step.targets.flatMap((t) =>
+    t.intervals.flatMap((i) => planWindows(i.from, i.to, step.chunkDays).map((window) => ({ store: t.store, window }))),
+  );
 }

@@ -24,12 +24,18 @@ export function usualLines(world: SimWorld, store: Store, day: string): number {
   return Math.round(plannedLines(world, store, day) * SALES_FLOOR_SHARE);
 }
 
-export async function recordSituation(db: Queryable, world: SimWorld, stores: readonly Store[], situation: readonly StoreSituation[]): Promise<void> {
+export async function recordSituation(
+  db: Queryable,
+  world: SimWorld,
+  stores: readonly Store[],
+  situation: readonly StoreSituation[],
+): Promise<void> {
   const byId = new Map(stores.map((s) => [s.id, s]));
   const rows: Array<[string, string, number, number | null]> = [];
   for (const s of situation) {
     const store = byId.get(s.storeId)!;
-    for (const day of s.present) rows.push([s.storeId, day, usualLines(world, store, day), usualLines(world, store, day)]);
+    for (const day of s.present)
+      rows.push([s.storeId, day, usualLines(world, store, day), usualLines(world, store, day)]);
     for (const day of s.partial) rows.push([s.storeId, day, Math.round(usualLines(world, store, day) / 10), null]);
   }
   await db.query(

@@ -46,7 +46,8 @@ export async function createPostgresDatabase(adminUrl: string): Promise<{ url: s
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop: () => withAdmin(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}),
+    drop: () =>
+      withAdmin(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}),
   };
 }
 
@@ -181,7 +182,10 @@ export const backends: Backend[] = process.env.TEST_DATABASE_URL
   : [pglite];
 
 /** The same tests on every backend; test names carry the backend, e.g. "runEtl [postgres]". */
-export function describeEachBackend(title: string, body: (open: Backend['open'], backend: Backend['name']) => void): void {
+export function describeEachBackend(
+  title: string,
+  body: (open: Backend['open'], backend: Backend['name']) => void,
+): void {
   describe.each(backends.map((b) => [b.name, b] as const))(`${title} [%s]`, (_name, backend) =>
     body((options) => backend.open(options), backend.name),
   );

@@ -3,7 +3,16 @@
  * own (package.json, bin/, node_modules), and bin/ventas runs from there. The other tests run the sources.
  */
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -34,7 +43,8 @@ function run(
       process.execPath,
       [...(options.nodeArgs ?? []), command, ...args],
       { cwd: options.cwd ?? tmpdir(), env: { ...process.env, ...CLEAN_ENV, ...options.env }, timeout: 90_000 },
-      (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+      (error, stdout, stderr) =>
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -46,12 +56,15 @@ function loadHook(dir: string): string[] {
     hooks,
     'export async function resolve(specifier, context, next) {\n' +
       '  const result = await next(specifier, context);\n' +
-      "  process.stderr.write(`loaded ${result.url}\\n`);\n" +
+      '  process.stderr.write(`loaded ${result.url}\\n`);\n' +
       '  return result;\n' +
       '}\n',
   );
   const register = join(dir, 'register-hooks.mjs');
-  writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(new URL(`file://${hooks}`).href)});\n`);
+  writeFileSync(
+    register,
+    `import { register } from 'node:module';\nregister(${JSON.stringify(new URL(`file://${hooks}`).href)});\n`,
+  );
   return ['--import', register];
 }
 
@@ -64,9 +77,20 @@ function loaded(stderr: string, dir: string): { modules: string[]; packages: str
   };
 }
 
-const COMMAND_MODULES = ['etl', 'gaps', 'plan', 'backfill', 'verify', 'quarantine', 'runs', 'worker', 'klk-sim', 'demo', 'db', 'serve'].map(
-  (c) => `cli/${c}.js`,
-);
+const COMMAND_MODULES = [
+  'etl',
+  'gaps',
+  'plan',
+  'backfill',
+  'verify',
+  'quarantine',
+  'runs',
+  'worker',
+  'klk-sim',
+  'demo',
+  'db',
+  'serve',
+].map((c) => `cli/${c}.js`);
 
 describe('the compiled ventas (bin/ventas on dist/)', () => {
   let pkg: string;
@@ -101,14 +125,18 @@ describe('the compiled ventas (bin/ventas on dist/)', () => {
     expect(packages).toEqual(['commander']);
   });
 
-  it('a command loads its own module and what it needs, not the others (pg-boss only for the queue)', SLOW, async () => {
-    // Bad input ends it before any database is opened, after its module has loaded.
-    const backfill = await run(join(pkg, 'bin', 'ventas'), ['backfill', '--stores', ''], { nodeArgs: hookArgs });
-    expect(backfill.code).toBe(2);
-    const { modules, packages } = loaded(backfill.stderr, pkg);
-    expect(modules.filter((m) => COMMAND_MODULES.includes(m))).toEqual(['cli/backfill.js']);
-    expect(packages).not.toContain('pg-boss');
-  });
+  it(
+    'a command loads its own module and what it needs, not the others (pg-boss only for the queue)',
+    SLOW,
+    async () => {
+      // Bad input ends it before any database is opened, after its module has loaded.
+      const backfill = await run(join(pkg, 'bin', 'ventas'), ['backfill', '--stores', ''], { nodeArgs: hookArgs });
+      expect(backfill.code).toBe(2);
+      const { modules, packages } = loaded(backfill.stderr, pkg);
+      expect(modules.filter((m) => COMMAND_MODULES.includes(m))).toEqual(['cli/backfill.js']);
+      expect(packages).not.toContain('pg-boss');
+    },
+  );
 
   it('--version is the package version', SLOW, async () => {
     const r = await run(join(pkg, 'bin', 'ventas'), ['--version']);
@@ -157,7 +185,11 @@ describe('the compiled ventas (bin/ventas on dist/)', () => {
           });
           void exited.then((code) => fail(new Error(`ventas serve terminó (${code}) sin servir: ${stdout}`)));
         });
-        for (const [path, file] of [['/', 'index.html'], ['/app.js', 'app.js'], ['/style.css', 'style.css']] as const) {
+        for (const [path, file] of [
+          ['/', 'index.html'],
+          ['/app.js', 'app.js'],
+          ['/style.css', 'style.css'],
+        ] as const) {
           const res = await fetch(new URL(path, url));
           expect(res.status).toBe(200);
           expect(await res.text()).toBe(readFileSync(join(ROOT, 'src', 'web', 'public', file), 'utf8'));
@@ -168,7 +200,6 @@ describe('the compiled ventas (bin/ventas on dist/)', () => {
       expect(await exited).toBe(0);
     });
   });
-
 });
 
 describe('bin/build when the sources do not compile', () => {
@@ -193,6 +224,8 @@ describe('bin/ventas without a build', () => {
     const r = await run(join(pkg, 'bin', 'ventas'), ['--help']);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`error: ventas no está compilado (falta ${join(pkg, 'dist', 'cli', 'main.js')}): ejecute \`npm run build\` en la carpeta del paquete\n`);
+    expect(r.stderr).toBe(
+      `error: ventas no está compilado (falta ${join(pkg, 'dist', 'cli', 'main.js')}): ejecute \`npm run build\` en la carpeta del paquete\n`,
+    );
   });
 });

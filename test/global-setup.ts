@@ -32,7 +32,10 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   }
   let version: string;
   try {
-    version = await withClient(url, async (c) => (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version);
+    version = await withClient(
+      url,
+      async (c) => (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version,
+    );
   } catch (error) {
     throw new Error(
       `TEST_DATABASE_URL (${redactDatabaseUrl(url)}) no responde: ${(error as Error).message}; las pruebas de PostgreSQL no pueden correr`,

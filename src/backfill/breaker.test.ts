@@ -66,14 +66,20 @@ describe('CircuitBreaker', () => {
 
   it('re-opens with a longer cooldown when the probe fails', async () => {
     const cooldowns: number[] = [];
-    const breaker = new CircuitBreaker({ threshold: 1, cooldownMs: 10, onChange: (s, i) => s === 'open' && cooldowns.push(i.cooldownMs) });
+    const breaker = new CircuitBreaker({
+      threshold: 1,
+      cooldownMs: 10,
+      onChange: (s, i) => s === 'open' && cooldowns.push(i.cooldownMs),
+    });
     await fail(breaker);
     await vi.advanceTimersByTimeAsync(10);
     const probes: string[] = [];
-    await breaker.execute(async (kind) => {
-      probes.push(kind);
-      throw down;
-    }).catch(() => undefined);
+    await breaker
+      .execute(async (kind) => {
+        probes.push(kind);
+        throw down;
+      })
+      .catch(() => undefined);
     expect(breaker.state).toBe('open');
     const next = succeed(breaker);
     await vi.advanceTimersByTimeAsync(19);

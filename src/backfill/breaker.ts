@@ -145,7 +145,10 @@ export class CircuitBreaker {
     // The global timer rather than node:timers/promises: the only one vitest's fake timers reach (vitest#10871).
     const timer = ms === null ? undefined : setTimeout(() => timeUp.abort(), ms);
     try {
-      await Event.toPromise(this.policy.onStateChange, signal ? AbortSignal.any([signal, timeUp.signal]) : timeUp.signal);
+      await Event.toPromise(
+        this.policy.onStateChange,
+        signal ? AbortSignal.any([signal, timeUp.signal]) : timeUp.signal,
+      );
     } catch {
       // Its time is up, or the caller stopped.
       signal?.throwIfAborted();

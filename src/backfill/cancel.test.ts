@@ -14,7 +14,14 @@ import { runBackfill } from './run.ts';
 
 const config = parseConfig({});
 const STORES = ['tienda_01', 'tienda_02', 'tienda_03', 'tienda_04', 'tienda_05'];
-const params = { from: '2026-01-05', to: '2026-01-06', stores: STORES, mirror: false, concurrency: 1, before: { expectedStoreDays: 10, missingStoreDays: 10, partialStoreDays: 0 } };
+const params = {
+  from: '2026-01-05',
+  to: '2026-01-06',
+  stores: STORES,
+  mirror: false,
+  concurrency: 1,
+  before: { expectedStoreDays: 10, missingStoreDays: 10, partialStoreDays: 0 },
+};
 const chunks = STORES.map((storeId) => ({ storeId, dayFrom: '2026-01-05', dayTo: '2026-01-06' }));
 
 describeEachBackend('a cancelled backfill', (open) => {
@@ -34,7 +41,10 @@ describeEachBackend('a cancelled backfill', (open) => {
     const live = await createBackfill(db, params, chunks);
     await cancelRun(db, { kind: 'backfill', id: cancelled });
     expect(await claimChunk(db, cancelled, 'yo:1:a', 60_000)).toBeNull();
-    const { rows } = await db.query<{ id: number }>(`SELECT min(id)::int AS id FROM backfill_chunks WHERE backfill_id = $1`, [cancelled]);
+    const { rows } = await db.query<{ id: number }>(
+      `SELECT min(id)::int AS id FROM backfill_chunks WHERE backfill_id = $1`,
+      [cancelled],
+    );
     expect(await claimChunkById(db, rows[0]!.id, 'yo:1:a', 60_000)).toBeNull();
     expect(await claimChunk(db, live, 'yo:1:a', 60_000)).toMatchObject({ backfillId: live, state: 'running' });
     expect((await ledgerTotals(db, cancelled)).pending).toBe(5);

@@ -5,7 +5,14 @@ import { describeEachBackend } from '../../test/backends.ts';
 import { goneOwner, OTHER_HOST_OWNER } from '../../test/support/runs.ts';
 import { claimChunk, claimChunkById, createBackfill, goneChunkOwners, remainingChunks } from './ledger.ts';
 
-const params = { from: '2026-01-05', to: '2026-01-05', stores: ['tienda_01'], mirror: false, concurrency: 1, before: {} };
+const params = {
+  from: '2026-01-05',
+  to: '2026-01-05',
+  stores: ['tienda_01'],
+  mirror: false,
+  concurrency: 1,
+  before: {},
+};
 
 /**
  * The in-process executor claims the next chunk of a backfill, a queue worker the chunk its job names: both by the
@@ -22,8 +29,14 @@ describeEachBackend('claiming a chunk', (open) => {
   });
 
   /** One backfill whose one chunk is in `state`, held by `owner` under a lease ending in `leaseSeconds`. */
-  async function chunkOf(state: 'pending' | 'running', owner: string | null, leaseSeconds: number | null): Promise<{ backfillId: number; chunkId: number }> {
-    const backfillId = await createBackfill(db, params, [{ storeId: 'tienda_01', dayFrom: '2026-01-05', dayTo: '2026-01-05' }]);
+  async function chunkOf(
+    state: 'pending' | 'running',
+    owner: string | null,
+    leaseSeconds: number | null,
+  ): Promise<{ backfillId: number; chunkId: number }> {
+    const backfillId = await createBackfill(db, params, [
+      { storeId: 'tienda_01', dayFrom: '2026-01-05', dayTo: '2026-01-05' },
+    ]);
     const { rows } = await db.query<{ id: number }>(
       `UPDATE backfill_chunks SET state = $2, lease_owner = $3, lease_until = now() + $4 * interval '1 second', attempts = 1
        WHERE backfill_id = $1 RETURNING id`,
@@ -32,15 +45,46 @@ describeEachBackend('claiming a chunk', (open) => {
     return { backfillId, chunkId: rows[0]!.id };
   }
 
-  const cases = () => [
-    { name: 'pending', state: 'pending', owner: null, lease: null, claimable: true },
-    { name: 'pending, pausing before a retry', state: 'pending', owner: OTHER_HOST_OWNER, lease: 600, claimable: false },
-    { name: 'running, its owner alive on another host', state: 'running', owner: liveElsewhere.owner(), lease: 600, claimable: false },
-    { name: 'running, its owner dead on another host', state: 'running', owner: goneOwner('otra-maquina'), lease: 600, claimable: true },
-    { name: 'running, its owner dead on this host', state: 'running', owner: goneOwner(), lease: 600, claimable: true },
-    { name: 'running, its owner naming no lock', state: 'running', owner: OTHER_HOST_OWNER, lease: 600, claimable: false },
-    { name: 'running, its lease run out', state: 'running', owner: OTHER_HOST_OWNER, lease: -1, claimable: true },
-  ] as const;
+  const cases = () =>
+    [
+      { name: 'pending', state: 'pending', owner: null, lease: null, claimable: true },
+      {
+        name: 'pending, pausing before a retry',
+        state: 'pending',
+        owner: OTHER_HOST_OWNER,
+        lease: 600,
+        claimable: false,
+      },
+      {
+        name: 'running, its owner alive on another host',
+        state: 'running',
+        owner: liveElsewhere.owner(),
+        lease: 600,
+        claimable: false,
+      },
+      {
+        name: 'running, its owner dead on another host',
+        state: 'running',
+        owner: goneOwner('otra-maquina'),
+        lease: 600,
+        claimable: true,
+      },
+      {
+        name: 'running, its owner dead on this host',
+        state: 'running',
+        owner: goneOwner(),
+        lease: 600,
+        claimable: true,
+      },
+      {
+        name: 'running, its owner naming no lock',
+        state: 'running',
+        owner: OTHER_HOST_OWNER,
+        lease: 600,
+        claimable: false,
+      },
+      { name: 'running, its lease run out', state: 'running', owner: OTHER_HOST_OWNER, lease: -1, claimable: true },
+    ] as const;
 
   it('the executor and a worker take the same chunks: pending ones, and running ones whose owner is gone or lease ran out', async () => {
     const me = (await liveness(db)).owner();
@@ -50,9 +94,20 @@ describeEachBackend('claiming a chunk', (open) => {
       // What a resume counts as held (another process runs it): exactly the running chunks nobody may take.
       const [remaining] = await remainingChunks(db, byExecutor.backfillId);
       expect(remaining!.held, c.name).toBe(c.state === 'running' && !c.claimable);
-      const taken = [await claimChunk(db, byExecutor.backfillId, me, 60_000), await claimChunkById(db, byWorker.chunkId, me, 60_000)];
-      expect(taken.map((t) => (t ? { state: t.state, attempts: t.attempts } : null)), c.name).toEqual(
-        c.claimable ? [{ state: 'running', attempts: 2 }, { state: 'running', attempts: 2 }] : [null, null],
+      const taken = [
+        await claimChunk(db, byExecutor.backfillId, me, 60_000),
+        await claimChunkById(db, byWorker.chunkId, me, 60_000),
+      ];
+      expect(
+        taken.map((t) => (t ? { state: t.state, attempts: t.attempts } : null)),
+        c.name,
+      ).toEqual(
+        c.claimable
+          ? [
+              { state: 'running', attempts: 2 },
+              { state: 'running', attempts: 2 },
+            ]
+          : [null, null],
       );
     }
   });
@@ -86,6 +141,9 @@ describeEachBackend('claiming a chunk', (open) => {
     expect(await claimChunk(db, backfillId, lane2, 60_000)).toBeNull();
     expect(await claimChunkById(db, chunkId, lane2, 60_000)).toBeNull();
     // Anyone else takes it: for them that process is gone.
-    expect(await claimChunkById(db, chunkId, (await liveness(db)).owner(), 60_000)).toMatchObject({ id: chunkId, attempts: 2 });
+    expect(await claimChunkById(db, chunkId, (await liveness(db)).owner(), 60_000)).toMatchObject({
+      id: chunkId,
+      attempts: 2,
+    });
   });
 });

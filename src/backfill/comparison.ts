@@ -40,5 +40,13 @@ export async function latestComparison(
   const before = parsed.success ? (parsed.data.summary.before ?? parsed.data.params.before) : undefined;
   if (!parsed.success || !before) return null;
   const { params, summary } = parsed.data;
-  return { id: row.id, status: row.status, from: params.from, to: params.to, finishedAt: row.finishedAt, before, after: summary.after };
+  return {
+    id: row.id,
+    status: row.status,
+    from: params.from,
+    to: params.to,
+    finishedAt: row.finishedAt,
+    before,
+    after: summary.after,
+  };
 }

@@ -8,12 +8,39 @@ import { recordRequest } from '../sync/runs.ts';
 import { planChunks } from '../plan/plan.ts';
 import { planForReport, readPlanEvidence } from './evidence.ts';
 
-async function storeDay(db: Db, storeId: string, day: string, lines: number, klkLines: number | null = lines): Promise<void> {
-  await db.query('INSERT INTO store_days (store_id, day, lines, total_usd, klk_lines) VALUES ($1, $2, $3, 0, $4)', [storeId, day, lines, klkLines]);
+async function storeDay(
+  db: Db,
+  storeId: string,
+  day: string,
+  lines: number,
+  klkLines: number | null = lines,
+): Promise<void> {
+  await db.query('INSERT INTO store_days (store_id, day, lines, total_usd, klk_lines) VALUES ($1, $2, $3, 0, $4)', [
+    storeId,
+    day,
+    lines,
+    klkLines,
+  ]);
 }
 
-async function request(db: Db, outcome: 'ok' | 'empty' | 'failed' | 'timeout', lines: number, durationMs: number, loadMs?: number): Promise<void> {
-  await recordRequest(db, { runId: null, storeId: 'tienda_01', dayFrom: '2025-05-01', dayTo: '2025-05-01', outcome, lines, durationMs, loadMs, attempts: 1 });
+async function request(
+  db: Db,
+  outcome: 'ok' | 'empty' | 'failed' | 'timeout',
+  lines: number,
+  durationMs: number,
+  loadMs?: number,
+): Promise<void> {
+  await recordRequest(db, {
+    runId: null,
+    storeId: 'tienda_01',
+    dayFrom: '2025-05-01',
+    dayTo: '2025-05-01',
+    outcome,
+    lines,
+    durationMs,
+    loadMs,
+    attempts: 1,
+  });
 }
 
 describeEachBackend('readPlanEvidence', (open) => {
@@ -25,15 +52,22 @@ describeEachBackend('readPlanEvidence', (open) => {
 
   it("gives each store's volume over its recent history: the median of its latest 28 days with sales not known partial", async () => {
     // 12 old days of 9,000 lines, then 28 recent days of 3,000 to 3,270: only the recent ones count.
-    for (const [i, day] of eachDay('2025-04-01', '2025-04-12').entries()) await storeDay(db, 'tienda_01', day, 9_000 + i);
-    for (const [i, day] of eachDay('2025-04-13', '2025-05-10').entries()) await storeDay(db, 'tienda_01', day, 3_000 + 10 * i);
+    for (const [i, day] of eachDay('2025-04-01', '2025-04-12').entries())
+      await storeDay(db, 'tienda_01', day, 9_000 + i);
+    for (const [i, day] of eachDay('2025-04-13', '2025-05-10').entries())
+      await storeDay(db, 'tienda_01', day, 3_000 + 10 * i);
     // Newer still, and not counted: a day KLK counted whole that the table holds part of, an empty day.
     await storeDay(db, 'tienda_01', '2025-05-11', 200, 3_100);
     await storeDay(db, 'tienda_01', '2025-05-12', 0, 0);
     await storeDay(db, 'tienda_02', '2025-05-01', 0, 0); // never sold
     await storeDay(db, 'tienda_03', '2025-05-01', 4_000, null); // an adopted day without KLK's count: taken as it is
     const evidence = await readPlanEvidence(db, ['tienda_01', 'tienda_02', 'tienda_03', 'tienda_04']);
-    expect(evidence.historyLinesPerDay).toEqual({ tienda_01: 3_135, tienda_02: null, tienda_03: 4_000, tienda_04: null });
+    expect(evidence.historyLinesPerDay).toEqual({
+      tienda_01: 3_135,
+      tienda_02: null,
+      tienda_03: 4_000,
+      tienda_04: null,
+    });
   });
 
   it('gives the durations of the requests that got a whole answer and of their loads, newest first, in seconds', async () => {
@@ -79,8 +113,16 @@ describeEachBackend('planForReport', (open) => {
 
   it('estimates with the requests this database recorded, and says how many', async () => {
     const report = await computeCoverage(db, config, { from: FROM, to: FROM });
-    expect((await planForReport(db, report, { config })).totals.estimate).toMatchObject({ model: 'default', samples: 0 });
-    for (const [lines, ms] of [[1_000, 60], [5_000, 220], [12_000, 500]] as const) await request(db, 'ok', lines, ms);
+    expect((await planForReport(db, report, { config })).totals.estimate).toMatchObject({
+      model: 'default',
+      samples: 0,
+    });
+    for (const [lines, ms] of [
+      [1_000, 60],
+      [5_000, 220],
+      [12_000, 500],
+    ] as const)
+      await request(db, 'ok', lines, ms);
     const plan = await planForReport(db, report, { config, concurrency: 2 });
     expect(plan.totals.estimate).toMatchObject({ model: 'fitted', samples: 3, concurrency: 2 });
     expect(plan.totals.estimate.secondsPer1000Lines).toBeCloseTo(0.04, 2);

@@ -39,7 +39,18 @@ export async function readPlanEvidence(db: Queryable, storeIds: readonly string[
  * The plan of a coverage report, with what this database has recorded: each request's cost fitted on the KLK
  * requests made so far, and the volume of stores without a complete day in the window from their history.
  */
-export async function planForReport(db: Queryable, report: CoverageReport, options: { config: Config; concurrency?: number }): Promise<Plan> {
-  const evidence = await readPlanEvidence(db, report.stores.map((s) => s.store));
-  return planFromCoverage(report, { ...options, timing: fitCostModel(evidence.timingSamples), historyLinesPerDay: evidence.historyLinesPerDay });
+export async function planForReport(
+  db: Queryable,
+  report: CoverageReport,
+  options: { config: Config; concurrency?: number },
+): Promise<Plan> {
+  const evidence = await readPlanEvidence(
+    db,
+    report.stores.map((s) => s.store),
+  );
+  return planFromCoverage(report, {
+    ...options,
+    timing: fitCostModel(evidence.timingSamples),
+    historyLinesPerDay: evidence.historyLinesPerDay,
+  });
 }

@@ -2,7 +2,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Store } from '../catalogue/stores.ts';
 import { liveness } from '../db/liveness.ts';
 import type { Db } from '../db/types.ts';
-import { fetchWindow, loadAnswer, recordFailure, type KlkWatch, type WindowFailure, type WindowResult } from '../extract/index.ts';
+import {
+  fetchWindow,
+  loadAnswer,
+  recordFailure,
+  type KlkWatch,
+  type WindowFailure,
+  type WindowResult,
+} from '../extract/index.ts';
 import type { KlkClient, KlkWindow } from '../klk/index.ts';
 import { COMMAND_PATIENCE_MS, COMMAND_RECONNECT, DatabaseWatch } from '../db/reconnect.ts';
 import { isDatabaseLost, UnreachableError } from '../shared/errors.ts';
@@ -108,7 +115,10 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
   const store = ctx.stores.get(chunk.storeId);
   const window: KlkWindow = { fechaDesde: chunk.dayFrom, fechaHasta: chunk.dayTo };
   if (!store) {
-    await failChunk(db, chunk.id, owner, `tienda desconocida en el catálogo: ${chunk.storeId}`, { final: true, retryInMs: 0 });
+    await failChunk(db, chunk.id, owner, `tienda desconocida en el catálogo: ${chunk.storeId}`, {
+      final: true,
+      retryInMs: 0,
+    });
     return 0;
   }
   let sent = false;
@@ -118,7 +128,11 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
       async (kind) => {
         sent = true;
         // Stopped mid-request, or the database lost while taking a shared KLK slot: thrown, the chunk goes back untouched.
-        const result = await fetchWindow(ctx.klk, store, window, { attempts: kind === 'probe' ? 1 : undefined, signal: ctx.signal, watch: ctx.klkWatch });
+        const result = await fetchWindow(ctx.klk, store, window, {
+          attempts: kind === 'probe' ? 1 : undefined,
+          signal: ctx.signal,
+          watch: ctx.klkWatch,
+        });
         // A failure tells the breaker KLK is failing, unless it only says the window is too big for KLK's time limit.
         if (!result.ok) throw result.halves ? new WindowTooBig(result) : new KlkFailed(result);
         return result;
@@ -126,7 +140,8 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
       {
         signal: ctx.stop && ctx.signal ? AbortSignal.any([ctx.signal, ctx.stop]) : (ctx.stop ?? ctx.signal),
         // No word on KLK's health (the breaker is left as it was; a probe ending so closes it).
-        notKlkFailure: (error) => error instanceof WindowTooBig || Boolean(ctx.signal?.aborted) || isDatabaseLost(error),
+        notKlkFailure: (error) =>
+          error instanceof WindowTooBig || Boolean(ctx.signal?.aborted) || isDatabaseLost(error),
       },
     );
   } catch (error) {
@@ -144,12 +159,25 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
     const { halves } = answer;
     if (halves) {
       logger.warn({ chunk: chunk.id, store: store.id, window }, 'tiempo agotado: el bloque se divide en dos');
-      await db.transaction((tx) => splitChunk(tx, chunk, owner, halves.map((h) => ({ dayFrom: h.fechaDesde, dayTo: h.fechaHasta }))));
+      await db.transaction((tx) =>
+        splitChunk(
+          tx,
+          chunk,
+          owner,
+          halves.map((h) => ({ dayFrom: h.fechaDesde, dayTo: h.fechaHasta })),
+        ),
+      );
       return 0;
     }
     const final = chunk.attempts >= maxAttempts;
-    logger.warn({ chunk: chunk.id, store: store.id, window, attempt: chunk.attempts, final, err: answer.message }, 'bloque fallido');
-    await failChunk(db, chunk.id, owner, answer.message, { final, retryInMs: retryDelayMs * 2 ** Math.min(chunk.attempts - 1, 6) });
+    logger.warn(
+      { chunk: chunk.id, store: store.id, window, attempt: chunk.attempts, final, err: answer.message },
+      'bloque fallido',
+    );
+    await failChunk(db, chunk.id, owner, answer.message, {
+      final,
+      retryInMs: retryDelayMs * 2 ** Math.min(chunk.attempts - 1, 6),
+    });
     return 0;
   }
   const { batch } = answer;
@@ -180,8 +208,14 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
     if (error instanceof UnreachableError || ctx.signal?.aborted) throw error;
     const message = (error as Error).message;
     const final = chunk.attempts >= maxAttempts;
-    logger.error({ chunk: chunk.id, store: store.id, window, attempt: chunk.attempts, final, err: message }, 'carga del bloque fallida');
-    await failChunk(db, chunk.id, owner, `carga fallida: ${message}`, { final, retryInMs: retryDelayMs * 2 ** Math.min(chunk.attempts - 1, 6) });
+    logger.error(
+      { chunk: chunk.id, store: store.id, window, attempt: chunk.attempts, final, err: message },
+      'carga del bloque fallida',
+    );
+    await failChunk(db, chunk.id, owner, `carga fallida: ${message}`, {
+      final,
+      retryInMs: retryDelayMs * 2 ** Math.min(chunk.attempts - 1, 6),
+    });
     return 0;
   }
   return batch.received;
@@ -210,7 +244,11 @@ function firstAnswerDeadline(limitMs: number, expired: (limitMs: number) => void
  * marks it done in one transaction, retries failures with a pause, halves a chunk that times out, and stops asking
  * a failing KLK (breaker) until a probe gets through.
  */
-export async function executeBackfill(deps: ExecutorDeps, backfillId: number, options: { mirror: boolean }): Promise<LedgerTotals> {
+export async function executeBackfill(
+  deps: ExecutorDeps,
+  backfillId: number,
+  options: { mirror: boolean },
+): Promise<LedgerTotals> {
   const { db, logger } = deps;
   const owner = (await liveness(db)).owner();
   const leaseMs = deps.leaseMs ?? 120_000;
@@ -283,7 +321,16 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
       halt = new AbortController();
       if (klkGaveUp) throw klkGaveUp;
       const signal = deps.signal ? AbortSignal.any([deps.signal, halt.signal]) : halt.signal;
-      const context: ChunkContext = { ...deps, breaker, owner, maxAttempts, retryDelayMs, mirror: options.mirror, signal, klkWatch };
+      const context: ChunkContext = {
+        ...deps,
+        breaker,
+        owner,
+        maxAttempts,
+        retryDelayMs,
+        mirror: options.mirror,
+        signal,
+        klkWatch,
+      };
       const outcomes = await Promise.allSettled(
         Array.from({ length: Math.max(1, deps.concurrency * 2) }, () =>
           loop(context, signal).catch((error: unknown) => {
@@ -298,7 +345,11 @@ export async function executeBackfill(deps: ExecutorDeps, backfillId: number, op
       const reason: unknown = deps.signal?.aborted ? deps.signal.reason : (halt.signal.reason ?? failed.reason);
       // A database that went away and answers again within its patience: what this round held goes back to the
       // ledger (its attempts not spent) and the next round claims afresh. A run being stopped does not wait for it.
-      if (isDatabaseLost(reason) && !stopped() && (await database.back(reason, quit.length > 0 ? AbortSignal.any(quit) : undefined))) {
+      if (
+        isDatabaseLost(reason) &&
+        !stopped() &&
+        (await database.back(reason, quit.length > 0 ? AbortSignal.any(quit) : undefined))
+      ) {
         await database.retry(() => releaseChunks(db, owner));
         logger.info({ backfillId }, 'la base de datos responde de nuevo: el backfill sigue');
         continue;

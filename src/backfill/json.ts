@@ -24,6 +24,9 @@ export function summaryJson(s: BackfillSummary): BackfillSummaryJson {
 
 /** Stored as jsonb, whose key order is its own: back to the order of the coverage report's totals. */
 function totalsJson(t: CoverageTotals): CoverageTotals {
-  return { expectedStoreDays: t.expectedStoreDays, missingStoreDays: t.missingStoreDays, partialStoreDays: t.partialStoreDays };
+  return {
+    expectedStoreDays: t.expectedStoreDays,
+    missingStoreDays: t.missingStoreDays,
+    partialStoreDays: t.partialStoreDays,
+  };
 }
-

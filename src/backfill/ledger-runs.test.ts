@@ -4,7 +4,14 @@ import { runStartedAt, startRun } from '../sync/runs.ts';
 import { describeEachBackend } from '../../test/backends.ts';
 import { createBackfill, lockBackfill, runStoreResults } from './ledger.ts';
 
-const params = { from: '2026-01-05', to: '2026-01-07', stores: ['tienda_01', 'tienda_02', 'tienda_03'], mirror: false, concurrency: 1, before: {} };
+const params = {
+  from: '2026-01-05',
+  to: '2026-01-07',
+  stores: ['tienda_01', 'tienda_02', 'tienda_03'],
+  mirror: false,
+  concurrency: 1,
+  before: {},
+};
 const chunks = [
   { storeId: 'tienda_01', dayFrom: '2026-01-05', dayTo: '2026-01-05' },
   { storeId: 'tienda_02', dayFrom: '2026-01-06', dayTo: '2026-01-06' },
@@ -28,12 +35,10 @@ describeEachBackend('the ledger measured from a run', (open) => {
   });
 
   const finish = (store: string, state: 'done' | 'failed', at: string) =>
-    db.query(`UPDATE backfill_chunks SET state = $2, lines = 10, rows_inserted = 10, updated_at = $3 WHERE backfill_id = $1 AND store_id = $4`, [
-      backfillId,
-      state,
-      at,
-      store,
-    ]);
+    db.query(
+      `UPDATE backfill_chunks SET state = $2, lines = 10, rows_inserted = 10, updated_at = $3 WHERE backfill_id = $1 AND store_id = $4`,
+      [backfillId, state, at, store],
+    );
 
   it('credits a run only with the chunks finished since it started, to the microsecond', async () => {
     await db.query(`UPDATE etl_runs SET started_at = '2026-01-08 10:00:00.000500+00' WHERE id = $1`, [runId]);
@@ -55,7 +60,10 @@ describeEachBackend('the ledger measured from a run', (open) => {
     await db.query(`UPDATE backfills SET created_at = now() - interval '100 seconds' WHERE id = $1`, [backfillId]);
     await db.query(`UPDATE etl_runs SET started_at = now() - interval '10 seconds' WHERE id = $1`, [runId]);
     const since = await runStartedAt(db, runId);
-    const [fromRun, fromCreation] = await db.transaction(async (tx) => [await lockBackfill(tx, backfillId, since), await lockBackfill(tx, backfillId, null)]);
+    const [fromRun, fromCreation] = await db.transaction(async (tx) => [
+      await lockBackfill(tx, backfillId, since),
+      await lockBackfill(tx, backfillId, null),
+    ]);
     expect(fromRun).toMatchObject({ status: 'running', params: { stores: params.stores }, summary: null });
     expect(fromRun!.seconds).toBeGreaterThanOrEqual(10);
     expect(fromRun!.seconds).toBeLessThan(100);

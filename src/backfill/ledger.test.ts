@@ -47,9 +47,26 @@ const RUN_OUT = -1;
 /** A retry pause longer than any test. */
 const PAUSE = 600_000;
 
-const ZERO_TOTALS = { total: 0, done: 0, failed: 0, pending: 0, running: 0, storeDays: 0, storeDaysDone: 0, lines: 0, inserted: 0, updated: 0, deleted: 0, duplicates: 0, quarantined: 0 };
+const ZERO_TOTALS = {
+  total: 0,
+  done: 0,
+  failed: 0,
+  pending: 0,
+  running: 0,
+  storeDays: 0,
+  storeDaysDone: 0,
+  lines: 0,
+  inserted: 0,
+  updated: 0,
+  deleted: 0,
+  duplicates: 0,
+  quarantined: 0,
+};
 
-function loaded(lines: number, extra: Partial<{ inserted: number; updated: number; deleted: number; duplicates: number; quarantined: number }> = {}) {
+function loaded(
+  lines: number,
+  extra: Partial<{ inserted: number; updated: number; deleted: number; duplicates: number; quarantined: number }> = {},
+) {
   return { lines, inserted: lines, updated: 0, deleted: 0, duplicates: 0, quarantined: 0, ...extra };
 }
 
@@ -67,10 +84,17 @@ describeEachBackend('the chunk ledger', (open) => {
       { storeId: 'tienda_01', dayFrom: '2026-01-05', dayTo: '2026-01-06' },
       { storeId: 'tienda_01', dayFrom: '2026-01-07', dayTo: '2026-01-08' },
     ]);
-  const oneChunk = () => createBackfill(db, params, [{ storeId: 'tienda_01', dayFrom: '2026-01-05', dayTo: '2026-01-08' }]);
+  const oneChunk = () =>
+    createBackfill(db, params, [{ storeId: 'tienda_01', dayFrom: '2026-01-05', dayTo: '2026-01-08' }]);
   /** The chunks still to do, as a resume sees them: where, state, attempts, error, held. */
   const remaining = async (backfillId: number) =>
-    (await remainingChunks(db, backfillId)).map((c) => ({ at: `${c.storeId} ${c.dayFrom}..${c.dayTo}`, state: c.state, attempts: c.attempts, error: c.error, held: c.held }));
+    (await remainingChunks(db, backfillId)).map((c) => ({
+      at: `${c.storeId} ${c.dayFrom}..${c.dayTo}`,
+      state: c.state,
+      attempts: c.attempts,
+      error: c.error,
+      held: c.held,
+    }));
 
   it('createBackfill records its parameters, running, and one pending chunk per range, none attempted', async () => {
     const id = await threeChunks();
@@ -95,14 +119,32 @@ describeEachBackend('the chunk ledger', (open) => {
   it('completeChunk marks the owner’s chunk done with its figures, once; another process’s completion is refused', async () => {
     const id = await threeChunks();
     const chunk = (await claimChunk(db, id, A, LEASE))!;
-    expect(chunk).toMatchObject({ backfillId: id, storeId: 'tienda_02', dayFrom: '2026-01-05', dayTo: '2026-01-06', state: 'running', attempts: 1 });
+    expect(chunk).toMatchObject({
+      backfillId: id,
+      storeId: 'tienda_02',
+      dayFrom: '2026-01-05',
+      dayTo: '2026-01-06',
+      state: 'running',
+      attempts: 1,
+    });
     expect(await completeChunk(db, chunk.id, B, loaded(5))).toBe(false);
     expect((await remaining(id))[2]).toMatchObject({ state: 'running', held: true });
     const figures = { lines: 1000, inserted: 900, updated: 50, deleted: 2, duplicates: 30, quarantined: 20 };
     expect(await completeChunk(db, chunk.id, A, figures)).toBe(true);
     expect(await completeChunk(db, chunk.id, A, figures)).toBe(false);
-    expect(await ledgerTotals(db, id)).toEqual({ ...ZERO_TOTALS, total: 3, done: 1, pending: 2, storeDays: 6, storeDaysDone: 2, ...figures });
-    expect((await remaining(id)).map((c) => c.at)).toEqual(['tienda_01 2026-01-05..2026-01-06', 'tienda_01 2026-01-07..2026-01-08']);
+    expect(await ledgerTotals(db, id)).toEqual({
+      ...ZERO_TOTALS,
+      total: 3,
+      done: 1,
+      pending: 2,
+      storeDays: 6,
+      storeDaysDone: 2,
+      ...figures,
+    });
+    expect((await remaining(id)).map((c) => c.at)).toEqual([
+      'tienda_01 2026-01-05..2026-01-06',
+      'tienda_01 2026-01-07..2026-01-08',
+    ]);
   });
 
   it('a chunk whose lease ran out and that another took is no longer its first owner’s to complete, fail, split or give back', async () => {
@@ -112,10 +154,17 @@ describeEachBackend('the chunk ledger', (open) => {
     expect(taken).toMatchObject({ id: first.id, attempts: 2 });
     expect(await completeChunk(db, first.id, A, loaded(10))).toBe(false);
     await failChunk(db, first.id, A, 'tarde', { final: true, retryInMs: 0 });
-    expect(await splitChunk(db, first, A, [{ dayFrom: '2026-01-05', dayTo: '2026-01-06' }, { dayFrom: '2026-01-07', dayTo: '2026-01-08' }])).toBe(false);
+    expect(
+      await splitChunk(db, first, A, [
+        { dayFrom: '2026-01-05', dayTo: '2026-01-06' },
+        { dayFrom: '2026-01-07', dayTo: '2026-01-08' },
+      ]),
+    ).toBe(false);
     await releaseChunk(db, first.id, A);
     await releaseChunks(db, A);
-    expect(await remaining(id)).toEqual([{ at: 'tienda_01 2026-01-05..2026-01-08', state: 'running', attempts: 2, error: null, held: true }]);
+    expect(await remaining(id)).toEqual([
+      { at: 'tienda_01 2026-01-05..2026-01-08', state: 'running', attempts: 2, error: null, held: true },
+    ]);
     expect(await completeChunk(db, taken.id, B, loaded(10))).toBe(true);
     expect(await ledgerTotals(db, id)).toMatchObject({ total: 1, done: 1, lines: 10 });
   });
@@ -126,7 +175,15 @@ describeEachBackend('the chunk ledger', (open) => {
     await failChunk(db, chunk.id, B, 'no es suyo', { final: false, retryInMs: PAUSE });
     expect((await remaining(paused))[0]).toMatchObject({ state: 'running', error: null });
     await failChunk(db, chunk.id, A, 'KLK respondió HTTP 503', { final: false, retryInMs: PAUSE });
-    expect(await remaining(paused)).toEqual([{ at: 'tienda_01 2026-01-05..2026-01-08', state: 'pending', attempts: 1, error: 'KLK respondió HTTP 503', held: false }]);
+    expect(await remaining(paused)).toEqual([
+      {
+        at: 'tienda_01 2026-01-05..2026-01-08',
+        state: 'pending',
+        attempts: 1,
+        error: 'KLK respondió HTTP 503',
+        held: false,
+      },
+    ]);
     expect(await claimChunk(db, paused, B, LEASE)).toBeNull();
     expect(await claimChunk(db, paused, A, LEASE)).toBeNull();
     expect(await ledgerTotals(db, paused)).toMatchObject({ pending: 1, running: 0, failed: 0 });
@@ -143,9 +200,26 @@ describeEachBackend('the chunk ledger', (open) => {
     const chunk = (await claimChunk(db, id, A, LEASE))!;
     await failChunk(db, chunk.id, A, 'KLK no respondió en 120 s', { final: true, retryInMs: PAUSE });
     expect(await failedChunks(db, id)).toEqual([
-      { id: chunk.id, backfillId: id, storeId: 'tienda_01', dayFrom: '2026-01-05', dayTo: '2026-01-08', state: 'failed', attempts: 1, error: 'KLK no respondió en 120 s' },
+      {
+        id: chunk.id,
+        backfillId: id,
+        storeId: 'tienda_01',
+        dayFrom: '2026-01-05',
+        dayTo: '2026-01-08',
+        state: 'failed',
+        attempts: 1,
+        error: 'KLK no respondió en 120 s',
+      },
     ]);
-    expect(await remaining(id)).toEqual([{ at: 'tienda_01 2026-01-05..2026-01-08', state: 'failed', attempts: 1, error: 'KLK no respondió en 120 s', held: false }]);
+    expect(await remaining(id)).toEqual([
+      {
+        at: 'tienda_01 2026-01-05..2026-01-08',
+        state: 'failed',
+        attempts: 1,
+        error: 'KLK no respondió en 120 s',
+        held: false,
+      },
+    ]);
     expect(await ledgerTotals(db, id)).toMatchObject({ total: 1, failed: 1, pending: 0, running: 0 });
     expect(await claimChunk(db, id, B, LEASE)).toBeNull();
     expect(await retryFailedChunks(db, id)).toBe(1);
@@ -158,9 +232,13 @@ describeEachBackend('the chunk ledger', (open) => {
     const id = await oneChunk();
     const chunk = (await claimChunk(db, id, A, LEASE))!;
     await releaseChunk(db, chunk.id, B);
-    expect(await remaining(id)).toEqual([{ at: 'tienda_01 2026-01-05..2026-01-08', state: 'running', attempts: 1, error: null, held: true }]);
+    expect(await remaining(id)).toEqual([
+      { at: 'tienda_01 2026-01-05..2026-01-08', state: 'running', attempts: 1, error: null, held: true },
+    ]);
     await releaseChunk(db, chunk.id, A);
-    expect(await remaining(id)).toEqual([{ at: 'tienda_01 2026-01-05..2026-01-08', state: 'pending', attempts: 0, error: null, held: false }]);
+    expect(await remaining(id)).toEqual([
+      { at: 'tienda_01 2026-01-05..2026-01-08', state: 'pending', attempts: 0, error: null, held: false },
+    ]);
     expect(await claimChunk(db, id, B, LEASE)).toMatchObject({ id: chunk.id, attempts: 1 });
     // A chunk pausing before a retry is not running: giving it back neither ends its pause nor returns its attempt.
     const pausing = await oneChunk();
@@ -179,7 +257,12 @@ describeEachBackend('the chunk ledger', (open) => {
     await claimChunk(db, elsewhere, A, LEASE);
     await releaseChunks(db, A);
     const after = await remainingChunks(db, id);
-    expect(after.filter((c) => c.state === 'pending').map((c) => c.id).sort()).toEqual(mine.map((c) => c.id).sort());
+    expect(
+      after
+        .filter((c) => c.state === 'pending')
+        .map((c) => c.id)
+        .sort(),
+    ).toEqual(mine.map((c) => c.id).sort());
     expect(after.filter((c) => c.state === 'pending').every((c) => c.attempts === 0)).toBe(true);
     expect(after.find((c) => c.id === theirs.id)).toMatchObject({ state: 'running', attempts: 1, held: true });
     expect(await ledgerTotals(db, id)).toMatchObject({ pending: 2, running: 1 });
@@ -201,7 +284,12 @@ describeEachBackend('the chunk ledger', (open) => {
       { at: 'tienda_01 2026-01-07..2026-01-08', state: 'pending', attempts: 0, error: null, held: false },
     ]);
     expect(await ledgerTotals(db, id)).toEqual({ ...ZERO_TOTALS, total: 2, pending: 2, storeDays: 4 });
-    expect(await claimChunk(db, id, B, LEASE)).toMatchObject<Partial<Chunk>>({ backfillId: id, storeId: 'tienda_01', dayFrom: '2026-01-05', dayTo: '2026-01-06' });
+    expect(await claimChunk(db, id, B, LEASE)).toMatchObject<Partial<Chunk>>({
+      backfillId: id,
+      storeId: 'tienda_01',
+      dayFrom: '2026-01-05',
+      dayTo: '2026-01-06',
+    });
     // The parent is split for good: its owner can no longer conclude it.
     expect(await completeChunk(db, chunk.id, A, loaded(10))).toBe(false);
   });
@@ -229,7 +317,14 @@ describeEachBackend('the chunk ledger', (open) => {
     await completeChunk(db, before.id, A, loaded(70));
     const runId = await startRun(db, { type: 'backfill', window: null, stores: params.stores });
     const [first, second] = [(await claimChunk(db, id, A, LEASE))!, (await claimChunk(db, id, A, LEASE))!];
-    await completeChunk(db, first.id, A, { lines: 200, inserted: 150, updated: 20, deleted: 1, duplicates: 10, quarantined: 5 });
+    await completeChunk(db, first.id, A, {
+      lines: 200,
+      inserted: 150,
+      updated: 20,
+      deleted: 1,
+      duplicates: 10,
+      quarantined: 5,
+    });
     await failChunk(db, second.id, A, 'KLK no respondió', { final: true, retryInMs: 0 });
     const results = await runStoreResults(db, id, await runStartedAt(db, runId));
     expect(Object.keys(results)).toEqual(['tienda_01']);
@@ -249,7 +344,9 @@ describeEachBackend('the chunk ledger', (open) => {
     expect(await retryFailedChunks(db, id)).toBe(1);
     const retried = (await claimChunk(db, id, A, LEASE))!;
     await completeChunk(db, retried.id, A, loaded(30));
-    expect(await runStoreResults(db, id, await runStartedAt(db, later))).toEqual({ tienda_01: expect.objectContaining({ status: 'success', requests: 1, extracted: 30, inserted: 30, unchanged: 0 }) });
+    expect(await runStoreResults(db, id, await runStartedAt(db, later))).toEqual({
+      tienda_01: expect.objectContaining({ status: 'success', requests: 1, extracted: 30, inserted: 30, unchanged: 0 }),
+    });
   });
 
   it('finishBackfill concludes it with its summary; reopenBackfill takes an unfinished one up again, never a complete one', async () => {
@@ -279,7 +376,11 @@ describeEachBackend('the chunk ledger', (open) => {
     // Left by a dead process without a summary: cancelled now, still without one.
     const orphan = await oneChunk();
     expect(await cancelBackfill(db, orphan, { workedOn: false })).toBe(true);
-    expect(await getBackfill(db, orphan)).toMatchObject({ status: 'cancelled', summary: null, finishedAt: expect.any(Date) });
+    expect(await getBackfill(db, orphan)).toMatchObject({
+      status: 'cancelled',
+      summary: null,
+      finishedAt: expect.any(Date),
+    });
     // A process works on it: marked cancelled, its end and summary left to that process; nothing more is claimed.
     const busy = await threeChunks();
     const running = (await claimChunk(db, busy, A, LEASE))!;

@@ -94,7 +94,12 @@ export async function lockBackfill(
   backfillId: number,
   since: string | null,
 ): Promise<{ status: BackfillStatus; params: BackfillParams; summary: unknown; seconds: number } | null> {
-  const { rows } = await tx.query<{ status: BackfillStatus; params: BackfillParams; summary: unknown; seconds: number }>(
+  const { rows } = await tx.query<{
+    status: BackfillStatus;
+    params: BackfillParams;
+    summary: unknown;
+    seconds: number;
+  }>(
     `SELECT status, params, summary, extract(epoch FROM now() - coalesce($2::timestamptz, created_at))::float8 AS seconds
      FROM backfills WHERE id = $1 FOR UPDATE`,
     [backfillId, since],
@@ -109,8 +114,20 @@ export async function lockBackfill(
 export async function latestFinishedBackfill(
   db: Queryable,
   selection: { from: string; to: string; storeIds: readonly string[] },
-): Promise<{ id: number; status: 'complete' | 'partial' | 'failed'; params: unknown; summary: unknown; finishedAt: Date } | null> {
-  const { rows } = await db.query<{ id: number; status: 'complete' | 'partial' | 'failed'; params: unknown; summary: unknown; finishedAt: Date }>(
+): Promise<{
+  id: number;
+  status: 'complete' | 'partial' | 'failed';
+  params: unknown;
+  summary: unknown;
+  finishedAt: Date;
+} | null> {
+  const { rows } = await db.query<{
+    id: number;
+    status: 'complete' | 'partial' | 'failed';
+    params: unknown;
+    summary: unknown;
+    finishedAt: Date;
+  }>(
     `SELECT id, status, params, summary, finished_at AS "finishedAt"
        FROM backfills
       WHERE finished_at IS NOT NULL AND status IN ('complete', 'partial', 'failed')
@@ -272,13 +289,29 @@ export async function completeChunk(
   tx: Queryable,
   chunkId: number,
   owner: string,
-  result: { lines: number; inserted: number; updated: number; deleted: number; duplicates: number; quarantined: number },
+  result: {
+    lines: number;
+    inserted: number;
+    updated: number;
+    deleted: number;
+    duplicates: number;
+    quarantined: number;
+  },
 ): Promise<boolean> {
   const { rowCount } = await tx.query(
     `UPDATE backfill_chunks SET state = 'done', lines = $3, rows_inserted = $4, rows_updated = $5, rows_deleted = $6,
        duplicates = $7, quarantined = $8, error = NULL, lease_owner = NULL, lease_until = NULL, updated_at = now()
      WHERE id = $1 AND lease_owner = $2 AND state = 'running'`,
-    [chunkId, owner, result.lines, result.inserted, result.updated, result.deleted, result.duplicates, result.quarantined],
+    [
+      chunkId,
+      owner,
+      result.lines,
+      result.inserted,
+      result.updated,
+      result.deleted,
+      result.duplicates,
+      result.quarantined,
+    ],
   );
   return rowCount === 1;
 }
@@ -432,8 +465,22 @@ export async function ledgerTotalsByStore(db: Queryable, backfillId: number): Pr
  * for the run history: a resumed backfill's run counts only its own part. A store with a chunk out of attempts is
  * `failed`.
  */
-export async function runStoreResults(db: Queryable, backfillId: number, since: string | null): Promise<Record<string, StoreResult>> {
-  const { rows } = await db.query<{ store: string; requests: number; lines: number; inserted: number; updated: number; deleted: number; duplicates: number; quarantined: number; failed: boolean }>(
+export async function runStoreResults(
+  db: Queryable,
+  backfillId: number,
+  since: string | null,
+): Promise<Record<string, StoreResult>> {
+  const { rows } = await db.query<{
+    store: string;
+    requests: number;
+    lines: number;
+    inserted: number;
+    updated: number;
+    deleted: number;
+    duplicates: number;
+    quarantined: number;
+    failed: boolean;
+  }>(
     `SELECT store_id AS store,
             count(*) FILTER (WHERE state = 'done')::int AS requests,
             coalesce(sum(lines) FILTER (WHERE state = 'done'), 0)::int AS lines,
@@ -489,7 +536,10 @@ export function failedChunks(db: Queryable, backfillId: number): Promise<Array<C
 }
 
 /** failedChunks of several backfills at once, by backfill, store and day. */
-export async function failedChunksOf(db: Queryable, backfillIds: readonly number[]): Promise<Array<Chunk & { error: string | null }>> {
+export async function failedChunksOf(
+  db: Queryable,
+  backfillIds: readonly number[],
+): Promise<Array<Chunk & { error: string | null }>> {
   if (backfillIds.length === 0) return [];
   const { rows } = await db.query<Chunk & { error: string | null }>(
     `SELECT ${CHUNK_COLUMNS}, error FROM backfill_chunks WHERE backfill_id = ANY($1::bigint[]) AND state = 'failed'
@@ -499,7 +549,12 @@ export async function failedChunksOf(db: Queryable, backfillIds: readonly number
   return rows;
 }
 
-export async function finishBackfill(db: Queryable, backfillId: number, status: BackfillRow['status'], summary: unknown): Promise<void> {
+export async function finishBackfill(
+  db: Queryable,
+  backfillId: number,
+  status: BackfillRow['status'],
+  summary: unknown,
+): Promise<void> {
   await db.query(`UPDATE backfills SET status = $2, summary = $3, finished_at = now() WHERE id = $1`, [
     backfillId,
     status,
@@ -508,7 +563,9 @@ export async function finishBackfill(db: Queryable, backfillId: number, status: 
 }
 
 export async function backfillStatus(db: Queryable, backfillId: number): Promise<BackfillStatus | null> {
-  const { rows } = await db.query<{ status: BackfillStatus }>(`SELECT status FROM backfills WHERE id = $1`, [backfillId]);
+  const { rows } = await db.query<{ status: BackfillStatus }>(`SELECT status FROM backfills WHERE id = $1`, [
+    backfillId,
+  ]);
   return rows[0]?.status ?? null;
 }
 
@@ -530,7 +587,11 @@ export async function reopenBackfill(db: Queryable, backfillId: number): Promise
  * if it has one, says cancelled); a process working on it notices at its next claim and concludes it. False when it
  * had ended (complete or cancelled) meanwhile.
  */
-export async function cancelBackfill(db: Queryable, backfillId: number, options: { workedOn: boolean }): Promise<boolean> {
+export async function cancelBackfill(
+  db: Queryable,
+  backfillId: number,
+  options: { workedOn: boolean },
+): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE backfills SET status = 'cancelled',
        finished_at = CASE WHEN $2::boolean THEN finished_at ELSE now() END,

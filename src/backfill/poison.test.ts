@@ -28,7 +28,11 @@ describeEachBackend('runBackfill: an answer with lines PostgreSQL cannot store',
 
   it('completes the chunk: the good lines loaded, the poisoned ones counted and quarantined', async () => {
     const line = (linea: number, nombre = 'PISO DE VENTA') =>
-      klkLine({ linea, fecha: day, cantidad: [{ ...(klkLine().cantidad as object[])[0], codigo_almacen: store.almacen, nombre_almacen: nombre }] });
+      klkLine({
+        linea,
+        fecha: day,
+        cantidad: [{ ...(klkLine().cantidad as object[])[0], codigo_almacen: store.almacen, nombre_almacen: nombre }],
+      });
     const lines = [line(1), line(2, 'PISO\u0000'), line(3), line(4, '\udc00')];
     const meta = { sucursal_codigo: store.sucursal, fecha_desde: day, fecha_hasta: day, total_registros: lines.length };
     const file = join(mkdtempSync(join(tmpdir(), 'ventas-replay-')), 'answer.json');
@@ -36,14 +40,28 @@ describeEachBackend('runBackfill: an answer with lines PostgreSQL cannot store',
     sim.options.replay = file;
     try {
       const outcome = await runBackfill(
-        { db, config, klk: createKlkClient({ baseUrl: sim.url, attempts: 1, backoffMs: 5 }), logger: silentLogger, retryDelayMs: 20, breakerCooldownMs: 100 },
+        {
+          db,
+          config,
+          klk: createKlkClient({ baseUrl: sim.url, attempts: 1, backoffMs: 5 }),
+          logger: silentLogger,
+          retryDelayMs: 20,
+          breakerCooldownMs: 100,
+        },
         { from: day, to: day, stores: [store], concurrency: 1 },
       );
-      expect(outcome.summary).toMatchObject({ status: 'complete', chunks: { total: 1, done: 1, failed: 0 }, rowsInserted: 2, quarantined: 2 });
+      expect(outcome.summary).toMatchObject({
+        status: 'complete',
+        chunks: { total: 1, done: 1, failed: 0 },
+        rowsInserted: 2,
+        quarantined: 2,
+      });
     } finally {
       sim.options.replay = null;
     }
-    const { rows } = await db.query<{ state: string; error: string | null }>(`SELECT state, error FROM backfill_chunks`);
+    const { rows } = await db.query<{ state: string; error: string | null }>(
+      `SELECT state, error FROM backfill_chunks`,
+    );
     expect(rows).toEqual([{ state: 'done', error: null }]);
     const quarantined = await db.query<{ reason: string }>(`SELECT reason FROM quarantine ORDER BY linea`);
     expect(quarantined.rows.map((r) => r.reason)).toEqual([

@@ -19,12 +19,19 @@ const summary: BackfillSummary = {
 
 describe('renderBackfillSummary', () => {
   it('says the outcome in Spanish, lists the failed chunks with their error, and the command that resumes', () => {
-    const failed = Array.from({ length: 22 }, (_, i) => ({ storeId: 'tienda_07', dayFrom: `2026-01-${String(i + 1).padStart(2, '0')}`, dayTo: `2026-01-${String(i + 1).padStart(2, '0')}`, error: 'KLK respondió HTTP 500' }));
+    const failed = Array.from({ length: 22 }, (_, i) => ({
+      storeId: 'tienda_07',
+      dayFrom: `2026-01-${String(i + 1).padStart(2, '0')}`,
+      dayTo: `2026-01-${String(i + 1).padStart(2, '0')}`,
+      error: 'KLK respondió HTTP 500',
+    }));
     failed[0] = { ...failed[0]!, dayTo: '2026-01-03', error: null as unknown as string };
     const text = renderBackfillSummary(summary, { resumeCommand: 'npx ventas backfill --resume', failed });
     expect(text).toContain('Backfill #4: parcial en 1 min 15 s');
     expect(text).toContain('Bloques: 8 de 30 hechos, 22 fallidos');
-    expect(text).toContain('Bloques fallidos:\n  tienda_07 2026-01-01 a 2026-01-03: sin detalle\n  tienda_07 2026-01-02: KLK respondió HTTP 500');
+    expect(text).toContain(
+      'Bloques fallidos:\n  tienda_07 2026-01-01 a 2026-01-03: sin detalle\n  tienda_07 2026-01-02: KLK respondió HTTP 500',
+    );
     expect(text).toContain('  … y 2 más');
     expect(text).toContain('Quedan 30 días-tienda sin completar.');
     expect(text.split('\n').at(-1)).toBe('Para reanudar lo que faltó: npx ventas backfill --resume');

@@ -18,7 +18,8 @@ export const BACKFILL_STATUS = {
 
 /** Coverage before and after, side by side. */
 export function renderBeforeAfter(before: CoverageTotals, after: CoverageTotals): string {
-  const row = (label: string, a: number, b: number) => `  ${label.padEnd(26)} ${int(a).padStart(9)} ${int(b).padStart(9)}`;
+  const row = (label: string, a: number, b: number) =>
+    `  ${label.padEnd(26)} ${int(a).padStart(9)} ${int(b).padStart(9)}`;
   return [
     `  ${'Cobertura'.padEnd(26)} ${'antes'.padStart(9)} ${'después'.padStart(9)}`,
     row('Días-tienda esperados', before.expectedStoreDays, after.expectedStoreDays),
@@ -65,7 +66,8 @@ export function renderBackfillSummary(
     }
     if (failed.length > MAX_LISTED_FAILURES) lines.push(`  … y ${int(failed.length - MAX_LISTED_FAILURES)} más`);
   }
-  if (summary.status === 'cancelled') lines.push('Cancelado (ventas runs cancel): lo que quedaba pendiente no se ejecuta.');
+  if (summary.status === 'cancelled')
+    lines.push('Cancelado (ventas runs cancel): lo que quedaba pendiente no se ejecuta.');
   else if (summary.status !== 'complete') lines.push(`Para reanudar lo que faltó: ${options.resumeCommand}`);
   return lines.join('\n');
 }
@@ -76,8 +78,12 @@ const DRY_RUN_NOTE = '(simulación: no se escribió nada)';
  * What a dry run would do, for people or (`json`) machines: the plan it would execute, or, for `--resume`, the
  * backfill it would take up and its chunks still to do.
  */
-export function renderDryRun(dry: { plan: PlanJson | null; resumePreview?: ResumePreview }, options: { json: boolean }): string {
-  if (dry.resumePreview) return options.json ? JSON.stringify(resumePreviewJson(dry.resumePreview)) : renderResumePreview(dry.resumePreview);
+export function renderDryRun(
+  dry: { plan: PlanJson | null; resumePreview?: ResumePreview },
+  options: { json: boolean },
+): string {
+  if (dry.resumePreview)
+    return options.json ? JSON.stringify(resumePreviewJson(dry.resumePreview)) : renderResumePreview(dry.resumePreview);
   return options.json ? JSON.stringify(dry.plan) : `${renderPlanTable(dry.plan!)}\n${DRY_RUN_NOTE}`;
 }
 
@@ -92,15 +98,26 @@ export function resumePreviewJson(p: ResumePreview) {
     stores: p.params.stores,
     chunks: { total: t.total, done: t.done, failed: t.failed, pending: t.pending, running: t.running },
     storeDaysLeft: t.storeDays - t.storeDaysDone,
-    remaining: p.remaining.map((c) => ({ store: c.storeId, from: c.dayFrom, to: c.dayTo, state: c.state, attempts: c.attempts, error: c.error })),
+    remaining: p.remaining.map((c) => ({
+      store: c.storeId,
+      from: c.dayFrom,
+      to: c.dayTo,
+      state: c.state,
+      attempts: c.attempts,
+      error: c.error,
+    })),
   };
 }
 
 const CHUNK_STATE: Record<string, string> = { pending: 'pendiente', running: 'en curso', failed: 'fallido' };
 
 function describeRemaining(c: RemainingChunk): string {
-  if (c.state === 'failed') return `fallido tras ${count(c.attempts, 'intento', 'intentos')}, se reintenta: ${c.error ?? 'sin detalle'}`;
-  if (c.state === 'running') return c.held ? 'en curso en otro proceso: se espera a que termine' : 'quedó en curso en un proceso que ya no está: se retoma';
+  if (c.state === 'failed')
+    return `fallido tras ${count(c.attempts, 'intento', 'intentos')}, se reintenta: ${c.error ?? 'sin detalle'}`;
+  if (c.state === 'running')
+    return c.held
+      ? 'en curso en otro proceso: se espera a que termine'
+      : 'quedó en curso en un proceso que ya no está: se retoma';
   return CHUNK_STATE[c.state] ?? c.state;
 }
 
@@ -115,7 +132,8 @@ function renderResumePreview(p: ResumePreview): string {
     const days = c.dayFrom === c.dayTo ? c.dayFrom : `${c.dayFrom} a ${c.dayTo}`;
     lines.push(`  ${c.storeId.padEnd(10)} ${days.padEnd(24)} ${describeRemaining(c)}`);
   }
-  if (p.remaining.length > MAX_LISTED_FAILURES) lines.push(`  … y ${int(p.remaining.length - MAX_LISTED_FAILURES)} más`);
+  if (p.remaining.length > MAX_LISTED_FAILURES)
+    lines.push(`  … y ${int(p.remaining.length - MAX_LISTED_FAILURES)} más`);
   lines.push(`${DRY_RUN_NOTE}. Para reanudarlo: ${resumeCommand(p.backfillId)}`);
   return lines.join('\n');
 }

@@ -25,7 +25,15 @@ describeEachBackend('runBackfill', (open) => {
   });
   afterAll(() => sim.close());
   beforeEach(async () => {
-    Object.assign(sim.options, { failRate: 0, truncateRate: 0, listRate: 0, maxLines: null, voidRate: 0, latencyMs: [0, 0], duplicateRate: 0 });
+    Object.assign(sim.options, {
+      failRate: 0,
+      truncateRate: 0,
+      listRate: 0,
+      maxLines: null,
+      voidRate: 0,
+      latencyMs: [0, 0],
+      duplicateRate: 0,
+    });
     db = await open();
     await loadHistory(db, sim, config);
     return () => db.close();
@@ -34,7 +42,12 @@ describeEachBackend('runBackfill', (open) => {
   const deps = ({ klkTimeoutMs, ...extra }: Partial<BackfillDeps> & { klkTimeoutMs?: number } = {}): BackfillDeps => ({
     db,
     config,
-    klk: createKlkClient({ baseUrl: sim.url, attempts: 2, backoffMs: 5, timeoutMs: extra.breakerCooldownMs ? 2_000 : (klkTimeoutMs ?? 1_000) }),
+    klk: createKlkClient({
+      baseUrl: sim.url,
+      attempts: 2,
+      backoffMs: 5,
+      timeoutMs: extra.breakerCooldownMs ? 2_000 : (klkTimeoutMs ?? 1_000),
+    }),
     logger: silentLogger,
     retryDelayMs: 20,
     breakerCooldownMs: 100,
@@ -44,7 +57,9 @@ describeEachBackend('runBackfill', (open) => {
 
   async function expectEqualToTruth() {
     for (const store of config.stores) {
-      expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(truth(sim.options, store, HISTORY.from, HISTORY.to));
+      expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(
+        truth(sim.options, store, HISTORY.from, HISTORY.to),
+      );
     }
   }
 
@@ -55,15 +70,26 @@ describeEachBackend('runBackfill', (open) => {
     expect(targets.some((t) => t.startsWith('tienda_18 2025-12-0') && t < 'tienda_18 2025-12-06')).toBe(false);
     let progress = { lines: -1, storeDaysDone: 0, storeDays: 0 };
     const outcome = await runBackfill(deps({ onProgress: (t) => (progress = t) }), job);
-    const { rows: ledger } = await db.query<{ lines: number }>(`SELECT sum(lines)::int AS lines FROM backfill_chunks WHERE state = 'done'`);
+    const { rows: ledger } = await db.query<{ lines: number }>(
+      `SELECT sum(lines)::int AS lines FROM backfill_chunks WHERE state = 'done'`,
+    );
     expect(progress).toMatchObject({ lines: ledger[0]!.lines, storeDaysDone: progress.storeDays });
     const planned = planChunks(outcome.plan!).flatMap((c) => {
       const days: string[] = [];
-      for (let d = c.dayFrom; d <= c.dayTo; d = new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)) days.push(`${c.storeId} ${d}`);
+      for (
+        let d = c.dayFrom;
+        d <= c.dayTo;
+        d = new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)
+      )
+        days.push(`${c.storeId} ${d}`);
       return days;
     });
     expect(planned.sort()).toEqual(targets);
-    expect(outcome.summary).toMatchObject({ status: 'complete', chunks: { failed: 0 }, after: { missingStoreDays: 0, partialStoreDays: 0 } });
+    expect(outcome.summary).toMatchObject({
+      status: 'complete',
+      chunks: { failed: 0 },
+      after: { missingStoreDays: 0, partialStoreDays: 0 },
+    });
     expect(outcome.summary!.before.missingStoreDays).toBeGreaterThan(0);
     await expectEqualToTruth();
   });
@@ -73,7 +99,9 @@ describeEachBackend('runBackfill', (open) => {
     // Answers too big hang; the client gives up on them after 500 ms (a slow small answer only costs a retry).
     const outcome = await runBackfill(deps({ maxAttempts: 20, klkTimeoutMs: 500 }), job);
     expect(outcome.summary!.status).toBe('complete');
-    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM backfill_chunks WHERE state = 'split'`);
+    const { rows } = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM backfill_chunks WHERE state = 'split'`,
+    );
     expect(rows[0]!.n).toBeGreaterThan(0);
     await expectEqualToTruth();
   });
@@ -102,11 +130,20 @@ describeEachBackend('runBackfill', (open) => {
     expect(failed.summary!.chunks.failed).toBe(failed.summary!.chunks.total);
     sim.options.failRate = 0;
     const resumed = await runBackfill(deps(), { ...job, resume: true });
-    expect(resumed.summary).toMatchObject({ status: 'complete', backfillId: failed.summary!.backfillId, chunks: { failed: 0 } });
+    expect(resumed.summary).toMatchObject({
+      status: 'complete',
+      backfillId: failed.summary!.backfillId,
+      chunks: { failed: 0 },
+    });
     expect(resumed.summary!.before).toEqual(failed.summary!.before);
     await expectEqualToTruth();
     // The run history: the failed run loaded nothing, the resumed one what the ledger says, store by store.
-    const { rows: runs } = await db.query<{ status: string; lines: number; inserted: number; stores: Record<string, { status: string; inserted: number }> }>(
+    const { rows: runs } = await db.query<{
+      status: string;
+      lines: number;
+      inserted: number;
+      stores: Record<string, { status: string; inserted: number }>;
+    }>(
       `SELECT status, lines_extracted::int AS lines, rows_inserted::int AS inserted, store_results AS stores FROM etl_runs WHERE run_type = 'backfill' ORDER BY id`,
     );
     const { rows: ledger } = await db.query<{ lines: number; inserted: number }>(
@@ -123,7 +160,9 @@ describeEachBackend('runBackfill', (open) => {
 
   it('gives up once KLK has failed for too long: unreachable (exit 3), the resume command named, nothing lost', async () => {
     sim.options.failRate = 1;
-    const error = await runBackfill(deps({ maxAttempts: 50, breakerCooldownMs: 50, giveUpAfterMs: 400 }), job).catch((e: unknown) => e);
+    const error = await runBackfill(deps({ maxAttempts: 50, breakerCooldownMs: 50, giveUpAfterMs: 400 }), job).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(UnreachableError);
     expect(exitCodeFor(error)).toBe(3);
     expect((error as Error).message).toContain('npx ventas backfill --resume');
@@ -148,7 +187,9 @@ describeEachBackend('runBackfill', (open) => {
       const klk = createKlkClient({ baseUrl: `http://127.0.0.1:${port}`, attempts: 2, timeoutMs: 60_000 });
       const error = await runBackfill(deps({ klk, firstAnswerMs: 200 }), job).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UnreachableError);
-      expect((error as Error).message).toMatch(/^KLK no ha respondido a ninguna petición en 0,2 s: el backfill #\d+ se detiene/);
+      expect((error as Error).message).toMatch(
+        /^KLK no ha respondido a ninguna petición en 0,2 s: el backfill #\d+ se detiene/,
+      );
       expect((error as Error).message).toContain('Reanude con: npx ventas backfill --resume');
     } finally {
       sockets.forEach((s) => s.destroy());
@@ -180,10 +221,13 @@ describeEachBackend('runBackfill', (open) => {
   }
 
   it.each([
-    ['answers only errors (HTTP 500)', () => {
-      sim.options.failRate = 1;
-      return undefined;
-    }],
+    [
+      'answers only errors (HTTP 500)',
+      () => {
+        sim.options.failRate = 1;
+        return undefined;
+      },
+    ],
     ['answered once and then is gone', answersOnceThenDies],
   ])('a KLK that %s has answered: it gets the long patience, not the first-answer limit', async (_name, setUp) => {
     const klk = setUp();
@@ -200,8 +244,13 @@ describeEachBackend('runBackfill', (open) => {
     sim.options.latencyMs = [100, 0];
     const stop = new AbortController();
     // The signal lands once KLK has answered a first request (an event: progress is only reported now and then).
-    const stopAfterFirstAnswer = onFirstAnswer(createKlkClient({ baseUrl: sim.url, attempts: 2, backoffMs: 5 }), () => stop.abort());
-    const outcome = await runBackfill(deps({ stop: stop.signal, klk: stopAfterFirstAnswer }), { ...job, concurrency: 1 });
+    const stopAfterFirstAnswer = onFirstAnswer(createKlkClient({ baseUrl: sim.url, attempts: 2, backoffMs: 5 }), () =>
+      stop.abort(),
+    );
+    const outcome = await runBackfill(deps({ stop: stop.signal, klk: stopAfterFirstAnswer }), {
+      ...job,
+      concurrency: 1,
+    });
     expect(outcome.summary).toMatchObject({ status: 'interrupted' });
     const { rows } = await db.query(
       `SELECT (SELECT status FROM backfills) AS backfill, (SELECT status FROM etl_runs WHERE run_type = 'backfill') AS run,
@@ -233,7 +282,9 @@ describeEachBackend('runBackfill', (open) => {
     );
     const outcome = await run;
     expect(outcome.summary).toMatchObject({ status: 'interrupted', chunks: { done: 0 } });
-    const { rows } = await db.query(`SELECT count(*) FILTER (WHERE state = 'running')::int AS running FROM backfill_chunks`);
+    const { rows } = await db.query(
+      `SELECT count(*) FILTER (WHERE state = 'running')::int AS running FROM backfill_chunks`,
+    );
     expect(rows).toEqual([{ running: 0 }]);
   });
 
@@ -245,7 +296,9 @@ describeEachBackend('runBackfill', (open) => {
       `SELECT DISTINCT state, error LIKE 'carga fallida:%no_centro%' AS refused FROM backfill_chunks WHERE store_id = 'tienda_07' AND state <> 'split'`,
     );
     expect(rows).toEqual([{ state: 'failed', refused: true }]);
-    const others = await db.query(`SELECT DISTINCT state FROM backfill_chunks WHERE store_id <> 'tienda_07' AND state <> 'split'`);
+    const others = await db.query(
+      `SELECT DISTINCT state FROM backfill_chunks WHERE store_id <> 'tienda_07' AND state <> 'split'`,
+    );
     expect(others.rows).toEqual([{ state: 'done' }]);
   });
 
@@ -261,7 +314,9 @@ describeEachBackend('runBackfill', (open) => {
     const resuming = runBackfill(deps(), { ...job, resume: true });
     // While it works again (the held chunk keeps it going for a second), the backfill shows as running, not as
     // the failure it was.
-    await expect.poll(async () => (await db.query(`SELECT status FROM backfills`)).rows, { interval: 10 }).toEqual([{ status: 'running' }]);
+    await expect
+      .poll(async () => (await db.query(`SELECT status FROM backfills`)).rows, { interval: 10 })
+      .toEqual([{ status: 'running' }]);
     const resumed = await resuming;
     expect(resumed.summary).toMatchObject({ status: 'complete', chunks: { failed: 0 } });
     await expectEqualToTruth();
@@ -284,7 +339,9 @@ describeEachBackend('runBackfill', (open) => {
     expect(verified.summary!.rowsDeleted).toBeGreaterThan(0);
     const { rows: after } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ventas`);
     expect(after[0]!.n).toBe(chunks[0]!.n - verified.summary!.rowsDeleted);
-    expect(await tableDays(db, 'tienda_01', '2025-12-01', '2025-12-01')).toEqual(truth(sim.options, storesToReload[0]!, '2025-12-01', '2025-12-01'));
+    expect(await tableDays(db, 'tienda_01', '2025-12-01', '2025-12-01')).toEqual(
+      truth(sim.options, storesToReload[0]!, '2025-12-01', '2025-12-01'),
+    );
   });
 
   it('--dry-run plans and writes nothing', async () => {
@@ -292,7 +349,9 @@ describeEachBackend('runBackfill', (open) => {
     const outcome = await runBackfill(deps(), { ...job, dryRun: true });
     expect(outcome.summary).toBeNull();
     expect(outcome.plan!.totals.missingStoreDays).toBeGreaterThan(0);
-    const { rows } = await db.query<{ v: number; b: number }>(`SELECT (SELECT count(*) FROM ventas)::int AS v, (SELECT count(*) FROM backfills)::int AS b`);
+    const { rows } = await db.query<{ v: number; b: number }>(
+      `SELECT (SELECT count(*) FROM ventas)::int AS v, (SELECT count(*) FROM backfills)::int AS b`,
+    );
     expect(rows[0]).toEqual({ v: before[0]!.n, b: 0 });
   });
 });

@@ -73,7 +73,12 @@ export interface BackfillDeps {
   config: Config;
   klk: KlkClient;
   logger: Logger;
-  onStart?: (info: { backfillId: number; plan: PlanJson | null; before: CoverageReport | null; resumed: boolean }) => void;
+  onStart?: (info: {
+    backfillId: number;
+    plan: PlanJson | null;
+    before: CoverageReport | null;
+    resumed: boolean;
+  }) => void;
   onProgress?: (totals: LedgerTotals & { lines: number }) => void;
   onBreaker?: (state: BreakerState) => void;
   /** Aborted: requests in flight are abandoned, their chunks given back untouched; the run ends `interrupted`. */
@@ -94,7 +99,6 @@ export interface BackfillDeps {
   onDatabase?: (event: DatabaseEvent) => void;
 }
 
-
 /** What `--resume --dry-run` shows: the backfill a resume would take up, and its chunks still to do. */
 export interface ResumePreview {
   backfillId: number;
@@ -114,7 +118,9 @@ export interface BackfillOutcome {
   resumePreview?: ResumePreview;
 }
 
-type DryRun = { kind: 'dry-run'; plan: PlanJson; beforeReport: CoverageReport } | { kind: 'resume-preview'; preview: ResumePreview };
+type DryRun =
+  | { kind: 'dry-run'; plan: PlanJson; beforeReport: CoverageReport }
+  | { kind: 'resume-preview'; preview: ResumePreview };
 
 /** What the ledger of a backfill was written (or picked up to resume) with. */
 interface PreparedBackfill {
@@ -147,11 +153,15 @@ async function prepareBackfill(
         backfillActivity(db, [pending.id]),
       ]);
       const status = effectiveStatus(pending.status, activityOf(activity, pending.id));
-      return { kind: 'resume-preview', preview: { backfillId: pending.id, status, params: pending.params, totals, remaining } };
+      return {
+        kind: 'resume-preview',
+        preview: { backfillId: pending.id, status, params: pending.params, totals, remaining },
+      };
     }
     const byId = new Map(config.stores.map((s) => [s.id, s]));
     const retried = await db.transaction(async (tx) => {
-      if (!(await reopenBackfill(tx, pending.id))) throw new UsageError(`el backfill #${pending.id} terminó o se canceló mientras se preparaba su reanudación`);
+      if (!(await reopenBackfill(tx, pending.id)))
+        throw new UsageError(`el backfill #${pending.id} terminó o se canceló mientras se preparaba su reanudación`);
       const n = await retryFailedChunks(tx, pending.id);
       await inLedger?.(tx, pending.id);
       return n;
@@ -160,7 +170,11 @@ async function prepareBackfill(
     return {
       kind: 'ledger',
       backfillId: pending.id,
-      scope: { from: pending.params.from, to: pending.params.to, stores: pending.params.stores.flatMap((id) => byId.get(id) ?? []) },
+      scope: {
+        from: pending.params.from,
+        to: pending.params.to,
+        stores: pending.params.stores.flatMap((id) => byId.get(id) ?? []),
+      },
       mirror: pending.params.mirror,
       plan: null,
       beforeReport: null,
@@ -241,7 +255,15 @@ async function concludeBackfill(
   await finishBackfill(db, backfillId, fatal && status === 'partial' ? 'failed' : status, summary);
   if (runId !== null) {
     const results = await runStoreResults(db, backfillId, await runStartedAt(db, runId));
-    const runStatus = ({ complete: 'success', partial: 'partial', failed: 'failed', interrupted: 'interrupted', cancelled: 'cancelled' } as const)[status];
+    const runStatus = (
+      {
+        complete: 'success',
+        partial: 'partial',
+        failed: 'failed',
+        interrupted: 'interrupted',
+        cancelled: 'cancelled',
+      } as const
+    )[status];
     await finishRun(db, runId, runStatus, results, fatal ? String((fatal as Error).message) : null);
   }
   return { summary, afterReport };
@@ -251,23 +273,38 @@ async function concludeBackfill(
 export async function runBackfill(deps: BackfillDeps, job: BackfillJob): Promise<BackfillOutcome> {
   const started = performance.now();
   const prepared = await prepareBackfill(deps, job);
-  if (prepared.kind === 'dry-run') return { summary: null, plan: prepared.plan, before: prepared.beforeReport, after: null };
-  if (prepared.kind === 'resume-preview') return { summary: null, plan: null, before: null, after: null, resumePreview: prepared.preview };
+  if (prepared.kind === 'dry-run')
+    return { summary: null, plan: prepared.plan, before: prepared.beforeReport, after: null };
+  if (prepared.kind === 'resume-preview')
+    return { summary: null, plan: null, before: null, after: null, resumePreview: prepared.preview };
   try {
     return await executePrepared(deps, job, prepared, started);
   } catch (error) {
     // From here on the backfill's ledger holds its progress: a lost database says how to pick it up again.
     if (!isDatabaseLost(error)) throw error;
-    throw databaseLostDuring(error, `el backfill #${prepared.backfillId}`, `reanude con: ${resumeCommand(prepared.backfillId)}`);
+    throw databaseLostDuring(
+      error,
+      `el backfill #${prepared.backfillId}`,
+      `reanude con: ${resumeCommand(prepared.backfillId)}`,
+    );
   }
 }
 
 /** Runs a backfill whose ledger is written: its run record, the executor, and its conclusion. */
-async function executePrepared(deps: BackfillDeps, job: BackfillJob, prepared: PreparedBackfill, started: number): Promise<BackfillOutcome> {
+async function executePrepared(
+  deps: BackfillDeps,
+  job: BackfillJob,
+  prepared: PreparedBackfill,
+  started: number,
+): Promise<BackfillOutcome> {
   const { db, config, logger } = deps;
   const { backfillId, scope, mirror, plan } = prepared;
   deps.onStart?.({ backfillId, plan, before: prepared.beforeReport, resumed: Boolean(job.resume) });
-  const database = watchDatabase(db, { logger, patienceMs: deps.databasePatienceMs ?? COMMAND_PATIENCE_MS, onEvent: deps.onDatabase });
+  const database = watchDatabase(db, {
+    logger,
+    patienceMs: deps.databasePatienceMs ?? COMMAND_PATIENCE_MS,
+    onEvent: deps.onDatabase,
+  });
 
   const runId = await startRun(db, {
     type: 'backfill',
@@ -279,7 +316,11 @@ async function executePrepared(deps: BackfillDeps, job: BackfillJob, prepared: P
     cooldownMs: deps.breakerCooldownMs,
     onChange: (state, info) => {
       deps.onBreaker?.(state);
-      if (state === 'open') logger.warn({ cooldownMs: info.cooldownMs }, 'KLK falla seguido: peticiones en pausa hasta que una prueba pase');
+      if (state === 'open')
+        logger.warn(
+          { cooldownMs: info.cooldownMs },
+          'KLK falla seguido: peticiones en pausa hasta que una prueba pase',
+        );
       if (state === 'closed') logger.info('KLK responde de nuevo: se reanudan las peticiones');
     },
   });
@@ -319,7 +360,16 @@ async function executePrepared(deps: BackfillDeps, job: BackfillJob, prepared: P
     // Each of its writes may be made twice: a database that comes back within the patience still gets the summary
     // (a second Ctrl-C does not wait for it).
     concluded = await database.retry(
-      () => concludeBackfill(db, config, { backfillId, runId, scope, before: prepared.before, seconds, fatal, interrupted }),
+      () =>
+        concludeBackfill(db, config, {
+          backfillId,
+          runId,
+          scope,
+          before: prepared.before,
+          seconds,
+          fatal,
+          interrupted,
+        }),
       deps.signal,
     );
   } catch (error) {
@@ -363,10 +413,15 @@ export async function queueBackfill(
     await enqueue(tx, { backfillId, runId });
   });
   if (prepared.kind === 'dry-run') return { queued: null, plan: prepared.plan, before: prepared.beforeReport };
-  if (prepared.kind === 'resume-preview') return { queued: null, plan: null, before: null, resumePreview: prepared.preview };
+  if (prepared.kind === 'resume-preview')
+    return { queued: null, plan: null, before: null, resumePreview: prepared.preview };
   // Nothing to hand to the workers (a plan with no steps): no worker would ever conclude it, so it ends here.
   await finishQueuedBackfill(deps.db, deps.config, prepared.backfillId, runId);
-  return { queued: { backfillId: prepared.backfillId, runId, resumed: Boolean(job.resume) }, plan: prepared.plan, before: prepared.beforeReport };
+  return {
+    queued: { backfillId: prepared.backfillId, runId, resumed: Boolean(job.resume) },
+    plan: prepared.plan,
+    before: prepared.beforeReport,
+  };
 }
 
 /**
@@ -389,9 +444,20 @@ export async function finishQueuedBackfill(
     const totals = await ledgerTotals(tx, backfillId);
     if (!cancelled && totals.pending + totals.running > 0) return null;
     const byId = new Map(config.stores.map((s) => [s.id, s]));
-    const scope = { from: row.params.from, to: row.params.to, stores: row.params.stores.flatMap((id) => byId.get(id) ?? []) };
+    const scope = {
+      from: row.params.from,
+      to: row.params.to,
+      stores: row.params.stores.flatMap((id) => byId.get(id) ?? []),
+    };
     const before = row.params.before as CoverageTotals;
-    const { summary } = await concludeBackfill(tx, config, { backfillId, runId, scope, before, seconds: row.seconds, fatal: null });
+    const { summary } = await concludeBackfill(tx, config, {
+      backfillId,
+      runId,
+      scope,
+      before,
+      seconds: row.seconds,
+      fatal: null,
+    });
     return { summary, concluded: true };
   });
 }

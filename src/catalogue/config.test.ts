@@ -25,12 +25,25 @@ describe('catalogue defaults', () => {
     const config = parseConfig({});
     expect(config.stores).toHaveLength(19);
     expect(config.stores.map((s) => s.id)).not.toContain('tienda_14');
-    expect(config.stores.find((s) => s.id === 'tienda_18')).toMatchObject({ name: 'PARAISO', sucursal: 'SUC004', almacen: 'TPAR', openedOn: '2025-12-06' });
+    expect(config.stores.find((s) => s.id === 'tienda_18')).toMatchObject({
+      name: 'PARAISO',
+      sucursal: 'SUC004',
+      almacen: 'TPAR',
+      openedOn: '2025-12-06',
+    });
     expect(config.stores.find((s) => s.id === 'tienda_08')).toMatchObject({ opens: '08:00', closes: '00:00' });
     expect(new Set(config.stores.map((s) => s.sucursal)).size).toBe(19);
     expect(config.closedDays).toEqual(['12-25', '01-01']);
-    expect(config.thresholds).toEqual({ alta: 48, media: 68, partialRatio: 0.5, newStoreDays: 14, commonGapShare: 0.75 });
-    expect([config.concurrency, config.lineBudget, config.klk.timeoutMs, config.klk.attempts]).toEqual([3, 30_000, 120_000, 4]);
+    expect(config.thresholds).toEqual({
+      alta: 48,
+      media: 68,
+      partialRatio: 0.5,
+      newStoreDays: 14,
+      commonGapShare: 0.75,
+    });
+    expect([config.concurrency, config.lineBudget, config.klk.timeoutMs, config.klk.attempts]).toEqual([
+      3, 30_000, 120_000, 4,
+    ]);
     expect(config.database).toEqual({ reconnectSeconds: 10 });
   });
 });
@@ -38,7 +51,9 @@ describe('catalogue defaults', () => {
 describe('config file', () => {
   it('replaces the catalogue and fills each store with defaults', () => {
     const config = parseConfig({ stores: [store], closedDays: ['12-24'], thresholds: { alta: 30 } });
-    expect(config.stores).toEqual([{ ...store, timeZone: 'America/Caracas', opens: '07:00', closes: '21:00', closedDays: [] }]);
+    expect(config.stores).toEqual([
+      { ...store, timeZone: 'America/Caracas', opens: '07:00', closes: '21:00', closedDays: [] },
+    ]);
     expect(config.closedDays).toEqual(['12-24']);
     expect(config.thresholds.alta).toBe(30);
     expect(config.thresholds.media).toBe(68);
@@ -51,7 +66,10 @@ describe('config file', () => {
     [{ stores: [{ ...store, id: 'Tienda 1' }] }, 'stores[0].id: id inválido'],
     [{ stores: [store, store] }, 'stores[1].id: id repetido: tienda_30'],
     [{ stores: [store, { ...store, id: 'tienda_31' }] }, `stores[1].sucursal: sucursal repetida: ${store.sucursal}`],
-    [{ stores: [{ ...store, openedOn: '2026-01-02', closedOn: '2026-01-01' }] }, 'stores[0].closedOn: openedOn debe ser anterior'],
+    [
+      { stores: [{ ...store, openedOn: '2026-01-02', closedOn: '2026-01-01' }] },
+      'stores[0].closedOn: openedOn debe ser anterior',
+    ],
     [{ closedDays: ['25-12'] }, 'closedDays[0]: día cerrado inválido'],
     [{ thresholds: { alta: 70, media: 60 } }, 'thresholds.alta: alta debe ser menor o igual a media'],
     [{ concurrency: 0 }, 'concurrency: Demasiado pequeño: se esperaba que número fuera >0'],
@@ -95,7 +113,12 @@ describe('selectStores', () => {
   it('defaults to all, de-duplicates, and rejects unknown ids listing the valid ones', () => {
     expect(selectStores(DEFAULT_STORES, undefined)).toHaveLength(19);
     expect(selectStores(DEFAULT_STORES, ['tienda_02', 'tienda_02']).map((s) => s.id)).toEqual(['tienda_02']);
-    for (const given of [['tienda_01,tienda_02'], ['tienda_01 tienda_02'], [' tienda_01, tienda_02 '], ['tienda_01', 'tienda_02,']]) {
+    for (const given of [
+      ['tienda_01,tienda_02'],
+      ['tienda_01 tienda_02'],
+      [' tienda_01, tienda_02 '],
+      ['tienda_01', 'tienda_02,'],
+    ]) {
       expect(selectStores(DEFAULT_STORES, given).map((s) => s.id)).toEqual(['tienda_01', 'tienda_02']);
     }
     const error = errorOf(() => selectStores(DEFAULT_STORES, ['tienda_14']));

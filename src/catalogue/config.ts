@@ -8,9 +8,7 @@ import { KLK_DEFAULTS } from '../klk/defaults.ts';
 import { DEFAULT_LINE_BUDGET } from '../plan/plan.ts';
 import { DEFAULT_CLOSED_DAYS, DEFAULT_STORES } from './stores.ts';
 
-const isoDate = z
-  .string()
-  .refine(isValidDate, { message: 'fecha inválida, se espera YYYY-MM-DD (p. ej. 2025-12-06)' });
+const isoDate = z.string().refine(isValidDate, { message: 'fecha inválida, se espera YYYY-MM-DD (p. ej. 2025-12-06)' });
 const closedDay = z.string().refine((v) => isValidDate(v) || (/^\d{2}-\d{2}$/.test(v) && isValidDate(`2024-${v}`)), {
   message: 'día cerrado inválido, se espera YYYY-MM-DD (una vez) o MM-DD (cada año, p. ej. 12-25)',
 });
@@ -92,7 +90,11 @@ export const configSchema = z
     database: z
       .object({
         /** How long a command waits for a lost database to answer again before it stops, resumable, with exit 3. */
-        reconnectSeconds: z.number().min(0).max(3_600).default(COMMAND_PATIENCE_MS / 1_000),
+        reconnectSeconds: z
+          .number()
+          .min(0)
+          .max(3_600)
+          .default(COMMAND_PATIENCE_MS / 1_000),
       })
       .strict()
       .prefault({}),
@@ -104,7 +106,8 @@ export const configSchema = z
     const repeated = { id: 'id repetido', sucursal: 'sucursal repetida' };
     c.stores.forEach((s, i) => {
       for (const field of ['id', 'sucursal'] as const) {
-        if (seen[field].has(s[field])) ctx.addIssue({ code: 'custom', message: `${repeated[field]}: ${s[field]}`, path: ['stores', i, field] });
+        if (seen[field].has(s[field]))
+          ctx.addIssue({ code: 'custom', message: `${repeated[field]}: ${s[field]}`, path: ['stores', i, field] });
         seen[field].add(s[field]);
       }
     });
@@ -119,7 +122,10 @@ export function parseConfig(raw: unknown, source = 'configuración'): Config {
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
-      const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+      const field = issue.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .replace(/^\./, '');
       return `  - ${field || '(raíz)'}: ${issue.message}`;
     });
     throw new UsageError(`${source} inválida:\n${lines.join('\n')}`);

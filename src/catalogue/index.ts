@@ -17,7 +17,10 @@ export function selectStores(all: readonly Store[], given: readonly string[] | u
   if (given === undefined) return [...all];
   const ids = given.flatMap((id) => id.split(/[\s,]+/)).filter(Boolean);
   // An empty list given on purpose (`--stores ""`, `"stores": []`) is a mistake, never "every store".
-  if (ids.length === 0) throw new UsageError(`lista de tiendas vacía: nombre al menos una (p. ej. tienda_01) u omita la opción para todas. Tiendas válidas: ${all.map((s) => s.id).join(', ')}`);
+  if (ids.length === 0)
+    throw new UsageError(
+      `lista de tiendas vacía: nombre al menos una (p. ej. tienda_01) u omita la opción para todas. Tiendas válidas: ${all.map((s) => s.id).join(', ')}`,
+    );
   const byId = new Map(all.map((s) => [s.id, s]));
   const unknown = ids.filter((id) => !byId.has(id));
   if (unknown.length > 0) {
@@ -30,7 +33,8 @@ export function selectStores(all: readonly Store[], given: readonly string[] | u
 
 /** A `--from`/`--to` value: an existing `YYYY-MM-DD` date, or bad input naming the flag. */
 export function parseDay(value: string, flag: string): IsoDate {
-  if (!isValidDate(value)) throw new UsageError(`${flag} inválida: "${value}". Se espera una fecha YYYY-MM-DD existente (p. ej. 2025-10-28)`);
+  if (!isValidDate(value))
+    throw new UsageError(`${flag} inválida: "${value}". Se espera una fecha YYYY-MM-DD existente (p. ej. 2025-10-28)`);
   return value;
 }
 
@@ -39,7 +43,11 @@ export function parseDay(value: string, flag: string): IsoDate {
  * VENTAS_CLOCK may simulate), `--from` to 90 days before it, like the seed's window. Impossible dates, `--from` after
  * `--to` and unknown stores are bad input.
  */
-export function resolveWindow(flags: { from?: string; to?: string; stores?: string }, config: Config, today: IsoDate = localDateTime(config.stores[0]?.timeZone ?? 'America/Caracas', now()).slice(0, 10)) {
+export function resolveWindow(
+  flags: { from?: string; to?: string; stores?: string },
+  config: Config,
+  today: IsoDate = localDateTime(config.stores[0]?.timeZone ?? 'America/Caracas', now()).slice(0, 10),
+) {
   const to = flags.to ? parseDay(flags.to, '--to') : addDays(today, -1);
   const from = flags.from ? parseDay(flags.from, '--from') : addDays(to, -89);
   if (from > to) throw new UsageError(`--from (${from}) es posterior a --to (${to})`);

@@ -28,11 +28,14 @@ describe.skipIf(!adminUrl)('ventas backfill whose database is lost mid-run [post
     };
   });
 
-  const firstChunkDone = () => place.untilDb(`SELECT count(*) FILTER (WHERE state = 'done') > 0 AS ok FROM backfill_chunks`, 'un bloque hecho');
+  const firstChunkDone = () =>
+    place.untilDb(`SELECT count(*) FILTER (WHERE state = 'done') > 0 AS ok FROM backfill_chunks`, 'un bloque hecho');
 
   async function expectEqualToKlk(): Promise<void> {
     for (const store of config.stores) {
-      expect(await tableDays(place.db, store.id, HISTORY.from, HISTORY.to)).toEqual(truth(sim.options, store, HISTORY.from, HISTORY.to));
+      expect(await tableDays(place.db, store.id, HISTORY.from, HISTORY.to)).toEqual(
+        truth(sim.options, store, HISTORY.from, HISTORY.to),
+      );
     }
   }
 
@@ -43,17 +46,29 @@ describe.skipIf(!adminUrl)('ventas backfill whose database is lost mid-run [post
     sim.options.latencyMs = [0, 0];
     expect(await run.exit).toBe(3);
     const stderr = run.stderr();
-    expect(stderr).toMatch(/^Se perdió la conexión con la base de datos \(PostgreSQL en 127\.0\.0\.1:\d+\/\w+: .+\): el backfill espera a que vuelva \(hasta 0,5 s\)/m);
-    const error = /^error: se perdió la conexión con la base de datos \(PostgreSQL en 127\.0\.0\.1:\d+\/\w+: conexión rechazada; sin respuesta durante \d+,\d s\): el backfill #1 se detiene con lo hecho guardado\. Cuando PostgreSQL vuelva, reanude con: (npx ventas backfill --resume 1)$/m.exec(stderr);
+    expect(stderr).toMatch(
+      /^Se perdió la conexión con la base de datos \(PostgreSQL en 127\.0\.0\.1:\d+\/\w+: .+\): el backfill espera a que vuelva \(hasta 0,5 s\)/m,
+    );
+    const error =
+      /^error: se perdió la conexión con la base de datos \(PostgreSQL en 127\.0\.0\.1:\d+\/\w+: conexión rechazada; sin respuesta durante \d+,\d s\): el backfill #1 se detiene con lo hecho guardado\. Cuando PostgreSQL vuelva, reanude con: (npx ventas backfill --resume 1)$/m.exec(
+        stderr,
+      );
     expect(error, stderr).not.toBeNull();
     const resume = error![1]!;
     expect(`${run.stdout()}${stderr}`).not.toMatch(CRASH);
 
     // Its process is gone: nothing shows it running; it reads interrupted, resumable with that same command.
-    expect((await place.runs()).find((r) => r.ref === '1')).toMatchObject({ status: 'interrupted', resumable: true, command: resume });
+    expect((await place.runs()).find((r) => r.ref === '1')).toMatchObject({
+      status: 'interrupted',
+      resumable: true,
+      command: resume,
+    });
 
     await place.proxy.start();
-    const resumed = await runCli([...resume.split(' ').slice(2), '--format', 'json'], { cwd: place.cwd, env: place.env() });
+    const resumed = await runCli([...resume.split(' ').slice(2), '--format', 'json'], {
+      cwd: place.cwd,
+      env: place.env(),
+    });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout.trim().split('\n').at(-1)!)).toMatchObject({
       runId: 1,
@@ -77,7 +92,10 @@ describe.skipIf(!adminUrl)('ventas backfill whose database is lost mid-run [post
     expect(run.stderr()).toMatch(/^La base de datos responde de nuevo \(tras \d+(?:,\d)? s\): el backfill sigue\.$/m);
     expect(run.stderr().match(/Se perdió la conexión/g)).toHaveLength(1);
     expect(`${run.stdout()}${run.stderr()}`).not.toMatch(CRASH);
-    expect(JSON.parse(run.stdout().trim().split('\n').at(-1)!)).toMatchObject({ status: 'complete', after: { missingStoreDays: 0, partialStoreDays: 0 } });
+    expect(JSON.parse(run.stdout().trim().split('\n').at(-1)!)).toMatchObject({
+      status: 'complete',
+      after: { missingStoreDays: 0, partialStoreDays: 0 },
+    });
     await expectEqualToKlk();
     // The chunks the outage cut short went back to the ledger with their attempt given back.
     const { rows } = await place.db.query<{ states: string[]; attempts: number }>(

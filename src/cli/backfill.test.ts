@@ -37,7 +37,8 @@ describeEachCliBackend('ventas backfill', (backend) => {
       // still running, and the next run resumes (a resume with nothing left is refused: exit 2), the last one too.
       const rounds: Array<{ signal: NodeJS.Signals | null; resumed: boolean }> = [];
       for (let round = 0; round < 5; round++) {
-        const args = round === 0 ? ['backfill', ...window, '--concurrency', '1'] : ['backfill', '--resume', '--concurrency', '1'];
+        const args =
+          round === 0 ? ['backfill', ...window, '--concurrency', '1'] : ['backfill', '--resume', '--concurrency', '1'];
         const child = spawnCli(args, { cwd: place.cwd, env: { ...place.env, KLK_BASE_URL: sim.url } });
         let output = '';
         const started = new Promise<void>((resolve) => {
@@ -46,7 +47,9 @@ describeEachCliBackend('ventas backfill', (backend) => {
             if (/Backfill #\d+|Reanudando el backfill/.test(output)) resolve();
           });
         });
-        const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+        const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+          child.on('exit', (_code, signal) => resolve(signal)),
+        );
         await Promise.race([started, exited]);
         expect(child.exitCode).toBeNull();
         const delay = 150 + Math.floor(Math.random() * 500);
@@ -63,11 +66,17 @@ describeEachCliBackend('ventas backfill', (backend) => {
       const last = await cli(['backfill', '--resume', '--format', 'json']);
       expect(last.code).toBe(0);
       const summary = JSON.parse(last.stdout.trim().split('\n').at(-1)!);
-      expect(summary).toMatchObject({ status: 'complete', chunks: { failed: 0 }, after: { missingStoreDays: 0, partialStoreDays: 0 } });
+      expect(summary).toMatchObject({
+        status: 'complete',
+        chunks: { failed: 0 },
+        after: { missingStoreDays: 0, partialStoreDays: 0 },
+      });
       const db = await place.open();
       try {
         for (const store of config.stores) {
-          expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(truth(sim.options, store, HISTORY.from, HISTORY.to));
+          expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(
+            truth(sim.options, store, HISTORY.from, HISTORY.to),
+          );
         }
         const { rows } = await db.query<{ state: string }>(`SELECT DISTINCT state FROM backfill_chunks`);
         expect(rows.every((r) => r.state === 'done' || r.state === 'split')).toBe(true);
@@ -107,16 +116,31 @@ describeEachCliBackend('ventas backfill', (backend) => {
     expect(summary).toMatchObject({ status: 'complete', after: { missingStoreDays: 0, partialStoreDays: 0 } });
     // The summary's keys, in their order (as the README shows it), nothing else.
     expect(Object.keys(summary)).toEqual([
-      'runId', 'status', 'chunks', 'storeDays', 'rowsInserted', 'rowsUpdated', 'rowsDeleted', 'duplicatesInSource', 'quarantined', 'seconds', 'before', 'after',
+      'runId',
+      'status',
+      'chunks',
+      'storeDays',
+      'rowsInserted',
+      'rowsUpdated',
+      'rowsDeleted',
+      'duplicatesInSource',
+      'quarantined',
+      'seconds',
+      'before',
+      'after',
     ]);
     const db = await place.open();
     try {
-      const { rows } = await db.query<{ id: number; params: { from: string; to: string; stores: string[] } }>(`SELECT id, params FROM backfills`);
+      const { rows } = await db.query<{ id: number; params: { from: string; to: string; stores: string[] } }>(
+        `SELECT id, params FROM backfills`,
+      );
       expect(rows).toHaveLength(1);
       expect(summary.runId).toBe(rows[0]!.id);
       expect(rows[0]!.params).toMatchObject({ from: HISTORY.from, to: HISTORY.to });
       for (const store of config.stores.filter((s) => HISTORY_STORES.includes(s.id))) {
-        expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(truth(sim.options, store, HISTORY.from, HISTORY.to));
+        expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(
+          truth(sim.options, store, HISTORY.from, HISTORY.to),
+        );
       }
     } finally {
       await db.close();
@@ -139,9 +163,15 @@ describeEachCliBackend('ventas backfill', (backend) => {
 
   it('a KLK that never answers (a dead port): exit 3 at the first-answer limit with the resume command; the resume then finishes it', async () => {
     const port = await deadPort();
-    const dead = await runInProcess(['backfill', ...window], { cwd: place.cwd, env: { ...place.env, KLK_BASE_URL: `http://127.0.0.1:${port}` } }, { klkFirstAnswerMs: 300 });
+    const dead = await runInProcess(
+      ['backfill', ...window],
+      { cwd: place.cwd, env: { ...place.env, KLK_BASE_URL: `http://127.0.0.1:${port}` } },
+      { klkFirstAnswerMs: 300 },
+    );
     expect(dead.code).toBe(3);
-    expect(dead.stderr).toMatch(/error: KLK no ha respondido a ninguna petición en 0,3 s: el backfill #1 se detiene con lo pendiente guardado\. Reanude con: npx ventas backfill --resume 1/);
+    expect(dead.stderr).toMatch(
+      /error: KLK no ha respondido a ninguna petición en 0,3 s: el backfill #1 se detiene con lo pendiente guardado\. Reanude con: npx ventas backfill --resume 1/,
+    );
     const db = await place.open();
     try {
       const { rows } = await db.query(
@@ -154,9 +184,16 @@ describeEachCliBackend('ventas backfill', (backend) => {
     } finally {
       await db.close();
     }
-    const resumed = await runInProcess(['backfill', '--resume', '--format', 'json'], { cwd: place.cwd, env: { ...place.env, KLK_BASE_URL: sim.url } });
+    const resumed = await runInProcess(['backfill', '--resume', '--format', 'json'], {
+      cwd: place.cwd,
+      env: { ...place.env, KLK_BASE_URL: sim.url },
+    });
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(JSON.parse(resumed.stdout.trim().split('\n').at(-1)!)).toMatchObject({ runId: 1, status: 'complete', after: { missingStoreDays: 0, partialStoreDays: 0 } });
+    expect(JSON.parse(resumed.stdout.trim().split('\n').at(-1)!)).toMatchObject({
+      runId: 1,
+      status: 'complete',
+      after: { missingStoreDays: 0, partialStoreDays: 0 },
+    });
   });
 
   it('--dry-run shows the plan and writes nothing; --resume with nothing to resume is bad input', async () => {

@@ -60,11 +60,17 @@ function resumeTarget(flags: BackfillFlags, window: { from: IsoDate; to: IsoDate
   let id: number | undefined;
   if (typeof flags.resume === 'string') {
     const ref = parseRunRef(flags.resume);
-    if (ref.kind !== 'backfill') throw new UsageError(`--resume ${flags.resume}: solo se reanudan backfills (se espera su número, p. ej. --resume 12)`);
+    if (ref.kind !== 'backfill')
+      throw new UsageError(
+        `--resume ${flags.resume}: solo se reanudan backfills (se espera su número, p. ej. --resume 12)`,
+      );
     id = ref.id;
   }
   const scoped = Boolean(flags.from || flags.to || flags.stores);
-  return { id, scope: scoped ? { from: window.from, to: window.to, stores: window.stores.map((s) => s.id) } : undefined };
+  return {
+    id,
+    scope: scoped ? { from: window.from, to: window.to, stores: window.stores.map((s) => s.id) } : undefined,
+  };
 }
 
 /** `ventas backfill`: plans (or takes --plan) and executes, in parallel and resumable. */
@@ -83,7 +89,13 @@ export async function backfillCommand(cli: Cli, flags: BackfillFlags): Promise<n
   // The distributed backfill: the same ledger, run by `ventas worker` processes; pg-boss loads only here.
   if (flags.queue || flags.wait) {
     const job = { ...window, plan, resume, mirror: flags.mirror, dryRun: flags.dryRun, concurrency };
-    return (await import('./worker.ts')).queuedBackfill(cli, { config, job, queue: Boolean(flags.queue), wait: Boolean(flags.wait), json: flags.format === 'json' });
+    return (await import('./worker.ts')).queuedBackfill(cli, {
+      config,
+      job,
+      queue: Boolean(flags.queue),
+      wait: Boolean(flags.wait),
+      json: flags.format === 'json',
+    });
   }
   const baseUrl = klkBaseUrl(config, flags.klkUrl);
   const logger = createLogger();
@@ -94,7 +106,8 @@ export async function backfillCommand(cli: Cli, flags: BackfillFlags): Promise<n
   const interrupt = flags.dryRun
     ? null
     : onInterrupt(cli, {
-        first: (s) => `no se toman más bloques; los que están en curso terminan (${s} s como máximo; otra señal los devuelve ya)`,
+        first: (s) =>
+          `no se toman más bloques; los que están en curso terminan (${s} s como máximo; otra señal los devuelve ya)`,
         second: 'los bloques en curso vuelven al registro sin gastar un intento',
       });
   try {
@@ -114,7 +127,8 @@ export async function backfillCommand(cli: Cli, flags: BackfillFlags): Promise<n
         },
         onProgress: (t) => progress.update(t.storeDaysDone, t.storeDays, { lines: t.lines, unit: 'días-tienda' }),
         onBreaker: (state) => {
-          if (state === 'open') cli.io.err('KLK falla seguido: peticiones en pausa; se probará de nuevo en unos segundos');
+          if (state === 'open')
+            cli.io.err('KLK falla seguido: peticiones en pausa; se probará de nuevo en unos segundos');
           if (state === 'closed') cli.io.err('KLK responde de nuevo: se reanudan las peticiones');
         },
         databasePatienceMs: config.database.reconnectSeconds * 1000,
@@ -131,7 +145,11 @@ export async function backfillCommand(cli: Cli, flags: BackfillFlags): Promise<n
     const failed = summary.chunks.failed > 0 ? await failedChunks(db, summary.backfillId) : [];
     const again = resumeCommand(summary.backfillId);
     const unprovenEmpty = outcome.after?.stores.reduce((n, s) => n + s.unprovenEmpty.length, 0) ?? 0;
-    cli.io.out(json ? JSON.stringify(summaryJson(summary)) : renderBackfillSummary(summary, { resumeCommand: again, failed, unprovenEmpty }));
+    cli.io.out(
+      json
+        ? JSON.stringify(summaryJson(summary))
+        : renderBackfillSummary(summary, { resumeCommand: again, failed, unprovenEmpty }),
+    );
     if (summary.status === 'interrupted') {
       if (json) cli.io.err(`Backfill #${summary.backfillId} interrumpido. Para reanudarlo: ${again}`);
       return interrupt!.exitCode();

@@ -25,7 +25,8 @@ const DEFAULT_QUARANTINE_LIMIT = 50;
 
 function demoScale(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 2) throw new InvalidArgumentError('--scale debe ser un número mayor que 0 y hasta 2 (1 = volumen real).');
+  if (!Number.isFinite(n) || n <= 0 || n > 2)
+    throw new InvalidArgumentError('--scale debe ser un número mayor que 0 y hasta 2 (1 = volumen real).');
   return n;
 }
 
@@ -56,7 +57,9 @@ export function registerCommands(cli: Cli): void {
 
   // `ventas gaps`: coverage per store and day, gaps, patterns and priorities.
   addWindowOptions(
-    program.command('gaps').description('Cobertura y huecos por tienda y día: faltantes, parciales, patrones y prioridades'),
+    program
+      .command('gaps')
+      .description('Cobertura y huecos por tienda y día: faltantes, parciales, patrones y prioridades'),
     REPORT_FORMATS,
   ).action(cli.action(async (flags: GapsFlags) => (await import('./gaps.ts')).gapsCommand(cli, flags)));
 
@@ -65,7 +68,11 @@ export function registerCommands(cli: Cli): void {
     program.command('plan').description('Planifica el backfill de los huecos: fases, comandos y tiempo estimado'),
     ['table', 'markdown', 'bash', 'json'],
   )
-    .option('--concurrency <n>', 'peticiones simultáneas a KLK supuestas en la estimación', positiveInt('--concurrency'))
+    .option(
+      '--concurrency <n>',
+      'peticiones simultáneas a KLK supuestas en la estimación',
+      positiveInt('--concurrency'),
+    )
     .option('--program <cmd>', 'cómo se invoca ventas en los comandos generados', 'npx ventas')
     .action(cli.action(async (flags: PlanFlags) => (await import('./plan.ts')).planCommand(cli, flags)));
 
@@ -91,11 +98,17 @@ export function registerCommands(cli: Cli): void {
   addWindowOptions(
     program
       .command('verify')
-      .description('Verifica la cobertura: el informe de huecos, antes/después del último backfill y, con --reconcile, contra KLK'),
+      .description(
+        'Verifica la cobertura: el informe de huecos, antes/después del último backfill y, con --reconcile, contra KLK',
+      ),
     REPORT_FORMATS,
   )
     .option('--reconcile', 'pide a KLK cada día-tienda esperado y compara líneas y total USD con la tabla')
-    .option('--concurrency <n>', 'peticiones simultáneas a KLK al conciliar (por defecto 3)', positiveInt('--concurrency'))
+    .option(
+      '--concurrency <n>',
+      'peticiones simultáneas a KLK al conciliar (por defecto 3)',
+      positiveInt('--concurrency'),
+    )
     .option('--klk-url <url>', 'URL base de KLK (por defecto KLK_BASE_URL)')
     .addHelpText(
       'after',
@@ -126,11 +139,15 @@ export function registerCommands(cli: Cli): void {
     )
     .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
     .addOption(new Option('--format <formato>', 'formato de salida').choices(['table', 'json']).default('table'))
-    .action(cli.action(async (flags: QuarantineFlags) => (await import('./quarantine.ts')).quarantineCommand(cli, flags)));
+    .action(
+      cli.action(async (flags: QuarantineFlags) => (await import('./quarantine.ts')).quarantineCommand(cli, flags)),
+    );
 
   // `ventas runs [show ID | cancel ID]`: the ETL and backfill runs, one in detail, or one cancelled.
-  const formatOption = () => new Option('--format <formato>', 'formato de salida').choices(['table', 'json']).default('table');
-  const configOption = () => new Option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)');
+  const formatOption = () =>
+    new Option('--format <formato>', 'formato de salida').choices(['table', 'json']).default('table');
+  const configOption = () =>
+    new Option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)');
   const runs = program
     .command('runs')
     .description('Ejecuciones del ETL y backfills: lista, detalle (show ID) y cancelación (cancel ID)')
@@ -156,22 +173,41 @@ export function registerCommands(cli: Cli): void {
     .argument('<id>', 'número del backfill (12) o etl-N (etl-7)')
     .addOption(formatOption())
     .addOption(configOption())
-    .action(cli.action(async (id: string, flags: Omit<RunsFlags, 'limit'>) => (await import('./runs.ts')).runsShowCommand(cli, id, flags)));
+    .action(
+      cli.action(async (id: string, flags: Omit<RunsFlags, 'limit'>) =>
+        (await import('./runs.ts')).runsShowCommand(cli, id, flags),
+      ),
+    );
   runs
     .command('cancel')
-    .description('Cancela un backfill sin terminar (lo pendiente ya no se ejecuta) o cierra una ejecución del ETL cuyo proceso murió')
+    .description(
+      'Cancela un backfill sin terminar (lo pendiente ya no se ejecuta) o cierra una ejecución del ETL cuyo proceso murió',
+    )
     .argument('<id>', 'número del backfill (12) o etl-N (etl-7)')
     .addOption(formatOption())
     .action(
-      cli.action(async (id: string, flags: Pick<RunsFlags, 'format'>) => (await import('./runs.ts')).runsCancelCommand(cli, id, flags)),
+      cli.action(async (id: string, flags: Pick<RunsFlags, 'format'>) =>
+        (await import('./runs.ts')).runsCancelCommand(cli, id, flags),
+      ),
     );
 
   // `ventas worker`: runs queued chunks until SIGTERM.
   program
     .command('worker')
-    .description('Trabajador del backfill distribuido: ejecuta los bloques en cola; tantos como se quiera, en cualquier máquina')
-    .option('--concurrency <n>', 'bloques a la vez en este trabajador (por defecto el límite por KLK de la configuración, 3)', positiveInt('--concurrency'))
-    .option('--lease-seconds <s>', 'concesión de cada bloque: si este trabajador se cuelga, otro lo toma cuando vence (si muere, en segundos)', positiveInt('--lease-seconds'), 120)
+    .description(
+      'Trabajador del backfill distribuido: ejecuta los bloques en cola; tantos como se quiera, en cualquier máquina',
+    )
+    .option(
+      '--concurrency <n>',
+      'bloques a la vez en este trabajador (por defecto el límite por KLK de la configuración, 3)',
+      positiveInt('--concurrency'),
+    )
+    .option(
+      '--lease-seconds <s>',
+      'concesión de cada bloque: si este trabajador se cuelga, otro lo toma cuando vence (si muere, en segundos)',
+      positiveInt('--lease-seconds'),
+      120,
+    )
     .option('--klk-url <url>', 'URL base de KLK (por defecto KLK_BASE_URL)')
     .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
     .action(cli.action(async (flags: WorkerFlags) => (await import('./worker.ts')).workerCommand(cli, flags)));
@@ -201,13 +237,24 @@ export function registerCommands(cli: Cli): void {
   // `ventas demo` (what `npm start` runs): the whole story on embedded defaults.
   program
     .command('demo')
-    .description('La historia completa con PGlite y el simulador: huecos del plan del 2026-01-26, plan, backfill y verificación')
-    .option('--scale <f>', `volumen de líneas por día respecto del real (por defecto ${DEFAULT_DEMO_SCALE})`, demoScale, DEFAULT_DEMO_SCALE)
+    .description(
+      'La historia completa con PGlite y el simulador: huecos del plan del 2026-01-26, plan, backfill y verificación',
+    )
+    .option(
+      '--scale <f>',
+      `volumen de líneas por día respecto del real (por defecto ${DEFAULT_DEMO_SCALE})`,
+      demoScale,
+      DEFAULT_DEMO_SCALE,
+    )
     .option('--seed <n>', 'semilla del simulador', positiveInt('--seed'), 1)
     .option('--concurrency <n>', 'peticiones simultáneas a KLK', positiveInt('--concurrency'), 3)
     .option('--data-dir <dir>', 'carpeta de la base embebida de la demo (se recrea)', join('.ventas', 'demo'))
     .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
-    .option('--serve [puerto]', 'tras los huecos y el plan, abre el tablero (puerto 8080 por defecto) para lanzar el backfill desde el navegador', portNumber)
+    .option(
+      '--serve [puerto]',
+      'tras los huecos y el plan, abre el tablero (puerto 8080 por defecto) para lanzar el backfill desde el navegador',
+      portNumber,
+    )
     .action(cli.action(async (flags: DemoFlags) => (await import('./demo.ts')).demoCommand(cli, flags)));
 
   // `ventas db migrate`: applies pending migrations (they are also applied on every start).
@@ -229,7 +276,10 @@ export function registerCommands(cli: Cli): void {
     .option('--stores <ids>', 'tiendas que muestra la página al abrir (por defecto todas)')
     .option('--klk-url <url>', 'URL base de KLK para el backfill (por defecto KLK_BASE_URL)')
     .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
-    .option('--data-dir <dir>', 'carpeta de la base embebida (PGlite) en vez de DATABASE_URL; la de la demo es .ventas/demo')
+    .option(
+      '--data-dir <dir>',
+      'carpeta de la base embebida (PGlite) en vez de DATABASE_URL; la de la demo es .ventas/demo',
+    )
     .option('--concurrency <n>', 'peticiones simultáneas a KLK durante el backfill', positiveInt('--concurrency'))
     .action(cli.action(async (flags: ServeFlags) => (await import('./serve.ts')).serveCommand(cli, flags)));
 }

@@ -32,7 +32,8 @@ export function klkBaseUrl(config: Config, flag?: string): string {
 }
 /** A lost database, or its return, as a command tells it on stderr while it waits (`work`: "el backfill"...). */
 export function describeDatabaseEvent(event: DatabaseEvent, work: string): string {
-  if (event.state === 'back') return `La base de datos responde de nuevo (tras ${seconds(event.downMs)}): ${work} sigue.`;
+  if (event.state === 'back')
+    return `La base de datos responde de nuevo (tras ${seconds(event.downMs)}): ${work} sigue.`;
   const wait = Number.isFinite(event.patienceMs) ? `hasta ${seconds(event.patienceMs)}` : 'sin límite';
   return `Se perdió la conexión con la base de datos (${event.detail}): ${work} espera a que vuelva (${wait}), probando de nuevo con pausas crecientes.`;
 }

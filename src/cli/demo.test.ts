@@ -11,9 +11,13 @@ it('npm start (ventas demo) tells the whole story and ends with every expected s
   const r = await runCli(['demo', '--scale', '0.002'], { cwd, timeoutMs: 240_000 });
   expect(r.code).toBe(0);
   const out = r.stdout;
-  const order = ['1. Cargando con `ventas etl`', '2. Huecos detectados', '3. Plan de backfill', '4. Backfill', '5. Resultado verificado'].map((s) =>
-    out.indexOf(s),
-  );
+  const order = [
+    '1. Cargando con `ventas etl`',
+    '2. Huecos detectados',
+    '3. Plan de backfill',
+    '4. Backfill',
+    '5. Resultado verificado',
+  ].map((s) => out.indexOf(s));
   expect(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!))).toBe(true);
   expect(out).toContain('tienda_11  FLOR AMARILLO         88          1         87');
   expect(out).toContain('Hueco común del 2026-01-10 al 2026-01-25: 16 días faltantes en 19 de 19 tiendas');

@@ -24,7 +24,10 @@ export interface DemoFlags {
 }
 
 /** `ventas demo --serve`: the dashboard on the demo's database, with the demo's simulator as KLK, until Ctrl+C. */
-async function serveDemo(cli: Cli, options: { db: Db; config: Config; logger: Logger; klkUrl: string; port: number; concurrency: number }): Promise<void> {
+async function serveDemo(
+  cli: Cli,
+  options: { db: Db; config: Config; logger: Logger; klkUrl: string; port: number; concurrency: number },
+): Promise<void> {
   const dashboard = await startDashboard({ ...options, host: '127.0.0.1', window: { from: SEED_FROM, to: SEED_TO } });
   cli.io.out('\n4. Backfill desde el tablero: ábralo en el navegador y pulse «Ejecutar backfill».');
   cli.io.out(`Tablero en ${dashboard.url}`);
@@ -51,14 +54,23 @@ export async function demoCommand(cli: Cli, flags: DemoFlags): Promise<number> {
   let estimatedSeconds: number | null = null;
   const { db, sim } = await runDemo(
     config,
-    { dataDir: flags.dataDir, seed: flags.seed, scale: flags.scale, concurrency: flags.concurrency, latencyMs: [40, 2], stopAfterPlan: serving },
+    {
+      dataDir: flags.dataDir,
+      seed: flags.seed,
+      scale: flags.scale,
+      concurrency: flags.concurrency,
+      latencyMs: [40, 2],
+      stopAfterPlan: serving,
+    },
     logger,
     {
       phase(name) {
         bar?.stop();
         bar = null;
         if (name === 'history') {
-          out('1. Cargando con `ventas etl` la historia que sí estaba en la tabla (días presentes; algunos solo de 08:00 a 09:59)…');
+          out(
+            '1. Cargando con `ventas etl` la historia que sí estaba en la tabla (días presentes; algunos solo de 08:00 a 09:59)…',
+          );
           bar = newBar('Historia');
         }
         if (name === 'gaps') out('\n2. Huecos detectados (`ventas gaps`):\n');
@@ -68,7 +80,9 @@ export async function demoCommand(cli: Cli, flags: DemoFlags): Promise<number> {
       onHistoryProgress: (done, total, lines) => bar?.update(done, total, { lines, unit: 'peticiones' }),
       onHistoryLoaded: (s) => {
         bar?.stop();
-        out(`   ${count(s.totals.extracted, 'línea cargada', 'líneas cargadas')} en ${count(s.totals.requests, 'petición', 'peticiones')} (${seconds(s.durationMs)}).`);
+        out(
+          `   ${count(s.totals.extracted, 'línea cargada', 'líneas cargadas')} en ${count(s.totals.requests, 'petición', 'peticiones')} (${seconds(s.durationMs)}).`,
+        );
       },
       onGaps: (report) => out(renderTable(report, { color: cli.io.isTty })),
       onPlan: (plan) => {
@@ -81,7 +95,9 @@ export async function demoCommand(cli: Cli, flags: DemoFlags): Promise<number> {
       onBackfillProgress: (done, total, lines) => bar?.update(done, total, { lines, unit: 'días-tienda' }),
       onBackfillDone: (summary, after) => {
         bar?.stop();
-        out(`   Backfill #${summary.backfillId} ${BACKFILL_STATUS[summary.status]}: ${count(summary.chunks.done, 'bloque', 'bloques')}, ${count(summary.rowsInserted, 'fila insertada', 'filas insertadas')} en ${seconds(summary.seconds * 1000)}.`);
+        out(
+          `   Backfill #${summary.backfillId} ${BACKFILL_STATUS[summary.status]}: ${count(summary.chunks.done, 'bloque', 'bloques')}, ${count(summary.rowsInserted, 'fila insertada', 'filas insertadas')} en ${seconds(summary.seconds * 1000)}.`,
+        );
         if (estimatedSeconds !== null && summary.seconds > estimatedSeconds * 1.4) {
           // The plan's model holds for a KLK elsewhere; here the simulator answers from this very process.
           out(
@@ -102,7 +118,14 @@ export async function demoCommand(cli: Cli, flags: DemoFlags): Promise<number> {
   );
   try {
     if (serving) {
-      await serveDemo(cli, { db, config, logger, klkUrl: sim.url, port: flags.serve === true ? 8080 : flags.serve!, concurrency: flags.concurrency });
+      await serveDemo(cli, {
+        db,
+        config,
+        logger,
+        klkUrl: sim.url,
+        port: flags.serve === true ? 8080 : flags.serve!,
+        concurrency: flags.concurrency,
+      });
       return ExitCode.ok;
     }
   } finally {

@@ -17,18 +17,93 @@ const PLAN_FILE = 'plan.json';
 
 /** Each command that takes --dry-run, in each of its modes and with each of its other flags, and what it must print. */
 const COMBINATIONS: Array<[string, string[], RegExp]> = [
-  ['etl, dates', ['etl', '--tiendas', 'tienda_01', 'tienda_02', '--fecha-desde', '2025-12-14 00:00', '--fecha-hasta', '2025-12-15 23:59'], /simulación, nada escrito/],
-  ['etl, dates and --chunk-days, json', ['etl', '--tiendas', 'tienda_01', 'tienda_11', '--fecha-desde', '2025-12-12 06:00', '--fecha-hasta', '2025-12-16 23:59', '--chunk-days', '2', '--format', 'json'], /"dryRun":true/],
-  ['etl, incremental with the recent-gap check', ['etl', '--tiendas', 'tienda_01', 'tienda_07', '--now', '2025-12-16 22:30'], /simulación, nada escrito\) · ejecución programada/],
-  ['etl, incremental --no-gap-recovery --minutos', ['etl', '--todas', '--now', '2025-12-16 12:10', '--minutos', '20', '--no-gap-recovery'], /simulación, nada escrito\) · ejecución programada/],
-  ['etl, --recovery-mode', ['etl', '--recovery-mode', '--now', '2025-12-15 03:00', '--tiendas', 'tienda_02'], /simulación, nada escrito\) · ejecución recuperación/],
-  ['etl, --recovery-mode --recovery-days --concurrency, json', ['etl', '--recovery-mode', '--recovery-days', '3', '--now', '2025-12-17 03:00', '--tiendas', 'tienda_07', '--concurrency', '1', '--format', 'json'], /"type":"recovery"/],
+  [
+    'etl, dates',
+    [
+      'etl',
+      '--tiendas',
+      'tienda_01',
+      'tienda_02',
+      '--fecha-desde',
+      '2025-12-14 00:00',
+      '--fecha-hasta',
+      '2025-12-15 23:59',
+    ],
+    /simulación, nada escrito/,
+  ],
+  [
+    'etl, dates and --chunk-days, json',
+    [
+      'etl',
+      '--tiendas',
+      'tienda_01',
+      'tienda_11',
+      '--fecha-desde',
+      '2025-12-12 06:00',
+      '--fecha-hasta',
+      '2025-12-16 23:59',
+      '--chunk-days',
+      '2',
+      '--format',
+      'json',
+    ],
+    /"dryRun":true/,
+  ],
+  [
+    'etl, incremental with the recent-gap check',
+    ['etl', '--tiendas', 'tienda_01', 'tienda_07', '--now', '2025-12-16 22:30'],
+    /simulación, nada escrito\) · ejecución programada/,
+  ],
+  [
+    'etl, incremental --no-gap-recovery --minutos',
+    ['etl', '--todas', '--now', '2025-12-16 12:10', '--minutos', '20', '--no-gap-recovery'],
+    /simulación, nada escrito\) · ejecución programada/,
+  ],
+  [
+    'etl, --recovery-mode',
+    ['etl', '--recovery-mode', '--now', '2025-12-15 03:00', '--tiendas', 'tienda_02'],
+    /simulación, nada escrito\) · ejecución recuperación/,
+  ],
+  [
+    'etl, --recovery-mode --recovery-days --concurrency, json',
+    [
+      'etl',
+      '--recovery-mode',
+      '--recovery-days',
+      '3',
+      '--now',
+      '2025-12-17 03:00',
+      '--tiendas',
+      'tienda_07',
+      '--concurrency',
+      '1',
+      '--format',
+      'json',
+    ],
+    /"type":"recovery"/,
+  ],
   ['backfill --from --to --stores', ['backfill', ...window], /FASE \d[\s\S]*\(simulación: no se escribió nada\)/],
-  ['backfill, every store, --mirror --concurrency', ['backfill', '--from', HISTORY.from, '--to', HISTORY.to, '--mirror', '--concurrency', '2'], /\(simulación: no se escribió nada\)/],
+  [
+    'backfill, every store, --mirror --concurrency',
+    ['backfill', '--from', HISTORY.from, '--to', HISTORY.to, '--mirror', '--concurrency', '2'],
+    /\(simulación: no se escribió nada\)/,
+  ],
   ['backfill, json', ['backfill', ...window, '--format', 'json'], /"phases":\[/],
-  ['backfill --plan FILE', ['backfill', '--plan', PLAN_FILE, '--mirror'], /FASE \d[\s\S]*\(simulación: no se escribió nada\)/],
-  ['backfill --resume', ['backfill', '--resume'], /Backfill #1 \(2025-11-28 a 2025-12-17, 5 tiendas, interrumpido\): al reanudarlo quedan/],
-  ['backfill --resume --mirror --concurrency, json', ['backfill', '--resume', '--mirror', '--concurrency', '1', '--format', 'json'], /^\{"runId":1,/],
+  [
+    'backfill --plan FILE',
+    ['backfill', '--plan', PLAN_FILE, '--mirror'],
+    /FASE \d[\s\S]*\(simulación: no se escribió nada\)/,
+  ],
+  [
+    'backfill --resume',
+    ['backfill', '--resume'],
+    /Backfill #1 \(2025-11-28 a 2025-12-17, 5 tiendas, interrumpido\): al reanudarlo quedan/,
+  ],
+  [
+    'backfill --resume --mirror --concurrency, json',
+    ['backfill', '--resume', '--mirror', '--concurrency', '1', '--format', 'json'],
+    /^\{"runId":1,/,
+  ],
 ];
 
 /** The distributed backfill's modes: PostgreSQL only. */
@@ -37,7 +112,11 @@ const QUEUE_COMBINATIONS: Array<[string, string[], RegExp]> = [
   ['backfill --queue --wait, json', ['backfill', '--queue', '--wait', ...window, '--format', 'json'], /"phases":\[/],
   ['backfill --queue --plan FILE', ['backfill', '--queue', '--plan', PLAN_FILE], /\(simulación: no se escribió nada\)/],
   ['backfill --queue --resume', ['backfill', '--queue', '--resume'], /al reanudarlo quedan/],
-  ['backfill --queue --wait --resume, json', ['backfill', '--queue', '--wait', '--resume', '--format', 'json'], /^\{"runId":1,/],
+  [
+    'backfill --queue --wait --resume, json',
+    ['backfill', '--queue', '--wait', '--resume', '--format', 'json'],
+    /^\{"runId":1,/,
+  ],
 ];
 
 describeEachCliBackend('--dry-run leaves every table byte for byte as it was', (backend) => {
@@ -68,7 +147,9 @@ describeEachCliBackend('--dry-run leaves every table byte for byte as it was', (
       // Stopped as a first signal stops it, once KLK has answered one request: what is in flight finishes, the rest
       // stays pending (an event, not a moment: the backfill may run faster than any progress report).
       const stop = new AbortController();
-      const stopAfterFirstAnswer = onFirstAnswer(createKlkClient({ baseUrl: sim.url, backoffMs: 5 }), () => stop.abort());
+      const stopAfterFirstAnswer = onFirstAnswer(createKlkClient({ baseUrl: sim.url, backoffMs: 5 }), () =>
+        stop.abort(),
+      );
       await runBackfill(
         {
           db,
@@ -99,14 +180,20 @@ describeEachCliBackend('--dry-run leaves every table byte for byte as it was', (
     }
     if (place.env.DATABASE_URL) {
       // The job queue's schema, so its tables are part of what must not change.
-      const queue = await openChunkQueue({ databaseUrl: place.env.DATABASE_URL, supervise: false, logger: silentLogger });
+      const queue = await openChunkQueue({
+        databaseUrl: place.env.DATABASE_URL,
+        supervise: false,
+        logger: silentLogger,
+      });
       await queue.stop();
     }
     const plan = await runInProcess(['plan', ...window, '--format', 'json'], place);
     expect(plan.code, plan.stderr).toBe(0);
     writeFileSync(join(place.cwd, PLAN_FILE), plan.stdout);
     state = await snapshot();
-    expect(Object.keys(state)).toEqual(expect.arrayContaining(['public.ventas', 'public.backfills', 'public.backfill_chunks', 'public.etl_runs']));
+    expect(Object.keys(state)).toEqual(
+      expect.arrayContaining(['public.ventas', 'public.backfills', 'public.backfill_chunks', 'public.etl_runs']),
+    );
   }, 120_000);
   afterAll(async () => {
     await sim?.close();
@@ -115,7 +202,10 @@ describeEachCliBackend('--dry-run leaves every table byte for byte as it was', (
 
   const combinations = backend.name === 'postgres' ? [...COMBINATIONS, ...QUEUE_COMBINATIONS] : COMBINATIONS;
   it.each(combinations)('%s', async (_name, args, printed) => {
-    const r = await runInProcess([...args, '--dry-run'], { cwd: place.cwd, env: { ...place.env, KLK_BASE_URL: sim.url } });
+    const r = await runInProcess([...args, '--dry-run'], {
+      cwd: place.cwd,
+      env: { ...place.env, KLK_BASE_URL: sim.url },
+    });
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(printed);
@@ -135,8 +225,21 @@ describeEachCliBackend('--dry-run leaves every table byte for byte as it was', (
     }
     const json = await runInProcess(['backfill', '--resume', '--dry-run', '--format', 'json'], place);
     const preview = JSON.parse(json.stdout);
-    expect(preview).toMatchObject({ runId: 1, status: 'interrupted', from: HISTORY.from, to: HISTORY.to, stores: HISTORY_STORES });
-    expect(preview.remaining.map((c: { store: string; from: string; to: string; state: string }) => ({ store: c.store, from: c.from, to: c.to, state: c.state }))).toEqual(ledger);
+    expect(preview).toMatchObject({
+      runId: 1,
+      status: 'interrupted',
+      from: HISTORY.from,
+      to: HISTORY.to,
+      stores: HISTORY_STORES,
+    });
+    expect(
+      preview.remaining.map((c: { store: string; from: string; to: string; state: string }) => ({
+        store: c.store,
+        from: c.from,
+        to: c.to,
+        state: c.state,
+      })),
+    ).toEqual(ledger);
     expect(preview.chunks.pending + preview.chunks.running + preview.chunks.failed).toBe(ledger.length);
     const text = await runInProcess(['backfill', '--resume', '--dry-run'], place);
     expect(text.stdout).toContain(`al reanudarlo quedan ${ledger.length} de ${preview.chunks.total} bloques`);
@@ -157,7 +260,11 @@ describeEachCliBackend('--dry-run leaves every table byte for byte as it was', (
     for (const args of [['--resume'], ['--resume', '1']]) {
       const r = await runInProcess(['backfill', ...args, '--dry-run'], place);
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(args.length === 1 ? /no hay ningún backfill sin terminar/ : /el backfill #1 no se puede reanudar: lo está ejecutando otro proceso \(otra-maquina:4242\)/);
+      expect(r.stderr).toMatch(
+        args.length === 1
+          ? /no hay ningún backfill sin terminar/
+          : /el backfill #1 no se puede reanudar: lo está ejecutando otro proceso \(otra-maquina:4242\)/,
+      );
     }
     expect(await snapshot()).toEqual(before);
   });

@@ -38,7 +38,17 @@ describeEachCliBackend('"0 sales" must be proven', (backend) => {
     // Two attempts per request: a failure is retried once, fast.
     writeFileSync(join(place.cwd, 'ventas.config.json'), JSON.stringify({ klk: { attempts: 2 } }));
     // Four Mondays of history, from the simulator as it is.
-    const history = await run(['etl', '--klk-url', sim.url, '--tiendas', t01.id, '--fecha-desde', '2025-12-15', '--fecha-hasta', '2026-01-11']);
+    const history = await run([
+      'etl',
+      '--klk-url',
+      sim.url,
+      '--tiendas',
+      t01.id,
+      '--fecha-desde',
+      '2025-12-15',
+      '--fecha-hasta',
+      '2026-01-11',
+    ]);
     expect(history.code).toBe(0);
   });
   afterAll(async () => {
@@ -69,7 +79,11 @@ describeEachCliBackend('"0 sales" must be proven', (backend) => {
   }
   const mondayCoverage = async (env: Record<string, string> = {}) => {
     const gaps = await run(['gaps', ...window, '--format', 'json'], env);
-    return JSON.parse(gaps.stdout).stores[0] as { expectedDays: number; missingDays: number; unprovenEmpty: Array<Record<string, unknown>> };
+    return JSON.parse(gaps.stdout).stores[0] as {
+      expectedDays: number;
+      missingDays: number;
+      unprovenEmpty: Array<Record<string, unknown>>;
+    };
   };
 
   it('an answer without meta is no proof: the day stays missing, planned, and verify says why', async () => {
@@ -80,7 +94,9 @@ describeEachCliBackend('"0 sales" must be proven', (backend) => {
       expect(etl.stdout).toContain(`  tienda_01: ${MONDAY}`);
       const monday = await mondayCoverage();
       expect(monday).toMatchObject({ expectedDays: 1, missingDays: 1 });
-      expect(monday.unprovenEmpty).toEqual([{ day: MONDAY, reason: 'no-proof', since: expect.any(String), confirmFrom: null }]);
+      expect(monday.unprovenEmpty).toEqual([
+        { day: MONDAY, reason: 'no-proof', since: expect.any(String), confirmFrom: null },
+      ]);
     }
     const gaps = await run(['gaps', ...window]);
     expect(gaps.stdout).toContain(`tienda_01 ${MONDAY}: la respuesta de KLK no traía un «meta» que la pruebe completa`);
@@ -115,7 +131,12 @@ describeEachCliBackend('"0 sales" must be proven', (backend) => {
     const waiting = await mondayCoverage(first);
     expect(waiting).toMatchObject({ expectedDays: 1, missingDays: 1 });
     expect(waiting.unprovenEmpty).toEqual([
-      { day: MONDAY, reason: 'needs-second-answer', since: '2026-01-13T12:00:00.000Z', confirmFrom: '2026-01-13T18:00:00.000Z' },
+      {
+        day: MONDAY,
+        reason: 'needs-second-answer',
+        since: '2026-01-13T12:00:00.000Z',
+        confirmFrom: '2026-01-13T18:00:00.000Z',
+      },
     ]);
     expect((await run(['gaps', ...window], first)).stdout).toContain('lo confirma desde 2026-01-13 14:00');
 
@@ -123,9 +144,15 @@ describeEachCliBackend('"0 sales" must be proven', (backend) => {
     writeFileSync(answerFile, empty);
     sim.options.replay = answerFile;
     try {
-      const early = await run(['verify', '--reconcile', '--klk-url', sim.url, ...window, '--format', 'json'], clockAt('2026-01-13T09:00:00'));
+      const early = await run(
+        ['verify', '--reconcile', '--klk-url', sim.url, ...window, '--format', 'json'],
+        clockAt('2026-01-13T09:00:00'),
+      );
       expect(early.code).toBe(1);
-      expect(JSON.parse(early.stdout).reconcile).toMatchObject({ matching: 0, unproven: [{ day: MONDAY, reason: 'needs-second-answer' }] });
+      expect(JSON.parse(early.stdout).reconcile).toMatchObject({
+        matching: 0,
+        unproven: [{ day: MONDAY, reason: 'needs-second-answer' }],
+      });
     } finally {
       sim.options.replay = null;
     }
@@ -142,11 +169,16 @@ describeEachCliBackend('"0 sales" must be proven', (backend) => {
     const etl = await etlAnswering(JSON.stringify({ meta: meta(2, { sucursal_codigo: 'SUC099' }), ventas: lines }));
     expect(etl.code).toBe(1);
     expect(etl.stdout).toContain('tienda_01 (fallida)');
-    expect(etl.stdout).toContain('la respuesta de KLK no corresponde a la petición: meta.sucursal_codigo es "SUC099" y se pidió "SUC001" (2 intentos)');
+    expect(etl.stdout).toContain(
+      'la respuesta de KLK no corresponde a la petición: meta.sucursal_codigo es "SUC099" y se pidió "SUC001" (2 intentos)',
+    );
     expect(etl.stdout).toContain('Para reanudar lo que faltó:');
     const db = await place.open();
     try {
-      const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ventas WHERE ubicacion_id = $1 AND fecha_venta >= $2::date`, [t01.id, MONDAY]);
+      const { rows } = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ventas WHERE ubicacion_id = $1 AND fecha_venta >= $2::date`,
+        [t01.id, MONDAY],
+      );
       expect(rows[0]!.n).toBe(0);
     } finally {
       await db.close();

@@ -10,7 +10,14 @@ const adminUrl = process.env.TEST_DATABASE_URL;
 /** PostgreSQL lost in the middle of `ventas etl`: the command reaches it through a relay the test cuts. */
 describe.skipIf(!adminUrl)('ventas etl whose database is lost mid-run [postgres]', () => {
   const config = historyConfig();
-  const etlWindow = ['--tiendas', ...HISTORY_STORES, '--fecha-desde', `${HISTORY.from} 00:00`, '--fecha-hasta', `${HISTORY.to} 23:59`];
+  const etlWindow = [
+    '--tiendas',
+    ...HISTORY_STORES,
+    '--fecha-desde',
+    `${HISTORY.from} 00:00`,
+    '--fecha-hasta',
+    `${HISTORY.to} 23:59`,
+  ];
   let sim: RunningSimulator;
   let place: RelayedPlace;
 
@@ -36,7 +43,9 @@ describe.skipIf(!adminUrl)('ventas etl whose database is lost mid-run [postgres]
 
   async function expectEqualToKlk(): Promise<void> {
     for (const store of config.stores) {
-      expect(await tableDays(place.db, store.id, HISTORY.from, HISTORY.to)).toEqual(truth(sim.options, store, HISTORY.from, HISTORY.to));
+      expect(await tableDays(place.db, store.id, HISTORY.from, HISTORY.to)).toEqual(
+        truth(sim.options, store, HISTORY.from, HISTORY.to),
+      );
     }
   }
 
@@ -47,11 +56,18 @@ describe.skipIf(!adminUrl)('ventas etl whose database is lost mid-run [postgres]
     sim.options.latencyMs = [0, 0];
     expect(await run.exit).toBe(3);
     const stderr = run.stderr();
-    expect(stderr).toMatch(/^Se perdió la conexión con la base de datos \(PostgreSQL en 127\.0\.0\.1:\d+\/\w+: .+\): la ejecución espera a que vuelva \(hasta 0,5 s\)/m);
-    const error = /^error: se perdió la conexión con la base de datos \(PostgreSQL en 127\.0\.0\.1:\d+\/\w+: conexión rechazada; sin respuesta durante \d+,\d s\): la ejecución (etl-\d+) se detiene con lo hecho guardado\. Cuando PostgreSQL vuelva, repítala con: (ventas etl .+)$/m.exec(stderr);
+    expect(stderr).toMatch(
+      /^Se perdió la conexión con la base de datos \(PostgreSQL en 127\.0\.0\.1:\d+\/\w+: .+\): la ejecución espera a que vuelva \(hasta 0,5 s\)/m,
+    );
+    const error =
+      /^error: se perdió la conexión con la base de datos \(PostgreSQL en 127\.0\.0\.1:\d+\/\w+: conexión rechazada; sin respuesta durante \d+,\d s\): la ejecución (etl-\d+) se detiene con lo hecho guardado\. Cuando PostgreSQL vuelva, repítala con: (ventas etl .+)$/m.exec(
+        stderr,
+      );
     expect(error, stderr).not.toBeNull();
     const [, ref, command] = error!;
-    expect(command).toBe(`ventas etl --tiendas ${HISTORY_STORES.join(' ')} --fecha-desde "${HISTORY.from} 00:00" --fecha-hasta "${HISTORY.to} 23:59"`);
+    expect(command).toBe(
+      `ventas etl --tiendas ${HISTORY_STORES.join(' ')} --fecha-desde "${HISTORY.from} 00:00" --fecha-hasta "${HISTORY.to} 23:59"`,
+    );
     expect(`${run.stdout()}${stderr}`).not.toMatch(CRASH);
     // Its process is gone: the run it could not close reads interrupted, not running.
     expect((await place.runs()).find((r) => r.ref === ref)).toMatchObject({ status: 'interrupted' });
@@ -64,9 +80,15 @@ describe.skipIf(!adminUrl)('ventas etl whose database is lost mid-run [postgres]
     expect(summary.status).toBe('success');
     await expectEqualToKlk();
     // Taking its stores over, the new run recorded the dead one as interrupted: no run is left running.
-    const { rows } = await place.db.query<{ id: number; status: string; error: string | null }>(`SELECT id, status, error FROM etl_runs WHERE id > 1 ORDER BY id`);
+    const { rows } = await place.db.query<{ id: number; status: string; error: string | null }>(
+      `SELECT id, status, error FROM etl_runs WHERE id > 1 ORDER BY id`,
+    );
     expect(rows).toEqual([
-      { id: Number(ref!.slice(4)), status: 'interrupted', error: `su proceso terminó sin cerrarla; sus tiendas las retomó la ejecución etl-${summary.runId}` },
+      {
+        id: Number(ref!.slice(4)),
+        status: 'interrupted',
+        error: `su proceso terminó sin cerrarla; sus tiendas las retomó la ejecución etl-${summary.runId}`,
+      },
       { id: summary.runId, status: 'success', error: null },
     ]);
     expect((await place.runs()).find((r) => r.ref === ref)).toMatchObject({ status: 'interrupted' });

@@ -25,7 +25,15 @@ describeEachCliBackend('ventas etl', (backend) => {
     runCli(['etl', '--klk-url', sim.url, ...args], { cwd: place.cwd, env: { ...place.env, ...env } });
 
   it("runs the seed's FASE 1 command verbatim: every store and day equals KLK, and again changes nothing", async () => {
-    const fase1 = ['--fecha-desde', '2026-01-10 00:00', '--fecha-hasta', '2026-01-25 23:59', '--chunk-days', '2', '--todas'];
+    const fase1 = [
+      '--fecha-desde',
+      '2026-01-10 00:00',
+      '--fecha-hasta',
+      '2026-01-25 23:59',
+      '--chunk-days',
+      '2',
+      '--todas',
+    ];
     const first = await etl(fase1);
     expect(first.stderr).not.toContain('error');
     expect(first.code).toBe(0);
@@ -39,11 +47,15 @@ describeEachCliBackend('ventas etl', (backend) => {
     const db = await place.open();
     try {
       for (const store of DEFAULT_STORES) {
-        expect(await tableDays(db, store.id, '2026-01-10', '2026-01-25')).toEqual(truth(sim.options, store, '2026-01-10', '2026-01-25'));
+        expect(await tableDays(db, store.id, '2026-01-10', '2026-01-25')).toEqual(
+          truth(sim.options, store, '2026-01-10', '2026-01-25'),
+        );
       }
       // The run history keeps the command as typed, quotes included: it runs again as it is.
       const { rows } = await db.query<{ command: string }>(`SELECT command FROM etl_runs ORDER BY id LIMIT 1`);
-      expect(rows[0]!.command).toMatch(/^ventas etl --klk-url http:\/\/127\.0\.0\.1:\d+ --fecha-desde '2026-01-10 00:00' --fecha-hasta '2026-01-25 23:59' --chunk-days 2 --todas$/);
+      expect(rows[0]!.command).toMatch(
+        /^ventas etl --klk-url http:\/\/127\.0\.0\.1:\d+ --fecha-desde '2026-01-10 00:00' --fecha-hasta '2026-01-25 23:59' --chunk-days 2 --todas$/,
+      );
     } finally {
       await db.close();
     }
@@ -55,7 +67,11 @@ describeEachCliBackend('ventas etl', (backend) => {
     const r = await etl(['--recovery-mode', '--now', '2026-01-12 03:10', '--tiendas', 'tienda_01', '--format', 'json']);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
-    expect([summary.type, summary.from, summary.to]).toEqual(['recovery', '2026-01-11 00:00:00', '2026-01-11 23:59:59']);
+    expect([summary.type, summary.from, summary.to]).toEqual([
+      'recovery',
+      '2026-01-11 00:00:00',
+      '2026-01-11 23:59:59',
+    ]);
     expect(summary.inserted).toBe(truth(sim.options, t01, '2026-01-11', '2026-01-11')[0]!.lines);
   });
 
@@ -65,10 +81,22 @@ describeEachCliBackend('ventas etl', (backend) => {
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.type).toBe('scheduled');
-    const expected = generateDay(sim.options, t01.sucursal, '2026-01-12', { horaDesde: '16:00:00', horaHasta: '22:30:00', almacen: t01.almacen }).length;
+    const expected = generateDay(sim.options, t01.sucursal, '2026-01-12', {
+      horaDesde: '16:00:00',
+      horaHasta: '22:30:00',
+      almacen: t01.almacen,
+    }).length;
     expect(expected).toBeGreaterThan(0);
     expect(summary.inserted).toBe(expected);
-    const without = await etl(['--tiendas', 'tienda_02', '--now', '2026-01-12 22:30', '--no-gap-recovery', '--format', 'json']);
+    const without = await etl([
+      '--tiendas',
+      'tienda_02',
+      '--now',
+      '2026-01-12 22:30',
+      '--no-gap-recovery',
+      '--format',
+      'json',
+    ]);
     expect(JSON.parse(without.stdout).extracted).toBe(0);
   });
 
@@ -78,19 +106,27 @@ describeEachCliBackend('ventas etl', (backend) => {
     // Two tries per request instead of four: the same failure, half the backoff to wait out.
     const config = join(place.cwd, 'config.json');
     writeFileSync(config, JSON.stringify({ klk: { attempts: 2 } }));
-    const r = await etl(['--tiendas', 'tienda_01', 'tienda_02', '--fecha-desde', '2026-01-10 00:00', '--fecha-hasta', '2026-01-10 23:59'], {
-      KLK_API_TOKEN: token,
-      VENTAS_CONFIG: config,
-    });
+    const r = await etl(
+      ['--tiendas', 'tienda_01', 'tienda_02', '--fecha-desde', '2026-01-10 00:00', '--fecha-hasta', '2026-01-10 23:59'],
+      {
+        KLK_API_TOKEN: token,
+        VENTAS_CONFIG: config,
+      },
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('0 ok, 2 con error');
     expect(r.stdout).toContain('tienda_01 (fallida): 2026-01-10 00:00 a 2026-01-10 23:59');
-    expect(r.stdout).toContain('ventas etl --tiendas tienda_01 tienda_02 --fecha-desde "2026-01-10 00:00" --fecha-hasta "2026-01-10 23:59"');
+    expect(r.stdout).toContain(
+      'ventas etl --tiendas tienda_01 tienda_02 --fecha-desde "2026-01-10 00:00" --fecha-hasta "2026-01-10 23:59"',
+    );
     expect(r.stdout).not.toMatch(/0 sales|0 ventas/);
     // The command ran in this process: its log file may still be taking the last lines a process exit would have
     // waited for.
     const logDir = join(place.cwd, 'logs');
-    const log = () => readdirSync(logDir).map((f) => readFileSync(join(logDir, f), 'utf8')).join('');
+    const log = () =>
+      readdirSync(logDir)
+        .map((f) => readFileSync(join(logDir, f), 'utf8'))
+        .join('');
     await expect.poll(log, { timeout: 10_000 }).toContain('petición fallida');
     expect(log()).not.toContain(token);
   });
@@ -100,7 +136,17 @@ describeEachCliBackend('ventas etl', (backend) => {
     const config = join(place.cwd, 'config.json');
     writeFileSync(config, JSON.stringify({ klk: { attempts: 2 } }));
     const r = await runCli(
-      ['etl', '--klk-url', `http://127.0.0.1:1/?token=${secret}`, '--tiendas', 'tienda_01', '--fecha-desde', '2026-01-10', '--fecha-hasta', '2026-01-10'],
+      [
+        'etl',
+        '--klk-url',
+        `http://127.0.0.1:1/?token=${secret}`,
+        '--tiendas',
+        'tienda_01',
+        '--fecha-desde',
+        '2026-01-10',
+        '--fecha-hasta',
+        '2026-01-10',
+      ],
       { cwd: place.cwd, env: { ...place.env, VENTAS_CONFIG: config } },
     );
     expect(r.code).toBe(3);
@@ -108,7 +154,9 @@ describeEachCliBackend('ventas etl', (backend) => {
     expect(r.stdout + r.stderr).not.toContain(secret);
     const db = await place.open();
     try {
-      const { rows } = await db.query<{ command: string; results: string }>(`SELECT command, store_results::text AS results FROM etl_runs`);
+      const { rows } = await db.query<{ command: string; results: string }>(
+        `SELECT command, store_results::text AS results FROM etl_runs`,
+      );
       expect(rows).toHaveLength(1);
       expect(rows[0]!.command).toContain("'http://127.0.0.1:1/?token=[oculto]'");
       expect(JSON.stringify(rows)).not.toContain(secret);
@@ -117,18 +165,31 @@ describeEachCliBackend('ventas etl', (backend) => {
     }
     // Once the run's last line is in the log (it is written in the background), none of it holds the secret.
     const logDir = join(place.cwd, 'logs');
-    const log = () => readdirSync(logDir).map((f) => readFileSync(join(logDir, f), 'utf8')).join('');
+    const log = () =>
+      readdirSync(logDir)
+        .map((f) => readFileSync(join(logDir, f), 'utf8'))
+        .join('');
     await expect.poll(log, { timeout: 10_000 }).toContain('fin de la ejecución');
     expect(log()).not.toContain(secret);
   });
 
   it('--dry-run extracts and validates but writes nothing', async () => {
-    const r = await etl(['--tiendas', 'tienda_01', '--fecha-desde', '2026-01-10', '--fecha-hasta', '2026-01-10', '--dry-run']);
+    const r = await etl([
+      '--tiendas',
+      'tienda_01',
+      '--fecha-desde',
+      '2026-01-10',
+      '--fecha-hasta',
+      '2026-01-10',
+      '--dry-run',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('simulación, nada escrito');
     const db = await place.open();
     try {
-      const { rows } = await db.query<{ v: number; r: number }>(`SELECT (SELECT count(*) FROM ventas)::int AS v, (SELECT count(*) FROM etl_runs)::int AS r`);
+      const { rows } = await db.query<{ v: number; r: number }>(
+        `SELECT (SELECT count(*) FROM ventas)::int AS v, (SELECT count(*) FROM etl_runs)::int AS r`,
+      );
       expect(rows[0]).toEqual({ v: 0, r: 0 });
     } finally {
       await db.close();
@@ -154,10 +215,23 @@ it('an unreachable KLK gives exit 3 with the stores reported failed', async () =
   const cwd = mkdtempSync(join(tmpdir(), 'ventas-cli-'));
   const config = join(cwd, 'config.json');
   writeFileSync(config, JSON.stringify({ klk: { attempts: 2 } }));
-  const r = await runCli(['etl', '--klk-url', 'http://127.0.0.1:1', '--tiendas', 'tienda_01', '--fecha-desde', '2026-01-10', '--fecha-hasta', '2026-01-10'], {
-    cwd,
-    env: { LOG_DIR: join(cwd, 'logs'), VENTAS_CONFIG: config },
-  });
+  const r = await runCli(
+    [
+      'etl',
+      '--klk-url',
+      'http://127.0.0.1:1',
+      '--tiendas',
+      'tienda_01',
+      '--fecha-desde',
+      '2026-01-10',
+      '--fecha-hasta',
+      '2026-01-10',
+    ],
+    {
+      cwd,
+      env: { LOG_DIR: join(cwd, 'logs'), VENTAS_CONFIG: config },
+    },
+  );
   expect(r.code).toBe(3);
   expect(r.stderr).toContain('KLK no responde en http://127.0.0.1:1');
   expect(r.stdout).toContain('tienda_01 (fallida)');

@@ -46,7 +46,9 @@ export async function etlCommand(cli: Cli, flags: EtlFlags): Promise<number> {
   const stores = selectStores(config.stores, flags.todas ? undefined : flags.tiendas);
   const baseUrl = klkBaseUrl(config, flags.klkUrl);
   const timeZone = stores[0]?.timeZone ?? 'America/Caracas';
-  const now: LocalDateTime = flags.now ? parseCliDateTime(flags.now, 'start', '--now') : localDateTime(timeZone, clockNow());
+  const now: LocalDateTime = flags.now
+    ? parseCliDateTime(flags.now, 'start', '--now')
+    : localDateTime(timeZone, clockNow());
   const { type, interval } = chooseMode(flags, now);
   const targets = stores
     .map((store) => ({ store, interval: clampToStoreLife(store, interval) }))
@@ -56,12 +58,17 @@ export async function etlCommand(cli: Cli, flags: EtlFlags): Promise<number> {
 
   const logger = createLogger();
   const db = await openDatabase({ readOnly: flags.dryRun });
-  const progress = createProgress({ isTty: cli.io.isTty && flags.format !== 'json', label: 'ETL', write: (l) => cli.io.err(l) });
+  const progress = createProgress({
+    isTty: cli.io.isTty && flags.format !== 'json',
+    label: 'ETL',
+    write: (l) => cli.io.err(l),
+  });
   // What cron runs: a SIGTERM ends it recorded and resumable, never half-written and shown running.
   const interrupt = flags.dryRun
     ? null
     : onInterrupt(cli, {
-        first: (s) => `no se empiezan más peticiones; las que están en curso terminan (${s} s como máximo; otra señal las corta ya)`,
+        first: (s) =>
+          `no se empiezan más peticiones; las que están en curso terminan (${s} s como máximo; otra señal las corta ya)`,
         second: 'se cortan las peticiones en curso; sus ventanas quedan en el comando que reanuda',
       });
   try {
@@ -88,13 +95,21 @@ export async function etlCommand(cli: Cli, flags: EtlFlags): Promise<number> {
       },
     );
     progress.stop();
-    cli.io.out(flags.format === 'json' ? JSON.stringify(summaryJson(summary, interval)) : renderSummary(summary, interval));
+    cli.io.out(
+      flags.format === 'json' ? JSON.stringify(summaryJson(summary, interval)) : renderSummary(summary, interval),
+    );
     if (summary.status === 'interrupted') {
-      if (flags.format === 'json') cli.io.err(`ETL interrumpido. Para reanudarlo:\n${resumeCommands(summary).map((c) => `  ${c}`).join('\n')}`);
+      if (flags.format === 'json')
+        cli.io.err(
+          `ETL interrumpido. Para reanudarlo:\n${resumeCommands(summary)
+            .map((c) => `  ${c}`)
+            .join('\n')}`,
+        );
       return interrupt!.exitCode();
     }
     const code = exitCode(summary);
-    if (code === ExitCode.unreachable) cli.io.err(`error: KLK no responde en ${redactUrl(baseUrl)} (ninguna petición obtuvo respuesta)`);
+    if (code === ExitCode.unreachable)
+      cli.io.err(`error: KLK no responde en ${redactUrl(baseUrl)} (ninguna petición obtuvo respuesta)`);
     return code;
   } finally {
     interrupt?.dispose();
@@ -106,14 +121,16 @@ export async function etlCommand(cli: Cli, flags: EtlFlags): Promise<number> {
 
 function chooseMode(flags: EtlFlags, now: LocalDateTime): { type: RunType; interval: Interval } {
   if (flags.recoveryMode) {
-    if (flags.fechaDesde || flags.fechaHasta) throw new UsageError('--recovery-mode no se combina con --fecha-desde/--fecha-hasta');
+    if (flags.fechaDesde || flags.fechaHasta)
+      throw new UsageError('--recovery-mode no se combina con --fecha-desde/--fecha-hasta');
     return { type: 'recovery', interval: recoveryInterval(now.slice(0, 10), flags.recoveryDays) };
   }
   if (flags.fechaDesde || flags.fechaHasta) {
     if (!flags.fechaDesde) throw new UsageError('falta --fecha-desde (se indicó solo --fecha-hasta)');
     const from = parseCliDateTime(flags.fechaDesde, 'start', '--fecha-desde');
     const to = flags.fechaHasta ? parseCliDateTime(flags.fechaHasta, 'end', '--fecha-hasta') : now;
-    if (from > to) throw new UsageError(`--fecha-desde (${from.slice(0, 16)}) es posterior a --fecha-hasta (${to.slice(0, 16)})`);
+    if (from > to)
+      throw new UsageError(`--fecha-desde (${from.slice(0, 16)}) es posterior a --fecha-hasta (${to.slice(0, 16)})`);
     return { type: 'manual', interval: { from, to } };
   }
   return { type: 'scheduled', interval: incrementalInterval(now, flags.minutos) };
@@ -142,8 +159,21 @@ function summaryJson(summary: EtlSummary, interval: Interval) {
   };
 }
 
-const TYPE_LABEL: Record<RunType, string> = { scheduled: 'programada', manual: 'manual', recovery: 'recuperación', backfill: 'backfill' };
-const STATUS_LABEL = { success: 'éxito', partial: 'parcial', failed: 'fallida', skipped: 'omitida', running: 'en curso', interrupted: 'interrumpida', cancelled: 'cancelada' } as const;
+const TYPE_LABEL: Record<RunType, string> = {
+  scheduled: 'programada',
+  manual: 'manual',
+  recovery: 'recuperación',
+  backfill: 'backfill',
+};
+const STATUS_LABEL = {
+  success: 'éxito',
+  partial: 'parcial',
+  failed: 'fallida',
+  skipped: 'omitida',
+  running: 'en curso',
+  interrupted: 'interrumpida',
+  cancelled: 'cancelada',
+} as const;
 
 export function renderSummary(summary: EtlSummary, interval: Interval): string {
   const t = summary.totals;
@@ -159,7 +189,10 @@ export function renderSummary(summary: EtlSummary, interval: Interval): string {
   ];
   const unproven = Object.entries(summary.stores).filter(([, r]) => (r.unprovenEmptyDays?.length ?? 0) > 0);
   if (unproven.length > 0) {
-    lines.push('', 'Días con 0 líneas sin probar (KLK respondió sin un «meta» que pruebe la respuesta completa; siguen faltando):');
+    lines.push(
+      '',
+      'Días con 0 líneas sin probar (KLK respondió sin un «meta» que pruebe la respuesta completa; siguen faltando):',
+    );
     for (const [id, r] of unproven) {
       const days = r.unprovenEmptyDays!;
       lines.push(`  ${id}: ${days.slice(0, 10).join(', ')}${days.length > 10 ? ` (y ${days.length - 10} más)` : ''}`);

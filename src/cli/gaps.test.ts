@@ -48,11 +48,14 @@ function expectation(store: Store) {
   const partial = new Set<IsoDate>();
   for (const { from, to } of intervalsOf(store)) {
     for (const day of eachDay(from.slice(0, 10), to.slice(0, 10))) {
-      const wholeDay = (day > from.slice(0, 10) || from.endsWith('00:00:00')) && (day < to.slice(0, 10) || to.endsWith('23:59:59'));
+      const wholeDay =
+        (day > from.slice(0, 10) || from.endsWith('00:00:00')) && (day < to.slice(0, 10) || to.endsWith('23:59:59'));
       (wholeDay ? whole : partial).add(day);
     }
   }
-  const expected = eachDay(FROM, TO).filter((d) => !CLOSED.includes(d) && !(store.id === 'tienda_18' && d < PARAISO_OPENS));
+  const expected = eachDay(FROM, TO).filter(
+    (d) => !CLOSED.includes(d) && !(store.id === 'tienda_18' && d < PARAISO_OPENS),
+  );
   const firstSale = expected.find((d) => whole.has(d) || partial.has(d))!;
   return {
     expectedDays: expected.length,
@@ -96,14 +99,28 @@ describeEachCliBackend('ventas gaps', (backend) => {
     place = await backend.place();
     // The bulk through the CLI, as users run it; the stores with their own windows through the same engine.
     const bulk = await runCli(
-      ['etl', '--tiendas', ...BULK.map((s) => s.id), '--fecha-desde', `${FROM} 00:00`, '--fecha-hasta', '2026-01-14 23:59',
-        '--chunk-days', '45', '--klk-url', sim.url],
+      [
+        'etl',
+        '--tiendas',
+        ...BULK.map((s) => s.id),
+        '--fecha-desde',
+        `${FROM} 00:00`,
+        '--fecha-hasta',
+        '2026-01-14 23:59',
+        '--chunk-days',
+        '45',
+        '--klk-url',
+        sim.url,
+      ],
       { cwd: place.cwd, env: place.env },
     );
     expect(bulk.code, bulk.stderr).toBe(0);
     const db = await place.open();
     try {
-      const late = DEFAULT_STORES.filter((s) => s.id in LATE_STARTS).map((store) => ({ store, intervals: LATE_STARTS[store.id]! }));
+      const late = DEFAULT_STORES.filter((s) => s.id in LATE_STARTS).map((store) => ({
+        store,
+        intervals: LATE_STARTS[store.id]!,
+      }));
       await loadThroughEtl(db, sim.url, late, { chunkDays: 45 });
     } finally {
       await db.close();
@@ -139,8 +156,24 @@ describeEachCliBackend('ventas gaps', (backend) => {
     expect([report.from, report.to]).toEqual([FROM, TO]);
     expect(report.stores.map((s: { store: string }) => s.store).sort()).toEqual(DEFAULT_STORES.map((s) => s.id).sort());
     expect(Object.keys(report.stores[0])).toEqual([
-      'store', 'name', 'expectedDays', 'daysWithData', 'missingDays', 'partialDays', 'rejectedDays', 'coveragePct',
-      'priority', 'isNew', 'suspectedNew', 'firstSale', 'lastSale', 'missing', 'partial', 'rejected', 'unprovenEmpty', 'missingRanges',
+      'store',
+      'name',
+      'expectedDays',
+      'daysWithData',
+      'missingDays',
+      'partialDays',
+      'rejectedDays',
+      'coveragePct',
+      'priority',
+      'isNew',
+      'suspectedNew',
+      'firstSale',
+      'lastSale',
+      'missing',
+      'partial',
+      'rejected',
+      'unprovenEmpty',
+      'missingRanges',
     ]);
 
     let missingTotal = 0;
@@ -148,7 +181,10 @@ describeEachCliBackend('ventas gaps', (backend) => {
       const got = report.stores.find((s: { store: string }) => s.store === store.id);
       const want = expectation(store);
       const { missing, partial, expectedDays, isNew, suspectedNew } = got;
-      expect({ store: store.id, missing, partial, expectedDays, isNew, suspectedNew }).toEqual({ store: store.id, ...want });
+      expect({ store: store.id, missing, partial, expectedDays, isNew, suspectedNew }).toEqual({
+        store: store.id,
+        ...want,
+      });
       expect(got.missingDays).toBe(want.missing.length);
       for (const day of [...got.missing, ...got.partial]) expect(CLOSED).not.toContain(day);
       missingTotal += want.missing.length;
@@ -158,7 +194,11 @@ describeEachCliBackend('ventas gaps', (backend) => {
     expect(paraiso.firstSale).toBe(PARAISO_OPENS);
     expect(paraiso.missingRanges).toEqual([{ from: '2026-01-15', to: TO, days: 11 }]);
 
-    expect(report.patterns.commonGaps[0]).toEqual({ from: '2026-01-15', to: TO, stores: DEFAULT_STORES.map((s) => s.id).sort() });
+    expect(report.patterns.commonGaps[0]).toEqual({
+      from: '2026-01-15',
+      to: TO,
+      stores: DEFAULT_STORES.map((s) => s.id).sort(),
+    });
     expect(report.patterns.closedDays).toEqual(CLOSED);
     expect(report.patterns.newStores).toEqual(['tienda_18']);
     expect(report.patterns.suspectedNewStores).toEqual(['tienda_05', 'tienda_11']);
@@ -221,7 +261,8 @@ describeEachCliBackend('ventas gaps and plan: rejected and future days', (backen
       for (const day of eachDay('2026-01-10', '2026-01-14')) {
         const batch = new AnswerBatch(manongo, { fechaDesde: day, fechaHasta: day });
         const almacen = day === '2026-01-12' ? 'OTRO' : manongo.almacen;
-        for (let linea = 1; linea <= 3; linea++) batch.add(klkLine({ numero_factura: `F-${day}`, linea, fecha: day }, almacen));
+        for (let linea = 1; linea <= 3; linea++)
+          batch.add(klkLine({ numero_factura: `F-${day}`, linea, fecha: day }, almacen));
         await db.transaction((tx) => loadBatch(tx, batch, { runId: null, wholeDays: true, proven: true }));
       }
     } finally {
@@ -246,7 +287,13 @@ describeEachCliBackend('ventas gaps and plan: rejected and future days', (backen
       missing: [],
       rejected: ['2026-01-12'],
     });
-    expect(report.totals).toEqual({ expectedStoreDays: 5, missingStoreDays: 0, partialStoreDays: 0, rejectedStoreDays: 1, futureStoreDays: 6 });
+    expect(report.totals).toEqual({
+      expectedStoreDays: 5,
+      missingStoreDays: 0,
+      partialStoreDays: 0,
+      rejectedStoreDays: 1,
+      futureStoreDays: 6,
+    });
   });
 
   it('--format markdown and the table name the rejected lines and the command that lists them, and the future left out', async () => {
@@ -260,13 +307,17 @@ describeEachCliBackend('ventas gaps and plan: rejected and future days', (backen
     expect(md.stdout).toContain('**Dias futuros**: 6 dias-tienda aun sin terminar');
     const table = await run('gaps', ...window);
     expect(table.stdout).toContain('No cuentan 6 días-tienda futuros');
-    expect(table.stdout).toContain('  - tienda_03 2026-01-12: 3 líneas rechazadas; véalas con `npx ventas quarantine --stores tienda_03 --from 2026-01-12 --to 2026-01-12`');
+    expect(table.stdout).toContain(
+      '  - tienda_03 2026-01-12: 3 líneas rechazadas; véalas con `npx ventas quarantine --stores tienda_03 --from 2026-01-12 --to 2026-01-12`',
+    );
   });
 
   it('verify does not call a period with a rejected day complete (exit 1)', async () => {
     const result = await run('verify', ...window);
     expect(result.code, result.stderr).toBe(1);
-    expect(result.stdout).toContain('Incompleto (5 días-tienda esperados del 2026-01-10 al 2026-01-20): 1 rechazado (líneas en cuarentena).');
+    expect(result.stdout).toContain(
+      'Incompleto (5 días-tienda esperados del 2026-01-10 al 2026-01-20): 1 rechazado (líneas en cuarentena).',
+    );
   });
 
   it('plan requests neither the rejected nor the future days, and says so', async () => {
@@ -276,6 +327,8 @@ describeEachCliBackend('ventas gaps and plan: rejected and future days', (backen
     expect(json.stderr).toContain('No cuentan 6 días-tienda futuros');
     expect(json.stderr).toContain('No se planifican 1 día-tienda rechazado');
     const table = await run('plan', ...window);
-    expect(table.stdout).toContain('Nada que recuperar: ningún día esperado falta ni está parcial.\nNo cuentan 6 días-tienda futuros');
+    expect(table.stdout).toContain(
+      'Nada que recuperar: ningún día esperado falta ni está parcial.\nNo cuentan 6 días-tienda futuros',
+    );
   });
 });

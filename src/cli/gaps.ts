@@ -1,5 +1,12 @@
 import { resolveWindow } from '../catalogue/index.ts';
-import { computeCoverage, renderCsv, renderMarkdown, renderTable, toJson, type CoverageReport } from '../coverage/index.ts';
+import {
+  computeCoverage,
+  renderCsv,
+  renderMarkdown,
+  renderTable,
+  toJson,
+  type CoverageReport,
+} from '../coverage/index.ts';
 import { openDatabase, resolveConfig } from './context.ts';
 import type { Cli } from './main.ts';
 import type { ReportFormat, WindowFlags } from './options.ts';

@@ -5,13 +5,16 @@ import { runInProcess } from '../../test/support/cli.ts';
 const run = (...args: string[]) => runInProcess(args);
 
 describe('ventas: help and commander messages in Spanish', () => {
-  it.each([[[]], [['gaps']], [['db']], [['etl']]])('help of %j: Spanish headings and notes, exit 0', async (command) => {
-    const { code, stdout } = await run(...command, '--help');
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/^Uso: ventas/);
-    expect(stdout).toContain('Opciones:');
-    expect(stdout).not.toMatch(/Usage:|Options:|Commands:|\[options\]|choices:|default:/);
-  });
+  it.each([[[]], [['gaps']], [['db']], [['etl']]])(
+    'help of %j: Spanish headings and notes, exit 0',
+    async (command) => {
+      const { code, stdout } = await run(...command, '--help');
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^Uso: ventas/);
+      expect(stdout).toContain('Opciones:');
+      expect(stdout).not.toMatch(/Usage:|Options:|Commands:|\[options\]|choices:|default:/);
+    },
+  );
 
   it('lists the commands under "Comandos:"', async () => {
     const { stdout } = await run('--help');
@@ -21,12 +24,31 @@ describe('ventas: help and commander messages in Spanish', () => {
   it.each([['--version'], ['-V']])('%s prints the version of the package, exit 0', async (flag) => {
     const { code, stdout } = await run(flag);
     expect(code).toBe(0);
-    expect(stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
+    expect(stdout.trim()).toBe(
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version,
+    );
   });
 
   it.each([
-    ['etl', '--tiendas', 'tienda_01,tienda_99', '--fecha-desde', '2026-01-10 00:00', '--fecha-hasta', '2026-01-10 23:59'],
-    ['etl', '--tiendas', 'tienda_01', 'tienda_99', '--fecha-desde', '2026-01-10 00:00', '--fecha-hasta', '2026-01-10 23:59'],
+    [
+      'etl',
+      '--tiendas',
+      'tienda_01,tienda_99',
+      '--fecha-desde',
+      '2026-01-10 00:00',
+      '--fecha-hasta',
+      '2026-01-10 23:59',
+    ],
+    [
+      'etl',
+      '--tiendas',
+      'tienda_01',
+      'tienda_99',
+      '--fecha-desde',
+      '2026-01-10 00:00',
+      '--fecha-hasta',
+      '2026-01-10 23:59',
+    ],
     ['gaps', '--stores', 'tienda_01 tienda_99'],
     ['plan', '--stores', 'tienda_01, tienda_99'],
   ])('takes store ids separated by commas or spaces: %j names only the unknown one, exit 2', async (...args) => {

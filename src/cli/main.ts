@@ -32,7 +32,10 @@ const COMMANDER_MESSAGES: Array<[RegExp, string]> = [
   [/too many arguments.*/, 'demasiados argumentos'],
   [/missing required argument '([^']+)'/, "falta el argumento '$1'"],
   [/option '([^']+)' argument missing/, "a la opción '$1' le falta su valor"],
-  [/option '([^']+)' argument '([^']*)' is invalid\. Allowed choices are (.*)\./, "valor '$2' inválido para '$1'. Valores permitidos: $3."],
+  [
+    /option '([^']+)' argument '([^']*)' is invalid\. Allowed choices are (.*)\./,
+    "valor '$2' inválido para '$1'. Valores permitidos: $3.",
+  ],
   [/option '([^']+)' argument '([^']*)' is invalid\./, "valor '$2' inválido para '$1'."],
   [/\(Did you mean (.*)\?\)/, '(¿quiso decir $1?)'],
 ];
@@ -50,7 +53,10 @@ const HELP_TITLES: Record<string, string> = {
   'Global Options:': 'Opciones globales:',
 };
 const helpNotes = (text: string) =>
-  text.replace(/\(choices: /, '(valores: ').replace(/\bdefault: /, 'por defecto: ').replace(/\bpreset: /, 'sin valor: ');
+  text
+    .replace(/\(choices: /, '(valores: ')
+    .replace(/\bdefault: /, 'por defecto: ')
+    .replace(/\bpreset: /, 'sin valor: ');
 const spanishHelp: Partial<Help> = {
   styleTitle: (title: string) => HELP_TITLES[title] ?? title,
   styleUsage: (usage: string) => usage.replace('[options]', '[opciones]').replace('[command]', '[comando]'),
@@ -67,7 +73,11 @@ const spanishHelp: Partial<Help> = {
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
-export function buildCli(io: Io = processIo, args: readonly string[] = [], limits: CliLimits = {}): Cli & { exitCode(): number } {
+export function buildCli(
+  io: Io = processIo,
+  args: readonly string[] = [],
+  limits: CliLimits = {},
+): Cli & { exitCode(): number } {
   let code: number = ExitCode.ok;
   const program = new Command('ventas')
     .description('Mantiene completa la tabla ventas desde KLK: huecos, plan, backfill y verificación.')
@@ -76,7 +86,11 @@ export function buildCli(io: Io = processIo, args: readonly string[] = [], limit
     .helpOption('-h, --help', 'muestra esta ayuda')
     .helpCommand('help [comando]', 'muestra la ayuda de un comando')
     .configureHelp(spanishHelp)
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (s, write) => write(inSpanish(s)) })
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      outputError: (s, write) => write(inSpanish(s)),
+    })
     .exitOverride();
   const cli: Cli = {
     program,
@@ -89,7 +103,10 @@ export function buildCli(io: Io = processIo, args: readonly string[] = [], limit
         let debug = false;
         try {
           // Loaded here, not with this module: --help and --version start without zod, and read no environment.
-          const [{ parseEnv, withEnv }, { now }] = await Promise.all([import('../shared/env.ts'), import('../shared/clock.ts')]);
+          const [{ parseEnv, withEnv }, { now }] = await Promise.all([
+            import('../shared/env.ts'),
+            import('../shared/clock.ts'),
+          ]);
           // The command's environment, read once before it does anything: a bad value is bad input for every command.
           const env = parseEnv();
           debug = env.VENTAS_DEBUG;

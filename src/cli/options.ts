@@ -38,6 +38,7 @@ export function positiveInt(flag: string) {
 /** A TCP port; 0 lets the system choose a free one. */
 export function portNumber(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n > 65_535) throw new InvalidArgumentError('--port debe ser un entero de 0 a 65535.');
+  if (!/^\d+$/.test(value.trim()) || n > 65_535)
+    throw new InvalidArgumentError('--port debe ser un entero de 0 a 65535.');
   return n;
 }

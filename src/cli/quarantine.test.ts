@@ -12,9 +12,15 @@ describe('ventas quarantine: bad input', () => {
     const badDate = await run('--from', '2026-02-30');
     expect([badDate.code, badDate.stderr]).toEqual([2, expect.stringContaining('--from inválida: "2026-02-30"')]);
     const reversed = await run('--from', '2026-01-13', '--to', '2026-01-12');
-    expect([reversed.code, reversed.stderr]).toEqual([2, expect.stringContaining('--from (2026-01-13) es posterior a --to (2026-01-12)')]);
+    expect([reversed.code, reversed.stderr]).toEqual([
+      2,
+      expect.stringContaining('--from (2026-01-13) es posterior a --to (2026-01-12)'),
+    ]);
     const unknown = await run('--stores', 'tienda_14');
-    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('tienda desconocida: tienda_14. Tiendas válidas: tienda_01')]);
+    expect([unknown.code, unknown.stderr]).toEqual([
+      2,
+      expect.stringContaining('tienda desconocida: tienda_14. Tiendas válidas: tienda_01'),
+    ]);
     const limit = await run('--limit', '0');
     expect([limit.code, limit.stderr]).toEqual([2, expect.stringContaining('--limit debe ser un entero positivo')]);
     const format = await run('--format', 'csv');
@@ -37,7 +43,10 @@ describeEachCliBackend('ventas quarantine', (backend) => {
         for (const line of lines) batch.add(line);
         await db.transaction((tx) => loadBatch(tx, batch, { runId: null, wholeDays: true, proven: true }));
       };
-      await load('2026-01-12', [1, 2, 3].map((linea) => klkLine({ numero_factura: 'F-12', linea, fecha: '2026-01-12' }, 'OTRO')));
+      await load(
+        '2026-01-12',
+        [1, 2, 3].map((linea) => klkLine({ numero_factura: 'F-12', linea, fecha: '2026-01-12' }, 'OTRO')),
+      );
       await load('2026-01-13', [
         klkLine({ numero_factura: 'F-13', linea: 1, fecha: '2026-01-13', financiero: [] }, manongo.almacen),
         klkLine({ numero_factura: 'F-13', linea: 2, fecha: '2026-01-13' }, manongo.almacen),
@@ -48,7 +57,7 @@ describeEachCliBackend('ventas quarantine', (backend) => {
   }, 60_000);
   afterAll(() => place?.cleanup());
 
-  it('lists a store-day\'s quarantined lines in a Spanish table: store, day, invoice, line, reason', async () => {
+  it("lists a store-day's quarantined lines in a Spanish table: store, day, invoice, line, reason", async () => {
     const result = await quarantine('--stores', 'tienda_03', '--from', '2026-01-12', '--to', '2026-01-12');
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.trimEnd().split('\n')).toEqual([
@@ -86,6 +95,9 @@ describeEachCliBackend('ventas quarantine', (backend) => {
 
   it('says so when nothing matches', async () => {
     const result = await quarantine('--stores', 'tienda_01', '--from', '2026-01-12');
-    expect([result.code, result.stdout.trim()]).toEqual([0, 'No hay líneas en cuarentena de tienda_01 desde el 2026-01-12.']);
+    expect([result.code, result.stdout.trim()]).toEqual([
+      0,
+      'No hay líneas en cuarentena de tienda_01 desde el 2026-01-12.',
+    ]);
   });
 });

@@ -21,7 +21,8 @@ export async function quarantineCommand(cli: Cli, flags: QuarantineFlags): Promi
   const from = flags.from === undefined ? undefined : parseDay(flags.from, '--from');
   const to = flags.to === undefined ? undefined : parseDay(flags.to, '--to');
   if (from && to && from > to) throw new UsageError(`--from (${from}) es posterior a --to (${to})`);
-  const storeIds = flags.stores === undefined ? undefined : selectStores(config.stores, [flags.stores]).map((s) => s.id);
+  const storeIds =
+    flags.stores === undefined ? undefined : selectStores(config.stores, [flags.stores]).map((s) => s.id);
   const db = await openDatabase();
   try {
     const found = await listQuarantine(db, { storeIds, from, to, limit: flags.limit });
@@ -67,10 +68,19 @@ export function renderQuarantine(
   const scope = scopeEs(filter);
   if (found.total === 0) return `No hay líneas en cuarentena${scope}.`;
   const count = `${int(found.total)} ${found.total === 1 ? 'línea' : 'líneas'} en cuarentena${scope}`;
-  const shown = found.lines.length < found.total ? ` (se muestran las ${int(found.lines.length)} más recientes; --limit para ver más)` : '';
+  const shown =
+    found.lines.length < found.total
+      ? ` (se muestran las ${int(found.lines.length)} más recientes; --limit para ver más)`
+      : '';
   const header = ['Tienda', 'Día', 'Factura', 'Línea', 'Motivo'];
   const rows = found.lines.map((l) => [l.store, l.day ?? '—', l.invoice ?? '—', l.line ?? '—', l.reason]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [`${count}${shown}:`, '', line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  const line = (r: string[]) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [`${count}${shown}:`, '', line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join(
+    '\n',
+  );
 }

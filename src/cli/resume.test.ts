@@ -29,7 +29,9 @@ describeEachCliBackend('ventas backfill --resume', (backend) => {
   beforeEach(async () => {
     const db = await place.open();
     try {
-      await db.query(`TRUNCATE backfills, backfill_chunks, etl_runs, store_leases, klk_requests, ventas, store_days RESTART IDENTITY`);
+      await db.query(
+        `TRUNCATE backfills, backfill_chunks, etl_runs, store_leases, klk_requests, ventas, store_days RESTART IDENTITY`,
+      );
       seeded = await seedRuns(db);
     } finally {
       await db.close();
@@ -47,9 +49,22 @@ describeEachCliBackend('ventas backfill --resume', (backend) => {
 
   it('the original --from/--to/--stores plus --resume finishes the backfill started with them', async () => {
     const before = await statuses();
-    const { code, stdout, stderr } = await backfill('--from', '2026-01-05', '--to', '2026-01-06', '--stores', 'tienda_02,tienda_01', '--resume', '--format', 'json');
+    const { code, stdout, stderr } = await backfill(
+      '--from',
+      '2026-01-05',
+      '--to',
+      '2026-01-06',
+      '--stores',
+      'tienda_02,tienda_01',
+      '--resume',
+      '--format',
+      'json',
+    );
     expect(code, stderr).toBe(0);
-    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({ status: 'complete', chunks: { total: 3, done: 3, failed: 0 } });
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({
+      status: 'complete',
+      chunks: { total: 3, done: 3, failed: 0 },
+    });
     expect(await statuses()).toEqual({ ...before, [seeded.partial]: 'complete' });
   });
 
@@ -77,14 +92,29 @@ describeEachCliBackend('ventas backfill --resume', (backend) => {
 
   it('--resume ID with another window is a conflict naming both; a complete, busy, unknown or ETL id is refused saying why', async () => {
     const before = await statuses();
-    const conflict = await backfill('--resume', String(seeded.dead), '--from', '2026-01-05', '--to', '2026-01-06', '--stores', 'tienda_01,tienda_02');
+    const conflict = await backfill(
+      '--resume',
+      String(seeded.dead),
+      '--from',
+      '2026-01-05',
+      '--to',
+      '2026-01-06',
+      '--stores',
+      'tienda_01,tienda_02',
+    );
     expect(conflict.code).toBe(2);
     expect(conflict.stderr).toContain(
       `conflicto: el backfill #${seeded.dead} es de 2026-01-09 a 2026-01-10, 4 tiendas, pero se pidió 2026-01-05 a 2026-01-06, tienda_01, tienda_02.`,
     );
     const refusals: Array<[string[], string]> = [
-      [['--resume', String(seeded.complete)], `el backfill #${seeded.complete} no se puede reanudar: ya terminó completo`],
-      [['--resume', String(seeded.busy)], `el backfill #${seeded.busy} no se puede reanudar: lo está ejecutando otro proceso (otra-maquina:4242)`],
+      [
+        ['--resume', String(seeded.complete)],
+        `el backfill #${seeded.complete} no se puede reanudar: ya terminó completo`,
+      ],
+      [
+        ['--resume', String(seeded.busy)],
+        `el backfill #${seeded.busy} no se puede reanudar: lo está ejecutando otro proceso (otra-maquina:4242)`,
+      ],
       [['--resume', '999'], 'no existe el backfill #999.'],
       [['--resume', `etl-${seeded.etlDead}`], `--resume etl-${seeded.etlDead}: solo se reanudan backfills`],
       [['--resume', '--plan', 'plan.json'], '--resume continúa un backfill tal como se planificó: no admite --plan'],

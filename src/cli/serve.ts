@@ -44,7 +44,8 @@ export async function serveCommand(cli: Cli, flags: ServeFlags): Promise<void> {
       concurrency: flags.concurrency,
     });
     cli.io.out(`Tablero en ${dashboard.url}`);
-    if (token) cli.io.out('La API (lecturas y acciones) pide el token de VENTAS_API_TOKEN; el tablero lo pide una vez.');
+    if (token)
+      cli.io.out('La API (lecturas y acciones) pide el token de VENTAS_API_TOKEN; el tablero lo pide una vez.');
     cli.io.out('Ctrl+C para terminar.');
     await untilStopSignal();
     cli.io.err('Deteniendo el tablero…');

@@ -58,7 +58,11 @@ export async function verifyCommand(cli: Cli, flags: VerifyFlags): Promise<numbe
     }
     // After reconciling: the days KLK has more of are partial now.
     const report = await computeCoverage(db, config, window);
-    const backfill = await latestComparison(db, { from: window.from, to: window.to, storeIds: window.stores.map((s) => s.id) });
+    const backfill = await latestComparison(db, {
+      from: window.from,
+      to: window.to,
+      storeIds: window.stores.map((s) => s.id),
+    });
     const retry = reconciled && reconciled.failedStores.length > 0 ? retryCommand(flags, window, reconciled) : null;
     const outcome = verdict(report, reconciled);
     const timeZone = window.stores[0]?.timeZone ?? 'America/Caracas';
@@ -85,7 +89,9 @@ export async function verifyCommand(cli: Cli, flags: VerifyFlags): Promise<numbe
       cli.io.out(`${sections.join('\n\n')}\n`);
     }
     if (reconciled?.klkUnreachable) {
-      cli.io.err(`error: KLK no responde en ${redactUrl(baseUrl ?? '')} (ninguna petición obtuvo respuesta); reintente con: ${retry}`);
+      cli.io.err(
+        `error: KLK no responde en ${redactUrl(baseUrl ?? '')} (ninguna petición obtuvo respuesta); reintente con: ${retry}`,
+      );
       return ExitCode.unreachable;
     }
     return outcome.ok ? ExitCode.ok : ExitCode.partial;
@@ -123,7 +129,9 @@ function retryCommand(flags: VerifyFlags, window: { from: IsoDate; to: IsoDate }
     ...(flags.klkUrl ? [`--klk-url ${flags.klkUrl}`] : []),
     ...(flags.config ? [`--config ${flags.config}`] : []),
   ];
-  return ['ventas verify --reconcile', `--from ${window.from} --to ${window.to} --stores ${stores}`, ...extra].join(' ');
+  return ['ventas verify --reconcile', `--from ${window.from} --to ${window.to} --stores ${stores}`, ...extra].join(
+    ' ',
+  );
 }
 
 function verdict(report: CoverageReport, reconciled: ReconcileResult | null) {
@@ -134,7 +142,9 @@ function verdict(report: CoverageReport, reconciled: ReconcileResult | null) {
   const problems = [
     ...(t.missingStoreDays > 0 ? [count(t.missingStoreDays, 'día-tienda faltante', 'días-tienda faltantes')] : []),
     ...(t.partialStoreDays > 0 ? [count(t.partialStoreDays, 'parcial', 'parciales')] : []),
-    ...(t.rejectedStoreDays > 0 ? [count(t.rejectedStoreDays, 'rechazado (líneas en cuarentena)', 'rechazados (líneas en cuarentena)')] : []),
+    ...(t.rejectedStoreDays > 0
+      ? [count(t.rejectedStoreDays, 'rechazado (líneas en cuarentena)', 'rechazados (líneas en cuarentena)')]
+      : []),
     ...(drift > 0 ? [`${int(drift)} con deriva`] : []),
     ...(failed > 0 ? [count(failed, 'tienda sin conciliar', 'tiendas sin conciliar')] : []),
   ];
@@ -190,7 +200,6 @@ function renderBackfill(b: BackfillComparison, format: 'table' | 'markdown', tim
   return [`${title}:`, line(header), ...rows.map(line)].join('\n');
 }
 
-
 // ---------------------------------------------------------------------------------------------- reconcile
 
 /** Unproven days listed one per line; past this many only their count. */
@@ -203,7 +212,13 @@ function foldMissingRuns(differing: readonly DayDifference[]): Array<DayDifferen
   const out: Array<DayDifference & { until: IsoDate; days: number }> = [];
   for (const d of differing) {
     const last = out.at(-1);
-    if (last && d.state === 'missing' && last.state === 'missing' && last.store === d.store && addDays(last.until, 1) === d.day) {
+    if (
+      last &&
+      d.state === 'missing' &&
+      last.state === 'missing' &&
+      last.store === d.store &&
+      addDays(last.until, 1) === d.day
+    ) {
       last.until = d.day;
       last.days++;
       last.klk = { lines: last.klk.lines + d.klk.lines, usd: Math.round((last.klk.usd + d.klk.usd) * 1e4) / 1e4 };
@@ -217,7 +232,8 @@ function foldMissingRuns(differing: readonly DayDifference[]): Array<DayDifferen
 /** Cents, or four decimals when cents would show two different totals as equal. */
 function usdPair(table: number, klk: number): [string, string] {
   const digits = table !== klk && table.toFixed(2) === klk.toFixed(2) ? 4 : 2;
-  const format = (n: number) => n.toLocaleString('es-VE', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const format = (n: number) =>
+    n.toLocaleString('es-VE', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   return [format(table), format(klk)];
 }
 
@@ -239,14 +255,27 @@ function renderReconcile(r: ReconcileResult, retry: string | null, format: 'tabl
     ...usdPair(d.table.usd, d.klk.usd),
     STATE_ES[d.state],
   ]);
-  const failed = r.failedStores.map((f) => `${f.store}: ${count(f.uncheckedDays, 'día', 'días')} sin revisar (${f.error})`);
+  const failed = r.failedStores.map(
+    (f) => `${f.store}: ${count(f.uncheckedDays, 'día', 'días')} sin revisar (${f.error})`,
+  );
 
   if (format === 'markdown') {
     const out = ['## Conciliacion con KLK', '', unaccent(summary)];
     if (rows.length > 0) {
-      out.push('', `| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`));
+      out.push(
+        '',
+        `| ${header.join(' | ')} |`,
+        `|${header.map(() => '---').join('|')}|`,
+        ...rows.map((row) => `| ${row.join(' | ')} |`),
+      );
     }
-    if (unproven.length > 0) out.push('', '**Sin probar (0 lineas de KLK que no prueban un dia sin ventas; no cuentan como coincidentes)**:', '', ...unproven.map((u) => `- ${u}`));
+    if (unproven.length > 0)
+      out.push(
+        '',
+        '**Sin probar (0 lineas de KLK que no prueban un dia sin ventas; no cuentan como coincidentes)**:',
+        '',
+        ...unproven.map((u) => `- ${u}`),
+      );
     if (failed.length > 0) {
       out.push('', '**Tiendas sin conciliar (KLK no respondio)**:', '', ...failed.map((f) => `- ${f}`));
       out.push('', 'Para reintentar:', '', '```bash', retry!, '```');
@@ -258,11 +287,19 @@ function renderReconcile(r: ReconcileResult, retry: string | null, format: 'tabl
     const numeric = [false, false, true, true, true, true, false];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
     const line = (row: string[]) =>
-      row.map((cell, i) => (numeric[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+      row
+        .map((cell, i) => (numeric[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd();
     out.push('', `  ${line(header)}`, ...rows.map((row) => `  ${line(row)}`));
     if (r.differing.some((d) => d.state === 'drift')) out.push('  (deriva: la tabla tiene líneas que KLK ya no tiene)');
   }
-  if (unproven.length > 0) out.push('', 'Sin probar (0 líneas de KLK que no prueban un día sin ventas; no cuentan como coincidentes):', ...unproven.map((u) => `  ${u}`));
+  if (unproven.length > 0)
+    out.push(
+      '',
+      'Sin probar (0 líneas de KLK que no prueban un día sin ventas; no cuentan como coincidentes):',
+      ...unproven.map((u) => `  ${u}`),
+    );
   if (failed.length > 0) {
     out.push('', 'Tiendas sin conciliar (KLK no respondió; no se dan por buenas):', ...failed.map((f) => `  ${f}`));
     out.push('', 'Para reintentar:', `  ${retry!}`);

@@ -22,7 +22,10 @@ import type { Cli } from './main.ts';
 /** The distributed backfill needs a real PostgreSQL: PGlite is one process, the in-process executor is the way there. */
 function requirePostgres(): string {
   const url = env().DATABASE_URL;
-  if (!url) throw new UsageError('el trabajo distribuido necesita PostgreSQL (DATABASE_URL); en PGlite use `ventas backfill` sin --queue');
+  if (!url)
+    throw new UsageError(
+      'el trabajo distribuido necesita PostgreSQL (DATABASE_URL); en PGlite use `ventas backfill` sin --queue',
+    );
   return url;
 }
 
@@ -31,13 +34,23 @@ function requirePostgres(): string {
  * one job per chunk on the queue, and returns; with --wait, follows the workers with progress and ends with the
  * same summary and exit code as `ventas backfill`.
  */
-export async function queuedBackfill(cli: Cli, request: { config: Config; job: BackfillJob; queue: boolean; wait: boolean; json: boolean }): Promise<number> {
+export async function queuedBackfill(
+  cli: Cli,
+  request: { config: Config; job: BackfillJob; queue: boolean; wait: boolean; json: boolean },
+): Promise<number> {
   const { config, job, json } = request;
-  if (!request.queue) throw new UsageError('--wait acompaña a --queue: `ventas backfill --queue --wait` encola y espera a los trabajadores');
+  if (!request.queue)
+    throw new UsageError(
+      '--wait acompaña a --queue: `ventas backfill --queue --wait` encola y espera a los trabajadores',
+    );
   const databaseUrl = requirePostgres();
   const logger = createLogger();
   const db = await openDatabase({ readOnly: job.dryRun });
-  const progress = createProgress({ isTty: cli.io.isTty && !json, label: 'Backfill en cola', write: (l) => cli.io.err(l) });
+  const progress = createProgress({
+    isTty: cli.io.isTty && !json,
+    label: 'Backfill en cola',
+    write: (l) => cli.io.err(l),
+  });
   try {
     // A dry run writes nothing, not even the queue's schema.
     const queue = job.dryRun ? null : await openChunkQueue({ databaseUrl, supervise: false, logger });
@@ -45,7 +58,10 @@ export async function queuedBackfill(cli: Cli, request: { config: Config; job: B
     try {
       outcome = await queueBackfill({ db, config, logger }, job, async (tx, { backfillId, runId }) => {
         const chunkIds = await unfinishedChunkIds(tx, backfillId);
-        await queue!.enqueue(tx, chunkIds.map((chunkId) => ({ backfillId, chunkId, runId })));
+        await queue!.enqueue(
+          tx,
+          chunkIds.map((chunkId) => ({ backfillId, chunkId, runId })),
+        );
       });
     } finally {
       await queue?.stop();
@@ -57,7 +73,9 @@ export async function queuedBackfill(cli: Cli, request: { config: Config; job: B
     const { backfillId, resumed } = outcome.queued;
     const queued = await ledgerTotals(db, backfillId);
     if (!json) {
-      cli.io.out(`${resumed ? 'Backfill reanudado' : 'Backfill'} #${backfillId} en cola: ${count(queued.pending + queued.running, 'bloque', 'bloques')}, ${count(queued.storeDays - queued.storeDaysDone, 'día-tienda', 'días-tienda')} por hacer.`);
+      cli.io.out(
+        `${resumed ? 'Backfill reanudado' : 'Backfill'} #${backfillId} en cola: ${count(queued.pending + queued.running, 'bloque', 'bloques')}, ${count(queued.storeDays - queued.storeDaysDone, 'día-tienda', 'días-tienda')} por hacer.`,
+      );
       if (outcome.plan) cli.io.out(renderPlanTable(outcome.plan));
       cli.io.out(
         request.wait
@@ -66,7 +84,15 @@ export async function queuedBackfill(cli: Cli, request: { config: Config; job: B
       );
     }
     if (!request.wait) {
-      if (json) cli.io.out(JSON.stringify({ status: 'queued', backfillId, chunks: { total: queued.total, queued: queued.pending + queued.running }, storeDays: queued.storeDays }));
+      if (json)
+        cli.io.out(
+          JSON.stringify({
+            status: 'queued',
+            backfillId,
+            chunks: { total: queued.total, queued: queued.pending + queued.running },
+            storeDays: queued.storeDays,
+          }),
+        );
       return ExitCode.ok;
     }
     const summary = await waitForQueuedBackfill(db, config, outcome.queued, {
@@ -74,7 +100,14 @@ export async function queuedBackfill(cli: Cli, request: { config: Config; job: B
     });
     progress.stop();
     const failed = summary.chunks.failed > 0 ? await failedChunks(db, summary.backfillId) : [];
-    cli.io.out(json ? JSON.stringify(summaryJson(summary)) : renderBackfillSummary(summary, { resumeCommand: `npx ventas backfill --queue --resume ${summary.backfillId} --wait`, failed }));
+    cli.io.out(
+      json
+        ? JSON.stringify(summaryJson(summary))
+        : renderBackfillSummary(summary, {
+            resumeCommand: `npx ventas backfill --queue --resume ${summary.backfillId} --wait`,
+            failed,
+          }),
+    );
     return summary.status === 'complete' ? ExitCode.ok : ExitCode.partial;
   } finally {
     progress.stop();
@@ -90,7 +123,9 @@ function describeEvent(event: WorkerEvent): string {
   }
   if (event.type === 'database-lost' || event.type === 'database-back') {
     return describeDatabaseEvent(
-      event.type === 'database-lost' ? { state: 'lost', patienceMs: Infinity, detail: event.detail } : { state: 'back', downMs: event.downMs },
+      event.type === 'database-lost'
+        ? { state: 'lost', patienceMs: Infinity, detail: event.detail }
+        : { state: 'back', downMs: event.downMs },
       'el trabajador',
     );
   }
@@ -126,7 +161,8 @@ export async function workerCommand(cli: Cli, flags: WorkerFlags): Promise<numbe
   // SIGTERM stops it cleanly (exit 0): no new chunk is taken, those in hand finish or, after a second signal
   // or the grace, go back to the queue for another worker.
   const interrupt = onInterrupt(cli, {
-    first: (s) => `no se toman más bloques; los que están en curso terminan (${s} s como máximo; otra señal los devuelve a la cola)`,
+    first: (s) =>
+      `no se toman más bloques; los que están en curso terminan (${s} s como máximo; otra señal los devuelve a la cola)`,
     second: 'los bloques en curso vuelven a la cola sin gastar un intento',
   });
   try {
@@ -150,7 +186,9 @@ export async function workerCommand(cli: Cli, flags: WorkerFlags): Promise<numbe
         },
         { stop: interrupt.stop, abort: interrupt.abort },
       );
-      cli.io.out(`Trabajador detenido: ${count(stats.chunksDone, 'bloque hecho', 'bloques hechos')}, ${count(stats.lines, 'línea', 'líneas')}.`);
+      cli.io.out(
+        `Trabajador detenido: ${count(stats.chunksDone, 'bloque hecho', 'bloques hechos')}, ${count(stats.lines, 'línea', 'líneas')}.`,
+      );
       return ExitCode.ok;
     } finally {
       await queue.stop();

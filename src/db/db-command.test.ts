@@ -34,24 +34,30 @@ describe('ventas db migrate [pglite]', () => {
     expect(second.stdout).toMatch(/Esquema al día .*no hay migraciones pendientes/);
   });
 
-  it('exits 2 with the fix when ventas has the old global key, and 3 while another process holds the database', SLOW, async () => {
-    const cwd = tempDir();
-    const dataDir = join(cwd, '.ventas', 'pgdata');
-    const db = await openDb({ dataDir, migrate: false });
-    try {
-      await db.exec(`CREATE TABLE ventas (numero_factura varchar(100) UNIQUE, fecha_venta timestamp, ubicacion_id varchar(50))`);
-      // Another process: this one holds the folder.
-      const busy = await runCliProcess(['db', 'migrate'], { cwd });
-      expect(busy.code).toBe(3);
-      expect(busy.stderr).toMatch(/en uso por otro proceso \(pid \d+\)/);
-    } finally {
-      await db.close();
-    }
-    const result = await runCli(['db', 'migrate'], { cwd });
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('ALTER TABLE ventas DROP CONSTRAINT ventas_numero_factura_key;');
-    expect(result.stdout).toBe('');
-  });
+  it(
+    'exits 2 with the fix when ventas has the old global key, and 3 while another process holds the database',
+    SLOW,
+    async () => {
+      const cwd = tempDir();
+      const dataDir = join(cwd, '.ventas', 'pgdata');
+      const db = await openDb({ dataDir, migrate: false });
+      try {
+        await db.exec(
+          `CREATE TABLE ventas (numero_factura varchar(100) UNIQUE, fecha_venta timestamp, ubicacion_id varchar(50))`,
+        );
+        // Another process: this one holds the folder.
+        const busy = await runCliProcess(['db', 'migrate'], { cwd });
+        expect(busy.code).toBe(3);
+        expect(busy.stderr).toMatch(/en uso por otro proceso \(pid \d+\)/);
+      } finally {
+        await db.close();
+      }
+      const result = await runCli(['db', 'migrate'], { cwd });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('ALTER TABLE ventas DROP CONSTRAINT ventas_numero_factura_key;');
+      expect(result.stdout).toBe('');
+    },
+  );
 });
 
 describe('ventas db migrate [postgres]', () => {
@@ -64,7 +70,9 @@ describe('ventas db migrate [postgres]', () => {
       const first = await runCli(['db', 'migrate'], { cwd, env: { DATABASE_URL: target.url } });
       expect(first.stderr).toBe('');
       expect(first.code).toBe(0);
-      expect(first.stdout).toMatch(/Migraciones aplicadas en PostgreSQL postgres:\/\/\S+@\S+:\d+\/ventas_t_\w+:\n {2}- 001_schema/);
+      expect(first.stdout).toMatch(
+        /Migraciones aplicadas en PostgreSQL postgres:\/\/\S+@\S+:\d+\/ventas_t_\w+:\n {2}- 001_schema/,
+      );
       const second = await runCli(['db', 'migrate'], { cwd, env: { DATABASE_URL: target.url } });
       expect(second.code).toBe(0);
       expect(second.stdout).toMatch(/Esquema al día/);
@@ -84,7 +92,10 @@ describe('ventas db migrate [postgres]', () => {
   });
 
   it('exits 3 when the server cannot be reached, naming host:port/db without the password', async () => {
-    const result = await runCli(['db', 'migrate'], { cwd: tmpdir(), env: { DATABASE_URL: 'postgres://postgres:secreto@127.0.0.1:1/x' } });
+    const result = await runCli(['db', 'migrate'], {
+      cwd: tmpdir(),
+      env: { DATABASE_URL: 'postgres://postgres:secreto@127.0.0.1:1/x' },
+    });
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('127.0.0.1:1/x');
     expect(result.stderr).toMatch(/conexión rechazada/);
@@ -92,7 +103,10 @@ describe('ventas db migrate [postgres]', () => {
   });
 
   it('exits 2 when DATABASE_URL is not a PostgreSQL URL', async () => {
-    const result = await runCli(['db', 'migrate'], { cwd: tmpdir(), env: { DATABASE_URL: 'mysql://root:secreto@db/ventas' } });
+    const result = await runCli(['db', 'migrate'], {
+      cwd: tmpdir(),
+      env: { DATABASE_URL: 'mysql://root:secreto@db/ventas' },
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/DATABASE_URL/);
     expect(result.stderr).not.toContain('secreto');

@@ -3,11 +3,25 @@ import { describeEachBackend } from '../../test/backends.ts';
 import { toArrayLiteral, toParam } from './conventions.ts';
 import type { Db } from './types.ts';
 
-const nasty = ['a"b', 'back\\slash', 'comma,here', '{braces}', 'NULL', '', '  spaced  ', "it's", 'ñandú 🚀 中文', 'line\nbreak\ttab', '\\"'];
+const nasty = [
+  'a"b',
+  'back\\slash',
+  'comma,here',
+  '{braces}',
+  'NULL',
+  '',
+  '  spaced  ',
+  "it's",
+  'ñandú 🚀 中文',
+  'line\nbreak\ttab',
+  '\\"',
+];
 
 describe('toArrayLiteral', () => {
   it('quotes every element and escapes quotes and backslashes', () => {
-    expect(toArrayLiteral(['a"b', 'c\\d', null, 'NULL', 1.5, undefined])).toBe('{"a\\"b","c\\\\d",NULL,"NULL","1.5",NULL}');
+    expect(toArrayLiteral(['a"b', 'c\\d', null, 'NULL', 1.5, undefined])).toBe(
+      '{"a\\"b","c\\\\d",NULL,"NULL","1.5",NULL}',
+    );
     expect(toArrayLiteral([])).toBe('{}');
   });
 
@@ -86,12 +100,22 @@ describeEachBackend('db values', (open) => {
               $6::text = ANY($7::text[]) AS found, $8::text AS s`,
       [instant, '0.0001', { k: ['v', 1] }, 10n, undefined, 'it\'s, "quoted"', ['x', 'it\'s, "quoted"'], 'ñ'],
     );
-    expect(rows[0]).toEqual({ tstz: instant, num: '0.0001', jb: { k: ['v', 1] }, big: 10, nothing: null, found: true, s: 'ñ' });
+    expect(rows[0]).toEqual({
+      tstz: instant,
+      num: '0.0001',
+      jb: { k: ['v', 1] },
+      big: 10,
+      nothing: null,
+      found: true,
+      s: 'ñ',
+    });
   });
 
   it('counts affected rows for writes and returned rows for reads', async () => {
     await db.exec('CREATE TABLE counted (id int PRIMARY KEY, v text)');
-    expect((await db.query('INSERT INTO counted VALUES ($1, $2), ($3, $4), ($5, $6)', [1, 'a', 2, 'b', 3, 'c'])).rowCount).toBe(3);
+    expect(
+      (await db.query('INSERT INTO counted VALUES ($1, $2), ($3, $4), ($5, $6)', [1, 'a', 2, 'b', 3, 'c'])).rowCount,
+    ).toBe(3);
     expect((await db.query(`UPDATE counted SET v = 'z' WHERE id >= $1`, [2])).rowCount).toBe(2);
     expect((await db.query('SELECT * FROM counted')).rowCount).toBe(3);
     expect((await db.query('DELETE FROM counted WHERE id = $1 RETURNING id', [1])).rowCount).toBe(1);
@@ -101,7 +125,9 @@ describeEachBackend('db values', (open) => {
 
   it('runs scripts of several statements, through exec and through a parameterless query', async () => {
     await db.exec(`CREATE TABLE script (n int); INSERT INTO script VALUES (1); INSERT INTO script VALUES (2);`);
-    const { rows } = await db.query<{ total: number }>('INSERT INTO script VALUES (3); SELECT sum(n)::int AS total FROM script');
+    const { rows } = await db.query<{ total: number }>(
+      'INSERT INTO script VALUES (3); SELECT sum(n)::int AS total FROM script',
+    );
     expect(rows).toEqual([{ total: 6 }]);
   });
 });
@@ -114,7 +140,8 @@ describeEachBackend('db transactions', (open) => {
   });
   afterAll(() => db?.close());
 
-  const names = async () => (await db.query<{ name: string }>('SELECT name FROM items ORDER BY name')).rows.map((r) => r.name);
+  const names = async () =>
+    (await db.query<{ name: string }>('SELECT name FROM items ORDER BY name')).rows.map((r) => r.name);
 
   it('commits when the function resolves and returns its value', async () => {
     await db.exec('TRUNCATE items');
@@ -179,7 +206,9 @@ describeEachBackend('db transactions', (open) => {
   });
 
   it('runs many concurrent transactions without losing an update', async () => {
-    await db.exec('CREATE TABLE IF NOT EXISTS counter (id int PRIMARY KEY, n int NOT NULL); TRUNCATE counter; INSERT INTO counter VALUES (1, 0)');
+    await db.exec(
+      'CREATE TABLE IF NOT EXISTS counter (id int PRIMARY KEY, n int NOT NULL); TRUNCATE counter; INSERT INTO counter VALUES (1, 0)',
+    );
     await Promise.all(
       Array.from({ length: 20 }, () =>
         db.transaction(async (tx) => {
@@ -212,14 +241,23 @@ describeEachBackend('db COPY', (open) => {
   });
   afterAll(() => db?.close());
 
-  const copyEscape = (s: string) => s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+  const copyEscape = (s: string) =>
+    s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 
   it('copies rows in pieces, escapes and nulls included, and counts them', async () => {
     await db.exec('TRUNCATE copied');
     const rows = nasty.map((name, i) => `${copyEscape(name)}\t${i}.12345\t2026-01-25 10:00:0${i % 10}.1234567\n`);
-    const copied = await db.transaction((tx) => tx.copyFrom('copied', ['name', 'amount', 'at'], [rows.slice(0, 4).join(''), rows.slice(4).join(''), '\\N\t\\N\t\\N\n']));
+    const copied = await db.transaction((tx) =>
+      tx.copyFrom(
+        'copied',
+        ['name', 'amount', 'at'],
+        [rows.slice(0, 4).join(''), rows.slice(4).join(''), '\\N\t\\N\t\\N\n'],
+      ),
+    );
     expect(copied).toBe(nasty.length + 1);
-    const { rows: back } = await db.query<{ name: string | null; amount: string | null }>('SELECT name, amount FROM copied ORDER BY amount NULLS LAST');
+    const { rows: back } = await db.query<{ name: string | null; amount: string | null }>(
+      'SELECT name, amount FROM copied ORDER BY amount NULLS LAST',
+    );
     expect(back.map((r) => r.name)).toEqual([...nasty, null]);
     expect(back[1]!.amount).toBe('1.1235');
   });
@@ -232,7 +270,9 @@ describeEachBackend('db COPY', (open) => {
 
   it('fails on a bad value, writes nothing, and leaves the database usable', async () => {
     await db.exec('TRUNCATE copied');
-    await expect(db.transaction((tx) => tx.copyFrom('copied', ['name', 'amount'], ['a\t1\n', 'b\tno-es-numero\n']))).rejects.toThrow(/numeric/);
+    await expect(
+      db.transaction((tx) => tx.copyFrom('copied', ['name', 'amount'], ['a\t1\n', 'b\tno-es-numero\n'])),
+    ).rejects.toThrow(/numeric/);
     await expect(db.copyFrom('copied', ['name', 'amount'], ['c\tx\n'])).rejects.toThrow(/numeric/);
     expect((await db.query('SELECT count(*)::int AS n FROM copied')).rows).toEqual([{ n: 0 }]);
     expect(await db.copyFrom('copied', ['name'], ['d\n'])).toBe(1);

@@ -62,7 +62,9 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
 async function open(target: ReturnType<typeof resolveTarget>, options: OpenDbOptions, migrating: boolean): Promise<Db> {
   const db =
     'url' in target
-      ? await (await import('./postgres.ts')).openPostgres(target.url, { poolSize: options.poolSize, readOnly: options.readOnly })
+      ? await (
+          await import('./postgres.ts')
+        ).openPostgres(target.url, { poolSize: options.poolSize, readOnly: options.readOnly })
       : await (await import('./pglite.ts')).openPglite(target.dataDir);
   if (migrating) {
     try {

@@ -75,7 +75,9 @@ export async function holdLiveness(
         setup: async (session, again) => {
           // A lost connection's lock may outlive it on the server for a while: the new one waits for it.
           if (again) return void (await session.query(`SELECT pg_advisory_lock(${NAMESPACE}, ${key})`));
-          const { rows } = await session.query<{ taken: boolean }>(`SELECT pg_try_advisory_lock(${NAMESPACE}, ${key}) AS taken`);
+          const { rows } = await session.query<{ taken: boolean }>(
+            `SELECT pg_try_advisory_lock(${NAMESPACE}, ${key}) AS taken`,
+          );
           if (!rows[0]?.taken) throw new KeyInUse();
         },
         teardown: async (session) => void (await session.query(`SELECT pg_advisory_unlock(${NAMESPACE}, ${key})`)),

@@ -64,11 +64,23 @@ describeEachBackend('migrate', (open) => {
     db = await open({ migrate: false });
     expect(await migrate(db)).toEqual({ applied: ALL });
     expect(await tables(db)).toEqual(
-      expect.arrayContaining(['ventas', 'store_days', 'etl_runs', 'klk_requests', 'quarantine', 'store_leases', 'backfills', 'backfill_chunks', 'schema_migrations']),
+      expect.arrayContaining([
+        'ventas',
+        'store_days',
+        'etl_runs',
+        'klk_requests',
+        'quarantine',
+        'store_leases',
+        'backfills',
+        'backfill_chunks',
+        'schema_migrations',
+      ]),
     );
     expect(await migrate(db)).toEqual({ applied: [] });
     const { rows } = await db.query('SELECT version, name, applied_at FROM schema_migrations');
-    expect(rows).toEqual(listMigrations().map((m) => ({ version: m.version, name: m.name, applied_at: expect.any(Date) })));
+    expect(rows).toEqual(
+      listMigrations().map((m) => ({ version: m.version, name: m.name, applied_at: expect.any(Date) })),
+    );
   });
 
   it('finds a database opened migrated up to date', async () => {
@@ -95,8 +107,22 @@ describeEachBackend('migrate', (open) => {
       'SELECT numero_factura, ubicacion_id, fecha_venta, cantidad_vendida, venta_total, margen_bruto_pct FROM ventas ORDER BY ubicacion_id',
     );
     expect(rows).toEqual([
-      { numero_factura: 'F100_L1', ubicacion_id: 'tienda_01', fecha_venta: '2026-01-10 09:15:00', cantidad_vendida: '2.0000', venta_total: '10.5000', margen_bruto_pct: null },
-      { numero_factura: 'F100_L1', ubicacion_id: 'tienda_02', fecha_venta: '2026-01-10 11:00:00', cantidad_vendida: '1.0000', venta_total: '3.2500', margen_bruto_pct: null },
+      {
+        numero_factura: 'F100_L1',
+        ubicacion_id: 'tienda_01',
+        fecha_venta: '2026-01-10 09:15:00',
+        cantidad_vendida: '2.0000',
+        venta_total: '10.5000',
+        margen_bruto_pct: null,
+      },
+      {
+        numero_factura: 'F100_L1',
+        ubicacion_id: 'tienda_02',
+        fecha_venta: '2026-01-10 11:00:00',
+        cantidad_vendida: '1.0000',
+        venta_total: '3.2500',
+        margen_bruto_pct: null,
+      },
     ]);
     const upsert = `INSERT INTO ventas (numero_factura, fecha_venta, ubicacion_id, venta_total) VALUES ($1, $2, $3, $4)
                     ON CONFLICT (numero_factura, ubicacion_id) DO UPDATE SET venta_total = EXCLUDED.venta_total`;
@@ -161,7 +187,9 @@ describeEachBackend('migrate', (open) => {
   it('explains repeated lines that block the per-store key, changing nothing', async () => {
     db = await open({ migrate: false });
     await db.exec(FLUXION_MINIMAL);
-    await db.exec(`INSERT INTO ventas (numero_factura, fecha_venta, ubicacion_id) VALUES ('F100_L1', '2026-01-10 09:15:00', 'tienda_01')`);
+    await db.exec(
+      `INSERT INTO ventas (numero_factura, fecha_venta, ubicacion_id) VALUES ('F100_L1', '2026-01-10 09:15:00', 'tienda_01')`,
+    );
     const error = await rejection(migrate(db));
     expect(error).toBeInstanceOf(UsageError);
     expect(error.message).toMatch(/filas repetidas/);

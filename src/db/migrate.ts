@@ -21,9 +21,14 @@ export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
   const migrations = readdirSync(dir)
     .filter((f) => /^\d{3}_[\w-]+\.sql$/.test(f))
     .sort()
-    .map((f) => ({ version: Number(f.slice(0, 3)), name: f.replace(/\.sql$/, ''), sql: readFileSync(join(dir, f), 'utf8') }));
+    .map((f) => ({
+      version: Number(f.slice(0, 3)),
+      name: f.replace(/\.sql$/, ''),
+      sql: readFileSync(join(dir, f), 'utf8'),
+    }));
   migrations.forEach((m, i) => {
-    if (i > 0 && migrations[i - 1]!.version === m.version) throw new Error(`dos migraciones con el número ${m.version}`);
+    if (i > 0 && migrations[i - 1]!.version === m.version)
+      throw new Error(`dos migraciones con el número ${m.version}`);
   });
   return migrations;
 }
@@ -95,7 +100,9 @@ export async function migrate(db: Db, migrations: Migration[] = listMigrations()
   for (const migration of migrations) {
     const done = await db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      const { rows } = await tx.query<{ present: boolean }>(`SELECT to_regclass('schema_migrations') IS NOT NULL AS present`);
+      const { rows } = await tx.query<{ present: boolean }>(
+        `SELECT to_regclass('schema_migrations') IS NOT NULL AS present`,
+      );
       if (!rows[0]?.present) {
         await tx.exec(
           `CREATE TABLE schema_migrations (
@@ -113,7 +120,10 @@ export async function migrate(db: Db, migrations: Migration[] = listMigrations()
       } catch (error) {
         throw explain(error, migration);
       }
-      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        migration.version,
+        migration.name,
+      ]);
       return true;
     });
     if (done) applied.push(migration.name);

@@ -10,28 +10,32 @@ describe('PGlite on disk', () => {
   const dataDir = join(root, 'nested', '.ventas', 'pgdata');
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('creates its folders, keeps data across reopenings and lets one opener at a time in', { timeout: 240_000 }, async () => {
-    const first = await openPglite(dataDir);
-    try {
-      await first.exec(`CREATE TABLE kept (v text); INSERT INTO kept VALUES ('sigue aquí')`);
-      const second = openPglite(dataDir);
-      await expect(second).rejects.toBeInstanceOf(UnreachableError);
-      await expect(second).rejects.toThrow(/ya está abierta en este proceso/);
-    } finally {
-      await first.close();
-    }
-    expect(existsSync(`${dataDir}.lock`)).toBe(false);
-
-    // A lock left by a process that died is taken over, and so is one naming our pid that we do not hold (an
-    // earlier incarnation with the same pid, as in a restarted container).
-    for (const stale of ['2147483646', String(process.pid)]) {
-      writeFileSync(`${dataDir}.lock`, stale);
-      const reopened = await openPglite(dataDir);
+  it(
+    'creates its folders, keeps data across reopenings and lets one opener at a time in',
+    { timeout: 240_000 },
+    async () => {
+      const first = await openPglite(dataDir);
       try {
-        expect((await reopened.query('SELECT v FROM kept')).rows).toEqual([{ v: 'sigue aquí' }]);
+        await first.exec(`CREATE TABLE kept (v text); INSERT INTO kept VALUES ('sigue aquí')`);
+        const second = openPglite(dataDir);
+        await expect(second).rejects.toBeInstanceOf(UnreachableError);
+        await expect(second).rejects.toThrow(/ya está abierta en este proceso/);
       } finally {
-        await reopened.close();
+        await first.close();
       }
-    }
-  });
+      expect(existsSync(`${dataDir}.lock`)).toBe(false);
+
+      // A lock left by a process that died is taken over, and so is one naming our pid that we do not hold (an
+      // earlier incarnation with the same pid, as in a restarted container).
+      for (const stale of ['2147483646', String(process.pid)]) {
+        writeFileSync(`${dataDir}.lock`, stale);
+        const reopened = await openPglite(dataDir);
+        try {
+          expect((await reopened.query('SELECT v FROM kept')).rows).toEqual([{ v: 'sigue aquí' }]);
+        } finally {
+          await reopened.close();
+        }
+      }
+    },
+  );
 });

@@ -24,8 +24,16 @@ async function run<R>(target: Target, sql: string, params?: readonly unknown[]):
 }
 
 /** PGlite reads COPY data from a Blob it exposes as the file /dev/blob. */
-async function copy(target: Target, table: string, columns: readonly string[], text: Iterable<string | Uint8Array>): Promise<number> {
-  const result = await target.query(copyStatement(table, columns, "'/dev/blob'"), [], { ...options, blob: new Blob([...text]) });
+async function copy(
+  target: Target,
+  table: string,
+  columns: readonly string[],
+  text: Iterable<string | Uint8Array>,
+): Promise<number> {
+  const result = await target.query(copyStatement(table, columns, "'/dev/blob'"), [], {
+    ...options,
+    blob: new Blob([...text]),
+  });
   return (result as { affectedRows?: number }).affectedRows ?? 0;
 }
 
@@ -124,7 +132,14 @@ export class PgliteDb implements Db {
   }
 
   /** Its one session lasts as long as it is open: set up once; release() runs the teardown there. */
-  async keepSession({ setup, teardown }: { name: string; setup: SessionStep; teardown: SessionStep }): Promise<KeptSession> {
+  async keepSession({
+    setup,
+    teardown,
+  }: {
+    name: string;
+    setup: SessionStep;
+    teardown: SessionStep;
+  }): Promise<KeptSession> {
     const session = { query: <R>(sql: string, params?: readonly unknown[]) => this.query<R>(sql, params) };
     await setup(session, false);
     let released = false;
@@ -168,7 +183,10 @@ export async function openPglite(dataDir: string, { loadDataDir }: { loadDataDir
     mkdirSync(where, { recursive: true });
   }
   try {
-    const pglite = await PGlite.create(where, { loadDataDir, startParams: [...PGlite.defaultStartParams, ...SMALL_WAL] });
+    const pglite = await PGlite.create(where, {
+      loadDataDir,
+      startParams: [...PGlite.defaultStartParams, ...SMALL_WAL],
+    });
     return new PgliteDb(pglite, unlock);
   } catch (error) {
     unlock();

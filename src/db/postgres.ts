@@ -30,7 +30,9 @@ function parseTarget(url: string): Target {
   }
   if (parsed?.protocol !== 'postgres:' && parsed?.protocol !== 'postgresql:') {
     // The URL itself is not echoed: it may carry a password.
-    throw new UsageError('DATABASE_URL no es una URL de PostgreSQL válida; use postgres://usuario:clave@host:5432/base');
+    throw new UsageError(
+      'DATABASE_URL no es una URL de PostgreSQL válida; use postgres://usuario:clave@host:5432/base',
+    );
   }
   const query = parsed.searchParams;
   const user = decodeURIComponent(parsed.username) || query.get('user') || env().PGUSER || 'postgres';
@@ -50,7 +52,17 @@ export function redactDatabaseUrl(url: string): string {
 
 type Failure = 'refused' | 'unknown-host' | 'auth' | 'no-database' | 'timeout' | 'no-ssl' | 'lost';
 
-const lostCodes = new Set(['ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOENT', '57P01', '57P02', '57P03', '53300']);
+const lostCodes = new Set([
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ENOENT',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
 
 function errorCode(error: unknown): string | undefined {
   const e = error as { code?: unknown; errors?: unknown[] } | undefined;
@@ -69,7 +81,8 @@ function failureOf(error: unknown): Failure | undefined {
   if (code === '3D000') return 'no-database';
   if (code === 'ETIMEDOUT' || /connection timeout|timeout expired/i.test(message)) return 'timeout';
   if (/server does not support SSL/i.test(message)) return 'no-ssl';
-  if (lostCodes.has(code) || code.startsWith('08') || /^Connection terminated|not queryable/.test(message)) return 'lost';
+  if (lostCodes.has(code) || code.startsWith('08') || /^Connection terminated|not queryable/.test(message))
+    return 'lost';
   return undefined;
 }
 
@@ -102,10 +115,14 @@ function mapError(error: unknown, target: Target): unknown {
   if (failure === undefined) return error;
   const where = `PostgreSQL en ${target.host}:${target.port}/${target.database}`;
   const why = reason(failure, target, error);
-  return new UnreachableError(`${where} no está disponible: ${why}. Revise DATABASE_URL y que el servidor esté en marcha.`, 'database', {
-    cause: error,
-    detail: `${where}: ${why}`,
-  });
+  return new UnreachableError(
+    `${where} no está disponible: ${why}. Revise DATABASE_URL y que el servidor esté en marcha.`,
+    'database',
+    {
+      cause: error,
+      detail: `${where}: ${why}`,
+    },
+  );
 }
 
 /**
@@ -136,7 +153,12 @@ async function run<R>(client: ClientBase | Pool, sql: string, params?: readonly 
 }
 
 /** COPY FROM STDIN through pg-copy-streams: the rows stream to the server as they are handed over. */
-async function copy(client: ClientBase, table: string, columns: readonly string[], text: Iterable<string | Uint8Array>): Promise<number> {
+async function copy(
+  client: ClientBase,
+  table: string,
+  columns: readonly string[],
+  text: Iterable<string | Uint8Array>,
+): Promise<number> {
   const stream = client.query(copyFromStdin(copyStatement(table, columns, 'STDIN')));
   await pipeline(Readable.from(text, { objectMode: false }), stream);
   return stream.rowCount;
@@ -214,7 +236,8 @@ class PostgresDb implements Db {
       const result = await inTransactionScope(this, () => fn(tx));
       const commit = await client.query('COMMIT');
       // PostgreSQL answers the COMMIT of a transaction aborted by an earlier error with a silent ROLLBACK.
-      if (commit.command === 'ROLLBACK') throw new Error('la transacción se deshizo: una consulta dentro de ella falló');
+      if (commit.command === 'ROLLBACK')
+        throw new Error('la transacción se deshizo: una consulta dentro de ella falló');
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackError: Error) => {
@@ -229,13 +252,27 @@ class PostgresDb implements Db {
     }
   }
 
-  async keepSession({ name, setup, teardown }: { name: string; setup: SessionStep; teardown: SessionStep }): Promise<KeptSession> {
+  async keepSession({
+    name,
+    setup,
+    teardown,
+  }: {
+    name: string;
+    setup: SessionStep;
+    teardown: SessionStep;
+  }): Promise<KeptSession> {
     let client: Client | undefined;
     let released = false;
     let retry: NodeJS.Timeout | undefined;
     const session = (c: Client) => ({ query: <R>(sql: string, params?: readonly unknown[]) => run<R>(c, sql, params) });
     const connect = async (again: boolean) => {
-      const c = new Client({ connectionString: this.url, application_name: name, keepAlive: true, connectionTimeoutMillis: 10_000, types: typeConfig });
+      const c = new Client({
+        connectionString: this.url,
+        application_name: name,
+        keepAlive: true,
+        connectionTimeoutMillis: 10_000,
+        types: typeConfig,
+      });
       // Its loss is seen through 'end'; an 'error' event must not end the process.
       c.on('error', () => undefined);
       try {
@@ -289,14 +326,20 @@ class PostgresDb implements Db {
  * would emit an unhandled 'error' and end the process. The failure reaches its caller through the query that fails,
  * so the event itself only needs a listener. Returns what removes it before the client goes back.
  */
-export function guard(client: { on(event: 'error', fn: (error: Error) => void): unknown; off(event: 'error', fn: (error: Error) => void): unknown }): () => void {
+export function guard(client: {
+  on(event: 'error', fn: (error: Error) => void): unknown;
+  off(event: 'error', fn: (error: Error) => void): unknown;
+}): () => void {
   const ignore = () => undefined;
   client.on('error', ignore);
   return () => void client.off('error', ignore);
 }
 
 /** A pg pool on `url`; UnreachableError (exit 3, password never shown) when the server cannot be used. */
-export async function openPostgres(url: string, { poolSize = 10, readOnly = false }: PostgresOptions = {}): Promise<Db> {
+export async function openPostgres(
+  url: string,
+  { poolSize = 10, readOnly = false }: PostgresOptions = {},
+): Promise<Db> {
   const target = parseTarget(url);
   const base = { connectionString: url, application_name: 'ventas' };
   // One bounded attempt first. The pool itself has no connect timeout: pg-pool applies it to waiting for a busy

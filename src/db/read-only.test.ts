@@ -22,10 +22,13 @@ const places: Array<[string, () => Promise<{ options: OpenDbOptions; drop(): Pro
 ];
 const adminUrl = process.env.TEST_DATABASE_URL;
 if (adminUrl) {
-  places.push(['postgres', async () => {
-    const target = await createPostgresDatabase(adminUrl);
-    return { options: { databaseUrl: target.url, poolSize: 3 }, drop: target.drop };
-  }]);
+  places.push([
+    'postgres',
+    async () => {
+      const target = await createPostgresDatabase(adminUrl);
+      return { options: { databaseUrl: target.url, poolSize: 3 }, drop: target.drop };
+    },
+  ]);
 }
 
 describe.each(places)('openDb({ readOnly }) [%s]', (_name, place) => {
@@ -35,9 +38,15 @@ describe.each(places)('openDb({ readOnly }) [%s]', (_name, place) => {
       // A fresh database: the schema comes in before the session turns read-only.
       const db = await openDb({ ...options, readOnly: true });
       try {
-        expect((await db.query(`SELECT count(*)::int AS n FROM schema_migrations`)).rows[0]).toMatchObject({ n: expect.any(Number) });
-        await expect(db.query(`INSERT INTO backfills (status, params) VALUES ('running', '{}')`)).rejects.toThrow(/read-only transaction/);
-        await expect(db.transaction((tx) => tx.query(`UPDATE etl_runs SET status = 'failed'`))).rejects.toThrow(/read-only transaction/);
+        expect((await db.query(`SELECT count(*)::int AS n FROM schema_migrations`)).rows[0]).toMatchObject({
+          n: expect.any(Number),
+        });
+        await expect(db.query(`INSERT INTO backfills (status, params) VALUES ('running', '{}')`)).rejects.toThrow(
+          /read-only transaction/,
+        );
+        await expect(db.transaction((tx) => tx.query(`UPDATE etl_runs SET status = 'failed'`))).rejects.toThrow(
+          /read-only transaction/,
+        );
         await expect(db.query(`SELECT nextval('backfills_id_seq')`)).rejects.toThrow(/read-only transaction/);
         // Several connections at once: each one of the pool is read-only, not only the first.
         const results = await Promise.allSettled(Array.from({ length: 3 }, () => db.query(`DELETE FROM ventas`)));

@@ -2,7 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { UnreachableError, UsageError } from '../shared/errors.ts';
 import { backoffDelay, DatabaseWatch } from './reconnect.ts';
 
-const lost = (detail = 'PostgreSQL en h:5432/db: conexión rechazada') => new UnreachableError(`${detail}. Revise DATABASE_URL`, 'database', { detail });
+const lost = (detail = 'PostgreSQL en h:5432/db: conexión rechazada') =>
+  new UnreachableError(`${detail}. Revise DATABASE_URL`, 'database', { detail });
 
 /** A database that refuses `downFor` pings and then answers; counts every ping. */
 function flakyDb(downFor: number) {
@@ -65,7 +66,9 @@ describe('DatabaseWatch', () => {
     const watch = new DatabaseWatch(db, { patienceMs: 30, ...fast });
     expect(await watch.back(lost())).toBe(false);
     expect(watch.lost).toBeInstanceOf(UnreachableError);
-    expect(watch.lost!.detail).toMatch(/^PostgreSQL en h:5432\/db: conexión rechazada; sin respuesta durante 0(,\d)? s$/);
+    expect(watch.lost!.detail).toMatch(
+      /^PostgreSQL en h:5432\/db: conexión rechazada; sin respuesta durante 0(,\d)? s$/,
+    );
     const pings = db.pings();
     expect(pings).toBeGreaterThan(1);
     await expect(watch.retry(() => Promise.reject(lost()))).rejects.toBe(watch.lost);
@@ -77,7 +80,9 @@ describe('DatabaseWatch', () => {
     const watch = new DatabaseWatch(silent, { patienceMs: 40, firstDelayMs: 5, maxDelayMs: 10 });
     expect(await watch.back(lost('PostgreSQL en h:5432/db: conexión perdida (read ECONNRESET)'))).toBe(false);
     expect(silent.query).toHaveBeenCalled();
-    expect(watch.lost!.detail).toMatch(/^PostgreSQL en h:5432\/db: conexión perdida \(read ECONNRESET\); sin respuesta durante /);
+    expect(watch.lost!.detail).toMatch(
+      /^PostgreSQL en h:5432\/db: conexión perdida \(read ECONNRESET\); sin respuesta durante /,
+    );
   });
 
   it("a caller's abort ends its own wait; the watch's signal ends every wait", async () => {

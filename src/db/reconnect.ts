@@ -31,7 +31,12 @@ export const WORKER_RECONNECT = { patienceMs: Infinity, firstDelayMs: 1_000, max
  * outages and ends with a signal, none of which cockatiel's retry policy does.
  */
 export function backoffDelay(attempt: number, firstMs: number, maxMs: number): number {
-  return halfJitterGenerator(attempt, { generator: halfJitterGenerator, initialDelay: firstMs, maxDelay: maxMs, exponent: 2 })[0];
+  return halfJitterGenerator(attempt, {
+    generator: halfJitterGenerator,
+    initialDelay: firstMs,
+    maxDelay: maxMs,
+    exponent: 2,
+  })[0];
 }
 
 /**
@@ -137,7 +142,14 @@ export type DatabaseEvent = { state: 'lost'; patienceMs: number; detail: string 
 /** A watch for one run, each outage logged once when it starts and once when it ends, and told to `onEvent`. */
 export function watchDatabase(
   db: Pick<Queryable, 'query'>,
-  options: { logger: Logger; patienceMs: number; firstDelayMs?: number; maxDelayMs?: number; signal?: AbortSignal; onEvent?: (event: DatabaseEvent) => void },
+  options: {
+    logger: Logger;
+    patienceMs: number;
+    firstDelayMs?: number;
+    maxDelayMs?: number;
+    signal?: AbortSignal;
+    onEvent?: (event: DatabaseEvent) => void;
+  },
 ): DatabaseWatch {
   const { logger, patienceMs, onEvent } = options;
   return new DatabaseWatch(db, {
@@ -146,7 +158,10 @@ export function watchDatabase(
     maxDelayMs: options.maxDelayMs ?? COMMAND_RECONNECT.maxDelayMs,
     signal: options.signal,
     onLost: (error) => {
-      logger.warn({ err: error.detail, patienceMs: Number.isFinite(patienceMs) ? patienceMs : null }, 'se perdió la conexión con la base de datos: se espera a que vuelva');
+      logger.warn(
+        { err: error.detail, patienceMs: Number.isFinite(patienceMs) ? patienceMs : null },
+        'se perdió la conexión con la base de datos: se espera a que vuelva',
+      );
       onEvent?.({ state: 'lost', patienceMs, detail: error.detail });
     },
     onBack: (downMs) => {

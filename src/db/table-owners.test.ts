@@ -27,7 +27,9 @@ const OWNERS: Record<string, string> = {
 /** The tables the migrations create (and schema_migrations, which migrate.ts creates itself). */
 function migratedTables(): string[] {
   const dir = join(SRC, 'db', 'migrations');
-  const sql = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+  const sql = readdirSync(dir)
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .join('\n');
   return [...new Set([...sql.matchAll(/CREATE TABLE IF NOT EXISTS (\w+)/gi)].map((m) => m[1]!.toLowerCase()))];
 }
 
@@ -62,7 +64,11 @@ function literals(path: string): string[] {
     } else if (ts.isTemplateExpression(node)) {
       found.push([node.head.text, ...node.templateSpans.map((s) => s.literal.text)].join('?'));
     }
-    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'copyFrom') {
+    if (
+      ts.isCallExpression(node) &&
+      ts.isPropertyAccessExpression(node.expression) &&
+      node.expression.name.text === 'copyFrom'
+    ) {
       const table = node.arguments[0];
       if (table && ts.isStringLiteral(table)) found.push(`COPY ${table.text}`);
     }
@@ -128,10 +134,14 @@ describe('each table is named in the SQL of one module', () => {
   });
 
   it('tells SQL from other text', () => {
-    expect(tablesIn(literals(join(SRC, 'backfill', 'ledger.ts')).filter(isSql).join('\n'), ['backfills', 'backfill_chunks'])).toEqual([
-      'backfills',
-      'backfill_chunks',
-    ]);
+    expect(
+      tablesIn(
+        literals(join(SRC, 'backfill', 'ledger.ts'))
+          .filter(isSql)
+          .join('\n'),
+        ['backfills', 'backfill_chunks'],
+      ),
+    ).toEqual(['backfills', 'backfill_chunks']);
     expect(isSql('SELECT 1')).toBe(true);
     expect(isSql('select count(*) from ventas')).toBe(true);
     expect(isSql(`DELETE FROM store_leases WHERE store_id = ANY($1::text[])`)).toBe(true);
@@ -141,8 +151,12 @@ describe('each table is named in the SQL of one module', () => {
     expect(isSql('npx ventas backfill --from 2026-01-10 --to 2026-01-25')).toBe(false);
     expect(isSql('Cobertura de ventas del 2025-10-28 al 2026-01-25')).toBe(false);
     expect(tablesIn('SELECT 1 FROM ventas_incoming, store_days_x', ['ventas', 'store_days'])).toEqual([]);
-    expect(tablesIn('SELECT c.state FROM backfill_chunks c', ['backfills', 'backfill_chunks'])).toEqual(['backfill_chunks']);
-    expect(tablesIn(`UPDATE etl_runs SET error = 'cancelada con ventas runs cancel'`, ['ventas', 'etl_runs'])).toEqual(['etl_runs']);
+    expect(tablesIn('SELECT c.state FROM backfill_chunks c', ['backfills', 'backfill_chunks'])).toEqual([
+      'backfill_chunks',
+    ]);
+    expect(tablesIn(`UPDATE etl_runs SET error = 'cancelada con ventas runs cancel'`, ['ventas', 'etl_runs'])).toEqual([
+      'etl_runs',
+    ]);
     expect(isSql('--truncate-rate <f>')).toBe(false);
     expect(isSql('SET LOCAL jit = off')).toBe(true);
     expect(isSql('backfill_chunks.lease_owner')).toBe(true);

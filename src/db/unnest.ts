@@ -1,6 +1,5 @@
 import { PLAIN_IDENTIFIER, toArrayLiteral } from './conventions.ts';
 
-
 const typeName = /^[a-z][a-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?$/i;
 
 function quoteIdentifier(name: string): string {
@@ -25,7 +24,8 @@ export function unnest(
   const length = data[0]?.length ?? 0;
   const args = columns.map(([name, type], i) => {
     if (!typeName.test(type)) throw new Error(`unnest: tipo no admitido ${JSON.stringify(type)} para ${name}`);
-    if (data[i]?.length !== length) throw new Error(`unnest: la columna ${name} tiene ${data[i]?.length} valores, no ${length}`);
+    if (data[i]?.length !== length)
+      throw new Error(`unnest: la columna ${name} tiene ${data[i]?.length} valores, no ${length}`);
     return `$${firstParam + i}::${type}[]`;
   });
   const names = columns.map(([name]) => quoteIdentifier(name));

@@ -59,9 +59,20 @@ function runsOf(days: readonly IsoDate[]): Interval[] {
  * itself (the present days loaded, the partial ones only 08:00-09:59), then gaps, plan, backfill and the verified
  * result. Returns the database and simulator still open so a caller can go on (the dashboard) or close them.
  */
-export async function runDemo(config: Config, options: DemoOptions, logger: Logger, hooks: DemoHooks): Promise<{ db: Db; sim: RunningSimulator }> {
+export async function runDemo(
+  config: Config,
+  options: DemoOptions,
+  logger: Logger,
+  hooks: DemoHooks,
+): Promise<{ db: Db; sim: RunningSimulator }> {
   recreateDemoFolder(options.dataDir);
-  const sim = await startSimulator({ seed: options.seed, scale: options.scale, latencyMs: options.latencyMs, stores: config.stores, closedDays: config.closedDays });
+  const sim = await startSimulator({
+    seed: options.seed,
+    scale: options.scale,
+    latencyMs: options.latencyMs,
+    stores: config.stores,
+    closedDays: config.closedDays,
+  });
   let db: Db | null = null;
   try {
     db = await openDb({ databaseUrl: '', dataDir: options.dataDir });
@@ -71,7 +82,13 @@ export async function runDemo(config: Config, options: DemoOptions, logger: Logg
     hooks.phase('history');
     const situation = seedSituation(config.stores, config.closedDays);
     const history = await runEtl(
-      { db, klk, logger, concurrency: options.concurrency, onProgress: (p) => hooks.onHistoryProgress(p.requestsDone, p.requestsTotal, p.lines) },
+      {
+        db,
+        klk,
+        logger,
+        concurrency: options.concurrency,
+        onProgress: (p) => hooks.onHistoryProgress(p.requestsDone, p.requestsTotal, p.lines),
+      },
       {
         type: 'manual',
         chunkDays: 5,
@@ -122,7 +139,9 @@ export async function runDemo(config: Config, options: DemoOptions, logger: Logg
  */
 function recreateDemoFolder(dataDir: string): void {
   if (existsSync(dataDir) && readdirSync(dataDir).length > 0 && !existsSync(join(dataDir, 'PG_VERSION'))) {
-    throw new UsageError(`--data-dir ${dataDir} no está vacía ni es una base embebida: la demo la recrearía. Elija una carpeta vacía o nueva.`);
+    throw new UsageError(
+      `--data-dir ${dataDir} no está vacía ni es una base embebida: la demo la recrearía. Elija una carpeta vacía o nueva.`,
+    );
   }
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -70,15 +70,25 @@ export function seedSituation(stores: readonly Store[], chainClosedDays: readonl
     const expected = eachDay(SEED_FROM, SEED_TO).filter((d) => closedReason(store, d, chainClosedDays) === null);
     const inRange = (d: IsoDate, [a, b]: [IsoDate, IsoDate]) => d >= a && d <= b;
     const missing = new Set(
-      expected.filter((d) => !spec.present?.includes(d) && (spec.present ? true : inRange(d, COMMON_GAP) || spec.ranges?.some((r) => inRange(d, r)))),
+      expected.filter(
+        (d) =>
+          !spec.present?.includes(d) &&
+          (spec.present ? true : inRange(d, COMMON_GAP) || spec.ranges?.some((r) => inRange(d, r))),
+      ),
     );
     const scatter = spec.scatter ?? ['2025-10-28', '2026-01-09'];
-    const candidates = scatterOrder(store.id, expected.filter((d) => !missing.has(d) && inRange(d, scatter)));
+    const candidates = scatterOrder(
+      store.id,
+      expected.filter((d) => !missing.has(d) && inRange(d, scatter)),
+    );
     for (const d of candidates) {
       if (missing.size >= spec.missing) break;
       missing.add(d);
     }
-    const remaining = scatterOrder(`${store.id}:partial`, expected.filter((d) => !missing.has(d) && !inRange(d, COMMON_GAP)));
+    const remaining = scatterOrder(
+      `${store.id}:partial`,
+      expected.filter((d) => !missing.has(d) && !inRange(d, COMMON_GAP)),
+    );
     const partial = remaining.slice(0, spec.partial ?? 0).sort();
     return {
       storeId: store.id,

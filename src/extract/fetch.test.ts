@@ -25,7 +25,10 @@ async function failure(error: unknown, window = threeDays): Promise<WindowFailur
 
 describe('fetchWindow', () => {
   it("asks for the store's window and collects the answer into a batch, timing its load from when it arrived", async () => {
-    const klk = fakeKlk(() => ({ lines: [klkLine({ linea: 1 }), klkLine({ linea: 1 }), klkLine({ linea: 2 })], info: { attempts: 2, proven: true } }));
+    const klk = fakeKlk(() => ({
+      lines: [klkLine({ linea: 1 }), klkLine({ linea: 1 }), klkLine({ linea: 2 })],
+      info: { attempts: 2, proven: true },
+    }));
     const w = watch();
     const before = performance.now();
     const result = await fetchWindow(klk, florAmarillo, oneDay, { watch: w });
@@ -35,7 +38,11 @@ describe('fetchWindow', () => {
     expect(answer.info).toMatchObject({ attempts: 2, proven: true });
     expect([answer.store, answer.window]).toEqual([florAmarillo, oneDay]);
     expect(answer.receivedAt).toBeGreaterThanOrEqual(before);
-    expect(klk.calls[0]!.request).toEqual({ sucursal: florAmarillo.sucursal, almacen: florAmarillo.almacen, window: oneDay });
+    expect(klk.calls[0]!.request).toEqual({
+      sucursal: florAmarillo.sucursal,
+      almacen: florAmarillo.almacen,
+      window: oneDay,
+    });
     expect(w.seen).toEqual(['sent', 'answered']);
   });
 
@@ -54,7 +61,12 @@ describe('fetchWindow', () => {
 
   it('gives a multi-day timeout as its two halves, with its attempts and how long it took', async () => {
     const w = watch();
-    const result = await fetchWindow(failing(new KlkError('timeout', 'KLK: tiempo agotado', 1)), florAmarillo, threeDays, { watch: w });
+    const result = await fetchWindow(
+      failing(new KlkError('timeout', 'KLK: tiempo agotado', 1)),
+      florAmarillo,
+      threeDays,
+      { watch: w },
+    );
     expect(result).toMatchObject({
       ok: false,
       window: threeDays,
@@ -79,7 +91,11 @@ describe('fetchWindow', () => {
       { ...hours, fechaHasta: '2026-01-11' },
       { ...hours, fechaDesde: '2026-01-12' },
     ]);
-    expect(await failure(new KlkError('timeout', 't', 4), oneDay)).toMatchObject({ outcome: 'timeout', halves: null, attempts: 4 });
+    expect(await failure(new KlkError('timeout', 't', 4), oneDay)).toMatchObject({
+      outcome: 'timeout',
+      halves: null,
+      attempts: 4,
+    });
   });
 
   it('tells a KLK that is not there (no connection) from one that answers with an error', async () => {
@@ -91,10 +107,23 @@ describe('fetchWindow', () => {
       attempts: 4,
     });
     const w = watch();
-    const result = await fetchWindow(failing(new KlkError('http', 'KLK: HTTP 503', 3, 503)), florAmarillo, threeDays, { watch: w });
-    expect(result).toMatchObject({ ok: false, outcome: 'failed', halves: null, unreachable: false, answered: true, attempts: 3, message: 'KLK: HTTP 503' });
+    const result = await fetchWindow(failing(new KlkError('http', 'KLK: HTTP 503', 3, 503)), florAmarillo, threeDays, {
+      watch: w,
+    });
+    expect(result).toMatchObject({
+      ok: false,
+      outcome: 'failed',
+      halves: null,
+      unreachable: false,
+      answered: true,
+      attempts: 3,
+      message: 'KLK: HTTP 503',
+    });
     expect(w.seen).toEqual(['sent', 'answered']);
-    expect(await failure(new KlkError('invalid-answer', 'KLK: respuesta inválida', 1))).toMatchObject({ unreachable: false, answered: true });
+    expect(await failure(new KlkError('invalid-answer', 'KLK: respuesta inválida', 1))).toMatchObject({
+      unreachable: false,
+      answered: true,
+    });
   });
 
   it('reports any other error of the request as one failed attempt', async () => {
@@ -115,7 +144,9 @@ describe('fetchWindow', () => {
       throw new KlkError('http', 'KLK: HTTP 500', 1, 500);
     });
     const w = watch();
-    await expect(fetchWindow(klk, florAmarillo, oneDay, { signal: controller.signal, watch: w })).rejects.toThrow('KLK: HTTP 500');
+    await expect(fetchWindow(klk, florAmarillo, oneDay, { signal: controller.signal, watch: w })).rejects.toThrow(
+      'KLK: HTTP 500',
+    );
     // KLK did answer: the watch hears it even though the request is not reported.
     expect(w.seen).toEqual(['sent', 'answered']);
     const lost = new UnreachableError('sin base de datos', 'database');
@@ -125,7 +156,11 @@ describe('fetchWindow', () => {
 
 describe('silentDays', () => {
   const answer = async (proven: boolean, lines: unknown[]) =>
-    (await fetchWindow(fakeKlk(() => ({ lines, info: { proven } })), florAmarillo, threeDays)) as WindowAnswer;
+    (await fetchWindow(
+      fakeKlk(() => ({ lines, info: { proven } })),
+      florAmarillo,
+      threeDays,
+    )) as WindowAnswer;
 
   it('lists the days an unproven answer has no line of, kept or rejected', async () => {
     const lines = [klkLine({ fecha: '2026-01-10' }), klkLine({ fecha: '2026-01-11' }, 'OTRO')];

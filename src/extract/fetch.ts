@@ -61,7 +61,12 @@ export type WindowResult = WindowAnswer | WindowFailure;
  * Asks KLK for one store's window. Resolves to the answer or to how the request failed; throws only what is no
  * outcome of the request: the caller's abort (`signal`), or a lost database (taking a KLK slot shared through it).
  */
-export async function fetchWindow(klk: KlkClient, store: Store, window: KlkWindow, options: FetchWindowOptions = {}): Promise<WindowResult> {
+export async function fetchWindow(
+  klk: KlkClient,
+  store: Store,
+  window: KlkWindow,
+  options: FetchWindowOptions = {},
+): Promise<WindowResult> {
   const { signal, watch } = options;
   const started = performance.now();
   watch?.requestSent();
@@ -69,7 +74,11 @@ export async function fetchWindow(klk: KlkClient, store: Store, window: KlkWindo
     const { collector: batch, info } = await klk.fetchVentas(
       { sucursal: store.sucursal, almacen: store.almacen, window },
       () => new AnswerBatch(store, window),
-      { retryTimeouts: options.retryTimeouts ?? window.fechaDesde === window.fechaHasta, attempts: options.attempts, signal },
+      {
+        retryTimeouts: options.retryTimeouts ?? window.fechaDesde === window.fechaHasta,
+        attempts: options.attempts,
+        signal,
+      },
     );
     watch?.answered();
     return { ok: true, store, window, batch, info, receivedAt: performance.now() };

@@ -20,7 +20,14 @@ export interface LoadAnswerOptions {
 /** The request's identity in klk_requests. */
 function requestOf(result: WindowResult, runId: number | null) {
   const { store, window } = result;
-  return { runId, storeId: store.id, dayFrom: window.fechaDesde, dayTo: window.fechaHasta, horaDesde: window.horaDesde, horaHasta: window.horaHasta };
+  return {
+    runId,
+    storeId: store.id,
+    dayFrom: window.fechaDesde,
+    dayTo: window.fechaHasta,
+    horaDesde: window.horaDesde,
+    horaHasta: window.horaHasta,
+  };
 }
 
 /**

@@ -4,7 +4,7 @@ import { AnswerError, JsonArraySplitter, readAnswer } from './answer.ts';
 const encoder = new TextEncoder();
 
 async function* pieces(bytes: Uint8Array, sizes: () => number): AsyncGenerator<Uint8Array> {
-  for (let offset = 0; offset < bytes.byteLength; ) {
+  for (let offset = 0; offset < bytes.byteLength;) {
     const size = Math.max(1, sizes());
     yield bytes.subarray(offset, offset + size);
     offset += size;
@@ -14,7 +14,9 @@ async function* pieces(bytes: Uint8Array, sizes: () => number): AsyncGenerator<U
 async function read(body: string | Uint8Array, size: number | (() => number) = 1 << 16) {
   const bytes = typeof body === 'string' ? encoder.encode(body) : body;
   const lines: unknown[] = [];
-  const answer = await readAnswer(pieces(bytes, typeof size === 'number' ? () => size : size), (line) => lines.push(line));
+  const answer = await readAnswer(pieces(bytes, typeof size === 'number' ? () => size : size), (line) =>
+    lines.push(line),
+  );
   return { answer, lines };
 }
 
@@ -46,7 +48,12 @@ function meta(total: number, extra: Record<string, unknown> = {}) {
 const trickyLines: unknown[] = [
   { numero_factura: 'C10-01-00008064', linea: 1, producto: [{ descripcion_producto: 'HARINA "PAN" {1KG} [x], ok' }] },
   { numero_factura: 'C10-01-00008065', linea: 2, producto: [{ descripcion_producto: 'barra \\ invertida \\\\ "\\"' }] },
-  { numero_factura: 'C10-01-00008066', linea: 3, nota: 'MAÑONGO — café ñandú 😀 𝄞 \u0000 \u001f \u2028', x: '"ventas":[' },
+  {
+    numero_factura: 'C10-01-00008066',
+    linea: 3,
+    nota: 'MAÑONGO — café ñandú 😀 𝄞 \u0000 \u001f \u2028',
+    x: '"ventas":[',
+  },
   { numero_factura: '\\', linea: 4, vacio: '', anidado: { a: [[], {}, [{}], { b: ['}', ']', '{', '['] }] } },
   { numero_factura: 'C10-01-00008067', linea: 5, ventas: [1, 2, 3], cantidad: [{ cantidad_vendida: -1.5e-7 }] },
 ];
@@ -58,7 +65,11 @@ describe('readAnswer', () => {
     expect(lines).toEqual(trickyLines);
     expect(answer.lines).toBe(trickyLines.length);
     expect(answer.bytes).toBe(encoder.encode(body).byteLength);
-    expect(answer.meta).toMatchObject({ sucursal_codigo: 'SUC012', total_registros: trickyLines.length, version: '2.1' });
+    expect(answer.meta).toMatchObject({
+      sucursal_codigo: 'SUC012',
+      total_registros: trickyLines.length,
+      version: '2.1',
+    });
   });
 
   it('accepts a bare list, an empty list, whitespace, a BOM and meta after the lines', async () => {
@@ -105,7 +116,12 @@ describe('readAnswer', () => {
   });
 
   it('takes a meta without optional echoes, and null when the answer has none', async () => {
-    const minimal = { sucursal_codigo: 'SUC001', fecha_desde: '2026-01-12', fecha_hasta: '2026-01-12', total_registros: '1' };
+    const minimal = {
+      sucursal_codigo: 'SUC001',
+      fecha_desde: '2026-01-12',
+      fecha_hasta: '2026-01-12',
+      total_registros: '1',
+    };
     const { answer } = await read(JSON.stringify({ meta: minimal, ventas: [{}] }));
     expect(answer.meta?.total_registros).toBe(1);
     expect((await read('{"ventas":[{}]}')).answer.meta).toBeNull();
@@ -173,25 +189,47 @@ describe('readAnswer', () => {
   }
 
   it.each([
-    ['two ventas lists', `{"meta":${JSON.stringify(meta(2))},"ventas":[{"linea":1},{"linea":2}],"ventas":[{"linea":3}]}`, 'ventas'],
+    [
+      'two ventas lists',
+      `{"meta":${JSON.stringify(meta(2))},"ventas":[{"linea":1},{"linea":2}],"ventas":[{"linea":3}]}`,
+      'ventas',
+    ],
     ['two ventas lists, no meta', '{"ventas":[{"linea":1}] , "ventas" : [{"linea":2}]}', 'ventas'],
     ['the second ventas key escaped', '{"ventas":[{"linea":1}],"\\u0076entas":[{"linea":2}]}', 'ventas'],
     ['a ventas list then a scalar', '{"ventas":[{"linea":1}],"ventas":null}', 'ventas'],
     ['a ventas scalar then a list', '{"ventas":0,"ventas":[{"linea":1}]}', 'ventas'],
-    ['meta twice', `{"meta":${JSON.stringify(meta(2))},"meta":${JSON.stringify(meta(1))},"ventas":[{"linea":1}]}`, 'meta'],
-    ['meta before and after the lines', `{"meta":${JSON.stringify(meta(2))},"ventas":[{"linea":1}],"meta":${JSON.stringify(meta(1))}}`, 'meta'],
-    ['total_registros twice in meta', `{"meta":${JSON.stringify(meta(2)).replace('{', '{"total_registros":1,')},"ventas":[{"linea":1}]}`, 'total_registros'],
+    [
+      'meta twice',
+      `{"meta":${JSON.stringify(meta(2))},"meta":${JSON.stringify(meta(1))},"ventas":[{"linea":1}]}`,
+      'meta',
+    ],
+    [
+      'meta before and after the lines',
+      `{"meta":${JSON.stringify(meta(2))},"ventas":[{"linea":1}],"meta":${JSON.stringify(meta(1))}}`,
+      'meta',
+    ],
+    [
+      'total_registros twice in meta',
+      `{"meta":${JSON.stringify(meta(2)).replace('{', '{"total_registros":1,')},"ventas":[{"linea":1}]}`,
+      'total_registros',
+    ],
     ['error twice', '{"error":"Timeout","error":null,"ventas":[]}', 'error'],
   ])('fails an answer with a key twice (%s): JSON.parse would keep one silently', async (_name, body, key) => {
     for (const error of await failuresAtEverySplit(body)) {
-      expect(error).toMatchObject({ kind: 'invalid-json', message: `JSON inválido: la clave "${key}" aparece dos veces; no se sabe cuál vale` });
+      expect(error).toMatchObject({
+        kind: 'invalid-json',
+        message: `JSON inválido: la clave "${key}" aparece dos veces; no se sabe cuál vale`,
+      });
     }
   });
 
   it('fails a second ventas list as soon as it opens, never handing over its lines', async () => {
     const seen: unknown[] = [];
     const body = '{"ventas":[{"linea":1}],"ventas":[{"linea":2},{"linea":3}]}';
-    const error = await readAnswer(pieces(encoder.encode(body), () => 5), (line) => seen.push(line)).catch((e: unknown) => e);
+    const error = await readAnswer(
+      pieces(encoder.encode(body), () => 5),
+      (line) => seen.push(line),
+    ).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'invalid-json' });
     expect(seen).toEqual([{ linea: 1 }]);
   });
@@ -205,7 +243,10 @@ describe('readAnswer', () => {
     ['a bare list then a number', '[{"linea":1}] 0'],
   ])('fails trailing garbage after the answer (%s)', async (_name, body) => {
     for (const error of await failuresAtEverySplit(body)) {
-      expect(error).toMatchObject({ kind: 'invalid-json', message: 'JSON inválido: hay contenido después del final del JSON' });
+      expect(error).toMatchObject({
+        kind: 'invalid-json',
+        message: 'JSON inválido: hay contenido después del final del JSON',
+      });
     }
   });
 
@@ -218,7 +259,11 @@ describe('readAnswer', () => {
   });
 
   it('counts lines as KLK sends them, duplicates included, against total_registros', async () => {
-    const twice = [{ numero_factura: 'C10-01-00000001', linea: 1 }, { numero_factura: 'C10-01-00000001', linea: 1 }, { linea: 2 }];
+    const twice = [
+      { numero_factura: 'C10-01-00000001', linea: 1 },
+      { numero_factura: 'C10-01-00000001', linea: 1 },
+      { linea: 2 },
+    ];
     const whole = await read(JSON.stringify({ meta: meta(3), ventas: twice }), 7);
     expect(whole.lines).toEqual(twice);
     expect(whole.answer).toMatchObject({ lines: 3, meta: { total_registros: 3 } });
@@ -249,7 +294,10 @@ describe('readAnswer', () => {
   it('parses plain objects itself when asked, and leaves to the text path any element whose first "}," is not its end', () => {
     const values: unknown[] = [];
     const texts: string[] = [];
-    const splitter = new JsonArraySplitter((text) => texts.push(text), (value) => values.push(value));
+    const splitter = new JsonArraySplitter(
+      (text) => texts.push(text),
+      (value) => values.push(value),
+    );
     const elements = [{ a: 1 }, { s: 'x},{"b":2}' }, { l: [{ c: 1 }, { d: 2 }] }, { e: 3 }, { last: true }];
     splitter.push(JSON.stringify({ ventas: elements }));
     expect(values).toEqual([{ a: 1 }, { e: 3 }]);
@@ -272,14 +320,27 @@ describe('readAnswer', () => {
 
 describe('readAnswer: which lines had escapes', () => {
   // Only an escape can give a string U+0000 or a lone surrogate; the loader searches just the lines that had one.
-  const lines = [{ a: 'plain ñ 😀' }, { a: 'nul \u0000' }, { a: 'lone \ud800' }, { a: 'quote "' }, { a: 'plain' }, { a: 'end' }];
+  const lines = [
+    { a: 'plain ñ 😀' },
+    { a: 'nul \u0000' },
+    { a: 'lone \ud800' },
+    { a: 'quote "' },
+    { a: 'plain' },
+    { a: 'end' },
+  ];
   const body = JSON.stringify({ meta: meta(lines.length), ventas: lines });
 
-  it.each([1, 7, 1 << 16])('tells them apart in pieces of %i bytes, whichever way each line is parsed', async (size) => {
-    const seen: Array<[unknown, boolean]> = [];
-    await readAnswer(pieces(encoder.encode(body), () => size), (line, escaped) => seen.push([line, escaped]));
-    expect(seen).toEqual(lines.map((line, i) => [line, i === 1 || i === 2 || i === 3]));
-    // JSON.parse gives the lone surrogate itself: TextEncoder would write it as U+FFFD, hence the loader's check.
-    expect((seen[2]![0] as { a: string }).a.charCodeAt(5)).toBe(0xd800);
-  });
+  it.each([1, 7, 1 << 16])(
+    'tells them apart in pieces of %i bytes, whichever way each line is parsed',
+    async (size) => {
+      const seen: Array<[unknown, boolean]> = [];
+      await readAnswer(
+        pieces(encoder.encode(body), () => size),
+        (line, escaped) => seen.push([line, escaped]),
+      );
+      expect(seen).toEqual(lines.map((line, i) => [line, i === 1 || i === 2 || i === 3]));
+      // JSON.parse gives the lone surrogate itself: TextEncoder would write it as U+FFFD, hence the loader's check.
+      expect((seen[2]![0] as { a: string }).a.charCodeAt(5)).toBe(0xd800);
+    },
+  );
 });

@@ -106,7 +106,10 @@ export class JsonArraySplitter {
   ) {}
 
   push(piece: string | Uint8Array): void {
-    const bytes = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    const bytes =
+      typeof piece === 'string'
+        ? Buffer.from(piece, 'utf8')
+        : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
     const n = bytes.length;
     let i = this.bomSeen >= 0 ? this.skipBom(bytes) : 0;
     this.elementStart = this.element === Element.None ? -1 : 0;
@@ -222,8 +225,15 @@ export class JsonArraySplitter {
     const n = bytes.length;
     for (; i < n; i++) {
       const c = bytes[i]!;
-      if (isWhitespace(c) || c === COMMA || c === CLOSE_BRACKET || c === CLOSE_BRACE || c === QUOTE ||
-          c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (
+        isWhitespace(c) ||
+        c === COMMA ||
+        c === CLOSE_BRACKET ||
+        c === CLOSE_BRACE ||
+        c === QUOTE ||
+        c === OPEN_BRACE ||
+        c === OPEN_BRACKET
+      ) {
         this.emit(bytes, i);
         return i;
       }
@@ -249,7 +259,8 @@ export class JsonArraySplitter {
       return i + 1;
     }
     if (this.expect === Expect.CommaOrClose) throw invalidJson('falta una coma entre dos elementos de la lista');
-    if (c === CLOSE_BRACE || c === COLON) throw invalidJson(`carácter inesperado "${String.fromCharCode(c)}" en la lista`);
+    if (c === CLOSE_BRACE || c === COLON)
+      throw invalidJson(`carácter inesperado "${String.fromCharCode(c)}" en la lista`);
     if (c === OPEN_BRACE && this.onValue) {
       const end = this.parsedObject(bytes, i);
       if (end !== -1) return end;

@@ -169,7 +169,12 @@ describe('KLK client', () => {
     const { collector, info } = await klk.fetchVentas(request, () => new Lines());
     expect(info.attempts).toBe(2);
     expect(collector.lines).toEqual([line(1)]);
-    expect(events[0]).toMatchObject({ type: 'attempt-failed', kind: 'http', status: 500, message: 'KLK respondió HTTP 500: boom' });
+    expect(events[0]).toMatchObject({
+      type: 'attempt-failed',
+      kind: 'http',
+      status: 500,
+      message: 'KLK respondió HTTP 500: boom',
+    });
   });
 
   it('gives each attempt a fresh collector, so a half-read answer never counts twice', async () => {
@@ -261,7 +266,9 @@ describe('KLK client', () => {
       'KLK SUC001/APP-TPF 2026-01-10..2026-01-11: la respuesta de KLK no corresponde a la petición: meta.sucursal_codigo es "SUC002" y se pidió "SUC001" (2 intentos)',
     );
 
-    const healed = await serve((_req, res, _body, index) => json(res, index === 0 ? { meta: { ...meta(0), almacen: '' }, ventas: [] } : { meta: meta(1), ventas: [line(1)] }));
+    const healed = await serve((_req, res, _body, index) =>
+      json(res, index === 0 ? { meta: { ...meta(0), almacen: '' }, ventas: [] } : { meta: meta(1), ventas: [line(1)] }),
+    );
     const { collector, info } = await client(healed).klk.fetchVentas(request, () => new Lines());
     expect(info).toMatchObject({ attempts: 2, lines: 1, meta: { almacen: 'APP-TPF' } });
     expect(collector.lines).toEqual([line(1)]);
@@ -277,7 +284,9 @@ describe('KLK client', () => {
     const server = await serve((_req, res) => json(res, { error: 'fecha_desde inválida' }, 400));
     const error = await failure(client(server).klk.fetchVentas(request, () => new Lines()));
     expect(error).toMatchObject({ kind: 'http', status: 400, attempts: 1 });
-    expect(error.message).toBe('KLK SUC001/APP-TPF 2026-01-10..2026-01-11: KLK respondió HTTP 400: fecha_desde inválida');
+    expect(error.message).toBe(
+      'KLK SUC001/APP-TPF 2026-01-10..2026-01-11: KLK respondió HTTP 400: fecha_desde inválida',
+    );
     expect(server.requests).toHaveLength(1);
   });
 
@@ -383,7 +392,11 @@ describe('KLK client', () => {
     await firstIn;
     const quitter = new AbortController();
     const calls = ['SUC002', 'SUC003', 'SUC004', 'SUC005'].map((sucursal) =>
-      klk.fetchVentas({ ...request, sucursal }, () => new Lines(), sucursal === 'SUC003' ? { signal: quitter.signal } : {}),
+      klk.fetchVentas(
+        { ...request, sucursal },
+        () => new Lines(),
+        sucursal === 'SUC003' ? { signal: quitter.signal } : {},
+      ),
     );
     expect(klk.stats()).toMatchObject({ inFlight: 1, waiting: 4 });
     quitter.abort(new Error('ya no hace falta'));
@@ -420,7 +433,9 @@ describe('KLK client', () => {
 
   it('sends the token as a bearer header and never shows it in errors or events', async () => {
     const token = 's3cr3t-T0KEN';
-    const server = await serve((req, res) => json(res, { error: `token rechazado: ${req.headers.authorization}` }, 401));
+    const server = await serve((req, res) =>
+      json(res, { error: `token rechazado: ${req.headers.authorization}` }, 401),
+    );
     const { klk, events } = client(server, { token });
     const error = await failure(klk.fetchVentas(request, () => new Lines()));
     expect(server.requests[0]!.headers.authorization).toBe(`Bearer ${token}`);
@@ -444,7 +459,11 @@ describe('KLK client', () => {
     expect(silent.requests).toHaveLength(1);
 
     const server = await serve((_req, res) => json(res, [line(1)]));
-    const failing = { add: () => { throw new RangeError('colector lleno'); } };
+    const failing = {
+      add: () => {
+        throw new RangeError('colector lleno');
+      },
+    };
     await expect(client(server).klk.fetchVentas(request, () => failing)).rejects.toThrow(RangeError);
     expect(server.requests).toHaveLength(1);
   });
@@ -458,7 +477,7 @@ describe('KLK client', () => {
       const writeSome = () => {
         while (n < total) {
           const batch: string[] = [];
-          for (const end = Math.min(total, n + 500); n < end; ) batch.push(JSON.stringify(line(++n)));
+          for (const end = Math.min(total, n + 500); n < end;) batch.push(JSON.stringify(line(++n)));
           const more = res.write((n > 500 ? ',' : '') + batch.join(','));
           if (!more) return void res.once('drain', writeSome);
         }

@@ -22,14 +22,7 @@ import { redactUrl } from '../shared/redact.ts';
 export type KlkRequest = { sucursal: string; almacen?: string; window: KlkWindow };
 
 export type KlkErrorKind =
-  | 'http'
-  | 'timeout'
-  | 'network'
-  | 'error-payload'
-  | 'truncated'
-  | 'invalid-json'
-  | 'invalid-answer'
-  | 'meta-mismatch';
+  'http' | 'timeout' | 'network' | 'error-payload' | 'truncated' | 'invalid-json' | 'invalid-answer' | 'meta-mismatch';
 
 /** A request that failed for good (after its retries, or at once when retrying cannot help). */
 export class KlkError extends Error {
@@ -168,7 +161,14 @@ class CollectorFailure {
 }
 
 // A meta that contradicts the request is KLK (or a proxy) answering another question: worth asking again.
-const RETRYABLE = new Set<KlkErrorKind>(['timeout', 'network', 'error-payload', 'truncated', 'invalid-json', 'meta-mismatch']);
+const RETRYABLE = new Set<KlkErrorKind>([
+  'timeout',
+  'network',
+  'error-payload',
+  'truncated',
+  'invalid-json',
+  'meta-mismatch',
+]);
 const MAX_DETAIL = 300;
 
 export function createKlkClient(options: KlkClientOptions): KlkClient {
@@ -241,7 +241,11 @@ export function createKlkClient(options: KlkClientOptions): KlkClient {
         }
       });
       const echo = answer.meta ? checkEcho(answer.meta, request) : null;
-      if (echo?.contradiction) throw new AttemptFailure('meta-mismatch', `la respuesta de KLK no corresponde a la petición: ${echo.contradiction}`);
+      if (echo?.contradiction)
+        throw new AttemptFailure(
+          'meta-mismatch',
+          `la respuesta de KLK no corresponde a la petición: ${echo.contradiction}`,
+        );
       return {
         collector,
         info: {

@@ -48,12 +48,17 @@ export function checkEcho(meta: KlkMeta, request: EchoedRequest): EchoCheck {
   const contradiction = (text: string): EchoCheck => ({ contradiction: text, complete: false });
   const differs = (field: string, got: unknown, sent: string) =>
     contradiction(`meta.${field} es ${JSON.stringify(got ?? null)} y se pidió ${JSON.stringify(sent)}`);
-  if (meta.sucursal_codigo.trim() !== request.sucursal) return differs('sucursal_codigo', meta.sucursal_codigo, request.sucursal);
+  if (meta.sucursal_codigo.trim() !== request.sucursal)
+    return differs('sucursal_codigo', meta.sucursal_codigo, request.sucursal);
   const { window } = request;
-  if (dateOf(meta.fecha_desde.trim()) !== window.fechaDesde) return differs('fecha_desde', meta.fecha_desde, window.fechaDesde);
-  if (dateOf(meta.fecha_hasta.trim()) !== window.fechaHasta) return differs('fecha_hasta', meta.fecha_hasta, window.fechaHasta);
+  if (dateOf(meta.fecha_desde.trim()) !== window.fechaDesde)
+    return differs('fecha_desde', meta.fecha_desde, window.fechaDesde);
+  if (dateOf(meta.fecha_hasta.trim()) !== window.fechaHasta)
+    return differs('fecha_hasta', meta.fecha_hasta, window.fechaHasta);
 
-  const filters: Array<[field: 'hora_desde' | 'hora_hasta' | 'almacen' | 'CodArticulo', sent: string | undefined, whole: string | null]> = [
+  const filters: Array<
+    [field: 'hora_desde' | 'hora_hasta' | 'almacen' | 'CodArticulo', sent: string | undefined, whole: string | null]
+  > = [
     ['hora_desde', window.horaDesde, DAY_START],
     ['hora_hasta', window.horaHasta, DAY_END],
     ['almacen', request.almacen, null],

@@ -22,6 +22,9 @@ export function openKlk(config: Config, options: { baseUrl: string; concurrency:
  * The KLK client of a backfill: at most two tries inside a request (the configured attempts are the ETL's), since
  * the ledger retries each chunk with a growing pause and the breaker pauses a failing KLK.
  */
-export function openBackfillKlk(config: Config, options: { baseUrl: string; concurrency: number; logger: Logger }): KlkClient {
+export function openBackfillKlk(
+  config: Config,
+  options: { baseUrl: string; concurrency: number; logger: Logger },
+): KlkClient {
   return openKlk({ ...config, klk: { ...config.klk, attempts: Math.min(config.klk.attempts, 2) } }, options);
 }

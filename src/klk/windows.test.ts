@@ -38,7 +38,9 @@ describe('planWindows', () => {
     expect(sixteen).toHaveLength(8);
     expect(sixteen[0]).toEqual({ fechaDesde: '2026-01-10', fechaHasta: '2026-01-11' });
     expect(sixteen[7]).toEqual({ fechaDesde: '2026-01-24', fechaHasta: '2026-01-25' });
-    expect(planWindows('2026-01-10 00:00:00', '2026-01-25 23:59:59', 3).map((w) => [w.fechaDesde, w.fechaHasta])).toEqual([
+    expect(
+      planWindows('2026-01-10 00:00:00', '2026-01-25 23:59:59', 3).map((w) => [w.fechaDesde, w.fechaHasta]),
+    ).toEqual([
       ['2026-01-10', '2026-01-12'],
       ['2026-01-13', '2026-01-15'],
       ['2026-01-16', '2026-01-18'],
@@ -100,7 +102,9 @@ describe('planWindows', () => {
     const pad = (n: number) => String(n).padStart(2, '0');
     const edgeTimes = ['00:00:00', '23:59:59', '00:00:01', '23:59:58', '12:00:00'];
     const randomTime = () =>
-      random(3) === 0 ? edgeTimes[random(edgeTimes.length)]! : `${pad(random(24))}:${pad(random(60))}:${pad(random(60))}`;
+      random(3) === 0
+        ? edgeTimes[random(edgeTimes.length)]!
+        : `${pad(random(24))}:${pad(random(60))}:${pad(random(60))}`;
     for (let i = 0; i < 2_000; i++) {
       const fromDate = addDays('2025-10-28', random(90));
       const toDate = addDays(fromDate, random(4) === 0 ? 0 : random(40));
@@ -141,7 +145,12 @@ describe('window helpers', () => {
     ).toBe(false);
     expect(describeWindow({ fechaDesde: '2026-01-10', fechaHasta: '2026-01-12' })).toBe('2026-01-10..2026-01-12');
     expect(
-      describeWindow({ fechaDesde: '2026-01-10', fechaHasta: '2026-01-10', horaDesde: '12:00:00', horaHasta: '23:59:59' }),
+      describeWindow({
+        fechaDesde: '2026-01-10',
+        fechaHasta: '2026-01-10',
+        horaDesde: '12:00:00',
+        horaHasta: '23:59:59',
+      }),
     ).toBe('2026-01-10 12:00:00-23:59:59');
   });
 

@@ -7,7 +7,11 @@ import { VENTAS_COLUMNS } from './rows.ts';
 const florAmarillo = DEFAULT_STORES.find((s) => s.id === 'tienda_11')!;
 const column = (batch: AnswerBatch, name: string) => {
   const at = VENTAS_COLUMNS.findIndex(([n]) => n === name);
-  return Buffer.concat(batch.copyText()).toString().split('\n').slice(0, -1).map((row) => row.split('\t')[at]);
+  return Buffer.concat(batch.copyText())
+    .toString()
+    .split('\n')
+    .slice(0, -1)
+    .map((row) => row.split('\t')[at]);
 };
 
 describe('AnswerBatch', () => {
@@ -99,9 +103,10 @@ describe('AnswerBatch rejected lines per day', () => {
     expect(byDay.get('2026-01-12')!.fingerprint).toMatch(/^[0-9a-f]{32}$/);
   });
 
-  it('fingerprints a day\'s rejected lines whatever their order, and tells any change, addition or removal', () => {
+  it("fingerprints a day's rejected lines whatever their order, and tells any change, addition or removal", () => {
     const lines = [1, 2, 3].map((linea) => otherWarehouse({ linea }));
-    const fingerprint = (ls: Array<Record<string, unknown>>) => batchOf(ls).rejectedByDay().get('2026-01-12')!.fingerprint;
+    const fingerprint = (ls: Array<Record<string, unknown>>) =>
+      batchOf(ls).rejectedByDay().get('2026-01-12')!.fingerprint;
     const base = fingerprint(lines);
     expect(fingerprint([lines[2]!, lines[0]!, lines[1]!])).toBe(base);
     expect(fingerprint([...lines.slice(0, 2), otherWarehouse({ linea: 3, hora: '10:15:31.0000000' })])).not.toBe(base);

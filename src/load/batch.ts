@@ -35,7 +35,9 @@ class RejectedDay {
 
   add(line: unknown): void {
     this.lines++;
-    const digest = createHash('sha256').update(JSON.stringify(line) ?? 'undefined').digest();
+    const digest = createHash('sha256')
+      .update(JSON.stringify(line) ?? 'undefined')
+      .digest();
     for (let i = 0; i < this.sums.length; i++) this.sums[i] = this.sums[i]! + digest.readUInt32LE(i * 4);
   }
 
@@ -147,14 +149,23 @@ export class AnswerBatch {
     this.received++;
     const result = lineToRow(raw, this.store, escaped);
     if (!result.ok) {
-      this.reject({ numeroFactura: result.numeroFactura, linea: result.linea, day: readableDay(raw), reason: result.reason, line: raw });
+      this.reject({
+        numeroFactura: result.numeroFactura,
+        linea: result.linea,
+        day: readableDay(raw),
+        reason: result.reason,
+        line: raw,
+      });
       return;
     }
     const row = result.row;
     const day = (row.fecha_venta as string).slice(0, 10);
     const time = (row.fecha_venta as string).slice(11, 19);
     if (day < this.window.fechaDesde || day > this.window.fechaHasta || time < this.fromTime || time > this.toTime) {
-      this.reject({ reason: `fuera de la ventana pedida (${row.fecha_venta})`, line: raw, day, ...keyOf(row) }, row.numero_factura as string);
+      this.reject(
+        { reason: `fuera de la ventana pedida (${row.fecha_venta})`, line: raw, day, ...keyOf(row) },
+        row.numero_factura as string,
+      );
       return;
     }
     const key = row.numero_factura as string;
@@ -179,7 +190,8 @@ export class AnswerBatch {
       rejected.add(rejection.line);
     }
     if (key !== undefined) this.rejectedKeys.add(key);
-    else if (numeroFactura !== undefined && linea !== undefined) this.rejectedKeys.add(rowKey(numeroFactura.trim(), linea));
+    else if (numeroFactura !== undefined && linea !== undefined)
+      this.rejectedKeys.add(rowKey(numeroFactura.trim(), linea));
     else this.keylessRejections++;
     if (this.rejections.length < MAX_KEPT_REJECTIONS) this.rejections.push(rejection);
   }

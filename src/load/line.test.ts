@@ -23,7 +23,15 @@ const variants: Array<[string, Record<string, unknown>]> = [
   ['an amount as text', nested('financiero', { venta_total_usd: '3.5' })],
   ['an infinite amount', nested('financiero', { venta_total_usd: Infinity })],
   ['NaN as amount', nested('financiero', { costo_total_usd: Number.NaN })],
-  ['null optional fields', nested('cantidad', { nombre_almacen: null, peso_unitario: null, unidad_medida_venta: undefined, factor_unidad_medida: null })],
+  [
+    'null optional fields',
+    nested('cantidad', {
+      nombre_almacen: null,
+      peso_unitario: null,
+      unidad_medida_venta: undefined,
+      factor_unidad_medida: null,
+    }),
+  ],
   ['a numeric warehouse name', nested('cantidad', { nombre_almacen: 7 })],
   ['an empty warehouse code', nested('cantidad', { codigo_almacen: '' })],
   ['two products, the second one broken', klkLine({ producto: [{ codigo_producto: '1' }, { codigo_producto: '' }] })],
@@ -40,7 +48,12 @@ describe('parseWellFormedLine', () => {
     if (fast === null) return; // the schema decides, whatever it says
     expect(schema.success).toBe(true);
     const full = schema.data!;
-    expect(fast).toEqual({ ...full, producto: [full.producto[0]], cantidad: [full.cantidad[0]], financiero: [full.financiero[0]] });
+    expect(fast).toEqual({
+      ...full,
+      producto: [full.producto[0]],
+      cantidad: [full.cantidad[0]],
+      financiero: [full.financiero[0]],
+    });
   });
 
   it('takes the shortcut for the lines KLK sends', () => {

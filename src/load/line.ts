@@ -5,13 +5,26 @@ import { z } from '../shared/zod.ts';
  * quarantined with the reason, never loaded half-right, and no field is ever filled in with "now".
  */
 const amount = z
-  .union([z.number(), z.string().trim().regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, 'no es numérico').transform(Number)], {
-    error: 'no es numérico',
-  })
+  .union(
+    [
+      z.number(),
+      z
+        .string()
+        .trim()
+        .regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, 'no es numérico')
+        .transform(Number),
+    ],
+    {
+      error: 'no es numérico',
+    },
+  )
   .pipe(z.number({ error: 'no es numérico' }).refine(Number.isFinite, 'no es numérico'));
 
 const text = z.string({ error: 'falta o no es texto' });
-const optionalText = z.string().nullish().transform((v) => v ?? '');
+const optionalText = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? '');
 
 const DATE_FORMAT = /^\d{4}-\d{2}-\d{2}$/;
 const TIME_FORMAT = /^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,7})?$/;
@@ -26,13 +39,15 @@ const date = z
   .regex(DATE_FORMAT, 'fecha no interpretable (se espera YYYY-MM-DD)')
   .refine(isRealDate, 'fecha inexistente');
 
-const time = z.string({ error: 'falta la hora' }).regex(TIME_FORMAT, 'hora no interpretable (se espera HH:MM:SS.fffffff)');
+const time = z
+  .string({ error: 'falta la hora' })
+  .regex(TIME_FORMAT, 'hora no interpretable (se espera HH:MM:SS.fffffff)');
 
 export const klkLineSchema = z.object({
   numero_factura: text.trim().min(1, 'falta el número de factura'),
-  linea: z.union([z.number(), z.string().trim().regex(/^\d+$/).transform(Number)], { error: 'falta el número de línea' }).pipe(
-    z.number().int('número de línea no entero').positive('número de línea no positivo'),
-  ),
+  linea: z
+    .union([z.number(), z.string().trim().regex(/^\d+$/).transform(Number)], { error: 'falta el número de línea' })
+    .pipe(z.number().int('número de línea no entero').positive('número de línea no positivo')),
   fecha: date,
   hora: time,
   producto: z
@@ -116,7 +131,10 @@ export function unstorableTextReason(raw: unknown): string | null {
   const path: Array<string | number> = [];
   const found = findUnstorable(raw, path);
   if (found === null) return null;
-  const where = path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
+  const where = path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`))
+    .join('')
+    .replace(/^\./, '');
   if (found.key !== undefined) {
     // JSON.stringify escapes the offending unit, so the reason itself stays storable.
     return `el nombre de campo ${JSON.stringify(found.key)}${where ? ` en ${where}` : ''} contiene ${unstorableText(found.unit)}`;

@@ -88,7 +88,10 @@ const LIST_SQL = `
    LIMIT $4`;
 
 /** The quarantined lines matching the filter, newest first, at most `limit`, and how many match in all. */
-export async function listQuarantine(db: Queryable, filter: QuarantineFilter): Promise<{ total: number; lines: QuarantinedLine[] }> {
+export async function listQuarantine(
+  db: Queryable,
+  filter: QuarantineFilter,
+): Promise<{ total: number; lines: QuarantinedLine[] }> {
   const { rows } = await db.query<{
     id: string | number;
     run_id: string | number | null;

@@ -58,18 +58,30 @@ describe('lineToRow', () => {
   it('derives weight and unit totals, and a zero margin when nothing was sold for money', () => {
     const weighed = lineToRow(
       klkLine({
-        ...nested('cantidad', { cantidad_vendida: 0.75, peso_unitario: 1, factor_unidad_medida: 1000, unidad_medida_venta: 'KG' }),
+        ...nested('cantidad', {
+          cantidad_vendida: 0.75,
+          peso_unitario: 1,
+          factor_unidad_medida: 1000,
+          unidad_medida_venta: 'KG',
+        }),
         ...nested('financiero', { venta_total_usd: 0, utilidad_bruta_usd: -0.2 }),
       }),
       florAmarillo,
     );
-    expect(weighed.ok && [weighed.row.peso_calculado, weighed.row.total_cantidad_por_unidad_medida, weighed.row.margen_bruto_pct]).toEqual([
-      0.75, 750, 0,
-    ]);
+    expect(
+      weighed.ok && [
+        weighed.row.peso_calculado,
+        weighed.row.total_cantidad_por_unidad_medida,
+        weighed.row.margen_bruto_pct,
+      ],
+    ).toEqual([0.75, 750, 0]);
   });
 
   it('clamps an extreme margin to what numeric(8,2) holds', () => {
-    const result = lineToRow(klkLine(nested('financiero', { venta_total_usd: 0.0001, utilidad_bruta_usd: 5000 })), florAmarillo);
+    const result = lineToRow(
+      klkLine(nested('financiero', { venta_total_usd: 0.0001, utilidad_bruta_usd: 5000 })),
+      florAmarillo,
+    );
     expect(result.ok && result.row.margen_bruto_pct).toBe(999999.99);
   });
 
@@ -82,8 +94,16 @@ describe('lineToRow', () => {
     ['impossible date', { fecha: '2026-02-30' }, 'fecha: fecha inexistente'],
     ['unparsable time', { hora: '25:00:00' }, 'hora: hora no interpretable (se espera HH:MM:SS.fffffff)'],
     ['missing time', { hora: null }, 'hora: falta la hora'],
-    ['non-numeric amount', nested('financiero', { venta_total_usd: 'N/A' }), 'financiero.venta_total_usd: no es numérico'],
-    ['non-numeric quantity', nested('cantidad', { cantidad_vendida: null }), 'cantidad.cantidad_vendida: no es numérico'],
+    [
+      'non-numeric amount',
+      nested('financiero', { venta_total_usd: 'N/A' }),
+      'financiero.venta_total_usd: no es numérico',
+    ],
+    [
+      'non-numeric quantity',
+      nested('cantidad', { cantidad_vendida: null }),
+      'cantidad.cantidad_vendida: no es numérico',
+    ],
     ['no product', { producto: [] }, 'producto: falta el producto'],
   ])('rejects a line with %s, saying why', (_label, overrides, reason) => {
     const result = lineToRow(klkLine(overrides), florAmarillo);
@@ -92,7 +112,11 @@ describe('lineToRow', () => {
 
   it("rejects another warehouse's line and names both warehouses", () => {
     const result = lineToRow(klkLine({}, 'TFAMA-PPF'), florAmarillo);
-    expect(result).toMatchObject({ ok: false, reason: 'otro almacén: TFAMA-PPF (la tienda vende por TFAMA)', linea: '1' });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'otro almacén: TFAMA-PPF (la tienda vende por TFAMA)',
+      linea: '1',
+    });
   });
 
   it('rejects amounts that numeric(18,4) cannot hold', () => {
@@ -118,41 +142,107 @@ describe('toCopyLine', () => {
     expect(fields[4]).toBe('A\\tB\\nC\\\\D\\rE');
     const amount = (v: number) => toCopyLine({ ...result.row, venta_total: v }).split('\t')[14];
     // Four decimals or fewer from the integer count of ten-thousandths; anything else as JavaScript writes it.
-    expect([-12.5, 0.1 + 0.2, 0, -0, 1.5108, 123456789.0001].map(amount)).toEqual(['-12.5', '0.3', '0', '0', '1.5108', '123456789.0001']);
+    expect([-12.5, 0.1 + 0.2, 0, -0, 1.5108, 123456789.0001].map(amount)).toEqual([
+      '-12.5',
+      '0.3',
+      '0',
+      '0',
+      '1.5108',
+      '123456789.0001',
+    ]);
     expect([1.23455, 1e-7, 1e20].map(amount)).toEqual(['1.23455', '1e-7', '100000000000000000000']);
   });
 });
 
 describe('lines that would not fit their columns', () => {
   it.each([
-    ['a product code longer than varchar(50)', nested('producto', { codigo_producto: 'P'.repeat(51) }), 'producto_id: más de 50 caracteres'],
-    ['a unit longer than varchar(20)', nested('cantidad', { unidad_medida_venta: 'U'.repeat(21) }), 'unidad_medida_venta: más de 20 caracteres'],
-    ['an invoice whose key passes varchar(100)', { numero_factura: 'F'.repeat(98) }, 'numero_factura: más de 100 caracteres'],
-    ['a derived weight beyond numeric(18,4)', nested('cantidad', { cantidad_vendida: 1e8, peso_unitario: 1e7 }), 'importe fuera de rango para numeric(18,4)'],
+    [
+      'a product code longer than varchar(50)',
+      nested('producto', { codigo_producto: 'P'.repeat(51) }),
+      'producto_id: más de 50 caracteres',
+    ],
+    [
+      'a unit longer than varchar(20)',
+      nested('cantidad', { unidad_medida_venta: 'U'.repeat(21) }),
+      'unidad_medida_venta: más de 20 caracteres',
+    ],
+    [
+      'an invoice whose key passes varchar(100)',
+      { numero_factura: 'F'.repeat(98) },
+      'numero_factura: más de 100 caracteres',
+    ],
+    [
+      'a derived weight beyond numeric(18,4)',
+      nested('cantidad', { cantidad_vendida: 1e8, peso_unitario: 1e7 }),
+      'importe fuera de rango para numeric(18,4)',
+    ],
   ])('quarantines %s instead of failing the load', (_label, overrides, reason) => {
     expect(lineToRow(klkLine(overrides), florAmarillo)).toMatchObject({ ok: false, reason });
   });
 
   it('counts characters, not UTF-16 units, against varchar', () => {
     const emoji = '🚀'.repeat(50);
-    expect(lineToRow(klkLine(nested('producto', { codigo_producto: emoji })), florAmarillo)).toMatchObject({ ok: true });
+    expect(lineToRow(klkLine(nested('producto', { codigo_producto: emoji })), florAmarillo)).toMatchObject({
+      ok: true,
+    });
   });
 });
 
 describe('lineToRow: text PostgreSQL cannot store', () => {
   const product = (values: Record<string, unknown>) => nested('producto', values);
   it.each([
-    ['a NUL in a product description', product({ descripcion_producto: 'HARINA\u0000PAN' }), 'producto[0].descripcion_producto contiene un carácter nulo (U+0000)'],
-    ['a NUL in the warehouse name (a loaded column)', nested('cantidad', { nombre_almacen: 'PISO\u0000' }), 'cantidad[0].nombre_almacen contiene un carácter nulo (U+0000)'],
-    ['a lone high surrogate', product({ descripcion_producto: 'HARINA \ud800' }), 'producto[0].descripcion_producto contiene un sustituto UTF-16 suelto (U+D800)'],
-    ['a lone low surrogate', nested('cantidad', { unidad_medida_venta: '\udc00UNIDAD' }), 'cantidad[0].unidad_medida_venta contiene un sustituto UTF-16 suelto (U+DC00)'],
-    ['a pair in the wrong order', product({ marca_producto: '\ude00\ud83d' }), 'producto[0].marca_producto contiene un sustituto UTF-16 suelto (U+DE00)'],
-    ['a high surrogate before another high one', { codigo_promocion: '\udbff\udbff\udc00' }, 'codigo_promocion contiene un sustituto UTF-16 suelto (U+DBFF)'],
-    ['a NUL in the product code', product({ codigo_producto: '\u0000123' }), 'producto[0].codigo_producto contiene un carácter nulo (U+0000)'],
-    ['a NUL in a field the loader does not read', { fecha_hora_completa: '\u0000' }, 'fecha_hora_completa contiene un carácter nulo (U+0000)'],
-    ['a NUL in a field name', product({ 'marca\u0000': 'PAN' }), 'el nombre de campo "marca\\u0000" en producto[0] contiene un carácter nulo (U+0000)'],
+    [
+      'a NUL in a product description',
+      product({ descripcion_producto: 'HARINA\u0000PAN' }),
+      'producto[0].descripcion_producto contiene un carácter nulo (U+0000)',
+    ],
+    [
+      'a NUL in the warehouse name (a loaded column)',
+      nested('cantidad', { nombre_almacen: 'PISO\u0000' }),
+      'cantidad[0].nombre_almacen contiene un carácter nulo (U+0000)',
+    ],
+    [
+      'a lone high surrogate',
+      product({ descripcion_producto: 'HARINA \ud800' }),
+      'producto[0].descripcion_producto contiene un sustituto UTF-16 suelto (U+D800)',
+    ],
+    [
+      'a lone low surrogate',
+      nested('cantidad', { unidad_medida_venta: '\udc00UNIDAD' }),
+      'cantidad[0].unidad_medida_venta contiene un sustituto UTF-16 suelto (U+DC00)',
+    ],
+    [
+      'a pair in the wrong order',
+      product({ marca_producto: '\ude00\ud83d' }),
+      'producto[0].marca_producto contiene un sustituto UTF-16 suelto (U+DE00)',
+    ],
+    [
+      'a high surrogate before another high one',
+      { codigo_promocion: '\udbff\udbff\udc00' },
+      'codigo_promocion contiene un sustituto UTF-16 suelto (U+DBFF)',
+    ],
+    [
+      'a NUL in the product code',
+      product({ codigo_producto: '\u0000123' }),
+      'producto[0].codigo_producto contiene un carácter nulo (U+0000)',
+    ],
+    [
+      'a NUL in a field the loader does not read',
+      { fecha_hora_completa: '\u0000' },
+      'fecha_hora_completa contiene un carácter nulo (U+0000)',
+    ],
+    [
+      'a NUL in a field name',
+      product({ 'marca\u0000': 'PAN' }),
+      'el nombre de campo "marca\\u0000" en producto[0] contiene un carácter nulo (U+0000)',
+    ],
   ])('rejects %s, naming the field', (_label, overrides, reason) => {
-    expect(lineToRow(klkLine(overrides), florAmarillo)).toEqual({ ok: false, reason, numeroFactura: 'C10-01-00008064', linea: '1' });
+    expect(lineToRow(klkLine(overrides), florAmarillo)).toEqual({
+      ok: false,
+      reason,
+      numeroFactura: 'C10-01-00008064',
+      linea: '1',
+    });
   });
 
   it('rejects a line whose invoice or line number is poisoned without keeping that key (it could not be stored)', () => {
@@ -171,10 +261,17 @@ describe('lineToRow: text PostgreSQL cannot store', () => {
   });
 
   it('loads a valid surrogate pair (an emoji) unchanged, also through the COPY text', () => {
-    const result = lineToRow(klkLine({ ...nested('cantidad', { nombre_almacen: 'PISO 🛒' }), codigo_promocion: '😀' }), florAmarillo);
+    const result = lineToRow(
+      klkLine({ ...nested('cantidad', { nombre_almacen: 'PISO 🛒' }), codigo_promocion: '😀' }),
+      florAmarillo,
+    );
     expect(result.ok).toBe(true);
     const row = (result as { row: Record<string, unknown> }).row;
     expect(row.almacen_nombre).toBe('PISO 🛒');
-    expect(Buffer.from(toCopyLine(row as never)).toString('utf8').split('\t')[4]).toBe('PISO 🛒');
+    expect(
+      Buffer.from(toCopyLine(row as never))
+        .toString('utf8')
+        .split('\t')[4],
+    ).toBe('PISO 🛒');
   });
 });

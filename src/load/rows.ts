@@ -33,7 +33,8 @@ const NUMERIC_18_4_LIMIT = 1e14;
 /** numeric(8,2) holds magnitudes below 10^6: extreme margins are clamped rather than failing the whole load. */
 const MARGIN_LIMIT = 999_999.99;
 
-export type LineResult = { ok: true; row: VentaRow } | { ok: false; reason: string; numeroFactura?: string; linea?: string };
+export type LineResult =
+  { ok: true; row: VentaRow } | { ok: false; reason: string; numeroFactura?: string; linea?: string };
 
 /** The row key `{numero_factura}_L{linea}` used by Fluxion's `ventas.numero_factura`. */
 export function rowKey(numeroFactura: string, linea: number | string): string {
@@ -71,7 +72,8 @@ function storableKey(raw: unknown): { numeroFactura?: string; linea?: string } {
   const numeroFactura = typeof r?.numero_factura === 'string' ? r.numero_factura : undefined;
   const linea = r?.linea === undefined || r?.linea === null ? undefined : String(r.linea);
   return {
-    numeroFactura: numeroFactura !== undefined && unstorableTextReason(numeroFactura) === null ? numeroFactura : undefined,
+    numeroFactura:
+      numeroFactura !== undefined && unstorableTextReason(numeroFactura) === null ? numeroFactura : undefined,
     linea: linea !== undefined && unstorableTextReason(linea) === null ? linea : undefined,
   };
 }
@@ -81,7 +83,11 @@ function transform(line: KlkLine, store: Store): LineResult {
   const fin = line.financiero[0]!;
   const key = { numeroFactura: line.numero_factura, linea: String(line.linea) };
   if (cantidad.codigo_almacen !== store.almacen) {
-    return { ok: false, reason: `otro almacén: ${cantidad.codigo_almacen} (la tienda vende por ${store.almacen})`, ...key };
+    return {
+      ok: false,
+      reason: `otro almacén: ${cantidad.codigo_almacen} (la tienda vende por ${store.almacen})`,
+      ...key,
+    };
   }
   const margin = fin.venta_total_usd > 0 ? (fin.utilidad_bruta_usd / fin.venta_total_usd) * 100 : 0;
   const row: VentaRow = {
@@ -125,7 +131,8 @@ function unfitColumn(row: VentaRow): string | null {
     if (maxChars !== null && typeof value === 'string' && value.length > maxChars && [...value].length > maxChars) {
       return `${name}: más de ${maxChars} caracteres`;
     }
-    if (amount && Math.abs(round(value as number, 4)) >= NUMERIC_18_4_LIMIT) return 'importe fuera de rango para numeric(18,4)';
+    if (amount && Math.abs(round(value as number, 4)) >= NUMERIC_18_4_LIMIT)
+      return 'importe fuera de rango para numeric(18,4)';
   }
   return null;
 }
@@ -140,7 +147,9 @@ function copyText(value: string | number): string {
 }
 
 /** '.0001' ... '.9999' without trailing zeros, '' for 0: the decimals of numeric(18,4) values. */
-const DECIMALS = Array.from({ length: 10_000 }, (_, i) => (i === 0 ? '' : `.${String(i).padStart(4, '0').replace(/0+$/, '')}`));
+const DECIMALS = Array.from({ length: 10_000 }, (_, i) =>
+  i === 0 ? '' : `.${String(i).padStart(4, '0').replace(/0+$/, '')}`,
+);
 
 /**
  * A number as COPY text. An amount with at most four decimals (nearly all) is written from its integer count of

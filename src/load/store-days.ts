@@ -36,7 +36,8 @@ export async function refreshStoreDays(db: Queryable, refresh: StoreDaysRefresh)
   // Proof is never assumed: a caller that does not say the answer proved itself records no day as KLK's 0.
   const proven = refresh.proven ?? false;
   // Whether the answer says anything of the day: always when proven; without proof, only through its own lines.
-  const spoke = (d: IsoDate) => klk !== null && (proven || (klk.get(d)?.lines ?? 0) > 0 || (rejected?.get(d)?.lines ?? 0) > 0);
+  const spoke = (d: IsoDate) =>
+    klk !== null && (proven || (klk.get(d)?.lines ?? 0) > 0 || (rejected?.get(d)?.lines ?? 0) > 0);
   await recountStoreDays(db, {
     storeId,
     days,

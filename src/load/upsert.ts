@@ -40,7 +40,9 @@ export async function loadBatch(tx: Queryable, batch: AnswerBatch, options: Load
   if (batch.size > 0) {
     await disableJit(tx);
     // Days without rows yet take the rows straight in; otherwise (or when a key of the batch is on another day) the merge.
-    const copied = (await hasSales(tx, store, fechaDesde, fechaHasta)) ? null : await copyNewSales(tx, batch.copyText());
+    const copied = (await hasSales(tx, store, fechaDesde, fechaHasta))
+      ? null
+      : await copyNewSales(tx, batch.copyText());
     if (copied !== null) {
       counts.inserted = copied;
     } else {
@@ -63,6 +65,7 @@ export async function loadBatch(tx: Queryable, batch: AnswerBatch, options: Load
     extraction: { runId: options.runId },
   });
   // Days a row moved away from: their rows changed, KLK's reference for them did not.
-  if (leftDays.length > 0) await refreshStoreDays(tx, { storeId: store, days: leftDays.sort(), klk: null, extraction: null });
+  if (leftDays.length > 0)
+    await refreshStoreDays(tx, { storeId: store, days: leftDays.sort(), klk: null, extraction: null });
   return counts;
 }

@@ -17,7 +17,12 @@ describeEachBackend('hoursWithSales', (open) => {
   });
 
   it('gives, for all the stores asked in one read, the hours from `from` up to `to` (excluded) in which each has rows', async () => {
-    const hours = await hoursWithSales(db, ['tienda_01', 'tienda_02', 'tienda_03'], '2026-01-12 16:00:00', '2026-01-12 22:00:00');
+    const hours = await hoursWithSales(
+      db,
+      ['tienda_01', 'tienda_02', 'tienda_03'],
+      '2026-01-12 16:00:00',
+      '2026-01-12 22:00:00',
+    );
     expect(Object.fromEntries([...hours].map(([store, set]) => [store, [...set].sort()]))).toEqual({
       tienda_01: ['2026-01-12 16:00:00', '2026-01-12 19:00:00'],
       tienda_02: ['2026-01-12 21:00:00'],

@@ -87,7 +87,10 @@ const UPSERT_SQL = `
  * Merges rows (COPY text of VENTAS_COLUMNS) into `ventas`: inserts the new, updates the changed, leaves the rest.
  * `leftDays`: days a row moved away from (KLK now dates it on another day).
  */
-export async function mergeSales(tx: Queryable, copyText: Iterable<string | Uint8Array>): Promise<{ inserted: number; updated: number; leftDays: IsoDate[] }> {
+export async function mergeSales(
+  tx: Queryable,
+  copyText: Iterable<string | Uint8Array>,
+): Promise<{ inserted: number; updated: number; leftDays: IsoDate[] }> {
   await tx.exec(STAGING_SQL);
   await tx.copyFrom(STAGING, COLUMNS, copyText);
   const { rows } = await tx.query<{ inserted: number; updated: number; left_days: string[] | null }>(UPSERT_SQL);
@@ -124,7 +127,13 @@ export async function hasSales(tx: Queryable, storeId: string, from: IsoDate, to
 }
 
 /** Deletes the store's rows of the days `from..to` whose invoice line is not in `keep`: voided invoices. */
-export async function deleteSalesNotIn(tx: Queryable, storeId: string, from: IsoDate, to: IsoDate, keep: readonly string[]): Promise<number> {
+export async function deleteSalesNotIn(
+  tx: Queryable,
+  storeId: string,
+  from: IsoDate,
+  to: IsoDate,
+  keep: readonly string[],
+): Promise<number> {
   const { rowCount } = await tx.query(
     `DELETE FROM ventas v
      WHERE v.ubicacion_id = $1 AND v.fecha_venta >= $2::date AND v.fecha_venta < $3::date + 1
@@ -242,7 +251,12 @@ export interface StoreDaySummary {
 }
 
 /** The summary rows of these stores on the days `from..to`, by store and day. */
-export async function storeDaySummaries(db: Queryable, storeIds: readonly string[], from: IsoDate, to: IsoDate): Promise<StoreDaySummary[]> {
+export async function storeDaySummaries(
+  db: Queryable,
+  storeIds: readonly string[],
+  from: IsoDate,
+  to: IsoDate,
+): Promise<StoreDaySummary[]> {
   const { rows } = await db.query<StoreDaySummary>(
     `SELECT store_id, day, lines, total_usd, klk_lines, klk_rejected, rejected_source_changed_at IS NOT NULL AS source_changed,
             ${isoInstant('empty_since')}, ${isoInstant('empty_seen_at')}, ${isoInstant('unproven_empty_at')}
@@ -255,7 +269,10 @@ export async function storeDaySummaries(db: Queryable, storeIds: readonly string
 }
 
 /** The first and last day with rows ever, of those of these stores that have any. */
-export async function salesSpans(db: Queryable, storeIds: readonly string[]): Promise<Array<{ storeId: string; firstSale: IsoDate; lastSale: IsoDate }>> {
+export async function salesSpans(
+  db: Queryable,
+  storeIds: readonly string[],
+): Promise<Array<{ storeId: string; firstSale: IsoDate; lastSale: IsoDate }>> {
   const { rows } = await db.query<{ storeId: string; firstSale: IsoDate; lastSale: IsoDate }>(
     `SELECT store_id AS "storeId", min(day) AS "firstSale", max(day) AS "lastSale"
        FROM store_days
@@ -271,7 +288,11 @@ export async function salesSpans(db: Queryable, storeIds: readonly string[]): Pr
  * whole and the table has fewer lines of is partial; a day KLK never counted whole is taken as it is (an adopted
  * table's days have no KLK count).
  */
-export async function recentDayLines(db: Queryable, storeIds: readonly string[], days: number): Promise<Array<{ storeId: string; lines: number }>> {
+export async function recentDayLines(
+  db: Queryable,
+  storeIds: readonly string[],
+  days: number,
+): Promise<Array<{ storeId: string; lines: number }>> {
   const { rows } = await db.query<{ storeId: string; lines: number }>(
     `SELECT store_id AS "storeId", lines FROM (
        SELECT store_id, day, lines, row_number() OVER (PARTITION BY store_id ORDER BY day DESC) AS recent
@@ -288,7 +309,12 @@ export async function recentDayLines(db: Queryable, storeIds: readonly string[],
 // --- Straight from `ventas` ---
 
 /** Lines and USD total per local day of a store, straight from `ventas`: one grouped query over the days' span. */
-export async function tableDays(db: Queryable, storeId: string, from: IsoDate, to: IsoDate): Promise<Map<IsoDate, DayTally>> {
+export async function tableDays(
+  db: Queryable,
+  storeId: string,
+  from: IsoDate,
+  to: IsoDate,
+): Promise<Map<IsoDate, DayTally>> {
   const { rows } = await db.query<{ day: string; lines: number; usd: string }>(
     `SELECT to_char(fecha_venta, 'YYYY-MM-DD') AS day, count(*)::int AS lines, sum(venta_total)::text AS usd
        FROM ventas
@@ -312,7 +338,12 @@ function toE4(text: string | null): number {
  * Per store, the hours (`YYYY-MM-DD HH:00:00`) from `from` up to `to` (local times, `to` excluded) in which it has
  * rows; a store with none is absent.
  */
-export async function hoursWithSales(db: Queryable, storeIds: readonly string[], from: string, to: string): Promise<Map<string, Set<string>>> {
+export async function hoursWithSales(
+  db: Queryable,
+  storeIds: readonly string[],
+  from: string,
+  to: string,
+): Promise<Map<string, Set<string>>> {
   const { rows } = await db.query<{ storeId: string; hour: string }>(
     `SELECT DISTINCT ubicacion_id AS "storeId", to_char(date_trunc('hour', fecha_venta), 'YYYY-MM-DD HH24:MI:SS') AS hour
      FROM ventas WHERE ubicacion_id = ANY($1::text[]) AND fecha_venta >= $2 AND fecha_venta < $3`,

@@ -41,8 +41,14 @@ describeEachBackend('the plan estimate against a real backfill', (open) => {
         sim.url,
         [
           { store: store('tienda_01'), intervals: [wholeDays('2025-12-01', '2025-12-10')] },
-          { store: store('tienda_07'), intervals: [wholeDays('2025-12-01', '2025-12-05'), wholeDays('2025-12-06', '2025-12-10')] },
-          { store: store('tienda_02'), intervals: [wholeDays('2025-12-01'), wholeDays('2025-12-02'), wholeDays('2025-12-03')] },
+          {
+            store: store('tienda_07'),
+            intervals: [wholeDays('2025-12-01', '2025-12-05'), wholeDays('2025-12-06', '2025-12-10')],
+          },
+          {
+            store: store('tienda_02'),
+            intervals: [wholeDays('2025-12-01'), wholeDays('2025-12-02'), wholeDays('2025-12-03')],
+          },
           { store: store('tienda_10'), intervals: [wholeDays('2025-12-01', '2025-12-02'), earlyHours('2025-12-03')] },
         ],
         { chunkDays: 10, concurrency: CONCURRENCY },
@@ -54,16 +60,24 @@ describeEachBackend('the plan estimate against a real backfill', (open) => {
       );
       const wallSeconds = (performance.now() - started) / 1000;
 
-      expect(outcome.summary).toMatchObject({ status: 'complete', after: { missingStoreDays: 0, partialStoreDays: 0 } });
+      expect(outcome.summary).toMatchObject({
+        status: 'complete',
+        after: { missingStoreDays: 0, partialStoreDays: 0 },
+      });
       // The ETL and the backfill both timed each request and, apart, the load of its answer.
       const { rows } = await db.query<{ requests: number; timed: number }>(
         `SELECT count(*)::int AS requests, count(load_ms)::int AS timed FROM klk_requests WHERE outcome IN ('ok', 'empty')`,
       );
-      expect(rows[0]).toEqual({ requests: 8 + outcome.plan!.totals.requests, timed: 8 + outcome.plan!.totals.requests });
+      expect(rows[0]).toEqual({
+        requests: 8 + outcome.plan!.totals.requests,
+        timed: 8 + outcome.plan!.totals.requests,
+      });
       const totals = outcome.plan!.totals;
       expect(totals.estimate).toMatchObject({ model: 'fitted', samples: 8, concurrency: CONCURRENCY });
       const ratio = totals.estimatedSeconds / wallSeconds;
-      expect(ratio, `estimado ${totals.estimatedSeconds} s, real ${wallSeconds.toFixed(2)} s`).toBeGreaterThanOrEqual(0.7);
+      expect(ratio, `estimado ${totals.estimatedSeconds} s, real ${wallSeconds.toFixed(2)} s`).toBeGreaterThanOrEqual(
+        0.7,
+      );
       expect(ratio, `estimado ${totals.estimatedSeconds} s, real ${wallSeconds.toFixed(2)} s`).toBeLessThanOrEqual(1.4);
     } finally {
       await db.close();

@@ -21,8 +21,14 @@ function requested(plan: ReturnType<typeof planFromCoverage>): string[] {
 
 describe('planFromCoverage', () => {
   // Both stores lose 20-31 January; tienda_03's 12-14 January were answered with lines all quarantined.
-  const rows = history({ stores, from: '2025-12-01', to: '2026-01-19', hole: (id, d) => id === 'tienda_03' && d >= '2026-01-12' && d <= '2026-01-14' });
-  for (const day of ['2026-01-12', '2026-01-13', '2026-01-14']) setDay(rows, 'tienda_03', day, { klkLines: 0, klkRejected: 40 });
+  const rows = history({
+    stores,
+    from: '2025-12-01',
+    to: '2026-01-19',
+    hole: (id, d) => id === 'tienda_03' && d >= '2026-01-12' && d <= '2026-01-14',
+  });
+  for (const day of ['2026-01-12', '2026-01-13', '2026-01-14'])
+    setDay(rows, 'tienda_03', day, { klkLines: 0, klkRejected: 40 });
   setDay(rows, 'tienda_03', '2026-01-11', { lines: 0, totalUsd: 0 }); // a missing day next to the rejected run
 
   it('never requests a day that is not over: a --to years ahead plans only the past holes', () => {
@@ -31,12 +37,19 @@ describe('planFromCoverage', () => {
     const plan = planFromCoverage(report, { config, timing });
     const days = requested(plan);
     expect(days.filter((d) => d.endsWith('2026-01-26') || d > 'tienda_03 2026-01-26')).toEqual([]);
-    expect(days.filter((d) => d.startsWith('tienda_01')).sort()).toEqual(eachDay('2026-01-20', '2026-01-25').map((d) => `tienda_01 ${d}`));
+    expect(days.filter((d) => d.startsWith('tienda_01')).sort()).toEqual(
+      eachDay('2026-01-20', '2026-01-25').map((d) => `tienda_01 ${d}`),
+    );
     expect(plan.totals.missingStoreDays).toBe(2 * 6 + 1);
   });
 
   it('never requests a rejected day, nor merges a request across one', () => {
-    const tiny = history({ stores, from: '2025-12-01', to: '2026-01-25', hole: (id, d) => id === 'tienda_03' && ['2026-01-10', '2026-01-11', '2026-01-12', '2026-01-13'].includes(d) });
+    const tiny = history({
+      stores,
+      from: '2025-12-01',
+      to: '2026-01-25',
+      hole: (id, d) => id === 'tienda_03' && ['2026-01-10', '2026-01-11', '2026-01-12', '2026-01-13'].includes(d),
+    });
     for (const row of tiny) row.lines = 50; // so small that merging two holes around one day would pay
     setDay(tiny, 'tienda_03', '2026-01-11', { klkLines: 0, klkRejected: 3 });
     // tienda_01 complete, so the holes are no common gap: one phase for all three, where merging could happen.

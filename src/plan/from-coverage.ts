@@ -44,7 +44,9 @@ export function planInputFromCoverage(report: CoverageReport, options: PlanOptio
         targets: cells
           .filter((c) => c.state === 'missing' || c.state === 'partial')
           .map((c) => ({ day: c.day, state: c.state as 'missing' | 'partial' })),
-        unavailable: cells.filter((c) => c.state === 'closed' || c.state === 'empty' || c.state === 'future').map((c) => c.day),
+        unavailable: cells
+          .filter((c) => c.state === 'closed' || c.state === 'empty' || c.state === 'future')
+          .map((c) => c.day),
         rejected: cells.filter((c) => c.state === 'rejected').map((c) => c.day),
       };
     }),

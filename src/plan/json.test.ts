@@ -17,12 +17,28 @@ describe('toPlanJson', () => {
     for (const phase of json.phases) {
       expect(Object.keys(phase)).toEqual(['phase', 'title', 'steps']);
       for (const step of phase.steps) {
-        expect(Object.keys(step)).toEqual(['stores', 'from', 'to', 'chunkDays', 'storeDays', 'requests', 'estimatedSeconds', 'command']);
+        expect(Object.keys(step)).toEqual([
+          'stores',
+          'from',
+          'to',
+          'chunkDays',
+          'storeDays',
+          'requests',
+          'estimatedSeconds',
+          'command',
+        ]);
         expect(step.from).toMatch(/^\d{4}-\d{2}-\d{2} 00:00$/);
         expect(step.to).toMatch(/^\d{4}-\d{2}-\d{2} 23:59$/);
       }
     }
-    expect(Object.keys(json.totals)).toEqual(['requests', 'storeDays', 'missingStoreDays', 'overFetchRatio', 'estimatedSeconds', 'estimate']);
+    expect(Object.keys(json.totals)).toEqual([
+      'requests',
+      'storeDays',
+      'missingStoreDays',
+      'overFetchRatio',
+      'estimatedSeconds',
+      'estimate',
+    ]);
     expect(json.totals).toEqual(plan.totals);
     expect(json.totals.estimate).toEqual({
       model: 'default',
@@ -35,10 +51,14 @@ describe('toPlanJson', () => {
     });
   });
 
-  it("gives each step its seed-style command", () => {
+  it('gives each step its seed-style command', () => {
     const step = json.phases[0]!.steps.find((s) => s.stores.includes('tienda_11'))!;
-    expect(step.command).toBe('ventas etl --tiendas tienda_11 --fecha-desde "2026-01-10 00:00" --fecha-hasta "2026-01-24 23:59" --chunk-days 5');
-    expect(toPlanJson(plan, 'npx ventas').phases[0]!.steps[0]!.command).toMatch(/^npx ventas etl --tiendas tienda_\d+ tienda_\d+/);
+    expect(step.command).toBe(
+      'ventas etl --tiendas tienda_11 --fecha-desde "2026-01-10 00:00" --fecha-hasta "2026-01-24 23:59" --chunk-days 5',
+    );
+    expect(toPlanJson(plan, 'npx ventas').phases[0]!.steps[0]!.command).toMatch(
+      /^npx ventas etl --tiendas tienda_\d+ tienda_\d+/,
+    );
   });
 
   it('survives JSON and reads back into the same chunks', () => {
@@ -62,12 +82,23 @@ describe('parsePlanJson', () => {
 
   it.each([
     ['not JSON', '{', /no es JSON válido/],
-    ['a partial-day window', withFirstStep({ to: '2026-01-25 12:00' }), /phases\.0\.steps\.0\.to: se espera "YYYY-MM-DD 23:59"/],
+    [
+      'a partial-day window',
+      withFirstStep({ to: '2026-01-25 12:00' }),
+      /phases\.0\.steps\.0\.to: se espera "YYYY-MM-DD 23:59"/,
+    ],
     ['an impossible date', withFirstStep({ from: '2026-02-30 00:00' }), /phases\.0\.steps\.0\.from/],
     ['a zero chunk', withFirstStep({ chunkDays: 0 }), /chunkDays/],
     ['a step without stores', withFirstStep({ stores: [] }), /stores/],
     ['a window backwards', withFirstStep({ from: '2026-01-26 00:00' }), /from es posterior a to/],
-    ['an unknown model', JSON.stringify({ ...valid, totals: { ...valid.totals, estimate: { ...valid.totals.estimate, model: 'guessed' } } }), /totals\.estimate\.model/],
+    [
+      'an unknown model',
+      JSON.stringify({
+        ...valid,
+        totals: { ...valid.totals, estimate: { ...valid.totals.estimate, model: 'guessed' } },
+      }),
+      /totals\.estimate\.model/,
+    ],
   ])('rejects %s as bad input', (_, text, message) => {
     expect(() => parsePlanJson(text, 'plan.json')).toThrow(UsageError);
     expect(() => parsePlanJson(text, 'plan.json')).toThrow(message);

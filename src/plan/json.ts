@@ -122,7 +122,9 @@ export function parsePlanJson(text: string, source = 'plan'): PlanJson {
   const result = planJsonSchema.safeParse(raw);
   if (!result.success) {
     const issues = result.error.issues.map((i) => `  - ${i.path.join('.') || '(raíz)'}: ${i.message}`);
-    throw new UsageError(`${source} inválido (se espera la salida de ventas plan --format json):\n${issues.join('\n')}`);
+    throw new UsageError(
+      `${source} inválido (se espera la salida de ventas plan --format json):\n${issues.join('\n')}`,
+    );
   }
   return result.data;
 }

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { addDays, daysBetween, eachDay, type IsoDate } from '../shared/dates.ts';
-import { buildPlan, chunkDaysFor, makespan, planChunks, requestsFor, stepDays, type Plan, type PlanChunk, type PlanInput, type PlanStoreInput } from './plan.ts';
+import {
+  buildPlan,
+  chunkDaysFor,
+  makespan,
+  planChunks,
+  requestsFor,
+  stepDays,
+  type Plan,
+  type PlanChunk,
+  type PlanInput,
+  type PlanStoreInput,
+} from './plan.ts';
 import { SEED_SCRIPT } from '../../bench/seed-way.ts';
 import { seedHistory, seedPlanInput } from '../../test/fixtures/seed.ts';
 import { random } from '../../test/support/random.ts';
@@ -53,7 +64,13 @@ function input(stores: PlanStoreInput[], extra: Partial<PlanInput> = {}): PlanIn
     lineBudget: 30_000,
     defaultLinesPerDay: 12_000,
     // No load time, so the figures below are the requests' alone.
-    timing: { baseSeconds: 4, secondsPer1000Lines: 2.5, model: 'default', samples: 0, load: { baseSeconds: 0, secondsPer1000Lines: 0 } },
+    timing: {
+      baseSeconds: 4,
+      secondsPer1000Lines: 2.5,
+      model: 'default',
+      samples: 0,
+      load: { baseSeconds: 0, secondsPer1000Lines: 0 },
+    },
     concurrency: 3,
     ...extra,
   };
@@ -77,7 +94,8 @@ describe('the seed situation', () => {
 
   it('never requests a closed or empty day, nor PARAISO before it opened', () => {
     const requested = new Set(requestedDays(plan));
-    for (const s of situation.stores) for (const day of s.unavailable) expect(requested.has(`${s.id} ${day}`)).toBe(false);
+    for (const s of situation.stores)
+      for (const day of s.unavailable) expect(requested.has(`${s.id} ${day}`)).toBe(false);
     expect(requested.has(`${EMPTY_DAY.store} 2025-11-21`) && requested.has(`${EMPTY_DAY.store} 2025-11-23`)).toBe(true);
     expect(requested.has(`${EMPTY_DAY.store} ${EMPTY_DAY.day}`)).toBe(false);
     expect([...requested].filter((k) => /^tienda_\d+ (2025-12-25|2026-01-01)$/.test(k))).toEqual([]);
@@ -97,7 +115,10 @@ describe('the seed situation', () => {
   it('makes fewer requests than the seed script, whose chunks also exceeded the line budget', () => {
     // Its phase 1 ran with --todas: the 19 stores.
     const days = (s: (typeof SEED_SCRIPT)[number]) => daysBetween(s.from.slice(0, 10), s.to.slice(0, 10)) + 1;
-    const seedRequests = SEED_SCRIPT.reduce((n, s) => n + (s.stores?.length ?? 19) * requestsFor(days(s), s.chunkDays), 0);
+    const seedRequests = SEED_SCRIPT.reduce(
+      (n, s) => n + (s.stores?.length ?? 19) * requestsFor(days(s), s.chunkDays),
+      0,
+    );
     expect(seedRequests).toBe(453);
     expect(plan.totals.requests).toBe(chunks.length);
     expect(plan.totals.requests).toBeLessThan(seedRequests);
@@ -111,25 +132,39 @@ describe('the seed situation', () => {
       expect(days).toBeLessThanOrEqual(chunkDaysFor(situation.lineBudget, perDay));
     }
     for (const step of plan.phases.flatMap((p) => p.steps)) {
-      for (const id of step.stores) expect(step.chunkDays).toBeLessThanOrEqual(chunkDaysFor(situation.lineBudget, linesPerDay.get(id)!));
+      for (const id of step.stores)
+        expect(step.chunkDays).toBeLessThanOrEqual(chunkDaysFor(situation.lineBudget, linesPerDay.get(id)!));
     }
     // Without an observed volume (FLOR AMARILLO's one day of sales left out) the default, 12,000 lines, gives chunks of 2 days.
-    const unknown = buildPlan({ ...situation, stores: situation.stores.map((s) => (s.id === 'tienda_11' ? { ...s, linesPerDay: null } : s)) });
-    expect(unknown.stores.find((s) => s.id === 'tienda_11')).toMatchObject({ linesPerDay: 12_000, linesPerDayObserved: false, chunkDays: 2 });
+    const unknown = buildPlan({
+      ...situation,
+      stores: situation.stores.map((s) => (s.id === 'tienda_11' ? { ...s, linesPerDay: null } : s)),
+    });
+    expect(unknown.stores.find((s) => s.id === 'tienda_11')).toMatchObject({
+      linesPerDay: 12_000,
+      linesPerDayObserved: false,
+      chunkDays: 2,
+    });
   });
 
   it('phase 1 is the common gap for every store it hits, and nothing else', () => {
     const [phase1] = plan.phases;
     expect(phase1?.phase).toBe(1);
     expect(phase1?.title).toContain(`${COMMON_GAP.from} a ${COMMON_GAP.to}`);
-    const inGap = planChunks({ phases: [phase1!] }).flatMap((c) => eachDay(c.dayFrom, c.dayTo).map((d) => `${c.storeId} ${d}`));
+    const inGap = planChunks({ phases: [phase1!] }).flatMap((c) =>
+      eachDay(c.dayFrom, c.dayTo).map((d) => `${c.storeId} ${d}`),
+    );
     const expected = situation.stores.flatMap((s) =>
       s.targets.filter((t) => t.day >= COMMON_GAP.from && t.day <= COMMON_GAP.to).map((t) => `${s.id} ${t.day}`),
     );
     expect(inGap.sort()).toEqual(expected.sort());
     expect(new Set(phase1!.steps.flatMap((s) => s.stores)).size).toBe(19);
     // FLOR AMARILLO has 2026-01-25: its window stops the day before.
-    expect(phase1!.steps.find((s) => s.stores.includes('tienda_11'))).toMatchObject({ from: '2026-01-10 00:00', to: '2026-01-24 23:59', stores: ['tienda_11'] });
+    expect(phase1!.steps.find((s) => s.stores.includes('tienda_11'))).toMatchObject({
+      from: '2026-01-10 00:00',
+      to: '2026-01-24 23:59',
+      stores: ['tienda_11'],
+    });
   });
 
   it('phase 2 takes each ALTA store on its own, the new store first, then lowest coverage', () => {
@@ -144,7 +179,9 @@ describe('the seed situation', () => {
     expect(coverageOf(order)).toEqual(coverageOf(order).sort((a, b) => a - b));
     // The ALTA store of highest coverage, were it new, would go first.
     const last = order.at(-1)!;
-    const withNew = orderOf(buildPlan({ ...situation, stores: situation.stores.map((s) => (s.id === last ? { ...s, isNew: true } : s)) }));
+    const withNew = orderOf(
+      buildPlan({ ...situation, stores: situation.stores.map((s) => (s.id === last ? { ...s, isNew: true } : s)) }),
+    );
     expect(withNew).toEqual([last, ...order.slice(0, -1)]);
     // A store's steps are consecutive and split around 25-Dec and 1-Jan.
     expect(phase2.steps.filter((s) => s.stores[0] === 'tienda_11').map((s) => [s.from, s.to])).toEqual([
@@ -211,7 +248,9 @@ describe('merging neighbouring holes', () => {
 
   it('never merges across a hole that another phase requests (it would be requested twice)', () => {
     const tiny = store('tienda_01', { linesPerDay: 100, holes: ['2026-01-04', '2026-01-05', '2026-01-07'] });
-    const plan = buildPlan(input([tiny], { commonGaps: [{ from: '2026-01-05', to: '2026-01-05', stores: ['tienda_01'] }] }));
+    const plan = buildPlan(
+      input([tiny], { commonGaps: [{ from: '2026-01-05', to: '2026-01-05', stores: ['tienda_01'] }] }),
+    );
     const requested = requestedDays(plan);
     expect(requested.sort()).toEqual(['tienda_01 2026-01-04', 'tienda_01 2026-01-05', 'tienda_01 2026-01-07']);
     expect(plan.phases.map((p) => p.phase)).toEqual([1, 3]);
@@ -220,41 +259,62 @@ describe('merging neighbouring holes', () => {
   it('does not merge when the merged window needs as many requests', () => {
     // Chunks of 3 days: 3 + 3 days need 2 requests apart, the 7 days merged need 3: nothing saved.
     const plan = buildPlan(
-      input([store('tienda_01', { linesPerDay: 10_000, holes: [...eachDay('2026-01-01', '2026-01-03'), ...eachDay('2026-01-05', '2026-01-07')] })], {
-        timing: { baseSeconds: 1000, secondsPer1000Lines: 0.001, model: 'fitted', samples: 50, load: { baseSeconds: 0, secondsPer1000Lines: 0 } },
-      }),
+      input(
+        [
+          store('tienda_01', {
+            linesPerDay: 10_000,
+            holes: [...eachDay('2026-01-01', '2026-01-03'), ...eachDay('2026-01-05', '2026-01-07')],
+          }),
+        ],
+        {
+          timing: {
+            baseSeconds: 1000,
+            secondsPer1000Lines: 0.001,
+            model: 'fitted',
+            samples: 50,
+            load: { baseSeconds: 0, secondsPer1000Lines: 0 },
+          },
+        },
+      ),
     );
     expect(plan.totals).toMatchObject({ requests: 2, storeDays: 6 });
   });
 });
 
 describe('invariants on random situations', () => {
-  it.each([1, 2, 3, 4, 5, 6, 7, 8])('seed %i: each target once, closed days never, re-reads only present days', (seed) => {
-    const next = random(seed);
-    const days = eachDay('2026-01-01', '2026-01-20');
-    const priorities = ['ALTA', 'MEDIA', 'BAJA'] as const;
-    const stores = ['tienda_01', 'tienda_02', 'tienda_03', 'tienda_04', 'tienda_05'].map((id) => {
-      const states = days.map(() => next());
-      return store(id, {
-        priority: priorities[Math.floor(next() * 3)]!,
-        coveragePct: Math.round(next() * 100),
-        linesPerDay: [50, 400, 2_000, 9_000, 16_000, 40_000][Math.floor(next() * 6)]!,
-        holes: days.filter((_, i) => states[i]! < 0.4),
-        unavailable: days.filter((_, i) => states[i]! > 0.9),
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])(
+    'seed %i: each target once, closed days never, re-reads only present days',
+    (seed) => {
+      const next = random(seed);
+      const days = eachDay('2026-01-01', '2026-01-20');
+      const priorities = ['ALTA', 'MEDIA', 'BAJA'] as const;
+      const stores = ['tienda_01', 'tienda_02', 'tienda_03', 'tienda_04', 'tienda_05'].map((id) => {
+        const states = days.map(() => next());
+        return store(id, {
+          priority: priorities[Math.floor(next() * 3)]!,
+          coveragePct: Math.round(next() * 100),
+          linesPerDay: [50, 400, 2_000, 9_000, 16_000, 40_000][Math.floor(next() * 6)]!,
+          holes: days.filter((_, i) => states[i]! < 0.4),
+          unavailable: days.filter((_, i) => states[i]! > 0.9),
+        });
       });
-    });
-    const plan = buildPlan(input(stores, { commonGaps: [{ from: '2026-01-08', to: '2026-01-12', stores: ['tienda_01', 'tienda_03', 'tienda_05'] }] }));
-    const requested = requestedDays(plan);
-    expect(new Set(requested).size).toBe(requested.length);
-    for (const s of stores) {
-      const mine = new Set(requested.filter((k) => k.startsWith(`${s.id} `)).map((k) => k.slice(-10)));
-      for (const t of s.targets) expect(mine.has(t.day)).toBe(true);
-      for (const d of s.unavailable) expect(mine.has(d)).toBe(false);
-    }
-    expect(plan.totals.requests).toBe(planChunks(plan).length);
-    expect(plan.totals.storeDays).toBe(requested.length);
-    expect(plan.totals.storeDays).toBeGreaterThanOrEqual(plan.totals.missingStoreDays);
-  });
+      const plan = buildPlan(
+        input(stores, {
+          commonGaps: [{ from: '2026-01-08', to: '2026-01-12', stores: ['tienda_01', 'tienda_03', 'tienda_05'] }],
+        }),
+      );
+      const requested = requestedDays(plan);
+      expect(new Set(requested).size).toBe(requested.length);
+      for (const s of stores) {
+        const mine = new Set(requested.filter((k) => k.startsWith(`${s.id} `)).map((k) => k.slice(-10)));
+        for (const t of s.targets) expect(mine.has(t.day)).toBe(true);
+        for (const d of s.unavailable) expect(mine.has(d)).toBe(false);
+      }
+      expect(plan.totals.requests).toBe(planChunks(plan).length);
+      expect(plan.totals.storeDays).toBe(requested.length);
+      expect(plan.totals.storeDays).toBeGreaterThanOrEqual(plan.totals.missingStoreDays);
+    },
+  );
 });
 
 describe('estimates with the timing model', () => {
@@ -265,7 +325,9 @@ describe('estimates with the timing model', () => {
 
   it('gives each step its own requests on the slots, and the plan all of them together as the backfill runs them', () => {
     const plan = buildPlan(input([a, b]));
-    expect(plan.phases.map((p) => p.steps.map((s) => [s.stores, s.chunkDays, s.requests, s.storeDays, s.estimatedSeconds]))).toEqual([
+    expect(
+      plan.phases.map((p) => p.steps.map((s) => [s.stores, s.chunkDays, s.requests, s.storeDays, s.estimatedSeconds])),
+    ).toEqual([
       [[['tienda_02'], 3, 3, 7, 79]], // three requests on three slots: the longest
       [[['tienda_03'], 1, 1, 1, 17]], // 16.5
     ]);
@@ -276,7 +338,15 @@ describe('estimates with the timing model', () => {
       missingStoreDays: 8,
       overFetchRatio: 1,
       estimatedSeconds: 79,
-      estimate: { model: 'default', samples: 0, baseSeconds: 4, secondsPer1000Lines: 2.5, loadBaseSeconds: 0, loadSecondsPer1000Lines: 0, concurrency: 3 },
+      estimate: {
+        model: 'default',
+        samples: 0,
+        baseSeconds: 4,
+        secondsPer1000Lines: 2.5,
+        loadBaseSeconds: 0,
+        loadSecondsPer1000Lines: 0,
+        concurrency: 3,
+      },
     });
   });
 
@@ -296,7 +366,10 @@ describe('estimates with the timing model', () => {
 
   it('never estimates less than the work over the slots, and no step more than the whole plan', () => {
     const stores = ['tienda_01', 'tienda_02', 'tienda_03', 'tienda_04', 'tienda_05'].map((id, i) =>
-      store(id, { linesPerDay: [400, 2_000, 9_000, 16_000, 40_000][i]!, holes: eachDay('2026-01-01', '2026-01-20').filter((_, d) => (d + i) % 3 !== 0) }),
+      store(id, {
+        linesPerDay: [400, 2_000, 9_000, 16_000, 40_000][i]!,
+        holes: eachDay('2026-01-01', '2026-01-20').filter((_, d) => (d + i) % 3 !== 0),
+      }),
     );
     for (const concurrency of [1, 2, 3, 5]) {
       const plan = buildPlan(input(stores, { concurrency }));
@@ -307,18 +380,32 @@ describe('estimates with the timing model', () => {
       expect(plan.totals.estimatedSeconds).toBeGreaterThanOrEqual(Math.floor(work / concurrency));
       for (const step of steps) expect(step.estimatedSeconds).toBeLessThanOrEqual(plan.totals.estimatedSeconds);
       // Together never slower than one step after another (the script), nor faster than the longest step alone.
-      expect(plan.totals.estimatedSeconds).toBeLessThanOrEqual(sum(steps.map((s) => s.estimatedSeconds)) + steps.length);
+      expect(plan.totals.estimatedSeconds).toBeLessThanOrEqual(
+        sum(steps.map((s) => s.estimatedSeconds)) + steps.length,
+      );
     }
   });
 
   it('uses the default volume for a store without one in the window nor in its history', () => {
-    const plan = buildPlan(input([store('tienda_04', { linesPerDay: null, holes: ['2026-01-10'] })], { defaultLinesPerDay: 20_000 }));
+    const plan = buildPlan(
+      input([store('tienda_04', { linesPerDay: null, holes: ['2026-01-10'] })], { defaultLinesPerDay: 20_000 }),
+    );
     expect(plan.totals.estimatedSeconds).toBe(4 + 2.5 * 20);
-    expect(plan.stores[0]).toMatchObject({ linesPerDay: 20_000, linesPerDayObserved: false, linesPerDaySource: 'default' });
+    expect(plan.stores[0]).toMatchObject({
+      linesPerDay: 20_000,
+      linesPerDayObserved: false,
+      linesPerDaySource: 'default',
+    });
   });
 
   it('uses the fitted model it is given and says so', () => {
-    const timing = { baseSeconds: 0.4, secondsPer1000Lines: 0.9, model: 'fitted' as const, samples: 289, load: { baseSeconds: 0.1, secondsPer1000Lines: 0.02 } };
+    const timing = {
+      baseSeconds: 0.4,
+      secondsPer1000Lines: 0.9,
+      model: 'fitted' as const,
+      samples: 289,
+      load: { baseSeconds: 0.1, secondsPer1000Lines: 0.02 },
+    };
     const plan = buildPlan(input([b], { timing }));
     // One request of 5,000 lines: 0.4 + 0.9 x 5 = 4.9 s, then its load, 0.1 + 0.02 x 5 = 0.2 s.
     expect(plan.totals.estimatedSeconds).toBe(5);
@@ -348,13 +435,30 @@ describe('makespan', () => {
 
   it('loads an answer without holding a slot: the next request starts meanwhile, the last load ends the run', () => {
     // One slot, two workers: the second request is asked while the first answer loads.
-    expect(makespan([{ fetch: 2, load: 1 }, { fetch: 2, load: 1 }], 1)).toBe(5);
+    expect(
+      makespan(
+        [
+          { fetch: 2, load: 1 },
+          { fetch: 2, load: 1 },
+        ],
+        1,
+      ),
+    ).toBe(5);
     expect(makespan([{ fetch: 2, load: 5 }], 3)).toBe(7);
   });
 
   it('has twice as many workers as slots: loads longer than requests hold the next requests back', () => {
     // Slot free at 1, 2, 3..., but both workers load until 1 + 10 and 2 + 10: the third request starts at 11.
-    expect(makespan([{ fetch: 1, load: 10 }, { fetch: 1, load: 10 }, { fetch: 1, load: 0 }], 1)).toBe(12);
+    expect(
+      makespan(
+        [
+          { fetch: 1, load: 10 },
+          { fetch: 1, load: 10 },
+          { fetch: 1, load: 0 },
+        ],
+        1,
+      ),
+    ).toBe(12);
   });
 });
 
@@ -365,9 +469,16 @@ describe('volume for sizing chunks', () => {
 
   it('takes a store without a complete day in the window from its whole history', () => {
     const plan = buildPlan(input([store('tienda_11', { linesPerDay: null, historyLinesPerDay: 3_000, holes })]));
-    expect(plan.stores[0]).toMatchObject({ linesPerDay: 3_000, linesPerDayObserved: true, linesPerDaySource: 'history', chunkDays: 10 });
+    expect(plan.stores[0]).toMatchObject({
+      linesPerDay: 3_000,
+      linesPerDayObserved: true,
+      linesPerDaySource: 'history',
+      chunkDays: 10,
+    });
     expect(plan.totals.requests).toBe(2);
-    const withoutHistory = buildPlan(input([store('tienda_11', { linesPerDay: null, historyLinesPerDay: null, holes })]));
+    const withoutHistory = buildPlan(
+      input([store('tienda_11', { linesPerDay: null, historyLinesPerDay: null, holes })]),
+    );
     expect(withoutHistory.stores[0]).toMatchObject({ linesPerDay: 12_000, linesPerDaySource: 'default', chunkDays: 2 });
     expect(withoutHistory.totals.requests).toBe(10);
   });
@@ -382,7 +493,9 @@ describe('volume for sizing chunks', () => {
     const from = '2025-06-01';
     const days = eachDay(from, addDays(from, 189));
     const at = (historyLinesPerDay: number | null) =>
-      buildPlan(input([store('tienda_18', { linesPerDay: null, historyLinesPerDay, holes: days })], { from, to: days.at(-1)! }));
+      buildPlan(
+        input([store('tienda_18', { linesPerDay: null, historyLinesPerDay, holes: days })], { from, to: days.at(-1)! }),
+      );
     expect(at(null).totals.requests).toBe(95);
     const plan = at(3_000);
     expect(plan.totals.requests).toBe(19);
@@ -394,15 +507,32 @@ describe('grouping', () => {
   const window = eachDay('2026-01-10', '2026-01-12');
 
   it('puts stores with the same window and chunk size in one step, in priority order', () => {
-    const plan = buildPlan(input([store('tienda_05', { coveragePct: 80, holes: window }), store('tienda_04', { coveragePct: 70, holes: window })]));
+    const plan = buildPlan(
+      input([
+        store('tienda_05', { coveragePct: 80, holes: window }),
+        store('tienda_04', { coveragePct: 70, holes: window }),
+      ]),
+    );
     expect(plan.phases).toHaveLength(1);
     expect(plan.phases[0]!.steps).toEqual([
-      expect.objectContaining({ stores: ['tienda_04', 'tienda_05'], from: '2026-01-10 00:00', to: '2026-01-12 23:59', chunkDays: 3, storeDays: 6, requests: 2 }),
+      expect.objectContaining({
+        stores: ['tienda_04', 'tienda_05'],
+        from: '2026-01-10 00:00',
+        to: '2026-01-12 23:59',
+        chunkDays: 3,
+        storeDays: 6,
+        requests: 2,
+      }),
     ]);
   });
 
   it('never mixes chunk sizes in one step', () => {
-    const plan = buildPlan(input([store('tienda_04', { linesPerDay: 5_000, holes: window }), store('tienda_05', { linesPerDay: 12_000, holes: window })]));
+    const plan = buildPlan(
+      input([
+        store('tienda_04', { linesPerDay: 5_000, holes: window }),
+        store('tienda_05', { linesPerDay: 12_000, holes: window }),
+      ]),
+    );
     expect(plan.phases[0]!.steps.map((s) => [s.stores, s.chunkDays, s.requests])).toEqual([
       [['tienda_04'], 3, 1],
       [['tienda_05'], 2, 2],
@@ -410,12 +540,22 @@ describe('grouping', () => {
   });
 
   it('groups stores whose chunks are all as long as the window (the same requests)', () => {
-    const plan = buildPlan(input([store('tienda_04', { linesPerDay: 5_000, holes: ['2026-01-10'] }), store('tienda_05', { linesPerDay: 12_000, holes: ['2026-01-10'] })]));
+    const plan = buildPlan(
+      input([
+        store('tienda_04', { linesPerDay: 5_000, holes: ['2026-01-10'] }),
+        store('tienda_05', { linesPerDay: 12_000, holes: ['2026-01-10'] }),
+      ]),
+    );
     expect(plan.phases[0]!.steps.map((s) => [s.stores, s.chunkDays])).toEqual([[['tienda_04', 'tienda_05'], 1]]);
   });
 
   it('keeps ALTA stores on their own even with the same window', () => {
-    const plan = buildPlan(input([store('tienda_04', { priority: 'ALTA', holes: window }), store('tienda_05', { priority: 'ALTA', isNew: true, holes: window })]));
+    const plan = buildPlan(
+      input([
+        store('tienda_04', { priority: 'ALTA', holes: window }),
+        store('tienda_05', { priority: 'ALTA', isNew: true, holes: window }),
+      ]),
+    );
     expect(plan.phases).toHaveLength(1);
     expect(plan.phases[0]!.phase).toBe(2);
     expect(plan.phases[0]!.steps.map((s) => s.stores)).toEqual([['tienda_05'], ['tienda_04']]);
@@ -431,7 +571,11 @@ describe('grouping', () => {
           store('tienda_03', { holes: gap.filter((d) => d !== '2026-01-20') }),
           store('tienda_04', { holes: gap.filter((d) => d !== '2026-01-17'), unavailable: ['2026-01-17'] }),
         ],
-        { commonGaps: [{ from: '2026-01-15', to: '2026-01-20', stores: ['tienda_01', 'tienda_02', 'tienda_03', 'tienda_04'] }] },
+        {
+          commonGaps: [
+            { from: '2026-01-15', to: '2026-01-20', stores: ['tienda_01', 'tienda_02', 'tienda_03', 'tienda_04'] },
+          ],
+        },
       ),
     );
     expect(plan.phases.map((p) => p.phase)).toEqual([1]);
@@ -450,11 +594,19 @@ describe('edge cases', () => {
     const plan = buildPlan(input([store('tienda_01', { priority: 'OK', coveragePct: 100 })]));
     expect(plan.phases).toEqual([]);
     expect(plan.stores).toEqual([]);
-    expect(plan.totals).toMatchObject({ requests: 0, storeDays: 0, missingStoreDays: 0, overFetchRatio: 1, estimatedSeconds: 0 });
+    expect(plan.totals).toMatchObject({
+      requests: 0,
+      storeDays: 0,
+      missingStoreDays: 0,
+      overFetchRatio: 1,
+      estimatedSeconds: 0,
+    });
   });
 
   it('rejects targets that contradict the input', () => {
-    expect(() => buildPlan(input([store('tienda_01', { holes: ['2026-01-05'], unavailable: ['2026-01-05'] })]))).toThrow(/cerrado o vac/);
+    expect(() =>
+      buildPlan(input([store('tienda_01', { holes: ['2026-01-05'], unavailable: ['2026-01-05'] })])),
+    ).toThrow(/cerrado o vac/);
     expect(() => buildPlan(input([store('tienda_01', { holes: ['2025-12-31'] })]))).toThrow(/fuera de la ventana/);
     expect(() => buildPlan(input([store('tienda_01', { holes: ['2026-01-05', '2026-01-05'] })]))).toThrow(/repetido/);
     expect(() => buildPlan(input([store('tienda_01'), store('tienda_01')]))).toThrow(/tienda repetida/);

@@ -282,15 +282,25 @@ export function buildPlan(input: PlanInput): Plan {
   const phaseSteps = [
     { phase: 1 as const, title: phase1Title(gapsUsed, phase1), groups: groupWindows(phase1, 'byDate') },
     { phase: 2 as const, title: 'Backfill por Tienda (Prioridad ALTA)', groups: soloWindows(phase2) },
-    { phase: 3 as const, title: 'Gaps Menores (Prioridad MEDIA y BAJA, por lotes)', groups: groupWindows(phase3, 'byStore') },
+    {
+      phase: 3 as const,
+      title: 'Gaps Menores (Prioridad MEDIA y BAJA, por lotes)',
+      groups: groupWindows(phase3, 'byStore'),
+    },
   ].filter((p) => p.groups.length > 0);
-  const phases: PlanPhase[] = phaseSteps.map((p) => ({ phase: p.phase, title: p.title, steps: p.groups.map((g) => makeStep(g, input)) }));
+  const phases: PlanPhase[] = phaseSteps.map((p) => ({
+    phase: p.phase,
+    title: p.title,
+    steps: p.groups.map((g) => makeStep(g, input)),
+  }));
 
   const steps = phases.flatMap((p) => p.steps);
   const storeDays = sum(steps.map((s) => s.storeDays));
   const missingStoreDays = sum(models.map((m) => m.targets.size));
   // The ledger holds the chunks in step order (planChunks) and the backfill claims them in that order.
-  const allRequests = phaseSteps.flatMap((p) => p.groups.flatMap((g) => g.flatMap((w) => requestSeconds(w, input.timing))));
+  const allRequests = phaseSteps.flatMap((p) =>
+    p.groups.flatMap((g) => g.flatMap((w) => requestSeconds(w, input.timing))),
+  );
   return {
     from: input.from,
     to: input.to,
@@ -326,7 +336,9 @@ export function buildPlan(input: PlanInput): Plan {
         linesPerDaySource: m.linesPerDaySource,
         chunkDays: m.chunkDays,
       })),
-    unavailableStoreDays: sum(models.map((m) => [...m.unavailable].filter((d) => d >= input.from && d <= input.to).length)),
+    unavailableStoreDays: sum(
+      models.map((m) => [...m.unavailable].filter((d) => d >= input.from && d <= input.to).length),
+    ),
     settings: { lineBudget: input.lineBudget, timing: { ...input.timing }, concurrency: input.concurrency },
   };
 }
@@ -432,7 +444,12 @@ function makeStep(windows: readonly StoreWindow[], input: PlanInput): PlanStep {
     chunkDays: first.chunkDays,
     storeDays: windows.length * days,
     requests,
-    estimatedSeconds: Math.round(makespan(windows.flatMap((w) => requestSeconds(w, input.timing)), input.concurrency)),
+    estimatedSeconds: Math.round(
+      makespan(
+        windows.flatMap((w) => requestSeconds(w, input.timing)),
+        input.concurrency,
+      ),
+    ),
   };
 }
 
@@ -454,7 +471,8 @@ function groupWindows(windows: readonly StoreWindow[], order: 'byDate' | 'byStor
     else groups.set(key, [w]);
   }
   const sorted = [...groups.values()].map((g) => g.sort((a, b) => a.store.rank - b.store.rank));
-  const byDate = (a: StoreWindow[], b: StoreWindow[]) => a[0]!.from.localeCompare(b[0]!.from) || b[0]!.to.localeCompare(a[0]!.to);
+  const byDate = (a: StoreWindow[], b: StoreWindow[]) =>
+    a[0]!.from.localeCompare(b[0]!.from) || b[0]!.to.localeCompare(a[0]!.to);
   const byStore = (a: StoreWindow[], b: StoreWindow[]) => a[0]!.store.rank - b[0]!.store.rank;
   sorted.sort((a, b) =>
     order === 'byDate'
@@ -479,11 +497,18 @@ function validate(input: PlanInput): void {
   const fail = (why: string): never => {
     throw new Error(`entrada del plan inconsistente: ${why}`);
   };
-  if (!isValidDate(input.from) || !isValidDate(input.to) || input.from > input.to) fail(`ventana ${input.from}..${input.to}`);
-  const positive = { lineBudget: input.lineBudget, defaultLinesPerDay: input.defaultLinesPerDay, concurrency: input.concurrency };
-  for (const [name, value] of Object.entries(positive)) if (!(value > 0)) fail(`${name} debe ser mayor que 0 (${value})`);
+  if (!isValidDate(input.from) || !isValidDate(input.to) || input.from > input.to)
+    fail(`ventana ${input.from}..${input.to}`);
+  const positive = {
+    lineBudget: input.lineBudget,
+    defaultLinesPerDay: input.defaultLinesPerDay,
+    concurrency: input.concurrency,
+  };
+  for (const [name, value] of Object.entries(positive))
+    if (!(value > 0)) fail(`${name} debe ser mayor que 0 (${value})`);
   if (!Number.isInteger(input.concurrency)) fail(`concurrency debe ser entero (${input.concurrency})`);
-  if (!(input.timing.baseSeconds >= 0) || !(input.timing.secondsPer1000Lines >= 0)) fail('los tiempos no pueden ser negativos');
+  if (!(input.timing.baseSeconds >= 0) || !(input.timing.secondsPer1000Lines >= 0))
+    fail('los tiempos no pueden ser negativos');
   const ids = new Set<string>();
   for (const store of input.stores) {
     if (ids.has(store.id)) fail(`tienda repetida ${store.id}`);

@@ -7,7 +7,8 @@ export function renderPlanTable(plan: PlanJson): string {
   const t = plan.totals;
   const lines = [`Plan de backfill ${plan.from} a ${plan.to}`];
   if (plan.phases.length === 0) return `${lines[0]}\n  Nada que recuperar: ningún día esperado falta ni está parcial.`;
-  const storesOf = (stores: readonly string[]) => (stores.length > 4 ? `${stores.slice(0, 4).join(' ')} (+${stores.length - 4})` : stores.join(' '));
+  const storesOf = (stores: readonly string[]) =>
+    stores.length > 4 ? `${stores.slice(0, 4).join(' ')} (+${stores.length - 4})` : stores.join(' ');
   // At least 44 wide, wider when a step's stores need it, so the columns after it stay aligned.
   const width = Math.max(44, ...plan.phases.flatMap((p) => p.steps.map((s) => storesOf(s.stores).length)));
   for (const phase of plan.phases) {
@@ -23,7 +24,10 @@ export function renderPlanTable(plan: PlanJson): string {
     `Total: ${count(t.requests, 'petición', 'peticiones')}, ${count(t.storeDays, 'día-tienda pedido', 'días-tienda pedidos')} para ${int(t.missingStoreDays)} faltantes o parciales (x${decimal(t.overFetchRatio, 2)}), ${formatDuration(t.estimatedSeconds)} con el backfill en paralelo.`,
   );
   const steps = plan.phases.reduce((n, p) => n + p.steps.length, 0);
-  if (steps > 1) lines.push('El tiempo de cada paso es el suyo por separado; el backfill corre todos los pasos a la vez: el total no es su suma.');
+  if (steps > 1)
+    lines.push(
+      'El tiempo de cada paso es el suyo por separado; el backfill corre todos los pasos a la vez: el total no es su suma.',
+    );
   const estimate = describeEstimate(t.estimate);
   if (estimate) lines.push(estimate);
   return lines.join('\n');

@@ -91,12 +91,20 @@ describe('renderPlanMarkdown', () => {
   });
 
   it('notes a new store in its own section of phase 2', () => {
-    const section = (text: string) => text.slice(text.indexOf('### 2.1 '), text.indexOf('```', text.indexOf('### 2.1 ')));
-    expect(section(md)).toBe('### 2.1 tienda_11 (FLOR AMARILLO) - 87 dias faltantes\nCobertura 1.1%. Pendientes en esta fase: 72 dias (15 dias ya van en la fase 1).\n\n');
+    const section = (text: string) =>
+      text.slice(text.indexOf('### 2.1 '), text.indexOf('```', text.indexOf('### 2.1 ')));
+    expect(section(md)).toBe(
+      '### 2.1 tienda_11 (FLOR AMARILLO) - 87 dias faltantes\nCobertura 1.1%. Pendientes en esta fase: 72 dias (15 dias ya van en la fase 1).\n\n',
+    );
     // As the seed's table has FLOR AMARILLO: a new store, not only a suspected one.
     const situation = seedPlanInput();
-    const asNew = buildPlan({ ...situation, stores: situation.stores.map((s) => (s.id === 'tienda_11' ? { ...s, isNew: true } : s)) });
-    expect(section(renderPlanMarkdown(asNew, { coverageMarkdown, date: '2026-01-26' }))).toContain('\nTienda nueva. Cobertura 1.1%.');
+    const asNew = buildPlan({
+      ...situation,
+      stores: situation.stores.map((s) => (s.id === 'tienda_11' ? { ...s, isNew: true } : s)),
+    });
+    expect(section(renderPlanMarkdown(asNew, { coverageMarkdown, date: '2026-01-26' }))).toContain(
+      '\nTienda nueva. Cobertura 1.1%.',
+    );
   });
 
   it('gives the backfill time, the script time, and the model both were estimated with', () => {
@@ -117,13 +125,19 @@ describe('renderPlanMarkdown', () => {
     const sized = buildPlan({
       ...situation,
       stores: situation.stores.map((s) =>
-        s.id === 'tienda_18' ? { ...s, linesPerDay: null, historyLinesPerDay: 2_500 } : s.id === 'tienda_11' ? { ...s, linesPerDay: null } : s,
+        s.id === 'tienda_18'
+          ? { ...s, linesPerDay: null, historyLinesPerDay: 2_500 }
+          : s.id === 'tienda_11'
+            ? { ...s, linesPerDay: null }
+            : s,
       ),
     });
     const text = renderPlanMarkdown(sized, { coverageMarkdown, date: '2026-01-26' });
     expect(text).toMatch(/12 dias: [^;]*tienda_18\+/);
     expect(text).toContain('tienda_11*');
-    expect(text).toContain('(+ sin dias completos en la ventana: volumen de sus ultimos dias con ventas; * volumen no observado: se supone uno por defecto)');
+    expect(text).toContain(
+      '(+ sin dias completos en la ventana: volumen de sus ultimos dias con ventas; * volumen no observado: se supone uno por defecto)',
+    );
   });
 
   it('says so when there is nothing to fetch', () => {

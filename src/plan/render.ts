@@ -48,7 +48,8 @@ export function describeEstimate(estimate: PlanEstimate | undefined): string | n
   const terms =
     `petición: ${cost(estimate.baseSeconds, estimate.secondsPer1000Lines)}; ` +
     `carga: ${cost(estimate.loadBaseSeconds, estimate.loadSecondsPer1000Lines)}; ${estimate.concurrency} en paralelo`;
-  if (estimate.model === 'default') return `Estimación: modelo por defecto (${terms}): aún no hay peticiones registradas.`;
+  if (estimate.model === 'default')
+    return `Estimación: modelo por defecto (${terms}): aún no hay peticiones registradas.`;
   const samples = `${int(estimate.samples)} ${estimate.samples === 1 ? 'petición registrada' : 'peticiones registradas'}`;
   return `Estimación: modelo ajustado con ${samples} (${terms}).`;
 }
@@ -133,7 +134,12 @@ function phaseSection(plan: Plan, phase: PlanPhase, program: string): string[] {
         `Cobertura ${store.coveragePct}%.`,
         `Pendientes en esta fase: ${dayCount(daysOfStoreIn(phase, storeId))}${inPhase1 ? ` (${dayCount(inPhase1)} ya van en la fase 1)` : ''}.`,
       ].filter(Boolean);
-      out.push('', `### 2.${i + 1} ${storeLabel(store)} - ${dayCount(store.missingDays)} faltantes${partial}`, notes.join(' '), '');
+      out.push(
+        '',
+        `### 2.${i + 1} ${storeLabel(store)} - ${dayCount(store.missingDays)} faltantes${partial}`,
+        notes.join(' '),
+        '',
+      );
       out.push(stepsBlock(steps, program), '', estimateLine(steps));
     });
   } else {
@@ -170,8 +176,11 @@ const VOLUME_MARK: Record<PlanStore['linesPerDaySource'], string> = { window: ''
 /** Stores by chunk size, for the notes: `2 dias: tienda_02, tienda_03; 3 dias: ...`. */
 function chunkSizesNote(plan: Plan): string {
   const bySize = new Map<number, string[]>();
-  for (const s of plan.stores) bySize.set(s.chunkDays, [...(bySize.get(s.chunkDays) ?? []), `${s.id}${VOLUME_MARK[s.linesPerDaySource]}`]);
-  const sizes = [...bySize.entries()].sort((a, b) => a[0] - b[0]).map(([n, ids]) => `${dayCount(n)}: ${ids.join(', ')}`);
+  for (const s of plan.stores)
+    bySize.set(s.chunkDays, [...(bySize.get(s.chunkDays) ?? []), `${s.id}${VOLUME_MARK[s.linesPerDaySource]}`]);
+  const sizes = [...bySize.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([n, ids]) => `${dayCount(n)}: ${ids.join(', ')}`);
   const sources = new Set(plan.stores.map((s) => s.linesPerDaySource));
   const legend = [
     sources.has('history') ? '+ sin dias completos en la ventana: volumen de sus ultimos dias con ventas' : '',
@@ -262,6 +271,9 @@ export function renderPlanBash(plan: Plan, options: RenderOptions = {}): string 
       for (const step of phase.steps) out.push(commandLines(step, program), '');
     }
   }
-  out.push(echo(plan.phases.length > 0 ? '=== BACKFILL COMPLETO ===' : 'Nada que hacer: no hay dias faltantes ni parciales.'), '');
+  out.push(
+    echo(plan.phases.length > 0 ? '=== BACKFILL COMPLETO ===' : 'Nada que hacer: no hay dias faltantes ni parciales.'),
+    '',
+  );
   return out.join('\n');
 }

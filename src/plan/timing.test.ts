@@ -2,10 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { random } from '../../test/support/random.ts';
 import { fitCostModel, fitTiming, type TimingSample } from './timing.ts';
 
-const at = (model: { baseSeconds: number; secondsPer1000Lines: number }, lines: number) => model.baseSeconds + (model.secondsPer1000Lines * lines) / 1000;
+const at = (model: { baseSeconds: number; secondsPer1000Lines: number }, lines: number) =>
+  model.baseSeconds + (model.secondsPer1000Lines * lines) / 1000;
 
 /** Samples of a KLK that costs base + per1000 x lines / 1000, each off by up to ±noise of itself. */
-function samplesOf(n: number, base: number, per1000: number, noise: number, seed = 1, maxLines = 30_000): TimingSample[] {
+function samplesOf(
+  n: number,
+  base: number,
+  per1000: number,
+  noise: number,
+  seed = 1,
+  maxLines = 30_000,
+): TimingSample[] {
   const next = random(seed);
   return Array.from({ length: n }, () => {
     const lines = Math.round(next() * maxLines);
@@ -30,7 +38,9 @@ describe('fitTiming', () => {
     const samples = samplesOf(289, 0, 0.02, 0.02, 3).map((s) => ({ ...s, seconds: s.seconds - 0.01 }));
     const fit = fitTiming(samples);
     expect(fit).toMatchObject({ model: 'fitted', samples: 289, baseSeconds: 0 });
-    const throughOrigin = samples.reduce((n, s) => n + (s.lines / 1000) * s.seconds, 0) / samples.reduce((n, s) => n + (s.lines / 1000) ** 2, 0);
+    const throughOrigin =
+      samples.reduce((n, s) => n + (s.lines / 1000) * s.seconds, 0) /
+      samples.reduce((n, s) => n + (s.lines / 1000) ** 2, 0);
     expect(fit.secondsPer1000Lines).toBeCloseTo(throughOrigin, 3);
     // A 30,000-line chunk: ~0.6 s, not the default's 79 s.
     expect(at(fit, 30_000)).toBeGreaterThan(0.5);
@@ -81,13 +91,21 @@ describe('fitTiming', () => {
   it('never gives a negative term, whatever the samples', () => {
     for (let seed = 1; seed <= 20; seed++) {
       const next = random(seed);
-      const samples = Array.from({ length: 1 + Math.floor(next() * 10) }, () => ({ lines: Math.round(next() * 10_000), seconds: next() * 5 }));
+      const samples = Array.from({ length: 1 + Math.floor(next() * 10) }, () => ({
+        lines: Math.round(next() * 10_000),
+        seconds: next() * 5,
+      }));
       const fit = fitTiming(samples);
       expect(fit.baseSeconds).toBeGreaterThanOrEqual(0);
       expect(fit.secondsPer1000Lines).toBeGreaterThanOrEqual(0);
       expect(Number.isFinite(fit.baseSeconds + fit.secondsPer1000Lines)).toBe(true);
     }
-    expect(fitTiming([{ lines: 0, seconds: 0 }, { lines: 100, seconds: 0 }])).toMatchObject({ baseSeconds: 0, secondsPer1000Lines: 0 });
+    expect(
+      fitTiming([
+        { lines: 0, seconds: 0 },
+        { lines: 100, seconds: 0 },
+      ]),
+    ).toMatchObject({ baseSeconds: 0, secondsPer1000Lines: 0 });
   });
 });
 
@@ -107,6 +125,9 @@ describe('fitCostModel', () => {
 
   it('assumes the default load (0.02 s + 0.015 s per 1,000 lines) before any load was timed', () => {
     expect(fitCostModel([]).load).toEqual({ baseSeconds: 0.02, secondsPer1000Lines: 0.015 });
-    expect(fitCostModel([{ lines: 1_000, seconds: 0.1, loadSeconds: null }]).load).toEqual({ baseSeconds: 0.02, secondsPer1000Lines: 0.015 });
+    expect(fitCostModel([{ lines: 1_000, seconds: 0.1, loadSeconds: null }]).load).toEqual({
+      baseSeconds: 0.02,
+      secondsPer1000Lines: 0.015,
+    });
   });
 });

@@ -37,7 +37,10 @@ export interface RequestSample extends TimingSample {
 export function fitCostModel(samples: readonly RequestSample[]): CostModel {
   const loads = samples.flatMap((s) => (s.loadSeconds === null ? [] : [{ lines: s.lines, seconds: s.loadSeconds }]));
   const load = fitTiming(loads, DEFAULT_LOAD_TIMING);
-  return { ...fitTiming(samples), load: { baseSeconds: load.baseSeconds, secondsPer1000Lines: load.secondsPer1000Lines } };
+  return {
+    ...fitTiming(samples),
+    load: { baseSeconds: load.baseSeconds, secondsPer1000Lines: load.secondsPer1000Lines },
+  };
 }
 
 /** How far the prior lets each term move: its standard deviation is this share of its own value (a weak prior). */
@@ -60,7 +63,13 @@ const TIMER_SECONDS = 0.001;
  */
 export function fitTiming(samples: readonly TimingSample[], defaults: Timing = DEFAULT_TIMING): TimingModel {
   const n = samples.length;
-  if (n === 0) return { baseSeconds: defaults.baseSeconds, secondsPer1000Lines: defaults.secondsPer1000Lines, model: 'default', samples: 0 };
+  if (n === 0)
+    return {
+      baseSeconds: defaults.baseSeconds,
+      secondsPer1000Lines: defaults.secondsPer1000Lines,
+      model: 'default',
+      samples: 0,
+    };
   const xs = samples.map((s) => s.lines / 1000);
   const ys = samples.map((s) => Math.max(0, s.seconds));
   const sx = sum(xs);
@@ -114,7 +123,9 @@ function bounded(m: { a: number; b: number }, h: { aa: number; ab: number; bb: n
   };
   const onA = Math.max(0, m.b + (h.ab / h.bb) * m.a); // a = 0
   const onB = Math.max(0, m.a + (h.ab / h.aa) * m.b); // b = 0
-  return cost(0, onA) <= cost(onB, 0) ? { baseSeconds: 0, secondsPer1000Lines: onA } : { baseSeconds: onB, secondsPer1000Lines: 0 };
+  return cost(0, onA) <= cost(onB, 0)
+    ? { baseSeconds: 0, secondsPer1000Lines: onA }
+    : { baseSeconds: onB, secondsPer1000Lines: 0 };
 }
 
 function rounded(t: Timing): Timing {

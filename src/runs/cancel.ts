@@ -22,9 +22,11 @@ export interface CancelOutcome {
  */
 export async function cancelRun(db: Queryable, ref: RunRef): Promise<CancelOutcome> {
   const before = await runDetail(db, ref);
-  if (!before.cancellable) throw new RunStateError(`${describeRunRef(ref)} no se puede cancelar: ${before.whyNotCancellable}`);
+  if (!before.cancellable)
+    throw new RunStateError(`${describeRunRef(ref)} no se puede cancelar: ${before.whyNotCancellable}`);
   const workedOn = before.status === 'running';
-  const done = ref.kind === 'backfill' ? await cancelBackfill(db, ref.id, { workedOn }) : await cancelEtlRun(db, ref.id);
+  const done =
+    ref.kind === 'backfill' ? await cancelBackfill(db, ref.id, { workedOn }) : await cancelEtlRun(db, ref.id);
   if (!done) throw new RunStateError(`${describeRunRef(ref)} no se puede cancelar: terminó mientras se cancelaba`);
   return { before, stopping: before.kind === 'backfill' && workedOn ? before.workedOnBy : [] };
 }

@@ -6,7 +6,14 @@ import { getEtlRun, type StoreResult } from '../sync/runs.ts';
 import { UnknownRunError } from './errors.ts';
 import { secondsBetween } from './history.ts';
 import { describeRunRef, formatRunRef, resumeCommand, type RunRef } from './ref.ts';
-import { activityOf, backfillActivity, backfillStanding, etlActivity, etlStanding, type EffectiveStatus } from './status.ts';
+import {
+  activityOf,
+  backfillActivity,
+  backfillStanding,
+  etlActivity,
+  etlStanding,
+  type EffectiveStatus,
+} from './status.ts';
 
 interface ChunkCounts {
   total: number;
@@ -41,7 +48,15 @@ export interface BackfillDetail {
   /** Coverage totals when it started, and when it last concluded (null before it ever concluded). */
   before: CoverageTotals | null;
   after: CoverageTotals | null;
-  perStore: Array<{ store: string; chunks: ChunkCounts; storeDays: number; storeDaysDone: number; lines: number; rowsInserted: number; rowsUpdated: number }>;
+  perStore: Array<{
+    store: string;
+    chunks: ChunkCounts;
+    storeDays: number;
+    storeDaysDone: number;
+    lines: number;
+    rowsInserted: number;
+    rowsUpdated: number;
+  }>;
   failedChunks: Array<{ store: string; from: string; to: string; attempts: number; error: string | null }>;
   /** `host:pid` of the processes working on it now. */
   workedOnBy: string[];
@@ -72,7 +87,15 @@ export interface EtlRunDetail {
   rowsDeleted: number;
   duplicates: number;
   quarantined: number;
-  perStore: Array<{ store: string; status: StoreResult['status']; requests: number; lines: number; rowsInserted: number; rowsUpdated: number; errors: string[] }>;
+  perStore: Array<{
+    store: string;
+    status: StoreResult['status'];
+    requests: number;
+    lines: number;
+    rowsInserted: number;
+    rowsUpdated: number;
+    errors: string[];
+  }>;
   cancellable: boolean;
   whyNotCancellable: string | null;
 }
@@ -100,7 +123,13 @@ async function backfillDetail(db: Queryable, id: number): Promise<BackfillDetail
     stores: row.params.stores,
     mirror: row.params.mirror,
     concurrency: row.params.concurrency,
-    chunks: { total: totals.total, done: totals.done, failed: totals.failed, pending: totals.pending, running: totals.running },
+    chunks: {
+      total: totals.total,
+      done: totals.done,
+      failed: totals.failed,
+      pending: totals.pending,
+      running: totals.running,
+    },
     storeDays: totals.storeDays,
     storeDaysDone: totals.storeDaysDone,
     lines: totals.lines,
@@ -120,7 +149,13 @@ async function backfillDetail(db: Queryable, id: number): Promise<BackfillDetail
       rowsInserted: s.rowsInserted,
       rowsUpdated: s.rowsUpdated,
     })),
-    failedChunks: (await failedChunks(db, id)).map((c) => ({ store: c.storeId, from: c.dayFrom, to: c.dayTo, attempts: c.attempts, error: c.error })),
+    failedChunks: (await failedChunks(db, id)).map((c) => ({
+      store: c.storeId,
+      from: c.dayFrom,
+      to: c.dayTo,
+      attempts: c.attempts,
+      error: c.error,
+    })),
     workedOnBy: activity.holders,
     resumeCommand: standing.notResumable === null ? resumeCommand(id) : null,
     whyNotResumable: standing.notResumable,

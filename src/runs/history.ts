@@ -10,7 +10,15 @@ import type { Queryable } from '../db/types.ts';
 import { rerunCommand, resumeCommands } from '../sync/etl.ts';
 import { listEtlRuns, type StoreResult } from '../sync/runs.ts';
 import { formatRunRef, resumeCommand } from './ref.ts';
-import { activityOf, backfillActivity, backfillStanding, effectiveStatus, etlActivity, etlStanding, type EffectiveStatus } from './status.ts';
+import {
+  activityOf,
+  backfillActivity,
+  backfillStanding,
+  effectiveStatus,
+  etlActivity,
+  etlStanding,
+  type EffectiveStatus,
+} from './status.ts';
 
 /** How a backfill is going, as the API and its server-sent events give it. */
 export interface BackfillProgress {
@@ -27,7 +35,8 @@ export interface BackfillProgress {
  * `running` is a backfill at work (here or in another process); `interrupted` one left unfinished by a process that
  * stopped: `ventas backfill --resume ID` finishes it; `cancelled` one stopped for good before it had a summary.
  */
-export type BackfillState = ({ status: 'running' | 'interrupted' | 'cancelled' } & BackfillProgress) | BackfillSummaryJson;
+export type BackfillState =
+  ({ status: 'running' | 'interrupted' | 'cancelled' } & BackfillProgress) | BackfillSummaryJson;
 
 /** A backfill that ended (its summary, `interrupted` by a signal included), not one at work or left by a dead process. */
 export function isFinished(state: BackfillState): state is BackfillSummaryJson {
@@ -37,7 +46,8 @@ export function isFinished(state: BackfillState): state is BackfillSummaryJson {
 export function progressOf(totals: LedgerTotals, lines: number, elapsedSeconds: number | null): BackfillProgress {
   const rate = elapsedSeconds && elapsedSeconds > 0 ? lines / elapsedSeconds : null;
   const left = totals.storeDays - totals.storeDaysDone;
-  const eta = elapsedSeconds !== null && totals.storeDaysDone > 0 ? (elapsedSeconds / totals.storeDaysDone) * left : null;
+  const eta =
+    elapsedSeconds !== null && totals.storeDaysDone > 0 ? (elapsedSeconds / totals.storeDaysDone) * left : null;
   return {
     storeDaysDone: totals.storeDaysDone,
     storeDays: totals.storeDays,
@@ -55,7 +65,10 @@ export async function readBackfillState(db: Queryable, id: number): Promise<Back
   if (row.status !== 'running' && row.summary) return summaryJson(row.summary as BackfillSummary);
   const totals = await ledgerTotals(db, id);
   // Without a summary it never concluded: cancelled, or running unless its process is gone.
-  const status = row.status === 'cancelled' ? 'cancelled' : effectiveStatus('running' as const, activityOf(await backfillActivity(db, [id]), id));
+  const status =
+    row.status === 'cancelled'
+      ? 'cancelled'
+      : effectiveStatus('running' as const, activityOf(await backfillActivity(db, [id]), id));
   return { status, ...progressOf(totals, totals.lines, null) };
 }
 
@@ -97,7 +110,9 @@ export interface RunItem {
 const MAX_ERRORS = 10;
 
 function capped(errors: string[]): string[] {
-  return errors.length <= MAX_ERRORS ? errors : [...errors.slice(0, MAX_ERRORS), `… y ${errors.length - MAX_ERRORS} más`];
+  return errors.length <= MAX_ERRORS
+    ? errors
+    : [...errors.slice(0, MAX_ERRORS), `… y ${errors.length - MAX_ERRORS} más`];
 }
 
 /** A run's duration in tenths of a second; null while unfinished. */
@@ -151,7 +166,10 @@ async function backfillItems(db: Queryable, limit: number): Promise<RunItem[]> {
 async function etlItems(db: Queryable, limit: number): Promise<RunItem[]> {
   // A backfill's executions are runs too; the backfill's own entry stands for them.
   const rows = await listEtlRuns(db, limit);
-  const activity = await etlActivity(db, rows.filter((r) => r.status === 'running').map((r) => r.id));
+  const activity = await etlActivity(
+    db,
+    rows.filter((r) => r.status === 'running').map((r) => r.id),
+  );
   return rows.map((r) => {
     const standing = etlStanding(r.type, r.status, activityOf(activity, r.id));
     return {
@@ -172,7 +190,9 @@ async function etlItems(db: Queryable, limit: number): Promise<RunItem[]> {
       rowsUpdated: r.rowsUpdated,
       errors: capped([
         ...(r.error ? [r.error] : []),
-        ...Object.entries(r.storeResults).flatMap(([store, result]) => (result.errors ?? []).map((e) => `${store}: ${e}`)),
+        ...Object.entries(r.storeResults).flatMap(([store, result]) =>
+          (result.errors ?? []).map((e) => `${store}: ${e}`),
+        ),
       ]),
       command: r.command,
       resumable: false,
@@ -190,7 +210,9 @@ function etlResumeCommand(
   if (status !== 'interrupted' && status !== 'failed' && status !== 'partial') return null;
   const left = resumeCommands({ stores: run.storeResults as Record<string, StoreResult> });
   if (left.length > 0) return left.map((c) => `npx ${c}`).join('\n');
-  return run.from && run.to && run.stores.length > 0 ? `npx ${rerunCommand(run.stores, { from: run.from, to: run.to })}` : null;
+  return run.from && run.to && run.stores.length > 0
+    ? `npx ${rerunCommand(run.stores, { from: run.from, to: run.to })}`
+    : null;
 }
 
 /** ETL runs and backfills, newest first. */

@@ -39,7 +39,10 @@ function duration(value: number | null): string {
 function table(header: string[], rows: string[][], numeric: readonly number[] = []): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (numeric.includes(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (numeric.includes(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)];
 }
 
@@ -56,10 +59,17 @@ export function renderRunsTable(runs: readonly RunItem[], timeZone: string): str
     int(r.lines),
     duration(r.seconds),
   ]);
-  const out = table(['ID', 'Tipo', 'Estado', `Inicio (${utcOffsetLabel(timeZone)})`, 'Ventana', 'Tiendas', 'Líneas', 'Duración'], rows, [6, 7]);
+  const out = table(
+    ['ID', 'Tipo', 'Estado', `Inicio (${utcOffsetLabel(timeZone)})`, 'Ventana', 'Tiendas', 'Líneas', 'Duración'],
+    rows,
+    [6, 7],
+  );
   const resumable = runs.filter((r) => r.resumable && r.command);
   if (resumable.length > 0) {
-    out.push('', resumable.length === 1 ? 'Para reanudar el backfill sin terminar:' : 'Para reanudar los backfills sin terminar:');
+    out.push(
+      '',
+      resumable.length === 1 ? 'Para reanudar el backfill sin terminar:' : 'Para reanudar los backfills sin terminar:',
+    );
     out.push(...resumable.map((r) => `  ${r.command}`));
   }
   const unfinishedEtl = runs.filter((r) => r.kind === 'etl' && r.resumeCommand);
@@ -73,7 +83,8 @@ export function renderRunsTable(runs: readonly RunItem[], timeZone: string): str
 function counts(c: BackfillDetail['chunks'], status: BackfillDetail['status']): string {
   const parts = [`${int(c.done)} hechos`, `${int(c.failed)} fallidos`, `${int(c.pending)} pendientes`];
   // Chunks left `running` by a process that died are taken up again by the next resume.
-  if (c.running > 0) parts.push(`${int(c.running)} ${status === 'running' ? 'en curso' : 'tomados por un proceso que ya no está'}`);
+  if (c.running > 0)
+    parts.push(`${int(c.running)} ${status === 'running' ? 'en curso' : 'tomados por un proceso que ya no está'}`);
   return `${int(c.total)} (${parts.join(', ')})`;
 }
 
@@ -99,13 +110,21 @@ function renderBackfillDetail(d: BackfillDetail, timeZone: string): string {
       int(s.rowsInserted),
     ]);
     out.push('', 'Por tienda:');
-    out.push(...table(['Tienda', 'Bloques', 'Hechos', 'Fallidos', 'Por hacer', 'Días-tienda', 'Líneas', 'Insertadas'], rows, [1, 2, 3, 4, 5, 6, 7]).map((l) => `  ${l}`));
+    out.push(
+      ...table(
+        ['Tienda', 'Bloques', 'Hechos', 'Fallidos', 'Por hacer', 'Días-tienda', 'Líneas', 'Insertadas'],
+        rows,
+        [1, 2, 3, 4, 5, 6, 7],
+      ).map((l) => `  ${l}`),
+    );
   }
   if (d.failedChunks.length > 0) {
     out.push('', 'Bloques fallidos:');
     for (const f of d.failedChunks) {
       const days = f.from === f.to ? f.from : `${f.from} a ${f.to}`;
-      out.push(`  ${f.store} ${days} (${f.attempts} ${f.attempts === 1 ? 'intento' : 'intentos'}): ${f.error ?? 'sin detalle'}`);
+      out.push(
+        `  ${f.store} ${days} (${f.attempts} ${f.attempts === 1 ? 'intento' : 'intentos'}): ${f.error ?? 'sin detalle'}`,
+      );
     }
   }
   out.push('');
@@ -124,9 +143,20 @@ function renderEtlRunDetail(d: EtlRunDetail, timeZone: string): string {
     ...(d.error ? [`  Error: ${d.error}`] : []),
   ];
   if (d.perStore.length > 0) {
-    const rows = d.perStore.map((s) => [s.store, RUN_STATUS_ES[s.status] ?? s.status, int(s.requests), int(s.lines), int(s.rowsInserted), int(s.rowsUpdated)]);
+    const rows = d.perStore.map((s) => [
+      s.store,
+      RUN_STATUS_ES[s.status] ?? s.status,
+      int(s.requests),
+      int(s.lines),
+      int(s.rowsInserted),
+      int(s.rowsUpdated),
+    ]);
     out.push('', 'Por tienda:');
-    out.push(...table(['Tienda', 'Estado', 'Peticiones', 'Líneas', 'Insertadas', 'Actualizadas'], rows, [2, 3, 4, 5]).map((l) => `  ${l}`));
+    out.push(
+      ...table(['Tienda', 'Estado', 'Peticiones', 'Líneas', 'Insertadas', 'Actualizadas'], rows, [2, 3, 4, 5]).map(
+        (l) => `  ${l}`,
+      ),
+    );
     const errors = d.perStore.flatMap((s) => s.errors.map((e) => `  ${s.store}: ${e}`));
     if (errors.length > 0) out.push('', 'Errores:', ...errors);
   }
@@ -145,9 +175,14 @@ export function renderCancel(outcome: CancelOutcome): string {
   if (before.kind === 'etl') return `Ejecución ${before.ref} cancelada (su proceso ya no existía).`;
   const left = before.storeDays - before.storeDaysDone;
   const rest =
-    left === 0 ? 'no quedaba ningún día-tienda por hacer' : left === 1 ? 'el día-tienda sin hacer no se ejecutará' : `los ${int(left)} días-tienda sin hacer no se ejecutarán`;
+    left === 0
+      ? 'no quedaba ningún día-tienda por hacer'
+      : left === 1
+        ? 'el día-tienda sin hacer no se ejecutará'
+        : `los ${int(left)} días-tienda sin hacer no se ejecutarán`;
   if (before.status === 'running') {
-    const who = stopping.length > 0 ? `el proceso que lo ejecuta (${stopping.join(', ')})` : 'el proceso que lo está empezando';
+    const who =
+      stopping.length > 0 ? `el proceso que lo ejecuta (${stopping.join(', ')})` : 'el proceso que lo está empezando';
     return `Backfill #${before.id} cancelado: ${who} deja de tomar bloques y termina los que tiene en curso; ${rest}.`;
   }
   return `Backfill #${before.id} cancelado: ${rest}.`;

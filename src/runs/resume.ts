@@ -33,7 +33,10 @@ function scopeText(scope: Scope): string {
 /** Backfills that could be resumed now, newest first. */
 export async function resumableBackfills(db: Queryable): Promise<BackfillRow[]> {
   const rows = await unfinishedBackfills(db);
-  const activity = await backfillActivity(db, rows.map((r) => r.id));
+  const activity = await backfillActivity(
+    db,
+    rows.map((r) => r.id),
+  );
   return rows.filter((r) => backfillStanding(r.status, activityOf(activity, r.id)).notResumable === null);
 }
 
@@ -53,7 +56,8 @@ export async function chooseBackfillToResume(db: Queryable, target: ResumeTarget
     const row = await getBackfill(db, id);
     if (!row) throw new UnknownRunError(`no existe el backfill #${id}.\n${listing(await resumableBackfills(db))}`);
     const standing = backfillStanding(row.status, activityOf(await backfillActivity(db, [id]), id));
-    if (standing.notResumable) throw new RunStateError(`el backfill #${id} no se puede reanudar: ${standing.notResumable}`);
+    if (standing.notResumable)
+      throw new RunStateError(`el backfill #${id} no se puede reanudar: ${standing.notResumable}`);
     if (scope && !sameScope(row.params, scope)) {
       throw new UsageError(
         `conflicto: el backfill #${id} es de ${scopeText(row.params)}, pero se pidió ${scopeText(scope)}. ` +

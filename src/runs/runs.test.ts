@@ -65,12 +65,17 @@ describeEachBackend('runs', (open) => {
   });
 
   it('a backfill whose only chunk left waits out a retry pause is still worked on by its live process, and not once that process is gone', async () => {
-    const id = await createBackfill(db, { from: '2026-02-01', to: '2026-02-01', stores: ['tienda_10'], mirror: false, concurrency: 3, before: null }, [
-      { storeId: 'tienda_10', dayFrom: '2026-02-01', dayTo: '2026-02-01' },
-    ]);
+    const id = await createBackfill(
+      db,
+      { from: '2026-02-01', to: '2026-02-01', stores: ['tienda_10'], mirror: false, concurrency: 3, before: null },
+      [{ storeId: 'tienda_10', dayFrom: '2026-02-01', dayTo: '2026-02-01' }],
+    );
     await db.query(`UPDATE backfills SET created_at = now() - interval '1 hour' WHERE id = $1`, [id]);
     const pausing = async (owner: string) => {
-      await db.query(`UPDATE backfill_chunks SET state = 'pending', lease_owner = NULL, lease_until = NULL WHERE backfill_id = $1`, [id]);
+      await db.query(
+        `UPDATE backfill_chunks SET state = 'pending', lease_owner = NULL, lease_until = NULL WHERE backfill_id = $1`,
+        [id],
+      );
       const chunk = (await claimChunk(db, id, owner, 60_000))!;
       await failChunk(db, chunk.id, owner, 'KLK respondió HTTP 500', { final: false, retryInMs: 60_000 });
       return (await listRuns(db, 50)).find((r) => r.kind === 'backfill' && r.id === id)!;
@@ -83,9 +88,11 @@ describeEachBackend('runs', (open) => {
   });
 
   it('a backfill just written and not yet claimed shows running, yet nobody holds it: it can be resumed (a queue with no worker)', async () => {
-    const id = await createBackfill(db, { from: '2026-02-01', to: '2026-02-01', stores: ['tienda_10'], mirror: false, concurrency: 3, before: null }, [
-      { storeId: 'tienda_10', dayFrom: '2026-02-01', dayTo: '2026-02-01' },
-    ]);
+    const id = await createBackfill(
+      db,
+      { from: '2026-02-01', to: '2026-02-01', stores: ['tienda_10'], mirror: false, concurrency: 3, before: null },
+      [{ storeId: 'tienda_10', dayFrom: '2026-02-01', dayTo: '2026-02-01' }],
+    );
     expect((await listRuns(db, 1))[0]).toMatchObject({ id, status: 'running', resumable: true });
     expect((await chooseBackfillToResume(db, {})).id).toBe(id);
   });
@@ -103,13 +110,21 @@ describeEachBackend('runs', (open) => {
     const unknown = chooseBackfillToResume(db, { id: 999 });
     await expect(unknown).rejects.toThrow(UnknownRunError);
     await expect(unknown).rejects.toThrow(
-      new RegExp(`^no existe el backfill #999\\.\\nBackfills reanudables:\\n  #${seeded.dead}  2026-01-09 a 2026-01-10, 4 tiendas  →  npx ventas backfill --resume ${seeded.dead}\\n  #${seeded.partial}  2026-01-05 a 2026-01-06, tienda_01, tienda_02  →`),
+      new RegExp(
+        `^no existe el backfill #999\\.\\nBackfills reanudables:\\n  #${seeded.dead}  2026-01-09 a 2026-01-10, 4 tiendas  →  npx ventas backfill --resume ${seeded.dead}\\n  #${seeded.partial}  2026-01-05 a 2026-01-06, tienda_01, tienda_02  →`,
+      ),
     );
-    await expect(chooseBackfillToResume(db, { id: seeded.complete })).rejects.toThrow(`el backfill #${seeded.complete} no se puede reanudar: ya terminó completo`);
+    await expect(chooseBackfillToResume(db, { id: seeded.complete })).rejects.toThrow(
+      `el backfill #${seeded.complete} no se puede reanudar: ya terminó completo`,
+    );
     await expect(chooseBackfillToResume(db, { id: seeded.busy })).rejects.toThrow(RunStateError);
-    await expect(chooseBackfillToResume(db, { id: seeded.busy })).rejects.toThrow('lo está ejecutando otro proceso (otra-maquina:4242)');
+    await expect(chooseBackfillToResume(db, { id: seeded.busy })).rejects.toThrow(
+      'lo está ejecutando otro proceso (otra-maquina:4242)',
+    );
     await cancelRun(db, { kind: 'backfill', id: seeded.dead });
-    await expect(chooseBackfillToResume(db, { id: seeded.dead })).rejects.toThrow(`el backfill #${seeded.dead} no se puede reanudar: fue cancelado`);
+    await expect(chooseBackfillToResume(db, { id: seeded.dead })).rejects.toThrow(
+      `el backfill #${seeded.dead} no se puede reanudar: fue cancelado`,
+    );
   });
 
   it('--resume with a window takes the newest resumable backfill of that window and stores, and refuses a mismatch naming both', async () => {
@@ -130,25 +145,48 @@ describeEachBackend('runs', (open) => {
   it('cancels a resumable backfill at once, one being worked on for its process to conclude, and a dead ETL run; never a finished run', async () => {
     const dead = await cancelRun(db, { kind: 'backfill', id: seeded.dead });
     expect(dead.stopping).toEqual([]);
-    expect(await getBackfill(db, seeded.dead)).toMatchObject({ status: 'cancelled', finishedAt: expect.any(Date), summary: null });
-    expect(await readBackfillState(db, seeded.dead)).toMatchObject({ status: 'cancelled', storeDays: 8, storeDaysDone: 2 });
+    expect(await getBackfill(db, seeded.dead)).toMatchObject({
+      status: 'cancelled',
+      finishedAt: expect.any(Date),
+      summary: null,
+    });
+    expect(await readBackfillState(db, seeded.dead)).toMatchObject({
+      status: 'cancelled',
+      storeDays: 8,
+      storeDaysDone: 2,
+    });
 
     const partial = await cancelRun(db, { kind: 'backfill', id: seeded.partial });
     expect(partial.before.status).toBe('partial');
     // Its summary stays, saying what it is now.
-    expect(await readBackfillState(db, seeded.partial)).toMatchObject({ status: 'cancelled', after: { missingStoreDays: 2 } });
+    expect(await readBackfillState(db, seeded.partial)).toMatchObject({
+      status: 'cancelled',
+      after: { missingStoreDays: 2 },
+    });
 
     const busy = await cancelRun(db, { kind: 'backfill', id: seeded.busy });
     expect(busy.stopping).toEqual(['otra-maquina:4242']);
     expect(await getBackfill(db, seeded.busy)).toMatchObject({ status: 'cancelled', finishedAt: null });
 
     await cancelRun(db, { kind: 'etl', id: seeded.etlDead });
-    expect(await runDetail(db, { kind: 'etl', id: seeded.etlDead })).toMatchObject({ status: 'cancelled', finishedAt: expect.any(String) });
+    expect(await runDetail(db, { kind: 'etl', id: seeded.etlDead })).toMatchObject({
+      status: 'cancelled',
+      finishedAt: expect.any(String),
+    });
 
     const refusals: Array<[Parameters<typeof cancelRun>[1], string]> = [
-      [{ kind: 'backfill', id: seeded.complete }, `el backfill #${seeded.complete} no se puede cancelar: ya terminó (completo)`],
-      [{ kind: 'backfill', id: seeded.dead }, `el backfill #${seeded.dead} no se puede cancelar: ya terminó (cancelado)`],
-      [{ kind: 'etl', id: seeded.etlDone }, `la ejecución etl-${seeded.etlDone} no se puede cancelar: ya terminó (estado: éxito)`],
+      [
+        { kind: 'backfill', id: seeded.complete },
+        `el backfill #${seeded.complete} no se puede cancelar: ya terminó (completo)`,
+      ],
+      [
+        { kind: 'backfill', id: seeded.dead },
+        `el backfill #${seeded.dead} no se puede cancelar: ya terminó (cancelado)`,
+      ],
+      [
+        { kind: 'etl', id: seeded.etlDone },
+        `la ejecución etl-${seeded.etlDone} no se puede cancelar: ya terminó (estado: éxito)`,
+      ],
       [{ kind: 'etl', id: seeded.etlLive }, `la ejecución etl-${seeded.etlLive} no se puede cancelar: sigue en curso`],
     ];
     for (const [ref, message] of refusals) {

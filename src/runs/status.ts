@@ -30,7 +30,10 @@ const IDLE: Activity = { workedOn: false, starting: false, holders: [] };
 export async function backfillActivity(db: Queryable, ids: readonly number[]): Promise<Map<number, Activity>> {
   const rows = await backfillLeaseHolders(db, ids, LEASE_MS);
   return new Map(
-    rows.map((r) => [r.id, { workedOn: r.owners.length > 0, starting: r.starting, holders: [...new Set(r.owners.map(ownerProcess))] }]),
+    rows.map((r) => [
+      r.id,
+      { workedOn: r.owners.length > 0, starting: r.starting, holders: [...new Set(r.owners.map(ownerProcess))] },
+    ]),
   );
 }
 
@@ -44,7 +47,9 @@ export async function etlActivity(db: Queryable, ids: readonly number[]): Promis
   if (ids.length === 0) return new Map();
   const workedOn = new Set(await liveHolderPrefixes(db, ids.map(leaseHolderPrefix)));
   const recent = new Set(await startingRuns(db, ids, LEASE_MS));
-  return new Map(ids.map((id) => [id, { workedOn: workedOn.has(leaseHolderPrefix(id)), starting: recent.has(id), holders: [] }]));
+  return new Map(
+    ids.map((id) => [id, { workedOn: workedOn.has(leaseHolderPrefix(id)), starting: recent.has(id), holders: [] }]),
+  );
 }
 
 export function activityOf(activities: ReadonlyMap<number, Activity>, id: number): Activity {
@@ -72,10 +77,24 @@ export interface Standing {
  */
 export function backfillStanding(stored: BackfillStatus, activity: Activity): Standing {
   const status = effectiveStatus(stored, activity);
-  if (stored === 'complete') return { status, notResumable: 'ya terminó completo (no queda nada que reanudar)', notCancellable: 'ya terminó (completo)' };
-  if (stored === 'cancelled') return { status, notResumable: 'fue cancelado (lo que quedaba pendiente ya no se ejecuta)', notCancellable: 'ya terminó (cancelado)' };
+  if (stored === 'complete')
+    return {
+      status,
+      notResumable: 'ya terminó completo (no queda nada que reanudar)',
+      notCancellable: 'ya terminó (completo)',
+    };
+  if (stored === 'cancelled')
+    return {
+      status,
+      notResumable: 'fue cancelado (lo que quedaba pendiente ya no se ejecuta)',
+      notCancellable: 'ya terminó (cancelado)',
+    };
   if (stored === 'running' && activity.workedOn) {
-    return { status, notResumable: `lo está ejecutando otro proceso (${activity.holders.join(', ')})`, notCancellable: null };
+    return {
+      status,
+      notResumable: `lo está ejecutando otro proceso (${activity.holders.join(', ')})`,
+      notCancellable: null,
+    };
   }
   return { status, notResumable: null, notCancellable: null };
 }
@@ -83,11 +102,22 @@ export function backfillStanding(stored: BackfillStatus, activity: Activity): St
 /** An ETL run is never resumed (the next ETL or the nightly recovery catches up); only one whose process died can be cancelled. */
 export function etlStanding(type: string, stored: RunStatus, activity: Activity): Standing {
   const status = effectiveStatus(stored, activity);
-  const notResumable = 'es una ejecución del ETL: no se reanuda (la próxima ejecución o la recuperación nocturna recoge lo que faltó)';
-  if (type === 'backfill') return { status, notResumable, notCancellable: 'es una ejecución de un backfill: cancele el backfill (ventas runs cancel ID del backfill)' };
-  if (stored !== 'running') return { status, notResumable, notCancellable: `ya terminó (estado: ${RUN_STATUS_ES[stored]})` };
+  const notResumable =
+    'es una ejecución del ETL: no se reanuda (la próxima ejecución o la recuperación nocturna recoge lo que faltó)';
+  if (type === 'backfill')
+    return {
+      status,
+      notResumable,
+      notCancellable: 'es una ejecución de un backfill: cancele el backfill (ventas runs cancel ID del backfill)',
+    };
+  if (stored !== 'running')
+    return { status, notResumable, notCancellable: `ya terminó (estado: ${RUN_STATUS_ES[stored]})` };
   if (activity.workedOn || activity.starting) {
-    return { status, notResumable, notCancellable: 'sigue en curso (sus tiendas están bajo arriendo): deténgala en su proceso con Ctrl-C o SIGTERM' };
+    return {
+      status,
+      notResumable,
+      notCancellable: 'sigue en curso (sus tiendas están bajo arriendo): deténgala en su proceso con Ctrl-C o SIGTERM',
+    };
   }
   return { status, notResumable, notCancellable: null };
 }

@@ -1,12 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, daysBetween, eachDay, isValidDate, localDateTime, monthDay, utcOffsetLabel, weekday } from './dates.ts';
+import {
+  addDays,
+  daysBetween,
+  eachDay,
+  isValidDate,
+  localDateTime,
+  monthDay,
+  utcOffsetLabel,
+  weekday,
+} from './dates.ts';
 
 describe('calendar days', () => {
   it('knows a real date from one that only looks like it', () => {
     expect(['2026-01-31', '2024-02-29', '2000-02-29', '1999-12-31'].map(isValidDate)).toEqual([true, true, true, true]);
-    expect(['2026-02-29', '1900-02-29', '2026-13-01', '2026-04-31', '2026-1-5', '2026-01-05T00:00', ''].map(isValidDate)).toEqual([
-      false, false, false, false, false, false, false,
-    ]);
+    expect(
+      ['2026-02-29', '1900-02-29', '2026-13-01', '2026-04-31', '2026-1-5', '2026-01-05T00:00', ''].map(isValidDate),
+    ).toEqual([false, false, false, false, false, false, false]);
   });
 
   it('adds days across months, years and leap days, both ways', () => {
@@ -27,7 +36,9 @@ describe('calendar days', () => {
   });
 
   it('names the weekday (0 Sunday) before and after 1970, and the month-day of yearly closures', () => {
-    expect(['2026-01-25', '2026-01-26', '2026-01-31', '1969-12-31', '1970-01-01'].map(weekday)).toEqual([0, 1, 6, 3, 4]);
+    expect(['2026-01-25', '2026-01-26', '2026-01-31', '1969-12-31', '1970-01-01'].map(weekday)).toEqual([
+      0, 1, 6, 3, 4,
+    ]);
     expect(monthDay('2025-12-25')).toBe('12-25');
   });
 });

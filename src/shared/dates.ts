@@ -68,7 +68,13 @@ export function localDateTime(timeZone: string, now: Date = new Date()): string 
 
 /** A zone's offset from UTC at `at`, as people read it: `UTC−4`, `UTC+5:30`, `UTC`. */
 export function utcOffsetLabel(timeZone: string, at: Date = new Date()): string {
-  const name = new Intl.DateTimeFormat('en', { timeZone, timeZoneName: 'shortOffset' }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const name =
+    new Intl.DateTimeFormat('en', { timeZone, timeZoneName: 'shortOffset' })
+      .formatToParts(at)
+      .find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
   // Some ICU versions write a zero offset as `GMT+0`.
-  return name.replace(/^GMT([+-]0(:00)?)?$/, 'GMT').replace('GMT', 'UTC').replace('-', '−');
+  return name
+    .replace(/^GMT([+-]0(:00)?)?$/, 'GMT')
+    .replace('GMT', 'UTC')
+    .replace('-', '−');
 }

@@ -24,11 +24,29 @@ describe('the environment', () => {
       LOG_LEVEL: 'info',
       PGUSER: undefined,
     });
-    const blank = parseEnv({ VENTAS_CONFIG: '', DATABASE_URL: '', KLK_API_TOKEN: '', VENTAS_API_TOKEN: '', VENTAS_CLOCK: ' ', VENTAS_DEBUG: '', PGUSER: '' });
-    expect(blank).toMatchObject({ VENTAS_CONFIG: undefined, DATABASE_URL: undefined, KLK_API_TOKEN: undefined, VENTAS_API_TOKEN: undefined, VENTAS_CLOCK: null, VENTAS_DEBUG: false, PGUSER: undefined });
+    const blank = parseEnv({
+      VENTAS_CONFIG: '',
+      DATABASE_URL: '',
+      KLK_API_TOKEN: '',
+      VENTAS_API_TOKEN: '',
+      VENTAS_CLOCK: ' ',
+      VENTAS_DEBUG: '',
+      PGUSER: '',
+    });
+    expect(blank).toMatchObject({
+      VENTAS_CONFIG: undefined,
+      DATABASE_URL: undefined,
+      KLK_API_TOKEN: undefined,
+      VENTAS_API_TOKEN: undefined,
+      VENTAS_CLOCK: null,
+      VENTAS_DEBUG: false,
+      PGUSER: undefined,
+    });
     // An empty KLK URL is a mistake to report (as an invalid URL), not a request for the default one.
     expect(parseEnv({ KLK_BASE_URL: '' }).KLK_BASE_URL).toBe('');
-    expect(parseEnv({ VENTAS_CLOCK: '2026-01-26T10:00:00Z,0,0', VENTAS_DEBUG: '1', LOG_LEVEL: 'debug', PATH: '/bin' })).toMatchObject({
+    expect(
+      parseEnv({ VENTAS_CLOCK: '2026-01-26T10:00:00Z,0,0', VENTAS_DEBUG: '1', LOG_LEVEL: 'debug', PATH: '/bin' }),
+    ).toMatchObject({
       VENTAS_CLOCK: { start: new Date('2026-01-26T10:00:00Z'), epochMs: 0, speed: 0 },
       VENTAS_DEBUG: true,
       LOG_LEVEL: 'debug',
@@ -44,7 +62,9 @@ describe('the environment', () => {
     }
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message.split('\n')).toEqual([
-      expect.stringMatching(/^VENTAS_CLOCK inválido: "mañana" \(se esperan tres valores separados por coma\)\. Se espera START,EPOCH_MS,SPEED/),
+      expect.stringMatching(
+        /^VENTAS_CLOCK inválido: "mañana" \(se esperan tres valores separados por coma\)\. Se espera START,EPOCH_MS,SPEED/,
+      ),
       'LOG_LEVEL inválido: "verbose" (se espera fatal, error, warn, info, debug, trace o silent)',
     ]);
   });
@@ -52,7 +72,11 @@ describe('the environment', () => {
   it('makes every command exit 2 on a bad LOG_LEVEL, before it does anything; help and version read none of it', async () => {
     vi.stubEnv('LOG_LEVEL', 'verbose');
     const result = await runInProcess(['gaps', '--format', 'json']);
-    expect(result).toEqual({ code: 2, stdout: '', stderr: 'error: LOG_LEVEL inválido: "verbose" (se espera fatal, error, warn, info, debug, trace o silent)\n' });
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: LOG_LEVEL inválido: "verbose" (se espera fatal, error, warn, info, debug, trace o silent)\n',
+    });
     expect((await runInProcess(['--version'])).code).toBe(0);
   });
 
@@ -66,8 +90,13 @@ describe('the environment', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'ventas-env-'));
     const announced = async (clock: string) =>
       // Bad input (an empty store list) ends it before any database is opened, after the announcement.
-      (await runCli(['backfill', '--stores', ''], { cwd, env: { VENTAS_CLOCK: clock, LOG_DIR: join(cwd, 'logs') } })).stderr;
-    expect(await announced('2026-01-26T10:00:00Z,0,0')).toContain('Reloj simulado (VENTAS_CLOCK): ahora 2026-01-26T10:00:00.000Z');
-    expect(await announced('2026-02-01T08:00:00Z,0,0')).toContain('Reloj simulado (VENTAS_CLOCK): ahora 2026-02-01T08:00:00.000Z');
+      (await runCli(['backfill', '--stores', ''], { cwd, env: { VENTAS_CLOCK: clock, LOG_DIR: join(cwd, 'logs') } }))
+        .stderr;
+    expect(await announced('2026-01-26T10:00:00Z,0,0')).toContain(
+      'Reloj simulado (VENTAS_CLOCK): ahora 2026-01-26T10:00:00.000Z',
+    );
+    expect(await announced('2026-02-01T08:00:00Z,0,0')).toContain(
+      'Reloj simulado (VENTAS_CLOCK): ahora 2026-02-01T08:00:00.000Z',
+    );
   });
 });

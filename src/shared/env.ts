@@ -35,7 +35,8 @@ export function parseClock(value: string): SimulatedClock {
   const [start, epoch, speed] = parts as [string, string, string];
   const startMs = ISO_WITH_OFFSET.test(start) && isValidDate(start.slice(0, 10)) ? Date.parse(start) : Number.NaN;
   if (Number.isNaN(startMs)) throw badClock(value, `START "${start}" no es una hora ISO con zona`);
-  if (!/^\d+$/.test(epoch) || !Number.isSafeInteger(Number(epoch))) throw badClock(value, `EPOCH_MS "${epoch}" no es un entero de milisegundos`);
+  if (!/^\d+$/.test(epoch) || !Number.isSafeInteger(Number(epoch)))
+    throw badClock(value, `EPOCH_MS "${epoch}" no es un entero de milisegundos`);
   const factor = /^\d+(\.\d+)?$/.test(speed) ? Number(speed) : Number.NaN;
   if (!Number.isFinite(factor)) throw badClock(value, `SPEED "${speed}" no es un número mayor o igual que 0`);
   return { start: new Date(startMs), epochMs: Number(epoch), speed: factor };
@@ -83,7 +84,10 @@ export const envSchema = z.object({
     .transform((value) => Boolean(value)),
   LOG_DIR: z.string().default('logs'),
   LOG_LEVEL: z
-    .enum(LOG_LEVELS, { error: (issue) => `LOG_LEVEL inválido: "${String(issue.input)}" (se espera ${LOG_LEVELS.slice(0, -1).join(', ')} o silent)` })
+    .enum(LOG_LEVELS, {
+      error: (issue) =>
+        `LOG_LEVEL inválido: "${String(issue.input)}" (se espera ${LOG_LEVELS.slice(0, -1).join(', ')} o silent)`,
+    })
     .default('info'),
   /** The user a PostgreSQL URL without one connects as, as libpq would (named in messages). */
   PGUSER: given,

@@ -5,7 +5,11 @@ export function int(n: number): string {
 
 /** A number with a fixed count of decimals, in Spanish (1.234,5). */
 export function decimal(n: number, digits = 1): string {
-  return n.toLocaleString('es-VE', { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: 'always' });
+  return n.toLocaleString('es-VE', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+    useGrouping: 'always',
+  });
 }
 
 /**

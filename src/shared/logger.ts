@@ -23,7 +23,10 @@ export function createLogger(options: { logDir?: string; name?: string; now?: Da
     {
       name: options.name ?? 'ventas',
       level: LOG_LEVEL,
-      redact: { paths: ['token', '*.token', 'headers.authorization', '*.headers.authorization', 'authorization'], censor: '[oculto]' },
+      redact: {
+        paths: ['token', '*.token', 'headers.authorization', '*.headers.authorization', 'authorization'],
+        censor: '[oculto]',
+      },
     },
     destination,
   );
@@ -38,7 +41,8 @@ export const silentLogger: Logger = pino({ level: 'silent' });
  * finish on their own: the tool never calls process.exit.
  */
 export async function flushLogger(logger: Logger): Promise<void> {
-  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as (EventEmitter & { fd?: number }) | undefined;
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
+    (EventEmitter & { fd?: number }) | undefined;
   if (stream && typeof stream.fd === 'number' && stream.fd < 0) await once(stream, 'ready');
   await new Promise<void>((resolve) => logger.flush(() => resolve()));
 }

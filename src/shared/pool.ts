@@ -5,7 +5,11 @@ import PQueue from 'p-queue';
  * no new item starts, and the first error is thrown only once the items already running have settled: the caller's
  * cleanup (leases released, run recorded) never runs under work still writing.
  */
-export async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapPool<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let failure: { error: unknown } | null = null;
   const queue = new PQueue({ concurrency: Math.max(1, limit) });

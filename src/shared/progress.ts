@@ -10,7 +10,12 @@ export interface ProgressView {
  * Progress of long work: a live bar on a terminal (done, lines per second, ETA), a plain line every few seconds
  * otherwise, so logs of scheduled runs stay readable.
  */
-export function createProgress(options: { isTty: boolean; label: string; write: (line: string) => void; intervalMs?: number }): ProgressView {
+export function createProgress(options: {
+  isTty: boolean;
+  label: string;
+  write: (line: string) => void;
+  intervalMs?: number;
+}): ProgressView {
   const started = Date.now();
   if (options.isTty) {
     const bar = new cliProgress.SingleBar(
@@ -20,7 +25,8 @@ export function createProgress(options: { isTty: boolean; label: string; write: 
         clearOnComplete: false,
         etaBuffer: 50,
         // Counts in Spanish (1.633/1.633), like every other number we print.
-        formatValue: (value: number, _options: unknown, type: string) => (type === 'value' || type === 'total' ? int(value) : String(value)),
+        formatValue: (value: number, _options: unknown, type: string) =>
+          type === 'value' || type === 'total' ? int(value) : String(value),
         stream: process.stderr,
       },
       cliProgress.Presets.shades_classic,

@@ -4,7 +4,10 @@ import { redactArgs, redactUrl } from './redact.ts';
 describe('redactUrl', () => {
   it.each([
     ['http://klk:7002/?token=abc123', 'http://klk:7002/?token=[oculto]'],
-    ['http://klk:7002/ventas?api_key=k&store=1&Password=p', 'http://klk:7002/ventas?api_key=[oculto]&store=1&Password=[oculto]'],
+    [
+      'http://klk:7002/ventas?api_key=k&store=1&Password=p',
+      'http://klk:7002/ventas?api_key=[oculto]&store=1&Password=[oculto]',
+    ],
     ['https://user:secreto@klk.example:443/', 'https://[oculto]@klk.example/'],
     ['postgres://ventas:clave@db:5432/ventas', 'postgres://[oculto]@db:5432/ventas'],
   ])('hides the credentials of %s', (url, shown) => {
@@ -12,10 +15,13 @@ describe('redactUrl', () => {
     expect(redactUrl(url)).not.toMatch(/abc123|secreto|clave|=k&|=p$/);
   });
 
-  it.each([['http://127.0.0.1:7002'], ['http://klk:7002/?store=SUC001'], ['2026-01-10 00:00'], ['tienda_01'], ['no es una url']])(
-    'leaves %s exactly as it is',
-    (text) => expect(redactUrl(text)).toBe(text),
-  );
+  it.each([
+    ['http://127.0.0.1:7002'],
+    ['http://klk:7002/?store=SUC001'],
+    ['2026-01-10 00:00'],
+    ['tienda_01'],
+    ['no es una url'],
+  ])('leaves %s exactly as it is', (text) => expect(redactUrl(text)).toBe(text));
 });
 
 describe('redactArgs', () => {

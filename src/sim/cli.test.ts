@@ -38,9 +38,10 @@ describe('ventas klk-sim', () => {
     const flor = { id: 'tienda_11', name: 'FLOR AMARILLO', sucursal: 'SUC012', almacen: 'TFAMA' };
     writeFileSync(config, JSON.stringify({ stores: [flor] }));
     const proc = run(
-      ['--port', '0', '--scale', '0.01', '--seed', '4', '--now', '2026-01-12 14:00', '--list-rate', '1'].concat(
-        ['--config', config],
-      ),
+      ['--port', '0', '--scale', '0.01', '--seed', '4', '--now', '2026-01-12 14:00', '--list-rate', '1'].concat([
+        '--config',
+        config,
+      ]),
     );
     try {
       const url = await listeningUrl(proc);

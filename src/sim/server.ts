@@ -314,7 +314,7 @@ export function createSimServer(options: SimOptions): SimServer {
   const stats: SimStats = { requests: 0, inFlight: 0, maxInFlight: 0 };
   // Requests still running stay counted in flight: the counter must never go negative.
   const resetStats = () => Object.assign(stats, { requests: 0, maxInFlight: stats.inFlight });
-  const timeZone = () => (options.stores?.[0]?.timeZone ?? 'America/Caracas');
+  const timeZone = () => options.stores?.[0]?.timeZone ?? 'America/Caracas';
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sim');

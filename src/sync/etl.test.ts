@@ -33,12 +33,17 @@ describeEachBackend('runEtl', (open) => {
 
   const deps = (overrides: { attempts?: number; timeoutMs?: number } = {}) => ({
     db,
-    klk: createKlkClient({ baseUrl: sim.url, attempts: overrides.attempts ?? 6, backoffMs: 5, timeoutMs: overrides.timeoutMs }),
+    klk: createKlkClient({
+      baseUrl: sim.url,
+      attempts: overrides.attempts ?? 6,
+      backoffMs: 5,
+      timeoutMs: overrides.timeoutMs,
+    }),
     logger: silentLogger,
     concurrency: 3,
     leaseWaitMs: 0,
   });
-  const job = (stores: typeof t01[], from: string, to: string, extra: Partial<EtlJob> = {}): EtlJob => ({
+  const job = (stores: (typeof t01)[], from: string, to: string, extra: Partial<EtlJob> = {}): EtlJob => ({
     type: 'manual',
     targets: stores.map((s) => ({ store: s, intervals: [{ from, to }] })),
     chunkDays: 2,
@@ -49,12 +54,18 @@ describeEachBackend('runEtl', (open) => {
     const first = await runEtl(deps(), job([t01, t02, t11], '2026-01-10 00:00:00', '2026-01-13 23:59:59'));
     expect(first.status).toBe('success');
     for (const s of [t01, t02, t11]) {
-      expect(await tableDays(db, s.id, '2026-01-10', '2026-01-13')).toEqual(truth(sim.options, s, '2026-01-10', '2026-01-13'));
+      expect(await tableDays(db, s.id, '2026-01-10', '2026-01-13')).toEqual(
+        truth(sim.options, s, '2026-01-10', '2026-01-13'),
+      );
     }
     expect(first.totals.inserted).toBeGreaterThan(0);
     expect(first.totals.requests).toBe(6);
     const second = await runEtl(deps(), job([t01, t02, t11], '2026-01-10 00:00:00', '2026-01-13 23:59:59'));
-    expect([second.totals.inserted, second.totals.updated, second.totals.unchanged]).toEqual([0, 0, first.totals.inserted]);
+    expect([second.totals.inserted, second.totals.updated, second.totals.unchanged]).toEqual([
+      0,
+      0,
+      first.totals.inserted,
+    ]);
   });
 
   it('loads exactly the interval asked across partial first and last days', async () => {
@@ -77,7 +88,9 @@ describeEachBackend('runEtl', (open) => {
     expect(summary.status).toBe('success');
     expect(summary.totals.duplicates).toBeGreaterThan(0);
     for (const s of [t01, t02]) {
-      expect(await tableDays(db, s.id, '2026-01-10', '2026-01-13')).toEqual(truth(sim.options, s, '2026-01-10', '2026-01-13'));
+      expect(await tableDays(db, s.id, '2026-01-10', '2026-01-13')).toEqual(
+        truth(sim.options, s, '2026-01-10', '2026-01-13'),
+      );
     }
   });
 
@@ -87,7 +100,9 @@ describeEachBackend('runEtl', (open) => {
     expect(summary.status).toBe('failed');
     expect(summary.stores.tienda_01!.status).toBe('failed');
     expect(summary.stores.tienda_01!.errors[0]).toMatch(/HTTP 5\d\d/);
-    expect(summary.stores.tienda_01!.failedWindows).toEqual([{ from: '2026-01-10 00:00:00', to: '2026-01-11 23:59:59' }]);
+    expect(summary.stores.tienda_01!.failedWindows).toEqual([
+      { from: '2026-01-10 00:00:00', to: '2026-01-11 23:59:59' },
+    ]);
     const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM store_days`);
     expect(rows[0]!.n).toBe(0);
     const runs = await db.query<{ status: string; error: string | null }>(`SELECT status, error FROM etl_runs`);
@@ -105,8 +120,12 @@ describeEachBackend('runEtl', (open) => {
       { day: '2025-12-25', lines: 0, klk_lines: 0 },
       { day: '2025-12-26', lines: expected[1]!.lines, klk_lines: expected[1]!.lines },
     ]);
-    const runs = await db.query(`SELECT run_type, status, stores, rows_inserted FROM etl_runs WHERE id = $1`, [summary.runId]);
-    expect(runs.rows).toEqual([{ run_type: 'manual', status: 'success', stores: ['tienda_01'], rows_inserted: summary.totals.inserted }]);
+    const runs = await db.query(`SELECT run_type, status, stores, rows_inserted FROM etl_runs WHERE id = $1`, [
+      summary.runId,
+    ]);
+    expect(runs.rows).toEqual([
+      { run_type: 'manual', status: 'success', stores: ['tienda_01'], rows_inserted: summary.totals.inserted },
+    ]);
   });
 
   it.each([
@@ -115,10 +134,15 @@ describeEachBackend('runEtl', (open) => {
   ])('splits a multi-day request that %s', async (_label, { hangMs, timeoutMs }) => {
     sim.options.maxLines = 250;
     sim.options.hangMs = hangMs;
-    const summary = await runEtl(deps({ timeoutMs }), job([t11], '2026-01-10 00:00:00', '2026-01-13 23:59:59', { chunkDays: 4 }));
+    const summary = await runEtl(
+      deps({ timeoutMs }),
+      job([t11], '2026-01-10 00:00:00', '2026-01-13 23:59:59', { chunkDays: 4 }),
+    );
     expect(summary.status).toBe('success');
     expect(summary.totals.requests).toBeGreaterThan(1);
-    expect(await tableDays(db, t11.id, '2026-01-10', '2026-01-13')).toEqual(truth(sim.options, t11, '2026-01-10', '2026-01-13'));
+    expect(await tableDays(db, t11.id, '2026-01-10', '2026-01-13')).toEqual(
+      truth(sim.options, t11, '2026-01-10', '2026-01-13'),
+    );
   });
 
   it('never lets two runs process one store at once: the second skips it and says how to resume', async () => {
@@ -130,7 +154,9 @@ describeEachBackend('runEtl', (open) => {
       ]);
       const statuses = [a.stores.tienda_01!.status, b.stores.tienda_01!.status].sort();
       expect(statuses).toEqual(['skipped', 'success']);
-      expect(a.totals.inserted + b.totals.inserted).toBe(truth(sim.options, t01, '2026-01-10', '2026-01-12').reduce((n, d) => n + d.lines, 0));
+      expect(a.totals.inserted + b.totals.inserted).toBe(
+        truth(sim.options, t01, '2026-01-10', '2026-01-12').reduce((n, d) => n + d.lines, 0),
+      );
     } finally {
       sim.options.latencyMs = [0, 0];
     }
@@ -152,6 +178,8 @@ describeEachBackend('runEtl', (open) => {
     expect(plain.totals.deleted).toBe(0);
     const mirrored = await runEtl(deps(), job([t01], '2026-01-10 00:00:00', '2026-01-11 23:59:59', { mirror: true }));
     expect(mirrored.totals.deleted).toBeGreaterThan(0);
-    expect(await tableDays(db, t01.id, '2026-01-10', '2026-01-11')).toEqual(truth(sim.options, t01, '2026-01-10', '2026-01-11'));
+    expect(await tableDays(db, t01.id, '2026-01-10', '2026-01-11')).toEqual(
+      truth(sim.options, t01, '2026-01-10', '2026-01-11'),
+    );
   });
 });

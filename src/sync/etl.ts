@@ -11,7 +11,16 @@ import type { Logger } from '../shared/logger.ts';
 import { mapPool, roundRobin } from '../shared/pool.ts';
 import { addMinutes, type Interval, type LocalDateTime } from './interval.ts';
 import { acquireLeases, releaseLeases, renewLeases } from './leases.ts';
-import { closeAbandonedRuns, emptyStoreResult, finishRun, leaseHolder, startRun, type RunStatus, type RunType, type StoreResult } from './runs.ts';
+import {
+  closeAbandonedRuns,
+  emptyStoreResult,
+  finishRun,
+  leaseHolder,
+  startRun,
+  type RunStatus,
+  type RunType,
+  type StoreResult,
+} from './runs.ts';
 
 export interface EtlJob {
   type: RunType;
@@ -91,13 +100,21 @@ export async function runEtl(deps: EtlDeps, job: EtlJob): Promise<EtlSummary> {
   const started = performance.now();
   const { db, logger } = deps;
   const dryRun = job.dryRun ?? false;
-  const results: Record<string, StoreResult> = Object.fromEntries(job.targets.map((t) => [t.store.id, emptyStoreResult()]));
+  const results: Record<string, StoreResult> = Object.fromEntries(
+    job.targets.map((t) => [t.store.id, emptyStoreResult()]),
+  );
   const storeIds = job.targets.map((t) => t.store.id);
   const ttlMs = deps.leaseTtlMs ?? 120_000;
 
   const intervals = job.targets.flatMap((t) => t.intervals);
   const window = intervals.length
-    ? { from: intervals.map((i) => i.from).sort()[0]!, to: intervals.map((i) => i.to).sort().at(-1)! }
+    ? {
+        from: intervals.map((i) => i.from).sort()[0]!,
+        to: intervals
+          .map((i) => i.to)
+          .sort()
+          .at(-1)!,
+      }
     : null;
   let runId: number | null = null;
   let holder = '';
@@ -108,10 +125,19 @@ export async function runEtl(deps: EtlDeps, job: EtlJob): Promise<EtlSummary> {
     holder = leaseHolder(runId, owner);
   }
   const log = logger.child({ runId, type: job.type });
-  const run: RunDeps = { ...deps, database: watchDatabase(db, { logger: log, patienceMs: deps.databasePatienceMs ?? COMMAND_PATIENCE_MS, onEvent: deps.onDatabase }) };
+  const run: RunDeps = {
+    ...deps,
+    database: watchDatabase(db, {
+      logger: log,
+      patienceMs: deps.databasePatienceMs ?? COMMAND_PATIENCE_MS,
+      onEvent: deps.onDatabase,
+    }),
+  };
   log.info({ stores: storeIds, window, chunkDays: job.chunkDays, dryRun }, 'inicio de la ejecución');
 
-  const held = dryRun ? storeIds : await acquireWithWait(db, storeIds, holder, ttlMs, deps.leaseWaitMs ?? 30_000, deps.stop, runId);
+  const held = dryRun
+    ? storeIds
+    : await acquireWithWait(db, storeIds, holder, ttlMs, deps.leaseWaitMs ?? 30_000, deps.stop, runId);
   for (const id of storeIds) {
     if (!held.includes(id)) {
       results[id]!.status = 'skipped';
@@ -119,13 +145,21 @@ export async function runEtl(deps: EtlDeps, job: EtlJob): Promise<EtlSummary> {
       results[id]!.failedWindows.push(...job.targets.find((t) => t.store.id === id)!.intervals);
     }
   }
-  const renewal = dryRun ? null : setInterval(() => void renewLeases(db, held, holder, ttlMs).catch(() => {}), ttlMs / 3);
+  const renewal = dryRun
+    ? null
+    : setInterval(() => void renewLeases(db, held, holder, ttlMs).catch(() => {}), ttlMs / 3);
 
   let fatal: unknown = null;
   try {
     const targets = job.targets.filter((t) => held.includes(t.store.id));
     // Round-robin across stores, so every store advances and one slow store does not hold the tail.
-    await runTasks(run, job, runId, results, roundRobin(targets.map((t) => t.intervals.flatMap((i) => tasksFor(t.store, i, job.chunkDays)))));
+    await runTasks(
+      run,
+      job,
+      runId,
+      results,
+      roundRobin(targets.map((t) => t.intervals.flatMap((i) => tasksFor(t.store, i, job.chunkDays)))),
+    );
     if (job.gapRecovery && !deps.stop?.aborted) {
       const { now } = job.gapRecovery;
       const recovered = targets.map((t) => t.store).filter((s) => results[s.id]!.status === 'success');
@@ -196,8 +230,13 @@ function tasksFor(store: Store, interval: Interval, chunkDays: number): Task[] {
   return planWindows(interval.from, interval.to, chunkDays).map((window) => ({ store, window }));
 }
 
-
-async function runTasks(deps: RunDeps, job: EtlJob, runId: number | null, results: Record<string, StoreResult>, tasks: Task[]) {
+async function runTasks(
+  deps: RunDeps,
+  job: EtlJob,
+  runId: number | null,
+  results: Record<string, StoreResult>,
+  tasks: Task[],
+) {
   const progress: EtlProgress = { requestsDone: 0, requestsTotal: tasks.length, lines: 0 };
   deps.onProgress?.(progress);
   // Twice the KLK limit in tasks: while one answer is being written, another request already waits for KLK.
@@ -254,7 +293,10 @@ async function fetchAndLoad(
   }
   // The request is recorded with its load, as the backfill does: one commit, both or neither. A database lost under
   // it is waited for and the whole load made again (an upsert: the answer in hand loads the same twice).
-  const counts = await database.retry(() => loadAnswer(db, answer, { runId, mirror: Boolean(job.mirror) }), deps.signal);
+  const counts = await database.retry(
+    () => loadAnswer(db, answer, { runId, mirror: Boolean(job.mirror) }),
+    deps.signal,
+  );
   if (isWholeDays(window)) {
     const silent = silentDays(answer);
     if (silent.length > 0) result.unprovenEmptyDays = [...(result.unprovenEmptyDays ?? []), ...silent].sort();
@@ -264,7 +306,10 @@ async function fetchAndLoad(
   result.unchanged += counts.unchanged;
   result.deleted += counts.deleted;
   result.quarantined += counts.quarantined;
-  logger.info({ store: store.id, window, lines: batch.received, ...counts, duplicates: batch.duplicates }, 'ventana cargada');
+  logger.info(
+    { store: store.id, window, lines: batch.received, ...counts, duplicates: batch.duplicates },
+    'ventana cargada',
+  );
   return true;
 }
 
@@ -284,7 +329,12 @@ async function gapRecoveryTasks(db: Db, stores: Store[], now: LocalDateTime): Pr
   const currentHour = `${now.slice(0, 13)}:00:00`;
   const hours = Array.from({ length: GAP_CHECK_HOURS }, (_, i) => addMinutes(currentHour, -60 * (GAP_CHECK_HOURS - i)));
   const tasks: Task[] = [];
-  const withSales = await hoursWithSales(db, stores.map((s) => s.id), hours[0]!, currentHour);
+  const withSales = await hoursWithSales(
+    db,
+    stores.map((s) => s.id),
+    hours[0]!,
+    currentHour,
+  );
   for (const store of stores) {
     const open = hours.filter((h) => withinOpeningHours(store, h));
     if (open.length === 0) continue;
@@ -295,7 +345,15 @@ async function gapRecoveryTasks(db: Db, stores: Store[], now: LocalDateTime): Pr
       continue;
     }
     for (const h of empty) {
-      tasks.push({ store, window: { fechaDesde: h.slice(0, 10), fechaHasta: h.slice(0, 10), horaDesde: h.slice(11), horaHasta: `${h.slice(11, 13)}:59:59` } });
+      tasks.push({
+        store,
+        window: {
+          fechaDesde: h.slice(0, 10),
+          fechaHasta: h.slice(0, 10),
+          horaDesde: h.slice(11),
+          horaHasta: `${h.slice(11, 13)}:59:59`,
+        },
+      });
     }
   }
   return tasks;
@@ -316,7 +374,13 @@ function describeWindow(w: KlkWindow): string {
   return `${i.from.slice(0, 16)} a ${i.to.slice(0, 16)}`;
 }
 
-function summarize(runId: number | null, type: RunType, dryRun: boolean, durationMs: number, stores: Record<string, StoreResult>): EtlSummary {
+function summarize(
+  runId: number | null,
+  type: RunType,
+  dryRun: boolean,
+  durationMs: number,
+  stores: Record<string, StoreResult>,
+): EtlSummary {
   const all = Object.values(stores);
   const sum = (key: keyof StoreResult) => all.reduce((n, r) => n + (r[key] as number), 0);
   const totals = {
@@ -354,7 +418,10 @@ export function resumeCommands(summary: Pick<EtlSummary, 'stores'>): string[] {
     const windows = r.failedWindows?.length ? r.failedWindows : null;
     if (!windows) continue;
     const from = windows.map((w) => w.from).sort()[0]!;
-    const to = windows.map((w) => w.to).sort().at(-1)!;
+    const to = windows
+      .map((w) => w.to)
+      .sort()
+      .at(-1)!;
     const key = `--fecha-desde "${from.slice(0, 16)}" --fecha-hasta "${to.slice(0, 16)}"`;
     byWindow.set(key, [...(byWindow.get(key) ?? []), id]);
   }

@@ -22,14 +22,19 @@ describe('parseCliDateTime', () => {
     'rejects %j as bad input naming the flag and the valid form',
     (value) => {
       expect(() => parseCliDateTime(value, 'start', '--fecha-desde')).toThrow(UsageError);
-      expect(() => parseCliDateTime(value, 'start', '--fecha-desde')).toThrow(/--fecha-desde inválida.*YYYY-MM-DD HH:MM/);
+      expect(() => parseCliDateTime(value, 'start', '--fecha-desde')).toThrow(
+        /--fecha-desde inválida.*YYYY-MM-DD HH:MM/,
+      );
     },
   );
 });
 
 describe('modes', () => {
   it('incremental: the last minutes plus an hour of overlap, across midnight', () => {
-    expect(incrementalInterval('2026-01-12 00:20:00', 30)).toEqual({ from: '2026-01-11 22:50:00', to: '2026-01-12 00:20:00' });
+    expect(incrementalInterval('2026-01-12 00:20:00', 30)).toEqual({
+      from: '2026-01-11 22:50:00',
+      to: '2026-01-12 00:20:00',
+    });
   });
 
   it('recovery: the whole day N days back', () => {

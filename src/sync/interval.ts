@@ -21,7 +21,9 @@ export function parseCliDateTime(value: string, edge: 'start' | 'end', flag: str
   const m = CLI_DATE_TIME.exec(value.trim());
   const [hh, mm, ss] = [m?.[2], m?.[3], m?.[4]];
   if (!m || !isValidDate(m[1]!) || (hh !== undefined && (Number(hh) > 23 || Number(mm) > 59 || Number(ss ?? 0) > 59))) {
-    throw new UsageError(`${flag} inválida: "${value}". Se espera "YYYY-MM-DD HH:MM" (p. ej. "2026-01-10 00:00") o YYYY-MM-DD`);
+    throw new UsageError(
+      `${flag} inválida: "${value}". Se espera "YYYY-MM-DD HH:MM" (p. ej. "2026-01-10 00:00") o YYYY-MM-DD`,
+    );
   }
   if (hh === undefined) return `${m[1]} ${edge === 'start' ? DAY_START : DAY_END}`;
   return `${m[1]} ${hh}:${mm}:${ss ?? (edge === 'start' ? '00' : '59')}`;
@@ -52,8 +54,8 @@ export function recoveryInterval(today: IsoDate, recoveryDays: number): Interval
 
 /** The part of an interval inside the store's life (openedOn..closedOn), or null when none is. */
 export function clampToStoreLife(store: Store, interval: Interval): Interval | null {
-  const from = store.openedOn && interval.from < `${store.openedOn} 00:00:00` ? `${store.openedOn} 00:00:00` : interval.from;
+  const from =
+    store.openedOn && interval.from < `${store.openedOn} 00:00:00` ? `${store.openedOn} 00:00:00` : interval.from;
   const to = store.closedOn && interval.to > `${store.closedOn} 23:59:59` ? `${store.closedOn} 23:59:59` : interval.to;
   return from <= to ? { from, to } : null;
 }
-

@@ -6,7 +6,12 @@ import type { Queryable } from '../db/types.ts';
  * take the store at once (its holder's process is gone, see db/liveness.ts), or once the lease expires. A lease, not
  * a "running" flag, so no orphan clean-up is ever needed. The one module whose SQL names `store_leases`.
  */
-export async function acquireLeases(db: Queryable, storeIds: readonly string[], holder: string, ttlMs: number): Promise<string[]> {
+export async function acquireLeases(
+  db: Queryable,
+  storeIds: readonly string[],
+  holder: string,
+  ttlMs: number,
+): Promise<string[]> {
   if (storeIds.length === 0) return [];
   const { rows } = await db.query<{ store_id: string }>(
     `INSERT INTO store_leases AS l (store_id, holder, acquired_at, expires_at)
@@ -19,7 +24,12 @@ export async function acquireLeases(db: Queryable, storeIds: readonly string[], 
   return rows.map((r) => r.store_id);
 }
 
-export async function renewLeases(db: Queryable, storeIds: readonly string[], holder: string, ttlMs: number): Promise<void> {
+export async function renewLeases(
+  db: Queryable,
+  storeIds: readonly string[],
+  holder: string,
+  ttlMs: number,
+): Promise<void> {
   if (storeIds.length === 0) return;
   await db.query(
     `UPDATE store_leases SET expires_at = now() + $3 * interval '1 millisecond'

@@ -107,7 +107,11 @@ export async function finishRun(
  * it could close its run), when `takenBy` takes their stores over: from then on the row itself says what happened,
  * not only what its owner's absence implies.
  */
-export async function closeAbandonedRuns(db: Queryable, storeIds: readonly string[], takenBy: number | null): Promise<void> {
+export async function closeAbandonedRuns(
+  db: Queryable,
+  storeIds: readonly string[],
+  takenBy: number | null,
+): Promise<void> {
   if (storeIds.length === 0) return;
   const note = `su proceso terminó sin cerrarla${takenBy === null ? '' : `; sus tiendas las retomó la ejecución etl-${takenBy}`}`;
   await db.query(
@@ -242,5 +246,9 @@ export async function requestTimings(db: Queryable, limit: number): Promise<Requ
     `SELECT lines, duration_ms AS ms, load_ms FROM klk_requests WHERE outcome IN ('ok', 'empty') ORDER BY id DESC LIMIT $1`,
     [limit],
   );
-  return rows.map((r) => ({ lines: r.lines, seconds: r.ms / 1000, loadSeconds: r.load_ms === null ? null : r.load_ms / 1000 }));
+  return rows.map((r) => ({
+    lines: r.lines,
+    seconds: r.ms / 1000,
+    loadSeconds: r.load_ms === null ? null : r.load_ms / 1000,
+  }));
 }

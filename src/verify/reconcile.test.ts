@@ -63,15 +63,24 @@ describeEachBackend('reconcile', (open) => {
     sim.resetStats();
   });
 
-  const klk = (attempts = 4, timeoutMs?: number) => createKlkClient({ baseUrl: sim.url, attempts, backoffMs: 5, timeoutMs });
-  const load = (intervals: Interval[], s = t01) => loadThroughEtl(db, sim.url, [{ store: s, intervals }], { chunkDays: 7 });
+  const klk = (attempts = 4, timeoutMs?: number) =>
+    createKlkClient({ baseUrl: sim.url, attempts, backoffMs: 5, timeoutMs });
+  const load = (intervals: Interval[], s = t01) =>
+    loadThroughEtl(db, sim.url, [{ store: s, intervals }], { chunkDays: 7 });
   const run = (config: Config, client = klk(), storeIds = [t01.id]) =>
     reconcile({ db, klk: client, config, concurrency: 3 }, { from: FROM, to: TO, storeIds });
 
   it('finds a whole table matching, in one request per store when the line budget allows, or one per day', async () => {
     await load([{ from: `${FROM} 00:00:00`, to: `${TO} 23:59:59` }]);
     sim.resetStats();
-    expect(await run(parseConfig({}))).toEqual({ checkedStoreDays: 7, matching: 7, differing: [], unproven: [], failedStores: [], klkUnreachable: false });
+    expect(await run(parseConfig({}))).toEqual({
+      checkedStoreDays: 7,
+      matching: 7,
+      differing: [],
+      unproven: [],
+      failedStores: [],
+      klkUnreachable: false,
+    });
     expect(sim.stats().requests).toBe(1);
     sim.resetStats();
     expect((await run(parseConfig({ lineBudget: 1 }))).matching).toBe(7);
@@ -121,7 +130,10 @@ describeEachBackend('reconcile', (open) => {
     for (const d of result.differing) {
       expect(d.state).toBe('drift');
       expect(d.table.lines).toBeGreaterThan(d.klk.lines);
-      expect(d.klk).toEqual({ lines: voided.find((v) => v.day === d.day)!.lines, usd: Number(voided.find((v) => v.day === d.day)!.usd) });
+      expect(d.klk).toEqual({
+        lines: voided.find((v) => v.day === d.day)!.lines,
+        usd: Number(voided.find((v) => v.day === d.day)!.usd),
+      });
     }
     expect(result.matching + result.differing.length).toBe(7);
     const coverage = await computeCoverage(db, parseConfig({}), { from: FROM, to: TO, stores: [t01] });
@@ -135,7 +147,9 @@ describeEachBackend('reconcile', (open) => {
     sim.options.failRate = 1;
     const result = await run(parseConfig({}), klk(1));
     expect(result).toMatchObject({ checkedStoreDays: 0, matching: 0, differing: [] });
-    expect(result.failedStores).toEqual([{ store: t01.id, uncheckedDays: 7, error: expect.stringMatching(/HTTP 5\d\d/) }]);
+    expect(result.failedStores).toEqual([
+      { store: t01.id, uncheckedDays: 7, error: expect.stringMatching(/HTTP 5\d\d/) },
+    ]);
     expect(await storeDays()).toEqual(before);
   });
 
@@ -143,7 +157,14 @@ describeEachBackend('reconcile', (open) => {
     await load([{ from: `${FROM} 00:00:00`, to: `${TO} 23:59:59` }]);
     Object.assign(sim.options, { maxLines: 60, hangMs: 1_000 });
     const result = await run(parseConfig({}), klk(4, 300));
-    expect(result).toEqual({ checkedStoreDays: 7, matching: 7, differing: [], unproven: [], failedStores: [], klkUnreachable: false });
+    expect(result).toEqual({
+      checkedStoreDays: 7,
+      matching: 7,
+      differing: [],
+      unproven: [],
+      failedStores: [],
+      klkUnreachable: false,
+    });
     expect(sim.stats().requests).toBeGreaterThan(1);
   });
 
@@ -160,29 +181,60 @@ describeEachBackend('reconcile', (open) => {
       ['2025-12-07', 'missing'],
     ]);
     const coverage = await computeCoverage(db, config, { from: '2025-12-01', to: '2025-12-07', stores: config.stores });
-    expect(coverage.days[t18.id]!.map((c) => c.state)).toEqual(['empty', 'empty', 'empty', 'empty', 'empty', 'missing', 'missing']);
+    expect(coverage.days[t18.id]!.map((c) => c.state)).toEqual([
+      'empty',
+      'empty',
+      'empty',
+      'empty',
+      'empty',
+      'missing',
+      'missing',
+    ]);
   });
 
   it('confirms a store new once KLK answers the days before its first sale with 0 lines', async () => {
     const config = parseConfig({ stores: [{ ...t18, openedOn: undefined }], closedDays: ['12-25', '01-01'] });
     const window = { from: '2025-11-20', to: '2025-12-10', stores: config.stores };
     await load([{ from: '2025-12-06 00:00:00', to: '2025-12-10 23:59:59' }], t18);
-    expect((await computeCoverage(db, config, window)).stores[0]).toMatchObject({ isNew: false, suspectedNew: true, missingDays: 16 });
-    await reconcile({ db, klk: klk(), config, concurrency: 3 }, { from: '2025-11-20', to: '2025-12-05', storeIds: [t18.id] });
-    expect((await computeCoverage(db, config, window)).stores[0]).toMatchObject({ isNew: true, suspectedNew: false, missingDays: 0 });
+    expect((await computeCoverage(db, config, window)).stores[0]).toMatchObject({
+      isNew: false,
+      suspectedNew: true,
+      missingDays: 16,
+    });
+    await reconcile(
+      { db, klk: klk(), config, concurrency: 3 },
+      { from: '2025-11-20', to: '2025-12-05', storeIds: [t18.id] },
+    );
+    expect((await computeCoverage(db, config, window)).stores[0]).toMatchObject({
+      isNew: true,
+      suspectedNew: false,
+      missingDays: 0,
+    });
   });
 
   it('records a day whose lines KLK sends are all invalid as rejected, with their count', async () => {
     // KLK answers the day with two lines of another warehouse (what the loader quarantines).
     const lines = [1, 2].map((linea) => klkLine({ linea, fecha: '2026-01-07' }, 'OTRO'));
     const file = join(mkdtempSync(join(tmpdir(), 'ventas-replay-')), 'answer.json');
-    const meta = { sucursal_codigo: t01.sucursal, fecha_desde: '2026-01-07', fecha_hasta: '2026-01-07', total_registros: 2 };
+    const meta = {
+      sucursal_codigo: t01.sucursal,
+      fecha_desde: '2026-01-07',
+      fecha_hasta: '2026-01-07',
+      total_registros: 2,
+    };
     writeFileSync(file, JSON.stringify({ meta, ventas: lines }));
     sim.options.replay = file;
-    const result = await reconcile({ db, klk: klk(), config: parseConfig({}), concurrency: 3 }, { from: '2026-01-07', to: '2026-01-07', storeIds: [t01.id] });
+    const result = await reconcile(
+      { db, klk: klk(), config: parseConfig({}), concurrency: 3 },
+      { from: '2026-01-07', to: '2026-01-07', storeIds: [t01.id] },
+    );
     expect(result.failedStores).toEqual([]);
     expect([result.checkedStoreDays, result.matching]).toEqual([1, 1]);
-    const coverage = await computeCoverage(db, parseConfig({}), { from: '2026-01-07', to: '2026-01-07', stores: [t01] });
+    const coverage = await computeCoverage(db, parseConfig({}), {
+      from: '2026-01-07',
+      to: '2026-01-07',
+      stores: [t01],
+    });
     expect(coverage.days[t01.id]![0]).toMatchObject({ state: 'rejected', rejectedLines: 2 });
     expect(coverage.stores[0]).toMatchObject({ rejectedDays: 1, expectedDays: 1, daysWithData: 0 });
   });

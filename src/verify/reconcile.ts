@@ -204,27 +204,55 @@ export async function reconcile(deps: ReconcileDeps, params: ReconcileParams): P
       const t = table.get(day) ?? { lines: 0, totalUsdE4: 0 };
       const state = difference(t, k);
       result.checkedStoreDays++;
-      if (state !== null) result.differing.push({ store: check.store.id, day, state, table: figures(t), klk: figures(k) });
-      else if (k.lines === 0 && (check.rejected.get(day)?.lines ?? 0) === 0) bothEmpty.push({ store: check.store.id, day });
+      if (state !== null)
+        result.differing.push({ store: check.store.id, day, state, table: figures(t), klk: figures(k) });
+      else if (k.lines === 0 && (check.rejected.get(day)?.lines ?? 0) === 0)
+        bothEmpty.push({ store: check.store.id, day });
       else result.matching++;
     }
     for (const day of unproven) {
       result.checkedStoreDays++;
       // The table has lines KLK's unproven answer does not: that is drift whatever the answer proves.
       const t = table.get(day);
-      if (t && t.lines > 0) result.differing.push({ store: check.store.id, day, state: 'drift', table: figures(t), klk: { lines: 0, usd: 0 } });
+      if (t && t.lines > 0)
+        result.differing.push({
+          store: check.store.id,
+          day,
+          state: 'drift',
+          table: figures(t),
+          klk: { lines: 0, usd: 0 },
+        });
       else result.unproven.push({ store: check.store.id, day, reason: 'no-proof', confirmFrom: null });
     }
     // KLK's whole-day figures become the days' reference, as a whole-day extraction records them.
-    await refreshStoreDays(db, { storeId: check.store.id, days: checked, klk: check.klk, rejected: check.rejected, proven: true, extraction: null });
-    if (unproven.length > 0) await refreshStoreDays(db, { storeId: check.store.id, days: unproven, klk: new Map(), proven: false, extraction: null });
+    await refreshStoreDays(db, {
+      storeId: check.store.id,
+      days: checked,
+      klk: check.klk,
+      rejected: check.rejected,
+      proven: true,
+      extraction: null,
+    });
+    if (unproven.length > 0)
+      await refreshStoreDays(db, {
+        storeId: check.store.id,
+        days: unproven,
+        klk: new Map(),
+        proven: false,
+        extraction: null,
+      });
   }
   if (bothEmpty.length > 0) {
     const after = await computeCoverage(db, config, { from: params.from, to: params.to, stores });
     for (const { store, day } of bothEmpty) {
       const cell = after.days[store]?.find((c) => c.day === day);
       if (cell?.state === 'missing' && cell.unprovenEmpty) {
-        result.unproven.push({ store, day, reason: cell.unprovenEmpty.reason, confirmFrom: cell.unprovenEmpty.confirmFrom });
+        result.unproven.push({
+          store,
+          day,
+          reason: cell.unprovenEmpty.reason,
+          confirmFrom: cell.unprovenEmpty.confirmFrom,
+        });
       } else {
         result.matching++;
       }
@@ -261,7 +289,6 @@ export function requestWindows(days: readonly IsoDate[], chunkDays: number): Klk
   }
   return windows;
 }
-
 
 function figures(t: DayTally): DayFigures {
   return { lines: t.lines, usd: t.totalUsdE4 / 10_000 };

@@ -61,7 +61,9 @@ export function sameSecret(given: string, token: string): Promise<boolean> {
 export function hostHeaderAllowed(hostHeader: string | undefined, boundToLoopback: boolean): boolean {
   if (!boundToLoopback) return true;
   if (!hostHeader) return false;
-  const hostname = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.replace(/:\d+$/, '');
+  const hostname = hostHeader.startsWith('[')
+    ? hostHeader.slice(0, hostHeader.indexOf(']') + 1)
+    : hostHeader.replace(/:\d+$/, '');
   return isLoopbackHost(hostname);
 }
 
@@ -78,19 +80,22 @@ export function sameOrigin(origin: string | undefined, hostHeader: string | unde
 /** Every request, the page's files included, names this machine when the server listens only on it. */
 export function loopbackHostOnly(boundToLoopback: boolean): MiddlewareHandler {
   return async (c, next) => {
-    if (!hostHeaderAllowed(c.req.header('host'), boundToLoopback)) throw new HTTPException(403, { message: 'nombre de host no permitido: use 127.0.0.1 o localhost' });
+    if (!hostHeaderAllowed(c.req.header('host'), boundToLoopback))
+      throw new HTTPException(403, { message: 'nombre de host no permitido: use 127.0.0.1 o localhost' });
     await next();
   };
 }
 
 /** Refuses what another site's page sends with the user's cookie: reads too, the figures are business secrets. */
 export const sameOriginOnly: MiddlewareHandler = async (c, next) => {
-  if (!sameOrigin(c.req.header('origin'), c.req.header('host'))) throw new HTTPException(403, { message: 'petición desde otro origen rechazada' });
+  if (!sameOrigin(c.req.header('origin'), c.req.header('host')))
+    throw new HTTPException(403, { message: 'petición desde otro origen rechazada' });
   await next();
 };
 
 const MISSING = 'falta el token: envíe Authorization: Bearer <VENTAS_API_TOKEN>';
-const WRONG = 'token incorrecto: envíe Authorization: Bearer <VENTAS_API_TOKEN> con el token con que se inició el servidor';
+const WRONG =
+  'token incorrecto: envíe Authorization: Bearer <VENTAS_API_TOKEN> con el token con que se inició el servidor';
 const CHALLENGE = 'Bearer realm="ventas"';
 
 /**

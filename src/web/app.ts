@@ -77,7 +77,8 @@ export function createDashboardApp(options: DashboardOptions): DashboardApp {
 
   app.notFound((c) => c.json({ error: `no existe ${requestPath(c)}` }, 404));
   app.onError((error, c) => {
-    if (error instanceof HTTPException) return error.res ? error.getResponse() : c.json({ error: error.message }, error.status);
+    if (error instanceof HTTPException)
+      return error.res ? error.getResponse() : c.json({ error: error.message }, error.status);
     if (error instanceof UnknownRunError) return c.json({ error: error.message }, 404);
     if (error instanceof RunStateError) return c.json({ error: error.message }, 409);
     if (error instanceof UsageError) return c.json({ error: error.message }, 400);

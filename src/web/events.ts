@@ -51,7 +51,12 @@ export class RunEventStreams {
     await Promise.all(open.map((stream) => stream.closed));
   }
 
-  private async follow(stream: SSEStreamingApi, id: number, first: BackfillState, closed: Promise<void>): Promise<void> {
+  private async follow(
+    stream: SSEStreamingApi,
+    id: number,
+    first: BackfillState,
+    closed: Promise<void>,
+  ): Promise<void> {
     let open = true;
     let resolveEnded!: () => void;
     const ended = new Promise<void>((resolve) => (resolveEnded = resolve));
@@ -64,7 +69,8 @@ export class RunEventStreams {
     const write = (put: () => Promise<unknown>) => {
       if (open) writing = writing.then(put).then(() => {});
     };
-    const send = (event: RunEvent) => write(() => stream.writeSSE({ event: event.type, data: JSON.stringify(event.data) }));
+    const send = (event: RunEvent) =>
+      write(() => stream.writeSSE({ event: event.type, data: JSON.stringify(event.data) }));
     const stops: Array<() => void> = [];
     const entry = { end, closed };
     this.open.add(entry);

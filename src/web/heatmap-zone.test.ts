@@ -6,7 +6,13 @@ import { history } from '../../test/support/store-days.ts';
 import { toHeatmap } from './heatmap.ts';
 
 function report(stores: readonly Store[]) {
-  return buildCoverage(inputFor(history({ stores, from: '2025-11-01', to: '2025-12-28' }), { stores, from: '2025-12-22', to: '2025-12-28' }));
+  return buildCoverage(
+    inputFor(history({ stores, from: '2025-11-01', to: '2025-12-28' }), {
+      stores,
+      from: '2025-12-22',
+      to: '2025-12-28',
+    }),
+  );
 }
 
 describe('toHeatmap', () => {

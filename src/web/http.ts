@@ -24,7 +24,9 @@ export function requestPath(c: Context): string {
 export function only(method: 'GET' | 'POST'): MiddlewareHandler {
   return async (c, next) => {
     if (c.req.method !== method) {
-      return c.json({ error: `método ${c.req.method} no admitido en ${requestPath(c)}: use ${method}` }, 405, { Allow: method });
+      return c.json({ error: `método ${c.req.method} no admitido en ${requestPath(c)}: use ${method}` }, 405, {
+        Allow: method,
+      });
     }
     await next();
   };
@@ -51,7 +53,9 @@ export const jsonBody: MiddlewareHandler = every(
     try {
       await c.req.json();
     } catch {
-      throw new HTTPException(400, { message: 'el cuerpo no es JSON válido: se espera {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD", "stores": [...]}' });
+      throw new HTTPException(400, {
+        message: 'el cuerpo no es JSON válido: se espera {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD", "stores": [...]}',
+      });
     }
     await next();
   },

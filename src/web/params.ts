@@ -62,7 +62,11 @@ function asParameters(message: string): string {
 }
 
 /** The window as the CLI resolves it, or its UsageError as an issue of the schema. */
-function resolveIn(ctx: z.core.$RefinementCtx, flags: { from?: string; to?: string; stores?: string }, config: Config): Window {
+function resolveIn(
+  ctx: z.core.$RefinementCtx,
+  flags: { from?: string; to?: string; stores?: string },
+  config: Config,
+): Window {
   try {
     return resolveWindow(flags, config);
   } catch (error) {
@@ -76,7 +80,15 @@ function resolveIn(ctx: z.core.$RefinementCtx, flags: { from?: string; to?: stri
 export function windowQuery(config: Config, defaults: WindowDefaults) {
   const given = (value: string | undefined) => value?.trim() || undefined;
   return queryOf(['from', 'to', 'stores']).transform((query, ctx) =>
-    resolveIn(ctx, { from: given(query.from) ?? defaults.from, to: given(query.to) ?? defaults.to, stores: given(query.stores) ?? defaults.stores }, config),
+    resolveIn(
+      ctx,
+      {
+        from: given(query.from) ?? defaults.from,
+        to: given(query.to) ?? defaults.to,
+        stores: given(query.stores) ?? defaults.stores,
+      },
+      config,
+    ),
   );
 }
 

@@ -81,13 +81,21 @@ export class BackfillRunner {
     if (!row) throw new UnknownRunError(`no existe el backfill #${id}`);
     const byId = new Map(this.deps.config.stores.map((s) => [s.id, s]));
     const stores = row.params.stores.flatMap((s) => byId.get(s) ?? []);
-    return this.launch({ from: row.params.from, to: row.params.to, stores, resume: { id }, concurrency: this.deps.concurrency });
+    return this.launch({
+      from: row.params.from,
+      to: row.params.to,
+      stores,
+      resume: { id },
+      concurrency: this.deps.concurrency,
+    });
   }
 
   private launch(job: BackfillJob): Promise<number> {
     if (this.busy) {
       const id = this.live ? ` (#${this.live.id})` : '';
-      return Promise.reject(new HTTPException(409, { message: `ya hay un backfill en curso${id}: espere a que termine` }));
+      return Promise.reject(
+        new HTTPException(409, { message: `ya hay un backfill en curso${id}: espere a que termine` }),
+      );
     }
     const { db, config, klkUrl, concurrency, logger } = this.deps;
     const klk = openBackfillKlk(config, { baseUrl: klkUrl, concurrency, logger });
@@ -125,17 +133,19 @@ export class BackfillRunner {
         },
         job,
       );
-      this.running = run.then(
-        async () => this.finish(),
-        async (error: unknown) => {
-          if (!started) return rejectStarted(error);
-          logger.error({ err: error }, 'el backfill del tablero se detuvo');
-          await this.finish();
-        },
-      ).finally(() => {
-        this.busy = false;
-        this.running = null;
-      });
+      this.running = run
+        .then(
+          async () => this.finish(),
+          async (error: unknown) => {
+            if (!started) return rejectStarted(error);
+            logger.error({ err: error }, 'el backfill del tablero se detuvo');
+            await this.finish();
+          },
+        )
+        .finally(() => {
+          this.busy = false;
+          this.running = null;
+        });
     });
   }
 

@@ -24,7 +24,10 @@ async function startServing(args: string[], options: { cwd: string; env?: Record
 describe('ventas serve: bad input', () => {
   it('refuses to bind beyond loopback without VENTAS_API_TOKEN: exit 2, no database opened', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'ventas-serve-'));
-    const result = await runCli(['serve', '--host', '0.0.0.0', '--port', '0'], { cwd, env: { VENTAS_API_TOKEN: undefined } });
+    const result = await runCli(['serve', '--host', '0.0.0.0', '--port', '0'], {
+      cwd,
+      env: { VENTAS_API_TOKEN: undefined },
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/no se sirve en 0\.0\.0\.0 sin VENTAS_API_TOKEN/);
     expect(existsSync(join(cwd, '.ventas'))).toBe(false);
@@ -50,7 +53,11 @@ describe('ventas demo --serve', () => {
       expect(stdout()).toContain('3. Plan de backfill');
       expect(stdout()).toContain('4. Backfill desde el tablero');
       expect(stdout()).not.toContain('Resultado verificado');
-      const gaps = (await (await fetch(`${url}/api/gaps`)).json()) as { from: string; to: string; totals: Record<string, number> };
+      const gaps = (await (await fetch(`${url}/api/gaps`)).json()) as {
+        from: string;
+        to: string;
+        totals: Record<string, number>;
+      };
       expect([gaps.from, gaps.to]).toEqual(['2025-10-28', '2026-01-25']);
       // The seed's 686 missing and 5 partial store-days (at this scale a partial day may have sold nothing yet).
       expect(gaps.totals.missingStoreDays! + gaps.totals.partialStoreDays!).toBe(691);

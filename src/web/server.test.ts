@@ -23,7 +23,11 @@ const FROM = '2025-12-29';
 const TO = '2026-01-11';
 const STORES = ['tienda_01', 'tienda_03', 'tienda_04'];
 /** The known history: every day loaded whole except these holes (2026-01-01 is a closed day of the chain). */
-const MISSING: Record<string, string[]> = { tienda_01: ['2026-01-05', '2026-01-06'], tienda_03: ['2026-01-08'], tienda_04: [] };
+const MISSING: Record<string, string[]> = {
+  tienda_01: ['2026-01-05', '2026-01-06'],
+  tienda_03: ['2026-01-08'],
+  tienda_04: [],
+};
 const PARTIAL: Record<string, string[]> = { tienda_01: [], tienda_03: [], tienda_04: ['2026-01-07'] };
 
 function expectedStates(id: string): string {
@@ -71,7 +75,10 @@ async function readEvents(url: string): Promise<SseEvent[]> {
 }
 
 /** A raw request, for headers fetch will not let a caller set (Host). */
-function rawRequest(url: string, options: { method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: unknown }> {
+function rawRequest(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: options.method ?? 'GET', headers: options.headers }, (res) => {
       let text = '';
@@ -145,7 +152,13 @@ describeEachBackend('dashboard API', (open, backend) => {
       const s = stores.find((x) => x.store === id)!;
       expect([s.missing, s.partial]).toEqual([MISSING[id], PARTIAL[id]]);
     }
-    expect(body.totals).toEqual({ expectedStoreDays: 39, missingStoreDays: 3, partialStoreDays: 1, rejectedStoreDays: 0, futureStoreDays: 0 });
+    expect(body.totals).toEqual({
+      expectedStoreDays: 39,
+      missingStoreDays: 3,
+      partialStoreDays: 1,
+      rejectedStoreDays: 0,
+      futureStoreDays: 0,
+    });
   });
 
   it('gives the heatmap of the server window by default: one state per day, with lines and USD per day', async () => {
@@ -190,16 +203,41 @@ describeEachBackend('dashboard API', (open, backend) => {
   });
 
   it('rejects bad backfill bodies with 400, other media with 415, and unknown routes and runs with 404/405', async () => {
-    expect(await post('{no es json')).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^el cuerpo no es JSON válido/) } });
-    expect(await post({})).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^from es obligatorio/) } });
-    expect(await post({ from: FROM, to: TO, stores: 'tienda_01' })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^stores debe ser una lista/) } });
-    expect(await post({ from: FROM, to: TO, stores: [] })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^lista de tiendas vacía/) } });
+    expect(await post('{no es json')).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/^el cuerpo no es JSON válido/) },
+    });
+    expect(await post({})).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/^from es obligatorio/) },
+    });
+    expect(await post({ from: FROM, to: TO, stores: 'tienda_01' })).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/^stores debe ser una lista/) },
+    });
+    expect(await post({ from: FROM, to: TO, stores: [] })).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/^lista de tiendas vacía/) },
+    });
     // A window of centuries is refused at once instead of computed (it once took the server down).
-    for (const path of ['/api/coverage?from=0100-01-01&to=9999-12-31', '/api/gaps?from=1000-01-01&to=2025-12-31', '/api/plan?from=1000-01-01&to=2025-12-31']) {
-      expect(await get(path)).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^la ventana del .* el máximo es 1\.096 \(maxWindowDays/) } });
+    for (const path of [
+      '/api/coverage?from=0100-01-01&to=9999-12-31',
+      '/api/gaps?from=1000-01-01&to=2025-12-31',
+      '/api/plan?from=1000-01-01&to=2025-12-31',
+    ]) {
+      expect(await get(path)).toMatchObject({
+        status: 400,
+        body: { error: expect.stringMatching(/^la ventana del .* el máximo es 1\.096 \(maxWindowDays/) },
+      });
     }
-    expect(await post({ from: FROM, to: TO, extra: 1 })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^campo desconocido: extra/) } });
-    expect(await post({ from: TO, to: FROM })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/es posterior a to/) } });
+    expect(await post({ from: FROM, to: TO, extra: 1 })).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/^campo desconocido: extra/) },
+    });
+    expect(await post({ from: TO, to: FROM })).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/es posterior a to/) },
+    });
     const form = await fetch(`${base}/api/backfill`, { method: 'POST', body: 'from=2026-01-01' });
     expect(form.status).toBe(415);
     expect((await get('/api/backfill')).status).toBe(405);
@@ -222,7 +260,10 @@ describeEachBackend('dashboard API', (open, backend) => {
     const runId = started.body.runId as number;
     expect(Number.isInteger(runId)).toBe(true);
     const second = await post({ from: FROM, to: TO, stores: STORES });
-    expect(second).toMatchObject({ status: 409, body: { error: expect.stringMatching(/^ya hay un backfill en curso/) } });
+    expect(second).toMatchObject({
+      status: 409,
+      body: { error: expect.stringMatching(/^ya hay un backfill en curso/) },
+    });
     expect((await get(`/api/runs/${runId}`)).body).toMatchObject({ status: 'running', storeDays: expect.any(Number) });
 
     const events = await readEvents(`${base}/api/runs/${runId}/events`);
@@ -231,11 +272,26 @@ describeEachBackend('dashboard API', (open, backend) => {
     const done = events.at(-1)!;
     expect(done.event).toBe('done');
     expect(events.filter((e) => e.event === 'done')).toHaveLength(1);
-    const last = events.filter((e) => e.event === 'progress').at(-1)!.data as { storeDaysDone: number; storeDays: number; lines: number };
+    const last = events.filter((e) => e.event === 'progress').at(-1)!.data as {
+      storeDaysDone: number;
+      storeDays: number;
+      lines: number;
+    };
     expect(last.storeDaysDone).toBe(last.storeDays);
     expect(last.lines).toBeGreaterThan(0);
     expect(Object.keys(done.data)).toEqual([
-      'runId', 'status', 'chunks', 'storeDays', 'rowsInserted', 'rowsUpdated', 'rowsDeleted', 'duplicatesInSource', 'quarantined', 'seconds', 'before', 'after',
+      'runId',
+      'status',
+      'chunks',
+      'storeDays',
+      'rowsInserted',
+      'rowsUpdated',
+      'rowsDeleted',
+      'duplicatesInSource',
+      'quarantined',
+      'seconds',
+      'before',
+      'after',
     ]);
     expect(done.data).toMatchObject({
       runId,
@@ -249,11 +305,27 @@ describeEachBackend('dashboard API', (open, backend) => {
     // A finished run's stream gives its summary at once.
     expect(await readEvents(`${base}/api/runs/${runId}/events`)).toEqual([done]);
     const coverage = await get('/api/coverage');
-    for (const s of coverage.body.stores as Array<{ store: string; states: string }>) expect(s.states).toBe(expectedStates(s.store).replace(/[mp]/g, 'c'));
+    for (const s of coverage.body.stores as Array<{ store: string; states: string }>)
+      expect(s.states).toBe(expectedStates(s.store).replace(/[mp]/g, 'c'));
 
     const runs = (await get('/api/runs')).body.runs as Array<Record<string, unknown>>;
-    expect(runs[0]).toMatchObject({ kind: 'backfill', id: runId, status: 'complete', from: FROM, to: TO, stores: STORES, storeDays: 4, errors: [] });
-    expect(runs[1]).toMatchObject({ kind: 'etl', type: 'manual', status: 'success', command: 'historia de prueba', errors: [] });
+    expect(runs[0]).toMatchObject({
+      kind: 'backfill',
+      id: runId,
+      status: 'complete',
+      from: FROM,
+      to: TO,
+      stores: STORES,
+      storeDays: 4,
+      errors: [],
+    });
+    expect(runs[1]).toMatchObject({
+      kind: 'etl',
+      type: 'manual',
+      status: 'success',
+      command: 'historia de prueba',
+      errors: [],
+    });
     expect(runs).toHaveLength(2);
   });
 
@@ -263,21 +335,37 @@ describeEachBackend('dashboard API', (open, backend) => {
       let announce: (id: number) => void = () => {};
       const known = new Promise<number>((resolve) => (announce = resolve));
       const elsewhere = runBackfill(
-        { db, config, klk: createKlkClient({ baseUrl: sim.url, attempts: 2 }), logger: silentLogger, onStart: ({ backfillId }) => announce(backfillId) },
+        {
+          db,
+          config,
+          klk: createKlkClient({ baseUrl: sim.url, attempts: 2 }),
+          logger: silentLogger,
+          onStart: ({ backfillId }) => announce(backfillId),
+        },
         { from: '2026-01-02', to: '2026-01-11', stores: [store('tienda_06')], concurrency: 3 },
       );
       const id = await known;
       const events = await readEvents(`${base}/api/runs/${id}/events`);
       await elsewhere;
       expect(events[0]).toMatchObject({ event: 'progress', data: { status: 'running', storeDaysDone: 0 } });
-      expect(events.at(-1)).toMatchObject({ event: 'done', data: { status: 'complete', after: { missingStoreDays: 0 } } });
+      expect(events.at(-1)).toMatchObject({
+        event: 'done',
+        data: { status: 'complete', after: { missingStoreDays: 0 } },
+      });
     } finally {
       sim.options.latencyMs = [0, 0];
     }
   });
 
   it('stopping the server mid-backfill leaves it resumable, and the history says how to finish it', async () => {
-    const stopping = await startDashboard({ db, config, klkUrl: sim.url, logger: silentLogger, host: '127.0.0.1', port: 0 });
+    const stopping = await startDashboard({
+      db,
+      config,
+      klkUrl: sim.url,
+      logger: silentLogger,
+      host: '127.0.0.1',
+      port: 0,
+    });
     sim.options.latencyMs = [5_000, 0];
     let runId: number;
     try {
@@ -289,9 +377,20 @@ describeEachBackend('dashboard API', (open, backend) => {
       sim.options.latencyMs = [0, 0];
     }
     // Stopped, not failed: its run ends `interrupted`, as after a Ctrl-C.
-    expect((await get(`/api/runs/${runId}`)).body).toMatchObject({ runId, status: 'interrupted', chunks: { done: 0 }, after: { missingStoreDays: 10 } });
+    expect((await get(`/api/runs/${runId}`)).body).toMatchObject({
+      runId,
+      status: 'interrupted',
+      chunks: { done: 0 },
+      after: { missingStoreDays: 10 },
+    });
     const runs = (await get('/api/runs')).body.runs as Array<Record<string, unknown>>;
-    expect(runs[0]).toMatchObject({ kind: 'backfill', id: runId, status: 'interrupted', command: `npx ventas backfill --resume ${runId}`, resumable: true });
+    expect(runs[0]).toMatchObject({
+      kind: 'backfill',
+      id: runId,
+      status: 'interrupted',
+      command: `npx ventas backfill --resume ${runId}`,
+      resumable: true,
+    });
   });
 
   it('resumes and cancels runs: POST /api/runs/ID/resume 202 with its events, /cancel 200; 404 unknown, 409 saying why', async () => {
@@ -303,10 +402,20 @@ describeEachBackend('dashboard API', (open, backend) => {
     const interrupted = async (storeId: string) => {
       const id = await createBackfill(
         db,
-        { from: '2026-01-09', to: '2026-01-10', stores: [storeId], mirror: false, concurrency: 3, before: { expectedStoreDays: 2, missingStoreDays: 2, partialStoreDays: 0 } },
+        {
+          from: '2026-01-09',
+          to: '2026-01-10',
+          stores: [storeId],
+          mirror: false,
+          concurrency: 3,
+          before: { expectedStoreDays: 2, missingStoreDays: 2, partialStoreDays: 0 },
+        },
         [{ storeId, dayFrom: '2026-01-09', dayTo: '2026-01-10' }],
       );
-      await db.query(`UPDATE backfills SET status = 'interrupted', created_at = now() - interval '1 hour' WHERE id = $1`, [id]);
+      await db.query(
+        `UPDATE backfills SET status = 'interrupted', created_at = now() - interval '1 hour' WHERE id = $1`,
+        [id],
+      );
       return id;
     };
     const toResume = await interrupted('tienda_07');
@@ -314,18 +423,41 @@ describeEachBackend('dashboard API', (open, backend) => {
 
     expect(await change(`${toResume}/resume`)).toEqual({ status: 202, body: { runId: toResume } });
     const events = await readEvents(`${base}/api/runs/${toResume}/events`);
-    expect(events.at(-1)).toMatchObject({ event: 'done', data: { status: 'complete', chunks: { total: 1, done: 1 }, after: { missingStoreDays: 0 } } });
-    expect(await change(`${toResume}/resume`)).toEqual({ status: 409, body: { error: `el backfill #${toResume} no se puede reanudar: ya terminó completo (no queda nada que reanudar)` } });
-    expect(await change(`${toResume}/cancel`)).toEqual({ status: 409, body: { error: `el backfill #${toResume} no se puede cancelar: ya terminó (completo)` } });
+    expect(events.at(-1)).toMatchObject({
+      event: 'done',
+      data: { status: 'complete', chunks: { total: 1, done: 1 }, after: { missingStoreDays: 0 } },
+    });
+    expect(await change(`${toResume}/resume`)).toEqual({
+      status: 409,
+      body: {
+        error: `el backfill #${toResume} no se puede reanudar: ya terminó completo (no queda nada que reanudar)`,
+      },
+    });
+    expect(await change(`${toResume}/cancel`)).toEqual({
+      status: 409,
+      body: { error: `el backfill #${toResume} no se puede cancelar: ya terminó (completo)` },
+    });
 
     expect(await change(`${toCancel}/cancel`)).toEqual({ status: 200, body: { runId: toCancel, status: 'cancelled' } });
-    expect((await get(`/api/runs/${toCancel}`)).body).toMatchObject({ status: 'cancelled', storeDays: 2, storeDaysDone: 0 });
+    expect((await get(`/api/runs/${toCancel}`)).body).toMatchObject({
+      status: 'cancelled',
+      storeDays: 2,
+      storeDaysDone: 0,
+    });
     expect((await change(`${toCancel}/resume`)).status).toBe(409);
     const listed = (await get('/api/runs')).body.runs as Array<Record<string, unknown>>;
-    expect(listed.find((r) => r.kind === 'backfill' && r.id === toCancel)).toMatchObject({ status: 'cancelled', resumable: false, cancellable: false, command: null });
+    expect(listed.find((r) => r.kind === 'backfill' && r.id === toCancel)).toMatchObject({
+      status: 'cancelled',
+      resumable: false,
+      cancellable: false,
+      command: null,
+    });
 
     const etl = listed.find((r) => r.kind === 'etl')!;
-    expect(await change(`etl-${etl.id}/cancel`)).toEqual({ status: 409, body: { error: `la ejecución etl-${etl.id} no se puede cancelar: ya terminó (estado: éxito)` } });
+    expect(await change(`etl-${etl.id}/cancel`)).toEqual({
+      status: 409,
+      body: { error: `la ejecución etl-${etl.id} no se puede cancelar: ya terminó (estado: éxito)` },
+    });
     expect((await change(`etl-${etl.id}/resume`)).status).toBe(409);
     expect(await change('999/cancel')).toEqual({ status: 404, body: { error: 'no existe el backfill #999' } });
     expect(await change('999/resume')).toEqual({ status: 404, body: { error: 'no existe el backfill #999' } });
@@ -337,13 +469,23 @@ describeEachBackend('dashboard API', (open, backend) => {
 
   it('refuses at start a VENTAS_API_TOKEN no client could send as a bearer', async () => {
     for (const token of ['con espacio', 'secreto!', 'a#b', 'ñandú']) {
-      await expect(startDashboard({ db, config, klkUrl: sim.url, logger: silentLogger, host: '127.0.0.1', port: 0, token })).rejects.toThrow(
-        /^VENTAS_API_TOKEN solo puede tener letras, dígitos y - \. _ ~ \+ \/ \(y = al final\)/,
-      );
+      await expect(
+        startDashboard({ db, config, klkUrl: sim.url, logger: silentLogger, host: '127.0.0.1', port: 0, token }),
+      ).rejects.toThrow(/^VENTAS_API_TOKEN solo puede tener letras, dígitos y - \. _ ~ \+ \/ \(y = al final\)/);
     }
-    const fine = await startDashboard({ db, config, klkUrl: sim.url, logger: silentLogger, host: '127.0.0.1', port: 0, token: 'aZ09-._~+/==' });
+    const fine = await startDashboard({
+      db,
+      config,
+      klkUrl: sim.url,
+      logger: silentLogger,
+      host: '127.0.0.1',
+      port: 0,
+      token: 'aZ09-._~+/==',
+    });
     try {
-      const health = await fetch(`${fine.url}/api/gaps?from=${FROM}&to=${TO}`, { headers: { Authorization: 'Bearer aZ09-._~+/==' } });
+      const health = await fetch(`${fine.url}/api/gaps?from=${FROM}&to=${TO}`, {
+        headers: { Authorization: 'Bearer aZ09-._~+/==' },
+      });
       expect(health.status).toBe(200);
     } finally {
       await fine.close();
@@ -351,7 +493,15 @@ describeEachBackend('dashboard API', (open, backend) => {
   });
 
   it('with VENTAS_API_TOKEN set, a POST without the bearer token gets 401 and only the health probe and the page stay open', async () => {
-    const guarded = await startDashboard({ db, config, klkUrl: sim.url, logger: silentLogger, host: '127.0.0.1', port: 0, token: 'secreto-123' });
+    const guarded = await startDashboard({
+      db,
+      config,
+      klkUrl: sim.url,
+      logger: silentLogger,
+      host: '127.0.0.1',
+      port: 0,
+      token: 'secreto-123',
+    });
     try {
       const none = await post({ from: FROM, to: TO }, {}, guarded.url);
       expect(none.status).toBe(401);
@@ -365,23 +515,39 @@ describeEachBackend('dashboard API', (open, backend) => {
       for (const change of ['cancel', 'resume']) {
         const res = await fetch(`${guarded.url}/api/runs/999/${change}`, { method: 'POST' });
         expect(res.status).toBe(401);
-        const authorized = await fetch(`${guarded.url}/api/runs/999/${change}`, { method: 'POST', headers: { Authorization: 'Bearer secreto-123' } });
+        const authorized = await fetch(`${guarded.url}/api/runs/999/${change}`, {
+          method: 'POST',
+          headers: { Authorization: 'Bearer secreto-123' },
+        });
         expect(authorized.status).toBe(404);
       }
       expect((await fetch(`${guarded.url}/api/health`)).status).toBe(200);
       expect((await fetch(`${guarded.url}/`)).status).toBe(200);
 
       // Reads need it too: sales figures are business secrets on a LAN.
-      const reads = [`/api/gaps?from=${FROM}&to=${TO}`, `/api/coverage?from=${FROM}&to=${TO}`, `/api/plan?from=${FROM}&to=${TO}`, '/api/runs', '/api/runs/1'];
+      const reads = [
+        `/api/gaps?from=${FROM}&to=${TO}`,
+        `/api/coverage?from=${FROM}&to=${TO}`,
+        `/api/plan?from=${FROM}&to=${TO}`,
+        '/api/runs',
+        '/api/runs/1',
+      ];
       for (const path of reads) {
         const res = await fetch(`${guarded.url}${path}`);
         expect(res.status, path).toBe(401);
         expect(((await res.json()) as { error: string }).error).toMatch(/^falta el token/);
-        expect((await fetch(`${guarded.url}${path}`, { headers: { Authorization: 'Bearer secreto-123' } })).status, path).not.toBe(401);
+        expect(
+          (await fetch(`${guarded.url}${path}`, { headers: { Authorization: 'Bearer secreto-123' } })).status,
+          path,
+        ).not.toBe(401);
       }
       // The page trades the typed token for an HttpOnly, SameSite=Strict cookie, which then opens reads and writes.
       const session = (token: string, headers: Record<string, string> = {}) =>
-        fetch(`${guarded.url}/api/session`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify({ token }) });
+        fetch(`${guarded.url}/api/session`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', ...headers },
+          body: JSON.stringify({ token }),
+        });
       const refused = await session('otro');
       expect(refused.status).toBe(401);
       expect(((await refused.json()) as { error: string }).error).toBe('token incorrecto');
@@ -397,7 +563,10 @@ describeEachBackend('dashboard API', (open, backend) => {
       const badCookie = await fetch(`${guarded.url}/api/runs`, { headers: { Cookie: 'ventas_token=otro' } });
       expect(((await badCookie.json()) as { error: string }).error).toMatch(/^token incorrecto/);
       // Reads check Origin too: another site's page cannot read the figures with the user's cookie.
-      expect((await fetch(`${guarded.url}/api/runs`, { headers: { ...withCookie, Origin: 'http://ataque.example' } })).status).toBe(403);
+      expect(
+        (await fetch(`${guarded.url}/api/runs`, { headers: { ...withCookie, Origin: 'http://ataque.example' } }))
+          .status,
+      ).toBe(403);
     } finally {
       await guarded.close();
     }
@@ -407,10 +576,24 @@ describeEachBackend('dashboard API', (open, backend) => {
     // A backfill left running by another process: its stream polls the ledger and would never end by itself.
     const id = await createBackfill(
       db,
-      { from: '2026-01-09', to: '2026-01-10', stores: ['tienda_09'], mirror: false, concurrency: 3, before: { expectedStoreDays: 2, missingStoreDays: 2, partialStoreDays: 0 } },
+      {
+        from: '2026-01-09',
+        to: '2026-01-10',
+        stores: ['tienda_09'],
+        mirror: false,
+        concurrency: 3,
+        before: { expectedStoreDays: 2, missingStoreDays: 2, partialStoreDays: 0 },
+      },
       [{ storeId: 'tienda_09', dayFrom: '2026-01-09', dayTo: '2026-01-10' }],
     );
-    const closing = await startDashboard({ db, config, klkUrl: sim.url, logger: silentLogger, host: '127.0.0.1', port: 0 });
+    const closing = await startDashboard({
+      db,
+      config,
+      klkUrl: sim.url,
+      logger: silentLogger,
+      host: '127.0.0.1',
+      port: 0,
+    });
     try {
       // The response's headers mean the stream is open and known to the server.
       const res = await fetch(`${closing.url}/api/runs/${id}/events`);
@@ -438,16 +621,31 @@ describe('startDashboard', () => {
 
   it('answers HEAD with 405 like any method a route does not take, and refuses a body over 16 KiB with 413', async () => {
     // Refused before any database work: no database is needed.
-    const dashboard = await startDashboard({ db: {} as Db, config, klkUrl: 'http://127.0.0.1:7002', logger: silentLogger, host: '127.0.0.1', port: 0 });
+    const dashboard = await startDashboard({
+      db: {} as Db,
+      config,
+      klkUrl: 'http://127.0.0.1:7002',
+      logger: silentLogger,
+      host: '127.0.0.1',
+      port: 0,
+    });
     try {
-      for (const [path, allow] of [['/', 'GET'], ['/api/runs/1/events', 'GET'], ['/api/backfill', 'POST']] as const) {
+      for (const [path, allow] of [
+        ['/', 'GET'],
+        ['/api/runs/1/events', 'GET'],
+        ['/api/backfill', 'POST'],
+      ] as const) {
         const head = await fetch(`${dashboard.url}${path}`, { method: 'HEAD' });
         expect([head.status, head.headers.get('allow')], path).toEqual([405, allow]);
         // Error answers carry the page's content policy too.
         expect(head.headers.get('content-security-policy'), path).toContain("frame-ancestors 'none'");
       }
       const big = JSON.stringify({ from: '2026-01-01', to: '2026-01-02', pad: 'x'.repeat(20_000) });
-      const declared = await fetch(`${dashboard.url}/api/backfill`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: big });
+      const declared = await fetch(`${dashboard.url}/api/backfill`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: big,
+      });
       expect([declared.status, await declared.json()]).toEqual([413, { error: 'el cuerpo supera 16384 bytes' }]);
       // Sent in chunks, without a length: counted as it comes.
       const chunked = await fetch(`${dashboard.url}/api/backfill`, {

@@ -65,8 +65,10 @@ export async function assertCanListen(port: number, host: string): Promise<void>
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new UsageError(`el puerto ${port} ya está en uso en ${host}: elija otro con --port`));
-      else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') reject(new UsageError(`no se puede escuchar en ${host}: ${error.message}`));
+      if (error.code === 'EADDRINUSE')
+        reject(new UsageError(`el puerto ${port} ya está en uso en ${host}: elija otro con --port`));
+      else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND')
+        reject(new UsageError(`no se puede escuchar en ${host}: ${error.message}`));
       else reject(error);
     };
     server.once('error', onError);

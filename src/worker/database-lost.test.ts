@@ -38,7 +38,10 @@ describe.skipIf(!adminUrl)('a worker whose database restarts [postgres]', () => 
     sim.options.latencyMs = [800, 0];
     const worker = watch(spawnCli(['worker', '--concurrency', '2'], { cwd, env: place.env() }));
     try {
-      await place.untilDb(`SELECT count(*) FILTER (WHERE state = 'done') > 0 AS ok FROM backfill_chunks`, 'un bloque hecho');
+      await place.untilDb(
+        `SELECT count(*) FILTER (WHERE state = 'done') > 0 AS ok FROM backfill_chunks`,
+        'un bloque hecho',
+      );
       await until(() => sim.stats().inFlight > 0, 'una petición a KLK en curso');
       await proxy.stop('reset');
       await worker.printed(/Se perdió la conexión con la base de datos/);
@@ -58,7 +61,9 @@ describe.skipIf(!adminUrl)('a worker whose database restarts [postgres]', () => 
       expect(worker.stderr()).toMatch(
         /^Se perdió la conexión con la base de datos \(PostgreSQL en 127\.0\.0\.1:\d+\/\w+: conexión perdida \(.+\)\): el trabajador espera a que vuelva \(sin límite\), probando de nuevo con pausas crecientes\.$/m,
       );
-      expect(worker.stderr()).toMatch(/^La base de datos responde de nuevo \(tras \d+(?:,\d)? s\): el trabajador sigue\.$/m);
+      expect(worker.stderr()).toMatch(
+        /^La base de datos responde de nuevo \(tras \d+(?:,\d)? s\): el trabajador sigue\.$/m,
+      );
       // Said once for the outage, whatever the number of lanes, looks and maintenance rounds that met it.
       expect(worker.stderr().match(/Se perdió la conexión/g)).toHaveLength(1);
       expect(worker.stderr().match(/responde de nuevo/g)).toHaveLength(1);
@@ -71,7 +76,9 @@ describe.skipIf(!adminUrl)('a worker whose database restarts [postgres]', () => 
       );
       expect(rows[0]).toEqual({ states: ['done'], attempts: 1 });
       for (const store of historyConfig().stores) {
-        expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(truth(sim.options, store, HISTORY.from, HISTORY.to));
+        expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(
+          truth(sim.options, store, HISTORY.from, HISTORY.to),
+        );
       }
 
       worker.child.kill('SIGTERM');

@@ -82,7 +82,11 @@ async function withInstallLock<T>(databaseUrl: string, fn: () => Promise<T>): Pr
  * Opens the queue, installing pg-boss's schema and the chunk queue on first use. `supervise`: this process takes
  * its turn at pg-boss's maintenance (expiring the jobs of dead workers); workers do, the enqueuer need not.
  */
-export async function openChunkQueue(options: { databaseUrl: string; supervise: boolean; logger: Logger }): Promise<ChunkQueue> {
+export async function openChunkQueue(options: {
+  databaseUrl: string;
+  supervise: boolean;
+  logger: Logger;
+}): Promise<ChunkQueue> {
   const boss = new PgBoss({
     // Its own small pool: its maintenance scripts (BEGIN ... COMMIT in one string) leave a connection in an aborted
     // transaction when they fail, which must never be one our loads then use.
@@ -97,7 +101,8 @@ export async function openChunkQueue(options: { databaseUrl: string; supervise: 
   });
   boss.on('error', (error) => {
     // A database that went away fails every maintenance round: the worker says so once, when it waits for it.
-    if (isUnreachable(error)) options.logger.debug({ err: error.message }, 'cola de trabajo: mantenimiento sin base de datos');
+    if (isUnreachable(error))
+      options.logger.debug({ err: error.message }, 'cola de trabajo: mantenimiento sin base de datos');
     else options.logger.warn({ err: error.message }, 'cola de trabajo: error de mantenimiento');
   });
   // Two processes creating the schema at once would both try; the loser's connection would be left in an aborted

@@ -80,7 +80,10 @@ function outcomeOf(standing: ChunkStanding | null, handedBack: boolean): ChunkOu
  * shared by all workers. `stop` aborted: takes no more jobs and returns once the chunks in hand are finished;
  * `abort` aborted: the chunks in hand go back to the ledger and the queue for another worker.
  */
-export async function runWorker(deps: WorkerDeps, signals: { stop: AbortSignal; abort: AbortSignal }): Promise<WorkerStats> {
+export async function runWorker(
+  deps: WorkerDeps,
+  signals: { stop: AbortSignal; abort: AbortSignal },
+): Promise<WorkerStats> {
   const { db, queue, config, logger, leaseMs } = deps;
   const { stop, abort } = signals;
   const stores = new Map(config.stores.map((s) => [s.id, s]));
@@ -100,7 +103,11 @@ export async function runWorker(deps: WorkerDeps, signals: { stop: AbortSignal; 
     maxDelayMs: WORKER_RECONNECT.maxDelayMs,
     signal: AbortSignal.any([abort, finished.signal]),
     onEvent: (event) =>
-      deps.onEvent?.(event.state === 'lost' ? { type: 'database-lost', detail: event.detail } : { type: 'database-back', downMs: event.downMs }),
+      deps.onEvent?.(
+        event.state === 'lost'
+          ? { type: 'database-lost', detail: event.detail }
+          : { type: 'database-back', downMs: event.downMs },
+      ),
   });
 
   async function backfillOf(id: number) {
@@ -126,7 +133,10 @@ export async function runWorker(deps: WorkerDeps, signals: { stop: AbortSignal; 
       // A cancelled backfill's chunks never run: their jobs just end.
       if (standing?.cancelled) return standing;
       if (standing?.state === 'split') {
-        await queue.enqueue(tx, standing.children.map((chunkId) => ({ ...job.data, chunkId })));
+        await queue.enqueue(
+          tx,
+          standing.children.map((chunkId) => ({ ...job.data, chunkId })),
+        );
       } else if (standing?.state === 'pending' || standing?.state === 'running') {
         await queue.enqueue(tx, [job.data], { delaySeconds: standing.waitSeconds });
       }
@@ -165,7 +175,8 @@ export async function runWorker(deps: WorkerDeps, signals: { stop: AbortSignal; 
       } catch (error) {
         // Stopped mid-request, or the database failed under it: the chunk goes back untouched (once the database
         // answers again; the worker's second signal ends that wait, and the lease then hands the chunk on).
-        if (!abort.aborted && !isDatabaseLost(error)) logger.error({ chunk: chunk.id, err: (error as Error).message }, 'el bloque se devuelve tras un error');
+        if (!abort.aborted && !isDatabaseLost(error))
+          logger.error({ chunk: chunk.id, err: (error as Error).message }, 'el bloque se devuelve tras un error');
         await database.retry(() => releaseChunks(db, owner), abort);
         handedBack = true;
       }
@@ -182,7 +193,8 @@ export async function runWorker(deps: WorkerDeps, signals: { stop: AbortSignal; 
       deps.onEvent?.({ type: 'chunk', chunk, outcome, lines });
     }
     // Its job is complete now: nothing would bring the backfill's conclusion back if this one were lost.
-    if (standing?.state === 'done' || standing?.state === 'failed') await database.retry(() => finishBackfillIfLast(job), abort);
+    if (standing?.state === 'done' || standing?.state === 'failed')
+      await database.retry(() => finishBackfillIfLast(job), abort);
   }
 
   async function lane(owner: string): Promise<void> {
@@ -197,7 +209,10 @@ export async function runWorker(deps: WorkerDeps, signals: { stop: AbortSignal; 
         // gone, the pause lasts until it answers (said once for all lanes), and then what this lane held goes back to
         // the ledger: a claim whose answer was lost may have been made.
         if (isDatabaseLost(error)) {
-          logger.debug({ job: job?.id, err: error.detail }, 'trabajo de la cola interrumpido: la base de datos no responde');
+          logger.debug(
+            { job: job?.id, err: error.detail },
+            'trabajo de la cola interrumpido: la base de datos no responde',
+          );
           await database.retry(() => releaseChunks(db, owner), stop).catch(() => undefined);
         } else {
           logger.error({ job: job?.id, err: (error as Error).message }, 'error al atender un trabajo de la cola');

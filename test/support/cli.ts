@@ -93,13 +93,20 @@ export async function runCli(
 }
 
 /** runCli against a place's folder and environment (`env` added), its output as `$(…)` gives it: no final newline. */
-export async function runInPlace(place: Pick<CliPlace, 'cwd' | 'env'>, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+export async function runInPlace(
+  place: Pick<CliPlace, 'cwd' | 'env'>,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
   const { code, stdout, stderr } = await runCli(args, { cwd: place.cwd, env: { ...place.env, ...env } });
   return { code, stdout: stdout.replace(/\n$/, ''), stderr: stderr.replace(/\n$/, '') };
 }
 
 /** Runs `ventas` (VENTAS_BIN) in its own process, as a shell would. */
-export function runCliProcess(args: string[], options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<CliResult> {
+export function runCliProcess(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number },
+): Promise<CliResult> {
   return new Promise((resolvePromise) => {
     execFile(
       process.execPath,
@@ -194,7 +201,9 @@ const postgres = (adminUrl: string): CliBackend => ({
   },
 });
 
-export const cliBackends: CliBackend[] = process.env.TEST_DATABASE_URL ? [pglite, postgres(process.env.TEST_DATABASE_URL)] : [pglite];
+export const cliBackends: CliBackend[] = process.env.TEST_DATABASE_URL
+  ? [pglite, postgres(process.env.TEST_DATABASE_URL)]
+  : [pglite];
 
 export function describeEachCliBackend(title: string, body: (backend: CliBackend) => void): void {
   describe.each(cliBackends.map((b) => [b.name, b] as const))(`${title} [%s]`, (_name, backend) => body(backend));

@@ -27,7 +27,13 @@ export async function loadThroughEtl(
 ): Promise<EtlSummary> {
   const concurrency = options.concurrency ?? 3;
   const summary = await runEtl(
-    { db, klk: createKlkClient({ baseUrl: klkUrl, backoffMs: 5, concurrency, attempts: options.attempts }), logger: silentLogger, concurrency, leaseWaitMs: 0 },
+    {
+      db,
+      klk: createKlkClient({ baseUrl: klkUrl, backoffMs: 5, concurrency, attempts: options.attempts }),
+      logger: silentLogger,
+      concurrency,
+      leaseWaitMs: 0,
+    },
     { type: 'manual', targets, chunkDays: options.chunkDays ?? 1, command: options.command },
   );
   if (summary.status !== 'success') {

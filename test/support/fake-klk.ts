@@ -22,9 +22,29 @@ export function fakeKlk(reply: (request: KlkRequest, options: FetchOptions) => R
       for (const line of lines) collector.add(line, true);
       return {
         collector,
-        info: { meta: null, proven: false, lines: lines.length, totalRegistros: null, attempts: 1, durationMs: 7, elapsedMs: 9, bytes: 0, ...info },
+        info: {
+          meta: null,
+          proven: false,
+          lines: lines.length,
+          totalRegistros: null,
+          attempts: 1,
+          durationMs: 7,
+          elapsedMs: 9,
+          bytes: 0,
+          ...info,
+        },
       };
     },
-    stats: () => ({ requests: calls.length, inFlight: 0, maxInFlight: 1, waiting: 0, retries: 0, succeeded: 0, failed: 0, lines: 0, bytes: 0 }),
+    stats: () => ({
+      requests: calls.length,
+      inFlight: 0,
+      maxInFlight: 1,
+      waiting: 0,
+      retries: 0,
+      succeeded: 0,
+      failed: 0,
+      lines: 0,
+      bytes: 0,
+    }),
   };
 }

@@ -22,9 +22,15 @@ function presentDays(store: Store): { whole: string[]; partial: string[] } {
     case 'tienda_11':
       return { whole: days.filter((d) => d >= '2025-12-10' && !commonGap(d)), partial: [] };
     case 'tienda_07':
-      return { whole: days.filter((d) => !commonGap(d) && !['2025-12-03', '2025-12-04', '2025-12-05'].includes(d)), partial: ['2025-12-04'] };
+      return {
+        whole: days.filter((d) => !commonGap(d) && !['2025-12-03', '2025-12-04', '2025-12-05'].includes(d)),
+        partial: ['2025-12-04'],
+      };
     case 'tienda_02':
-      return { whole: days.filter((d) => !commonGap(d) && !['2025-12-01', '2025-12-02'].includes(d)), partial: ['2025-12-02'] };
+      return {
+        whole: days.filter((d) => !commonGap(d) && !['2025-12-01', '2025-12-02'].includes(d)),
+        partial: ['2025-12-02'],
+      };
     default:
       return { whole: days.filter((d) => !commonGap(d)), partial: [] };
   }

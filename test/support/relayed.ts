@@ -57,12 +57,18 @@ export async function relayedPlace(adminUrl: string, sim: RunningSimulator, conf
     },
     async untilDb(sql, what) {
       for (let tries = 0; !(await db.query<{ ok: boolean }>(sql)).rows[0]!.ok; tries++) {
-        if (tries > 1_500) throw new Error(`no ocurrió a tiempo: ${what}\n${children.map((c) => `${c.stdout()}\n${c.stderr()}`).join('\n')}`);
+        if (tries > 1_500)
+          throw new Error(
+            `no ocurrió a tiempo: ${what}\n${children.map((c) => `${c.stdout()}\n${c.stderr()}`).join('\n')}`,
+          );
         await delay(20);
       }
     },
     async runs() {
-      const runs = await runCli(['runs', '--format', 'json'], { cwd, env: { DATABASE_URL: target.url, LOG_DIR: join(cwd, 'logs') } });
+      const runs = await runCli(['runs', '--format', 'json'], {
+        cwd,
+        env: { DATABASE_URL: target.url, LOG_DIR: join(cwd, 'logs') },
+      });
       if (runs.code !== 0) throw new Error(`ventas runs salió con ${runs.code}: ${runs.stderr}`);
       return JSON.parse(runs.stdout).runs;
     },

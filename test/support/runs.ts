@@ -11,8 +11,27 @@ const totals = (expected: number, missing: number, partial: number) => ({
 });
 
 /** A summary as concludeBackfill writes it (the JSON summary's fields but `runId`). */
-function summary(status: string, chunks: { total: number; done: number; failed: number }, storeDays: number, lines: number, before: unknown, after: unknown) {
-  return { status, chunks, storeDays, rowsInserted: lines, rowsUpdated: 0, rowsDeleted: 0, duplicatesInSource: 0, quarantined: 0, seconds: 1, before, after };
+function summary(
+  status: string,
+  chunks: { total: number; done: number; failed: number },
+  storeDays: number,
+  lines: number,
+  before: unknown,
+  after: unknown,
+) {
+  return {
+    status,
+    chunks,
+    storeDays,
+    rowsInserted: lines,
+    rowsUpdated: 0,
+    rowsDeleted: 0,
+    duplicatesInSource: 0,
+    quarantined: 0,
+    seconds: 1,
+    before,
+    after,
+  };
 }
 
 /** A pid that belonged to a process of this host that has exited: a lease it holds is a dead holder's. */
@@ -51,7 +70,16 @@ interface ChunkSeed {
 
 async function backfill(
   db: Queryable,
-  b: { status: string; hoursAgo: number; tookSeconds: number | null; from: string; to: string; stores: string[]; summary?: unknown; chunks: ChunkSeed[] },
+  b: {
+    status: string;
+    hoursAgo: number;
+    tookSeconds: number | null;
+    from: string;
+    to: string;
+    stores: string[];
+    summary?: unknown;
+    chunks: ChunkSeed[];
+  },
 ): Promise<number> {
   const { rows } = await db.query<{ id: number }>(
     `INSERT INTO backfills (status, created_at, finished_at, params, summary)
@@ -60,7 +88,14 @@ async function backfill(
       b.status,
       b.hoursAgo,
       b.tookSeconds,
-      JSON.stringify({ from: b.from, to: b.to, stores: b.stores, mirror: false, concurrency: 3, before: totals(b.stores.length * 2, b.stores.length * 2, 0) }),
+      JSON.stringify({
+        from: b.from,
+        to: b.to,
+        stores: b.stores,
+        mirror: false,
+        concurrency: 3,
+        before: totals(b.stores.length * 2, b.stores.length * 2, 0),
+      }),
       b.summary === undefined ? null : JSON.stringify(b.summary),
     ],
   );
@@ -72,7 +107,18 @@ async function backfill(
          rows_deleted, duplicates, quarantined, error, lease_owner, lease_until, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $8, $8, $8, $9, $10, CASE WHEN $10::text IS NULL THEN NULL ELSE now() + interval '1 hour' END,
          now() - interval '1 hour')`,
-      [id, c.store, c.from, c.to, c.state, c.attempts ?? (c.state === 'pending' ? 0 : 1), done ? (c.lines ?? 0) : null, done ? 0 : null, c.error ?? null, c.owner ?? null],
+      [
+        id,
+        c.store,
+        c.from,
+        c.to,
+        c.state,
+        c.attempts ?? (c.state === 'pending' ? 0 : 1),
+        done ? (c.lines ?? 0) : null,
+        done ? 0 : null,
+        c.error ?? null,
+        c.owner ?? null,
+      ],
     );
   }
   return id;
@@ -80,14 +126,36 @@ async function backfill(
 
 async function etlRun(
   db: Queryable,
-  r: { type: string; status: string; minutesAgo: number; tookSeconds: number | null; from: string | null; to: string | null; stores: string[]; lines?: number; command?: string; storeResults?: unknown },
+  r: {
+    type: string;
+    status: string;
+    minutesAgo: number;
+    tookSeconds: number | null;
+    from: string | null;
+    to: string | null;
+    stores: string[];
+    lines?: number;
+    command?: string;
+    storeResults?: unknown;
+  },
 ): Promise<number> {
   const { rows } = await db.query<{ id: number }>(
     `INSERT INTO etl_runs (run_type, status, started_at, finished_at, window_from, window_to, stores, lines_extracted, rows_inserted,
        store_results, command)
      VALUES ($1, $2, now() - $3 * interval '1 minute', now() - $3 * interval '1 minute' + $4 * interval '1 second', $5, $6, $7, $8, $8, $9, $10)
      RETURNING id`,
-    [r.type, r.status, r.minutesAgo, r.tookSeconds, r.from, r.to, r.stores, r.lines ?? 0, JSON.stringify(r.storeResults ?? {}), r.command ?? null],
+    [
+      r.type,
+      r.status,
+      r.minutesAgo,
+      r.tookSeconds,
+      r.from,
+      r.to,
+      r.stores,
+      r.lines ?? 0,
+      JSON.stringify(r.storeResults ?? {}),
+      r.command ?? null,
+    ],
   );
   return rows[0]!.id;
 }
@@ -104,7 +172,9 @@ async function etlRun(
  * - etlLive: a recovery ETL `running` with its store under lease.
  */
 export async function seedRuns(db: Queryable): Promise<SeededRuns> {
-  const all19 = Array.from({ length: 20 }, (_, i) => `tienda_${String(i + 1).padStart(2, '0')}`).filter((s) => s !== 'tienda_14');
+  const all19 = Array.from({ length: 20 }, (_, i) => `tienda_${String(i + 1).padStart(2, '0')}`).filter(
+    (s) => s !== 'tienda_14',
+  );
   const etlDone = await etlRun(db, {
     type: 'manual',
     status: 'success',
@@ -115,7 +185,9 @@ export async function seedRuns(db: Queryable): Promise<SeededRuns> {
     stores: all19,
     lines: 45_210,
     command: 'ventas etl --todas --fecha-desde 2026-01-25',
-    storeResults: { tienda_01: { status: 'success', requests: 1, extracted: 2_400, inserted: 2_400, updated: 0, errors: [] } },
+    storeResults: {
+      tienda_01: { status: 'success', requests: 1, extracted: 2_400, inserted: 2_400, updated: 0, errors: [] },
+    },
   });
   const complete = await backfill(db, {
     status: 'complete',
@@ -137,7 +209,14 @@ export async function seedRuns(db: Queryable): Promise<SeededRuns> {
     summary: summary('partial', { total: 3, done: 1, failed: 1 }, 4, 1_633, totals(4, 4, 0), totals(4, 2, 0)),
     chunks: [
       { store: 'tienda_01', from: '2026-01-05', to: '2026-01-06', state: 'done', lines: 1_633 },
-      { store: 'tienda_02', from: '2026-01-05', to: '2026-01-05', state: 'failed', attempts: 8, error: 'KLK respondió HTTP 500' },
+      {
+        store: 'tienda_02',
+        from: '2026-01-05',
+        to: '2026-01-05',
+        state: 'failed',
+        attempts: 8,
+        error: 'KLK respondió HTTP 500',
+      },
       { store: 'tienda_02', from: '2026-01-06', to: '2026-01-06', state: 'pending' },
     ],
   });
@@ -164,10 +243,38 @@ export async function seedRuns(db: Queryable): Promise<SeededRuns> {
       { store: 'tienda_07', from: '2026-01-09', to: '2026-01-10', state: 'pending' },
     ],
   });
-  const etlDead = await etlRun(db, { type: 'scheduled', status: 'running', minutesAgo: 90, tookSeconds: null, from: '2026-01-26 00:00:00', to: '2026-01-26 10:59:59', stores: ['tienda_08'] });
-  const etlLive = await etlRun(db, { type: 'recovery', status: 'running', minutesAgo: 1, tookSeconds: null, from: '2026-01-25 00:00:00', to: '2026-01-25 23:59:59', stores: ['tienda_09'] });
-  await db.query(`INSERT INTO store_leases (store_id, holder, expires_at) VALUES ('tienda_09', $1, now() + interval '1 hour')`, [leaseHolder(etlLive, OTHER_HOST_OWNER)]);
+  const etlDead = await etlRun(db, {
+    type: 'scheduled',
+    status: 'running',
+    minutesAgo: 90,
+    tookSeconds: null,
+    from: '2026-01-26 00:00:00',
+    to: '2026-01-26 10:59:59',
+    stores: ['tienda_08'],
+  });
+  const etlLive = await etlRun(db, {
+    type: 'recovery',
+    status: 'running',
+    minutesAgo: 1,
+    tookSeconds: null,
+    from: '2026-01-25 00:00:00',
+    to: '2026-01-25 23:59:59',
+    stores: ['tienda_09'],
+  });
+  await db.query(
+    `INSERT INTO store_leases (store_id, holder, expires_at) VALUES ('tienda_09', $1, now() + interval '1 hour')`,
+    [leaseHolder(etlLive, OTHER_HOST_OWNER)],
+  );
   // A backfill's own execution record: the backfill's entry stands for it in the list.
-  await etlRun(db, { type: 'backfill', status: 'partial', minutesAgo: 240, tookSeconds: 75.4, from: '2026-01-05 00:00:00', to: '2026-01-06 23:59:59', stores: ['tienda_01', 'tienda_02'], command: `backfill #${partial}` });
+  await etlRun(db, {
+    type: 'backfill',
+    status: 'partial',
+    minutesAgo: 240,
+    tookSeconds: 75.4,
+    from: '2026-01-05 00:00:00',
+    to: '2026-01-06 23:59:59',
+    stores: ['tienda_01', 'tienda_02'],
+    command: `backfill #${partial}`,
+  });
   return { complete, partial, busy, dead, etlDone, etlDead, etlLive };
 }

@@ -72,7 +72,12 @@ const STATES = {
 };
 const UNKNOWN_STATE = { name: 'desconocido', legend: 'Desconocido' };
 /** @type {Record<string, string>} */
-const RUN_TYPES = { backfill: 'Backfill', scheduled: 'ETL programado', manual: 'ETL manual', recovery: 'ETL de recuperación' };
+const RUN_TYPES = {
+  backfill: 'Backfill',
+  scheduled: 'ETL programado',
+  manual: 'ETL manual',
+  recovery: 'ETL de recuperación',
+};
 /** @type {Record<string, string>} */
 const RUN_STATUS = {
   running: 'en curso',
@@ -200,7 +205,9 @@ function duration(seconds) {
 
 /** @param {number} ms */
 function elapsed(ms) {
-  return ms < 60_000 ? `${oneDecimal.format(ms / 1000)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+  return ms < 60_000
+    ? `${oneDecimal.format(ms / 1000)} s`
+    : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
 /** @param {number} withData @param {number} expected */
@@ -343,8 +350,8 @@ function renderFilters() {
   $('from').value = view.from;
   $('to').value = view.to;
   const chosen = new Set(view.stores);
-  $('store-list').innerHTML = known(view.coverage).catalogue
-    .map(
+  $('store-list').innerHTML = known(view.coverage)
+    .catalogue.map(
       (s) =>
         `<label><input type="checkbox" value="${esc(s.store)}"${chosen.size === 0 || chosen.has(s.store) ? ' checked' : ''}> ${esc(s.store)} <span class="hint">${esc(s.name)}</span></label>`,
     )
@@ -397,7 +404,8 @@ function rejectedLinesOf(store, i) {
 
 function stateCounts() {
   const counts = Object.fromEntries(Object.keys(STATES).map((code) => [code, 0]));
-  for (const s of known(view.coverage).stores) for (const code of s.states) if (code in counts) counts[code] = (counts[code] ?? 0) + 1;
+  for (const s of known(view.coverage).stores)
+    for (const code of s.states) if (code in counts) counts[code] = (counts[code] ?? 0) + 1;
   return counts;
 }
 
@@ -416,7 +424,10 @@ function renderTotals() {
     [withData < t.expectedStoreDays ? '' : 'ok', `${oneDecimal.format(pct)} %`, `Cobertura del ${from} al ${to}`],
   ];
   $('totals').innerHTML = cards
-    .map(([cls, value, label]) => `<div class="card ${cls}"><div class="value">${esc(value)}</div><div class="label">${esc(label)}</div></div>`)
+    .map(
+      ([cls, value, label]) =>
+        `<div class="card ${cls}"><div class="value">${esc(value)}</div><div class="label">${esc(label)}</div></div>`,
+    )
     .join('');
 }
 
@@ -513,13 +524,19 @@ function axisLabels(from, days) {
   const starts = [];
   for (let i = 0; i < days; i++) {
     const day = dayAt(from, i);
-    if (day.endsWith('-01') || (i === 0 && ![...Array(Math.min(7, days)).keys()].some((k) => dayAt(from, k).endsWith('-01')))) starts.push(i);
+    if (
+      day.endsWith('-01') ||
+      (i === 0 && ![...Array(Math.min(7, days)).keys()].some((k) => dayAt(from, k).endsWith('-01')))
+    )
+      starts.push(i);
   }
   return starts
     .map((i, k) => {
       const day = dayAt(from, i);
       const month = MONTHS[Number(day.slice(5, 7)) - 1];
-      const text = day.endsWith('-01') ? `${month}${day.slice(5, 7) === '01' || i < 7 ? ` ${day.slice(0, 4)}` : ''}` : `${Number(day.slice(8))} ${month} ${day.slice(0, 4)}`;
+      const text = day.endsWith('-01')
+        ? `${month}${day.slice(5, 7) === '01' || i < 7 ? ` ${day.slice(0, 4)}` : ''}`
+        : `${Number(day.slice(8))} ${month} ${day.slice(0, 4)}`;
       const span = (starts[k + 1] ?? days) - i;
       return `<span data-i="${i}" data-span="${span}">${esc(text)}</span>`;
     })
@@ -650,15 +667,34 @@ function onHeatmapKey(event) {
   const days = known(view.coverage).days;
   let { r, i } = cellPosition(cell);
   switch (event.key) {
-    case 'ArrowLeft': i--; break;
-    case 'ArrowRight': i++; break;
-    case 'ArrowUp': r--; break;
-    case 'ArrowDown': r++; break;
-    case 'PageUp': i -= 7; break;
-    case 'PageDown': i += 7; break;
-    case 'Home': i = 0; if (event.ctrlKey) r = 0; break;
-    case 'End': i = days - 1; if (event.ctrlKey) r = rows - 1; break;
-    default: return;
+    case 'ArrowLeft':
+      i--;
+      break;
+    case 'ArrowRight':
+      i++;
+      break;
+    case 'ArrowUp':
+      r--;
+      break;
+    case 'ArrowDown':
+      r++;
+      break;
+    case 'PageUp':
+      i -= 7;
+      break;
+    case 'PageDown':
+      i += 7;
+      break;
+    case 'Home':
+      i = 0;
+      if (event.ctrlKey) r = 0;
+      break;
+    case 'End':
+      i = days - 1;
+      if (event.ctrlKey) r = rows - 1;
+      break;
+    default:
+      return;
   }
   event.preventDefault();
   const next = known(cellAt(Math.min(Math.max(r, 0), rows - 1), Math.min(Math.max(i, 0), days - 1)));
@@ -720,7 +756,8 @@ function renderSummary() {
     )
     .join('');
   const withData = stores.reduce((n, s) => n + s.daysWithData, 0);
-  known($('summary').tFoot).innerHTML = `<tr><th scope="row">Total</th><td>${plural(stores.length, 'tienda', 'tiendas')}</td>
+  known($('summary').tFoot).innerHTML =
+    `<tr><th scope="row">Total</th><td>${plural(stores.length, 'tienda', 'tiendas')}</td>
     <td class="num">${int.format(totals.expectedStoreDays)}</td><td class="num">${int.format(withData)}</td>
     <td class="num">${int.format(totals.missingStoreDays)}</td><td class="num">${int.format(totals.partialStoreDays)}</td>
     <td class="num">${oneDecimal.format(coverageOf(withData, totals.expectedStoreDays))} %</td><td></td></tr>`;
@@ -735,16 +772,22 @@ function renderPatterns() {
   const { patterns, stores, from } = known(view.coverage);
   const lines = [
     ...patterns.commonGaps.map(
-      (g) => `Hueco común del ${g.from} al ${g.to}: ${g.days} días faltantes en ${g.stores.length} de ${g.expectedStores} tiendas`,
+      (g) =>
+        `Hueco común del ${g.from} al ${g.to}: ${g.days} días faltantes en ${g.stores.length} de ${g.expectedStores} tiendas`,
     ),
-    ...(patterns.closedDays.length > 0 ? [`Días cerrados de la cadena: ${listEs(patterns.closedDays)} (no se esperan ventas)`] : []),
+    ...(patterns.closedDays.length > 0
+      ? [`Días cerrados de la cadena: ${listEs(patterns.closedDays)} (no se esperan ventas)`]
+      : []),
     ...stores.flatMap((s) => {
       const empty = [...s.states].flatMap((code, i) => (code === 'e' ? [dayAt(from, i)] : []));
       return empty.length > 0 ? [`${s.store}: KLK no tuvo ventas el ${listEs(empty)} (no se esperan ventas)`] : [];
     }),
     ...stores
       .filter((s) => s.isNew)
-      .map((s) => `Tienda nueva: ${s.store} (${s.name}), ${s.firstSale ? `primera venta ${s.firstSale}` : 'sin ventas registradas'}`),
+      .map(
+        (s) =>
+          `Tienda nueva: ${s.store} (${s.name}), ${s.firstSale ? `primera venta ${s.firstSale}` : 'sin ventas registradas'}`,
+      ),
   ];
   $('patterns').innerHTML = (lines.length > 0 ? lines : ['Ninguno']).map((l) => `<li>${esc(l)}</li>`).join('');
 }
@@ -760,14 +803,17 @@ function renderPlan() {
   const plan = known(view.plan);
   const empty = plan.phases.length === 0;
   // Rejected days are not complete, but the plan leaves them alone until KLK's lines change.
-  $('plan-summary').textContent = empty ? 'Nada que recuperar: ningún día esperado falta ni está parcial.' : planSizeText(plan.totals);
+  $('plan-summary').textContent = empty
+    ? 'Nada que recuperar: ningún día esperado falta ni está parcial.'
+    : planSizeText(plan.totals);
   $('plan-phases').innerHTML = plan.phases
     .map((phase) => {
       const days = phase.steps.reduce((n, s) => n + s.storeDays, 0);
       const seconds = phase.steps.reduce((n, s) => n + s.estimatedSeconds, 0);
       const steps = phase.steps
         .map((s) => {
-          const stores = s.stores.length > 4 ? `${s.stores.slice(0, 4).join(' ')} (+${s.stores.length - 4})` : s.stores.join(' ');
+          const stores =
+            s.stores.length > 4 ? `${s.stores.slice(0, 4).join(' ')} (+${s.stores.length - 4})` : s.stores.join(' ');
           return `<tr><td>${esc(s.from.slice(0, 10))}</td><td>${esc(s.to.slice(0, 10))}</td><td title="${esc(s.stores.join(' '))}">${esc(stores)}</td>
             <td class="num">${int.format(s.storeDays)}</td><td class="num">${int.format(s.requests)}</td><td class="num">${duration(s.estimatedSeconds)}</td></tr>`;
         })
@@ -793,7 +839,10 @@ function showProgress(p) {
   if (p.storeDays > 0) {
     bar.setAttribute('aria-valuemax', String(p.storeDays));
     bar.setAttribute('aria-valuenow', String(p.storeDaysDone));
-    bar.setAttribute('aria-valuetext', `${int.format(p.storeDaysDone)} de ${int.format(p.storeDays)} días-tienda (${Math.floor(share * 100)} %)`);
+    bar.setAttribute(
+      'aria-valuetext',
+      `${int.format(p.storeDaysDone)} de ${int.format(p.storeDays)} días-tienda (${Math.floor(share * 100)} %)`,
+    );
   } else {
     // Not sized yet: an indeterminate bar has no value.
     bar.removeAttribute('aria-valuenow');
@@ -827,8 +876,11 @@ function fillProgressBar() {
 /** @param {number} id @param {BackfillEnd} s */
 function finishedMessage(id, s) {
   if (!s.before) return `Backfill #${id} ${RUN_STATUS[s.status] ?? s.status}: npx ventas backfill --resume lo termina.`;
-  const status = s.status === 'complete' ? 'completo' : RUN_STATUS[s.status] ?? s.status;
-  const failed = s.chunks.failed > 0 ? ` Quedan ${plural(s.chunks.failed, 'bloque fallido', 'bloques fallidos')}: npx ventas backfill --resume los reintenta.` : '';
+  const status = s.status === 'complete' ? 'completo' : (RUN_STATUS[s.status] ?? s.status);
+  const failed =
+    s.chunks.failed > 0
+      ? ` Quedan ${plural(s.chunks.failed, 'bloque fallido', 'bloques fallidos')}: npx ventas backfill --resume los reintenta.`
+      : '';
   return (
     `Backfill #${id} ${status}: ${int.format(s.chunks.done)} de ${int.format(s.chunks.total)} bloques, ` +
     `${plural(s.rowsInserted, 'fila nueva', 'filas nuevas')} en ${oneDecimal.format(s.seconds)} s. ` +
@@ -888,11 +940,17 @@ async function confirmBackfill() {
   if (plan.phases.length === 0) return runMessage('Nada que recuperar: no se envió nada.');
   runMessage('');
   const t = plan.totals;
-  const stores = view.stores.length === 0 ? `todas las tiendas (${view.coverage?.stores.length ?? ''})` : plural(view.stores.length, 'tienda', 'tiendas');
+  const stores =
+    view.stores.length === 0
+      ? `todas las tiendas (${view.coverage?.stores.length ?? ''})`
+      : plural(view.stores.length, 'tienda', 'tiendas');
   $('confirm-window').textContent = `Del ${plan.from} al ${plan.to}, ${stores}.`;
   $('confirm-size').innerHTML = [
     ['Peticiones a KLK', int.format(t.requests)],
-    ['Días-tienda pedidos', `${int.format(t.storeDays)} (para ${int.format(t.missingStoreDays)} faltantes o parciales, x${twoDecimals.format(t.overFetchRatio)})`],
+    [
+      'Días-tienda pedidos',
+      `${int.format(t.storeDays)} (para ${int.format(t.missingStoreDays)} faltantes o parciales, x${twoDecimals.format(t.overFetchRatio)})`,
+    ],
     ['Tiempo estimado', `${duration(t.estimatedSeconds)} con el backfill en paralelo`],
   ]
     .map(([term, value]) => `<div><dt>${esc(term)}</dt><dd>${esc(value)}</dd></div>`)
@@ -915,7 +973,11 @@ function onConfirmClosed() {
  * @param {object} [body]
  */
 async function post(path, body) {
-  return api(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+  return api(path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body ?? {}),
+  });
 }
 
 /**
@@ -943,7 +1005,11 @@ async function login(event) {
   event.preventDefault();
   $('login-message').textContent = '';
   try {
-    await api('/api/session', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: $('login-token').value }) });
+    await api('/api/session', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ token: $('login-token').value }),
+    });
   } catch (error) {
     $('login-message').textContent = messageOf(error);
     $('login-token').select();
@@ -1039,19 +1105,26 @@ function renderRuns(runs) {
   $('runs-started').textContent = `Inicio (hora de ${zoneCity(timeZone())})`;
   const body = known($('runs').tBodies[0]);
   if (runs.length === 0) {
-    body.innerHTML = '<tr role="row"><td role="cell" colspan="12" class="hint">Sin ejecuciones registradas todavía.</td></tr>';
+    body.innerHTML =
+      '<tr role="row"><td role="cell" colspan="12" class="hint">Sin ejecuciones registradas todavía.</td></tr>';
     return;
   }
   /** @param {string} label @param {string} html */
-  const cell = (label, html, cls = '') => `<td role="cell" data-label="${esc(label)}"${cls ? ` class="${cls}"` : ''}>${html}</td>`;
+  const cell = (label, html, cls = '') =>
+    `<td role="cell" data-label="${esc(label)}"${cls ? ` class="${cls}"` : ''}>${html}</td>`;
   body.innerHTML = runs
     .map((r) => {
       const took = r.finishedAt ? elapsed(Date.parse(r.finishedAt) - Date.parse(r.startedAt)) : '—';
       const stores = r.stores.length > 3 ? plural(r.stores.length, 'tienda', 'tiendas') : r.stores.join(', ');
-      const errors = r.errors.length > 0 ? `${esc(r.errors[0])}${r.errors.length > 1 ? ` (+${r.errors.length - 1})` : ''}` : '';
+      const errors =
+        r.errors.length > 0 ? `${esc(r.errors[0])}${r.errors.length > 1 ? ` (+${r.errors.length - 1})` : ''}` : '';
       const buttons = [
-        r.resumable ? `<button type="button" class="small" data-action="resume" data-ref="${esc(r.ref)}">Reanudar</button>` : '',
-        r.cancellable ? `<button type="button" class="small secondary" data-action="cancel" data-ref="${esc(r.ref)}">Cancelar</button>` : '',
+        r.resumable
+          ? `<button type="button" class="small" data-action="resume" data-ref="${esc(r.ref)}">Reanudar</button>`
+          : '',
+        r.cancellable
+          ? `<button type="button" class="small secondary" data-action="cancel" data-ref="${esc(r.ref)}">Cancelar</button>`
+          : '',
       ].join(' ');
       const resume = `${buttons}${r.kind === 'backfill' && r.command ? ` <code>${esc(r.command)}</code>` : ''}`;
       return `<tr role="row" data-kind="${esc(r.kind)}" data-id="${r.id}" data-status="${esc(r.status)}">
@@ -1082,7 +1155,8 @@ async function onRunAction(event) {
   if (!button) return;
   // Both are on every button renderRuns writes.
   const { action, ref } = /** @type {{ action: string, ref: string }} */ (button.dataset);
-  if (action === 'cancel' && !window.confirm(`¿Cancelar la ejecución ${ref}? Lo que quede pendiente no se ejecutará.`)) return;
+  if (action === 'cancel' && !window.confirm(`¿Cancelar la ejecución ${ref}? Lo que quede pendiente no se ejecutará.`))
+    return;
   button.disabled = true;
   try {
     if (action === 'resume') {
@@ -1116,11 +1190,15 @@ function start() {
   $('login').addEventListener('submit', login);
   $('store-list').addEventListener('change', updateStoreSummary);
   $('stores-all').addEventListener('click', () => {
-    $('store-list').querySelectorAll('input').forEach((input) => (input.checked = true));
+    $('store-list')
+      .querySelectorAll('input')
+      .forEach((input) => (input.checked = true));
     updateStoreSummary();
   });
   $('stores-none').addEventListener('click', () => {
-    $('store-list').querySelectorAll('input').forEach((input) => (input.checked = false));
+    $('store-list')
+      .querySelectorAll('input')
+      .forEach((input) => (input.checked = false));
     updateStoreSummary();
   });
   $('runs').addEventListener('click', onRunAction);

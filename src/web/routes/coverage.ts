@@ -23,8 +23,12 @@ export interface CoverageDeps {
 export function coverageRoutes({ db, config, defaults, concurrency }: CoverageDeps): Hono {
   const window = valid('query', windowQuery(config, defaults));
   return new Hono()
-    .all('/coverage', only('GET'), window, async (c) => c.json(toHeatmap(await computeCoverage(db, config, c.req.valid('query')), config.stores)))
-    .all('/gaps', only('GET'), window, async (c) => c.json(toJson(await computeCoverage(db, config, c.req.valid('query')))))
+    .all('/coverage', only('GET'), window, async (c) =>
+      c.json(toHeatmap(await computeCoverage(db, config, c.req.valid('query')), config.stores)),
+    )
+    .all('/gaps', only('GET'), window, async (c) =>
+      c.json(toJson(await computeCoverage(db, config, c.req.valid('query')))),
+    )
     .all('/plan', only('GET'), window, async (c) => {
       const report = await computeCoverage(db, config, c.req.valid('query'));
       return c.json(toPlanJson(await planForReport(db, report, { config, concurrency }), 'npx ventas'));

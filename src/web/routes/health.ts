@@ -12,7 +12,10 @@ export function healthRoutes(db: Db): Hono {
     try {
       await ping(db);
     } catch (error) {
-      return c.json({ status: 'error', database: db.kind, error: `la base de datos no responde: ${(error as Error).message}` }, 503);
+      return c.json(
+        { status: 'error', database: db.kind, error: `la base de datos no responde: ${(error as Error).message}` },
+        503,
+      );
     }
     return c.json({ status: 'ok', database: db.kind });
   });

@@ -13,11 +13,16 @@ export function pageRoutes(): Hono {
   const pages = new Hono();
   const files = serveStatic({ root: PUBLIC });
   for (const path of PAGES) {
-    pages.all(path, only('GET'), async (c, next) => {
-      // Revalidated on every load: a new version of the page is seen at once.
-      c.header('Cache-Control', 'no-cache');
-      await next();
-    }, files);
+    pages.all(
+      path,
+      only('GET'),
+      async (c, next) => {
+        // Revalidated on every load: a new version of the page is seen at once.
+        c.header('Cache-Control', 'no-cache');
+        await next();
+      },
+      files,
+    );
   }
   return pages;
 }

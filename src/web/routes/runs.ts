@@ -43,8 +43,12 @@ export function runsRoutes({ db, config, runner, streams, state: runState }: Run
     .all('/backfill', only('POST'), noParameters, jsonBody, valid('json', backfillBody(config)), async (c) =>
       c.json({ runId: await runner.start(c.req.valid('json')) }, 202),
     )
-    .all('/runs', only('GET'), valid('query', limitQuery), async (c) => c.json({ runs: await listRuns(db, c.req.valid('query').limit) }))
-    .all('/runs/:id', only('GET'), noParameters, valid('param', runIdParam), async (c) => c.json(await runState(c.req.valid('param').id)))
+    .all('/runs', only('GET'), valid('query', limitQuery), async (c) =>
+      c.json({ runs: await listRuns(db, c.req.valid('query').limit) }),
+    )
+    .all('/runs/:id', only('GET'), noParameters, valid('param', runIdParam), async (c) =>
+      c.json(await runState(c.req.valid('param').id)),
+    )
     .all('/runs/:id/events', only('GET'), noParameters, valid('param', runIdParam), async (c) => {
       const { id } = c.req.valid('param');
       return streams.respond(c, id, await runState(id));
@@ -58,7 +62,9 @@ export function runsRoutes({ db, config, runner, streams, state: runState }: Run
       const ref = parseRunRef(c.req.param('ref'));
       if (ref.kind === 'etl') {
         const run = await runDetail(db, ref);
-        throw new RunStateError(`la ejecución ${run.ref} no se puede reanudar: es una ejecución del ETL; solo se reanudan backfills`);
+        throw new RunStateError(
+          `la ejecución ${run.ref} no se puede reanudar: es una ejecución del ETL; solo se reanudan backfills`,
+        );
       }
       return c.json({ runId: await runner.resume(ref.id) }, 202);
     });

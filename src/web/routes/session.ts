@@ -12,7 +12,8 @@ export function sessionRoutes(token: string | undefined): Hono {
   return new Hono().all('/session', only('POST'), sameOriginOnly, jsonBody, valid('json', sessionBody), async (c) => {
     if (!token) return c.json({ required: false });
     const given = c.req.valid('json').token;
-    if (given === undefined || !(await sameSecret(given, token))) throw new HTTPException(401, { message: 'token incorrecto' });
+    if (given === undefined || !(await sameSecret(given, token)))
+      throw new HTTPException(401, { message: 'token incorrecto' });
     c.header('Set-Cookie', tokenCookie(token));
     return c.json({ required: true });
   });
