@@ -125,3 +125,62 @@ describe('selectStores', () => {
     expect(error.message).toMatch(/^tienda desconocida: tienda_14\. Tiendas válidas: tienda_01, tienda_02/);
   });
 });
+
+describe('the daemon’s part of the configuration', () => {
+  it('takes the schedule, healing and alert defaults when the file says nothing', () => {
+    const config = parseConfig({});
+    expect(config.daemon).toEqual({
+      syncEveryMinutes: 60,
+      syncHours: '06:00-23:00',
+      recoveryAt: '03:00',
+      recoveryDays: 1,
+      leaseSeconds: 30,
+    });
+    expect(config.heal).toEqual({
+      lookbackDays: 35,
+      graceMinutes: 90,
+      maxRequestsPerHour: 60,
+      bigAboveStoreDays: 50,
+      bigWindow: '22:00-06:00',
+      maxAttempts: 5,
+    });
+    expect(config.alerts).toEqual({ klkDownMinutes: 15, staleAfterMinutes: 150, repeatMinutes: 360 });
+  });
+
+  it('keeps the channels given and names every wrong field in Spanish', () => {
+    const alerts = {
+      webhook: { url: 'https://hooks.example/ventas', secret: 'un-secreto-de-16+' },
+      slack: { url: 'https://hooks.slack.com/services/T/B/X' },
+      email: { smtp: 'smtp://127.0.0.1:2525', from: 'ventas@cadena.example', to: ['ops@cadena.example'] },
+    };
+    expect(parseConfig({ alerts }).alerts).toMatchObject(alerts);
+    const bad = () =>
+      parseConfig({
+        daemon: { syncHours: '6-23', recoveryAt: '25:00' },
+        heal: { bigWindow: '22:00' },
+        alerts: { webhook: { url: 'no-es-url', secret: 'corto' }, email: { smtp: 'http://x', from: 'yo', to: [] } },
+      });
+    expect(bad).toThrow(UsageError);
+    const message = (() => {
+      try {
+        bad();
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    for (const field of [
+      'daemon.syncHours',
+      'daemon.recoveryAt',
+      'heal.bigWindow',
+      'alerts.webhook.url',
+      'alerts.webhook.secret',
+      'alerts.email.smtp',
+      'alerts.email.from',
+      'alerts.email.to',
+    ]) {
+      expect(message).toContain(`  - ${field}: `);
+    }
+    expect(message).toContain('franja inválida, se espera HH:MM-HH:MM (p. ej. 06:00-23:00)');
+  });
+});

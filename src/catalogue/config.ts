@@ -60,6 +60,73 @@ const thresholdsSchema = z
   .strict()
   .refine((t) => t.alta <= t.media, { message: 'alta debe ser menor o igual a media', path: ['alta'] });
 
+/** `HH:MM-HH:MM` in a store's local time; a range whose end is before its start crosses midnight (22:00-06:00). */
+const hoursRange = z
+  .string()
+  .regex(
+    /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/,
+    'franja inválida, se espera HH:MM-HH:MM (p. ej. 06:00-23:00)',
+  );
+
+/** `ventas daemon`: its schedule, all in each store's local time. */
+const daemonSchema = z
+  .object({
+    /** The hourly sync: every this many minutes, inside `syncHours`. */
+    syncEveryMinutes: z.number().int().min(1).max(1_440).default(60),
+    syncHours: hoursRange.default('06:00-23:00'),
+    /** The nightly recovery: at this time, the whole day `recoveryDays` before today. */
+    recoveryAt: hhmm.default('03:00'),
+    recoveryDays: z.number().int().min(1).max(31).default(1),
+    /** How long leadership lasts without renewal: a leader killed hands over within two of these. */
+    leaseSeconds: z.number().int().min(5).max(600).default(30),
+  })
+  .strict();
+
+/** What the daemon fills by itself, and how fast. */
+const healSchema = z
+  .object({
+    /** After each sync, coverage is checked this many days back. */
+    lookbackDays: z.number().int().min(1).max(366).default(35),
+    /** A store-day is left this long to the hourly sync before the daemon heals it. */
+    graceMinutes: z.number().int().min(0).default(90),
+    /** KLK requests the healing may make per hour (the sync always goes first). */
+    maxRequestsPerHour: z.number().int().min(0).default(60),
+    /** A backlog above this many store-days waits for `bigWindow`. */
+    bigAboveStoreDays: z.number().int().min(0).default(50),
+    bigWindow: hoursRange.default('22:00-06:00'),
+    /** Attempts on one store-day before it is given up, with an incident. */
+    maxAttempts: z.number().int().min(1).max(100).default(5),
+  })
+  .strict();
+
+/** Who hears about an incident, and when. */
+const alertsSchema = z
+  .object({
+    /** No answer from KLK for this long opens `klk_unreachable`. */
+    klkDownMinutes: z.number().int().min(1).default(15),
+    /** No successful sync of a store for this long, inside its hours, opens `store_stale`. */
+    staleAfterMinutes: z.number().int().min(1).default(150),
+    /** An open incident is told again this often. */
+    repeatMinutes: z.number().int().min(1).default(360),
+    /** POST of the incident as JSON, signed with `X-Ventas-Signature: sha256=<HMAC-SHA256 of the body>`. */
+    webhook: z
+      .object({ url: z.url(), secret: z.string().min(16, 'el secreto debe tener al menos 16 caracteres') })
+      .strict()
+      .optional(),
+    /** A Slack incoming webhook. */
+    slack: z.object({ url: z.url() }).strict().optional(),
+    /** E-mail over SMTP (`smtp://user:pass@host:587`, `smtps://...`). */
+    email: z
+      .object({
+        smtp: z.string().regex(/^smtps?:\/\//, 'se espera una URL smtp:// o smtps://'),
+        from: z.email(),
+        to: z.array(z.email()).min(1),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 /**
  * The configuration file, and with it the `Config` every command gets: what the file leaves out takes its default
  * here (each written once: the KLK ones are the client's own, KLK_DEFAULTS).
@@ -87,6 +154,9 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    daemon: daemonSchema.prefault({}),
+    heal: healSchema.prefault({}),
+    alerts: alertsSchema.prefault({}),
     database: z
       .object({
         /** How long a command waits for a lost database to answer again before it stops, resumable, with exit 3. */
@@ -116,6 +186,9 @@ export const configSchema = z
 export type Thresholds = z.output<typeof thresholdsSchema>;
 
 export type Config = z.output<typeof configSchema>;
+export type DaemonConfig = Config['daemon'];
+export type HealConfig = Config['heal'];
+export type AlertsConfig = Config['alerts'];
 
 /** Validates a parsed config object; a bad one is a UsageError naming each field and what it allows. */
 export function parseConfig(raw: unknown, source = 'configuración'): Config {
