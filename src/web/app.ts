@@ -11,6 +11,7 @@ import { isLoopbackHost, loopbackHostOnly, sameOriginOnly, tokenRequired } from 
 import { RunEventStreams } from './events.ts';
 import { requestPath, type NodeEnv } from './http.ts';
 import { coverageRoutes } from './routes/coverage.ts';
+import { daemonRoutes, metricsRoutes, probeRoutes } from './routes/daemon.ts';
 import { healthRoutes } from './routes/health.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { runStateOf, runsRoutes } from './routes/runs.ts';
@@ -25,7 +26,7 @@ export interface DashboardApp {
 }
 
 export function createDashboardApp(options: DashboardOptions): DashboardApp {
-  const { db, config, logger, token } = options;
+  const { db, config, logger, token, daemon } = options;
   const concurrency = options.concurrency ?? config.concurrency;
   const runner = new BackfillRunner({ db, config, klkUrl: options.klkUrl, concurrency, logger });
   const state = runStateOf(db, runner);
@@ -65,15 +66,24 @@ export function createDashboardApp(options: DashboardOptions): DashboardApp {
   });
   app.use(loopbackHostOnly(isLoopbackHost(options.host)));
   app.route('/', pageRoutes());
-  // Open to all: the health probe, and the door where the page trades a typed token for its cookie.
+  // Open to all: the health probes (the daemon's too: a service manager or the kubelet sends no token, and they tell
+  // only whether it works), and the door where the page trades a typed token for its cookie.
   app.route('/api', healthRoutes(db));
+  if (daemon) app.route('/', probeRoutes(db, daemon));
   app.route('/api', sessionRoutes(token));
   // What is registered after this needs the token, when one is set (sales figures are business secrets on a LAN),
-  // and never comes from another site's page.
+  // and never comes from another site's page. Prometheus sends the token as a bearer (`authorization` in its scrape
+  // config).
   if (token) app.use('/api/*', tokenRequired(token));
   app.use('/api/*', sameOriginOnly);
   app.route('/api', coverageRoutes({ db, config, defaults: options.window ?? {}, concurrency }));
   app.route('/api', runsRoutes({ db, config, runner, streams, state }));
+  if (daemon) {
+    if (token) app.use('/metrics', tokenRequired(token));
+    app.use('/metrics', sameOriginOnly);
+    app.route('/', metricsRoutes(daemon));
+    app.route('/api', daemonRoutes(daemon));
+  }
 
   app.notFound((c) => c.json({ error: `no existe ${requestPath(c)}` }, 404));
   app.onError((error, c) => {

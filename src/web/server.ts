@@ -14,11 +14,14 @@
  *   POST /api/runs/ID/cancel          200 {"runId","status":"cancelled"}; ID a backfill (12) or an ETL run (etl-7)
  *   POST /api/runs/ID/resume          202 {"runId"}: the backfill resumed here; 409 when it cannot be
  * Unknown runs are 404; a run whose state does not allow the change is 409, with the reason. Who may ask: access.ts.
+ * Given the daemon's providers (`ventas daemon`), also /livez, /readyz, /metrics, /api/daemon and /api/incidents
+ * (routes/daemon.ts); without them (`ventas serve`) those paths are 404.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Config } from '../catalogue/config.ts';
+import type { DaemonProviders } from '../daemon/status.ts';
 import type { Db } from '../db/types.ts';
 import { UsageError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -35,12 +38,17 @@ export interface DashboardOptions {
   host: string;
   /** 0 takes a free port. */
   port: number;
-  /** VENTAS_API_TOKEN: required on every API request but the health probe when set, and to bind beyond loopback. */
+  /**
+   * VENTAS_API_TOKEN: required on every API request (and /metrics) but the health probes when set, and to bind beyond
+   * loopback.
+   */
   token?: string;
   /** The page's initial window; what is absent follows the CLI's defaults (yesterday and the 89 days before). */
   window?: WindowDefaults;
   /** Requests in flight to KLK during a backfill and in the plan's estimate (default: the config's). */
   concurrency?: number;
+  /** `ventas daemon`'s status, incidents and metrics: given, the daemon's routes are served too. */
+  daemon?: DaemonProviders;
 }
 
 export interface RunningDashboard {
