@@ -73,6 +73,8 @@ describeEachBackend('migrate', (open) => {
         'store_leases',
         'backfills',
         'backfill_chunks',
+        'daemon_ticks',
+        'daemon_leader',
         'schema_migrations',
       ]),
     );

@@ -21,6 +21,8 @@ const OWNERS: Record<string, string> = {
   store_leases: 'src/sync/leases.ts',
   backfills: 'src/backfill/ledger.ts',
   backfill_chunks: 'src/backfill/ledger.ts',
+  daemon_ticks: 'src/daemon/ticks.ts',
+  daemon_leader: 'src/daemon/leadership.ts',
   schema_migrations: 'src/db/migrate.ts',
 };
 
