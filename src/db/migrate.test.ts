@@ -73,6 +73,8 @@ describeEachBackend('migrate', (open) => {
         'store_leases',
         'backfills',
         'backfill_chunks',
+        'incidents',
+        'alert_deliveries',
         'schema_migrations',
       ]),
     );

@@ -21,6 +21,8 @@ const OWNERS: Record<string, string> = {
   store_leases: 'src/sync/leases.ts',
   backfills: 'src/backfill/ledger.ts',
   backfill_chunks: 'src/backfill/ledger.ts',
+  incidents: 'src/incidents/store.ts',
+  alert_deliveries: 'src/incidents/store.ts',
   schema_migrations: 'src/db/migrate.ts',
 };
 
