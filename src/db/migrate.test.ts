@@ -75,6 +75,8 @@ describeEachBackend('migrate', (open) => {
         'backfill_chunks',
         'daemon_ticks',
         'daemon_leader',
+        'incidents',
+        'alert_deliveries',
         'schema_migrations',
       ]),
     );

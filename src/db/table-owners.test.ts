@@ -23,6 +23,8 @@ const OWNERS: Record<string, string> = {
   backfill_chunks: 'src/backfill/ledger.ts',
   daemon_ticks: 'src/daemon/ticks.ts',
   daemon_leader: 'src/daemon/leadership.ts',
+  incidents: 'src/incidents/store.ts',
+  alert_deliveries: 'src/incidents/store.ts',
   schema_migrations: 'src/db/migrate.ts',
 };
 
