@@ -1,0 +1,119 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { signature } from '../alerts/message.ts';
+import { DEFAULT_STORES } from '../catalogue/stores.ts';
+import { startSimulator, type RunningSimulator } from '../sim/index.ts';
+import { describeEachCliBackend, runInPlace, type CliPlace } from '../../test/support/cli.ts';
+import { deadPort } from '../../test/support/klk.ts';
+import { httpSink, type HttpSink } from '../../test/support/sinks.ts';
+
+const STORES = DEFAULT_STORES.slice(0, 2);
+const SECRET = 'un-secreto-de-prueba-largo';
+/** A stopped clock at a moment (Caracas time), as `VENTAS_CLOCK` takes it. */
+const clockAt = (local: string) => ({ VENTAS_CLOCK: `${local}:00-04:00,0,0` });
+
+interface CycleJson {
+  ticks: Array<{ name: string; kind: string; claimed: boolean; status: string; rows: number; unreachable: boolean }>;
+  heal: { backlogBefore: number; attempted: number; budget: number; requests: number; backlogAfter: number };
+  window: { from: string; to: string };
+  incidents: { opened: number; resolved: number; open: number };
+}
+
+describeEachCliBackend('ventas daemon --once', (backend) => {
+  let sim: RunningSimulator;
+  let sink: HttpSink;
+  let place: CliPlace;
+  let dead: string;
+  beforeAll(async () => {
+    sim = await startSimulator({ seed: 5, scale: 0.003 });
+    sink = await httpSink();
+    dead = `http://127.0.0.1:${await deadPort()}`;
+    place = await backend.place();
+  });
+  afterAll(async () => {
+    await place.cleanup();
+    await sink.close();
+    await sim.close();
+  });
+
+  const configure = (heal: Record<string, number>) =>
+    writeFileSync(
+      join(place.cwd, 'ventas.config.json'),
+      JSON.stringify({
+        stores: STORES,
+        klk: { attempts: 1 },
+        heal: { lookbackDays: 3, ...heal },
+        alerts: { webhook: { url: `${sink.url}/hook`, secret: SECRET } },
+      }),
+    );
+  const daemon = async (local: string, url: string) => {
+    const result = await runInPlace(place, ['daemon', '--once', '--format', 'json', '--klk-url', url], {
+      VENTAS_CONFIG: join(place.cwd, 'ventas.config.json'),
+      ...clockAt(local),
+    });
+    return { code: result.code, cycle: JSON.parse(result.stdout) as CycleJson, stderr: result.stderr };
+  };
+  const received = () =>
+    sink.received.map((r) => {
+      const body = JSON.parse(r.body) as { event: string; incident: { kind: string } };
+      expect(r.headers['x-ventas-signature']).toBe(signature(r.body, SECRET));
+      return `${body.event} ${body.incident.kind}`;
+    });
+
+  it('syncs, recovers and heals the lookback within its budget, once per due time; KLK down opens one incident', async () => {
+    // Budget 3: of the lookback's backlog (2026-01-12 and 01-13 for two stores; the recovery does 01-14) the three
+    // newest store-days are healed, the oldest one waits.
+    configure({ maxRequestsPerHour: 3 });
+    const first = await daemon('2026-01-15T10:30', sim.url);
+    expect(first.stderr).toContain('Reloj simulado');
+    expect(first.code).toBe(0);
+    expect(first.cycle.ticks.map((t) => [t.name, t.claimed, t.status])).toEqual([
+      ['sync@America/Caracas', true, 'success'],
+      ['recovery@America/Caracas', true, 'success'],
+    ]);
+    expect(first.cycle.ticks.every((t) => t.rows > 0)).toBe(true);
+    expect(first.cycle.window).toEqual({ from: '2026-01-12', to: '2026-01-14' });
+    expect(first.cycle.heal).toMatchObject({ backlogBefore: 4, attempted: 3, budget: 3, requests: 3, backlogAfter: 1 });
+    expect(first.cycle.incidents.open).toBe(0);
+
+    // The same instant again: no tick is due; the last store-day of the backlog is healed.
+    const again = await daemon('2026-01-15T10:30', sim.url);
+    expect(again.code).toBe(0);
+    expect(again.cycle.ticks).toEqual([]);
+    expect(again.cycle.heal).toMatchObject({ backlogBefore: 1, attempted: 1, backlogAfter: 0 });
+
+    const db = await place.open();
+    try {
+      const { rows } = await db.query<{ name: string; status: string; due: string }>(
+        `SELECT name, status, to_char(last_due_at AT TIME ZONE 'America/Caracas', 'HH24:MI') AS due FROM daemon_ticks ORDER BY name`,
+      );
+      expect(rows).toEqual([
+        { name: 'recovery@America/Caracas', status: 'success', due: '03:00' },
+        { name: 'sync@America/Caracas', status: 'success', due: '10:00' },
+      ]);
+    } finally {
+      await db.close();
+    }
+
+    // KLK goes down at 11:00's sync: not yet an incident (under alerts.klkDownMinutes, 15).
+    const down = await daemon('2026-01-15T11:00', dead);
+    expect(down.cycle.ticks.map((t) => [t.name, t.status, t.unreachable])).toEqual([
+      ['sync@America/Caracas', 'failed', true],
+    ]);
+    expect([down.code, down.cycle.incidents.open]).toEqual([0, 0]);
+    // Twenty minutes later, still down: klk_unreachable opens, told once, signed.
+    const stillDown = await daemon('2026-01-15T11:20', dead);
+    expect([stillDown.code, stillDown.cycle.incidents]).toEqual([1, { opened: 1, resolved: 0, reminded: 0, open: 1 }]);
+    expect(received()).toEqual(['incident.opened klk_unreachable']);
+    // Again within the repeat interval: no second alert.
+    expect((await daemon('2026-01-15T11:30', dead)).code).toBe(1);
+    expect(received()).toEqual(['incident.opened klk_unreachable']);
+
+    // KLK back at the 12:00 sync: resolved, told once.
+    const back = await daemon('2026-01-15T12:00', sim.url);
+    expect(back.cycle.ticks.map((t) => [t.name, t.status])).toEqual([['sync@America/Caracas', 'success']]);
+    expect([back.code, back.cycle.incidents]).toEqual([0, { opened: 0, resolved: 1, reminded: 0, open: 0 }]);
+    expect(received()).toEqual(['incident.opened klk_unreachable', 'incident.resolved klk_unreachable']);
+  });
+});
