@@ -116,4 +116,38 @@ describeEachCliBackend('ventas daemon --once', (backend) => {
     expect([back.code, back.cycle.incidents]).toEqual([0, { opened: 0, resolved: 1, reminded: 0, open: 0 }]);
     expect(received()).toEqual(['incident.opened klk_unreachable', 'incident.resolved klk_unreachable']);
   });
+
+  it('says what the cycle did in Spanish, and refuses to run without --once', async () => {
+    configure({ maxRequestsPerHour: 3 });
+    const env = { VENTAS_CONFIG: join(place.cwd, 'ventas.config.json'), ...clockAt('2026-01-15T12:10') };
+    const text = await runInPlace(place, ['daemon', '--once', '--klk-url', sim.url], env);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('Ciclo del daemon · 2026-01-15 12:10 (America/Caracas)');
+    expect(text.stdout).toContain('Tareas:      ninguna pendiente');
+    expect(text.stdout).toContain('Pendientes:  0 días-tienda antes, 0 después');
+    expect(text.stdout).toContain('Incidentes:  0 abiertos (0 nuevos, 0 resueltos, 0 recordados)');
+    const bare = await runInPlace(place, ['daemon', '--klk-url', sim.url], env);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('ventas daemon --once');
+  });
+
+  it('a nightly recovery KLK does not answer opens recovery_failed; the next night that succeeds resolves it', async () => {
+    configure({ maxRequestsPerHour: 3 });
+    const failed = await daemon('2026-01-16T03:00', dead);
+    // The 23:00 sync missed since 12:00 runs once, then the recovery; neither gets an answer.
+    expect(failed.cycle.ticks.map((t) => [t.name, t.status])).toEqual([
+      ['sync@America/Caracas', 'failed'],
+      ['recovery@America/Caracas', 'failed'],
+    ]);
+    expect([failed.code, failed.cycle.incidents]).toEqual([1, { opened: 1, resolved: 0, reminded: 0, open: 1 }]);
+    expect(received().slice(-1)).toEqual(['incident.opened recovery_failed']);
+
+    const next = await daemon('2026-01-17T03:00', sim.url);
+    expect(next.cycle.ticks.map((t) => [t.name, t.status])).toEqual([
+      ['sync@America/Caracas', 'success'],
+      ['recovery@America/Caracas', 'success'],
+    ]);
+    expect([next.code, next.cycle.incidents]).toEqual([0, { opened: 0, resolved: 1, reminded: 0, open: 0 }]);
+    expect(received().slice(-1)).toEqual(['incident.resolved recovery_failed']);
+  });
 });

@@ -71,9 +71,11 @@ export function renderCycle(s: CycleSummary, zone: string): string {
   lines.push(
     `  Revisión:    ${s.window.from} a ${s.window.to}`,
     `  Pendientes:  ${int(h.backlogBefore)} días-tienda antes, ${int(h.backlogAfter)} después`,
-    h.attempted > 0
-      ? `  Reparación:  ${int(h.attempted)} días-tienda (presupuesto ${int(h.budget)} peticiones), ${int(h.requests)} peticiones, ${int(h.rows)} filas · ${STATUS[h.status ?? 'failed']}`
-      : '  Reparación:  nada que reparar',
+    h.deferred
+      ? `  Reparación:  en espera de la franja ${h.bigWindow} (más de ${int(h.bigAboveStoreDays)} días-tienda pendientes)`
+      : h.attempted > 0
+        ? `  Reparación:  ${int(h.attempted)} días-tienda (presupuesto ${int(h.budget)} peticiones), ${int(h.requests)} peticiones, ${int(h.rows)} filas · ${STATUS[h.status ?? 'failed']}`
+        : '  Reparación:  nada que reparar',
     `  Incidentes:  ${int(s.incidents.open)} abiertos (${int(s.incidents.opened)} nuevos, ${int(s.incidents.resolved)} resueltos, ${int(s.incidents.reminded)} recordados)`,
   );
   const d = s.deliveries;

@@ -5,7 +5,7 @@
  * same cycle on a simulated clock.
  */
 import { Cron } from 'croner';
-import type { Config } from '../catalogue/config.ts';
+import type { Config, HealConfig } from '../catalogue/config.ts';
 import type { Store } from '../catalogue/stores.ts';
 import { createAlertSender } from '../alerts/channels.ts';
 import { deliverDue, type DeliveryReport } from '../alerts/deliver.ts';
@@ -62,6 +62,10 @@ export interface HealOutcome {
   rows: number;
   status: EtlSummary['status'] | null;
   backlogAfter: number;
+  /** The backlog is above heal.bigAboveStoreDays and the time is outside heal.bigWindow: it waits for the window. */
+  deferred: boolean;
+  bigAboveStoreDays: number;
+  bigWindow: string;
 }
 
 export interface CycleSummary {
@@ -209,7 +213,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
 
   // 3. Heal, newest first: each store-day is one whole-day request (chunkDays 1), the budget caps them.
   const budget = config.heal.maxRequestsPerHour;
-  const taken = before.backlog.slice(0, budget);
+  const { take: taken, deferred } = healSelection(before.backlog, config.heal, localDateTime(chainZone, nowAt));
   const heal: HealOutcome = {
     backlogBefore: before.backlog.length,
     attempted: taken.length,
@@ -218,6 +222,9 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
     rows: 0,
     status: null,
     backlogAfter: before.backlog.length,
+    deferred,
+    bigAboveStoreDays: config.heal.bigAboveStoreDays,
+    bigWindow: config.heal.bigWindow,
   };
   let after = before;
   if (taken.length > 0) {
@@ -283,6 +290,30 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
     },
     deliveries,
   };
+}
+
+/** Minutes since midnight of `HH:MM`. */
+const minuteOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/** Whether local `HH:MM` is inside `HH:MM-HH:MM` (a range whose end is before its start crosses midnight). */
+export function insideHours(hours: string, hhmm: string): boolean {
+  const [from, to] = hours.split('-').map(minuteOf) as [number, number];
+  const t = minuteOf(hhmm);
+  if (from === to) return true;
+  return from < to ? t >= from && t < to : t >= from || t < to;
+}
+
+/**
+ * What the heal takes of the backlog (newest first) at local time `local` (`YYYY-MM-DD HH:MM...`): up to the
+ * request budget, one request per store-day; a backlog above `bigAboveStoreDays` only inside `bigWindow`.
+ */
+export function healSelection<T>(
+  backlog: readonly T[],
+  heal: Pick<HealConfig, 'maxRequestsPerHour' | 'bigAboveStoreDays' | 'bigWindow'>,
+  local: string,
+): { take: T[]; deferred: boolean } {
+  const deferred = backlog.length > heal.bigAboveStoreDays && !insideHours(heal.bigWindow, local.slice(11, 16));
+  return { take: deferred ? [] : backlog.slice(0, heal.maxRequestsPerHour), deferred };
 }
 
 type EtlTarget = { store: Store; intervals: Interval[] };
