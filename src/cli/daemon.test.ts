@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { signature } from '../alerts/message.ts';
@@ -141,6 +142,14 @@ describeEachCliBackend('ventas daemon --once', (backend) => {
     ]);
     expect([failed.code, failed.cycle.incidents]).toEqual([1, { opened: 1, resolved: 0, reminded: 0, open: 1 }]);
     expect(received().slice(-1)).toEqual(['incident.opened recovery_failed']);
+    // The heal tried too, but KLK not answering spends no store-day's attempts.
+    expect(failed.cycle.heal.attempted).toBeGreaterThan(0);
+    const db = await place.open();
+    try {
+      expect((await db.query('SELECT * FROM heal_attempts')).rows).toEqual([]);
+    } finally {
+      await db.close();
+    }
 
     const next = await daemon('2026-01-17T03:00', sim.url);
     expect(next.cycle.ticks.map((t) => [t.name, t.status])).toEqual([
@@ -149,5 +158,66 @@ describeEachCliBackend('ventas daemon --once', (backend) => {
     ]);
     expect([next.code, next.cycle.incidents]).toEqual([0, { opened: 0, resolved: 1, reminded: 0, open: 0 }]);
     expect(received().slice(-1)).toEqual(['incident.resolved recovery_failed']);
+  });
+});
+
+describeEachCliBackend('ventas daemon --once, a store-day the heal cannot complete', (backend) => {
+  let sim: RunningSimulator;
+  let place: CliPlace;
+  beforeAll(async () => {
+    sim = await startSimulator({ seed: 6, scale: 0.003 });
+    place = await backend.place();
+    writeFileSync(
+      join(place.cwd, 'ventas.config.json'),
+      JSON.stringify({ stores: STORES, klk: { attempts: 1 }, heal: { lookbackDays: 1, maxAttempts: 2 } }),
+    );
+  });
+  afterAll(async () => {
+    await place.cleanup();
+    await sim.close();
+  });
+  const run = (local: string, args: string[]) =>
+    runInPlace(place, [...args, '--klk-url', sim.url], {
+      VENTAS_CONFIG: join(place.cwd, 'ventas.config.json'),
+      ...clockAt(local),
+    });
+  const daemon = async (local: string) => {
+    const result = await run(local, ['daemon', '--once', '--format', 'json']);
+    return { code: result.code, cycle: JSON.parse(result.stdout) as CycleJson & { heal: { exhausted: number } } };
+  };
+
+  it('gives a store-day up after heal.maxAttempts with heal_exhausted, resolved once the day is complete', async () => {
+    // KLK answers every request with nothing that proves the day empty: yesterday stays missing however often.
+    const answer = join(mkdtempSync(join(tmpdir(), 'ventas-daemon-')), 'answer.json');
+    writeFileSync(answer, '[]');
+    sim.options.replay = answer;
+    try {
+      const first = await daemon('2026-02-10T10:30');
+      expect(first.cycle.heal).toMatchObject({ backlogBefore: 2, attempted: 2, backlogAfter: 2, exhausted: 0 });
+      expect([first.code, first.cycle.incidents.open]).toEqual([0, 0]);
+      const second = await daemon('2026-02-10T10:30');
+      expect(second.cycle.heal).toMatchObject({ attempted: 2, backlogAfter: 2, exhausted: 2 });
+      // One incident per store.
+      expect([second.code, second.cycle.incidents]).toEqual([1, { opened: 2, resolved: 0, reminded: 0, open: 2 }]);
+      const third = await daemon('2026-02-10T10:40');
+      expect(third.cycle.heal).toMatchObject({ backlogBefore: 2, attempted: 0, exhausted: 2 });
+      expect([third.code, third.cycle.incidents.open]).toEqual([1, 2]);
+      const text = await run('2026-02-10T10:40', ['daemon', '--once']);
+      expect(text.stdout).toContain('Abandonados: 2 días-tienda tras 2 intentos');
+    } finally {
+      sim.options.replay = null;
+    }
+    // Someone loads the day by hand: the next cycle resolves both and forgets their attempts.
+    const etl = await run('2026-02-10T10:45', ['etl', '--fecha-desde', '2026-02-09', '--fecha-hasta', '2026-02-09']);
+    expect(etl.code).toBe(0);
+    const healed = await daemon('2026-02-10T10:50');
+    expect(healed.cycle.heal).toMatchObject({ backlogBefore: 0, exhausted: 0 });
+    expect([healed.code, healed.cycle.incidents]).toEqual([0, { opened: 0, resolved: 2, reminded: 0, open: 0 }]);
+    const db = await place.open();
+    try {
+      expect((await db.query('SELECT * FROM heal_attempts')).rows).toEqual([]);
+    } finally {
+      await db.close();
+    }
   });
 });

@@ -76,6 +76,9 @@ export function renderCycle(s: CycleSummary, zone: string): string {
       : h.attempted > 0
         ? `  Reparación:  ${int(h.attempted)} días-tienda (presupuesto ${int(h.budget)} peticiones), ${int(h.requests)} peticiones, ${int(h.rows)} filas · ${STATUS[h.status ?? 'failed']}`
         : '  Reparación:  nada que reparar',
+    ...(h.exhausted > 0
+      ? [`  Abandonados: ${int(h.exhausted)} días-tienda tras ${int(h.maxAttempts)} intentos (ver incidentes)`]
+      : []),
     `  Incidentes:  ${int(s.incidents.open)} abiertos (${int(s.incidents.opened)} nuevos, ${int(s.incidents.resolved)} resueltos, ${int(s.incidents.reminded)} recordados)`,
   );
   const d = s.deliveries;

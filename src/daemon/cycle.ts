@@ -22,6 +22,7 @@ import { runEtl, type EtlSummary } from '../sync/etl.ts';
 import { clampToStoreLife, incrementalInterval, recoveryInterval, type Interval } from '../sync/interval.ts';
 import type { RunType } from '../sync/runs.ts';
 import type { DaemonMetrics } from './metrics.ts';
+import { attemptsOf, clearHealAttempts, readHealAttempts, recordHealAttempts } from './heal-attempts.ts';
 import { daemonTicks, tickState, type Tick } from './schedule.ts';
 import { claimTick, failTick, finishTick, readTicks, type TickClaim, type TickRecord } from './ticks.ts';
 
@@ -66,6 +67,9 @@ export interface HealOutcome {
   deferred: boolean;
   bigAboveStoreDays: number;
   bigWindow: string;
+  /** Store-days still incomplete after heal.maxAttempts: no longer tried, an incident says so. */
+  exhausted: number;
+  maxAttempts: number;
 }
 
 export interface CycleSummary {
@@ -213,7 +217,15 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
 
   // 3. Heal, newest first: each store-day is one whole-day request (chunkDays 1), the budget caps them.
   const budget = config.heal.maxRequestsPerHour;
-  const { take: taken, deferred } = healSelection(before.backlog, config.heal, localDateTime(chainZone, nowAt));
+  // A store-day tried heal.maxAttempts times is given up (heal_exhausted) until it is complete.
+  const attemptsBefore = await readHealAttempts(db, window);
+  const triable = (b: BacklogDay) =>
+    attemptsOf(attemptsBefore, { store: b.store.id, day: b.day }) < config.heal.maxAttempts;
+  const { take: taken, deferred } = healSelection(
+    before.backlog.filter(triable),
+    config.heal,
+    localDateTime(chainZone, nowAt),
+  );
   const heal: HealOutcome = {
     backlogBefore: before.backlog.length,
     attempted: taken.length,
@@ -225,6 +237,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
     deferred,
     bigAboveStoreDays: config.heal.bigAboveStoreDays,
     bigWindow: config.heal.bigWindow,
+    exhausted: 0,
+    maxAttempts: config.heal.maxAttempts,
   };
   let after = before;
   if (taken.length > 0) {
@@ -240,9 +254,29 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
     heal.rows = rowsOf(summary);
     heal.status = summary.status;
     deps.metrics?.addRowsLoaded(heal.rows);
+    // KLK not answering at all is its own incident: it spends no store-day's attempts.
+    if (!allUnreachable(summary))
+      await recordHealAttempts(
+        db,
+        taken.map((b) => ({ store: b.store.id, day: b.day })),
+        deps.now(),
+      );
     after = await backlogOf();
     heal.backlogAfter = after.backlog.length;
   }
+  const waiting = after.backlog.map((b) => ({ store: b.store.id, day: b.day }));
+  await clearHealAttempts(db, window, waiting);
+  const attemptsAfter = await readHealAttempts(db, window);
+  const exhausted = new Map<string, { dates: IsoDate[]; attempts: number }>();
+  for (const s of waiting) {
+    const attempts = attemptsOf(attemptsAfter, s);
+    if (attempts < config.heal.maxAttempts) continue;
+    const entry = exhausted.get(s.store) ?? { dates: [], attempts };
+    entry.dates.push(s.day);
+    entry.attempts = Math.max(entry.attempts, attempts);
+    exhausted.set(s.store, entry);
+  }
+  heal.exhausted = [...exhausted.values()].reduce((n, e) => n + e.dates.length, 0);
   deps.metrics?.setStoreDays(after.counts);
   deps.metrics?.setBacklog(after.backlog.length);
 
@@ -254,7 +288,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
     klkUnreachableSince: klkDownSince(current),
     staleStores: staleStores(ticks, current, config, at),
     recoveryFailed: recoveryFailed(ticks, current, config),
-    healExhausted: [],
+    healExhausted: [...exhausted].map(([store, e]) => ({ store, dates: e.dates.sort(), attempts: e.attempts })),
     quarantined: after.quarantined,
   };
   const state = await readIncidentState(db);
