@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_OPTIONS as SIM_DEFAULTS } from '../sim/defaults.ts';
 import type { BackfillFlags } from './backfill.ts';
+import type { DaemonFlags } from './daemon.ts';
 import type { DemoFlags } from './demo.ts';
 import type { EtlFlags } from './etl.ts';
 import type { GapsFlags } from './gaps.ts';
@@ -211,6 +212,18 @@ export function registerCommands(cli: Cli): void {
     .option('--klk-url <url>', 'URL base de KLK (por defecto KLK_BASE_URL)')
     .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
     .action(cli.action(async (flags: WorkerFlags) => (await import('./worker.ts')).workerCommand(cli, flags)));
+
+  // `ventas daemon`: the table keeps itself complete (for now one cycle, `--once`).
+  program
+    .command('daemon')
+    .description(
+      'Mantiene la tabla completa: sincroniza, recupera, revisa, repara dentro del presupuesto y avisa de incidentes',
+    )
+    .option('--once', 'un solo ciclo y termina: 0 si no queda ningún incidente abierto, 1 si queda alguno')
+    .option('--klk-url <url>', 'URL base de KLK (por defecto KLK_BASE_URL)')
+    .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
+    .addOption(new Option('--format <formato>', 'formato del resumen').choices(['table', 'json']).default('table'))
+    .action(cli.action(async (flags: DaemonFlags) => (await import('./daemon.ts')).daemonCommand(cli, flags)));
 
   // `ventas klk-sim`: the KLK stand-in.
   program

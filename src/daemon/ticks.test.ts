@@ -40,6 +40,8 @@ describeEachBackend('daemon ticks', (open) => {
         finishedAt: null,
         error: null,
         interrupted: false,
+        lastSuccessAt: null,
+        unreachableSince: null,
       },
     ]);
     // The next hour, even while the last is still running (a sync that took longer than its interval).
@@ -111,5 +113,32 @@ describeEachBackend('daemon ticks', (open) => {
     // Its liveness lock away (a connection being replaced): a claim of its own process takes nothing from it.
     expect(await claimTick(db, claim(busy.owner(), ELEVEN))).toBe(false);
     expect(await claimTick(db, claim(owners.a, ELEVEN))).toBe(true);
+  });
+
+  it('keeps the last success and, across failed due times, since when KLK has not answered', async () => {
+    const at = (iso: string) => new Date(iso);
+    const run = async (dueAt: Date, end: Date, how: 'ok' | 'unreachable' | 'error') => {
+      const c = { ...claim(owners.a, dueAt), at: dueAt };
+      expect(await claimTick(db, c)).toBe(true);
+      if (how === 'ok') return finishTick(db, { ...c, at: end });
+      return failTick(db, { ...c, at: end }, 'falló', { unreachable: how === 'unreachable' });
+    };
+    await run(TEN, at('2026-01-12T14:02:00Z'), 'ok');
+    await run(ELEVEN, at('2026-01-12T15:01:00Z'), 'unreachable');
+    await run(at('2026-01-12T16:00:00Z'), at('2026-01-12T16:01:00Z'), 'unreachable');
+    // Since the first unreachable run's start, the last success untouched by the failures.
+    expect((await readTicks(db))[0]).toMatchObject({
+      lastSuccessAt: at('2026-01-12T14:02:00Z'),
+      unreachableSince: ELEVEN,
+    });
+    // A failure with an answer (KLK answers, something else failed) ends the count.
+    await run(at('2026-01-12T17:00:00Z'), at('2026-01-12T17:01:00Z'), 'error');
+    expect((await readTicks(db))[0]).toMatchObject({ unreachableSince: null });
+    await run(at('2026-01-12T18:00:00Z'), at('2026-01-12T18:01:00Z'), 'unreachable');
+    await run(at('2026-01-12T19:00:00Z'), at('2026-01-12T19:03:00Z'), 'ok');
+    expect((await readTicks(db))[0]).toMatchObject({
+      lastSuccessAt: at('2026-01-12T19:03:00Z'),
+      unreachableSince: null,
+    });
   });
 });

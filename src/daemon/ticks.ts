@@ -20,6 +20,10 @@ export interface TickRecord {
   error: string | null;
   /** Still `running` but its owner's process is gone: claimTick may take the same due time again. */
   interrupted: boolean;
+  /** The end of its last successful run, whatever due times failed since (null: never succeeded). */
+  lastSuccessAt: Date | null;
+  /** The start of its first run KLK did not answer at all since its last success; null while KLK answers it. */
+  unreachableSince: Date | null;
 }
 
 interface TickRow {
@@ -31,12 +35,14 @@ interface TickRow {
   run_finished_at: Date | null;
   error: string | null;
   interrupted: boolean;
+  last_success_at: Date | null;
+  unreachable_since: Date | null;
 }
 
 /** Every tick's record, by name. */
 export async function readTicks(db: Queryable): Promise<TickRecord[]> {
   const { rows } = await db.query<TickRow>(
-    `SELECT name, last_due_at, owner, status, run_started_at, run_finished_at, error,
+    `SELECT name, last_due_at, owner, status, run_started_at, run_finished_at, error, last_success_at, unreachable_since,
        (status = 'running' AND ${ownerGone('owner')}) AS interrupted
      FROM daemon_ticks ORDER BY name`,
   );
@@ -49,6 +55,8 @@ export async function readTicks(db: Queryable): Promise<TickRecord[]> {
     finishedAt: r.run_finished_at,
     error: r.error,
     interrupted: r.interrupted,
+    lastSuccessAt: r.last_success_at,
+    unreachableSince: r.unreachable_since,
   }));
 }
 
@@ -83,11 +91,19 @@ export async function claimTick(db: Queryable, claim: TickClaim): Promise<boolea
   return rowCount === 1;
 }
 
-async function conclude(db: Queryable, claim: TickClaim, status: TickStatus, error: string | null): Promise<boolean> {
+async function conclude(
+  db: Queryable,
+  claim: TickClaim,
+  status: TickStatus,
+  error: string | null,
+  unreachable = false,
+): Promise<boolean> {
   const { rowCount } = await db.query(
-    `UPDATE daemon_ticks SET status = $4, run_finished_at = $5, error = $6
+    `UPDATE daemon_ticks SET status = $4, run_finished_at = $5, error = $6,
+       last_success_at = CASE WHEN $4 = 'success' THEN $5 ELSE last_success_at END,
+       unreachable_since = CASE WHEN $7 THEN coalesce(unreachable_since, run_started_at) END
      WHERE name = $1 AND last_due_at = $2 AND owner = $3 AND status = 'running'`,
-    [claim.name, claim.dueAt, claim.owner, status, claim.at, error],
+    [claim.name, claim.dueAt, claim.owner, status, claim.at, error, unreachable],
   );
   return rowCount === 1;
 }
@@ -97,7 +113,15 @@ export function finishTick(db: Queryable, claim: TickClaim): Promise<boolean> {
   return conclude(db, claim, 'success', null);
 }
 
-/** Marks a claimed run failed, with why; its due time is not run again (the next one is). */
-export function failTick(db: Queryable, claim: TickClaim, error: string): Promise<boolean> {
-  return conclude(db, claim, 'failed', error);
+/**
+ * Marks a claimed run failed, with why; its due time is not run again (the next one is). `unreachable`: KLK did not
+ * answer at all, so the tick keeps (or starts) counting since when.
+ */
+export function failTick(
+  db: Queryable,
+  claim: TickClaim,
+  error: string,
+  options: { unreachable?: boolean } = {},
+): Promise<boolean> {
+  return conclude(db, claim, 'failed', error, options.unreachable ?? false);
 }

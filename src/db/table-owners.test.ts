@@ -23,6 +23,7 @@ const OWNERS: Record<string, string> = {
   backfill_chunks: 'src/backfill/ledger.ts',
   daemon_ticks: 'src/daemon/ticks.ts',
   daemon_leader: 'src/daemon/leadership.ts',
+  heal_attempts: 'src/daemon/heal-attempts.ts',
   incidents: 'src/incidents/store.ts',
   alert_deliveries: 'src/incidents/store.ts',
   schema_migrations: 'src/db/migrate.ts',

@@ -1,0 +1,415 @@
+/**
+ * One daemon cycle (`ventas daemon --once`, and each turn of the long-running loop): the ticks due now (sync first,
+ * then the nightly recovery), coverage of the lookback, healing of the backlog within a request budget, incidents
+ * decided from what the cycle saw, and the alerts due. Its dependencies are passed in, so tests and the CLI run the
+ * same cycle on a simulated clock.
+ */
+import { Cron } from 'croner';
+import type { Config, HealConfig } from '../catalogue/config.ts';
+import type { Store } from '../catalogue/stores.ts';
+import { createAlertSender } from '../alerts/channels.ts';
+import { deliverDue, type DeliveryReport } from '../alerts/deliver.ts';
+import { computeCoverage } from '../coverage/compute.ts';
+import type { DayState } from '../coverage/states.ts';
+import type { Db } from '../db/types.ts';
+import { liveness } from '../db/liveness.ts';
+import { decide, type Observed } from '../incidents/rules.ts';
+import { applyDecision, readIncidentState } from '../incidents/store.ts';
+import type { KlkClient } from '../klk/index.ts';
+import { addDays, localDateTime, type IsoDate } from '../shared/dates.ts';
+import type { Logger } from '../shared/logger.ts';
+import { runEtl, type EtlSummary } from '../sync/etl.ts';
+import { clampToStoreLife, incrementalInterval, recoveryInterval, type Interval } from '../sync/interval.ts';
+import type { RunType } from '../sync/runs.ts';
+import type { DaemonMetrics } from './metrics.ts';
+import { attemptsOf, clearHealAttempts, readHealAttempts, recordHealAttempts } from './heal-attempts.ts';
+import { daemonTicks, tickState, type Tick } from './schedule.ts';
+import { claimTick, failTick, finishTick, readTicks, type TickClaim, type TickRecord } from './ticks.ts';
+
+export interface CycleDeps {
+  db: Db;
+  config: Config;
+  /** A KLK client for a part of the cycle (`sync`, `recovery`, `heal`): each its own, with its own concurrency. */
+  openKlk: (purpose: 'sync' | 'recovery' | 'heal') => KlkClient;
+  /** The ventas clock (clock.ts now(), simulated time included). */
+  now: () => Date;
+  logger: Logger;
+  metrics?: DaemonMetrics;
+  /** The command recorded with each ETL run of the cycle. */
+  command?: string;
+}
+
+export interface TickOutcome {
+  name: string;
+  kind: 'sync' | 'recovery';
+  dueAt: Date;
+  /** Another process claimed this due time first: nothing ran here. */
+  claimed: boolean;
+  status: EtlSummary['status'] | null;
+  rows: number;
+  requests: number;
+  /** KLK did not answer any store of the tick. */
+  unreachable: boolean;
+  error: string | null;
+}
+
+export interface HealOutcome {
+  /** Store-days waiting before the heal (older than heal.graceMinutes). */
+  backlogBefore: number;
+  /** Store-days taken this cycle: newest first, at most heal.maxRequestsPerHour (one request each). */
+  attempted: number;
+  budget: number;
+  requests: number;
+  rows: number;
+  status: EtlSummary['status'] | null;
+  backlogAfter: number;
+  /** The backlog is above heal.bigAboveStoreDays and the time is outside heal.bigWindow: it waits for the window. */
+  deferred: boolean;
+  bigAboveStoreDays: number;
+  bigWindow: string;
+  /** Store-days still incomplete after heal.maxAttempts: no longer tried, an incident says so. */
+  exhausted: number;
+  maxAttempts: number;
+}
+
+export interface CycleSummary {
+  startedAt: Date;
+  endedAt: Date;
+  ticks: TickOutcome[];
+  heal: HealOutcome;
+  /** The checked window (lookback up to yesterday, in the chain's zone). */
+  window: { from: IsoDate; to: IsoDate };
+  storeDays: Partial<Record<DayState, number>>;
+  incidents: { opened: number; reminded: number; resolved: number; open: number };
+  deliveries: DeliveryReport;
+}
+
+/** A store-day the heal may take: incomplete and past its grace. */
+interface BacklogDay {
+  store: Store;
+  day: IsoDate;
+}
+
+const rowsOf = (s: EtlSummary) => s.totals.inserted + s.totals.updated;
+
+/** KLK did not answer any of the run's stores (every one failed unreachable). */
+function allUnreachable(s: EtlSummary): boolean {
+  const results = Object.values(s.stores);
+  return results.length > 0 && results.every((r) => r.status === 'failed' && r.unreachable);
+}
+
+export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
+  const { db, config, logger } = deps;
+  const startedAt = deps.now();
+  const stores = config.stores;
+  const byId = new Map(stores.map((s) => [s.id, s]));
+  const chainZone = stores[0]?.timeZone ?? 'America/Caracas';
+  const owner = (await liveness(db)).owner();
+
+  const etl = (purpose: 'sync' | 'recovery' | 'heal', type: RunType, targets: EtlTarget[], gapNow?: string) =>
+    runEtl(
+      { db, klk: deps.openKlk(purpose), logger, concurrency: config.concurrency },
+      {
+        type,
+        targets,
+        chunkDays: 1,
+        gapRecovery: gapNow ? { now: gapNow } : null,
+        command: deps.command ?? 'ventas daemon --once',
+      },
+    );
+
+  // 1. The ticks due now: every sync before any recovery, so the hour's sales come first.
+  const ticks = daemonTicks(config.daemon, stores);
+  const records = new Map((await readTicks(db)).map((r) => [r.name, r]));
+  const outcomes: TickOutcome[] = [];
+  for (const kind of ['sync', 'recovery'] as const) {
+    for (const tick of ticks.filter((t) => t.kind === kind)) {
+      const record = records.get(tick.name);
+      const { dueAt } = tickState(tick, record && !record.interrupted ? record.lastDueAt : null, deps.now());
+      // An interrupted run of the latest due time is taken again: claimTick allows it only when its owner is gone.
+      const retake = record?.interrupted ? tickState(tick, null, deps.now()).dueAt : null;
+      const due = dueAt ?? (retake && record && retake.getTime() === record.lastDueAt.getTime() ? retake : null);
+      if (!due) continue;
+      outcomes.push(await runTick(tick, due));
+    }
+  }
+
+  async function runTick(tick: Tick, dueAt: Date): Promise<TickOutcome> {
+    const claim: TickClaim = { name: tick.name, dueAt, owner, at: deps.now() };
+    const outcome: TickOutcome = {
+      name: tick.name,
+      kind: tick.kind,
+      dueAt,
+      claimed: false,
+      status: null,
+      rows: 0,
+      requests: 0,
+      unreachable: false,
+      error: null,
+    };
+    if (!(await claimTick(db, claim))) return outcome;
+    outcome.claimed = true;
+    const local = localDateTime(tick.timeZone, claim.at);
+    const interval: Interval =
+      tick.kind === 'sync'
+        ? incrementalInterval(local, config.daemon.syncEveryMinutes)
+        : recoveryInterval(local.slice(0, 10), config.daemon.recoveryDays);
+    const targets = targetsOf(
+      tick.stores.flatMap((id) => byId.get(id) ?? []),
+      interval,
+    );
+    try {
+      const summary = await etl(
+        tick.kind,
+        tick.kind === 'sync' ? 'scheduled' : 'recovery',
+        targets,
+        tick.kind === 'sync' ? local : undefined,
+      );
+      outcome.status = summary.status;
+      outcome.rows = rowsOf(summary);
+      outcome.requests = summary.totals.requests;
+      outcome.unreachable = allUnreachable(summary);
+      deps.metrics?.addRowsLoaded(outcome.rows);
+      const end = { ...claim, at: deps.now() };
+      if (summary.status === 'success') {
+        await finishTick(db, end);
+        if (tick.kind === 'sync') for (const id of tick.stores) deps.metrics?.recordSync(id, end.at);
+      } else {
+        const failed = Object.entries(summary.stores).filter(([, r]) => r.status !== 'success');
+        outcome.error = failed
+          .map(([id, r]) => `${id}: ${r.errors[0] ?? r.status}`)
+          .slice(0, 5)
+          .join('; ');
+        await failTick(db, end, outcome.error || summary.status, { unreachable: outcome.unreachable });
+      }
+    } catch (error) {
+      outcome.error = (error as Error).message;
+      await failTick(db, { ...claim, at: deps.now() }, outcome.error);
+      throw error;
+    }
+    return outcome;
+  }
+
+  // 2. Coverage of the lookback, up to yesterday in the chain's zone.
+  const nowAt = deps.now();
+  const today = localDateTime(chainZone, nowAt).slice(0, 10);
+  const window = { from: addDays(today, -config.heal.lookbackDays), to: addDays(today, -1) };
+  const backlogOf = async () => {
+    const report = await computeCoverage(db, config, { ...window, now: deps.now() });
+    const backlog: BacklogDay[] = [];
+    const counts: Partial<Record<DayState, number>> = {};
+    const quarantined: Observed['quarantined'][number][] = [];
+    for (const store of stores) {
+      for (const cell of report.days[store.id] ?? []) {
+        counts[cell.state] = (counts[cell.state] ?? 0) + 1;
+        if (cell.rejectedLines > 0) quarantined.push({ store: store.id, day: cell.day, lines: cell.rejectedLines });
+        const heal =
+          cell.state === 'missing' || cell.state === 'partial' || (cell.state === 'rejected' && cell.sourceChanged);
+        if (heal && pastGrace(store, cell.day, deps.now(), config.heal.graceMinutes))
+          backlog.push({ store, day: cell.day });
+      }
+    }
+    // Newest first; within a day, in catalogue order.
+    backlog.sort((a, b) => (a.day === b.day ? 0 : a.day < b.day ? 1 : -1));
+    return { backlog, counts, quarantined };
+  };
+  const before = await backlogOf();
+
+  // 3. Heal, newest first: each store-day is one whole-day request (chunkDays 1), the budget caps them.
+  const budget = config.heal.maxRequestsPerHour;
+  // A store-day tried heal.maxAttempts times is given up (heal_exhausted) until it is complete.
+  const attemptsBefore = await readHealAttempts(db, window);
+  const triable = (b: BacklogDay) =>
+    attemptsOf(attemptsBefore, { store: b.store.id, day: b.day }) < config.heal.maxAttempts;
+  const { take: taken, deferred } = healSelection(
+    before.backlog.filter(triable),
+    config.heal,
+    localDateTime(chainZone, nowAt),
+  );
+  const heal: HealOutcome = {
+    backlogBefore: before.backlog.length,
+    attempted: taken.length,
+    budget,
+    requests: 0,
+    rows: 0,
+    status: null,
+    backlogAfter: before.backlog.length,
+    deferred,
+    bigAboveStoreDays: config.heal.bigAboveStoreDays,
+    bigWindow: config.heal.bigWindow,
+    exhausted: 0,
+    maxAttempts: config.heal.maxAttempts,
+  };
+  let after = before;
+  if (taken.length > 0) {
+    const perStore = new Map<Store, Interval[]>();
+    for (const { store, day } of taken)
+      perStore.set(store, [...(perStore.get(store) ?? []), { from: `${day} 00:00:00`, to: `${day} 23:59:59` }]);
+    const summary = await etl(
+      'heal',
+      'manual',
+      [...perStore].map(([store, intervals]) => ({ store, intervals: intervals.reverse() })),
+    );
+    heal.requests = summary.totals.requests;
+    heal.rows = rowsOf(summary);
+    heal.status = summary.status;
+    deps.metrics?.addRowsLoaded(heal.rows);
+    // KLK not answering at all is its own incident: it spends no store-day's attempts.
+    if (!allUnreachable(summary))
+      await recordHealAttempts(
+        db,
+        taken.map((b) => ({ store: b.store.id, day: b.day })),
+        deps.now(),
+      );
+    after = await backlogOf();
+    heal.backlogAfter = after.backlog.length;
+  }
+  const waiting = after.backlog.map((b) => ({ store: b.store.id, day: b.day }));
+  await clearHealAttempts(db, window, waiting);
+  const attemptsAfter = await readHealAttempts(db, window);
+  const exhausted = new Map<string, { dates: IsoDate[]; attempts: number }>();
+  for (const s of waiting) {
+    const attempts = attemptsOf(attemptsAfter, s);
+    if (attempts < config.heal.maxAttempts) continue;
+    const entry = exhausted.get(s.store) ?? { dates: [], attempts };
+    entry.dates.push(s.day);
+    entry.attempts = Math.max(entry.attempts, attempts);
+    exhausted.set(s.store, entry);
+  }
+  heal.exhausted = [...exhausted.values()].reduce((n, e) => n + e.dates.length, 0);
+  deps.metrics?.setStoreDays(after.counts);
+  deps.metrics?.setBacklog(after.backlog.length);
+
+  // 4. Incidents from what the ticks' records say now, then the alerts due.
+  const at = deps.now();
+  const current = await readTicks(db);
+  const observed: Observed = {
+    // Only the sync says whether KLK is back: a heal that answers between two failed syncs must not flap it.
+    klkUnreachableSince: klkDownSince(current),
+    staleStores: staleStores(ticks, current, config, at),
+    recoveryFailed: recoveryFailed(ticks, current, config),
+    healExhausted: [...exhausted].map(([store, e]) => ({ store, dates: e.dates.sort(), attempts: e.attempts })),
+    quarantined: after.quarantined,
+  };
+  const state = await readIncidentState(db);
+  const decision = decide(observed, state, { now: at, alerts: config.alerts, stores, timeZone: chainZone });
+  const sender = createAlertSender(config.alerts, { timeZone: chainZone });
+  let deliveries: DeliveryReport;
+  let applied;
+  try {
+    applied = await applyDecision(db, decision, sender.channels);
+    deliveries = await deliverDue(db, sender, { now: deps.now, logger });
+  } finally {
+    sender.close();
+  }
+  const open = (await readIncidentState(db)).open;
+  const openByKind: Record<string, number> = {};
+  for (const i of open) openByKind[i.kind] = (openByKind[i.kind] ?? 0) + 1;
+  deps.metrics?.setIncidentsOpen(openByKind);
+
+  const endedAt = deps.now();
+  deps.metrics?.markCycle(endedAt);
+  return {
+    startedAt,
+    endedAt,
+    ticks: outcomes,
+    heal,
+    window,
+    storeDays: after.counts,
+    incidents: {
+      opened: applied.opened.length,
+      reminded: applied.reminded.length,
+      resolved: applied.resolved.length,
+      open: open.length,
+    },
+    deliveries,
+  };
+}
+
+/** Minutes since midnight of `HH:MM`. */
+const minuteOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/** Whether local `HH:MM` is inside `HH:MM-HH:MM` (a range whose end is before its start crosses midnight). */
+export function insideHours(hours: string, hhmm: string): boolean {
+  const [from, to] = hours.split('-').map(minuteOf) as [number, number];
+  const t = minuteOf(hhmm);
+  if (from === to) return true;
+  return from < to ? t >= from && t < to : t >= from || t < to;
+}
+
+/**
+ * What the heal takes of the backlog (newest first) at local time `local` (`YYYY-MM-DD HH:MM...`): up to the
+ * request budget, one request per store-day; a backlog above `bigAboveStoreDays` only inside `bigWindow`.
+ */
+export function healSelection<T>(
+  backlog: readonly T[],
+  heal: Pick<HealConfig, 'maxRequestsPerHour' | 'bigAboveStoreDays' | 'bigWindow'>,
+  local: string,
+): { take: T[]; deferred: boolean } {
+  const deferred = backlog.length > heal.bigAboveStoreDays && !insideHours(heal.bigWindow, local.slice(11, 16));
+  return { take: deferred ? [] : backlog.slice(0, heal.maxRequestsPerHour), deferred };
+}
+
+type EtlTarget = { store: Store; intervals: Interval[] };
+
+function targetsOf(stores: readonly Store[], interval: Interval): EtlTarget[] {
+  return stores.flatMap((store) => {
+    const clamped = clampToStoreLife(store, interval);
+    return clamped ? [{ store, intervals: [clamped] }] : [];
+  });
+}
+
+/** A day's grace is over `graceMinutes` after its local midnight ends it. */
+function pastGrace(store: Store, day: IsoDate, now: Date, graceMinutes: number): boolean {
+  const local = localDateTime(store.timeZone, now);
+  const next = addDays(day, 1);
+  if (local.slice(0, 10) > next) return true;
+  if (local.slice(0, 10) < next) return false;
+  const [h, m] = local.slice(11, 16).split(':').map(Number);
+  return h! * 60 + m! >= graceMinutes;
+}
+
+/** Since when KLK has not answered the sync: only when every sync tick that ran says so. */
+function klkDownSince(records: readonly TickRecord[]): Date | null {
+  const syncs = records.filter((r) => r.name.startsWith('sync@'));
+  if (syncs.length === 0 || syncs.some((r) => !r.unreachableSince)) return null;
+  return new Date(Math.min(...syncs.map((r) => r.unreachableSince!.getTime())));
+}
+
+/**
+ * The stores inside their sync hours whose zone's last successful sync is older than one interval; `since` is that
+ * success, or the start of today's hours when later (the night does not count).
+ */
+function staleStores(ticks: readonly Tick[], records: readonly TickRecord[], config: Config, now: Date) {
+  const [startsAt, endsAt] = config.daemon.syncHours.split('-') as [string, string];
+  const [h, m] = startsAt.split(':').map(Number);
+  const [eh, em] = endsAt.split(':').map(Number);
+  const span = ((eh! * 60 + em! - (h! * 60 + m!) + 1_440) % 1_440 || 1_440) * 60_000;
+  const found: Array<{ store: string; since: Date }> = [];
+  for (const tick of ticks.filter((t) => t.kind === 'sync')) {
+    const opened = new Cron(`${m} ${h} * * *`, { timezone: tick.timeZone, paused: true })
+      .previousRuns(1, new Date(now.getTime() + 1))
+      .find((d) => d <= now);
+    if (!opened || now.getTime() - opened.getTime() > span) continue;
+    const last = records.find((r) => r.name === tick.name)?.lastSuccessAt ?? null;
+    if (last && now.getTime() - last.getTime() <= config.daemon.syncEveryMinutes * 60_000) continue;
+    const since = last && last > opened ? last : opened;
+    for (const store of tick.stores) found.push({ store, since });
+  }
+  return found;
+}
+
+/** The last nightly recovery, when it failed. */
+function recoveryFailed(
+  ticks: readonly Tick[],
+  records: readonly TickRecord[],
+  config: Config,
+): Observed['recoveryFailed'] {
+  for (const tick of ticks.filter((t) => t.kind === 'recovery')) {
+    const record = records.find((r) => r.name === tick.name);
+    if (record?.status !== 'failed') continue;
+    const day = addDays(localDateTime(tick.timeZone, record.lastDueAt).slice(0, 10), -config.daemon.recoveryDays);
+    return { day, ran: true, stores: tick.stores, error: record.error };
+  }
+  return null;
+}
