@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { healSelection, insideHours } from './cycle.ts';
+import { healNotBefore, healSelection, insideHours } from './cycle.ts';
 
 describe('the heal selection', () => {
   const heal = { maxRequestsPerHour: 3, bigAboveStoreDays: 5, bigWindow: '22:00-06:00' };
@@ -24,5 +24,28 @@ describe('the heal selection', () => {
     expect(insideHours('06:00-23:00', '23:00')).toBe(false);
     expect(insideHours('06:00-23:00', '05:59')).toBe(false);
     expect(insideHours('00:00-00:00', '12:00')).toBe(true);
+  });
+});
+
+describe('when a store-day is worth a request', () => {
+  it('at once, unless it waits for the second empty answer that alone can prove it', () => {
+    expect(healNotBefore({ unprovenEmpty: null })).toBe(0);
+    expect(
+      healNotBefore({
+        unprovenEmpty: {
+          reason: 'no-proof',
+          since: '2026-01-13T12:00:00.000Z',
+          confirmFrom: null,
+          confirmFromLocal: null,
+        },
+      }),
+    ).toBe(0);
+    const waiting = {
+      reason: 'needs-second-answer' as const,
+      since: '2026-01-13T12:00:00.000Z',
+      confirmFrom: '2026-01-13T18:00:00.000Z',
+      confirmFromLocal: '2026-01-13 14:00',
+    };
+    expect(healNotBefore({ unprovenEmpty: waiting })).toBe(Date.parse('2026-01-13T18:00:00.000Z'));
   });
 });

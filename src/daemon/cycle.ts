@@ -10,7 +10,7 @@ import type { Store } from '../catalogue/stores.ts';
 import { createAlertSender } from '../alerts/channels.ts';
 import { deliverDue, type DeliveryReport } from '../alerts/deliver.ts';
 import { computeCoverage } from '../coverage/compute.ts';
-import type { DayState } from '../coverage/states.ts';
+import type { DayCell, DayState } from '../coverage/states.ts';
 import type { Db } from '../db/types.ts';
 import { liveness } from '../db/liveness.ts';
 import { decide, type Observed } from '../incidents/rules.ts';
@@ -88,6 +88,18 @@ export interface CycleSummary {
 interface BacklogDay {
   store: Store;
   day: IsoDate;
+  /** Not to be asked before this instant (ms): KLK's second empty answer proves nothing earlier. */
+  notBefore: number;
+}
+
+/**
+ * When a store-day of the backlog is worth a request: at once, except a day KLK answered empty once on a weekday the
+ * store usually sells, which only a second empty answer from `confirmFrom` on can prove (asking sooner spends the
+ * budget and an attempt on an answer that cannot settle it).
+ */
+export function healNotBefore(cell: Pick<DayCell, 'unprovenEmpty'>): number {
+  const waiting = cell.unprovenEmpty?.reason === 'needs-second-answer' ? cell.unprovenEmpty.confirmFrom : null;
+  return waiting ? Date.parse(waiting) : 0;
 }
 
 const rowsOf = (s: EtlSummary) => s.totals.inserted + s.totals.updated;
@@ -206,7 +218,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
         const heal =
           cell.state === 'missing' || cell.state === 'partial' || (cell.state === 'rejected' && cell.sourceChanged);
         if (heal && pastGrace(store, cell.day, deps.now(), config.heal.graceMinutes))
-          backlog.push({ store, day: cell.day });
+          backlog.push({ store, day: cell.day, notBefore: healNotBefore(cell) });
       }
     }
     // Newest first; within a day, in catalogue order.
@@ -220,7 +232,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
   // A store-day tried heal.maxAttempts times is given up (heal_exhausted) until it is complete.
   const attemptsBefore = await readHealAttempts(db, window);
   const triable = (b: BacklogDay) =>
-    attemptsOf(attemptsBefore, { store: b.store.id, day: b.day }) < config.heal.maxAttempts;
+    attemptsOf(attemptsBefore, { store: b.store.id, day: b.day }) < config.heal.maxAttempts &&
+    b.notBefore <= nowAt.getTime();
   const { take: taken, deferred } = healSelection(
     before.backlog.filter(triable),
     config.heal,
