@@ -31,6 +31,13 @@ function demoScale(value: string): number {
   return n;
 }
 
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 86_400)
+    throw new InvalidArgumentError('--cycle-seconds debe ser un número de segundos mayor que 0 y hasta 86400.');
+  return n;
+}
+
 /** Adds the commands in the order `ventas --help` lists them. */
 export function registerCommands(cli: Cli): void {
   const { program } = cli;
@@ -213,13 +220,20 @@ export function registerCommands(cli: Cli): void {
     .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
     .action(cli.action(async (flags: WorkerFlags) => (await import('./worker.ts')).workerCommand(cli, flags)));
 
-  // `ventas daemon`: the table keeps itself complete (for now one cycle, `--once`).
+  // `ventas daemon`: the table keeps itself complete (one cycle with `--once`).
   program
     .command('daemon')
     .description(
       'Mantiene la tabla completa: sincroniza, recupera, revisa, repara dentro del presupuesto y avisa de incidentes',
     )
     .option('--once', 'un solo ciclo y termina: 0 si no queda ningún incidente abierto, 1 si queda alguno')
+    .option('--port <n>', 'puerto HTTP (sin --once)', portNumber, 8080)
+    .option('--host <host>', 'dirección de escucha; fuera de 127.0.0.1/localhost exige VENTAS_API_TOKEN', '127.0.0.1')
+    .option(
+      '--cycle-seconds <s>',
+      'segundos reales entre ciclos (por defecto daemon.syncEveryMinutes del reloj de ventas)',
+      positiveSeconds,
+    )
     .option('--klk-url <url>', 'URL base de KLK (por defecto KLK_BASE_URL)')
     .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
     .addOption(new Option('--format <formato>', 'formato del resumen').choices(['table', 'json']).default('table'))

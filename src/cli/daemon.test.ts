@@ -118,7 +118,7 @@ describeEachCliBackend('ventas daemon --once', (backend) => {
     expect(received()).toEqual(['incident.opened klk_unreachable', 'incident.resolved klk_unreachable']);
   });
 
-  it('says what the cycle did in Spanish, and refuses to run without --once', async () => {
+  it('says what the cycle did in Spanish, and refuses a bad --cycle-seconds', async () => {
     configure({ maxRequestsPerHour: 3 });
     const env = { VENTAS_CONFIG: join(place.cwd, 'ventas.config.json'), ...clockAt('2026-01-15T12:10') };
     const text = await runInPlace(place, ['daemon', '--once', '--klk-url', sim.url], env);
@@ -127,9 +127,9 @@ describeEachCliBackend('ventas daemon --once', (backend) => {
     expect(text.stdout).toContain('Tareas:      ninguna pendiente');
     expect(text.stdout).toContain('Pendientes:  0 días-tienda antes, 0 después');
     expect(text.stdout).toContain('Incidentes:  0 abiertos (0 nuevos, 0 resueltos, 0 recordados)');
-    const bare = await runInPlace(place, ['daemon', '--klk-url', sim.url], env);
-    expect(bare.code).toBe(2);
-    expect(bare.stderr).toContain('ventas daemon --once');
+    const bad = await runInPlace(place, ['daemon', '--cycle-seconds', '0', '--klk-url', sim.url], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--cycle-seconds debe ser un número de segundos mayor que 0');
   });
 
   it('a nightly recovery KLK does not answer opens recovery_failed; the next night that succeeds resolves it', async () => {

@@ -1,16 +1,131 @@
 import { runCycle, type CycleSummary } from '../daemon/cycle.ts';
 import { createDaemonMetrics } from '../daemon/metrics.ts';
 import { openKlk } from '../klk/open.ts';
-import { now } from '../shared/clock.ts';
+import { now, simulatedClock } from '../shared/clock.ts';
 import { localDateTime } from '../shared/dates.ts';
-import { ExitCode, UsageError } from '../shared/errors.ts';
+import { ExitCode } from '../shared/errors.ts';
 import { int } from '../shared/format.ts';
 import { createLogger, flushLogger } from '../shared/logger.ts';
 import { klkBaseUrl, openDatabase, resolveConfig } from './context.ts';
 import type { Cli } from './main.ts';
+import { processLeader } from '../daemon/leader.ts';
+import { loopProviders, runLoop, type LoopState } from '../daemon/loop.ts';
+import { env } from '../shared/env.ts';
+import { assertBindAllowed, assertTokenUsable } from '../web/access.ts';
+import { startDashboard } from '../web/server.ts';
+
+/** How long a shutdown lets the cycle in flight finish before cutting its requests. */
+const SHUTDOWN_GRACE_MS = 20_000;
+
+/**
+ * `ventas daemon`: a cycle every `daemon.syncEveryMinutes` of the ventas clock while this process leads, its HTTP
+ * endpoints meanwhile; SIGTERM/SIGINT let the cycle in flight finish (20 s at most), give the lead up and exit 0.
+ */
+async function runDaemon(cli: Cli, flags: DaemonFlags): Promise<number> {
+  const config = resolveConfig(flags);
+  const token = env().VENTAS_API_TOKEN;
+  assertTokenUsable(token);
+  assertBindAllowed(flags.host, token);
+  const baseUrl = klkBaseUrl(config, flags.klkUrl);
+  const logger = createLogger({ name: 'ventas-daemon' });
+  const metrics = createDaemonMetrics();
+  const zone = config.stores[0]?.timeZone ?? 'America/Caracas';
+  const stopping = new AbortController();
+  const cutting = new AbortController();
+  const onSignal = () => {
+    if (stopping.signal.aborted) return;
+    cli.io.err('Deteniendo el daemon: termina el ciclo en curso (20 s como mucho)…');
+    stopping.abort();
+    setTimeout(() => cutting.abort(), SHUTDOWN_GRACE_MS).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const db = await openDatabase();
+  try {
+    const leader = await processLeader(db, {
+      leaseMs: config.daemon.leaseSeconds * 1000,
+      onError: (error) => logger.warn({ err: error }, 'leadership round failed'),
+    });
+    const state: LoopState = { last: null };
+    const deps = { db, config, leader, now };
+    const dashboard = await startDashboard({
+      db,
+      config,
+      klkUrl: baseUrl,
+      logger,
+      host: flags.host,
+      port: flags.port,
+      token,
+      window: {},
+      daemon: loopProviders(deps, state, metrics),
+    });
+    try {
+      cli.io.out(`Daemon en marcha: un ciclo cada ${int(config.daemon.syncEveryMinutes)} min del reloj de ventas.`);
+      cli.io.out(`Sirve en ${dashboard.url} (/livez, /readyz, /metrics, /api/daemon, /api/incidents).`);
+      leader.on('change', (leading) =>
+        cli.io.out(leading ? 'Este proceso dirige: ejecuta los ciclos.' : 'Este proceso queda en espera: otro dirige.'),
+      );
+      if (!(await leader.start())) cli.io.out('Otro proceso dirige: este queda en espera.');
+      await runLoop(
+        {
+          ...deps,
+          speed: simulatedClock()?.speed ?? 1,
+          cycleSeconds: flags.cycleSeconds,
+          cycle: ({ stop, signal }) =>
+            runCycle({
+              db,
+              config,
+              openKlk: () =>
+                openKlk(config, {
+                  baseUrl,
+                  concurrency: config.concurrency,
+                  logger,
+                  onEvent: (e) => metrics.onKlkEvent(e),
+                }),
+              now,
+              logger,
+              metrics,
+              command: 'ventas daemon',
+              stop,
+              signal,
+            }),
+          onCycle: (s) => cli.io.out(cycleLine(s, zone)),
+          onError: (error) => cli.io.err(`Ciclo fallido: ${(error as Error).message}`),
+        },
+        state,
+        stopping.signal,
+        cutting.signal,
+      );
+      await leader.release();
+      cli.io.err('Daemon detenido.');
+    } finally {
+      await dashboard.close();
+    }
+    return ExitCode.ok;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await db.close();
+    await flushLogger(logger);
+  }
+}
+
+/** A cycle in one line, for the long-running mode's log. */
+export function cycleLine(s: CycleSummary, zone: string): string {
+  const ran = s.ticks.filter((t) => t.claimed);
+  const rows = ran.reduce((n, t) => n + t.rows, 0) + s.heal.rows;
+  const at = localDateTime(zone, s.startedAt).slice(0, 16);
+  return (
+    `Ciclo ${at}: ${ran.length ? ran.map((t) => `${t.kind === 'sync' ? 'sincronización' : 'recuperación'} ${STATUS[t.status ?? 'failed']}`).join(', ') : 'sin tareas'}` +
+    ` · ${int(rows)} filas · pendientes ${int(s.heal.backlogBefore)}→${int(s.heal.backlogAfter)} · ${int(s.incidents.open)} incidentes abiertos`
+  );
+}
 
 export interface DaemonFlags {
   once?: boolean;
+  port: number;
+  host: string;
+  cycleSeconds?: number;
   klkUrl?: string;
   config?: string;
   format: 'table' | 'json';
@@ -18,8 +133,7 @@ export interface DaemonFlags {
 
 /** `ventas daemon --once`: one cycle (sync, check, heal within budget, alerts); exit 1 while an incident is open. */
 export async function daemonCommand(cli: Cli, flags: DaemonFlags): Promise<number> {
-  if (!flags.once)
-    throw new UsageError('por ahora solo existe `ventas daemon --once` (un ciclo y termina); el modo continuo llegará');
+  if (!flags.once) return runDaemon(cli, flags);
   const config = resolveConfig(flags);
   const baseUrl = klkBaseUrl(config, flags.klkUrl);
   const logger = createLogger();

@@ -37,6 +37,10 @@ export interface CycleDeps {
   metrics?: DaemonMetrics;
   /** The command recorded with each ETL run of the cycle. */
   command?: string;
+  /** Aborted (shutting down): the cycle's ETL runs start no more requests and end `interrupted` (runEtl's `stop`). */
+  stop?: AbortSignal;
+  /** Aborted (the shutdown's grace ran out): requests in flight are cut too (runEtl's `signal`). */
+  signal?: AbortSignal;
 }
 
 export interface TickOutcome {
@@ -120,7 +124,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
 
   const etl = (purpose: 'sync' | 'recovery' | 'heal', type: RunType, targets: EtlTarget[], gapNow?: string) =>
     runEtl(
-      { db, klk: deps.openKlk(purpose), logger, concurrency: config.concurrency },
+      { db, klk: deps.openKlk(purpose), logger, concurrency: config.concurrency, stop: deps.stop, signal: deps.signal },
       {
         type,
         targets,

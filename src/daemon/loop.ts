@@ -1,0 +1,125 @@
+/**
+ * `ventas daemon`'s long-running loop: a cycle (cycle.ts) every `daemon.syncEveryMinutes` of the ventas clock while this
+ * process leads (leader.ts), and what its HTTP server tells about it (status.ts providers).
+ */
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../catalogue/config.ts';
+import type { Db } from '../db/types.ts';
+import { listIncidents, snapshot } from '../incidents/store.ts';
+import type { CycleSummary } from './cycle.ts';
+import type { Leader } from './leader.ts';
+import { readLeadership } from './leadership.ts';
+import type { DaemonMetrics } from './metrics.ts';
+import { daemonTicks, nextDue } from './schedule.ts';
+import type { DaemonProviders } from './status.ts';
+import { readTicks } from './ticks.ts';
+
+/** Longest single wait: a stopped clock (speed 0) or a far due time is looked at again after this. */
+const MAX_WAIT_MS = 60 * 60_000;
+
+/**
+ * Real milliseconds until the next cycle: `syncEveryMinutes` of the ventas clock after the last one started, or the
+ * next due tick if sooner, at the clock's `speed` (a stopped clock never gets there). `cycleSeconds` overrides it.
+ */
+export function waitMs(config: Config, lastStart: Date, at: Date, speed: number, cycleSeconds?: number): number {
+  if (cycleSeconds !== undefined) return cycleSeconds * 1000;
+  let next = lastStart.getTime() + config.daemon.syncEveryMinutes * 60_000;
+  for (const tick of daemonTicks(config.daemon, config.stores)) {
+    const due = nextDue(tick, at)?.getTime();
+    if (due !== undefined && due < next) next = due;
+  }
+  if (speed <= 0) return MAX_WAIT_MS;
+  return Math.min(MAX_WAIT_MS, Math.max(0, (next - at.getTime()) / speed));
+}
+
+export interface LoopDeps {
+  db: Db;
+  config: Config;
+  leader: Leader;
+  now: () => Date;
+  /** The clock's speed (1 for the system clock, 0 stopped). */
+  speed: number;
+  cycleSeconds?: number;
+  /** One cycle; `stop` asks it to start nothing more, `signal` cuts requests in flight. */
+  cycle: (signals: { stop: AbortSignal; signal: AbortSignal }) => Promise<CycleSummary>;
+  onCycle: (summary: CycleSummary) => void;
+  onError: (error: unknown) => void;
+}
+
+/** What the loop knows, for the status provider. */
+export interface LoopState {
+  last: CycleSummary | null;
+}
+
+/**
+ * Runs cycles until `stop` is aborted: then the cycle in flight is let finish, and `signal` (aborted by the caller
+ * after its grace) cuts it. A process not leading waits for the lead to change.
+ */
+export async function runLoop(deps: LoopDeps, state: LoopState, stop: AbortSignal, signal: AbortSignal): Promise<void> {
+  const { leader } = deps;
+  while (!stop.aborted) {
+    if (!leader.isLeader) {
+      await once(leader, 'change', { signal: stop }).catch(() => {});
+      continue;
+    }
+    const startedAt = deps.now();
+    try {
+      state.last = await deps.cycle({ stop, signal });
+      deps.onCycle(state.last);
+    } catch (error) {
+      if (stop.aborted) break;
+      deps.onError(error);
+    }
+    if (stop.aborted) break;
+    await sleep(waitMs(deps.config, startedAt, deps.now(), deps.speed, deps.cycleSeconds), undefined, {
+      signal: stop,
+    }).catch(() => {});
+  }
+}
+
+/** The providers of `/api/daemon`, `/api/incidents`, `/readyz` and `/metrics` from the loop's state. */
+export function loopProviders(
+  deps: Pick<LoopDeps, 'db' | 'config' | 'leader' | 'now'>,
+  state: LoopState,
+  metrics: DaemonMetrics,
+): DaemonProviders {
+  const { db, config, leader } = deps;
+  return {
+    metrics,
+    incidents: { list: async () => (await listIncidents(db)).map(snapshot) },
+    status: {
+      async status() {
+        const at = deps.now();
+        const ticks = daemonTicks(config.daemon, config.stores);
+        const records = await readTicks(db);
+        const latest = (kind: 'sync' | 'recovery') => {
+          const times = records
+            .filter((r) => ticks.some((t) => t.name === r.name && t.kind === kind) && r.lastSuccessAt)
+            .map((r) => r.lastSuccessAt!.getTime());
+          return times.length ? new Date(Math.max(...times)).toISOString() : null;
+        };
+        const next = (kind: 'sync' | 'recovery') => {
+          const times = ticks.filter((t) => t.kind === kind).flatMap((t) => nextDue(t, at)?.getTime() ?? []);
+          return times.length ? new Date(Math.min(...times)).toISOString() : null;
+        };
+        const lead = await readLeadership(db);
+        const max = config.heal.maxRequestsPerHour;
+        // The heal's requests of the last cycle: cycles come once per sync interval, at most one an hour by default.
+        const used = state.last?.heal.requests ?? 0;
+        return {
+          leader: lead ? { holder: lead.holder, since: lead.since.toISOString() } : null,
+          isLeader: leader.isLeader,
+          lastSync: latest('sync'),
+          nextSync: next('sync'),
+          lastRecovery: latest('recovery'),
+          nextRecovery: next('recovery'),
+          backlog: state.last?.heal.backlogAfter ?? 0,
+          budget: { maxRequestsPerHour: max, usedThisHour: used, left: Math.max(0, max - used) },
+          lastCycleEndedAt: state.last?.endedAt.toISOString() ?? null,
+          syncEveryMinutes: config.daemon.syncEveryMinutes,
+        };
+      },
+    },
+  };
+}
