@@ -75,6 +75,8 @@ describeEachCliBackend('ventas daemon (long-running)', (backend) => {
     daemon.child.kill('SIGTERM');
     expect(await daemon.exit).toBe(0);
     expect(daemon.stderr()).toContain('Daemon detenido.');
+    // Giving the lead up on the way out is not announced as standing by.
+    expect(daemon.stdout()).not.toContain('queda en espera');
     const db = await place.open();
     try {
       const { rows } = await db.query<{ holder: string }>('SELECT holder FROM daemon_leader WHERE expires_at > now()');

@@ -62,9 +62,11 @@ async function runDaemon(cli: Cli, flags: DaemonFlags): Promise<number> {
     try {
       cli.io.out(`Daemon en marcha: un ciclo cada ${int(config.daemon.syncEveryMinutes)} min del reloj de ventas.`);
       cli.io.out(`Sirve en ${dashboard.url} (/livez, /readyz, /metrics, /api/daemon, /api/incidents).`);
-      leader.on('change', (leading) =>
-        cli.io.out(leading ? 'Este proceso dirige: ejecuta los ciclos.' : 'Este proceso queda en espera: otro dirige.'),
-      );
+      // Giving the lead up on the way out is not standing by: only changes while running are told.
+      leader.on('change', (leading) => {
+        if (stopping.signal.aborted) return;
+        cli.io.out(leading ? 'Este proceso dirige: ejecuta los ciclos.' : 'Este proceso queda en espera: otro dirige.');
+      });
       if (!(await leader.start())) cli.io.out('Otro proceso dirige: este queda en espera.');
       await runLoop(
         {
