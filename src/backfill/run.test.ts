@@ -10,7 +10,7 @@ import { startSimulator, type RunningSimulator } from '../sim/index.ts';
 import { describeEachBackend } from '../../test/backends.ts';
 import { HISTORY, historyConfig, loadHistory } from '../../test/support/history.ts';
 import { onFirstAnswer } from '../../test/support/klk.ts';
-import { tableDays, truth } from '../../test/support/truth.ts';
+import { expectTableEqualsKlk, tableDays, truth } from '../../test/support/truth.ts';
 import { exitCodeFor, UnreachableError } from '../shared/errors.ts';
 import type { BreakerState } from './breaker.ts';
 import { runBackfill, type BackfillDeps } from './run.ts';
@@ -56,11 +56,7 @@ describeEachBackend('runBackfill', (open) => {
   const job = { ...HISTORY, stores: historyConfig().stores, concurrency: 3 };
 
   async function expectEqualToTruth() {
-    for (const store of config.stores) {
-      expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(
-        truth(sim.options, store, HISTORY.from, HISTORY.to),
-      );
-    }
+    await expectTableEqualsKlk(db, sim.options, config.stores, HISTORY);
   }
 
   it('plans exactly the missing and partial store-days, never a closed one, and ends with the table equal to KLK', async () => {

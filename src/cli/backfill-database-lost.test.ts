@@ -3,7 +3,7 @@ import { startSimulator, type RunningSimulator } from '../sim/index.ts';
 import { runCli } from '../../test/support/cli.ts';
 import { HISTORY, HISTORY_STORES, historyConfig } from '../../test/support/history.ts';
 import { CRASH, relayedPlace, type RelayedPlace } from '../../test/support/relayed.ts';
-import { tableDays, truth } from '../../test/support/truth.ts';
+import { expectTableEqualsKlk } from '../../test/support/truth.ts';
 
 const adminUrl = process.env.TEST_DATABASE_URL;
 
@@ -32,11 +32,7 @@ describe.skipIf(!adminUrl)('ventas backfill whose database is lost mid-run [post
     place.untilDb(`SELECT count(*) FILTER (WHERE state = 'done') > 0 AS ok FROM backfill_chunks`, 'un bloque hecho');
 
   async function expectEqualToKlk(): Promise<void> {
-    for (const store of config.stores) {
-      expect(await tableDays(place.db, store.id, HISTORY.from, HISTORY.to)).toEqual(
-        truth(sim.options, store, HISTORY.from, HISTORY.to),
-      );
-    }
+    await expectTableEqualsKlk(place.db, sim.options, config.stores, HISTORY);
   }
 
   it('a database that does not come back is exit 3 with the resume command; once it is back, that command finishes it', async () => {

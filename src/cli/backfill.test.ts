@@ -5,7 +5,7 @@ import { startSimulator, type RunningSimulator } from '../sim/index.ts';
 import { describeEachCliBackend, runCli, runInProcess, spawnCli, type CliPlace } from '../../test/support/cli.ts';
 import { HISTORY, HISTORY_STORES, historyConfig, loadHistory } from '../../test/support/history.ts';
 import { deadPort } from '../../test/support/klk.ts';
-import { tableDays, truth } from '../../test/support/truth.ts';
+import { expectTableEqualsKlk } from '../../test/support/truth.ts';
 
 describeEachCliBackend('ventas backfill', (backend) => {
   let sim: RunningSimulator;
@@ -73,11 +73,7 @@ describeEachCliBackend('ventas backfill', (backend) => {
       });
       const db = await place.open();
       try {
-        for (const store of config.stores) {
-          expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(
-            truth(sim.options, store, HISTORY.from, HISTORY.to),
-          );
-        }
+        await expectTableEqualsKlk(db, sim.options, config.stores, HISTORY);
         const { rows } = await db.query<{ state: string }>(`SELECT DISTINCT state FROM backfill_chunks`);
         expect(rows.every((r) => r.state === 'done' || r.state === 'split')).toBe(true);
       } finally {
@@ -137,11 +133,12 @@ describeEachCliBackend('ventas backfill', (backend) => {
       expect(rows).toHaveLength(1);
       expect(summary.runId).toBe(rows[0]!.id);
       expect(rows[0]!.params).toMatchObject({ from: HISTORY.from, to: HISTORY.to });
-      for (const store of config.stores.filter((s) => HISTORY_STORES.includes(s.id))) {
-        expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(
-          truth(sim.options, store, HISTORY.from, HISTORY.to),
-        );
-      }
+      await expectTableEqualsKlk(
+        db,
+        sim.options,
+        config.stores.filter((s) => HISTORY_STORES.includes(s.id)),
+        HISTORY,
+      );
     } finally {
       await db.close();
     }

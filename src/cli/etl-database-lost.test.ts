@@ -3,7 +3,7 @@ import { startSimulator, type RunningSimulator } from '../sim/index.ts';
 import { runCli } from '../../test/support/cli.ts';
 import { HISTORY, HISTORY_STORES, historyConfig } from '../../test/support/history.ts';
 import { CRASH, relayedPlace, type RelayedPlace } from '../../test/support/relayed.ts';
-import { tableDays, truth } from '../../test/support/truth.ts';
+import { expectTableEqualsKlk } from '../../test/support/truth.ts';
 
 const adminUrl = process.env.TEST_DATABASE_URL;
 
@@ -42,11 +42,7 @@ describe.skipIf(!adminUrl)('ventas etl whose database is lost mid-run [postgres]
     );
 
   async function expectEqualToKlk(): Promise<void> {
-    for (const store of config.stores) {
-      expect(await tableDays(place.db, store.id, HISTORY.from, HISTORY.to)).toEqual(
-        truth(sim.options, store, HISTORY.from, HISTORY.to),
-      );
-    }
+    await expectTableEqualsKlk(place.db, sim.options, config.stores, HISTORY);
   }
 
   it('a database that does not come back is exit 3 with the command that repeats it; the run reads interrupted, then is closed', async () => {

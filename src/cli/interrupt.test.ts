@@ -4,7 +4,7 @@ import { INTERRUPT_GRACE_MS } from './interrupt.ts';
 import { watch, until } from '../../test/support/child.ts';
 import { describeEachCliBackend, runCli, spawnCli, type CliPlace } from '../../test/support/cli.ts';
 import { HISTORY, HISTORY_STORES, historyConfig, loadHistory } from '../../test/support/history.ts';
-import { tableDays, truth } from '../../test/support/truth.ts';
+import { expectTableEqualsKlk, tableDays, truth } from '../../test/support/truth.ts';
 
 /**
  * Ctrl-C and SIGTERM on the real process, as a terminal, cron or systemd sends them: the process is what these test.
@@ -116,11 +116,7 @@ describeEachCliBackend('signals', (backend) => {
     const db = await place.open();
     try {
       // Every store's days, line count and USD total equal to the simulator's truth.
-      for (const store of config.stores) {
-        expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(
-          truth(sim.options, store, HISTORY.from, HISTORY.to),
-        );
-      }
+      await expectTableEqualsKlk(db, sim.options, config.stores, HISTORY);
     } finally {
       await db.close();
     }

@@ -6,7 +6,7 @@ import { until, watch } from '../../test/support/child.ts';
 import { runCli, spawnCli } from '../../test/support/cli.ts';
 import { HISTORY, HISTORY_STORES, historyConfig } from '../../test/support/history.ts';
 import { CRASH, relayedPlace, type RelayedPlace } from '../../test/support/relayed.ts';
-import { tableDays, truth } from '../../test/support/truth.ts';
+import { expectTableEqualsKlk } from '../../test/support/truth.ts';
 
 const adminUrl = process.env.TEST_DATABASE_URL;
 
@@ -75,11 +75,7 @@ describe.skipIf(!adminUrl)('a worker whose database restarts [postgres]', () => 
         `SELECT array_agg(DISTINCT state) AS states, max(attempts)::int AS attempts FROM backfill_chunks`,
       );
       expect(rows[0]).toEqual({ states: ['done'], attempts: 1 });
-      for (const store of historyConfig().stores) {
-        expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(
-          truth(sim.options, store, HISTORY.from, HISTORY.to),
-        );
-      }
+      await expectTableEqualsKlk(db, sim.options, historyConfig().stores, HISTORY);
 
       worker.child.kill('SIGTERM');
       expect(await worker.exit).toBe(0);

@@ -11,7 +11,7 @@ import { startSimulator, type RunningSimulator } from '../sim/index.ts';
 import { createPostgresDatabase } from '../../test/backends.ts';
 import { runCli, spawnCli } from '../../test/support/cli.ts';
 import { HISTORY, HISTORY_STORES, historyConfig, loadHistory } from '../../test/support/history.ts';
-import { tableDays, truth } from '../../test/support/truth.ts';
+import { expectTableEqualsKlk } from '../../test/support/truth.ts';
 
 const REFUSAL =
   'el trabajo distribuido necesita PostgreSQL (DATABASE_URL); en PGlite use `ventas backfill` sin --queue';
@@ -167,11 +167,7 @@ describe.skipIf(!adminUrl)('the distributed backfill [postgres]', () => {
       expect(split[0]!.n).toBeGreaterThan(0);
 
       expect(sim.stats().maxInFlight).toBeLessThanOrEqual(2);
-      for (const store of historyConfig().stores) {
-        expect(await tableDays(db, store.id, HISTORY.from, HISTORY.to)).toEqual(
-          truth(sim.options, store, HISTORY.from, HISTORY.to),
-        );
-      }
+      await expectTableEqualsKlk(db, sim.options, historyConfig().stores, HISTORY);
     },
   );
 

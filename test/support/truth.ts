@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { Store } from '../../src/catalogue/stores.ts';
 import type { Queryable } from '../../src/db/types.ts';
 import { truthDays, type SimWorld } from '../../src/sim/index.ts';
@@ -24,4 +25,18 @@ export function truth(world: SimWorld, store: Store, from: string, to: string): 
   return truthDays(world, store.sucursal, from, to, store.almacen)
     .filter((d) => d.lineas > 0)
     .map((d) => ({ day: d.fecha, lines: d.lineas, usd: d.venta_total_usd.toFixed(4) }));
+}
+
+/** Every store's days in the table equal the simulator's: lines and USD, day by day (one assertion per store). */
+export async function expectTableEqualsKlk(
+  db: Queryable,
+  world: SimWorld,
+  stores: readonly Store[],
+  window: { from: string; to: string },
+): Promise<void> {
+  for (const store of stores) {
+    expect(await tableDays(db, store.id, window.from, window.to), store.id).toEqual(
+      truth(world, store, window.from, window.to),
+    );
+  }
 }
