@@ -1,9 +1,11 @@
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { runCycle, type CycleSummary } from '../daemon/cycle.ts';
 import { createDaemonMetrics } from '../daemon/metrics.ts';
 import { openKlk } from '../klk/open.ts';
 import { now, simulatedClock } from '../shared/clock.ts';
 import { localDateTime } from '../shared/dates.ts';
-import { ExitCode } from '../shared/errors.ts';
+import { ExitCode, UsageError } from '../shared/errors.ts';
 import { int } from '../shared/format.ts';
 import { createLogger, flushLogger } from '../shared/logger.ts';
 import { klkBaseUrl, openDatabase, resolveConfig } from './context.ts';
@@ -130,13 +132,20 @@ export interface DaemonFlags {
   cycleSeconds?: number;
   klkUrl?: string;
   config?: string;
+  /** With --once: the cycle's metrics, in Prometheus text, for node_exporter's textfile collector. */
+  metricsFile?: string;
   format: 'table' | 'json';
 }
 
 /** `ventas daemon --once`: one cycle (sync, check, heal within budget, alerts); exit 1 while an incident is open. */
 export async function daemonCommand(cli: Cli, flags: DaemonFlags): Promise<number> {
-  if (!flags.once) return runDaemon(cli, flags);
+  if (!flags.once) {
+    if (flags.metricsFile)
+      throw new UsageError('--metrics-file es para --once; sin --once, el daemon sirve sus métricas en GET /metrics');
+    return runDaemon(cli, flags);
+  }
   const config = resolveConfig(flags);
+  if (flags.metricsFile) await assertWritableFolder(flags.metricsFile);
   const baseUrl = klkBaseUrl(config, flags.klkUrl);
   const logger = createLogger();
   const metrics = createDaemonMetrics({ processMetrics: false });
@@ -153,11 +162,37 @@ export async function daemonCommand(cli: Cli, flags: DaemonFlags): Promise<numbe
       command: 'ventas daemon --once',
     });
     const zone = config.stores[0]?.timeZone ?? 'America/Caracas';
+    if (flags.metricsFile) await writeAtomically(flags.metricsFile, await metrics.registry.metrics());
     cli.io.out(flags.format === 'json' ? JSON.stringify(summary) : renderCycle(summary, zone));
     return summary.incidents.open > 0 ? ExitCode.partial : ExitCode.ok;
   } finally {
     await db.close();
     await flushLogger(logger);
+  }
+}
+
+/** Before the cycle, not after it: a typo in the path is bad input (exit 2), not a cycle run for nothing. */
+async function assertWritableFolder(path: string): Promise<void> {
+  const folder = dirname(path);
+  const isFolder = await stat(folder).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!isFolder) throw new UsageError(`--metrics-file: la carpeta ${folder} no existe`);
+}
+
+/**
+ * A temporary file in the same folder, then a rename over `path`: node_exporter reads the textfile folder at any
+ * moment and must see the previous file or the new one whole, never half of it.
+ */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    await writeFile(temporary, text, { mode: 0o644 });
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
   }
 }
 
