@@ -6,7 +6,7 @@ import { openKlk } from '../klk/open.ts';
 import { now, simulatedClock } from '../shared/clock.ts';
 import { localDateTime } from '../shared/dates.ts';
 import { ExitCode, UsageError } from '../shared/errors.ts';
-import { int } from '../shared/format.ts';
+import { count, int } from '../shared/format.ts';
 import { createLogger, flushLogger } from '../shared/logger.ts';
 import { klkBaseUrl, openDatabase, resolveConfig } from './context.ts';
 import type { Cli } from './main.ts';
@@ -121,7 +121,7 @@ export function cycleLine(s: CycleSummary, zone: string): string {
   const at = localDateTime(zone, s.startedAt).slice(0, 16);
   return (
     `Ciclo ${at}: ${ran.length ? ran.map((t) => `${t.kind === 'sync' ? 'sincronización' : 'recuperación'} ${STATUS[t.status ?? 'failed']}`).join(', ') : 'sin tareas'}` +
-    ` · ${int(rows)} filas · pendientes ${int(s.heal.backlogBefore)}→${int(s.heal.backlogAfter)} · ${int(s.incidents.open)} incidentes abiertos`
+    ` · ${count(rows, 'fila', 'filas')} · pendientes ${int(s.heal.backlogBefore)}→${int(s.heal.backlogAfter)} · ${count(s.incidents.open, 'incidente abierto', 'incidentes abiertos')}`
   );
 }
 
@@ -214,28 +214,30 @@ export function renderCycle(s: CycleSummary, zone: string): string {
     const what = t.kind === 'sync' ? 'Sincronización' : 'Recuperación';
     lines.push(
       t.claimed
-        ? `  ${what} ${t.name} (${at(t.dueAt)}): ${STATUS[t.status ?? 'failed']}, ${int(t.requests)} peticiones, ${int(t.rows)} filas${t.unreachable ? ' · KLK no responde' : ''}${t.error && !t.unreachable ? ` · ${t.error}` : ''}`
+        ? `  ${what} ${t.name} (${at(t.dueAt)}): ${STATUS[t.status ?? 'failed']}, ${count(t.requests, 'petición', 'peticiones')}, ${count(t.rows, 'fila', 'filas')}${t.unreachable ? ' · KLK no responde' : ''}${t.error && !t.unreachable ? ` · ${t.error}` : ''}`
         : `  ${what} ${t.name} (${at(t.dueAt)}): la tomó otro proceso`,
     );
   }
   const h = s.heal;
   lines.push(
     `  Revisión:    ${s.window.from} a ${s.window.to}`,
-    `  Pendientes:  ${int(h.backlogBefore)} días-tienda antes, ${int(h.backlogAfter)} después`,
+    `  Pendientes:  ${count(h.backlogBefore, 'día-tienda', 'días-tienda')} antes, ${int(h.backlogAfter)} después`,
     h.deferred
       ? `  Reparación:  en espera de la franja ${h.bigWindow} (más de ${int(h.bigAboveStoreDays)} días-tienda pendientes)`
       : h.attempted > 0
-        ? `  Reparación:  ${int(h.attempted)} días-tienda (presupuesto ${int(h.budget)} peticiones), ${int(h.requests)} peticiones, ${int(h.rows)} filas · ${STATUS[h.status ?? 'failed']}`
+        ? `  Reparación:  ${count(h.attempted, 'día-tienda', 'días-tienda')} (presupuesto ${count(h.budget, 'petición', 'peticiones')}), ${count(h.requests, 'petición', 'peticiones')}, ${count(h.rows, 'fila', 'filas')} · ${STATUS[h.status ?? 'failed']}`
         : '  Reparación:  nada que reparar',
     ...(h.exhausted > 0
-      ? [`  Abandonados: ${int(h.exhausted)} días-tienda tras ${int(h.maxAttempts)} intentos (ver incidentes)`]
+      ? [
+          `  Abandonados: ${count(h.exhausted, 'día-tienda', 'días-tienda')} tras ${count(h.maxAttempts, 'intento', 'intentos')} (ver incidentes)`,
+        ]
       : []),
-    `  Incidentes:  ${int(s.incidents.open)} abiertos (${int(s.incidents.opened)} nuevos, ${int(s.incidents.resolved)} resueltos, ${int(s.incidents.reminded)} recordados)`,
+    `  Incidentes:  ${count(s.incidents.open, 'abierto', 'abiertos')} (${count(s.incidents.opened, 'nuevo', 'nuevos')}, ${count(s.incidents.resolved, 'resuelto', 'resueltos')}, ${count(s.incidents.reminded, 'recordado', 'recordados')})`,
   );
   const d = s.deliveries;
   if (d.delivered + d.retrying + d.gaveUp > 0 || d.error)
     lines.push(
-      `  Avisos:      ${int(d.delivered)} enviados, ${int(d.retrying)} por reintentar${d.gaveUp ? `, ${int(d.gaveUp)} abandonados` : ''}${d.error ? ` · ${d.error}` : ''}`,
+      `  Avisos:      ${count(d.delivered, 'enviado', 'enviados')}, ${int(d.retrying)} por reintentar${d.gaveUp ? `, ${count(d.gaveUp, 'abandonado', 'abandonados')}` : ''}${d.error ? ` · ${d.error}` : ''}`,
     );
   return lines.join('\n');
 }
