@@ -115,6 +115,8 @@ describe('deploy/systemd', () => {
     const run = /(\/opt\/ventas\/bin\/ventas daemon [^>]*?)\s*>>/.exec(line)?.[1];
     expect(run, line).toBeDefined();
     expect(await expectRunnable(run!, 'daemon')).toEqual(['--once', '--metrics-file']);
+    // The README shows the file's line as it is.
+    expect(readFileSync(resolve(DEPLOY, '../README.md'), 'utf8')).toContain(`\n${line}\n`);
   });
 
   const systemdAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
