@@ -46,18 +46,23 @@ describeEachCliBackend('ventas daemon --once --metrics-file', (backend) => {
     expect(sample(text, 'ventas_daemon_cycle_timestamp_seconds')).toBe(Date.parse('2026-01-15T14:30:00Z') / 1000);
     expect(sample(text, 'ventas_klk_requests_total{outcome="ok"}')).toBeGreaterThan(0);
     expect(sample(text, 'ventas_rows_loaded_total')).toBeGreaterThan(0);
-    for (const store of STORES)
-      expect(sample(text, `ventas_last_sync_success_timestamp_seconds{store="${store.id}"}`)).toBeGreaterThan(0);
+    const syncedAt = Date.parse('2026-01-15T14:30:00Z') / 1000;
+    const lastSyncs = (prom: string) =>
+      STORES.map((s) => sample(prom, `ventas_last_sync_success_timestamp_seconds{store="${s.id}"}`));
+    expect(lastSyncs(text)).toEqual([syncedAt, syncedAt]);
     expect(text).toMatch(/^# TYPE ventas_incidents_open gauge$/m);
     // A textfile collector already reports the machine's own process: none of this short run's.
     expect(text).not.toMatch(/^process_|^nodejs_/m);
     // The temporary file was renamed over the target: nothing else is left for the collector to read.
     expect(readdirSync(textfile)).toEqual(['ventas.prom']);
 
-    const second = await daemon('2026-01-15T10:40', '--once', '--metrics-file', file);
+    const second = await daemon('2026-01-15T10:40', '--once', '--format', 'json', '--metrics-file', file);
     expect(second.code).toBe(0);
     const again = readFileSync(file, 'utf8');
     expect(sample(again, 'ventas_daemon_cycle_timestamp_seconds')).toBe(Date.parse('2026-01-15T14:40:00Z') / 1000);
+    // No sync was due at 10:40: each store's last one is still there, the one of 10:30.
+    expect(JSON.parse(second.stdout)).toMatchObject({ ticks: [] });
+    expect(lastSyncs(again)).toEqual([syncedAt, syncedAt]);
     expect(readdirSync(textfile)).toEqual(['ventas.prom']);
   });
 
