@@ -115,8 +115,9 @@ describeEachCliBackend('ventas daemon --once', (backend) => {
     const back = await daemon('2026-01-15T12:00', sim.url);
     expect(back.cycle.ticks.map((t) => [t.name, t.status])).toEqual([['sync@America/Caracas', 'success']]);
     expect([back.code, back.cycle.incidents]).toEqual([0, { opened: 0, resolved: 1, reminded: 0, open: 0 }]);
-    // More than an hour after the 10:30 cycle its requests no longer count: the last store-day is healed.
-    expect(back.cycle.heal).toMatchObject({ budget: 3, attempted: 1, backlogAfter: 0 });
+    // The 10:30 cycle's requests stopped counting at 11:30, whose heal tried the store-day left once while KLK was
+    // down: 2 of the hour's 3 are left, and the last store-day is healed.
+    expect(back.cycle.heal).toMatchObject({ budget: 2, attempted: 1, backlogAfter: 0 });
     expect(received()).toEqual(['incident.opened klk_unreachable', 'incident.resolved klk_unreachable']);
   });
 

@@ -60,10 +60,7 @@ describe('when a store-day is worth a request', () => {
 });
 
 // Two stores in Caracas (UTC-4), one in Bogotá (UTC-5); syncs every 60 min from 06:00 to 23:00, recovery at 03:00.
-const STORES = [
-  ...DEFAULT_STORES.slice(0, 2),
-  { ...DEFAULT_STORES[2]!, id: 'tienda_bog', timeZone: 'America/Bogota' },
-];
+const STORES = [...DEFAULT_STORES.slice(0, 2), { ...DEFAULT_STORES[2]!, id: 'tienda_bog', timeZone: 'America/Bogota' }];
 const config = parseConfig({ stores: STORES });
 const ticks = daemonTicks(config.daemon, STORES);
 const caracas = (local: string) => new Date(`${local}-04:00`);
@@ -97,14 +94,18 @@ describe('stale stores', () => {
 });
 
 describe('the nightly recovery that failed or did not run', () => {
-  const name = 'recovery@America/Caracas';
-  const recovery = (lastDueAt: Date, status: 'running' | 'success' | 'failed', error: string | null = null) => ({
+  const recovery = (
+    lastDueAt: Date,
+    status: 'running' | 'success' | 'failed',
+    error: string | null = null,
+    name = 'recovery@America/Caracas',
+  ) => ({
     name,
     lastDueAt,
     status,
     error,
   });
-  const bogota = { name: 'recovery@America/Bogota', lastDueAt: new Date('2026-01-15T08:00:00Z'), status: 'success' };
+  const bogota = recovery(new Date('2026-01-15T08:00:00Z'), 'success', null, 'recovery@America/Bogota');
 
   it('did not run: its due time passed more than one sync interval ago and nothing claimed it', () => {
     const lastNight = recovery(caracas('2026-01-14T03:00:00'), 'success');

@@ -34,10 +34,12 @@ const request: KlkRequest = {
   window: { fechaDesde: '2026-01-10', fechaHasta: '2026-01-10' },
 };
 const ask = (klk: KlkClient, options?: FetchOptions) =>
-  klk.fetchVentas(request, () => ({ add() {} }), options).then(
-    () => 'ok',
-    (e: Error) => e.name,
-  );
+  klk
+    .fetchVentas(request, () => ({ add() {} }), options)
+    .then(
+      () => 'ok',
+      (e: Error) => e.name,
+    );
 
 describe('the heal budget on KLK requests', () => {
   it('lets retries through only out of what the calls still to come do not need, failing or not', async () => {
