@@ -258,6 +258,7 @@ async function cycle(deps: CycleDeps, startedAt: Date, spending: HealSpending): 
     return outcome;
   }
 
+  // Each store's last successful sync, whoever ran it: the metric and the staleness read the same record.
   const storeSyncs = await readStoreSyncs(db);
   for (const s of storeSyncs) if (s.lastSuccessAt) deps.metrics?.recordSync(s.store, s.lastSuccessAt);
 
@@ -369,7 +370,7 @@ async function cycle(deps: CycleDeps, startedAt: Date, spending: HealSpending): 
   const observed: Observed = {
     // Only the sync says whether KLK is back: a heal that answers between two failed syncs must not flap it.
     klkUnreachableSince: klkDownSince(current),
-    staleStores: staleStores(ticks, await readStoreSyncs(db), config, at),
+    staleStores: staleStores(ticks, storeSyncs, config, at),
     recoveryFailed: recoveryFailed(ticks, current, config, at),
     healExhausted: [...exhausted].map(([store, e]) => ({ store, dates: e.dates.sort(), attempts: e.attempts })),
     quarantined: after.quarantined,

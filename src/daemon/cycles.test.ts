@@ -14,7 +14,7 @@ import { runCycle, type CycleSummary } from './cycle.ts';
 import { healRequestsInHour, lastCycle, recordCycle } from './cycles.ts';
 import type { Leader } from './leader.ts';
 import { loopProviders } from './loop.ts';
-import { createDaemonMetrics } from './metrics.ts';
+import { createDaemonMetrics, type DaemonMetrics } from './metrics.ts';
 import { readStoreSyncs, recordStoreSyncs } from './store-syncs.ts';
 
 /**
@@ -49,8 +49,9 @@ describeEachBackend('the daemon’s shared record', (open) => {
     config: ReturnType<typeof parseConfig>,
     at: Date,
     klk: (purpose: 'sync' | 'recovery' | 'heal') => KlkClient,
+    metrics?: DaemonMetrics,
   ): Promise<CycleSummary> =>
-    runCycle({ db, config, openKlk: klk, now: () => at, logger: silentLogger, command: 'prueba' });
+    runCycle({ db, config, openKlk: klk, now: () => at, logger: silentLogger, command: 'prueba', metrics });
 
   it('keeps two days of cycles, tells the last one that ended well and the heal requests of the rolling hour', async () => {
     const cycle = (endedAt: Date, healRequests: number, error: string | null = null) =>
@@ -178,10 +179,16 @@ describeEachBackend('the daemon’s shared record', (open) => {
           ? new KlkError('http', 'HTTP 500', 1, 500)
           : null,
       );
+    const metrics = createDaemonMetrics({ processMetrics: false });
     for (const local of ['06:00', '07:00', '08:00', '09:00']) {
-      const summary = await cycleAt(config, caracas(`2026-01-15T${local}:00`), bFails);
+      const summary = await cycleAt(config, caracas(`2026-01-15T${local}:00`), bFails, metrics);
       expect([local, summary.incidents.open]).toEqual([local, local === '09:00' ? 1 : 0]);
     }
+    // The metric of each store's last successful sync: A's, none for B.
+    const gauge = await metrics.registry.getSingleMetric('ventas_last_sync_success_timestamp_seconds')!.get();
+    expect(gauge.values.map((v) => [v.labels.store, v.value])).toEqual([
+      [A.id, caracas('2026-01-15T09:00:00').getTime() / 1000],
+    ]);
     const incidents = await listIncidents(db);
     expect(incidents.map((i) => [i.kind, i.store, i.details])).toEqual([
       ['store_stale', B.id, { since: caracas('2026-01-15T06:00:00').toISOString() }],
