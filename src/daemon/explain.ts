@@ -43,7 +43,12 @@ export async function explainStoreDay(
   params: { store: Store; day: IsoDate; now: Date; daemon?: DaemonProviders },
 ): Promise<StoreDayExplanation> {
   const { store, day, now } = params;
-  const report = await computeCoverage(db, config, { from: addDays(day, -CONTEXT_DAYS), to: day, stores: [store], now });
+  const report = await computeCoverage(db, config, {
+    from: addDays(day, -CONTEXT_DAYS),
+    to: day,
+    stores: [store],
+    now,
+  });
   const cell = report.days[store.id]!.at(-1)!;
   const request = await lastRequestFor(db, store.id, day);
   const attempts = await readHealAttempt(db, { store: store.id, day });

@@ -10,7 +10,9 @@ const NOW = '2026-01-26T14:00:00.000Z';
 const DAY = '2026-01-25';
 const COMMAND = `npx ventas backfill --from ${DAY} --to ${DAY} --stores tienda_07`;
 
-const status = {
+type Status = NonNullable<WhyInput['daemon']>['status'];
+
+const status: Status = {
   leader: { holder: 'host-a:4242', since: '2026-01-26T06:00:00.000Z' },
   nextSync: '2026-01-26T15:00:00.000Z',
   nextRecovery: '2026-01-27T07:00:00.000Z',
@@ -25,7 +27,7 @@ function input(patch: {
   day?: string;
   cell?: Partial<WhyInput['cell']>;
   attempts?: WhyInput['attempts'];
-  status?: Partial<typeof status>;
+  status?: Partial<Status>;
   incident?: { id: number; openedAt: string } | null;
   daemon?: boolean;
 }): WhyInput {
@@ -79,7 +81,9 @@ describe('nextTry', () => {
       command: null,
     });
     expect(nextTry(input({ status: { lastCycleEndedAt: null } })).at).toBe(status.nextSync);
-    const spent = nextTry(input({ status: { budget: { maxRequestsPerHour: 60, usedThisHour: 60, left: 0 }, leader: null } }));
+    const spent = nextTry(
+      input({ status: { budget: { maxRequestsPerHour: 60, usedThisHour: 60, left: 0 }, leader: null } }),
+    );
     expect(spent.summary).toBe(
       'En un próximo ciclo del daemon: el presupuesto de esta hora está agotado (60 peticiones); ' +
         '12 días-tienda en cola, los más recientes primero. Ahora no lidera ningún daemon.',
@@ -138,7 +142,8 @@ describe('nextTry', () => {
     expect(nextTry(input({ attempts, incident: { id: 3, openedAt: '2026-01-26T13:01:00.000Z' } }))).toEqual({
       reason: 'exhausted',
       at: null,
-      summary: 'El daemon lo dejó tras 5 intentos (máximo 5): incidente #3 (recuperación agotada). Puede intentarse a mano.',
+      summary:
+        'El daemon lo dejó tras 5 intentos (máximo 5): incidente #3 (recuperación agotada). Puede intentarse a mano.',
       command: COMMAND,
     });
     expect(nextTry(input({ attempts: { ...attempts, count: 4 } })).reason).toBe('next-cycle');
@@ -146,7 +151,10 @@ describe('nextTry', () => {
 
   it('sends a day older than the lookback to the command line', () => {
     // The lookback of 35 days from the 26th starts on 2025-12-22.
-    expect(nextTry(input({ day: '2025-12-21' }))).toMatchObject({ reason: 'outside-lookback', command: expect.stringContaining('--from 2025-12-21') });
+    expect(nextTry(input({ day: '2025-12-21' }))).toMatchObject({
+      reason: 'outside-lookback',
+      command: expect.stringContaining('--from 2025-12-21'),
+    });
     expect(nextTry(input({ day: '2025-12-22' })).reason).toBe('next-cycle');
   });
 

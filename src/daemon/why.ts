@@ -134,7 +134,12 @@ export function nextTry(input: WhyInput): NextTry {
   const { store, cell, now, heal, attempts, daemon } = input;
   const { day, state } = cell;
   const command = manualCommand(store.id, day);
-  const next = (reason: NextReason, summary: string, at: Date | IsoInstant | null = null, cmd: string | null = null) => ({
+  const next = (
+    reason: NextReason,
+    summary: string,
+    at: Date | IsoInstant | null = null,
+    cmd: string | null = null,
+  ) => ({
     reason,
     at: at instanceof Date ? at.toISOString() : at,
     summary,
@@ -143,7 +148,8 @@ export function nextTry(input: WhyInput): NextTry {
 
   if (NOT_EXPECTED.includes(state))
     return next('none', state === 'complete' ? 'Completo: nada que recuperar.' : 'No se esperan ventas ese día.');
-  if (state === 'future') return next('future', 'El día no ha terminado en la tienda: se sincroniza a lo largo del día.');
+  if (state === 'future')
+    return next('future', 'El día no ha terminado en la tienda: se sincroniza a lo largo del día.');
   if (state === 'rejected' && !cell.sourceChanged)
     return next(
       'rejected',
@@ -168,8 +174,7 @@ export function nextTry(input: WhyInput): NextTry {
       graceEnd,
     );
 
-  const confirmFrom =
-    cell.unprovenEmpty?.reason === 'needs-second-answer' ? cell.unprovenEmpty.confirmFrom : null;
+  const confirmFrom = cell.unprovenEmpty?.reason === 'needs-second-answer' ? cell.unprovenEmpty.confirmFrom : null;
   if (confirmFrom && Date.parse(confirmFrom) > now.getTime())
     return next(
       'confirm',

@@ -31,7 +31,15 @@ describeEachBackend('GET /api/store-days/STORE/DAY', (open, backend) => {
   let withDaemon: RunningDashboard;
   let healRun: number;
   const start = (providers?: FakeDaemon) =>
-    startDashboard({ db, config, klkUrl: KLK_URL, logger: silentLogger, host: '127.0.0.1', port: 0, daemon: providers });
+    startDashboard({
+      db,
+      config,
+      klkUrl: KLK_URL,
+      logger: silentLogger,
+      host: '127.0.0.1',
+      port: 0,
+      daemon: providers,
+    });
 
   beforeAll(async () => {
     db = await open();
@@ -84,7 +92,16 @@ describeEachBackend('GET /api/store-days/STORE/DAY', (open, backend) => {
     });
     await finishRun(db, healRun, 'failed', { tienda_07: { ...emptyStoreResult(), status: 'failed' } }, null);
     // Another store's request and another day's do not count.
-    await recordRequest(db, { runId: null, storeId: 'tienda_06', dayFrom: DAY, dayTo: DAY, outcome: 'ok', lines: 9, durationMs: 1, attempts: 1 });
+    await recordRequest(db, {
+      runId: null,
+      storeId: 'tienda_06',
+      dayFrom: DAY,
+      dayTo: DAY,
+      outcome: 'ok',
+      lines: 9,
+      durationMs: 1,
+      attempts: 1,
+    });
     await recordRequest(db, {
       runId: null,
       storeId: 'tienda_07',
@@ -154,7 +171,11 @@ describeEachBackend('GET /api/store-days/STORE/DAY', (open, backend) => {
 
   it(`under the daemon (${backend}) says when its next cycle takes the day, or that it gave the day up`, async () => {
     vi.stubEnv('VENTAS_CLOCK', `${NOW},0,0`);
-    expect((await getJson(`${withDaemon.url}/api/health`)).body).toEqual({ status: 'ok', database: backend, daemon: true });
+    expect((await getJson(`${withDaemon.url}/api/health`)).body).toEqual({
+      status: 'ok',
+      database: backend,
+      daemon: true,
+    });
     const { body } = await getJson(`${withDaemon.url}/api/store-days/tienda_07/${DAY}`);
     expect(body).toMatchObject({ state: 'missing', lastAttempt: lastAttempt(), daemon: true });
     expect(body.next).toEqual({

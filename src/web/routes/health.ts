@@ -14,7 +14,12 @@ export function healthRoutes(db: Db, daemon: boolean): Hono {
       await ping(db);
     } catch (error) {
       return c.json(
-        { status: 'error', database: db.kind, daemon, error: `la base de datos no responde: ${(error as Error).message}` },
+        {
+          status: 'error',
+          database: db.kind,
+          daemon,
+          error: `la base de datos no responde: ${(error as Error).message}`,
+        },
         503,
       );
     }
