@@ -485,6 +485,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in Chromium
         window: { from: SEED_FROM, to: SEED_TO },
         daemon,
       });
+      const daemonContexts: BrowserContext[] = [];
       const squeeze = (text: string) => text.replace(/\s+/g, ' ').trim();
       const factOf = (page: Page, box: string, key: string) => page.locator(`#${box} [data-fact="${key}"] dd`);
       try {
@@ -503,6 +504,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in Chromium
         );
 
         const page = await newPage(DESKTOP);
+        daemonContexts.push(page.context());
         await page.goto(`${withDaemon.url}/`);
         await page.locator('#daemon-facts [data-fact="backlog"]').waitFor();
         await page.locator('#runs tbody tr').first().waitFor();
@@ -559,6 +561,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in Chromium
         expect(readFileSync(screenshot).subarray(1, 4).toString()).toBe('PNG');
 
         const phone = await newPage(PHONE, { touch: true, timezoneId: 'UTC' });
+        daemonContexts.push(phone.context());
         await phone.goto(`${withDaemon.url}/`);
         await phone.locator('#daemon-facts [data-fact="backlog"]').waitFor();
         await phone.locator('#runs tbody tr').first().waitFor();
@@ -581,6 +584,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in Chromium
         expect(readFileSync(phoneShot).subarray(1, 4).toString()).toBe('PNG');
       } finally {
         vi.unstubAllEnvs();
+        // Its pages first: their polls must not meet a server that is gone.
+        for (const context of daemonContexts) await context.close();
         await withDaemon.close();
       }
     },

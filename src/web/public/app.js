@@ -1085,6 +1085,7 @@ async function login(event) {
   $('login').hidden = true;
   await load();
   await loadRuns();
+  if (view.daemon) await loadDaemon();
 }
 
 async function startBackfill() {
