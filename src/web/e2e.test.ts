@@ -580,7 +580,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in Chromium
         }
         await phone.locator('#day-detail').scrollIntoViewIfNeeded();
         const phoneShot = screenshotPath('dashboard-daemon-phone.png', dataDir);
-        await phone.screenshot({ path: phoneShot, fullPage: true });
+        await phone.screenshot({ path: phoneShot });
         expect(readFileSync(phoneShot).subarray(1, 4).toString()).toBe('PNG');
       } finally {
         vi.unstubAllEnvs();
