@@ -2,10 +2,6 @@ import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { runCycle, type CycleSummary } from '../daemon/cycle.ts';
 import { createDaemonMetrics } from '../daemon/metrics.ts';
-import { daemonTicks } from '../daemon/schedule.ts';
-import { readTicks } from '../daemon/ticks.ts';
-import type { Config } from '../catalogue/config.ts';
-import type { Db } from '../db/types.ts';
 import { openKlk } from '../klk/open.ts';
 import { now, simulatedClock } from '../shared/clock.ts';
 import { localDateTime } from '../shared/dates.ts';
@@ -166,29 +162,14 @@ export async function daemonCommand(cli: Cli, flags: DaemonFlags): Promise<numbe
       command: 'ventas daemon --once',
     });
     const zone = config.stores[0]?.timeZone ?? 'America/Caracas';
-    if (flags.metricsFile) {
-      // A run with no sync due still reports each store's last one: the series must not vanish between syncs.
-      for (const { stores, lastSuccessAt } of await lastSyncs(db, config))
-        for (const id of stores) metrics.recordSync(id, lastSuccessAt);
-      await writeAtomically(flags.metricsFile, await metrics.registry.metrics());
-    }
+    // The cycle set each store's last successful sync from its record, sync due or not: no series vanishes.
+    if (flags.metricsFile) await writeAtomically(flags.metricsFile, await metrics.registry.metrics());
     cli.io.out(flags.format === 'json' ? JSON.stringify(summary) : renderCycle(summary, zone));
     return summary.incidents.open > 0 ? ExitCode.partial : ExitCode.ok;
   } finally {
     await db.close();
     await flushLogger(logger);
   }
-}
-
-/** Each sync tick's stores and the end of its last successful run, as recorded (never-synced ticks left out). */
-async function lastSyncs(db: Db, config: Config): Promise<Array<{ stores: readonly string[]; lastSuccessAt: Date }>> {
-  const records = await readTicks(db);
-  return daemonTicks(config.daemon, config.stores)
-    .filter((tick) => tick.kind === 'sync')
-    .flatMap((tick) => {
-      const lastSuccessAt = records.find((r) => r.name === tick.name)?.lastSuccessAt;
-      return lastSuccessAt ? [{ stores: tick.stores, lastSuccessAt }] : [];
-    });
 }
 
 /** Before the cycle, not after it: a typo in the path is bad input (exit 2), not a cycle run for nothing. */
