@@ -14,7 +14,7 @@ import type { DayCell, DayState } from '../coverage/states.ts';
 import type { Db } from '../db/types.ts';
 import { liveness } from '../db/liveness.ts';
 import { decide, type Observed } from '../incidents/rules.ts';
-import { applyDecision, readIncidentState } from '../incidents/store.ts';
+import { applyDecision, readIncidentState, type AppliedDecision } from '../incidents/store.ts';
 import type { KlkClient } from '../klk/index.ts';
 import { addDays, localDateTime, type IsoDate } from '../shared/dates.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -188,6 +188,8 @@ async function cycle(deps: CycleDeps, startedAt: Date, spending: HealSpending): 
       const retake = record?.interrupted ? tickState(tick, null, deps.now()).dueAt : null;
       const due = dueAt ?? (retake && record && retake.getTime() === record.lastDueAt.getTime() ? retake : null);
       if (!due) continue;
+      // Shutting down: no new tick is claimed; the next start runs what is due then.
+      if (deps.stop?.aborted) break;
       outcomes.push(await runTick(tick, due));
     }
   }
@@ -229,15 +231,23 @@ async function cycle(deps: CycleDeps, startedAt: Date, spending: HealSpending): 
       outcome.unreachable = allUnreachable(summary);
       deps.metrics?.addRowsLoaded(outcome.rows);
       const end = { ...claim, at: deps.now() };
+      // Stopped by a shutdown: the claim stays `running`, so once this process is gone the tick reads interrupted
+      // and the next start runs the same due time again. Not a failure: no incident, no alert.
+      if (summary.status === 'interrupted' && deps.stop?.aborted) {
+        outcome.error = 'interrumpida por la parada del daemon';
+        return outcome;
+      }
       // Each store's own result: one store failing does not make the rest of its zone stale.
       if (tick.kind === 'sync')
         await recordStoreSyncs(
           db,
-          Object.entries(summary.stores).map(([store, r]) => ({
-            store,
-            ok: r.status === 'success',
-            error: r.errors[0] ?? r.status,
-          })),
+          Object.entries(summary.stores)
+            .filter(([, r]) => r.status !== 'interrupted')
+            .map(([store, r]) => ({
+              store,
+              ok: r.status === 'success',
+              error: r.errors[0] ?? r.status,
+            })),
           { startedAt: claim.at, at: end.at },
         );
       if (summary.status === 'success') {
@@ -295,12 +305,14 @@ async function cycle(deps: CycleDeps, startedAt: Date, spending: HealSpending): 
   const triable = (b: BacklogDay) =>
     attemptsOf(attemptsBefore, { store: b.store.id, day: b.day }) < config.heal.maxAttempts &&
     b.notBefore <= nowAt.getTime();
-  const { take: taken, deferred } = healSelection(
+  // Shutting down: the heal starts nothing (the next start takes the backlog as it finds it).
+  const { take: selected, deferred } = healSelection(
     before.backlog.filter(triable),
     config.heal,
     localDateTime(chainZone, nowAt),
     budget,
   );
+  const taken = deps.stop?.aborted ? [] : selected;
   const heal: HealOutcome = {
     backlogBefore: before.backlog.length,
     attempted: taken.length,
@@ -375,16 +387,20 @@ async function cycle(deps: CycleDeps, startedAt: Date, spending: HealSpending): 
     healExhausted: [...exhausted].map(([store, e]) => ({ store, dates: e.dates.sort(), attempts: e.attempts })),
     quarantined: after.quarantined,
   };
-  const state = await readIncidentState(db);
-  const decision = decide(observed, state, { now: at, alerts: config.alerts, stores, timeZone: chainZone });
-  const sender = createAlertSender(config.alerts, { timeZone: chainZone });
-  let deliveries: DeliveryReport;
-  let applied;
-  try {
-    applied = await applyDecision(db, decision, sender.channels);
-    deliveries = await deliverDue(db, sender, { now: deps.now, logger });
-  } finally {
-    sender.close();
+  // A cycle cut short by a shutdown saw only part of the world (a tick it did not start is no failed recovery): it
+  // decides nothing and sends nothing; the next start does both.
+  let deliveries: DeliveryReport = { delivered: 0, retrying: 0, gaveUp: 0, error: null };
+  let applied: Pick<AppliedDecision, 'opened' | 'reminded' | 'resolved'> = { opened: [], reminded: [], resolved: [] };
+  if (!deps.stop?.aborted) {
+    const state = await readIncidentState(db);
+    const decision = decide(observed, state, { now: at, alerts: config.alerts, stores, timeZone: chainZone });
+    const sender = createAlertSender(config.alerts, { timeZone: chainZone });
+    try {
+      applied = await applyDecision(db, decision, sender.channels);
+      deliveries = await deliverDue(db, sender, { now: deps.now, logger });
+    } finally {
+      sender.close();
+    }
   }
   const open = (await readIncidentState(db)).open;
   const openByKind: Record<string, number> = {};
