@@ -13,6 +13,7 @@ import { loopProviders, runLoop, type LoopState } from '../daemon/loop.ts';
 import { env } from '../shared/env.ts';
 import { assertBindAllowed, assertTokenUsable } from '../web/access.ts';
 import { startDashboard } from '../web/server.ts';
+import type { DaemonWork } from './daemon-work.ts';
 
 /** How long a shutdown lets the cycle in flight finish before cutting its requests. */
 const SHUTDOWN_GRACE_MS = 20_000;
@@ -41,7 +42,24 @@ async function runDaemon(cli: Cli, flags: DaemonFlags): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const db = await openDatabase();
+  // On PostgreSQL every daemon runs heal chunks: the queue (pg-boss) loads only there, PGlite starts as fast as before.
+  const databaseUrl = env().DATABASE_URL;
+  const speed = simulatedClock()?.speed ?? 1;
+  let work: DaemonWork | null = null;
   try {
+    if (databaseUrl)
+      work = await (
+        await import('./daemon-work.ts')
+      ).openDaemonWork({
+        databaseUrl,
+        db,
+        config,
+        baseUrl,
+        logger,
+        intervalMs: speed > 0 ? (config.daemon.syncEveryMinutes * 60_000) / speed : Infinity,
+        say: (line) => cli.io.out(`Reparación: ${line}`),
+        warn: (line) => cli.io.err(line),
+      });
     const leader = await processLeader(db, {
       leaseMs: config.daemon.leaseSeconds * 1000,
       onError: (error) => logger.warn({ err: error }, 'leadership round failed'),
@@ -71,26 +89,31 @@ async function runDaemon(cli: Cli, flags: DaemonFlags): Promise<number> {
       await runLoop(
         {
           ...deps,
-          speed: simulatedClock()?.speed ?? 1,
+          speed,
           cycleSeconds: flags.cycleSeconds,
           cycle: ({ stop, signal }) =>
             runCycle({
               db,
               config,
-              openKlk: () =>
-                openKlk(config, {
+              openKlk: () => {
+                const klk = openKlk(config, {
                   baseUrl,
                   concurrency: config.concurrency,
                   logger,
                   onEvent: (e) => metrics.onKlkEvent(e),
-                }),
+                });
+                // With other daemons running chunks, the per-KLK limit is one for all of them.
+                return work ? work.shared(klk) : klk;
+              },
               now,
               logger,
               metrics,
               command: 'ventas daemon',
               stop,
               signal,
+              healQueue: work?.healQueue,
             }),
+          standby: work?.work,
           onCycle: (s) => cli.io.out(cycleLine(s, zone)),
           onError: (error) => cli.io.err(`Ciclo fallido: ${(error as Error).message}`),
         },
@@ -107,6 +130,7 @@ async function runDaemon(cli: Cli, flags: DaemonFlags): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await work?.close();
     await db.close();
     await flushLogger(logger);
   }

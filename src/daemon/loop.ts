@@ -45,6 +45,11 @@ export interface LoopDeps {
   cycle: (signals: { stop: AbortSignal; signal: AbortSignal }) => Promise<CycleSummary>;
   onCycle: (summary: CycleSummary) => void;
   onError: (error: unknown) => void;
+  /**
+   * What a process not leading does meanwhile (on PostgreSQL: runs queued heal chunks). `stop` is aborted when it
+   * comes to lead or the daemon stops (take no more work, finish what is in hand); `signal` hands that back.
+   */
+  standby?: (signals: { stop: AbortSignal; signal: AbortSignal }) => Promise<void>;
 }
 
 /** What the loop knows, for the status provider. */
@@ -60,7 +65,8 @@ export async function runLoop(deps: LoopDeps, state: LoopState, stop: AbortSigna
   const { leader } = deps;
   while (!stop.aborted) {
     if (!leader.isLeader) {
-      await once(leader, 'change', { signal: stop }).catch(() => {});
+      if (deps.standby) await standBy(deps, stop, signal);
+      else await once(leader, 'change', { signal: stop }).catch(() => {});
       continue;
     }
     const startedAt = deps.now();
@@ -75,6 +81,28 @@ export async function runLoop(deps: LoopDeps, state: LoopState, stop: AbortSigna
     await sleep(waitMs(deps.config, startedAt, deps.now(), deps.speed, deps.cycleSeconds), undefined, {
       signal: stop,
     }).catch(() => {});
+  }
+}
+
+/** Runs the standby's work until this process leads or stops; work that ends by itself leaves it waiting for that. */
+async function standBy(deps: LoopDeps, stop: AbortSignal, signal: AbortSignal): Promise<void> {
+  const { leader } = deps;
+  const leading = new AbortController();
+  const onChange = () => {
+    if (leader.isLeader) leading.abort();
+  };
+  leader.on('change', onChange);
+  try {
+    onChange();
+    const until = AbortSignal.any([stop, leading.signal]);
+    try {
+      await deps.standby!({ stop: until, signal });
+    } catch (error) {
+      if (!until.aborted) deps.onError(error);
+    }
+    if (!until.aborted) await once(leader, 'change', { signal: stop }).catch(() => {});
+  } finally {
+    leader.off('change', onChange);
   }
 }
 
