@@ -163,6 +163,75 @@ describeEachCliBackend('ventas daemon (long-running)', (backend) => {
       },
     );
 
+  if (backend.name === 'postgres')
+    it(
+      'a leader killed with -9 mid-heal: the other daemon leads, posts none of its store-days again and runs its chunks',
+      { timeout: 90_000 },
+      async () => {
+        const klk = await startSimulator({ seed: 5, scale: 0.003, latencyMs: [4_000, 0] });
+        try {
+          const config = join(place.cwd, 'heal-kill.config.json');
+          writeFileSync(
+            config,
+            JSON.stringify({
+              stores: STORES,
+              concurrency: 2,
+              klk: { attempts: 1 },
+              heal: { lookbackDays: 10, maxRequestsPerHour: 40 },
+              daemon: { leaseSeconds: LEASE_SECONDS },
+            }),
+          );
+          // Days no other test of this database loaded: 2026-01-31..02-09.
+          const options = { klk: klk.url, config, clock: { VENTAS_CLOCK: '2026-02-10T10:30:00-04:00,0,0' } };
+          const first = await startWith(options, '--cycle-seconds', '1');
+          await first.daemon.printed(/Este proceso dirige/);
+          const second = await startWith(options, '--cycle-seconds', '1');
+          await second.daemon.printed(/Otro proceso dirige: este queda en espera/);
+          klk.options.latencyMs = [600, 0];
+
+          // Once the leader holds heal chunks, it is killed outright.
+          await first.daemon.printed(/Reparación: bloque #/);
+          const db = await place.open();
+          try {
+            const heldBy = async (pid: number) =>
+              (
+                await db.query<{ id: number }>(
+                  `SELECT id FROM backfill_chunks WHERE state = 'running' AND split_part(lease_owner, ':', 2) = $1`,
+                  [String(pid)],
+                )
+              ).rows.map((r) => r.id);
+            let held: number[] = [];
+            while (held.length === 0) {
+              if (first.daemon.child.exitCode !== null) throw new Error('el líder terminó antes de tiempo');
+              held = await heldBy(first.daemon.child.pid!);
+              expect(held.length).toBeGreaterThan(0);
+            }
+            first.daemon.child.kill('SIGKILL');
+            await first.daemon.exit;
+            held = await heldBy(first.daemon.child.pid!);
+
+            await second.daemon.printed(/Este proceso dirige/);
+            await second.daemon.printed(/Reparación: Backfill #\d+ terminado: completo/);
+            // The chunks the dead leader held were run by the new one.
+            for (const id of held) expect(second.daemon.stdout()).toMatch(new RegExp(`bloque #${id} .*líneas`));
+            const { rows: twice } = await db.query(
+              `SELECT c.store_id, c.day_from FROM backfill_chunks c JOIN backfills b ON b.id = c.backfill_id
+               WHERE b.params->>'origin' = 'heal' GROUP BY 1, 2 HAVING count(*) > 1`,
+            );
+            expect(twice).toEqual([]);
+            await expectTableEqualsKlk(db, klk.options, STORES, { from: '2026-01-31', to: '2026-02-09' });
+            expect(klk.stats().maxInFlight).toBeLessThanOrEqual(2);
+          } finally {
+            await db.close();
+          }
+          second.daemon.child.kill('SIGTERM');
+          expect(await second.daemon.exit).toBe(0);
+        } finally {
+          await klk.close();
+        }
+      },
+    );
+
   // One process at a time opens a PGlite folder: two daemons only meet on PostgreSQL.
   if (backend.name === 'postgres')
     it('two daemons: exactly one leads; killed with -9, the other takes over within two leases', async () => {

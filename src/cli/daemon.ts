@@ -113,7 +113,7 @@ async function runDaemon(cli: Cli, flags: DaemonFlags): Promise<number> {
               signal,
               healQueue: work?.healQueue,
             }),
-          standby: work?.work,
+          work: work?.work,
           onCycle: (s) => cli.io.out(cycleLine(s, zone)),
           onError: (error) => cli.io.err(`Ciclo fallido: ${(error as Error).message}`),
         },

@@ -46,10 +46,11 @@ export interface LoopDeps {
   onCycle: (summary: CycleSummary) => void;
   onError: (error: unknown) => void;
   /**
-   * What a process not leading does meanwhile (on PostgreSQL: runs queued heal chunks). `stop` is aborted when it
-   * comes to lead or the daemon stops (take no more work, finish what is in hand); `signal` hands that back.
+   * What the process does when it runs no cycle (on PostgreSQL: the queued heal chunks, anyone's): all along while
+   * it stands by, and between cycles while it leads. `stop` is aborted when that time is over or the daemon stops
+   * (take no more work, finish what is in hand); `signal` hands what is in hand back.
    */
-  standby?: (signals: { stop: AbortSignal; signal: AbortSignal }) => Promise<void>;
+  work?: (signals: { stop: AbortSignal; signal: AbortSignal }) => Promise<void>;
 }
 
 /** What the loop knows, for the status provider. */
@@ -65,7 +66,7 @@ export async function runLoop(deps: LoopDeps, state: LoopState, stop: AbortSigna
   const { leader } = deps;
   while (!stop.aborted) {
     if (!leader.isLeader) {
-      if (deps.standby) await standBy(deps, stop, signal);
+      if (deps.work) await standBy(deps, stop, signal);
       else await once(leader, 'change', { signal: stop }).catch(() => {});
       continue;
     }
@@ -78,10 +79,33 @@ export async function runLoop(deps: LoopDeps, state: LoopState, stop: AbortSigna
       deps.onError(error);
     }
     if (stop.aborted) break;
-    await sleep(waitMs(deps.config, startedAt, deps.now(), deps.speed, deps.cycleSeconds), undefined, {
-      signal: stop,
-    }).catch(() => {});
+    await pause(deps, waitMs(deps.config, startedAt, deps.now(), deps.speed, deps.cycleSeconds), stop, signal);
   }
+}
+
+/**
+ * Until the next cycle: the leader works meanwhile (chunks a cycle left queued run here too when no other daemon
+ * is there), or just waits. Work that ends sooner leaves it waiting; the chunks in hand when the time is up are
+ * finished first.
+ */
+async function pause(deps: LoopDeps, ms: number, stop: AbortSignal, signal: AbortSignal): Promise<void> {
+  if (!deps.work) {
+    await sleep(ms, undefined, { signal: stop }).catch(() => {});
+    return;
+  }
+  const over = new AbortController();
+  const until = AbortSignal.any([stop, over.signal]);
+  const timer = sleep(ms, undefined, { signal: until }).then(
+    () => over.abort(),
+    () => {},
+  );
+  try {
+    await deps.work({ stop: until, signal });
+  } catch (error) {
+    if (!until.aborted) deps.onError(error);
+  }
+  await timer;
+  over.abort();
 }
 
 /** Runs the standby's work until this process leads or stops; work that ends by itself leaves it waiting for that. */
@@ -96,7 +120,7 @@ async function standBy(deps: LoopDeps, stop: AbortSignal, signal: AbortSignal): 
     onChange();
     const until = AbortSignal.any([stop, leading.signal]);
     try {
-      await deps.standby!({ stop: until, signal });
+      await deps.work!({ stop: until, signal });
     } catch (error) {
       if (!until.aborted) deps.onError(error);
     }
