@@ -47,6 +47,8 @@ export interface BackfillParams {
   before: unknown;
   /** Posted by the daemon's heal (one chunk per store-day), not by a person. */
   origin?: 'heal';
+  /** Tries per chunk, when not the executor's own (the heal's: one; the next cycle is its retry). */
+  maxAttempts?: number;
 }
 
 const CHUNK_COLUMNS = `id, backfill_id AS "backfillId", store_id AS "storeId", to_char(day_from, 'YYYY-MM-DD') AS "dayFrom",

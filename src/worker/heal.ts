@@ -72,6 +72,8 @@ export function createHealQueue(deps: HealQueueDeps): HealQueue {
           concurrency: config.concurrency,
           before: before.totals,
           origin: 'heal',
+          // One request per store-day and cycle, as the budget counts them: a failed one waits for the next cycle.
+          maxAttempts: 1,
         },
         storeDays.map((s) => ({ storeId: s.store.id, dayFrom: s.day, dayTo: s.day })),
       );
