@@ -126,8 +126,8 @@ describeEachCliBackend('ventas daemon (long-running)', (backend) => {
           await leader.daemon.printed(/Ciclo 2026-01-20 10:30: sincronización éxito, recuperación éxito/);
           expect(leader.daemon.stdout()).toMatch(/pendientes \d+→0 /);
           // The standby ran some of the heal's chunks, and the leader the others while it waited.
-          expect(standby.daemon.stdout()).toMatch(/Reparación: bloque #\d+ tienda_\d+ 2026-01-\d+: [\d.]+ líneas/);
-          expect(leader.daemon.stdout()).toMatch(/Reparación: bloque #\d+ tienda_\d+ 2026-01-\d+: [\d.]+ líneas/);
+          expect(standby.daemon.stdout()).toMatch(/Cola: bloque #\d+ tienda_\d+ 2026-01-\d+: [\d.]+ líneas/);
+          expect(leader.daemon.stdout()).toMatch(/Cola: bloque #\d+ tienda_\d+ 2026-01-\d+: [\d.]+ líneas/);
           // Two daemons, two lanes each, the sync as well: never more than the per-KLK limit at once.
           expect(klk.stats().maxInFlight).toBeLessThanOrEqual(2);
 
@@ -190,7 +190,7 @@ describeEachCliBackend('ventas daemon (long-running)', (backend) => {
           klk.options.latencyMs = [600, 0];
 
           // Once the leader holds heal chunks, it is killed outright.
-          await first.daemon.printed(/Reparación: bloque #/);
+          await first.daemon.printed(/Cola: bloque #/);
           const db = await place.open();
           try {
             const heldBy = async (pid: number) =>
@@ -211,7 +211,7 @@ describeEachCliBackend('ventas daemon (long-running)', (backend) => {
             held = await heldBy(first.daemon.child.pid!);
 
             await second.daemon.printed(/Este proceso dirige/);
-            await second.daemon.printed(/Reparación: Backfill #\d+ terminado: completo/);
+            await second.daemon.printed(/Cola: Backfill #\d+ terminado: completo/);
             // The chunks the dead leader held were run by the new one.
             for (const id of held) expect(second.daemon.stdout()).toMatch(new RegExp(`bloque #${id} .*líneas`));
             const { rows: twice } = await db.query(

@@ -4,7 +4,7 @@ import { openKlk } from '../klk/open.ts';
 import { now, simulatedClock } from '../shared/clock.ts';
 import { localDateTime } from '../shared/dates.ts';
 import { ExitCode } from '../shared/errors.ts';
-import { int } from '../shared/format.ts';
+import { count, int } from '../shared/format.ts';
 import { createLogger, flushLogger } from '../shared/logger.ts';
 import { klkBaseUrl, openDatabase, resolveConfig } from './context.ts';
 import type { Cli } from './main.ts';
@@ -35,7 +35,7 @@ async function runDaemon(cli: Cli, flags: DaemonFlags): Promise<number> {
   const cutting = new AbortController();
   const onSignal = () => {
     if (stopping.signal.aborted) return;
-    cli.io.err('Deteniendo el daemon: termina el ciclo en curso (20 s como mucho)…');
+    cli.io.err('Deteniendo el daemon: no toma más trabajo; termina el ciclo o los bloques en curso (20 s como mucho)…');
     stopping.abort();
     setTimeout(() => cutting.abort(), SHUTDOWN_GRACE_MS).unref();
   };
@@ -57,7 +57,7 @@ async function runDaemon(cli: Cli, flags: DaemonFlags): Promise<number> {
         baseUrl,
         logger,
         intervalMs: speed > 0 ? (config.daemon.syncEveryMinutes * 60_000) / speed : Infinity,
-        say: (line) => cli.io.out(`Reparación: ${line}`),
+        say: (line) => cli.io.out(`Cola: ${line}`),
         warn: (line) => cli.io.err(line),
       });
     const leader = await processLeader(db, {
@@ -80,6 +80,10 @@ async function runDaemon(cli: Cli, flags: DaemonFlags): Promise<number> {
     try {
       cli.io.out(`Daemon en marcha: un ciclo cada ${int(config.daemon.syncEveryMinutes)} min del reloj de ventas.`);
       cli.io.out(`Sirve en ${dashboard.url} (/livez, /readyz, /metrics, /api/daemon, /api/incidents).`);
+      if (work)
+        cli.io.out(
+          `Ejecuta bloques en cola (las reparaciones de los ciclos de cualquier daemon): hasta ${count(config.concurrency, 'bloque', 'bloques')} a la vez, dentro del límite por KLK común.`,
+        );
       // Giving the lead up on the way out is not standing by: only changes while running are told.
       leader.on('change', (leading) => {
         if (stopping.signal.aborted) return;
