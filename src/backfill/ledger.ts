@@ -45,6 +45,10 @@ export interface BackfillParams {
   concurrency: number;
   /** Coverage totals before the backfill started (kept so --resume still reports before/after). */
   before: unknown;
+  /** Posted by the daemon's heal (one chunk per store-day), not by a person. */
+  origin?: 'heal';
+  /** Tries per chunk, when not the executor's own (the heal's: one; the next cycle is its retry). */
+  maxAttempts?: number;
 }
 
 const CHUNK_COLUMNS = `id, backfill_id AS "backfillId", store_id AS "storeId", to_char(day_from, 'YYYY-MM-DD') AS "dayFrom",
@@ -266,6 +270,41 @@ export async function chunkStanding(db: Queryable, chunkId: number): Promise<Chu
     [chunkId],
   );
   return rows[0] ?? null;
+}
+
+/**
+ * The store-days of the daemon's heal backfills still running whose chunk is pending or running: posted by an earlier
+ * cycle and not yet run (whoever is free takes them), so not to be posted again.
+ */
+export async function healStoreDaysInFlight(db: Queryable): Promise<Array<{ store: string; day: string }>> {
+  const { rows } = await db.query<{ store: string; day: string }>(
+    `SELECT DISTINCT c.store_id AS store, to_char(d, 'YYYY-MM-DD') AS day
+     FROM backfill_chunks c JOIN backfills b ON b.id = c.backfill_id,
+       generate_series(c.day_from, c.day_to, interval '1 day') AS d
+     WHERE b.status = 'running' AND b.params->>'origin' = 'heal' AND c.state IN ('pending', 'running')`,
+  );
+  return rows;
+}
+
+/** A chunk of a backfill as its poster follows it: where it stands, its tries, and the rows it loaded. */
+export interface ChunkProgress {
+  storeId: string;
+  dayFrom: string;
+  dayTo: string;
+  state: ChunkState;
+  attempts: number;
+  rows: number;
+}
+
+/** The chunks of a backfill (split parents replaced by their halves), by store and day. */
+export async function chunkProgress(db: Queryable, backfillId: number): Promise<ChunkProgress[]> {
+  const { rows } = await db.query<ChunkProgress>(
+    `SELECT store_id AS "storeId", to_char(day_from, 'YYYY-MM-DD') AS "dayFrom", to_char(day_to, 'YYYY-MM-DD') AS "dayTo",
+       state, attempts, (coalesce(rows_inserted, 0) + coalesce(rows_updated, 0))::int AS rows
+     FROM backfill_chunks WHERE backfill_id = $1 AND state <> 'split' ORDER BY store_id, day_from`,
+    [backfillId],
+  );
+  return rows;
 }
 
 /** The chunks of a backfill still to be run: what its queue jobs are for. */

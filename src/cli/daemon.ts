@@ -15,6 +15,7 @@ import { loopProviders, runLoop, type LoopState } from '../daemon/loop.ts';
 import { env } from '../shared/env.ts';
 import { assertBindAllowed, assertTokenUsable } from '../web/access.ts';
 import { startDashboard } from '../web/server.ts';
+import type { DaemonWork } from './daemon-work.ts';
 
 /** How long a shutdown lets the cycle in flight finish before cutting its requests. */
 const SHUTDOWN_GRACE_MS = 20_000;
@@ -36,14 +37,31 @@ async function runDaemon(cli: Cli, flags: DaemonFlags): Promise<number> {
   const cutting = new AbortController();
   const onSignal = () => {
     if (stopping.signal.aborted) return;
-    cli.io.err('Deteniendo el daemon: termina el ciclo en curso (20 s como mucho)…');
+    cli.io.err('Deteniendo el daemon: no toma más trabajo; termina el ciclo o los bloques en curso (20 s como mucho)…');
     stopping.abort();
     setTimeout(() => cutting.abort(), SHUTDOWN_GRACE_MS).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const db = await openDatabase();
+  // On PostgreSQL every daemon runs heal chunks: the queue (pg-boss) loads only there, PGlite starts as fast as before.
+  const databaseUrl = env().DATABASE_URL;
+  const speed = simulatedClock()?.speed ?? 1;
+  let work: DaemonWork | null = null;
   try {
+    if (databaseUrl)
+      work = await (
+        await import('./daemon-work.ts')
+      ).openDaemonWork({
+        databaseUrl,
+        db,
+        config,
+        baseUrl,
+        logger,
+        intervalMs: speed > 0 ? (config.daemon.syncEveryMinutes * 60_000) / speed : Infinity,
+        say: (line) => cli.io.out(`Cola: ${line}`),
+        warn: (line) => cli.io.err(line),
+      });
     const leader = await processLeader(db, {
       leaseMs: config.daemon.leaseSeconds * 1000,
       onError: (error) => logger.warn({ err: error }, 'leadership round failed'),
@@ -64,6 +82,10 @@ async function runDaemon(cli: Cli, flags: DaemonFlags): Promise<number> {
     try {
       cli.io.out(`Daemon en marcha: un ciclo cada ${int(config.daemon.syncEveryMinutes)} min del reloj de ventas.`);
       cli.io.out(`Sirve en ${dashboard.url} (/livez, /readyz, /metrics, /api/daemon, /api/incidents).`);
+      if (work)
+        cli.io.out(
+          `Ejecuta bloques en cola (las reparaciones de los ciclos de cualquier daemon): hasta ${count(config.concurrency, 'bloque', 'bloques')} a la vez, dentro del límite por KLK común.`,
+        );
       // Giving the lead up on the way out is not standing by: only changes while running are told.
       leader.on('change', (leading) => {
         if (stopping.signal.aborted) return;
@@ -73,26 +95,31 @@ async function runDaemon(cli: Cli, flags: DaemonFlags): Promise<number> {
       await runLoop(
         {
           ...deps,
-          speed: simulatedClock()?.speed ?? 1,
+          speed,
           cycleSeconds: flags.cycleSeconds,
           cycle: ({ stop, signal }) =>
             runCycle({
               db,
               config,
-              openKlk: () =>
-                openKlk(config, {
+              openKlk: () => {
+                const klk = openKlk(config, {
                   baseUrl,
                   concurrency: config.concurrency,
                   logger,
                   onEvent: (e) => metrics.onKlkEvent(e),
-                }),
+                });
+                // With other daemons running chunks, the per-KLK limit is one for all of them.
+                return work ? work.shared(klk) : klk;
+              },
               now,
               logger,
               metrics,
               command: 'ventas daemon',
               stop,
               signal,
+              healQueue: work?.healQueue,
             }),
+          work: work?.work,
           onCycle: (s) => cli.io.out(cycleLine(s, zone)),
           onError: (error) => cli.io.err(`Ciclo fallido: ${(error as Error).message}`),
         },
@@ -109,6 +136,7 @@ async function runDaemon(cli: Cli, flags: DaemonFlags): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await work?.close();
     await db.close();
     await flushLogger(logger);
   }

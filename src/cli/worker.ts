@@ -116,7 +116,7 @@ export async function queuedBackfill(
   }
 }
 
-function describeEvent(event: WorkerEvent): string {
+export function describeEvent(event: WorkerEvent): string {
   if (event.type === 'backfill-finished') {
     const { summary } = event;
     return `Backfill #${summary.backfillId} terminado: ${BACKFILL_STATUS[summary.status]} (${int(summary.chunks.done)} de ${count(summary.chunks.total, 'bloque', 'bloques')})`;

@@ -22,10 +22,11 @@ import { runEtl, type EtlSummary } from '../sync/etl.ts';
 import { clampToStoreLife, incrementalInterval, recoveryInterval, type Interval } from '../sync/interval.ts';
 import type { RunType } from '../sync/runs.ts';
 import type { DaemonMetrics } from './metrics.ts';
+import { healStoreDaysInFlight } from '../backfill/ledger.ts';
 import { healRequestsInHour, recordCycle } from './cycles.ts';
 import { budgetedKlk, type BudgetedKlk } from './heal-budget.ts';
 import { readStoreSyncs, recordStoreSyncs, type StoreSync } from './store-syncs.ts';
-import { attemptsOf, clearHealAttempts, readHealAttempts, recordHealAttempts } from './heal-attempts.ts';
+import { attemptsOf, clearHealAttempts, readHealAttempts, recordHealAttempts, type StoreDay } from './heal-attempts.ts';
 import { daemonTicks, latestDue, tickState, type Tick } from './schedule.ts';
 import { claimTick, failTick, finishTick, readTicks, type TickClaim, type TickRecord } from './ticks.ts';
 
@@ -44,6 +45,33 @@ export interface CycleDeps {
   stop?: AbortSignal;
   /** Aborted (the shutdown's grace ran out): requests in flight are cut too (runEtl's `signal`). */
   signal?: AbortSignal;
+  /**
+   * On PostgreSQL: the heal's store-days go to the ledger as a queued backfill that every daemon's worker runs.
+   * Without it (PGlite, `--once`) this process heals them itself.
+   */
+  healQueue?: HealQueue;
+}
+
+/** What became of the store-days a heal posted, from the ledger, once it stopped following them. */
+export interface HealRun {
+  /** Requests made for them (a chunk's tries). */
+  requests: number;
+  rows: number;
+  /** `running` when some are still queued or in hand: whoever is free finishes them. */
+  status: EtlSummary['status'];
+  /** The store-days whose chunk was tried at least once. */
+  tried: StoreDay[];
+}
+
+export interface HealQueue {
+  /**
+   * Posts the store-days as one queued backfill, one chunk each, and follows it until none is pending or running,
+   * `stop` is aborted, or its time bound passes; `signal` cuts the work this process has in hand.
+   */
+  run(
+    storeDays: ReadonlyArray<{ store: Store; day: IsoDate }>,
+    signals: { stop?: AbortSignal; signal?: AbortSignal },
+  ): Promise<HealRun>;
 }
 
 export interface TickOutcome {
@@ -302,9 +330,12 @@ async function cycle(deps: CycleDeps, startedAt: Date, spending: HealSpending): 
   const budget = Math.max(0, config.heal.maxRequestsPerHour - (await healRequestsInHour(db, nowAt)));
   // A store-day tried heal.maxAttempts times is given up (heal_exhausted) until it is complete.
   const attemptsBefore = await readHealAttempts(db, window);
+  // A store-day an earlier cycle posted and nobody has run yet is not posted again: its chunk is still to come.
+  const inFlight = new Set((await healStoreDaysInFlight(db)).map((s) => `${s.store} ${s.day}`));
   const triable = (b: BacklogDay) =>
     attemptsOf(attemptsBefore, { store: b.store.id, day: b.day }) < config.heal.maxAttempts &&
-    b.notBefore <= nowAt.getTime();
+    b.notBefore <= nowAt.getTime() &&
+    !inFlight.has(`${b.store.id} ${b.day}`);
   // Shutting down: the heal starts nothing (the next start takes the backlog as it finds it).
   const { take: selected, deferred } = healSelection(
     before.backlog.filter(triable),
@@ -328,7 +359,17 @@ async function cycle(deps: CycleDeps, startedAt: Date, spending: HealSpending): 
     maxAttempts: config.heal.maxAttempts,
   };
   let after = before;
-  if (taken.length > 0) {
+  if (taken.length > 0 && deps.healQueue) {
+    const run = await deps.healQueue.run(taken, { stop: deps.stop, signal: deps.signal });
+    heal.requests = run.requests;
+    heal.rows = run.rows;
+    heal.status = run.status;
+    deps.metrics?.addRowsLoaded(heal.rows);
+    // While the sync finds KLK silent, that is its own incident: the heal's tries spend no store-day's attempts.
+    if (!klkDownSince(await readTicks(db))) await recordHealAttempts(db, run.tried, deps.now());
+    after = await backlogOf();
+    heal.backlogAfter = after.backlog.length;
+  } else if (taken.length > 0) {
     const perStore = new Map<Store, Interval[]>();
     for (const { store, day } of taken)
       perStore.set(store, [...(perStore.get(store) ?? []), { from: `${day} 00:00:00`, to: `${day} 23:59:59` }]);

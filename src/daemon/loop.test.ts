@@ -1,7 +1,11 @@
+import { EventEmitter, once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../catalogue/config.ts';
 import { DEFAULT_STORES } from '../catalogue/stores.ts';
-import { waitMs } from './loop.ts';
+import type { Db } from '../db/types.ts';
+import type { CycleSummary } from './cycle.ts';
+import type { Leader } from './leader.ts';
+import { runLoop, waitMs } from './loop.ts';
 
 // Caracas (UTC-4); syncs every 60 min from 06:00 to 23:00 by default, recovery at night.
 const config = parseConfig({ stores: DEFAULT_STORES.slice(0, 1), daemon: { syncEveryMinutes: 60 } });
@@ -46,5 +50,48 @@ describe('waitMs', () => {
     expect(waitMs(config, at('2026-01-15T10:00:00'), at('2026-01-15T12:30:00'), 1)).toBe(0);
     expect(waitMs(config, at('2026-01-15T10:00:00'), at('2026-01-15T10:20:00'), 0)).toBe(60 * 60_000);
     expect(waitMs(config, at('2026-01-15T10:00:00'), at('2026-01-15T10:20:00'), 60, 2.5)).toBe(2_500);
+  });
+});
+
+describe('runLoop', () => {
+  it('works while it stands by, takes no more work once it leads, and works between its cycles', async () => {
+    const leader = Object.assign(new EventEmitter(), { isLeader: false });
+    const stop = new AbortController();
+    const log: string[] = [];
+    const working = new EventEmitter();
+    const workingOnce = once(working, 'working');
+    let cycles = 0;
+    const loop = runLoop(
+      {
+        db: {} as Db,
+        config,
+        leader: leader as unknown as Leader,
+        now: () => at('2026-01-15T10:30:00'),
+        speed: 0,
+        cycleSeconds: 0.01,
+        cycle: async () => {
+          log.push('cycle');
+          if (++cycles === 2) stop.abort();
+          return {} as CycleSummary;
+        },
+        onCycle: () => undefined,
+        onError: (error) => log.push(`error ${(error as Error).message}`),
+        work: async ({ stop: until }) => {
+          log.push(leader.isLeader ? 'work as leader' : 'work standing by');
+          working.emit('working');
+          if (!until.aborted) await once(until, 'abort');
+          log.push('work stopped');
+        },
+      },
+      { last: null },
+      stop.signal,
+      new AbortController().signal,
+    );
+    await workingOnce;
+    expect(log).toEqual(['work standing by']);
+    leader.isLeader = true;
+    leader.emit('change', true);
+    await loop;
+    expect(log).toEqual(['work standing by', 'work stopped', 'cycle', 'work as leader', 'work stopped', 'cycle']);
   });
 });

@@ -46,6 +46,12 @@ export interface LoopDeps {
   cycle: (signals: { stop: AbortSignal; signal: AbortSignal }) => Promise<CycleSummary>;
   onCycle: (summary: CycleSummary) => void;
   onError: (error: unknown) => void;
+  /**
+   * What the process does when it runs no cycle (on PostgreSQL: the queued heal chunks, anyone's): all along while
+   * it stands by, and between cycles while it leads. `stop` is aborted when that time is over or the daemon stops
+   * (take no more work, finish what is in hand); `signal` hands what is in hand back.
+   */
+  work?: (signals: { stop: AbortSignal; signal: AbortSignal }) => Promise<void>;
 }
 
 /** What the loop knows, for the status provider. */
@@ -61,7 +67,8 @@ export async function runLoop(deps: LoopDeps, state: LoopState, stop: AbortSigna
   const { leader } = deps;
   while (!stop.aborted) {
     if (!leader.isLeader) {
-      await once(leader, 'change', { signal: stop }).catch(() => {});
+      if (deps.work) await standBy(deps, stop, signal);
+      else await once(leader, 'change', { signal: stop }).catch(() => {});
       continue;
     }
     const startedAt = deps.now();
@@ -73,9 +80,54 @@ export async function runLoop(deps: LoopDeps, state: LoopState, stop: AbortSigna
       deps.onError(error);
     }
     if (stop.aborted) break;
-    await sleep(waitMs(deps.config, startedAt, deps.now(), deps.speed, deps.cycleSeconds), undefined, {
-      signal: stop,
-    }).catch(() => {});
+    await pause(deps, waitMs(deps.config, startedAt, deps.now(), deps.speed, deps.cycleSeconds), stop, signal);
+  }
+}
+
+/**
+ * Until the next cycle: the leader works meanwhile (chunks a cycle left queued run here too when no other daemon
+ * is there), or just waits. Work that ends sooner leaves it waiting; the chunks in hand when the time is up are
+ * finished first.
+ */
+async function pause(deps: LoopDeps, ms: number, stop: AbortSignal, signal: AbortSignal): Promise<void> {
+  if (!deps.work) {
+    await sleep(ms, undefined, { signal: stop }).catch(() => {});
+    return;
+  }
+  const over = new AbortController();
+  const until = AbortSignal.any([stop, over.signal]);
+  const timer = sleep(ms, undefined, { signal: until }).then(
+    () => over.abort(),
+    () => {},
+  );
+  try {
+    await deps.work({ stop: until, signal });
+  } catch (error) {
+    if (!until.aborted) deps.onError(error);
+  }
+  await timer;
+  over.abort();
+}
+
+/** Runs the standby's work until this process leads or stops; work that ends by itself leaves it waiting for that. */
+async function standBy(deps: LoopDeps, stop: AbortSignal, signal: AbortSignal): Promise<void> {
+  const { leader } = deps;
+  const leading = new AbortController();
+  const onChange = () => {
+    if (leader.isLeader) leading.abort();
+  };
+  leader.on('change', onChange);
+  try {
+    onChange();
+    const until = AbortSignal.any([stop, leading.signal]);
+    try {
+      await deps.work!({ stop: until, signal });
+    } catch (error) {
+      if (!until.aborted) deps.onError(error);
+    }
+    if (!until.aborted) await once(leader, 'change', { signal: stop }).catch(() => {});
+  } finally {
+    leader.off('change', onChange);
   }
 }
 

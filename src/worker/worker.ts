@@ -89,7 +89,7 @@ export async function runWorker(
   const stores = new Map(config.stores.map((s) => [s.id, s]));
   const breaker = deps.breaker ?? new CircuitBreaker();
   const stats: WorkerStats = { chunksDone: 0, lines: 0 };
-  const backfills = new Map<number, { mirror: boolean; concurrency: number }>();
+  const backfills = new Map<number, { mirror: boolean; concurrency: number; maxAttempts?: number }>();
   // One lease owner per lane, so handing one chunk back never touches another lane's; all alive with this process.
   const live = await liveness(db);
   const owners = Array.from({ length: Math.max(1, deps.concurrency) }, () => live.owner());
@@ -115,7 +115,11 @@ export async function runWorker(
     if (!known) {
       const row = await getBackfill(db, id);
       // Every worker obeys the limit the backfill was queued with, whatever its own configuration says.
-      known = { mirror: row?.params.mirror ?? false, concurrency: row?.params.concurrency ?? config.concurrency };
+      known = {
+        mirror: row?.params.mirror ?? false,
+        concurrency: row?.params.concurrency ?? config.concurrency,
+        maxAttempts: row?.params.maxAttempts,
+      };
       backfills.set(id, known);
     }
     return known;
@@ -164,7 +168,7 @@ export async function runWorker(
         stores,
         breaker,
         owner,
-        maxAttempts: deps.maxAttempts ?? CHUNK_RETRY.maxAttempts,
+        maxAttempts: backfill.maxAttempts ?? deps.maxAttempts ?? CHUNK_RETRY.maxAttempts,
         retryDelayMs: deps.retryDelayMs ?? CHUNK_RETRY.retryDelayMs,
         mirror: backfill.mirror,
         runId: job.data.runId,
