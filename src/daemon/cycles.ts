@@ -51,11 +51,12 @@ interface CycleRow {
   error: string | null;
 }
 
-/** The last cycle that ended well, whoever ran it; null before the first. */
+/** The last cycle recorded that ended well, whoever ran it (in the order they were recorded, not by each host's
+ * clock); null before the first. */
 export async function lastCycle(db: Queryable): Promise<CycleRecord | null> {
   const { rows } = await db.query<CycleRow>(
     `SELECT owner, started_at, ended_at, heal_requests, backlog, day_states, error FROM daemon_cycles
-     WHERE error IS NULL ORDER BY ended_at DESC, id DESC LIMIT 1`,
+     WHERE error IS NULL ORDER BY id DESC LIMIT 1`,
   );
   const r = rows[0];
   return r

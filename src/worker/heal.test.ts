@@ -116,13 +116,13 @@ if (adminUrl)
       const queue = await openChunkQueue({ databaseUrl: target.url, supervise: true, logger: silentLogger });
       const slots = createKlkSlots({ databaseUrl: target.url, baseUrl: sim.url, connections: 2 });
       try {
-        const cycle = (maxRequestsPerHour: number) => {
+        const cycle = (maxRequestsPerHour: number, at = NOW) => {
           const config = parseConfig({ ...base, heal: { ...heal, maxRequestsPerHour } });
           return runCycle({
             db,
             config,
             openKlk: () => openKlk(config, { baseUrl: sim.url, concurrency: 2, logger: silentLogger }),
-            now: () => NOW,
+            now: () => at,
             logger: silentLogger,
             healQueue: createHealQueue({
               db,
@@ -165,9 +165,10 @@ if (adminUrl)
           { store: STORES[1]!.id, day: '2026-01-13', attempts: 1 },
         ]);
 
-        // Answered now: the same two are posted again (their backfill is over) and healed.
+        // Answered an hour later (the two requests spent the hour's budget): the same two are posted again (their
+        // backfill is over) and healed.
         sim.options.errorPayloadRate = 0;
-        const healed = await cycle(2);
+        const healed = await cycle(2, new Date(NOW.getTime() + 61 * 60_000));
         expect(healed.heal).toMatchObject({ attempted: 2, requests: 2, status: 'success', backlogAfter: 4 });
         expect(healed.heal.rows).toBeGreaterThan(0);
         expect(await attempts()).toEqual([]);
