@@ -6,7 +6,6 @@ import { SEED_TO } from '../demo/seed-situation.ts';
 import { count, decimal, int } from '../shared/format.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { RunningSimulator } from '../sim/index.ts';
-import type { RunningDashboard } from '../web/server.ts';
 import type { Cli } from './main.ts';
 
 const STATUS: Record<string, string> = {
@@ -62,9 +61,9 @@ export async function daemonDayAct(
     hourSeconds: number;
     concurrency: number;
     port: number;
-    keepPage: boolean;
+    keepPage?: (url: string) => Promise<void>;
   },
-): Promise<{ ok: boolean; sim: RunningSimulator; dashboard: RunningDashboard | null }> {
+): Promise<{ ok: boolean; sim: RunningSimulator }> {
   const out = cli.io.out;
   let zone = 'America/Caracas';
   // A cycle's alerts are sent before it ends: told under its line.
@@ -87,6 +86,7 @@ export async function daemonDayAct(
     else cli.io.err(`   Ciclo fallido: ${(e.error as Error).message}`);
   };
   out('\n6. Un día del daemon (`ventas daemon`) sobre esta misma base, con reloj simulado (VENTAS_CLOCK):');
+  let ok = false;
   const result = await runDaemonDay(ctx.db, ctx.sim, ctx.config, ctx.logger, {
     hourSeconds: ctx.hourSeconds,
     concurrency: ctx.concurrency,
@@ -108,22 +108,27 @@ export async function daemonDayAct(
       out(`   Tablero en ${url}: estado del daemon, incidentes y cobertura, en vivo.\n`);
     },
     onEvent,
+    onDone: (result) => {
+      flushAlerts();
+      const v = result.verification;
+      const clean = v.differing.length === 0 && v.failedStores.length === 0 && v.unproven.length === 0;
+      out(
+        `\n7. Verificación contra KLK (\`ventas verify --reconcile\`) de ${result.window.from} a ${result.window.to}:`,
+      );
+      out(
+        clean
+          ? `   Los ${int(v.checkedStoreDays)} días-tienda esperados coinciden con KLK, línea a línea y en USD.`
+          : `   ${count(v.differing.length, 'día-tienda difiere', 'días-tienda difieren')} de KLK` +
+              `${v.failedStores.length ? `; ${count(v.failedStores.length, 'tienda sin revisar', 'tiendas sin revisar')}` : ''}` +
+              `${v.unproven.length ? `; ${count(v.unproven.length, 'día sin probar', 'días sin probar')}` : ''}.`,
+      );
+      out(
+        `   Incidentes del día: ${int(result.opened)} ${result.opened === 1 ? 'abierto' : 'abiertos'}, ` +
+          `${int(result.resolved)} ${result.resolved === 1 ? 'resuelto' : 'resueltos'} por sí ${result.resolved === 1 ? 'solo' : 'solos'}` +
+          `${result.open > 0 ? `; ${count(result.open, 'sigue abierto', 'siguen abiertos')}` : '; ninguno queda abierto'}.`,
+      );
+      ok = clean && result.open === 0;
+    },
   });
-  flushAlerts();
-  const v = result.verification;
-  const clean = v.differing.length === 0 && v.failedStores.length === 0 && v.unproven.length === 0;
-  out(`\n7. Verificación contra KLK (\`ventas verify --reconcile\`) de ${result.window.from} a ${result.window.to}:`);
-  out(
-    clean
-      ? `   Los ${int(v.checkedStoreDays)} días-tienda esperados coinciden con KLK, línea a línea y en USD.`
-      : `   ${count(v.differing.length, 'día-tienda difiere', 'días-tienda difieren')} de KLK` +
-          `${v.failedStores.length ? `; ${count(v.failedStores.length, 'tienda sin revisar', 'tiendas sin revisar')}` : ''}` +
-          `${v.unproven.length ? `; ${count(v.unproven.length, 'día sin probar', 'días sin probar')}` : ''}.`,
-  );
-  out(
-    `   Incidentes del día: ${int(result.opened)} ${result.opened === 1 ? 'abierto' : 'abiertos'}, ` +
-      `${int(result.resolved)} ${result.resolved === 1 ? 'resuelto' : 'resueltos'} por sí ${result.resolved === 1 ? 'solo' : 'solos'}` +
-      `${result.open > 0 ? `; ${count(result.open, 'sigue abierto', 'siguen abiertos')}` : '; ninguno queda abierto'}.`,
-  );
-  return { ok: clean && result.open === 0, sim: result.sim, dashboard: result.dashboard };
+  return { ok, sim: result.sim };
 }

@@ -144,16 +144,19 @@ export async function demoCommand(cli: Cli, flags: DemoFlags): Promise<number> {
         hourSeconds: flags.hourSeconds,
         concurrency: flags.concurrency,
         port: await daemonPagePort(flags.serve),
-        keepPage: flags.serve !== undefined,
+        keepPage:
+          flags.serve === undefined
+            ? undefined
+            : async (url) => {
+                out(
+                  `\nEl tablero sigue en ${url} con el día del daemon, el reloj detenido donde terminó. Ctrl+C para terminar.`,
+                );
+                await untilStopSignal();
+                cli.io.err('Deteniendo el tablero…');
+              },
       });
       sim = day.sim;
       ok &&= day.ok;
-      if (day.dashboard) {
-        out(`\nEl tablero sigue en ${day.dashboard.url} con el día del daemon. Ctrl+C para terminar.`);
-        await untilStopSignal();
-        cli.io.err('Deteniendo el tablero…');
-        await day.dashboard.close();
-      }
     }
     if (serving) {
       await serveDemo(cli, {

@@ -59,8 +59,13 @@ export interface DaemonDayOptions {
   concurrency: number;
   /** The dashboard's port (0: a free one). */
   port: number;
-  /** Leave the dashboard open (the caller closes it). */
-  keepPage: boolean;
+  /**
+   * Given, the dashboard stays open after the day, its clock stopped where the day ended, until this resolves
+   * (`ventas demo --daemon --serve`: Ctrl+C).
+   */
+  keepPage?: (url: string) => Promise<void>;
+  /** The day is over and verified (before `keepPage`). */
+  onDone(result: DaemonDayResult): void;
   onStart(info: { clock: SimulatedClock; url: string; zone: string }): void;
   onEvent(event: DaemonDayEvent): void;
 }
@@ -74,8 +79,6 @@ export interface DaemonDayResult {
   verification: ReconcileResult;
   /** The simulator as it ends the day (restarted after the outage: close this one). */
   sim: RunningSimulator;
-  /** Open when `keepPage` was asked. */
-  dashboard: RunningDashboard | null;
 }
 
 /**
@@ -260,12 +263,16 @@ export async function runDaemonDay(
         { db, klk: open(options.concurrency), config, concurrency: options.concurrency, logger },
         { ...window, storeIds: config.stores.map((s) => s.id) },
       );
+      const result = { ...totals, window, verification, sim: klk.sim };
+      options.onDone(result);
       const page = dashboard;
-      if (!options.keepPage) {
-        await page.close();
-        dashboard = null;
+      if (options.keepPage) {
+        const stopped: SimulatedClock = { start: now(), epochMs: Date.now(), speed: 0 };
+        await withEnv({ ...env(), VENTAS_CLOCK: stopped }, () => options.keepPage!(page.url));
       }
-      return { ...totals, window, verification, sim: klk.sim, dashboard: options.keepPage ? page : null };
+      await page.close();
+      dashboard = null;
+      return result;
     });
   } catch (error) {
     for (const t of timers) clearTimeout(t);
