@@ -19,7 +19,7 @@ it('npm start -- --daemon: KLK down for hours opens one incident that resolves b
   const cwd = mkdtempSync(join(tmpdir(), 'ventas-demo-daemon-'));
   writeFileSync(join(cwd, 'ventas.config.json'), JSON.stringify({ stores: STORES }));
   const r = await runCli(
-    ['demo', '--scale', String(SCALE), '--config', 'ventas.config.json', '--daemon', '--hour-seconds', '0.5'],
+    ['demo', '--scale', String(SCALE), '--config', 'ventas.config.json', '--daemon', '--hour-seconds', '0.25'],
     { cwd, timeoutMs: 120_000 },
   );
   expect(r.stderr).not.toContain('Ciclo fallido');

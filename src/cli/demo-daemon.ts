@@ -1,6 +1,6 @@
 import type { Config } from '../catalogue/config.ts';
 import type { CycleSummary } from '../daemon/cycle.ts';
-import { DAEMON_DAY, hhmm, runDaemonDay, SCRIPT, type DaemonDayEvent } from '../demo/daemon-day.ts';
+import { CYCLE_SPEED, DAEMON_DAY, hhmm, runDaemonDay, SCRIPT, type DaemonDayEvent } from '../demo/daemon-day.ts';
 import type { Db } from '../db/types.ts';
 import { SEED_TO } from '../demo/seed-situation.ts';
 import { count, decimal, int } from '../shared/format.ts';
@@ -96,7 +96,8 @@ export async function daemonDayAct(
       zone = chainZone;
       out(
         `   ${DAEMON_DAY} desde las ${SCRIPT.start.slice(11)} hasta la recuperación nocturna de las ${SCRIPT.lastCycle.slice(11)}; ` +
-          `cada hora simulada dura ${decimal(ctx.hourSeconds)} s (velocidad x${int(clock.speed)}), el simulador de KLK en el mismo reloj.`,
+          `cada hora simulada dura ${decimal(ctx.hourSeconds)} s (velocidad x${int(clock.speed)}; mientras un ciclo trabaja, ` +
+          `x${int(CYCLE_SPEED)}: un minuto por segundo), y el simulador de KLK vive en el mismo reloj.`,
       );
       out(
         `   Guion: KLK deja de responder de ${SCRIPT.klkDown.slice(11)} a ${SCRIPT.klkUp.slice(11)}. ` +

@@ -39,6 +39,15 @@ export const SCRIPT = {
   lastCycle: `${addDays(DAEMON_DAY, 1)} 03:00`,
 } as const;
 
+/**
+ * Simulated milliseconds per real one while a cycle works: a minute a second, so the day's story does not hang on how
+ * fast this machine runs a cycle (at the day's pace a slow cycle would take hours and skip the next ones).
+ */
+export const CYCLE_SPEED = 60;
+
+/** How often (real ms) KLK's scripted state is checked against the clock. */
+const SCRIPT_CHECK_MS = 25;
+
 /** A shared secret for the demo's own receiver: it checks every alert's signature as a real receiver would. */
 const WEBHOOK_SECRET = 'ventas-demo-webhook-secret';
 
@@ -96,13 +105,16 @@ class SwitchableKlk {
 
   /** Brings KLK to the state it should have at `reachable`, after any change still under way. */
   set(reachable: boolean): Promise<void> {
-    this.chain = this.chain.then(async () => {
-      if (reachable === this.reachable) return;
-      if (reachable) this.sim = await startSimulator({ ...this.sim.options, port: this.sim.port });
-      else await this.sim.close();
-      this.reachable = reachable;
-      this.onChange(reachable);
-    });
+    // A change that failed is not left in the way of the next one (the caller of that one was told).
+    this.chain = this.chain
+      .catch(() => undefined)
+      .then(async () => {
+        if (reachable === this.reachable) return;
+        if (reachable) this.sim = await startSimulator({ ...this.sim.options, port: this.sim.port });
+        else await this.sim.close();
+        this.reachable = reachable;
+        this.onChange(reachable);
+      });
     return this.chain;
   }
 
@@ -183,10 +195,16 @@ export async function runDaemonDay(
   const open = (concurrency: number) =>
     openKlk(config, { baseUrl, concurrency, logger, onEvent: (e) => metrics.onKlkEvent(e) });
   let dashboard: RunningDashboard | null = null;
-  const timers: NodeJS.Timeout[] = [];
+  let watcher: NodeJS.Timeout | undefined;
+  // Every `now()` of this process reads the simulated clock from here on: the daemon's and the simulator's. It runs at
+  // the day's speed between cycles and at CYCLE_SPEED during them, each change a new VENTAS_CLOCK from the instant
+  // it is made (so the time never jumps).
+  const dayEnv = { ...env(), VENTAS_CLOCK: clock };
+  const pace = (speed: number) => {
+    dayEnv.VENTAS_CLOCK = { start: now(), epochMs: Date.now(), speed };
+  };
   try {
-    // Every `now()` of this process reads the simulated clock from here on: the daemon's and the simulator's.
-    return await withEnv({ ...env(), VENTAS_CLOCK: clock }, async () => {
+    return await withEnv(dayEnv, async () => {
       const leader = await processLeader(db, {
         leaseMs: config.daemon.leaseSeconds * 1000,
         onError: (error) => logger.warn({ err: error }, 'leadership round failed'),
@@ -205,15 +223,12 @@ export async function runDaemonDay(
       });
       options.onStart({ clock, url: dashboard.url, zone });
 
-      // KLK's state as the script has it at an instant: set on time by the timers, and checked again before each
-      // cycle should a timer come late.
+      // KLK's state as the script has it at an instant: watched on the clock, and checked again before each cycle.
       const scripted = (t: number) => !(t >= at(SCRIPT.klkDown) && t < at(SCRIPT.klkUp));
-      for (const change of [at(SCRIPT.klkDown), at(SCRIPT.klkUp)]) {
-        const delay = Math.max(0, (change - now().getTime()) / clock.speed);
-        timers.push(
-          setTimeout(() => void klk.set(scripted(change)).catch((error) => events({ type: 'error', error })), delay),
-        );
-      }
+      watcher = setInterval(
+        () => void klk.set(scripted(now().getTime())).catch((error) => events({ type: 'error', error })),
+        SCRIPT_CHECK_MS,
+      );
 
       const stopping = new AbortController();
       const totals = { opened: 0, resolved: 0, open: 0 };
@@ -223,26 +238,36 @@ export async function runDaemonDay(
         await runLoop(
           {
             ...deps,
-            speed: clock.speed,
+            // Told a hair slower than it runs: its waits end a little after a tick is due, never a moment before (a
+            // timer's whole milliseconds are seconds of this clock, and a cycle started early finds no tick due).
+            speed: clock.speed / 1.01,
             cycle: async ({ stop, signal }) => {
               const startedAt = now().getTime();
               await klk.set(scripted(startedAt));
-              const summary = await runCycle({
-                db,
-                config,
-                openKlk: () => open(config.concurrency),
-                now,
-                logger,
-                metrics,
-                command: 'ventas demo --daemon',
-                stop,
-                signal,
-              });
+              pace(CYCLE_SPEED);
+              let summary: CycleSummary;
+              let day: { table: number; klk: number };
+              try {
+                summary = await runCycle({
+                  db,
+                  config,
+                  openKlk: () => open(config.concurrency),
+                  now,
+                  logger,
+                  metrics,
+                  command: 'ventas demo --daemon',
+                  stop,
+                  signal,
+                });
+                day = await dayLines(db, klk.sim, config);
+              } finally {
+                pace(clock.speed);
+              }
               totals.opened += summary.incidents.opened;
               totals.resolved += summary.incidents.resolved;
               totals.open = summary.incidents.open;
               window = summary.window;
-              events({ type: 'cycle', summary, day: await dayLines(db, klk.sim, config) });
+              events({ type: 'cycle', summary, day });
               if (startedAt >= at(SCRIPT.lastCycle)) stopping.abort();
               return summary;
             },
@@ -256,7 +281,7 @@ export async function runDaemonDay(
       } finally {
         await leader.release();
       }
-      for (const t of timers) clearTimeout(t);
+      clearInterval(watcher);
       await klk.set(true);
 
       const verification = await reconcile(
@@ -275,7 +300,7 @@ export async function runDaemonDay(
       return result;
     });
   } catch (error) {
-    for (const t of timers) clearTimeout(t);
+    clearInterval(watcher);
     await (dashboard as RunningDashboard | null)?.close().catch(() => undefined);
     await klk.close().catch(() => undefined);
     throw error;
