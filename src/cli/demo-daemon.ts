@@ -96,7 +96,7 @@ export async function daemonDayAct(
       zone = chainZone;
       out(
         `   ${DAEMON_DAY} desde las ${SCRIPT.start.slice(11)} hasta la recuperación nocturna de las ${SCRIPT.lastCycle.slice(11)}; ` +
-          `cada hora simulada dura ${decimal(ctx.hourSeconds)} s (velocidad x${int(clock.speed)}; mientras un ciclo trabaja, ` +
+          `cada hora simulada dura ${Number.isInteger(ctx.hourSeconds) ? int(ctx.hourSeconds) : decimal(ctx.hourSeconds, 2)} s (velocidad x${int(clock.speed)}; mientras un ciclo trabaja, ` +
           `x${int(CYCLE_SPEED)}: un minuto por segundo), y el simulador de KLK vive en el mismo reloj.`,
       );
       out(
