@@ -31,6 +31,16 @@ function demoScale(value: string): number {
   return n;
 }
 
+/** `ventas demo --daemon`: a simulated day of some 20 hours in about a minute. */
+const DEFAULT_HOUR_SECONDS = 3;
+
+function hourSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 3_600)
+    throw new InvalidArgumentError('--hour-seconds debe ser un número de segundos mayor que 0 y hasta 3600.');
+  return n;
+}
+
 function positiveSeconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0 || n > 86_400)
@@ -285,6 +295,16 @@ export function registerCommands(cli: Cli): void {
       '--serve [puerto]',
       'tras los huecos y el plan, abre el tablero (puerto 8080 por defecto) para lanzar el backfill desde el navegador',
       portNumber,
+    )
+    .option(
+      '--daemon',
+      'al final, el daemon vive un día simulado sobre la tabla: KLK cae unas horas, el incidente se abre y se resuelve',
+    )
+    .option(
+      '--hour-seconds <s>',
+      'con --daemon: segundos reales que dura cada hora simulada',
+      hourSeconds,
+      DEFAULT_HOUR_SECONDS,
     )
     .action(cli.action(async (flags: DemoFlags) => (await import('./demo.ts')).demoCommand(cli, flags)));
 

@@ -11,6 +11,7 @@ import type { Config } from '../catalogue/config.ts';
 import type { Db } from '../db/types.ts';
 import { assertCanListen, startDashboard, untilStopSignal } from '../web/server.ts';
 import { resolveConfig } from './context.ts';
+import { daemonDayAct } from './demo-daemon.ts';
 import type { Cli } from './main.ts';
 
 export interface DemoFlags {
@@ -19,8 +20,23 @@ export interface DemoFlags {
   concurrency: number;
   dataDir: string;
   config?: string;
-  /** `--serve [port]`: the backfill from the dashboard instead of the terminal. */
+  /** `--serve [port]`: the backfill from the dashboard instead of the terminal (with `--daemon`: the page kept open). */
   serve?: true | number;
+  /** `--daemon`: after the verified result, the daemon runs a simulated day on it, KLK down for some hours. */
+  daemon?: boolean;
+  /** Real seconds of a simulated hour in `--daemon`'s day. */
+  hourSeconds: number;
+}
+
+/** The port of the page while the daemon's day runs: the one asked, else 8080 when free, else any free one. */
+async function daemonPagePort(serve: true | number | undefined): Promise<number> {
+  if (serve !== undefined) return serve === true ? 8080 : serve;
+  try {
+    await assertCanListen(8080, '127.0.0.1');
+    return 8080;
+  } catch {
+    return 0;
+  }
 }
 
 /** `ventas demo --serve`: the dashboard on the demo's database, with the demo's simulator as KLK, until Ctrl+C. */
@@ -50,9 +66,10 @@ export async function demoCommand(cli: Cli, flags: DemoFlags): Promise<number> {
   let bar: ProgressView | null = null;
   const newBar = (label: string) => createProgress({ isTty: cli.io.isTty, label, write: (l) => cli.io.err(l) });
   let ok = false;
-  const serving = flags.serve !== undefined;
+  // With --daemon the backfill runs here (the daemon's day needs the table whole); --serve then keeps the page open.
+  const serving = flags.serve !== undefined && !flags.daemon;
   let estimatedSeconds: number | null = null;
-  const { db, sim } = await runDemo(
+  const { db, sim: startedSim } = await runDemo(
     config,
     {
       dataDir: flags.dataDir,
@@ -116,7 +133,31 @@ export async function demoCommand(cli: Cli, flags: DemoFlags): Promise<number> {
       },
     },
   );
+  let sim = startedSim;
   try {
+    if (flags.daemon) {
+      const day = await daemonDayAct(cli, {
+        db,
+        sim,
+        config,
+        logger,
+        hourSeconds: flags.hourSeconds,
+        concurrency: flags.concurrency,
+        port: await daemonPagePort(flags.serve),
+        keepPage:
+          flags.serve === undefined
+            ? undefined
+            : async (url) => {
+                out(
+                  `\nEl tablero sigue en ${url} con el día del daemon, el reloj detenido donde terminó. Ctrl+C para terminar.`,
+                );
+                await untilStopSignal();
+                cli.io.err('Deteniendo el tablero…');
+              },
+      });
+      sim = day.sim;
+      ok &&= day.ok;
+    }
     if (serving) {
       await serveDemo(cli, {
         db,
@@ -131,12 +172,14 @@ export async function demoCommand(cli: Cli, flags: DemoFlags): Promise<number> {
   } finally {
     // Also when the dashboard cannot start (a port in use): nothing stays open, the process ends.
     await db.close();
-    await sim.close();
+    // A day that failed half-way has closed its simulator already.
+    await sim.close().catch(() => undefined);
     await flushLogger(logger);
   }
   out(`\nDemo terminada en ${seconds(performance.now() - started)}.`);
   out(`Para verla a volumen real: npm start -- --scale 1   (o intermedio: --scale 0.2)`);
   out(`Los mismos comandos sobre su base: npx ventas gaps | plan | backfill | verify (ver README).`);
   out(`Para recuperar los huecos desde el tablero web: npm start -- --serve`);
+  if (!flags.daemon) out(`Para ver al daemon vivir un día con KLK caído unas horas: npm start -- --daemon`);
   return ok ? ExitCode.ok : ExitCode.partial;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli, runInProcess } from '../../test/support/cli.ts';
+import { now, parseClock } from './clock.ts';
 import { env, parseEnv, withEnv } from './env.ts';
 import { UsageError } from './errors.ts';
 
@@ -78,6 +79,26 @@ describe('the environment', () => {
       stderr: 'error: LOG_LEVEL inválido: "verbose" (se espera fatal, error, warn, info, debug, trace o silent)\n',
     });
     expect((await runInProcess(['--version'])).code).toBe(0);
+  });
+
+  it("nested in a command (the demo's day on a simulated clock), the command's own comes back after it", async () => {
+    const outer = parseEnv({ LOG_LEVEL: 'warn' });
+    const inner = { ...outer, VENTAS_CLOCK: parseClock('2026-01-28T06:30:00-04:00,0,0') };
+    await withEnv(outer, async () => {
+      await withEnv(inner, async () => expect(now().toISOString()).toBe('2026-01-28T10:30:00.000Z'));
+      expect(env()).toBe(outer);
+    });
+    // An outer command that ended first is not brought back by the one it started.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let nested!: Promise<void>;
+    await withEnv(outer, async () => {
+      nested = withEnv(inner, () => held);
+    });
+    release();
+    await nested;
+    vi.stubEnv('LOG_LEVEL', 'error');
+    expect(env().LOG_LEVEL).toBe('error');
   });
 
   it('is read once per command: what changes while it runs is not seen, the next command sees its own', async () => {

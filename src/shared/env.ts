@@ -111,6 +111,8 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
 
 /** The environment of the command running now; set by `withEnv`. */
 let current: Env | undefined;
+/** The environments of the commands still running (an outer one is only restored while it runs). */
+const running = new Set<Env>();
 
 /**
  * The environment: the one parsed when the running command started, else (library use, tests) process.env as it
@@ -122,11 +124,15 @@ export function env(): Env {
 
 /** Runs a command with `parsed` as its environment, for everything it does until it returns. */
 export async function withEnv<T>(parsed: Env, command: () => Promise<T>): Promise<T> {
+  // Nested (the demo runs its daemon's day on a simulated clock inside its own command): the outer one comes back.
+  const outer = current;
   current = parsed;
+  running.add(parsed);
   try {
     return await command();
   } finally {
+    running.delete(parsed);
     // Two commands at once in one process (tests only) share process.env anyway: the last to end clears it.
-    if (current === parsed) current = undefined;
+    if (current === parsed) current = outer && running.has(outer) ? outer : undefined;
   }
 }
