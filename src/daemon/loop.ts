@@ -31,7 +31,7 @@ export function waitMs(config: Config, lastStart: Date, at: Date, speed: number,
     if (due !== undefined && due < next) next = due;
   }
   if (speed <= 0) return MAX_WAIT_MS;
-  return Math.min(MAX_WAIT_MS, Math.max(0, (next - at.getTime()) / speed));
+  return Math.min(MAX_WAIT_MS, Math.max(0, Math.ceil((next - at.getTime()) / speed)));
 }
 
 export interface LoopDeps {
@@ -80,7 +80,16 @@ export async function runLoop(deps: LoopDeps, state: LoopState, stop: AbortSigna
       deps.onError(error);
     }
     if (stop.aborted) break;
-    await pause(deps, waitMs(deps.config, startedAt, deps.now(), deps.speed, deps.cycleSeconds), stop, signal);
+    const wait = waitMs(deps.config, startedAt, deps.now(), deps.speed, deps.cycleSeconds);
+    const until = deps.now().getTime() + wait * deps.speed;
+    await pause(deps, wait, stop, signal);
+    // A timer may end a moment early, seconds of a fast clock: a cycle begun before its tick is due would find none
+    // and leave it a whole interval. The rest is waited out.
+    if (deps.speed > 0 && deps.cycleSeconds === undefined && wait < MAX_WAIT_MS)
+      while (!stop.aborted && deps.now().getTime() < until)
+        await sleep(Math.ceil((until - deps.now().getTime()) / deps.speed), undefined, { signal: stop }).catch(
+          () => {},
+        );
   }
 }
 

@@ -238,9 +238,7 @@ export async function runDaemonDay(
         await runLoop(
           {
             ...deps,
-            // Told a hair slower than it runs: its waits end a little after a tick is due, never a moment before (a
-            // timer's whole milliseconds are seconds of this clock, and a cycle started early finds no tick due).
-            speed: clock.speed / 1.01,
+            speed: clock.speed,
             cycle: async ({ stop, signal }) => {
               const startedAt = now().getTime();
               await klk.set(scripted(startedAt));
