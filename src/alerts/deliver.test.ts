@@ -221,7 +221,7 @@ describeEachBackend('alert delivery', (open) => {
     expect(mail.received[1]).toMatchObject({
       subject: '[ventas] Resuelto el incidente #1: recuperación nocturna fallida',
       text: expect.stringMatching(
-        /^La recuperación nocturna vuelve a completarse \(la del 2026-01-09 había fallado\)\n[^]*\nAbierto: 2026-01-10 10:30 UTC−4\nResuelto: 2026-01-10 12:00 UTC−4\n$/,
+        /^La recuperación nocturna vuelve a completarse \(la del 2026-01-09 no se había ejecutado\)\n[^]*\nAbierto: 2026-01-10 10:30 UTC−4\nResuelto: 2026-01-10 12:00 UTC−4\n$/,
       ),
     });
   });

@@ -234,6 +234,10 @@ export function registerCommands(cli: Cli): void {
       'segundos reales entre ciclos (por defecto daemon.syncEveryMinutes del reloj de ventas)',
       positiveSeconds,
     )
+    .option(
+      '--metrics-file <archivo>',
+      'con --once: escribe las métricas del ciclo (Prometheus) en este archivo, para el colector textfile de node_exporter',
+    )
     .option('--klk-url <url>', 'URL base de KLK (por defecto KLK_BASE_URL)')
     .option('--config <archivo>', 'archivo de configuración JSON (por defecto VENTAS_CONFIG)')
     .addOption(new Option('--format <formato>', 'formato del resumen').choices(['table', 'json']).default('table'))

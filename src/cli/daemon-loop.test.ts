@@ -97,6 +97,9 @@ describeEachCliBackend('ventas daemon (long-running)', (backend) => {
       expect(sa.leader?.holder).toBe(sb.leader?.holder);
       const [leader, standby] = sa.isLeader ? [a, b] : [b, a];
       await leader.daemon.printed(/Ciclo /);
+      // The standby tells the leader's cycle, from the shared record, and is ready while the leader cycles.
+      expect((await status(standby.url)).lastCycleEndedAt).toBe('2026-01-15T14:30:00.000Z');
+      expect((await fetch(`${standby.url}/readyz`)).status).toBe(200);
 
       leader.daemon.child.kill('SIGKILL');
       await leader.daemon.exit;

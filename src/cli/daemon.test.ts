@@ -78,11 +78,11 @@ describeEachCliBackend('ventas daemon --once', (backend) => {
     expect(first.cycle.heal).toMatchObject({ backlogBefore: 4, attempted: 3, budget: 3, requests: 3, backlogAfter: 1 });
     expect(first.cycle.incidents.open).toBe(0);
 
-    // The same instant again: no tick is due; the last store-day of the backlog is healed.
+    // The same instant again: no tick is due, and the hour's budget is spent (per rolling hour, not per cycle).
     const again = await daemon('2026-01-15T10:30', sim.url);
     expect(again.code).toBe(0);
     expect(again.cycle.ticks).toEqual([]);
-    expect(again.cycle.heal).toMatchObject({ backlogBefore: 1, attempted: 1, backlogAfter: 0 });
+    expect(again.cycle.heal).toMatchObject({ backlogBefore: 1, attempted: 0, budget: 0, requests: 0, backlogAfter: 1 });
 
     const db = await place.open();
     try {
@@ -115,6 +115,9 @@ describeEachCliBackend('ventas daemon --once', (backend) => {
     const back = await daemon('2026-01-15T12:00', sim.url);
     expect(back.cycle.ticks.map((t) => [t.name, t.status])).toEqual([['sync@America/Caracas', 'success']]);
     expect([back.code, back.cycle.incidents]).toEqual([0, { opened: 0, resolved: 1, reminded: 0, open: 0 }]);
+    // The 10:30 cycle's requests stopped counting at 11:30, whose heal tried the store-day left once while KLK was
+    // down: 2 of the hour's 3 are left, and the last store-day is healed.
+    expect(back.cycle.heal).toMatchObject({ budget: 2, attempted: 1, backlogAfter: 0 });
     expect(received()).toEqual(['incident.opened klk_unreachable', 'incident.resolved klk_unreachable']);
   });
 

@@ -1,10 +1,12 @@
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { runCycle, type CycleSummary } from '../daemon/cycle.ts';
 import { createDaemonMetrics } from '../daemon/metrics.ts';
 import { openKlk } from '../klk/open.ts';
 import { now, simulatedClock } from '../shared/clock.ts';
 import { localDateTime } from '../shared/dates.ts';
-import { ExitCode } from '../shared/errors.ts';
-import { int } from '../shared/format.ts';
+import { ExitCode, UsageError } from '../shared/errors.ts';
+import { count, int } from '../shared/format.ts';
 import { createLogger, flushLogger } from '../shared/logger.ts';
 import { klkBaseUrl, openDatabase, resolveConfig } from './context.ts';
 import type { Cli } from './main.ts';
@@ -119,7 +121,7 @@ export function cycleLine(s: CycleSummary, zone: string): string {
   const at = localDateTime(zone, s.startedAt).slice(0, 16);
   return (
     `Ciclo ${at}: ${ran.length ? ran.map((t) => `${t.kind === 'sync' ? 'sincronización' : 'recuperación'} ${STATUS[t.status ?? 'failed']}`).join(', ') : 'sin tareas'}` +
-    ` · ${int(rows)} filas · pendientes ${int(s.heal.backlogBefore)}→${int(s.heal.backlogAfter)} · ${int(s.incidents.open)} incidentes abiertos`
+    ` · ${count(rows, 'fila', 'filas')} · pendientes ${int(s.heal.backlogBefore)}→${int(s.heal.backlogAfter)} · ${count(s.incidents.open, 'incidente abierto', 'incidentes abiertos')}`
   );
 }
 
@@ -130,13 +132,20 @@ export interface DaemonFlags {
   cycleSeconds?: number;
   klkUrl?: string;
   config?: string;
+  /** With --once: the cycle's metrics, in Prometheus text, for node_exporter's textfile collector. */
+  metricsFile?: string;
   format: 'table' | 'json';
 }
 
 /** `ventas daemon --once`: one cycle (sync, check, heal within budget, alerts); exit 1 while an incident is open. */
 export async function daemonCommand(cli: Cli, flags: DaemonFlags): Promise<number> {
-  if (!flags.once) return runDaemon(cli, flags);
+  if (!flags.once) {
+    if (flags.metricsFile)
+      throw new UsageError('--metrics-file es para --once; sin --once, el daemon sirve sus métricas en GET /metrics');
+    return runDaemon(cli, flags);
+  }
   const config = resolveConfig(flags);
+  if (flags.metricsFile) await assertWritableFolder(flags.metricsFile);
   const baseUrl = klkBaseUrl(config, flags.klkUrl);
   const logger = createLogger();
   const metrics = createDaemonMetrics({ processMetrics: false });
@@ -153,11 +162,38 @@ export async function daemonCommand(cli: Cli, flags: DaemonFlags): Promise<numbe
       command: 'ventas daemon --once',
     });
     const zone = config.stores[0]?.timeZone ?? 'America/Caracas';
+    // The cycle set each store's last successful sync from its record, sync due or not: no series vanishes.
+    if (flags.metricsFile) await writeAtomically(flags.metricsFile, await metrics.registry.metrics());
     cli.io.out(flags.format === 'json' ? JSON.stringify(summary) : renderCycle(summary, zone));
     return summary.incidents.open > 0 ? ExitCode.partial : ExitCode.ok;
   } finally {
     await db.close();
     await flushLogger(logger);
+  }
+}
+
+/** Before the cycle, not after it: a typo in the path is bad input (exit 2), not a cycle run for nothing. */
+async function assertWritableFolder(path: string): Promise<void> {
+  const folder = dirname(path);
+  const isFolder = await stat(folder).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!isFolder) throw new UsageError(`--metrics-file: la carpeta ${folder} no existe`);
+}
+
+/**
+ * A temporary file in the same folder, then a rename over `path`: node_exporter reads the textfile folder at any
+ * moment and must see the previous file or the new one whole, never half of it.
+ */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    await writeFile(temporary, text, { mode: 0o644 });
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
   }
 }
 
@@ -179,28 +215,30 @@ export function renderCycle(s: CycleSummary, zone: string): string {
     const what = t.kind === 'sync' ? 'Sincronización' : 'Recuperación';
     lines.push(
       t.claimed
-        ? `  ${what} ${t.name} (${at(t.dueAt)}): ${STATUS[t.status ?? 'failed']}, ${int(t.requests)} peticiones, ${int(t.rows)} filas${t.unreachable ? ' · KLK no responde' : ''}${t.error && !t.unreachable ? ` · ${t.error}` : ''}`
+        ? `  ${what} ${t.name} (${at(t.dueAt)}): ${STATUS[t.status ?? 'failed']}, ${count(t.requests, 'petición', 'peticiones')}, ${count(t.rows, 'fila', 'filas')}${t.unreachable ? ' · KLK no responde' : ''}${t.error && !t.unreachable ? ` · ${t.error}` : ''}`
         : `  ${what} ${t.name} (${at(t.dueAt)}): la tomó otro proceso`,
     );
   }
   const h = s.heal;
   lines.push(
     `  Revisión:    ${s.window.from} a ${s.window.to}`,
-    `  Pendientes:  ${int(h.backlogBefore)} días-tienda antes, ${int(h.backlogAfter)} después`,
+    `  Pendientes:  ${count(h.backlogBefore, 'día-tienda', 'días-tienda')} antes, ${int(h.backlogAfter)} después`,
     h.deferred
       ? `  Reparación:  en espera de la franja ${h.bigWindow} (más de ${int(h.bigAboveStoreDays)} días-tienda pendientes)`
       : h.attempted > 0
-        ? `  Reparación:  ${int(h.attempted)} días-tienda (presupuesto ${int(h.budget)} peticiones), ${int(h.requests)} peticiones, ${int(h.rows)} filas · ${STATUS[h.status ?? 'failed']}`
+        ? `  Reparación:  ${count(h.attempted, 'día-tienda', 'días-tienda')} (presupuesto ${count(h.budget, 'petición', 'peticiones')}), ${count(h.requests, 'petición', 'peticiones')}, ${count(h.rows, 'fila', 'filas')} · ${STATUS[h.status ?? 'failed']}`
         : '  Reparación:  nada que reparar',
     ...(h.exhausted > 0
-      ? [`  Abandonados: ${int(h.exhausted)} días-tienda tras ${int(h.maxAttempts)} intentos (ver incidentes)`]
+      ? [
+          `  Abandonados: ${count(h.exhausted, 'día-tienda', 'días-tienda')} tras ${count(h.maxAttempts, 'intento', 'intentos')} (ver incidentes)`,
+        ]
       : []),
-    `  Incidentes:  ${int(s.incidents.open)} abiertos (${int(s.incidents.opened)} nuevos, ${int(s.incidents.resolved)} resueltos, ${int(s.incidents.reminded)} recordados)`,
+    `  Incidentes:  ${count(s.incidents.open, 'abierto', 'abiertos')} (${count(s.incidents.opened, 'nuevo', 'nuevos')}, ${count(s.incidents.resolved, 'resuelto', 'resueltos')}, ${count(s.incidents.reminded, 'recordado', 'recordados')})`,
   );
   const d = s.deliveries;
   if (d.delivered + d.retrying + d.gaveUp > 0 || d.error)
     lines.push(
-      `  Avisos:      ${int(d.delivered)} enviados, ${int(d.retrying)} por reintentar${d.gaveUp ? `, ${int(d.gaveUp)} abandonados` : ''}${d.error ? ` · ${d.error}` : ''}`,
+      `  Avisos:      ${count(d.delivered, 'enviado', 'enviados')}, ${int(d.retrying)} por reintentar${d.gaveUp ? `, ${count(d.gaveUp, 'abandonado', 'abandonados')}` : ''}${d.error ? ` · ${d.error}` : ''}`,
     );
   return lines.join('\n');
 }

@@ -22,8 +22,11 @@ import { runEtl, type EtlSummary } from '../sync/etl.ts';
 import { clampToStoreLife, incrementalInterval, recoveryInterval, type Interval } from '../sync/interval.ts';
 import type { RunType } from '../sync/runs.ts';
 import type { DaemonMetrics } from './metrics.ts';
+import { healRequestsInHour, recordCycle } from './cycles.ts';
+import { budgetedKlk, type BudgetedKlk } from './heal-budget.ts';
+import { readStoreSyncs, recordStoreSyncs, type StoreSync } from './store-syncs.ts';
 import { attemptsOf, clearHealAttempts, readHealAttempts, recordHealAttempts } from './heal-attempts.ts';
-import { daemonTicks, tickState, type Tick } from './schedule.ts';
+import { daemonTicks, latestDue, tickState, type Tick } from './schedule.ts';
 import { claimTick, failTick, finishTick, readTicks, type TickClaim, type TickRecord } from './ticks.ts';
 
 export interface CycleDeps {
@@ -60,9 +63,14 @@ export interface TickOutcome {
 export interface HealOutcome {
   /** Store-days waiting before the heal (older than heal.graceMinutes). */
   backlogBefore: number;
-  /** Store-days taken this cycle: newest first, at most heal.maxRequestsPerHour (one request each). */
+  /** Store-days taken this cycle: newest first, at most `budget` (one request each). */
   attempted: number;
+  /**
+   * KLK requests the heal could send this cycle: heal.maxRequestsPerHour less what the cycles of the last hour sent
+   * (whoever led them), retries included.
+   */
   budget: number;
+  /** KLK requests the heal sent (HTTP attempts, retries included). */
   requests: number;
   rows: number;
   status: EtlSummary['status'] | null;
@@ -114,17 +122,51 @@ function allUnreachable(s: EtlSummary): boolean {
   return results.length > 0 && results.every((r) => r.status === 'failed' && r.unreachable);
 }
 
+/**
+ * One cycle, recorded in daemon_cycles (cycles.ts) for every daemon process to read; a cycle that fails is recorded
+ * too, with why, since the heal requests it sent count against the hour all the same.
+ */
 export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
-  const { db, config, logger } = deps;
   const startedAt = deps.now();
+  const spending: HealSpending = { klk: null };
+  try {
+    return await cycle(deps, startedAt, spending);
+  } catch (error) {
+    const owner = (await liveness(deps.db)).owner();
+    await recordCycle(deps.db, {
+      owner,
+      startedAt,
+      endedAt: deps.now(),
+      healRequests: spending.klk?.spent() ?? 0,
+      backlog: null,
+      storeDays: null,
+      error: (error as Error).message ?? String(error),
+    }).catch(() => {});
+    throw error;
+  }
+}
+
+/** The heal's budgeted KLK client once the heal started: what it spent counts even if the cycle then fails. */
+interface HealSpending {
+  klk: BudgetedKlk | null;
+}
+
+async function cycle(deps: CycleDeps, startedAt: Date, spending: HealSpending): Promise<CycleSummary> {
+  const { db, config, logger } = deps;
   const stores = config.stores;
   const byId = new Map(stores.map((s) => [s.id, s]));
   const chainZone = stores[0]?.timeZone ?? 'America/Caracas';
   const owner = (await liveness(db)).owner();
 
-  const etl = (purpose: 'sync' | 'recovery' | 'heal', type: RunType, targets: EtlTarget[], gapNow?: string) =>
+  const etl = (
+    purpose: 'sync' | 'recovery' | 'heal',
+    type: RunType,
+    targets: EtlTarget[],
+    gapNow?: string,
+    klk: KlkClient = deps.openKlk(purpose),
+  ) =>
     runEtl(
-      { db, klk: deps.openKlk(purpose), logger, concurrency: config.concurrency, stop: deps.stop, signal: deps.signal },
+      { db, klk, logger, concurrency: config.concurrency, stop: deps.stop, signal: deps.signal },
       {
         type,
         targets,
@@ -187,9 +229,19 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
       outcome.unreachable = allUnreachable(summary);
       deps.metrics?.addRowsLoaded(outcome.rows);
       const end = { ...claim, at: deps.now() };
+      // Each store's own result: one store failing does not make the rest of its zone stale.
+      if (tick.kind === 'sync')
+        await recordStoreSyncs(
+          db,
+          Object.entries(summary.stores).map(([store, r]) => ({
+            store,
+            ok: r.status === 'success',
+            error: r.errors[0] ?? r.status,
+          })),
+          { startedAt: claim.at, at: end.at },
+        );
       if (summary.status === 'success') {
         await finishTick(db, end);
-        if (tick.kind === 'sync') for (const id of tick.stores) deps.metrics?.recordSync(id, end.at);
       } else {
         const failed = Object.entries(summary.stores).filter(([, r]) => r.status !== 'success');
         outcome.error = failed
@@ -205,6 +257,10 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
     }
     return outcome;
   }
+
+  // Each store's last successful sync, whoever ran it: the metric and the staleness read the same record.
+  const storeSyncs = await readStoreSyncs(db);
+  for (const s of storeSyncs) if (s.lastSuccessAt) deps.metrics?.recordSync(s.store, s.lastSuccessAt);
 
   // 2. Coverage of the lookback, up to yesterday in the chain's zone.
   const nowAt = deps.now();
@@ -231,8 +287,9 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
   };
   const before = await backlogOf();
 
-  // 3. Heal, newest first: each store-day is one whole-day request (chunkDays 1), the budget caps them.
-  const budget = config.heal.maxRequestsPerHour;
+  // 3. Heal, newest first: each store-day is one whole-day request (chunkDays 1), the budget caps them. The budget is
+  // per rolling hour of the ventas clock: what the cycles of the last hour sent, whoever led them, is spent.
+  const budget = Math.max(0, config.heal.maxRequestsPerHour - (await healRequestsInHour(db, nowAt)));
   // A store-day tried heal.maxAttempts times is given up (heal_exhausted) until it is complete.
   const attemptsBefore = await readHealAttempts(db, window);
   const triable = (b: BacklogDay) =>
@@ -242,6 +299,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
     before.backlog.filter(triable),
     config.heal,
     localDateTime(chainZone, nowAt),
+    budget,
   );
   const heal: HealOutcome = {
     backlogBefore: before.backlog.length,
@@ -262,12 +320,21 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
     const perStore = new Map<Store, Interval[]>();
     for (const { store, day } of taken)
       perStore.set(store, [...(perStore.get(store) ?? []), { from: `${day} 00:00:00`, to: `${day} 23:59:59` }]);
+    // Retries come out of the same budget: whatever fails, no more than `budget` requests leave this cycle.
+    const klk = budgetedKlk(deps.openKlk('heal'), {
+      requests: budget,
+      calls: taken.length,
+      attempts: config.klk.attempts,
+    });
+    spending.klk = klk;
     const summary = await etl(
       'heal',
       'manual',
       [...perStore].map(([store, intervals]) => ({ store, intervals: intervals.reverse() })),
+      undefined,
+      klk,
     );
-    heal.requests = summary.totals.requests;
+    heal.requests = klk.spent();
     heal.rows = rowsOf(summary);
     heal.status = summary.status;
     deps.metrics?.addRowsLoaded(heal.rows);
@@ -303,8 +370,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
   const observed: Observed = {
     // Only the sync says whether KLK is back: a heal that answers between two failed syncs must not flap it.
     klkUnreachableSince: klkDownSince(current),
-    staleStores: staleStores(ticks, current, config, at),
-    recoveryFailed: recoveryFailed(ticks, current, config),
+    staleStores: staleStores(ticks, storeSyncs, config, at),
+    recoveryFailed: recoveryFailed(ticks, current, config, at),
     healExhausted: [...exhausted].map(([store, e]) => ({ store, dates: e.dates.sort(), attempts: e.attempts })),
     quarantined: after.quarantined,
   };
@@ -325,6 +392,15 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
   deps.metrics?.setIncidentsOpen(openByKind);
 
   const endedAt = deps.now();
+  await recordCycle(db, {
+    owner,
+    startedAt,
+    endedAt,
+    healRequests: heal.requests,
+    backlog: heal.backlogAfter,
+    storeDays: after.counts,
+    error: null,
+  });
   deps.metrics?.markCycle(endedAt);
   return {
     startedAt,
@@ -356,15 +432,17 @@ export function insideHours(hours: string, hhmm: string): boolean {
 
 /**
  * What the heal takes of the backlog (newest first) at local time `local` (`YYYY-MM-DD HH:MM...`): up to the
- * request budget, one request per store-day; a backlog above `bigAboveStoreDays` only inside `bigWindow`.
+ * request budget left this hour (`budget`, by default the whole `maxRequestsPerHour`), one request per store-day; a
+ * backlog above `bigAboveStoreDays` only inside `bigWindow`.
  */
 export function healSelection<T>(
   backlog: readonly T[],
   heal: Pick<HealConfig, 'maxRequestsPerHour' | 'bigAboveStoreDays' | 'bigWindow'>,
   local: string,
+  budget: number = heal.maxRequestsPerHour,
 ): { take: T[]; deferred: boolean } {
   const deferred = backlog.length > heal.bigAboveStoreDays && !insideHours(heal.bigWindow, local.slice(11, 16));
-  return { take: deferred ? [] : backlog.slice(0, heal.maxRequestsPerHour), deferred };
+  return { take: deferred ? [] : backlog.slice(0, Math.max(0, budget)), deferred };
 }
 
 type EtlTarget = { store: Store; intervals: Interval[] };
@@ -394,39 +472,60 @@ function klkDownSince(records: readonly TickRecord[]): Date | null {
 }
 
 /**
- * The stores inside their sync hours whose zone's last successful sync is older than one interval; `since` is that
- * success, or the start of today's hours when later (the night does not count).
+ * The stores inside their sync hours whose own last successful sync is older than one interval; `since` is that
+ * success, or the start of today's hours when later (the night does not count). Each store by its own results
+ * (store-syncs.ts): one that fails while the rest of its zone syncs is stale alone.
  */
-function staleStores(ticks: readonly Tick[], records: readonly TickRecord[], config: Config, now: Date) {
+export function staleStores(
+  ticks: readonly Tick[],
+  syncs: readonly Pick<StoreSync, 'store' | 'lastSuccessAt'>[],
+  config: Pick<Config, 'daemon'>,
+  now: Date,
+): Array<{ store: string; since: Date }> {
   const [startsAt, endsAt] = config.daemon.syncHours.split('-') as [string, string];
   const [h, m] = startsAt.split(':').map(Number);
   const [eh, em] = endsAt.split(':').map(Number);
   const span = ((eh! * 60 + em! - (h! * 60 + m!) + 1_440) % 1_440 || 1_440) * 60_000;
+  const lastSuccess = new Map(syncs.map((s) => [s.store, s.lastSuccessAt]));
   const found: Array<{ store: string; since: Date }> = [];
   for (const tick of ticks.filter((t) => t.kind === 'sync')) {
     const opened = new Cron(`${m} ${h} * * *`, { timezone: tick.timeZone, paused: true })
       .previousRuns(1, new Date(now.getTime() + 1))
       .find((d) => d <= now);
     if (!opened || now.getTime() - opened.getTime() > span) continue;
-    const last = records.find((r) => r.name === tick.name)?.lastSuccessAt ?? null;
-    if (last && now.getTime() - last.getTime() <= config.daemon.syncEveryMinutes * 60_000) continue;
-    const since = last && last > opened ? last : opened;
-    for (const store of tick.stores) found.push({ store, since });
+    for (const store of tick.stores) {
+      const last = lastSuccess.get(store) ?? null;
+      if (last && now.getTime() - last.getTime() <= config.daemon.syncEveryMinutes * 60_000) continue;
+      found.push({ store, since: last && last > opened ? last : opened });
+    }
   }
   return found;
 }
 
-/** The last nightly recovery, when it failed. */
-function recoveryFailed(
+/**
+ * The last nightly recovery, when it did not run or did not succeed. Did not run: its latest due time passed more
+ * than one sync interval ago and no run claimed it. A leader cycles at least once per interval and claims a due
+ * tick first thing (the loop wakes at the due time itself), so a due time unclaimed an interval later was missed,
+ * not merely about to run; sooner, the previous night's outcome still stands.
+ */
+export function recoveryFailed(
   ticks: readonly Tick[],
-  records: readonly TickRecord[],
-  config: Config,
+  records: readonly Pick<TickRecord, 'name' | 'lastDueAt' | 'status' | 'error'>[],
+  config: Pick<Config, 'daemon'>,
+  now: Date,
 ): Observed['recoveryFailed'] {
+  const night = (tick: Tick, dueAt: Date) =>
+    addDays(localDateTime(tick.timeZone, dueAt).slice(0, 10), -config.daemon.recoveryDays);
   for (const tick of ticks.filter((t) => t.kind === 'recovery')) {
     const record = records.find((r) => r.name === tick.name);
+    const due = latestDue(tick, now);
+    const missed =
+      due !== null &&
+      now.getTime() - due.getTime() > config.daemon.syncEveryMinutes * 60_000 &&
+      (!record || record.lastDueAt < due);
+    if (missed) return { day: night(tick, due), ran: false, stores: tick.stores, error: null };
     if (record?.status !== 'failed') continue;
-    const day = addDays(localDateTime(tick.timeZone, record.lastDueAt).slice(0, 10), -config.daemon.recoveryDays);
-    return { day, ran: true, stores: tick.stores, error: record.error };
+    return { day: night(tick, record.lastDueAt), ran: true, stores: tick.stores, error: record.error };
   }
   return null;
 }

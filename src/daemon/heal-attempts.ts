@@ -70,3 +70,16 @@ export async function clearHealAttempts(
     [window.from, window.to, ...source.params],
   );
 }
+
+/** The heal's attempts on one store-day and when it last tried it (the ventas clock), or null when never tried. */
+export async function readHealAttempt(
+  db: Queryable,
+  storeDay: StoreDay,
+): Promise<{ attempts: number; lastAttemptAt: Date } | null> {
+  const { rows } = await db.query<{ attempts: number; last_attempt_at: Date }>(
+    `SELECT attempts, last_attempt_at FROM heal_attempts WHERE store_id = $1 AND day = $2::date`,
+    [storeDay.store, storeDay.day],
+  );
+  const row = rows[0];
+  return row ? { attempts: row.attempts, lastAttemptAt: new Date(row.last_attempt_at) } : null;
+}

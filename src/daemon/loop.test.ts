@@ -19,6 +19,29 @@ describe('waitMs', () => {
     expect(waitMs(config, at('2026-01-15T00:30:00'), at('2026-01-15T00:40:00'), 1)).toBe(50 * 60_000);
   });
 
+  it('cycles every syncEveryMinutes all day and night, outside syncHours too (readiness counts on it)', () => {
+    // The loop as it runs: each cycle starts when the wait after the previous one's start ends (a cycle taking
+    // 5 minutes of the clock), over two whole days, with a 25-minute interval whose slots fall off the hour.
+    const every25 = parseConfig({
+      stores: DEFAULT_STORES.slice(0, 1),
+      daemon: { syncEveryMinutes: 25, syncHours: '06:10-22:00' },
+    });
+    for (const c of [config, every25]) {
+      const interval = c.daemon.syncEveryMinutes * 60_000;
+      let start = at('2026-01-15T00:00:00');
+      const gaps: number[] = [];
+      while (start < at('2026-01-17T00:00:00')) {
+        const ended = new Date(start.getTime() + 5 * 60_000);
+        const next = new Date(ended.getTime() + waitMs(c, start, ended, 1));
+        gaps.push(next.getTime() - start.getTime());
+        start = next;
+      }
+      expect(Math.max(...gaps)).toBe(interval);
+      // Never back to back: a cycle starts no sooner than the previous one ended.
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(5 * 60_000);
+    }
+  });
+
   it('never waits less than 0, caps a stopped clock at an hour, and --cycle-seconds overrides', () => {
     expect(waitMs(config, at('2026-01-15T10:00:00'), at('2026-01-15T12:30:00'), 1)).toBe(0);
     expect(waitMs(config, at('2026-01-15T10:00:00'), at('2026-01-15T10:20:00'), 0)).toBe(60 * 60_000);

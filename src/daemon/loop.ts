@@ -8,6 +8,7 @@ import type { Config } from '../catalogue/config.ts';
 import type { Db } from '../db/types.ts';
 import { listIncidents, snapshot } from '../incidents/store.ts';
 import type { CycleSummary } from './cycle.ts';
+import { healRequestsInHour, lastCycle } from './cycles.ts';
 import type { Leader } from './leader.ts';
 import { readLeadership } from './leadership.ts';
 import type { DaemonMetrics } from './metrics.ts';
@@ -78,10 +79,14 @@ export async function runLoop(deps: LoopDeps, state: LoopState, stop: AbortSigna
   }
 }
 
-/** The providers of `/api/daemon`, `/api/incidents`, `/readyz` and `/metrics` from the loop's state. */
+/**
+ * The providers of `/api/daemon`, `/api/incidents`, `/readyz` and `/metrics`. What the cycles did comes from the
+ * database (cycles.ts), whoever ran them: a standby tells the leader's last cycle, backlog and budget, and is ready
+ * while the leader cycles. (`_state`, the loop's own, is this process's alone; the shared record says more.)
+ */
 export function loopProviders(
   deps: Pick<LoopDeps, 'db' | 'config' | 'leader' | 'now'>,
-  state: LoopState,
+  _state: LoopState,
   metrics: DaemonMetrics,
 ): DaemonProviders {
   const { db, config, leader } = deps;
@@ -105,8 +110,9 @@ export function loopProviders(
         };
         const lead = await readLeadership(db);
         const max = config.heal.maxRequestsPerHour;
-        // The heal's requests of the last cycle: cycles come once per sync interval, at most one an hour by default.
-        const used = state.last?.heal.requests ?? 0;
+        // The heal's requests in the rolling hour, as the next cycle's budget counts them.
+        const used = await healRequestsInHour(db, at);
+        const last = await lastCycle(db);
         return {
           leader: lead ? { holder: lead.holder, since: lead.since.toISOString() } : null,
           isLeader: leader.isLeader,
@@ -114,9 +120,9 @@ export function loopProviders(
           nextSync: next('sync'),
           lastRecovery: latest('recovery'),
           nextRecovery: next('recovery'),
-          backlog: state.last?.heal.backlogAfter ?? 0,
+          backlog: last?.backlog ?? 0,
           budget: { maxRequestsPerHour: max, usedThisHour: used, left: Math.max(0, max - used) },
-          lastCycleEndedAt: state.last?.endedAt.toISOString() ?? null,
+          lastCycleEndedAt: last?.endedAt.toISOString() ?? null,
           syncEveryMinutes: config.daemon.syncEveryMinutes,
         };
       },

@@ -18,9 +18,12 @@ export interface DaemonStatus {
   nextSync: IsoInstant | null;
   lastRecovery: IsoInstant | null;
   nextRecovery: IsoInstant | null;
-  /** Store-days waiting to be healed. */
+  /** Store-days waiting to be healed after the last cycle, whoever ran it. */
   backlog: number;
-  /** The healing's KLK requests this hour, out of `heal.maxRequestsPerHour`. */
+  /**
+   * The healing's KLK requests (retries included) in the rolling hour, the last 60 minutes of the ventas clock,
+   * whoever led, out of `heal.maxRequestsPerHour`: `left` is what the next cycle may send.
+   */
   budget: { maxRequestsPerHour: number; usedThisHour: number; left: number };
   /**
    * The end of the last daemon cycle, whoever led it (a standby reports the leader's, so it is ready too); null

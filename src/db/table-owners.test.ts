@@ -24,6 +24,8 @@ const OWNERS: Record<string, string> = {
   daemon_ticks: 'src/daemon/ticks.ts',
   daemon_leader: 'src/daemon/leadership.ts',
   heal_attempts: 'src/daemon/heal-attempts.ts',
+  daemon_cycles: 'src/daemon/cycles.ts',
+  daemon_store_syncs: 'src/daemon/store-syncs.ts',
   incidents: 'src/incidents/store.ts',
   alert_deliveries: 'src/incidents/store.ts',
   schema_migrations: 'src/db/migrate.ts',

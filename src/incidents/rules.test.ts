@@ -229,8 +229,13 @@ describe('decide: recovery_failed, heal_exhausted, quarantine', () => {
     );
     const nextNight = run({ recoveryFailed: { day: '2026-01-10', ran: false } }, { open: [open], klkBackAt: null });
     expect(nextNight.refresh).toEqual([expect.objectContaining({ id: 9, dates: ['2026-01-10'] })]);
+    // Resolved by a later night that succeeds, saying what had gone wrong: not run, or run and failed.
     expect(run({}, { open: [open], klkBackAt: null }).resolve).toEqual([
-      { id: 9, summary: 'La recuperación nocturna vuelve a completarse (la del 2026-01-09 había fallado)' },
+      { id: 9, summary: 'La recuperación nocturna vuelve a completarse (la del 2026-01-09 no se había ejecutado)' },
+    ]);
+    const ranAndFailed = incident({ id: 10, ...failed.open[0]! });
+    expect(run({}, { open: [ranAndFailed], klkBackAt: null }).resolve).toEqual([
+      { id: 10, summary: 'La recuperación nocturna vuelve a completarse (la del 2026-01-09 había fallado)' },
     ]);
   });
 

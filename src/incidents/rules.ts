@@ -253,7 +253,7 @@ function resolution(
     case 'store_stale':
       return summaries.storeSynced(label(store), since, now, zoneOf(store));
     case 'recovery_failed':
-      return summaries.recoveryBack(String(incident.details.day ?? incident.dates[0]));
+      return summaries.recoveryBack(String(incident.details.day ?? incident.dates[0]), incident.details.ran !== false);
     case 'heal_exhausted':
       return summaries.healDone(label(store));
     case 'quarantine':

@@ -57,7 +57,8 @@ export const summaries = {
     const where = stores.length > 0 ? `: falló en ${stores.join(', ')}` : '';
     return `${what} no se completó${where}${error ? ` (${error})` : ''}`;
   },
-  recoveryBack: (day: string) => `La recuperación nocturna vuelve a completarse (la del ${day} había fallado)`,
+  recoveryBack: (day: string, ran = true) =>
+    `La recuperación nocturna vuelve a completarse (la del ${day} ${ran ? 'había fallado' : 'no se había ejecutado'})`,
 
   healExhausted: (store: string, days: readonly string[], attempts: number) =>
     `${store}: ${count(days.length, 'día sigue incompleto', 'días siguen incompletos')} tras ` +

@@ -252,3 +252,57 @@ export async function requestTimings(db: Queryable, limit: number): Promise<Requ
     loadSeconds: r.load_ms === null ? null : r.load_ms / 1000,
   }));
 }
+
+/** The KLK request that last touched a store-day (whole day or part of it), with the run that made it. */
+export interface StoreDayRequest {
+  requestedAt: Date;
+  outcome: 'ok' | 'empty' | 'failed' | 'timeout';
+  lines: number;
+  error: string | null;
+  dayFrom: string;
+  dayTo: string;
+  horaDesde: string | null;
+  horaHasta: string | null;
+  run: { id: number; type: RunType; status: RunStatus; command: string | null } | null;
+}
+
+export async function lastRequestFor(db: Queryable, storeId: string, day: string): Promise<StoreDayRequest | null> {
+  const { rows } = await db.query<{
+    requested_at: Date;
+    outcome: StoreDayRequest['outcome'];
+    lines: number;
+    error: string | null;
+    day_from: string;
+    day_to: string;
+    hora_desde: string | null;
+    hora_hasta: string | null;
+    run_id: string | number | null;
+    run_type: RunType | null;
+    status: RunStatus | null;
+    command: string | null;
+  }>(
+    `SELECT q.requested_at, q.outcome, q.lines, q.error, to_char(q.day_from, 'YYYY-MM-DD') AS day_from,
+       to_char(q.day_to, 'YYYY-MM-DD') AS day_to, q.hora_desde, q.hora_hasta, r.id AS run_id, r.run_type, r.status,
+       r.command
+     FROM klk_requests q LEFT JOIN etl_runs r ON r.id = q.run_id
+     WHERE q.store_id = $1 AND q.day_from <= $2::date AND q.day_to >= $2::date
+     ORDER BY q.requested_at DESC, q.id DESC LIMIT 1`,
+    [storeId, day],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    requestedAt: new Date(row.requested_at),
+    outcome: row.outcome,
+    lines: row.lines,
+    error: row.error,
+    dayFrom: row.day_from,
+    dayTo: row.day_to,
+    horaDesde: row.hora_desde,
+    horaHasta: row.hora_hasta,
+    run:
+      row.run_id === null || row.run_type === null
+        ? null
+        : { id: Number(row.run_id), type: row.run_type, status: row.status!, command: row.command },
+  };
+}

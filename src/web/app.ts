@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { runStateOf, runsRoutes } from './routes/runs.ts';
 import { sessionRoutes } from './routes/session.ts';
+import { storeDayRoutes } from './routes/store-days.ts';
 import { BackfillRunner } from './runner.ts';
 import type { DashboardOptions } from './server.ts';
 
@@ -68,7 +69,7 @@ export function createDashboardApp(options: DashboardOptions): DashboardApp {
   app.route('/', pageRoutes());
   // Open to all: the health probes (the daemon's too: a service manager or the kubelet sends no token, and they tell
   // only whether it works), and the door where the page trades a typed token for its cookie.
-  app.route('/api', healthRoutes(db));
+  app.route('/api', healthRoutes(db, Boolean(daemon)));
   if (daemon) app.route('/', probeRoutes(db, daemon));
   app.route('/api', sessionRoutes(token));
   // What is registered after this needs the token, when one is set (sales figures are business secrets on a LAN),
@@ -78,6 +79,7 @@ export function createDashboardApp(options: DashboardOptions): DashboardApp {
   app.use('/api/*', sameOriginOnly);
   app.route('/api', coverageRoutes({ db, config, defaults: options.window ?? {}, concurrency }));
   app.route('/api', runsRoutes({ db, config, runner, streams, state }));
+  app.route('/api', storeDayRoutes({ db, config, daemon }));
   if (daemon) {
     if (token) app.use('/metrics', tokenRequired(token));
     app.use('/metrics', sameOriginOnly);

@@ -285,7 +285,11 @@ describeEachBackend('the daemon routes', (open, backend) => {
         const res = await fetch(`${guarded.url}${path}`, { headers: { Authorization: 'Bearer secreto-123' } });
         expect(res.status, path).toBe(404);
       }
-      expect((await getJson(`${serve.url}/api/health`)).body).toEqual({ status: 'ok', database: backend });
+      expect((await getJson(`${serve.url}/api/health`)).body).toEqual({
+        status: 'ok',
+        database: backend,
+        daemon: false,
+      });
     } finally {
       await serve.close();
       await guarded.close();

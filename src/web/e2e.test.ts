@@ -12,15 +12,18 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../catalogue/config.ts';
 import { createBackfill } from '../backfill/ledger.ts';
+import { recordHealAttempts } from '../daemon/heal-attempts.ts';
 import type { Db } from '../db/types.ts';
 import { runDemo, type DemoHooks } from '../demo/run.ts';
 import { SEED_FROM, SEED_TO, seedSituation } from '../demo/seed-situation.ts';
 import { daysBetween } from '../shared/dates.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { generateDay, type RunningSimulator } from '../sim/index.ts';
+import { finishRun, recordRequest, startRun } from '../sync/runs.ts';
+import { fakeDaemon } from '../../test/support/daemon.ts';
 import { startDashboard, type RunningDashboard } from './server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -409,6 +412,182 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in Chromium
       });
       expect(new Set(swatches.map((s) => s.shape)).size).toBe(7);
       for (const s of swatches) expect(s.contrast).toBeGreaterThanOrEqual(3);
+    },
+    SLOW_MACHINE_MS,
+  );
+
+  it(
+    'under the daemon shows its panel and the incidents at 1440 and 390, and for a store-day its last attempt, error and next try',
+    async () => {
+      // The ventas clock the day after the window, 10:00 in Caracas: the common gap's days are the daemon's to heal.
+      vi.stubEnv('VENTAS_CLOCK', '2026-01-26T14:00:00.000Z,0,0');
+      const day = '2026-01-20';
+      const heal = await startRun(db, {
+        type: 'manual',
+        window: { from: `${day} 00:00:00`, to: `${day} 23:59:59` },
+        stores: ['tienda_07'],
+        command: 'ventas daemon',
+      });
+      await recordRequest(db, {
+        runId: heal,
+        storeId: 'tienda_07',
+        dayFrom: day,
+        dayTo: day,
+        outcome: 'failed',
+        lines: 0,
+        durationMs: 30_000,
+        attempts: 4,
+        error: 'HTTP 502 de KLK',
+      });
+      await finishRun(db, heal, 'failed', {}, 'tienda_07: HTTP 502 de KLK');
+      for (const at of ['2026-01-26T13:00:00.000Z', '2026-01-26T13:30:00.000Z'])
+        await recordHealAttempts(db, [{ store: 'tienda_07', day }], new Date(at));
+      const daemon = fakeDaemon({
+        leader: { holder: 'ventas-a:4242', since: '2026-01-26T10:00:00.000Z' },
+        isLeader: true,
+        lastSync: '2026-01-26T13:00:00.000Z',
+        nextSync: '2026-01-26T15:00:00.000Z',
+        lastRecovery: '2026-01-26T07:00:00.000Z',
+        nextRecovery: '2026-01-27T07:00:00.000Z',
+        backlog: 12,
+        budget: { maxRequestsPerHour: 60, usedThisHour: 15, left: 45 },
+        lastCycleEndedAt: '2026-01-26T13:30:00.000Z',
+      });
+      daemon.incidents.open({
+        kind: 'quarantine',
+        store: 'tienda_03',
+        dates: ['2026-01-02', '2026-01-03', '2026-01-05', '2026-01-08'],
+        openedAt: '2026-01-26T12:00:00.000Z',
+        summary: 'tienda_03: 42 líneas en cuarentena en 4 días',
+      });
+      const stale = daemon.incidents.open({
+        kind: 'store_stale',
+        store: 'tienda_05',
+        dates: [],
+        openedAt: '2026-01-26T11:00:00.000Z',
+        summary: 'tienda_05 volvió a sincronizar',
+      });
+      daemon.incidents.resolve(stale.id, '2026-01-26T12:30:00.000Z');
+      daemon.incidents.open({
+        kind: 'klk_unreachable',
+        store: null,
+        dates: [],
+        openedAt: '2026-01-26T13:15:00.000Z',
+        summary: 'KLK no responde desde las 09:15 (45 min)',
+      });
+      const withDaemon = await startDashboard({
+        db,
+        config,
+        klkUrl: sim.url,
+        logger: silentLogger,
+        host: '127.0.0.1',
+        port: 0,
+        window: { from: SEED_FROM, to: SEED_TO },
+        daemon,
+      });
+      const daemonContexts: BrowserContext[] = [];
+      const squeeze = (text: string) => text.replace(/\s+/g, ' ').trim();
+      const factOf = (page: Page, box: string, key: string) => page.locator(`#${box} [data-fact="${key}"] dd`);
+      try {
+        // `ventas serve` has no daemon: no panel, and a day's next try is the command to run by hand.
+        const served = await open(await newPage(DESKTOP));
+        expect(await served.locator('#daemon-area').isHidden()).toBe(true);
+        await served.click(cell('tienda_07', '2025-12-04'));
+        await served.locator('#day-detail [data-fact="next"]').waitFor();
+        expect(await served.locator('#day-detail-title').innerText()).toBe('tienda_07 CENTRO · 2025-12-04');
+        expect(await factOf(served, 'day-detail', 'last-attempt').innerText()).toBe('ninguno registrado');
+        expect(await factOf(served, 'day-detail', 'next').innerText()).toBe(
+          'Este tablero no corre el daemon: recupérelo a mano.',
+        );
+        expect(await factOf(served, 'day-detail', 'command').innerText()).toBe(
+          'npx ventas backfill --from 2025-12-04 --to 2025-12-04 --stores tienda_07',
+        );
+
+        const page = await newPage(DESKTOP);
+        daemonContexts.push(page.context());
+        await page.goto(`${withDaemon.url}/`);
+        await page.locator('#daemon-facts [data-fact="backlog"]').waitFor();
+        await page.locator('#runs tbody tr').first().waitFor();
+        expect(await page.locator('#daemon-state').innerText()).toBe('Lidera este proceso');
+        expect(await factOf(page, 'daemon-facts', 'leader').innerText()).toBe(
+          'ventas-a:4242 (este proceso), desde 2026-01-26 06:00:00 UTC−4',
+        );
+        expect(await factOf(page, 'daemon-facts', 'last-sync').innerText()).toBe('2026-01-26 09:00:00 UTC−4');
+        expect(await factOf(page, 'daemon-facts', 'next-sync').innerText()).toBe('2026-01-26 11:00:00 UTC−4');
+        expect(await factOf(page, 'daemon-facts', 'next-recovery').innerText()).toBe('2026-01-27 03:00:00 UTC−4');
+        expect(await factOf(page, 'daemon-facts', 'backlog').innerText()).toBe('12 días-tienda');
+        expect(await factOf(page, 'daemon-facts', 'budget').innerText()).toBe('15 de 60 peticiones usadas · quedan 45');
+        expect(await factOf(page, 'daemon-facts', 'last-cycle').innerText()).toBe('2026-01-26 09:30:00 UTC−4');
+
+        expect(await page.locator('#incidents-title').innerText()).toBe('Incidentes abiertos: 2');
+        const openIncidents = page.locator('#incidents-open .incident');
+        expect((await openIncidents.locator('.incident-head').allTextContents()).map(squeeze)).toEqual([
+          'abierto KLK no responde toda la cadena',
+          'abierto Líneas en cuarentena tienda_03 · del 2026-01-02 al 2026-01-08 (4 días)',
+        ]);
+        expect(await openIncidents.first().locator('.when').innerText()).toMatch(
+          /^#\d+ · abierto desde 2026-01-26 09:15:00 UTC−4$/,
+        );
+        expect(await page.locator('#incidents-resolved-summary').innerText()).toBe('Resueltos recientemente (1)');
+        expect(await page.locator('#incidents-resolved .incident').isVisible()).toBe(false);
+        await page.click('#incidents-resolved-summary');
+        expect(squeeze(await page.locator('#incidents-resolved .incident-head').innerText())).toBe(
+          'resuelto Tienda sin sincronizar tienda_05',
+        );
+
+        // A day of the common gap the daemon tried and failed: by keyboard, Enter on the focused cell.
+        await page.focus(cell('tienda_07', day));
+        await page.keyboard.press('Enter');
+        await page.locator('#day-detail [data-fact="error"]').waitFor();
+        expect(await page.locator('#day-detail-title').innerText()).toBe(`tienda_07 CENTRO · ${day}`);
+        expect(await factOf(page, 'day-detail', 'state').innerText()).toBe('faltante · 0 líneas');
+        expect(await factOf(page, 'day-detail', 'last-attempt').innerText()).toMatch(
+          new RegExp(
+            `^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC−4 · el día entero: falló\\nETL manual #${heal} \\(ventas daemon\\), fallido$`,
+          ),
+        );
+        expect(await factOf(page, 'day-detail', 'error').innerText()).toBe('HTTP 502 de KLK');
+        expect(await factOf(page, 'day-detail', 'heal-attempts').innerText()).toBe(
+          '2 de 5, el último 2026-01-26 09:30:00 UTC−4',
+        );
+        expect(await factOf(page, 'day-detail', 'next').innerText()).toBe(
+          '2026-01-26 10:30:00 UTC−4 · En el próximo ciclo del daemon, dentro del presupuesto (quedan 45 de 60 ' +
+            'peticiones esta hora); 12 días-tienda en cola, los más recientes primero.',
+        );
+        expect(await page.locator(`${cell('tienda_07', day)}:focus`).count()).toBe(1);
+        await expectNoSidewaysScroll(page);
+        const screenshot = screenshotPath('dashboard-daemon.png', dataDir);
+        await page.screenshot({ path: screenshot, fullPage: true });
+        expect(readFileSync(screenshot).subarray(1, 4).toString()).toBe('PNG');
+
+        const phone = await newPage(PHONE, { touch: true, timezoneId: 'UTC' });
+        daemonContexts.push(phone.context());
+        await phone.goto(`${withDaemon.url}/`);
+        await phone.locator('#daemon-facts [data-fact="backlog"]').waitFor();
+        await phone.locator('#runs tbody tr').first().waitFor();
+        await expectNoSidewaysScroll(phone);
+        expect(await factOf(phone, 'daemon-facts', 'next-sync').innerText()).toBe('2026-01-26 11:00:00 UTC−4');
+        await phone.locator('#incidents-resolved-summary').tap();
+        await phone.tap(cell('tienda_07', day));
+        await phone.locator('#day-detail [data-fact="error"]').waitFor();
+        expect(await factOf(phone, 'day-detail', 'error').innerText()).toBe('HTTP 502 de KLK');
+        await expectNoSidewaysScroll(phone);
+        // Every part of the panel, the incidents and the detail lies inside the screen.
+        for (const selector of ['#daemon-panel', '#incidents-panel', '#day-detail']) {
+          const box = (await phone.locator(selector).boundingBox())!;
+          expect(box.x, selector).toBeGreaterThanOrEqual(0);
+          expect(box.x + box.width, selector).toBeLessThanOrEqual(PHONE.width);
+        }
+        await phone.locator('#day-detail').scrollIntoViewIfNeeded();
+        const phoneShot = screenshotPath('dashboard-daemon-phone.png', dataDir);
+        await phone.screenshot({ path: phoneShot });
+        expect(readFileSync(phoneShot).subarray(1, 4).toString()).toBe('PNG');
+      } finally {
+        vi.unstubAllEnvs();
+        // Its pages first: their polls must not meet a server that is gone.
+        for (const context of daemonContexts) await context.close();
+        await withDaemon.close();
+      }
     },
     SLOW_MACHINE_MS,
   );

@@ -8,7 +8,7 @@ import { validator } from 'hono/validator';
 import type { Config } from '../catalogue/config.ts';
 import { resolveWindow } from '../catalogue/index.ts';
 import type { Store } from '../catalogue/stores.ts';
-import type { IsoDate } from '../shared/dates.ts';
+import { isValidDate, type IsoDate } from '../shared/dates.ts';
 import { UsageError } from '../shared/errors.ts';
 import { z } from '../shared/zod.ts';
 
@@ -145,3 +145,22 @@ export const limitQuery = queryOf(['limit']).pipe(
       .default(50),
   }),
 );
+
+/** `/api/store-days/STORE/DAY`: a store of the catalogue and a real date. */
+export function storeDayParams(config: Config) {
+  const ids = config.stores.map((s) => s.id);
+  return z.object({
+    store: z.string().transform((id, ctx) => {
+      const store = config.stores.find((s) => s.id === id);
+      if (store) return store;
+      ctx.addIssue({
+        code: 'custom',
+        message: `tienda desconocida: "${id}". Tiendas válidas: ${ids.join(', ')}`,
+      });
+      return z.NEVER;
+    }),
+    day: z.string().refine(isValidDate, {
+      error: (issue) => `fecha inválida: "${String(issue.input)}" (se espera YYYY-MM-DD, p. ej. 2025-10-28)`,
+    }),
+  });
+}

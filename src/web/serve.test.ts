@@ -81,7 +81,11 @@ describeEachCliBackend('ventas serve', (backend) => {
       try {
         const port = /^http:\/\/0\.0\.0\.0:(\d+)$/.exec(url)![1];
         const base = `http://127.0.0.1:${port}`;
-        expect(await (await fetch(`${base}/api/health`)).json()).toEqual({ status: 'ok', database: backend.name });
+        expect(await (await fetch(`${base}/api/health`)).json()).toEqual({
+          status: 'ok',
+          database: backend.name,
+          daemon: false,
+        });
         const post = await fetch(`${base}/api/backfill`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },

@@ -134,7 +134,7 @@ describeEachBackend('dashboard API', (open, backend) => {
   };
 
   it('answers health with the database in use, and serves the page with a strict content policy', async () => {
-    expect(await get('/api/health')).toEqual({ status: 200, body: { status: 'ok', database: backend } });
+    expect(await get('/api/health')).toEqual({ status: 200, body: { status: 'ok', database: backend, daemon: false } });
     const page = await fetch(`${base}/`);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");

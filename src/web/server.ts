@@ -2,7 +2,7 @@
  * `ventas serve`: the dashboard page and its JSON API (a Hono app, app.ts, on node:http), reading and acting through
  * the same modules as the command line (coverage, plan, backfill). Routes, in routes/:
  *   GET  /  /app.js  /style.css       the page (pages.ts)
- *   GET  /api/health                 {"status":"ok","database":"postgres|pglite"}, open without token (health.ts)
+ *   GET  /api/health                 {"status":"ok","database":"postgres|pglite","daemon":false}, open without token (health.ts)
  *   POST /api/session {token}         sets the HttpOnly token cookie the page uses (session.ts)
  *   GET  /api/coverage?from&to&stores the heatmap: per store one state letter per day, lines and USD per day (coverage.ts)
  *   GET  /api/gaps?from&to&stores     the JSON of `ventas gaps --format json`
@@ -13,6 +13,7 @@
  *   GET  /api/runs/ID/events          server-sent events: progress, breaker, done (events.ts)
  *   POST /api/runs/ID/cancel          200 {"runId","status":"cancelled"}; ID a backfill (12) or an ETL run (etl-7)
  *   POST /api/runs/ID/resume          202 {"runId"}: the backfill resumed here; 409 when it cannot be
+ *   GET  /api/store-days/STORE/DAY   why the store-day is not complete: last attempt, error, next try (store-days.ts)
  * Unknown runs are 404; a run whose state does not allow the change is 409, with the reason. Who may ask: access.ts.
  * Given the daemon's providers (`ventas daemon`), also /livez, /readyz, /metrics, /api/daemon and /api/incidents
  * (routes/daemon.ts); without them (`ventas serve`) those paths are 404.

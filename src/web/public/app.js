@@ -42,6 +42,29 @@
  * A message between the page's tabs: a backfill started, or a run finished (`runId` a cancelled run's ref).
  * @typedef {{ type: 'started', runId: number } | { type: 'finished', runId: number | string }} TabMessage
  * @typedef {Error & { status?: number }} ApiError
+ * `ventas daemon`'s status and incidents (src/web/routes/daemon.ts), and why a store-day is not complete
+ * (src/daemon/explain.ts).
+ * @typedef {{
+ *   leader: { holder: string, since: string } | null, isLeader: boolean, lastSync: string | null,
+ *   nextSync: string | null, lastRecovery: string | null, nextRecovery: string | null, backlog: number,
+ *   budget: { maxRequestsPerHour: number, usedThisHour: number, left: number }, lastCycleEndedAt: string | null,
+ *   syncEveryMinutes: number,
+ * }} DaemonStatus
+ * @typedef {{
+ *   id: number, kind: string, store: string | null, dates: string[], openedAt: string, resolvedAt: string | null,
+ *   summary: string,
+ * }} Incident
+ * @typedef {{
+ *   at: string, outcome: string, lines: number, error: string | null, dayFrom: string, dayTo: string,
+ *   horaDesde: string | null, horaHasta: string | null,
+ *   run: { id: number, type: string, status: string, command: string | null } | null,
+ * }} LastAttempt
+ * @typedef {{
+ *   store: string, name: string, day: string, state: string, lines: number, klkLines: number | null,
+ *   rejectedLines: number, lastAttempt: LastAttempt | null,
+ *   healAttempts: { count: number, max: number, lastAt: string } | null,
+ *   next: { reason: string, at: string | null, summary: string, command: string | null }, daemon: boolean,
+ * }} StoreDayWhy
  */
 
 /**
@@ -89,12 +112,41 @@ const RUN_STATUS = {
   success: 'éxito',
   skipped: 'omitido',
 };
+/** Incident kinds (src/daemon/status.ts) as people name them. */
+/** @type {Record<string, string>} */
+const INCIDENT_KINDS = {
+  klk_unreachable: 'KLK no responde',
+  store_stale: 'Tienda sin sincronizar',
+  recovery_failed: 'Recuperación nocturna fallida',
+  heal_exhausted: 'Recuperación agotada',
+  quarantine: 'Líneas en cuarentena',
+};
+/** The day states by their JSON name (src/coverage/states.ts). */
+/** @type {Record<string, string>} */
+const STATE_NAMES = {
+  complete: 'completo',
+  partial: 'parcial',
+  missing: 'faltante',
+  rejected: 'rechazado',
+  empty: 'vacío',
+  closed: 'cerrado',
+  future: 'futuro',
+};
+/** @type {Record<string, string>} */
+const REQUEST_OUTCOMES = {
+  ok: 'KLK respondió',
+  empty: 'KLK respondió sin líneas',
+  failed: 'falló',
+  timeout: 'se agotó el tiempo de espera',
+};
 const MONTHS = ['Ene', 'Feb', 'Mar', 'Abr', 'May', 'Jun', 'Jul', 'Ago', 'Sep', 'Oct', 'Nov', 'Dic'];
 const DAY_MS = 86_400_000;
 /** While a backfill runs the map is redrawn at most this often, so it fills in as the chunks land. */
 const LIVE_REFRESH_MS = 3_000;
 /** How often an open page asks whether a run started or ended elsewhere (only while it is visible). */
 const RUNS_POLL_MS = 10_000;
+/** How often an open page reads the daemon's status and incidents (only while visible, and only under the daemon). */
+const DAEMON_POLL_MS = 30_000;
 /** Windows longer than this draw narrower cells. */
 const DENSE_DAYS = 120;
 
@@ -122,6 +174,7 @@ const plural = (n, one, many) => `${int.format(n)} ${n === 1 ? one : many}`;
  * @type {{
  *   from: string, to: string, stores: string[], coverage: Coverage | null, plan: Plan | null, running: number | null,
  *   lastLiveRefresh: number, runsSignature: string | null, settled: Set<number | string>, active: { r: number, i: number },
+ *   daemon: boolean, detail: string | null,
  * }}
  */
 const view = {
@@ -136,6 +189,10 @@ const view = {
   settled: new Set(),
   /** The heatmap cell that takes the Tab stop (roving tabindex): row and day index. */
   active: { r: 0, i: 0 },
+  /** This server runs `ventas daemon` (its /api/health says so): the daemon's panel and incidents are shown. */
+  daemon: false,
+  /** The store-day whose detail is shown or asked for last (`store/day`): a slower earlier answer is dropped. */
+  detail: null,
 };
 
 /**
@@ -337,8 +394,9 @@ async function loadRuns() {
 
 async function loadHealth() {
   try {
-    const health = /** @type {{ database: string }} */ (await api('/api/health'));
+    const health = /** @type {{ database: string, daemon?: boolean }} */ (await api('/api/health'));
     $('health').textContent = health.database === 'pglite' ? 'base embebida (PGlite)' : 'PostgreSQL';
+    view.daemon = health.daemon === true;
   } catch (error) {
     $('health').textContent = `sin conexión: ${messageOf(error)}`;
   }
@@ -663,6 +721,11 @@ function onHeatmapKey(event) {
   const cell = targetOf(event).closest('.c');
   if (!cell) return;
   if (event.key === 'Escape') return hideTooltip();
+  if (event.key === 'Enter' || event.key === ' ') {
+    event.preventDefault();
+    const { r, i } = cellPosition(cell);
+    return showDayDetail(r, i);
+  }
   const rows = known(view.coverage).stores.length;
   const days = known(view.coverage).days;
   let { r, i } = cellPosition(cell);
@@ -727,7 +790,10 @@ function reveal(cell) {
 function onHeatmapClick(event) {
   /** @type {HTMLElement | null} */
   const cell = targetOf(event).closest('.c');
-  if (cell && document.activeElement !== cell) cell.focus();
+  if (!cell) return;
+  if (document.activeElement !== cell) cell.focus();
+  const { r, i } = cellPosition(cell);
+  showDayDetail(r, i);
 }
 
 function onScroll() {
@@ -1019,6 +1085,7 @@ async function login(event) {
   $('login').hidden = true;
   await load();
   await loadRuns();
+  if (view.daemon) await loadDaemon();
 }
 
 async function startBackfill() {
@@ -1085,6 +1152,205 @@ async function pollRuns() {
   const running = runs.find((r) => r.kind === 'backfill' && r.status === 'running');
   if (running && view.running === null) return follow(running.id);
   if (view.running === null) await load();
+}
+
+// ------------------------------------------------------------------------------------------------ daemon and incidents
+
+/**
+ * An instant as timeHtml writes it, or what stands for its absence.
+ * @param {string | null} iso
+ * @param {string} absent
+ */
+function timeOr(iso, absent) {
+  return iso ? timeHtml(iso) : esc(absent);
+}
+
+/**
+ * `<div><dt>…</dt><dd>…</dd></div>` for a fact list; `html` is already escaped.
+ * @param {string} term
+ * @param {string} html
+ * @param {string} [key] names the fact for tests and styles
+ */
+function fact(term, html, key = '') {
+  return `<div${key ? ` data-fact="${esc(key)}"` : ''}><dt>${esc(term)}</dt><dd>${html}</dd></div>`;
+}
+
+/** Reads the daemon's status and incidents; a 404 means this server has no daemon after all. */
+async function loadDaemon() {
+  try {
+    const [status, { incidents }] = await Promise.all([
+      /** @type {Promise<DaemonStatus>} */ (api('/api/daemon')),
+      /** @type {Promise<{ incidents: Incident[] }>} */ (api('/api/incidents')),
+    ]);
+    $('daemon-area').hidden = false;
+    $('daemon-error').textContent = '';
+    renderDaemon(status);
+    renderIncidents(incidents);
+  } catch (error) {
+    if (statusOf(error) === 404) {
+      view.daemon = false;
+      $('daemon-area').hidden = true;
+    } else if (!$('daemon-area').hidden) {
+      // The last figures stay, with why they are not refreshed.
+      $('daemon-error').textContent = `No se pudo leer el estado del daemon: ${messageOf(error)}`;
+    }
+  }
+}
+
+function pollDaemon() {
+  if (view.daemon && !document.hidden) loadDaemon();
+}
+
+/**
+ * Who this process is to the daemon, in words (the badge's text says it, not only its colour).
+ * @param {DaemonStatus} s
+ */
+function daemonRole(s) {
+  if (s.isLeader) return { cls: 'st-success', text: 'Lidera este proceso' };
+  if (s.leader) return { cls: 'st-cancelled', text: 'En espera: lidera otro proceso' };
+  return { cls: 'st-failed', text: 'Sin líder' };
+}
+
+/** @param {DaemonStatus} s */
+function renderDaemon(s) {
+  const role = daemonRole(s);
+  $('daemon-state').innerHTML = `<span class="badge ${role.cls}">${esc(role.text)}</span>`;
+  const leader = s.leader
+    ? `${esc(s.leader.holder)}${s.isLeader ? ' (este proceso)' : ''}, desde ${timeHtml(s.leader.since)}`
+    : 'ninguno: nadie sincroniza ni recupera ahora';
+  const b = s.budget;
+  $('daemon-facts').innerHTML = [
+    fact('Líder', leader, 'leader'),
+    fact('Última sincronización', timeOr(s.lastSync, 'ninguna todavía'), 'last-sync'),
+    fact('Próxima sincronización', timeOr(s.nextSync, 'sin programar'), 'next-sync'),
+    fact('Última recuperación nocturna', timeOr(s.lastRecovery, 'ninguna todavía'), 'last-recovery'),
+    fact('Próxima recuperación nocturna', timeOr(s.nextRecovery, 'sin programar'), 'next-recovery'),
+    fact('Pendientes de recuperar', esc(plural(s.backlog, 'día-tienda', 'días-tienda')), 'backlog'),
+    fact(
+      'Presupuesto de esta hora',
+      esc(
+        `${int.format(b.usedThisHour)} de ${plural(b.maxRequestsPerHour, 'petición', 'peticiones')} usadas · quedan ${int.format(b.left)}`,
+      ),
+      'budget',
+    ),
+    fact('Fin del último ciclo', timeOr(s.lastCycleEndedAt, 'ninguno todavía'), 'last-cycle'),
+  ].join('');
+}
+
+/**
+ * `2026-01-05`, `2026-01-05 y 2026-01-07`, `del 2026-01-05 al 2026-01-20 (9 días)`.
+ * @param {string[]} dates oldest first
+ */
+function incidentDates(dates) {
+  if (dates.length <= 3) return listEs(dates);
+  return `del ${dates[0]} al ${dates.at(-1)} (${plural(dates.length, 'día', 'días')})`;
+}
+
+/** @param {Incident} i */
+function incidentHtml(i) {
+  const open = i.resolvedAt === null;
+  const where = [i.store ?? 'toda la cadena', ...(i.dates.length > 0 ? [incidentDates(i.dates)] : [])].join(' · ');
+  const when = open
+    ? `abierto desde ${timeHtml(i.openedAt)}`
+    : `abierto ${timeHtml(i.openedAt)}, resuelto ${timeHtml(i.resolvedAt ?? '')}`;
+  return `<li class="incident" data-kind="${esc(i.kind)}" data-id="${i.id}">
+    <div class="incident-head"><span class="badge ${open ? 'st-failed' : 'st-cancelled'}">${open ? 'abierto' : 'resuelto'}</span>
+    <strong>${esc(INCIDENT_KINDS[i.kind] ?? i.kind)}</strong> <span class="incident-where">${esc(where)}</span></div>
+    <p class="incident-summary">${esc(i.summary)}</p>
+    <p class="hint when">#${i.id} · ${when}</p>
+  </li>`;
+}
+
+/** @param {Incident[]} incidents newest first */
+function renderIncidents(incidents) {
+  const open = incidents.filter((i) => i.resolvedAt === null);
+  const resolved = incidents.filter((i) => i.resolvedAt !== null);
+  $('incidents-title').textContent = open.length > 0 ? `Incidentes abiertos: ${int.format(open.length)}` : 'Incidentes';
+  $('incidents-open').innerHTML =
+    open.length > 0 ? open.map(incidentHtml).join('') : '<li class="hint">Ningún incidente abierto.</li>';
+  $('incidents-resolved-box').hidden = resolved.length === 0;
+  $('incidents-resolved-summary').textContent = `Resueltos recientemente (${int.format(resolved.length)})`;
+  $('incidents-resolved').innerHTML = resolved.map(incidentHtml).join('');
+}
+
+// ------------------------------------------------------------------------------------------------ why a store-day is not complete
+
+/**
+ * Asks the server why the cell's store-day is not complete and shows it under the map.
+ * @param {number} r
+ * @param {number} i
+ */
+async function showDayDetail(r, i) {
+  const { stores, from } = known(view.coverage);
+  const s = known(stores[r]);
+  const day = dayAt(from, i);
+  const key = `${s.store}/${day}`;
+  view.detail = key;
+  const box = $('day-detail');
+  box.hidden = false;
+  $('day-detail-title').textContent = `${s.store} ${s.name} · ${day}`;
+  $('day-detail-facts').innerHTML = fact('Estado', esc(`${stateOf(known(s.states[i])).name} · leyendo…`));
+  try {
+    const why = /** @type {StoreDayWhy} */ (
+      await api(`/api/store-days/${encodeURIComponent(s.store)}/${encodeURIComponent(day)}`)
+    );
+    if (view.detail === key) renderDayDetail(why);
+  } catch (error) {
+    if (view.detail === key) $('day-detail-facts').innerHTML = fact('Error', esc(messageOf(error)));
+  }
+}
+
+/** @param {LastAttempt} a */
+function attemptHtml(a) {
+  const span =
+    a.horaDesde && a.horaHasta
+      ? `de ${a.horaDesde.slice(0, 5)} a ${a.horaHasta.slice(0, 5)}`
+      : a.dayFrom === a.dayTo
+        ? 'el día entero'
+        : `del ${a.dayFrom} al ${a.dayTo}`;
+  const outcome =
+    a.outcome === 'ok'
+      ? `KLK respondió ${plural(a.lines, 'línea', 'líneas')}`
+      : (REQUEST_OUTCOMES[a.outcome] ?? a.outcome);
+  const run = a.run
+    ? `${RUN_TYPES[a.run.type] ?? a.run.type} #${a.run.id}${a.run.command ? ` (${a.run.command})` : ''}, ${RUN_STATUS[a.run.status] ?? a.run.status}`
+    : 'fuera de una ejecución registrada';
+  return `${timeHtml(a.at)} · ${esc(`${span}: ${outcome}`)}<br><span class="hint">${esc(run)}</span>`;
+}
+
+/** @param {StoreDayWhy} w */
+function renderDayDetail(w) {
+  const a = w.lastAttempt;
+  const lines =
+    w.klkLines === null
+      ? plural(w.lines, 'línea', 'líneas')
+      : `${plural(w.lines, 'línea', 'líneas')} (KLK informó ${int.format(w.klkLines)})`;
+  const rejected = w.rejectedLines > 0 ? ` · ${plural(w.rejectedLines, 'línea rechazada', 'líneas rechazadas')}` : '';
+  const failed = a && (a.outcome === 'failed' || a.outcome === 'timeout');
+  const next = `${w.next.at ? `${timeHtml(w.next.at)} · ` : ''}${esc(w.next.summary)}`;
+  $('day-detail-facts').innerHTML = [
+    fact('Estado', esc(`${STATE_NAMES[w.state] ?? w.state} · ${lines}${rejected}`), 'state'),
+    fact('Último intento', a ? attemptHtml(a) : 'ninguno registrado', 'last-attempt'),
+    ...(failed
+      ? [fact('Error', `<span class="error-text">${esc(a.error ?? REQUEST_OUTCOMES[a.outcome])}</span>`, 'error')]
+      : []),
+    ...(w.healAttempts
+      ? [
+          fact(
+            'Intentos del daemon',
+            `${esc(`${int.format(w.healAttempts.count)} de ${int.format(w.healAttempts.max)}`)}, el último ${timeHtml(w.healAttempts.lastAt)}`,
+            'heal-attempts',
+          ),
+        ]
+      : []),
+    fact(w.next.reason === 'none' ? 'Qué falta' : 'Próximo intento', next, 'next'),
+    ...(w.next.command ? [fact('A mano', `<code>${esc(w.next.command)}</code>`, 'command')] : []),
+  ].join('');
+}
+
+function hideDayDetail() {
+  view.detail = null;
+  $('day-detail').hidden = true;
 }
 
 // ------------------------------------------------------------------------------------------------ history
@@ -1212,12 +1478,21 @@ function start() {
   document.addEventListener('scroll', onScroll, { capture: true, passive: true });
   window.addEventListener('resize', onScroll);
   $('run').addEventListener('click', confirmBackfill);
+  $('day-detail-close').addEventListener('click', () => {
+    hideDayDetail();
+    cellAt(view.active.r, view.active.i)?.focus();
+  });
   $('confirm').addEventListener('close', onConfirmClosed);
   channel?.addEventListener('message', onChannelMessage);
   window.setInterval(pollRuns, RUNS_POLL_MS);
+  window.setInterval(pollDaemon, DAEMON_POLL_MS);
   document.addEventListener('visibilitychange', pollRuns);
-  loadHealth();
+  document.addEventListener('visibilitychange', pollDaemon);
+  const health = loadHealth();
   load().then(async () => {
+    // After the coverage: its stores' zone is the one the daemon's times are written in.
+    await health;
+    if (view.daemon) await loadDaemon();
     const runs = await loadRuns();
     const running = runs.find((r) => r.kind === 'backfill' && r.status === 'running');
     if (running) follow(running.id);
