@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../catalogue/config.ts';
 import { DEFAULT_STORES } from '../catalogue/stores.ts';
-import { healNotBefore, healSelection, insideHours, recoveryFailed, staleStores } from './cycle.ts';
+import { failedRecoveryDays, healNotBefore, healSelection, insideHours, recoveryFailed, staleStores } from './cycle.ts';
 import { daemonTicks } from './schedule.ts';
 
 describe('the heal selection', () => {
@@ -143,5 +143,16 @@ describe('the nightly recovery that failed or did not run', () => {
       day: '2026-01-15',
       ran: false,
     });
+  });
+
+  it("a failed run's night, for each store of its zone, is the heal's to check", () => {
+    const failed = recovery(caracas('2026-01-15T03:00:00'), 'failed', 'KLK: HTTP 503');
+    expect([...failedRecoveryDays(ticks, [failed, bogota], config)].sort()).toEqual([
+      `${A} 2026-01-14`,
+      `${B} 2026-01-14`,
+    ]);
+    const done = recovery(caracas('2026-01-15T03:00:00'), 'success');
+    expect(failedRecoveryDays(ticks, [done, bogota], config).size).toBe(0);
+    expect(failedRecoveryDays(ticks, [bogota], config).size).toBe(0);
   });
 });

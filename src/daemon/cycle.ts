@@ -304,6 +304,9 @@ async function cycle(deps: CycleDeps, startedAt: Date, spending: HealSpending): 
   const nowAt = deps.now();
   const today = localDateTime(chainZone, nowAt).slice(0, 10);
   const window = { from: addDays(today, -config.heal.lookbackDays), to: addDays(today, -1) };
+  // A day whose nightly recovery failed and that no whole-day answer has checked since: its syncs may have left it
+  // short without it reading partial (half the usual is not partial), and no later recovery asks it again.
+  const unrecovered = failedRecoveryDays(ticks, await readTicks(db), config);
   const backlogOf = async () => {
     const report = await computeCoverage(db, config, { ...window, now: deps.now() });
     const backlog: BacklogDay[] = [];
@@ -314,7 +317,10 @@ async function cycle(deps: CycleDeps, startedAt: Date, spending: HealSpending): 
         counts[cell.state] = (counts[cell.state] ?? 0) + 1;
         if (cell.rejectedLines > 0) quarantined.push({ store: store.id, day: cell.day, lines: cell.rejectedLines });
         const heal =
-          cell.state === 'missing' || cell.state === 'partial' || (cell.state === 'rejected' && cell.sourceChanged);
+          cell.state === 'missing' ||
+          cell.state === 'partial' ||
+          (cell.state === 'rejected' && cell.sourceChanged) ||
+          (cell.state === 'complete' && cell.klkLines === null && unrecovered.has(`${store.id} ${cell.day}`));
         if (heal && pastGrace(store, cell.day, deps.now(), config.heal.graceMinutes))
           backlog.push({ store, day: cell.day, notBefore: healNotBefore(cell) });
       }
@@ -557,6 +563,22 @@ export function staleStores(
     }
   }
   return found;
+}
+
+/** The store-days (`store day`) of the nightly recoveries whose last run failed. */
+export function failedRecoveryDays(
+  ticks: readonly Tick[],
+  records: readonly Pick<TickRecord, 'name' | 'lastDueAt' | 'status'>[],
+  config: Pick<Config, 'daemon'>,
+): Set<string> {
+  const days = new Set<string>();
+  for (const tick of ticks.filter((t) => t.kind === 'recovery')) {
+    const record = records.find((r) => r.name === tick.name);
+    if (record?.status !== 'failed') continue;
+    const day = addDays(localDateTime(tick.timeZone, record.lastDueAt).slice(0, 10), -config.daemon.recoveryDays);
+    for (const store of tick.stores) days.add(`${store} ${day}`);
+  }
+  return days;
 }
 
 /**
