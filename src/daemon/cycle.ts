@@ -83,7 +83,7 @@ export interface TickOutcome {
   status: EtlSummary['status'] | null;
   rows: number;
   requests: number;
-  /** KLK did not answer any store of the tick. */
+  /** KLK stopped answering during the tick: every store that failed found it unreachable (klkStoppedAnswering). */
   unreachable: boolean;
   error: string | null;
 }
@@ -148,6 +148,16 @@ const rowsOf = (s: EtlSummary) => s.totals.inserted + s.totals.updated;
 function allUnreachable(s: EtlSummary): boolean {
   const results = Object.values(s.stores);
   return results.length > 0 && results.every((r) => r.status === 'failed' && r.unreachable);
+}
+
+/**
+ * KLK stopped answering during the run: some store failed and every store that failed found KLK unreachable. Those
+ * that answered did so before it went down (an outage that starts halfway through a sync); counting the run as
+ * unreachable lets `klk_unreachable` open for the outage instead of one `store_stale` per store it starved.
+ */
+function klkStoppedAnswering(s: EtlSummary): boolean {
+  const failed = Object.values(s.stores).filter((r) => r.status === 'failed');
+  return failed.length > 0 && failed.every((r) => r.unreachable);
 }
 
 /**
@@ -256,7 +266,7 @@ async function cycle(deps: CycleDeps, startedAt: Date, spending: HealSpending): 
       outcome.status = summary.status;
       outcome.rows = rowsOf(summary);
       outcome.requests = summary.totals.requests;
-      outcome.unreachable = allUnreachable(summary);
+      outcome.unreachable = klkStoppedAnswering(summary);
       deps.metrics?.addRowsLoaded(outcome.rows);
       const end = { ...claim, at: deps.now() };
       // Stopped by a shutdown: the claim stays `running`, so once this process is gone the tick reads interrupted

@@ -44,6 +44,8 @@ class Scenario {
   readonly cycles: Array<{ at: Date; summary: CycleSummary }> = [];
   /** Where the cycle's KLK clients point: the simulator, or a dead port while KLK is down. */
   klkUrl: string;
+  /** A store whose requests find KLK unreachable at an instant (an outage that starts halfway through a sync). */
+  unreachableFor: (sucursal: string, now: Date) => boolean = () => false;
   /** A request the simulator should answer wrong (all lines of another warehouse), for a store and instant. */
   wrongWarehouse: (sucursal: string, now: Date) => boolean = () => false;
   readonly config: Config;
@@ -88,15 +90,14 @@ class Scenario {
   }
 
   private client(now: Date): KlkClient {
-    const klk = openKlk(this.config, {
-      baseUrl: this.klkUrl,
-      concurrency: this.config.concurrency,
-      logger: silentLogger,
-    });
+    const open = (baseUrl: string) =>
+      openKlk(this.config, { baseUrl, concurrency: this.config.concurrency, logger: silentLogger });
+    const klk = open(this.klkUrl);
+    const down = open(this.dead);
     return {
       stats: () => klk.stats(),
       fetchVentas: (request, newCollector, options) =>
-        klk.fetchVentas(
+        (this.unreachableFor(request.sucursal, now) ? down : klk).fetchVentas(
           this.wrongWarehouse(request.sucursal, now)
             ? { ...request, almacen: secondWarehouse(STORES.find((s) => s.sucursal === request.sucursal)!.almacen) }
             : request,
@@ -265,6 +266,30 @@ describeEachBackend('the daemon over simulated days', (open) => {
       `incident.opened@${localOf(incidents[0]!.openedAt)}`,
       'incident.resolved@2026-02-12 03:00',
     ]);
+  });
+
+  it('KLK going down halfway through a sync: one klk_unreachable from that sync on, and no store goes stale', async () => {
+    scenario = await Scenario.start(db, { seed: 17, config: { heal: { lookbackDays: 2 } } });
+    const s = scenario;
+    const [first, second] = STORES;
+    // The 10:00 sync: the first store answered, then KLK went; the 11:00 sync finds it down for all; back at 12:00.
+    s.unreachableFor = (sucursal, t) =>
+      (localOf(t) === '2026-02-24 10:00' && sucursal !== first!.sucursal) || localOf(t) === '2026-02-24 11:00';
+    await s.run(at('2026-02-24T06:00'), at('2026-02-25T04:00'));
+    await s.expectHealthy(at('2026-02-25T04:00'));
+
+    expect(s.at('2026-02-24T10:00').ticks.map((t) => [t.status, t.unreachable])).toEqual([['partial', true]]);
+    // Down since the 10:00 sync: over 15 minutes at the 11:00 cycle, resolved by the 12:00 sync. The second store,
+    // last synced at 09:00, is starved by the outage and opens nothing of its own.
+    const incidents = await s.incidents();
+    expect(incidents.map((i) => [i.kind, i.store, localOf(i.openedAt), localOf(i.resolvedAt!)])).toEqual([
+      ['klk_unreachable', null, '2026-02-24 11:00', '2026-02-24 12:00'],
+    ]);
+    expect(told(s.alerts(), 'klk_unreachable')).toEqual([
+      'incident.opened@2026-02-24 11:00',
+      'incident.resolved@2026-02-24 12:00',
+    ]);
+    expect(told(s.alerts(), 'store_stale', second!.id)).toEqual([]);
   });
 
   it('a partial day (its syncs failing from 10:00 to 20:00) is completed by the nightly recovery; each store goes stale once', async () => {
