@@ -4,7 +4,8 @@
  * Progress on stderr, the table on stdout, everything in bench/results.json.
  *
  * It creates and drops its own databases on that server, all named ventas_bench_*. Settings (environment):
- *   BENCH_LATENCY_FACTOR  KLK's recorded timings are divided by this for the backfill figure (default 12)
+ *   BENCH_LATENCY_FACTOR  KLK's recorded timings are divided by this for the backfill, estimate and hourly figures
+ *                         (default 12)
  *   BENCH_BACKFILL_STORES stores of the backfill figure, comma-separated (default: every 4th row of the seed's table)
  *   BENCH_PGLITE=0        skip the PGlite reference
  *   BENCH_KEEP_DATABASES=1 leave the ventas_bench_* databases for inspection
