@@ -48,6 +48,28 @@ export async function recreateDatabase(serverUrl: string, database: string): Pro
   return databaseUrl(serverUrl, database);
 }
 
+/**
+ * The database created once, then emptied by dropping its schema: DROP DATABASE waits for every backend of the
+ * server to acknowledge it, and on a shared server one busy elsewhere can hold it for minutes.
+ */
+export async function emptyDatabase(serverUrl: string, database: string): Promise<string> {
+  const url = databaseUrl(serverUrl, database);
+  const admin = await connect(databaseUrl(serverUrl, 'postgres'));
+  try {
+    const { rows } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (rows.length === 0) return await recreateDatabase(serverUrl, database);
+  } finally {
+    await admin.end();
+  }
+  const client = await connect(url);
+  try {
+    await client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+  } finally {
+    await client.end();
+  }
+  return url;
+}
+
 export async function dropDatabase(serverUrl: string, database: string): Promise<void> {
   const admin = new pg.Client({ connectionString: databaseUrl(serverUrl, 'postgres') });
   await admin.connect();

@@ -26,7 +26,7 @@ export interface SavedAnswer {
 
 /**
  * Saves the simulator's answer for the store's sales floor, cut to exactly `counts` lines each (the first lines of
- * one answer; `total_registros` rewritten to match). The simulator writes one element per `{"numero_factura":...}`,
+ * one answer; `total_registros` and `fecha_hasta` rewritten to match). The simulator writes one element per `{"numero_factura":...}`,
  * so elements start exactly at `,{"numero_factura":`.
  */
 export async function saveAnswers(
@@ -60,7 +60,12 @@ export async function saveAnswers(
     writeFileSync(
       file,
       Buffer.concat([
-        Buffer.from(head.replace(/"total_registros":\d+/, `"total_registros":${count}`)),
+        // The meta echoes the request the cut answer stands for: its last day and its count.
+        Buffer.from(
+          head
+            .replace(/"total_registros":\d+/, `"total_registros":${count}`)
+            .replace(/"fecha_hasta":"[^"]*"/, `"fecha_hasta":"${lastDay}"`),
+        ),
         body.subarray(listStart, end),
         Buffer.from(']}'),
       ]),
@@ -77,6 +82,8 @@ export interface EtlRun {
   maxRssBytes: number | null;
   /** WAL the server wrote during the run (PostgreSQL only). */
   walBytes?: number;
+  /** Where that WAL starts and ends (pg_lsn text). */
+  walRange?: [string, string];
 }
 
 /** `ventas etl` in a child process for the answer's days, one request; the ETL's own duration from its log. */
@@ -162,29 +169,11 @@ export interface FloorRun {
  * same column types and no index, key or default.
  */
 export async function measureFloor(answer: SavedAnswer, store: Store, databaseUrl: string): Promise<FloorRun> {
-  const body = readFileSync(answer.file);
   const db = await openDb({ databaseUrl, migrate: false });
   try {
     await db.exec('DROP TABLE IF EXISTS bench_floor');
     await db.exec(`CREATE TABLE bench_floor (${VENTAS_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})`);
-    const parseStarted = performance.now();
-    const listEnd = body.lastIndexOf(']');
-    const chunks: Buffer[] = [];
-    let rows: string[] = [];
-    let lines = 0;
-    for (let from = body.indexOf('"ventas":[') + '"ventas":['.length; from < listEnd;) {
-      let to = body.indexOf(ELEMENT_START, from);
-      if (to === -1 || to > listEnd) to = listEnd;
-      rows.push(copyRow(JSON.parse(body.toString('utf8', from, to)) as KlkLineLike, store.id));
-      lines++;
-      if (rows.length === 10_000) {
-        chunks.push(Buffer.from(rows.join('')));
-        rows = [];
-      }
-      from = to + 1;
-    }
-    chunks.push(Buffer.from(rows.join('')));
-    const parseSeconds = (performance.now() - parseStarted) / 1000;
+    const { chunks, lines, parseSeconds } = copyText(answer, store);
     const copyStarted = performance.now();
     await db.copyFrom(
       'bench_floor',
@@ -200,6 +189,33 @@ export async function measureFloor(answer: SavedAnswer, store: Store, databaseUr
   } finally {
     await db.close();
   }
+}
+
+/**
+ * The answer's lines as COPY text of VENTAS_COLUMNS, in chunks of 10,000 rows: each line decoded and JSON.parse'd
+ * on its own (ASCII lines become one-byte strings; the lines are found by the simulator's element boundary, no
+ * scanning, no validation). `parseSeconds` is what that took.
+ */
+export function copyText(answer: SavedAnswer, store: Store): { chunks: Buffer[]; lines: number; parseSeconds: number } {
+  const body = readFileSync(answer.file);
+  const parseStarted = performance.now();
+  const listEnd = body.lastIndexOf(']');
+  const chunks: Buffer[] = [];
+  let rows: string[] = [];
+  let lines = 0;
+  for (let from = body.indexOf('"ventas":[') + '"ventas":['.length; from < listEnd;) {
+    let to = body.indexOf(ELEMENT_START, from);
+    if (to === -1 || to > listEnd) to = listEnd;
+    rows.push(copyRow(JSON.parse(body.toString('utf8', from, to)) as KlkLineLike, store.id));
+    lines++;
+    if (rows.length === 10_000) {
+      chunks.push(Buffer.from(rows.join('')));
+      rows = [];
+    }
+    from = to + 1;
+  }
+  chunks.push(Buffer.from(rows.join('')));
+  return { chunks, lines, parseSeconds: (performance.now() - parseStarted) / 1000 };
 }
 
 interface KlkLineLike {
@@ -243,12 +259,13 @@ function copyRow(line: KlkLineLike, storeId: string): string {
 }
 
 /** Runs of each kind: the median is reported, so one run disturbed by the machine does not make the figure. */
-const RUNS = 3;
+export const RUNS = 3;
 
-const medianRun = (runs: EtlRun[]) => [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor(runs.length / 2)]!;
+export const medianRun = (runs: EtlRun[]) =>
+  [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor(runs.length / 2)]!;
 
 /** The run, with the WAL the server wrote meanwhile (the bench is the server's only writer). */
-async function withWal(databaseUrl: string, run: () => Promise<EtlRun>): Promise<EtlRun> {
+export async function withWal(databaseUrl: string, run: () => Promise<EtlRun>): Promise<EtlRun> {
   const client = await connect(databaseUrl);
   try {
     const lsn = async () =>
@@ -260,7 +277,7 @@ async function withWal(databaseUrl: string, run: () => Promise<EtlRun>): Promise
       after,
       before,
     ]);
-    return { ...result, walBytes: Number(rows[0]!.bytes) };
+    return { ...result, walBytes: Number(rows[0]!.bytes), walRange: [before, after] };
   } finally {
     await client.end();
   }
@@ -285,9 +302,8 @@ export async function benchLoadRate(
   serverUrl: string,
   workDir: string,
   options: { pglite: boolean },
+  [big, small]: SavedAnswer[],
 ): Promise<LoadRateResult> {
-  progress('carga: se guardan las respuestas de KLK (200.000 y 100.000 líneas)');
-  const [big, small] = await saveAnswers(sim, store, workDir, [200_000, 100_000]);
   const runs = { first: [] as EtlRun[], reload: [] as EtlRun[], read: [] as EtlRun[] };
   let url = '';
   for (let i = 1; i <= RUNS; i++) {

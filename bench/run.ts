@@ -4,12 +4,15 @@
  * Progress on stderr, the table on stdout, everything in bench/results.json.
  *
  * It creates and drops its own databases on that server, all named ventas_bench_*. Settings (environment):
- *   BENCH_LATENCY_FACTOR  KLK's recorded timings are divided by this for the backfill figure (default 12)
+ *   BENCH_LATENCY_FACTOR  KLK's recorded timings are divided by this for the backfill, estimate and hourly figures
+ *                         (default 12)
  *   BENCH_BACKFILL_STORES stores of the backfill figure, comma-separated (default: every 4th row of the seed's table)
  *   BENCH_PGLITE=0        skip the PGlite reference
  *   BENCH_KEEP_DATABASES=1 leave the ventas_bench_* databases for inspection
- *   BENCH_ONLY=estimate   only these parts (comma-separated: load, backfill, gaps, estimate, cli); the table is
- *                         printed and bench/results.json, which holds every figure, is left as it is
+ *   BENCH_ONLY=estimate   only these parts (comma-separated: load, fluxion, pglite-rss, hourly, backfill, gaps,
+ *                         estimate, cli); the table is printed and bench/results.json, which holds every figure, is
+ *                         left as it is. The same as `npm run bench -- --only estimate`; with `--json FILE` the
+ *                         partial results are written to FILE.
  *
  * It first compiles src/ into dist/ (bin/build), so the figures that run bin/ventas measure the code as it is.
  */
@@ -23,8 +26,18 @@ import { benchBackfill, scaledLatency, type BackfillBenchResult } from './backfi
 import { benchCliStart, type CliStartResult } from './cli-start.ts';
 import { benchEstimate, type EstimateBenchResult } from './estimate.ts';
 import { benchGaps, type GapsBenchResult } from './gaps.ts';
-import { dropDatabase, elapsedSeconds, machineInfo, progress, ROOT } from './lib.ts';
-import { benchLoadRate, type EtlRun, type LoadRateResult } from './load-rate.ts';
+import { dropDatabase, elapsedSeconds, machineInfo, median, progress, ROOT } from './lib.ts';
+import {
+  BOOKKEEPING_WAL_BYTES,
+  benchFluxion,
+  FLUXION_DATABASE,
+  OLD_LOADER_LINES_PER_SECOND,
+  OLD_LOADER_SPEEDUP_GOAL,
+  type FluxionResult,
+} from './fluxion.ts';
+import { benchHourly, HOURLY_DATABASE, HOURLY_MAX_OVER, type HourlyResult } from './hourly.ts';
+import { benchLoadRate, medianRun, saveAnswers, type EtlRun, type LoadRateResult } from './load-rate.ts';
+import { benchPgliteRss, PGLITE_RSS_MAX_RATIO, type PgliteRssResult } from './pglite-rss.ts';
 import { renderTable, type Figure } from './report.ts';
 
 const SERVER_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -43,8 +56,10 @@ const BENCH_DATABASES = [
   'ventas_bench_seedway',
   'ventas_bench_gaps',
   'ventas_bench_estimate',
+  FLUXION_DATABASE,
+  HOURLY_DATABASE,
 ];
-const PARTS = ['load', 'backfill', 'gaps', 'estimate', 'cli'] as const;
+const PARTS = ['load', 'fluxion', 'pglite-rss', 'hourly', 'backfill', 'gaps', 'estimate', 'cli'] as const;
 type Part = (typeof PARTS)[number];
 const TIME_LIMIT_MINUTES = 15;
 
@@ -79,8 +94,8 @@ function loadFigures(r: LoadRateResult): Figure[] {
         unit: 'líneas/s',
         text: `piso de la máquina: ${int(floorRate)} líneas/s (JSON.parse ${oneDecimal(r.floor.parseSeconds)} s + COPY sin índices ${oneDecimal(r.floor.copySeconds)} s); ${Math.round((100 * firstRate) / floorRate)} % del piso`,
       },
-      target: { text: '≥ 50.000 líneas/s y ≥ 50 % del piso', minRate: 50_000, minShareOfFloor: 0.5 },
-      met: firstRate >= 50_000 && firstRate >= 0.5 * floorRate,
+      target: { text: '≥ 50.000 líneas/s y ≥ 100 % del piso', minRate: 50_000, minShareOfFloor: 1 },
+      met: firstRate >= 50_000 && firstRate >= floorRate,
     },
     {
       id: 'load.read',
@@ -154,6 +169,151 @@ function loadFigures(r: LoadRateResult): Figure[] {
     met: rss !== null && rss / MB < 500,
   });
   return figures;
+}
+
+function fluxionFigures(r: FluxionResult): Figure[] {
+  const first = medianRun(r.runs.map((x) => x.first));
+  const reload = medianRun(r.runs.map((x) => x.reload));
+  const copySeconds = median(r.runs.map((x) => x.floor.copySeconds));
+  const floorWal = median(r.runs.map((x) => x.floor.walBytes));
+  const parseSeconds = r.runs[0]!.floor.parseSeconds;
+  const firstRate = rate(first);
+  const floorRate = r.answerLines / copySeconds;
+  const sequentialRate = r.answerLines / (parseSeconds + copySeconds);
+  const oldGoal = OLD_LOADER_LINES_PER_SECOND * OLD_LOADER_SPEEDUP_GOAL;
+  const rewritten = Math.max(...r.runs.map((x) => x.reloadRewrittenRows));
+  const updated = Math.max(...r.runs.map((x) => x.reloadStats.updated));
+  const inserted = Math.max(...r.runs.map((x) => x.reloadStats.inserted));
+  const deleted = Math.max(...r.runs.map((x) => x.reloadStats.deleted));
+  // The re-load's own WAL when pg_walinspect can tell it from the other databases', else the server's.
+  const ownWal = r.runs.every((x) => x.reloadOwnWal !== null);
+  const reloadWal = Math.max(...r.runs.map((x) => (ownWal ? x.reloadOwnWal!.bytes : (x.reload.walBytes ?? Infinity))));
+  const kinds = ownWal
+    ? (() => {
+        const run = r.runs.find((x) => x.reloadOwnWal!.bytes === reloadWal)!.reloadOwnWal!;
+        return run.byKind
+          .slice(0, 3)
+          .map((k) => `${k.kind} ${oneDecimal(k.bytes / MB)} MB`)
+          .join(', ');
+      })()
+    : '';
+  const scope = `tabla de Fluxion: sus columnas, clave primaria, clave única y 8 índices, más el índice propio (${r.indexes.length} índices); mediana de ${r.runs.length}`;
+  return [
+    {
+      id: 'fluxion.first',
+      figure: `Carga inicial de la respuesta de ${int(r.answerLines)} líneas en la ${scope}`,
+      measured: {
+        value: firstRate,
+        unit: 'líneas/s',
+        text: `${int(firstRate)} líneas/s (${oneDecimal(first.seconds)} s); WAL ${walText(first)}`,
+      },
+      comparedWith: {
+        value: floorRate,
+        unit: 'líneas/s',
+        text:
+          `piso: COPY simple de las mismas filas a una copia vacía de la tabla, ${int(floorRate)} líneas/s (${oneDecimal(copySeconds)} s, WAL ${oneDecimal(floorWal / MB)} MB); ` +
+          `${Math.round((100 * firstRate) / floorRate)} % del piso; con JSON.parse antes (${oneDecimal(parseSeconds)} s), ${int(sequentialRate)} líneas/s. ` +
+          `Cargador anterior: ${int(OLD_LOADER_LINES_PER_SECOND)} líneas/s; ${twoDecimals(firstRate / OLD_LOADER_LINES_PER_SECOND)} veces`,
+      },
+      target: {
+        text: `≥ 80 % del piso y ≥ ${int(oldGoal)} líneas/s (${oneDecimal(OLD_LOADER_SPEEDUP_GOAL)} veces el cargador anterior)`,
+        minShareOfFloor: 0.8,
+        minRate: oldGoal,
+      },
+      met: firstRate >= 0.8 * floorRate && firstRate >= oldGoal,
+    },
+    {
+      id: 'fluxion.reload',
+      figure: 'Recarga sin cambios de la misma respuesta en la tabla de Fluxion',
+      measured: {
+        value: rate(reload),
+        unit: 'líneas/s',
+        text: `${int(rate(reload))} líneas/s (${oneDecimal(reload.seconds)} s); WAL del servidor ${walText(reload)}${ownWal ? `, el de esta base (el mayor de ${r.runs.length}): ${twoDecimals(reloadWal / MB)} MB${kinds ? ` (${kinds})` : ''}` : ''}; filas reescritas: ${int(rewritten)} (xmin nuevo), n_tup_upd +${int(updated)}, n_tup_ins +${int(inserted)}, n_tup_del +${int(deleted)}`,
+      },
+      comparedWith: {
+        value: first.seconds,
+        unit: 's',
+        text: `carga inicial: ${oneDecimal(first.seconds)} s, WAL ${walText(first)}; ${twoDecimals(first.seconds / reload.seconds)} veces más rápida`,
+      },
+      target: {
+        text: `ninguna fila reescrita, WAL ≤ ${int(BOOKKEEPING_WAL_BYTES / MB)} MB (solo el registro de la ejecución), no más lenta que la carga inicial`,
+        maxRewrittenRows: 0,
+        maxWalBytes: BOOKKEEPING_WAL_BYTES,
+        maxShareOfFirst: 1,
+      },
+      met:
+        rewritten === 0 &&
+        updated === 0 &&
+        inserted === 0 &&
+        deleted === 0 &&
+        reloadWal <= BOOKKEEPING_WAL_BYTES &&
+        reload.seconds <= first.seconds,
+    },
+  ];
+}
+
+function pgliteRssFigure(r: PgliteRssResult): Figure {
+  const mb = (b: number | null) => (b === null ? 'no medido' : `${int(b / MB)} MB`);
+  return {
+    id: 'memory.pglite',
+    figure: `Memoria en PGlite: pico de RSS de ventas etl de un día de BOSQUE (${r.day}, ${int(r.lines)} líneas, escala 1)`,
+    measured: {
+      value: r.etl.rssBytes === null ? null : r.etl.rssBytes / MB,
+      unit: 'MB',
+      text: mb(r.etl.rssBytes),
+    },
+    comparedWith: {
+      value: r.gaps.rssBytes === null ? null : r.gaps.rssBytes / MB,
+      unit: 'MB',
+      text:
+        `ventas gaps sobre la misma base: ${mb(r.gaps.rssBytes)}` +
+        (r.ratio === null ? '' : `; ${twoDecimals(r.ratio)} veces`) +
+        `; el primer ventas gaps, que crea la base: ${mb(r.createRssBytes)}`,
+    },
+    target: { text: `≤ ${oneDecimal(PGLITE_RSS_MAX_RATIO)} veces ventas gaps`, maxRatio: PGLITE_RSS_MAX_RATIO },
+    met: r.ratio !== null && r.ratio <= PGLITE_RSS_MAX_RATIO,
+  };
+}
+
+function hourlyFigures(r: HourlyResult): Figure[] {
+  const byWall = [...r.runs].sort((a, b) => a.wallSeconds - b.wallSeconds);
+  const run = byWall[Math.floor(byWall.length / 2)]!;
+  const over = run.wallSeconds / run.lowerBoundSeconds - 1;
+  const outside = run.wallSeconds - run.etlSeconds;
+  return [
+    {
+      id: 'hourly.sync',
+      figure: `Sincronización horaria: ventas etl --todas incremental, ${r.stores} tiendas (${r.day}, horas ${r.runs.map((x) => x.now.slice(11)).join(', ')}; latencia de KLK / ${r.latency.factor}; mediana de ${r.runs.length})`,
+      measured: {
+        value: run.wallSeconds,
+        unit: 's',
+        text: `${twoDecimals(run.wallSeconds)} s de reloj (${run.requests} peticiones, ${int(run.lines)} líneas)`,
+      },
+      comparedWith: {
+        value: run.lowerBoundSeconds,
+        unit: 's',
+        text: `cota inferior: ${twoDecimals(run.lowerBoundSeconds)} s (la tienda más lenta, ${run.slowestStore.id}, ${twoDecimals(run.slowestStore.seconds)} s; o todas las peticiones / 3 por KLK); +${Math.round(over * 100)} %. Con las duraciones medidas de las peticiones en vez del modelo: ${twoDecimals(run.measuredBoundSeconds)} s`,
+      },
+      target: { text: `≤ ${Math.round(HOURLY_MAX_OVER * 100)} % sobre la cota inferior`, maxOver: HOURLY_MAX_OVER },
+      met: over <= HOURLY_MAX_OVER,
+    },
+    {
+      id: 'hourly.startup',
+      figure: 'Sincronización horaria: parte del arranque y cierre del proceso',
+      measured: {
+        value: outside,
+        unit: 's',
+        text: `${twoDecimals(outside)} s (${pct(outside, run.wallSeconds)} del reloj)`,
+      },
+      comparedWith: {
+        value: run.etlSeconds,
+        unit: 's',
+        text: `el ETL según su propio registro: ${twoDecimals(run.etlSeconds)} s`,
+      },
+      target: { text: 'referencia, sin objetivo' },
+      met: null,
+    },
+  ];
 }
 
 function backfillFigures(r: BackfillBenchResult): Figure[] {
@@ -288,32 +448,67 @@ function build(): void {
   if (child.status !== 0) throw new Error(`bin/build terminó con código ${child.status}`);
 }
 
+/** `--only PARTS` (as BENCH_ONLY) and `--json FILE` (where the results of a partial run go). */
+function parseArgs(argv: string[]): { only?: string; json?: string } {
+  const out: { only?: string; json?: string } = {};
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
+    if (flag !== '--only' && flag !== '--json')
+      throw new Error(`argumento desconocido: ${argv[i]} (hay --only y --json)`);
+    const value = inline ?? argv[++i];
+    if (!value) throw new Error(`${flag} necesita un valor`);
+    out[flag === '--only' ? 'only' : 'json'] = value;
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date();
-  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()) ?? [...PARTS];
+  const args = parseArgs(process.argv.slice(2));
+  const only = (args.only ?? process.env.BENCH_ONLY)?.split(',').map((s) => s.trim()) ?? [...PARTS];
   const unknown = only.filter((p) => !PARTS.includes(p as Part));
   if (unknown.length > 0)
-    throw new Error(`BENCH_ONLY: partes desconocidas ${unknown.join(', ')}; las hay: ${PARTS.join(', ')}`);
+    throw new Error(`--only: partes desconocidas ${unknown.join(', ')}; las hay: ${PARTS.join(', ')}`);
   const runs = (part: Part) => only.includes(part);
   const machine = await machineInfo(SERVER_URL);
   progress(
     `máquina: ${machine.cpus} CPU (${machine.cpuModel}), ${machine.memoryGb} GB, Node ${machine.node}, PostgreSQL ${machine.postgres}; carga ${machine.loadAverageAtStart.join(' ')}`,
   );
-  if (runs('load') || runs('cli')) build();
+  // Every part that runs bin/ventas measures dist/.
+  if (['load', 'fluxion', 'pglite-rss', 'hourly', 'cli'].some((p) => runs(p as Part))) build();
   const config = loadConfig(undefined);
   const workDir = mkdtempSync(join(tmpdir(), 'ventas-bench-'));
   const sim = await startSimulator({ ...WORLD, stores: config.stores, closedDays: config.closedDays });
   const ids = process.env.BENCH_BACKFILL_STORES?.split(',').map((s) => s.trim()) ?? DEFAULT_BACKFILL_STORES;
   const backfillStores = config.stores.filter((s) => ids.includes(s.id));
   const florAmarillo = config.stores.find((s) => s.id === 'tienda_11')!;
+  const bosque = config.stores.find((s) => s.id === 'tienda_08')!;
   let load: LoadRateResult | undefined;
+  let fluxion: FluxionResult | undefined;
+  let pgliteRss: PgliteRssResult | undefined;
+  let hourly: HourlyResult | undefined;
   let backfill: BackfillBenchResult | undefined;
   let gaps: GapsBenchResult | undefined;
   let estimate: EstimateBenchResult | undefined;
   let cli: CliStartResult | undefined;
   try {
-    if (runs('load'))
-      load = await benchLoadRate(sim, florAmarillo, SERVER_URL, workDir, { pglite: process.env.BENCH_PGLITE !== '0' });
+    if (runs('load') || runs('fluxion')) {
+      progress('carga: se guardan las respuestas de KLK (200.000 y 100.000 líneas)');
+      const answers = await saveAnswers(sim, florAmarillo, workDir, [200_000, 100_000]);
+      if (runs('load'))
+        load = await benchLoadRate(
+          sim,
+          florAmarillo,
+          SERVER_URL,
+          workDir,
+          { pglite: process.env.BENCH_PGLITE !== '0' },
+          answers,
+        );
+      if (runs('fluxion')) fluxion = await benchFluxion(sim, answers[0]!, florAmarillo, SERVER_URL);
+    }
+    if (runs('pglite-rss')) pgliteRss = await benchPgliteRss(sim, bosque, workDir);
+    if (runs('hourly'))
+      hourly = await benchHourly(sim, SERVER_URL, config.stores.length, scaledLatency(LATENCY_FACTOR));
     if (runs('backfill'))
       backfill = await benchBackfill(sim, WORLD, config, backfillStores, SERVER_URL, scaledLatency(LATENCY_FACTOR));
     if (runs('gaps')) gaps = await benchGaps(config, SERVER_URL, { to: '2026-01-25', reportRuns: 21, seedRuns: 3 });
@@ -330,6 +525,9 @@ async function main(): Promise<void> {
   const minutes = elapsedSeconds() / 60;
   const figures: Figure[] = [
     ...(load ? loadFigures(load) : []),
+    ...(fluxion ? fluxionFigures(fluxion) : []),
+    ...(pgliteRss ? [pgliteRssFigure(pgliteRss)] : []),
+    ...(hourly ? hourlyFigures(hourly) : []),
     ...(backfill ? backfillFigures(backfill) : []),
     ...(gaps ? [gapsFigure(gaps)] : []),
     ...(estimate ? [estimateFigure(estimate)] : []),
@@ -358,6 +556,14 @@ async function main(): Promise<void> {
         seedWay:
           'los comandos del "Script Completo" de la semilla, uno tras otro, ejecutados como su herramienta: tres tiendas a la vez, los bloques de cada tienda uno tras otro, con el cargador de hoy',
       },
+      fluxion: fluxion && {
+        indexes: fluxion.indexes,
+        how: 'la tabla de Fluxion (klk-api.md §5) creada antes de la migración, que la adopta y le añade su índice (ubicacion_id, fecha_venta); piso: COPY simple de las mismas filas a CREATE TABLE ... (LIKE ventas INCLUDING ALL), vacía',
+      },
+      hourly: hourly && {
+        latency: hourly.latency,
+        how: 'el día cargado hasta las 13:59 sin latencia; luego ventas etl --todas --now a las 15:00, 16:00 y 17:00, cada una en su proceso; reloj del lanzamiento a la salida; cota inferior: máx(la suma de las latencias de la tienda más lenta, la de todas / 3)',
+      },
       estimate: estimate && {
         stores: estimate.stores,
         window: estimate.window,
@@ -365,11 +571,14 @@ async function main(): Promise<void> {
       },
     },
     figures,
-    details: { load, backfill, gaps, estimate, cli },
+    details: { load, fluxion, pgliteRss, hourly, backfill, gaps, estimate, cli },
   };
   process.stdout.write(renderTable(figures, machine, startedAt));
   if (only.length < PARTS.length) {
-    progress(`listo en ${oneDecimal(minutes)} min (solo ${only.join(', ')}: bench/results.json no se toca)`);
+    if (args.json) writeFileSync(args.json, `${JSON.stringify(results, null, 2)}\n`);
+    progress(
+      `listo en ${oneDecimal(minutes)} min (solo ${only.join(', ')}: bench/results.json no se toca${args.json ? `; resultados en ${args.json}` : ''})`,
+    );
     return;
   }
   mkdirSync(join(ROOT, 'bench'), { recursive: true });

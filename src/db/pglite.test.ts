@@ -11,11 +11,13 @@ describe('PGlite on disk', () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it(
-    'creates its folders, keeps data across reopenings and lets one opener at a time in',
+    'creates its folders, keeps data across reopenings, lets one opener at a time in, with small shared buffers',
     { timeout: 240_000 },
     async () => {
       const first = await openPglite(dataDir);
       try {
+        // The default 128 MB would be touched at start and weigh on every command's memory.
+        expect((await first.query('SHOW shared_buffers')).rows).toEqual([{ shared_buffers: '32MB' }]);
         await first.exec(`CREATE TABLE kept (v text); INSERT INTO kept VALUES ('sigue aquí')`);
         const second = openPglite(dataDir);
         await expect(second).rejects.toBeInstanceOf(UnreachableError);

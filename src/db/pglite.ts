@@ -172,6 +172,13 @@ export class PgliteDb implements Db {
  */
 const SMALL_WAL = ['-c', 'max_wal_size=64MB', '-c', 'min_wal_size=32MB'];
 
+/**
+ * PGlite's shared_buffers default, 128 MB, lives in its WebAssembly heap and is all touched at start: it grows the
+ * heap past its 128 MB minimum and adds about 130 MB to every command's resident memory, even `ventas gaps`. 32 MB
+ * fits in the minimum heap; a 200,000-row load measured no slower.
+ */
+const SMALL_BUFFERS = ['-c', 'shared_buffers=32MB'];
+
 /** PGlite in `dataDir` (created with its parents), or in memory for `memory://`, optionally from a dump. */
 export async function openPglite(dataDir: string, { loadDataDir }: { loadDataDir?: Blob } = {}): Promise<PgliteDb> {
   const inMemory = dataDir.startsWith('memory://');
@@ -185,7 +192,7 @@ export async function openPglite(dataDir: string, { loadDataDir }: { loadDataDir
   try {
     const pglite = await PGlite.create(where, {
       loadDataDir,
-      startParams: [...PGlite.defaultStartParams, ...SMALL_WAL],
+      startParams: [...PGlite.defaultStartParams, ...SMALL_WAL, ...SMALL_BUFFERS],
     });
     return new PgliteDb(pglite, unlock);
   } catch (error) {
