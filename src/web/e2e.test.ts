@@ -366,7 +366,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in Chromium
       const page = await newPage(DESKTOP);
       // This window has neither state yet: the answer is edited on its way to the page.
       await page.route('**/api/coverage?*', async (route) => {
-        const response = await route.fetch();
+        // A request still on its way when the page closes is reset: nothing to edit then.
+        const response = await route.fetch().catch(() => null);
+        if (!response) return route.abort().catch(() => {});
         const body = await response.json();
         const s = body.stores[0];
         s.states = `${s.states[0]}r${s.states.slice(2, -1)}f`;
@@ -681,7 +683,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in Chromium
       expect(await bar.getAttribute('aria-valuemin')).toBe('0');
       expect(during.text).toMatch(/^[\d.]+ de [\d.]+ días-tienda \(\d+ %\)$/);
       expect(await page.locator('#progress-text').innerText()).toMatch(/^[\d.]+ \/ [\d.]+ días-tienda · [\d.]+ líneas/);
-      await page.locator('#run-message', { hasText: /^Backfill #\d+ completo/ }).waitFor({ timeout: 45_000 });
+      // The whole backfill runs in the server's process: on a busy machine (the rest of the suite beside it) it takes
+      // a while, and the wait is for its end, however long.
+      await page.locator('#run-message', { hasText: /^Backfill #\d+ completo/ }).waitFor({ timeout: 120_000 });
       await expect.poll(() => page.locator('.c.s-m, .c.s-p').count(), { timeout: 30_000 }).toBe(0);
       const done = await aria();
       expect(done.now).toBe(done.max);
@@ -706,7 +710,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in Chromium
       await expect.poll(() => elsewhere.locator('.c.s-m, .c.s-p').count(), { timeout: 30_000 }).toBe(0);
       expect(await elsewhere.locator('#runs tbody tr').first().getAttribute('data-status')).toBe('complete');
     },
-    SLOW_MACHINE_MS,
+    2 * SLOW_MACHINE_MS,
   );
 
   it(
