@@ -60,7 +60,12 @@ export async function saveAnswers(
     writeFileSync(
       file,
       Buffer.concat([
-        Buffer.from(head.replace(/"total_registros":\d+/, `"total_registros":${count}`)),
+        // The meta echoes the request the ETL will send (up to the last line's day), or the answer is refused.
+        Buffer.from(
+          head
+            .replace(/"total_registros":\d+/, `"total_registros":${count}`)
+            .replace(/"fecha_hasta":"[^"]*"/, `"fecha_hasta":"${lastDay}"`),
+        ),
         body.subarray(listStart, end),
         Buffer.from(']}'),
       ]),
