@@ -1,9 +1,11 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { beforeEach, expect, it } from 'vitest';
 import { DEFAULT_STORES } from '../catalogue/stores.ts';
 import type { Db } from '../db/types.ts';
 import { KlkError, type AnswerInfo, type KlkClient, type KlkWindow } from '../klk/index.ts';
-import type { LineCollector } from '../klk/client.ts';
+import { createKlkClient, type LineCollector } from '../klk/client.ts';
 import { describeEachBackend } from '../../test/backends.ts';
 import { klkLine } from '../../test/fixtures/klk-line.ts';
 import { fetchWindow, type WindowAnswer } from './fetch.ts';
@@ -65,6 +67,29 @@ function arrivingKlk(
       lines: 0,
       bytes: 0,
     }),
+  };
+}
+
+/** A KLK on HTTP that sends these bodies, one per request, in pieces as a network does. */
+async function httpKlk(bodies: string[]): Promise<{ url: string; close(): Promise<void> }> {
+  let served = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const body = Buffer.from(bodies[Math.min(served++, bodies.length - 1)]!);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      for (let at = 0; at < body.length; at += 16_384) res.write(body.subarray(at, at + 16_384));
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -164,5 +189,27 @@ describeEachBackend('an answer loaded as it arrives', (open, backend) => {
     expect(await count('SELECT count(*)::int AS n FROM ventas')).toBe(0);
     expect(await loadAnswer(db, answer, { runId: null, mirror: false })).toMatchObject({ inserted: MANY });
     expect(await count('SELECT count(*)::int AS n FROM ventas')).toBe(MANY);
+  });
+
+  it('through the real client: a body bad at its very end loads nothing, and its retry loads once', async () => {
+    const good = JSON.stringify(lines(MANY));
+    // Valid lines all the way, then content after the list: only the last bytes make it invalid.
+    const bad = `${good} x`;
+    const klk = await httpKlk([bad, bad, good]);
+    try {
+      const client = createKlkClient({ baseUrl: klk.url, backoffMs: 1, maxBackoffMs: 1 });
+      const failed = await fetchWindow(client, florAmarillo, day, { streamInto: db, attempts: 1 });
+      expect(failed).toMatchObject({ ok: false, message: expect.stringContaining('contenido después del final') });
+      expect(await count('SELECT count(*)::int AS n FROM ventas')).toBe(0);
+      // Asked again: the first answer is bad again, the retry good.
+      const result = await fetchWindow(client, florAmarillo, day, { streamInto: db, attempts: 2 });
+      if (!result.ok) throw new Error(result.message);
+      expect(result.info.attempts).toBe(2);
+      expect(result.streamed?.started ?? false).toBe(backend === 'postgres');
+      expect(await loadAnswer(db, result, { runId: null, mirror: false })).toMatchObject({ inserted: MANY });
+      expect(await count('SELECT count(*)::int AS n FROM ventas')).toBe(MANY);
+    } finally {
+      await klk.close();
+    }
   });
 });
