@@ -8,6 +8,8 @@ import { KlkError, type AnswerInfo, type KlkClient, type KlkWindow } from '../kl
 import { createKlkClient, type LineCollector } from '../klk/client.ts';
 import { describeEachBackend } from '../../test/backends.ts';
 import { klkLine } from '../../test/fixtures/klk-line.ts';
+import { AnswerBatch } from '../load/batch.ts';
+import { StreamedLoad } from '../load/stream.ts';
 import { fetchWindow, type WindowAnswer } from './fetch.ts';
 import { loadAnswer } from './load.ts';
 
@@ -211,5 +213,69 @@ describeEachBackend('an answer loaded as it arrives', (open, backend) => {
     } finally {
       await klk.close();
     }
+  });
+});
+
+describeEachBackend('a re-load merged a slice at a time', (open, backend) => {
+  let db: Db;
+  beforeEach(async () => {
+    db = await open();
+    return () => db.close();
+  });
+
+  /** The answer as fetchWindow gives it, its rows streamed (PostgreSQL) in slices of `sliceBytes`. */
+  const arrived = async (answered: unknown[], sliceBytes: number): Promise<WindowAnswer> => {
+    const batch = new AnswerBatch(florAmarillo, day);
+    const streamed =
+      backend === 'postgres' ? new StreamedLoad(db, florAmarillo.id, day.fechaDesde, day.fechaHasta, sliceBytes) : null;
+    if (streamed) batch.streamTo(streamed);
+    for (let i = 0; i < answered.length; i++) {
+      batch.add(answered[i], true);
+      if (i % 100 === 99) await nextTurn();
+    }
+    batch.endStream();
+    const info: AnswerInfo = {
+      meta: null,
+      proven: true,
+      lines: answered.length,
+      totalRegistros: answered.length,
+      attempts: 1,
+      durationMs: 5,
+      elapsedMs: 6,
+      bytes: 0,
+    };
+    return { ok: true, store: florAmarillo, window: day, batch, info, receivedAt: performance.now(), streamed };
+  };
+
+  it('counts, updates and recounts days as one merge would', async () => {
+    await loadAnswer(
+      db,
+      await arrived(
+        lines(MANY).filter((_, i) => i % 4 !== 3),
+        1 << 30,
+      ),
+      { runId: null, mirror: false },
+    );
+    // A line dated the day before, to be moved onto the answer's day.
+    const otherDay = { fechaDesde: '2026-01-11', fechaHasta: '2026-01-11' };
+    const klk = arrivingKlk([{ lines: [klkLine({ linea: MANY + 1, fecha: '2026-01-11' })] }]);
+    const before = await fetchWindow(klk, florAmarillo, otherDay, { streamInto: db });
+    if (!before.ok) throw new Error(before.message);
+    await loadAnswer(db, before, { runId: null, mirror: false });
+
+    const again = lines(MANY + 1);
+    // Every fourth line is new, two change, one moves onto the day: in every slice.
+    again[10] = klkLine({ linea: 11, hora: '11:00:00' });
+    again[1200] = klkLine({ linea: 1201, hora: '12:00:00' });
+    const answer = await arrived(again, 64 << 10);
+    const counts = await loadAnswer(db, answer, { runId: null, mirror: false });
+    expect(counts).toEqual({ inserted: 500, updated: 3, unchanged: MANY - 500 - 2, deleted: 0, quarantined: 0 });
+    const { rows } = await db.query<{ day: string; lines: number }>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, lines FROM store_days ORDER BY day`,
+    );
+    expect(rows).toEqual([
+      { day: '2026-01-11', lines: 0 },
+      { day: '2026-01-12', lines: MANY + 1 },
+    ]);
   });
 });

@@ -2,7 +2,8 @@
  * An answer's rows sent to PostgreSQL while the answer still arrives, so the server takes (and indexes) rows while
  * the next ones are being parsed: the two cores work at once instead of taking turns. One transaction per answer, as
  * a load after the answer: opened with the first piece of rows, it takes the store's lock, chooses the way in (straight
- * into `ventas` when the answer's days have no rows, the staging table otherwise) and COPYs the pieces as they come;
+ * into `ventas` when the answer's days have no rows; otherwise through the staging table, merged a slice at a time)
+ * and COPYs the pieces as they come;
  * then it waits, COPY done, for the caller to finish the load in it (the merge, the quarantine, the day summaries, the
  * request) and commit. An answer that fails (malformed at its end, cut, a retry) aborts it: everything rolls back.
  *
@@ -11,14 +12,25 @@
 import type { Db, Queryable } from '../db/types.ts';
 import type { IsoDate } from '../shared/dates.ts';
 import type { PieceSink } from './batch.ts';
-import { copyNewSales, disableJit, hasSales, lockStoreLoads, stageSales } from './ventas.ts';
+import {
+  copyNewSales,
+  disableJit,
+  hasSales,
+  lockStoreLoads,
+  mergeStagedSales,
+  stageSales,
+  type MergeCounts,
+} from './ventas.ts';
+
+/** Rows (COPY text) staged and merged at a time on a re-load: about 40,000 of KLK's rows. */
+export const MERGE_SLICE_BYTES = 8 << 20;
 
 /** What the streamed COPY did, in the transaction the load finishes in. */
 export type SentRows =
   /** Every row is in `ventas` (the days had none). */
   | { into: 'ventas'; copied: number }
-  /** Every row is in the staging table, to be merged. */
-  | { into: 'staging'; copied: number }
+  /** Every row was merged, slice by slice, through the staging table (the days had rows). */
+  | { into: 'merged'; copied: number; merged: MergeCounts }
   /** Straight in was refused (a key of the answer is on another day) and undone: the rows are to be merged. */
   | { into: 'nowhere' };
 
@@ -42,6 +54,7 @@ export class StreamedLoad implements PieceSink {
     private readonly storeId: string,
     private readonly from: IsoDate,
     private readonly to: IsoDate,
+    private readonly sliceBytes = MERGE_SLICE_BYTES,
   ) {
     this.finishing = new Promise<Finish>((resolve, reject) => {
       this.finishWith = resolve;
@@ -98,7 +111,17 @@ export class StreamedLoad implements PieceSink {
       let sent: SentRows;
       try {
         if (await hasSales(tx, this.storeId, this.from, this.to)) {
-          sent = { into: 'staging', copied: await stageSales(tx, this.pieces()) };
+          // Merged a slice at a time: the server merges one while the next is being parsed.
+          const merged: MergeCounts = { inserted: 0, updated: 0, leftDays: [] };
+          let copied = 0;
+          do {
+            copied += await stageSales(tx, this.pieces(this.sliceBytes));
+            const slice = await mergeStagedSales(tx);
+            merged.inserted += slice.inserted;
+            merged.updated += slice.updated;
+            merged.leftDays = [...new Set([...merged.leftDays, ...slice.leftDays])];
+          } while (!this.drained());
+          sent = { into: 'merged', copied, merged };
         } else {
           const copied = await copyNewSales(tx, this.pieces());
           sent = copied === null ? { into: 'nowhere' } : { into: 'ventas', copied };
@@ -120,25 +143,37 @@ export class StreamedLoad implements PieceSink {
     wake?.();
   }
 
-  /** The pieces as they come, until end(); throws the abort's error, so the COPY fails (and is undone). */
-  private pieces(): AsyncIterable<Buffer> {
+  /** Every piece was handed over and there will be no more. */
+  private drained(): boolean {
+    return this.ended && this.queue.length === 0;
+  }
+
+  /**
+   * The pieces as they come, until end() or `limit` bytes (a whole piece more at most); throws the abort's error, so
+   * the COPY fails (and is undone).
+   */
+  private pieces(limit = Infinity): AsyncIterable<Buffer> {
     const done = { done: true, value: undefined } as const;
+    let bytes = 0;
+    let finished = false;
     return {
       [Symbol.asyncIterator]: () => ({
         next: async (): Promise<IteratorResult<Buffer>> => {
           for (;;) {
             if (this.failure) throw this.failure.error;
-            if (this.closed) return done;
+            if (finished || this.closed || bytes >= limit) return done;
             const piece = this.queue.shift();
-            if (piece) return { done: false, value: piece };
+            if (piece) {
+              bytes += piece.length;
+              return { done: false, value: piece };
+            }
             if (this.ended) return done;
             await new Promise<void>((resolve) => (this.wake = resolve));
           }
         },
-        // The COPY gave up reading (it failed): nothing more is queued.
+        // The COPY is done reading (it ended, or failed).
         return: async (): Promise<IteratorResult<Buffer>> => {
-          this.closed = true;
-          this.queue.length = 0;
+          finished = true;
           this.wakeUp();
           return done;
         },

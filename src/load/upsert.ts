@@ -4,15 +4,7 @@ import type { AnswerBatch } from './batch.ts';
 import { insertQuarantine } from './quarantine.ts';
 import { refreshStoreDays } from './store-days.ts';
 import type { SentRows } from './stream.ts';
-import {
-  copyNewSales,
-  deleteSalesNotIn,
-  disableJit,
-  hasSales,
-  lockStoreLoads,
-  mergeSales,
-  mergeStagedSales,
-} from './ventas.ts';
+import { copyNewSales, deleteSalesNotIn, disableJit, hasSales, lockStoreLoads, mergeSales } from './ventas.ts';
 
 export interface LoadCounts {
   inserted: number;
@@ -61,7 +53,7 @@ export async function loadBatch(
     if (copied !== null) {
       counts.inserted = copied;
     } else {
-      const merged = sent?.into === 'staging' ? await mergeStagedSales(tx) : await mergeSales(tx, batch.copyText());
+      const merged = sent?.into === 'merged' ? sent.merged : await mergeSales(tx, batch.copyText());
       counts.inserted = merged.inserted;
       counts.updated = merged.updated;
       leftDays = merged.leftDays.filter((day) => !days.includes(day));
