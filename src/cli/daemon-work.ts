@@ -2,7 +2,7 @@ import type { Config } from '../catalogue/config.ts';
 import type { HealQueue } from '../daemon/cycle.ts';
 import type { Db } from '../db/types.ts';
 import type { KlkClient } from '../klk/index.ts';
-import { openBackfillKlk } from '../klk/open.ts';
+import { openKlk } from '../klk/open.ts';
 import type { Logger } from '../shared/logger.ts';
 import { createHealQueue } from '../worker/heal.ts';
 import { createKlkSlots, withSharedLimit } from '../worker/klk-slots.ts';
@@ -47,7 +47,8 @@ export async function openDaemonWork(options: {
     await slots.close();
     throw error;
   });
-  const klk = openBackfillKlk(config, { baseUrl, concurrency, logger });
+  // One HTTP request per try of a chunk, the ledger retrying: a heal chunk's tries are the requests its budget counts.
+  const klk = openKlk({ ...config, klk: { ...config.klk, attempts: 1 } }, { baseUrl, concurrency, logger });
   const work = async (signals: { stop: AbortSignal; signal: AbortSignal }) => {
     await runWorker(
       {
@@ -69,7 +70,8 @@ export async function openDaemonWork(options: {
       db,
       config,
       queue,
-      waitMs: Math.min(MAX_HEAL_WAIT_MS, options.intervalMs / 2),
+      // Whole milliseconds: AbortSignal.timeout takes no fraction (a simulated clock's interval can be one).
+      waitMs: Math.ceil(Math.min(MAX_HEAL_WAIT_MS, options.intervalMs / 2)),
       work: ({ stop, abort }) => work({ stop, signal: abort }),
     }),
     work,

@@ -91,6 +91,20 @@ describe('stale stores', () => {
     ]);
     expect(staleStores(ticks, syncs, config, caracas('2026-01-15T05:30:00'))).toEqual([]);
   });
+
+  it('leaves out a store not open yet or closed for good: nothing syncs it, so it is never stale', () => {
+    const lives = parseConfig({
+      stores: [{ ...STORES[0]!, closedOn: '2026-01-10' }, { ...STORES[1]!, openedOn: '2026-01-20' }, STORES[2]!],
+    });
+    const syncs = [
+      { store: A, lastSuccessAt: caracas('2026-01-10T22:00:00') },
+      { store: B, lastSuccessAt: null },
+      { store: BOG, lastSuccessAt: caracas('2026-01-15T12:00:00') },
+    ];
+    expect(staleStores(ticks, syncs, lives, caracas('2026-01-15T12:10:00'))).toEqual([]);
+    // On its opening day the new store counts like any other.
+    expect(staleStores(ticks, syncs, lives, caracas('2026-01-20T09:10:00')).map((s) => s.store)).toEqual([B, BOG]);
+  });
 });
 
 describe('the nightly recovery that failed or did not run', () => {

@@ -170,16 +170,20 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
   try {
     return await cycle(deps, startedAt, spending);
   } catch (error) {
-    const owner = (await liveness(deps.db)).owner();
-    await recordCycle(deps.db, {
-      owner,
-      startedAt,
-      endedAt: deps.now(),
-      healRequests: spending.klk?.spent() ?? 0,
-      backlog: null,
-      storeDays: null,
-      error: (error as Error).message ?? String(error),
-    }).catch(() => {});
+    // Best effort (the database may be what failed): the cycle's own error is the one that surfaces.
+    await liveness(deps.db)
+      .then((l) =>
+        recordCycle(deps.db, {
+          owner: l.owner(),
+          startedAt,
+          endedAt: deps.now(),
+          healRequests: spending.klk?.spent() ?? spending.queued ?? 0,
+          backlog: null,
+          storeDays: null,
+          error: (error as Error).message ?? String(error),
+        }),
+      )
+      .catch(() => {});
     throw error;
   }
 }
@@ -187,6 +191,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleSummary> {
 /** The heal's budgeted KLK client once the heal started: what it spent counts even if the cycle then fails. */
 interface HealSpending {
   klk: BudgetedKlk | null;
+  /** The queued heal's requests (PostgreSQL), once the cycle stopped following it. */
+  queued?: number;
 }
 
 async function cycle(deps: CycleDeps, startedAt: Date, spending: HealSpending): Promise<CycleSummary> {
@@ -377,6 +383,7 @@ async function cycle(deps: CycleDeps, startedAt: Date, spending: HealSpending): 
   let after = before;
   if (taken.length > 0 && deps.healQueue) {
     const run = await deps.healQueue.run(taken, { stop: deps.stop, signal: deps.signal });
+    spending.queued = run.requests;
     heal.requests = run.requests;
     heal.rows = run.rows;
     heal.status = run.status;
@@ -552,9 +559,10 @@ function klkDownSince(records: readonly TickRecord[]): Date | null {
 export function staleStores(
   ticks: readonly Tick[],
   syncs: readonly Pick<StoreSync, 'store' | 'lastSuccessAt'>[],
-  config: Pick<Config, 'daemon'>,
+  config: Pick<Config, 'daemon'> & { stores?: readonly Store[] },
   now: Date,
 ): Array<{ store: string; since: Date }> {
+  const byId = new Map((config.stores ?? []).map((s) => [s.id, s]));
   const [startsAt, endsAt] = config.daemon.syncHours.split('-') as [string, string];
   const [h, m] = startsAt.split(':').map(Number);
   const [eh, em] = endsAt.split(':').map(Number);
@@ -566,7 +574,11 @@ export function staleStores(
       .previousRuns(1, new Date(now.getTime() + 1))
       .find((d) => d <= now);
     if (!opened || now.getTime() - opened.getTime() > span) continue;
+    const today = localDateTime(tick.timeZone, now).slice(0, 10);
     for (const store of tick.stores) {
+      // A store not open yet, or closed for good, is not synced (targetsOf): it cannot go stale.
+      const life = byId.get(store);
+      if ((life?.openedOn && today < life.openedOn) || (life?.closedOn && today > life.closedOn)) continue;
       const last = lastSuccess.get(store) ?? null;
       if (last && now.getTime() - last.getTime() <= config.daemon.syncEveryMinutes * 60_000) continue;
       found.push({ store, since: last && last > opened ? last : opened });
