@@ -94,4 +94,40 @@ describe('runLoop', () => {
     await loop;
     expect(log).toEqual(['work standing by', 'work stopped', 'cycle', 'work as leader', 'work stopped', 'cycle']);
   });
+
+  it('starts a standby’s work again after a pause when it failed by itself, with no change of leader', async () => {
+    const leader = Object.assign(new EventEmitter(), { isLeader: false });
+    const stop = new AbortController();
+    const errors: string[] = [];
+    const started = new EventEmitter();
+    const secondRun = once(started, 'second');
+    let runs = 0;
+    const loop = runLoop(
+      {
+        db: {} as Db,
+        config,
+        leader: leader as unknown as Leader,
+        now: () => at('2026-01-15T10:30:00'),
+        speed: 0,
+        cycle: async () => ({}) as CycleSummary,
+        onCycle: () => undefined,
+        onError: (error) => errors.push((error as Error).message),
+        standbyRetryMs: 10,
+        work: async ({ stop: until }) => {
+          // The first start fails at once (the database not there yet); the second works until stopped.
+          if (++runs === 1) throw new Error('la base de datos no responde');
+          started.emit('second');
+          if (!until.aborted) await once(until, 'abort');
+        },
+      },
+      { last: null },
+      stop.signal,
+      new AbortController().signal,
+    );
+    await secondRun;
+    expect([runs, errors, leader.listenerCount('change')]).toEqual([2, ['la base de datos no responde'], 1]);
+    stop.abort();
+    await loop;
+    expect(runs).toBe(2);
+  });
 });

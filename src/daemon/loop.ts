@@ -16,6 +16,9 @@ import { daemonTicks, nextDue } from './schedule.ts';
 import type { DaemonProviders } from './status.ts';
 import { readTicks } from './ticks.ts';
 
+/** A standby's work that ended by itself is started again after this pause. */
+export const STANDBY_RETRY_MS = 30_000;
+
 /** Longest single wait: a stopped clock (speed 0) or a far due time is looked at again after this. */
 const MAX_WAIT_MS = 60 * 60_000;
 
@@ -52,6 +55,8 @@ export interface LoopDeps {
    * (take no more work, finish what is in hand); `signal` hands what is in hand back.
    */
   work?: (signals: { stop: AbortSignal; signal: AbortSignal }) => Promise<void>;
+  /** The pause before a standby's work that ended by itself starts again (STANDBY_RETRY_MS). */
+  standbyRetryMs?: number;
 }
 
 /** What the loop knows, for the status provider. */
@@ -134,7 +139,10 @@ async function standBy(deps: LoopDeps, stop: AbortSignal, signal: AbortSignal): 
     } catch (error) {
       if (!until.aborted) deps.onError(error);
     }
-    if (!until.aborted) await once(leader, 'change', { signal: stop }).catch(() => {});
+    // Work that ended by itself (its database gone at start, say) is tried again after a pause, not left until the
+    // lead changes: a standby that runs no chunks would still read ready.
+    if (!until.aborted)
+      await sleep(deps.standbyRetryMs ?? STANDBY_RETRY_MS, undefined, { signal: until }).catch(() => {});
   } finally {
     leader.off('change', onChange);
   }
