@@ -16,6 +16,7 @@ import { env } from '../shared/env.ts';
 import { assertBindAllowed, assertTokenUsable } from '../web/access.ts';
 import { startDashboard } from '../web/server.ts';
 import type { DaemonWork } from './daemon-work.ts';
+import { STATUS_LABEL as STATUS } from './status-label.ts';
 
 /** How long a shutdown lets the cycle in flight finish before cutting its requests. */
 const SHUTDOWN_GRACE_MS = 20_000;
@@ -224,16 +225,6 @@ async function writeAtomically(path: string, text: string): Promise<void> {
     throw error;
   }
 }
-
-const STATUS = {
-  success: 'éxito',
-  partial: 'parcial',
-  failed: 'fallida',
-  skipped: 'omitida',
-  running: 'en curso',
-  interrupted: 'interrumpida',
-  cancelled: 'cancelada',
-} as const;
 
 export function renderCycle(s: CycleSummary, zone: string): string {
   const at = (d: Date) => localDateTime(zone, d).slice(0, 16);

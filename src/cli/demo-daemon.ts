@@ -7,14 +7,7 @@ import { count, decimal, int } from '../shared/format.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { RunningSimulator } from '../sim/index.ts';
 import type { Cli } from './main.ts';
-
-const STATUS: Record<string, string> = {
-  partial: 'parcial',
-  failed: 'fallida',
-  skipped: 'omitida',
-  interrupted: 'interrumpida',
-  cancelled: 'cancelada',
-};
+import { STATUS_LABEL as STATUS } from './status-label.ts';
 
 const ALERT: Record<string, string> = {
   'incident.opened': 'incidente abierto',

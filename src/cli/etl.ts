@@ -21,6 +21,7 @@ import { openKlk } from '../klk/open.ts';
 import { describeDatabaseEvent, klkBaseUrl, openDatabase, resolveConfig } from './context.ts';
 import { onInterrupt } from './interrupt.ts';
 import type { Cli } from './main.ts';
+import { STATUS_LABEL } from './status-label.ts';
 
 export interface EtlFlags {
   tiendas?: string[];
@@ -165,15 +166,6 @@ const TYPE_LABEL: Record<RunType, string> = {
   recovery: 'recuperación',
   backfill: 'backfill',
 };
-const STATUS_LABEL = {
-  success: 'éxito',
-  partial: 'parcial',
-  failed: 'fallida',
-  skipped: 'omitida',
-  running: 'en curso',
-  interrupted: 'interrumpida',
-  cancelled: 'cancelada',
-} as const;
 
 export function renderSummary(summary: EtlSummary, interval: Interval): string {
   const t = summary.totals;
