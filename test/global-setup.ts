@@ -1,11 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { redactDatabaseUrl } from '../src/db/postgres.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { openPostgres, redactDatabaseUrl } from '../src/db/postgres.ts';
 
 /** Prefix of every throwaway database of one test run. */
 export function testDatabasePrefix(run: string): string {
   return `ventas_t_${run}_`;
+}
+
+/** The run's migrated database that every migrated test database is copied from. */
+export function migratedTemplateName(run: string): string {
+  return `${testDatabasePrefix(run)}migrated`;
 }
 
 async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -43,6 +49,17 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     );
   }
   console.log(`bases de datos de prueba: pglite, postgres ${version} (${redactDatabaseUrl(url)})`);
+  // Migrated once here; each test's database is a copy (CREATE DATABASE … TEMPLATE), not a migration of its own.
+  const template = migratedTemplateName(run);
+  await withClient(url, (c) => c.query(`CREATE DATABASE ${template}`));
+  const templateUrl = new URL(url);
+  templateUrl.pathname = `/${template}`;
+  const db = await openPostgres(templateUrl.toString(), { poolSize: 1 });
+  try {
+    await migrate(db);
+  } finally {
+    await db.close();
+  }
   return async () => {
     await withClient(url, async (client) => {
       const { rows } = await client.query<{ datname: string }>(

@@ -15,7 +15,7 @@ import { exitCodeFor, UnreachableError } from '../shared/errors.ts';
 import type { BreakerState } from './breaker.ts';
 import { runBackfill, type BackfillDeps } from './run.ts';
 
-describeEachBackend('runBackfill', (open) => {
+describeEachBackend('runBackfill', (_open, _backend, prepared) => {
   let db: Db;
   let sim: RunningSimulator;
   let config: Config;
@@ -24,6 +24,8 @@ describeEachBackend('runBackfill', (open) => {
     config = historyConfig();
   });
   afterAll(() => sim.close());
+  // Each test starts from the same history, loaded through the ETL once and copied.
+  const withHistory = prepared((db) => loadHistory(db, sim, config));
   beforeEach(async () => {
     Object.assign(sim.options, {
       failRate: 0,
@@ -34,8 +36,7 @@ describeEachBackend('runBackfill', (open) => {
       latencyMs: [0, 0],
       duplicateRate: 0,
     });
-    db = await open();
-    await loadHistory(db, sim, config);
+    db = await withHistory();
     return () => db.close();
   });
 

@@ -17,14 +17,10 @@ describeEachCliBackend('ventas backfill', (backend) => {
     sim = await startSimulator({ seed: 5, scale: 0.003 });
   });
   afterAll(() => sim.close());
+  // Each test starts from the same history, loaded through the ETL once and copied.
+  const placeWithHistory = backend.preparedPlaces((db) => loadHistory(db, sim, config));
   beforeEach(async () => {
-    place = await backend.place();
-    const db = await place.open();
-    try {
-      await loadHistory(db, sim, config);
-    } finally {
-      await db.close();
-    }
+    place = await placeWithHistory();
     return () => place.cleanup();
   });
   const cli = (args: string[]) => runCli(args, { cwd: place.cwd, env: { ...place.env, KLK_BASE_URL: sim.url } });

@@ -162,6 +162,8 @@ export interface CliPlace {
 export interface CliBackend {
   name: 'pglite' | 'postgres';
   place(): Promise<CliPlace>;
+  /** Places holding copies of one database `prepare` filled once, on the first call (see Backend.prepared). */
+  preparedPlaces(prepare: (db: Db) => Promise<void>): () => Promise<CliPlace>;
 }
 
 let migratedDir: Promise<string> | undefined;
@@ -176,28 +178,64 @@ function migratedDataDir(): Promise<string> {
   return migratedDir;
 }
 
+/** A place whose PGlite folder is a copy of `source`. */
+function pglitePlaceFrom(source: string): CliPlace {
+  const cwd = mkdtempSync(join(tmpdir(), 'ventas-cli-'));
+  const dataDir = join(cwd, '.ventas', 'pgdata');
+  cpSync(source, dataDir, { recursive: true });
+  return { cwd, env: { LOG_DIR: join(cwd, 'logs') }, open: () => openDb({ dataDir }), cleanup: async () => {} };
+}
+
 const pglite: CliBackend = {
   name: 'pglite',
-  async place() {
-    const cwd = mkdtempSync(join(tmpdir(), 'ventas-cli-'));
-    const dataDir = join(cwd, '.ventas', 'pgdata');
-    // The database a first `ventas` run would create and migrate, copied from one made once: seconds less per test.
-    cpSync(await migratedDataDir(), dataDir, { recursive: true });
-    return { cwd, env: { LOG_DIR: join(cwd, 'logs') }, open: () => openDb({ dataDir }), cleanup: async () => {} };
+  // The database a first `ventas` run would create and migrate, copied from one made once: seconds less per test.
+  place: async () => pglitePlaceFrom(await migratedDataDir()),
+  preparedPlaces(prepare) {
+    let source: Promise<string> | undefined;
+    const build = async () => {
+      const dir = join(mkdtempSync(join(tmpdir(), 'ventas-prepared-')), 'pgdata');
+      cpSync(await migratedDataDir(), dir, { recursive: true });
+      const db = await openDb({ dataDir: dir });
+      try {
+        await prepare(db);
+      } finally {
+        await db.close();
+      }
+      return dir;
+    };
+    return async () => pglitePlaceFrom(await (source ??= build()));
   },
 };
 
+/** A place on a new database: migrated (what a first `ventas` run would leave, as the PGlite place), or a copy. */
+async function postgresPlace(adminUrl: string, copyOf?: string): Promise<CliPlace> {
+  const cwd = mkdtempSync(join(tmpdir(), 'ventas-cli-'));
+  const target = await createPostgresDatabase(adminUrl, copyOf ? { copyOf } : { migrated: true });
+  return {
+    cwd,
+    env: { DATABASE_URL: target.url, LOG_DIR: join(cwd, 'logs') },
+    open: () => openDb({ databaseUrl: target.url }),
+    cleanup: () => target.drop(),
+  };
+}
+
 const postgres = (adminUrl: string): CliBackend => ({
   name: 'postgres',
-  async place() {
-    const cwd = mkdtempSync(join(tmpdir(), 'ventas-cli-'));
-    const target = await createPostgresDatabase(adminUrl);
-    return {
-      cwd,
-      env: { DATABASE_URL: target.url, LOG_DIR: join(cwd, 'logs') },
-      open: () => openDb({ databaseUrl: target.url }),
-      cleanup: () => target.drop(),
+  place: () => postgresPlace(adminUrl),
+  preparedPlaces(prepare) {
+    // The prepared database stays until the run's teardown drops it with the rest.
+    let source: Promise<string> | undefined;
+    const build = async () => {
+      const target = await createPostgresDatabase(adminUrl, { migrated: true });
+      const db = await openDb({ databaseUrl: target.url });
+      try {
+        await prepare(db);
+      } finally {
+        await db.close();
+      }
+      return target.name;
     };
+    return async () => postgresPlace(adminUrl, await (source ??= build()));
   },
 });
 
