@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
-import { describeEachCliBackend, runCli, runInProcess, spawnCli, type CliPlace } from '../../test/support/cli.ts';
+import { describeEachCliBackend, runCli, runInProcess, startCli, type CliPlace } from '../../test/support/cli.ts';
 import { HISTORY, HISTORY_STORES, historyConfig, loadHistory } from '../../test/support/history.ts';
 import { deadPort } from '../../test/support/klk.ts';
 import { expectTableEqualsKlk } from '../../test/support/truth.ts';
@@ -35,7 +35,7 @@ describeEachCliBackend('ventas backfill', (backend) => {
       for (let round = 0; round < 5; round++) {
         const args =
           round === 0 ? ['backfill', ...window, '--concurrency', '1'] : ['backfill', '--resume', '--concurrency', '1'];
-        const child = spawnCli(args, { cwd: place.cwd, env: { ...place.env, KLK_BASE_URL: sim.url } });
+        const child = await startCli(args, { cwd: place.cwd, env: { ...place.env, KLK_BASE_URL: sim.url } });
         let output = '';
         const started = new Promise<void>((resolve) => {
           child.stdout.on('data', (data: Buffer) => {

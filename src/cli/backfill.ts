@@ -99,7 +99,7 @@ export async function backfillCommand(cli: Cli, flags: BackfillFlags): Promise<n
   }
   const baseUrl = klkBaseUrl(config, flags.klkUrl);
   const logger = createLogger();
-  const db = await openDatabase({ readOnly: flags.dryRun });
+  const db = await openDatabase(cli, { readOnly: flags.dryRun });
   const json = flags.format === 'json';
   const progress = createProgress({ isTty: cli.io.isTty && !json, label: 'Backfill', write: (l) => cli.io.err(l) });
   // A dry run writes nothing: Ctrl-C may end it as any command.

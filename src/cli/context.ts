@@ -2,6 +2,7 @@ import { loadConfig, type Config } from '../catalogue/index.ts';
 import { openDb } from '../db/index.ts';
 import type { DatabaseEvent } from '../db/reconnect.ts';
 import type { Db } from '../db/types.ts';
+import type { Cli } from './main.ts';
 import { env } from '../shared/env.ts';
 import { seconds } from '../shared/format.ts';
 import { UsageError } from '../shared/errors.ts';
@@ -14,8 +15,8 @@ export function resolveConfig(flags: { config?: string }): Config {
 }
 
 /** `readOnly` for a dry run: the database refuses any write, whatever path the command takes. */
-export function openDatabase(options: { readOnly?: boolean } = {}): Promise<Db> {
-  return openDb({ databaseUrl: env().DATABASE_URL, readOnly: options.readOnly });
+export function openDatabase(cli: Pick<Cli, 'host'>, options: { readOnly?: boolean } = {}): Promise<Db> {
+  return cli.host.openDatabase?.(options) ?? openDb({ databaseUrl: env().DATABASE_URL, readOnly: options.readOnly });
 }
 
 export function klkBaseUrl(config: Config, flag?: string): string {

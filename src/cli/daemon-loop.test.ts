@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_STORES } from '../catalogue/stores.ts';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
-import { describeEachCliBackend, spawnCli, type CliPlace } from '../../test/support/cli.ts';
+import { describeEachCliBackend, startCli, type CliPlace } from '../../test/support/cli.ts';
 import { until, watch, type Watched } from '../../test/support/child.ts';
 import { deadPort } from '../../test/support/klk.ts';
 import { expectTableEqualsKlk } from '../../test/support/truth.ts';
@@ -51,7 +51,7 @@ describeEachCliBackend('ventas daemon (long-running)', (backend) => {
   ) => {
     const port = await deadPort();
     const daemon = watch(
-      spawnCli(['daemon', '--port', String(port), '--klk-url', options.klk ?? sim.url, ...extra], {
+      await startCli(['daemon', '--port', String(port), '--klk-url', options.klk ?? sim.url, ...extra], {
         cwd: place.cwd,
         env: {
           ...place.env,

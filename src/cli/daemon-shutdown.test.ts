@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_STORES } from '../catalogue/stores.ts';
 import { readTicks } from '../daemon/ticks.ts';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
-import { describeEachCliBackend, runInPlace, spawnCli, type CliPlace } from '../../test/support/cli.ts';
+import { describeEachCliBackend, runInPlace, startCli, type CliPlace } from '../../test/support/cli.ts';
 import { watch, type Watched } from '../../test/support/child.ts';
 import { deadPort } from '../../test/support/klk.ts';
 
@@ -79,7 +79,7 @@ describeEachCliBackend('ventas daemon, stopped with a cycle in flight', (backend
   it('SIGTERM lets the requests in flight be answered and loaded, then exits 0 leaving no run running', async () => {
     const firstHeld = once(klk.events, 'held');
     daemon = watch(
-      spawnCli(['daemon', '--port', String(await deadPort()), '--klk-url', klk.url], {
+      await startCli(['daemon', '--port', String(await deadPort()), '--klk-url', klk.url], {
         cwd: place.cwd,
         env: { ...place.env, ...CLOCK, VENTAS_CONFIG: join(place.cwd, 'ventas.config.json') },
       }),

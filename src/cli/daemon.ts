@@ -44,7 +44,7 @@ async function runDaemon(cli: Cli, flags: DaemonFlags): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const db = await openDatabase();
+  const db = await openDatabase(cli);
   // On PostgreSQL every daemon runs heal chunks: the queue (pg-boss) loads only there, PGlite starts as fast as before.
   const databaseUrl = env().DATABASE_URL;
   const speed = simulatedClock()?.speed ?? 1;
@@ -178,7 +178,7 @@ export async function daemonCommand(cli: Cli, flags: DaemonFlags): Promise<numbe
   const baseUrl = klkBaseUrl(config, flags.klkUrl);
   const logger = createLogger();
   const metrics = createDaemonMetrics({ processMetrics: false });
-  const db = await openDatabase();
+  const db = await openDatabase(cli);
   try {
     const summary = await runCycle({
       db,

@@ -203,11 +203,11 @@ describeEachCliBackend('ventas etl', (backend) => {
     [['--chunk-days', '0'], /--chunk-days debe ser un entero positivo/],
     [['--fecha-hasta', '2026-01-10 00:00'], /falta --fecha-desde/],
   ])('bad input %j: exit 2, a message that says what is valid, nothing written', async (args, message) => {
-    const before = folderSnapshot(join(place.cwd, '.ventas'));
+    const before = await folderSnapshot(join(place.cwd, '.ventas'));
     const r = await etl(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
-    expect(folderSnapshot(join(place.cwd, '.ventas'))).toEqual(before);
+    expect(await folderSnapshot(join(place.cwd, '.ventas'))).toEqual(before);
   });
 });
 

@@ -58,7 +58,7 @@ export async function etlCommand(cli: Cli, flags: EtlFlags): Promise<number> {
   const concurrency = flags.concurrency ?? config.concurrency;
 
   const logger = createLogger();
-  const db = await openDatabase({ readOnly: flags.dryRun });
+  const db = await openDatabase(cli, { readOnly: flags.dryRun });
   const progress = createProgress({
     isTty: cli.io.isTty && flags.format !== 'json',
     label: 'ETL',

@@ -33,7 +33,7 @@ export function renderCoverage(report: CoverageReport, format: ReportFormat, isT
 export async function gapsCommand(cli: Cli, flags: GapsFlags): Promise<void> {
   const config = resolveConfig(flags);
   const window = resolveWindow(flags, config);
-  const db = await openDatabase();
+  const db = await openDatabase(cli);
   try {
     const report = await computeCoverage(db, config, window);
     cli.io.out(renderCoverage(report, flags.format, cli.io.isTty));

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
 import { INTERRUPT_GRACE_MS } from './interrupt.ts';
 import { watch, until } from '../../test/support/child.ts';
-import { describeEachCliBackend, runCli, spawnCli, type CliPlace } from '../../test/support/cli.ts';
+import { describeEachCliBackend, runCli, startCli, type CliPlace } from '../../test/support/cli.ts';
 import { HISTORY, HISTORY_STORES, historyConfig, loadHistory } from '../../test/support/history.ts';
 import { expectTableEqualsKlk, tableDays, truth } from '../../test/support/truth.ts';
 
@@ -58,7 +58,7 @@ describeEachCliBackend('signals', (backend) => {
       // One request at a time, each slow: when the signal lands one is in flight and most of the work is left.
       sim.options.latencyMs = [400, 0];
       const before = await ledger();
-      const run = watch(spawnCli([...args], { cwd: place.cwd, env: env() }));
+      const run = watch(await startCli([...args], { cwd: place.cwd, env: env() }));
       await run.printed(started);
       await until(() => sim.stats().inFlight > 0, 'una petición en curso');
       run.child.kill(signal);
@@ -86,7 +86,7 @@ describeEachCliBackend('signals', (backend) => {
     // Answers that take far longer than the test: only the second signal can end the run before they come.
     sim.options.latencyMs = [60_000, 0];
     const before = await ledger();
-    const run = watch(spawnCli(['backfill', '--resume', '--concurrency', '2'], { cwd: place.cwd, env: env() }));
+    const run = watch(await startCli(['backfill', '--resume', '--concurrency', '2'], { cwd: place.cwd, env: env() }));
     await run.printed(/Reanudando el backfill #1\n/);
     await until(() => sim.stats().inFlight >= 2, 'dos peticiones en curso');
     run.child.kill('SIGINT');
@@ -151,7 +151,7 @@ describeEachCliBackend('signals', (backend) => {
   it('etl, SIGTERM once: the request in flight finishes, the run is interrupted, its leases released, exit 143; the printed commands load the rest', async () => {
     sim.options.latencyMs = [400, 0];
     const before = await etlRecord();
-    const run = watch(spawnCli([...etlArgs, '--concurrency', '1'], { cwd: place.cwd, env: env() }));
+    const run = watch(await startCli([...etlArgs, '--concurrency', '1'], { cwd: place.cwd, env: env() }));
     await until(() => sim.stats().inFlight > 0, 'una petición en curso');
     run.child.kill('SIGTERM');
     expect(await run.exit).toBe(143);
@@ -199,7 +199,7 @@ describeEachCliBackend('signals', (backend) => {
   it('etl, a second signal cuts the requests in flight: exit 130 at once, the run interrupted, its leases released', async () => {
     sim.options.latencyMs = [60_000, 0];
     const before = await etlRecord();
-    const run = watch(spawnCli([...etlArgs, '--concurrency', '2'], { cwd: place.cwd, env: env() }));
+    const run = watch(await startCli([...etlArgs, '--concurrency', '2'], { cwd: place.cwd, env: env() }));
     await until(() => sim.stats().inFlight >= 2, 'dos peticiones en curso');
     run.child.kill('SIGINT');
     await run.printed(/SIGINT: no se empiezan más peticiones/);

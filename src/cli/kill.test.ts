@@ -5,7 +5,7 @@ import { silentLogger } from '../shared/logger.ts';
 import { startSimulator, type RunningSimulator } from '../sim/index.ts';
 import { startDashboard } from '../web/server.ts';
 import { until, watch } from '../../test/support/child.ts';
-import { describeEachCliBackend, runInPlace, spawnCli, type CliPlace } from '../../test/support/cli.ts';
+import { describeEachCliBackend, runInPlace, startCli, type CliPlace } from '../../test/support/cli.ts';
 
 /**
  * `kill -9` of an ETL in the middle of its run, as the OOM killer or a lost machine does it: nothing of the process
@@ -40,7 +40,7 @@ describeEachCliBackend('a killed ETL', (backend) => {
       // Answers that never come in time: the run is killed holding every store, with requests in flight.
       sim.options.latencyMs = [60_000, 0];
       const killed = watch(
-        spawnCli([...etl, '--concurrency', '3'], { cwd: place.cwd, env: { ...place.env, ...env() } }),
+        await startCli([...etl, '--concurrency', '3'], { cwd: place.cwd, env: { ...place.env, ...env() } }),
       );
       await until(() => sim.stats().inFlight >= 3, 'tres peticiones en curso');
       killed.child.kill('SIGKILL');

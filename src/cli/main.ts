@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help, type Argument, type Option } from 'commander';
+import type { Db } from '../db/types.ts';
 import { ExitCode, exitCodeFor } from '../shared/errors.ts';
 import { processIo, type Io } from './io.ts';
 import { registerCommands } from './commands.ts';
@@ -15,12 +16,22 @@ export interface CliLimits {
   interruptGraceMs?: number;
 }
 
+/** What a process running commands in itself (the tests' in-process runs) may provide in place of the defaults. */
+export interface CliHost {
+  /**
+   * Opens a command's database, migrated, read-only when asked (a dry run). Default: openDb on DATABASE_URL or
+   * ./.ventas/pgdata. A host can hand over a PGlite it keeps open, instead of each command opening the folder.
+   */
+  openDatabase?(options: { readOnly?: boolean }): Promise<Db>;
+}
+
 export interface Cli {
   program: Command;
   io: Io;
   /** The arguments as the user gave them (after `ventas`), for run histories that show a command to run again. */
   args: readonly string[];
   limits: CliLimits;
+  host: CliHost;
   /** Wraps an action so its exit code, or its error's, becomes the process's. */
   action<A extends unknown[]>(fn: Action<A>): (...args: A) => Promise<void>;
 }
@@ -77,6 +88,7 @@ export function buildCli(
   io: Io = processIo,
   args: readonly string[] = [],
   limits: CliLimits = {},
+  host: CliHost = {},
 ): Cli & { exitCode(): number } {
   let code: number = ExitCode.ok;
   const program = new Command('ventas')
@@ -97,6 +109,7 @@ export function buildCli(
     io,
     args,
     limits,
+    host,
     action:
       (fn) =>
       async (...args) => {
@@ -127,8 +140,13 @@ export function buildCli(
   return { ...cli, exitCode: () => code };
 }
 
-export async function main(argv: string[], io: Io = processIo, limits: CliLimits = {}): Promise<number> {
-  const cli = buildCli(io, argv.slice(2), limits);
+export async function main(
+  argv: string[],
+  io: Io = processIo,
+  limits: CliLimits = {},
+  host: CliHost = {},
+): Promise<number> {
+  const cli = buildCli(io, argv.slice(2), limits, host);
   // Commander's own errors (unknown option, missing argument) are bad input too.
   cli.program.commands.forEach((c) => c.exitOverride());
   try {

@@ -19,7 +19,7 @@ export interface PlanFlags extends WindowFlags {
 export async function planCommand(cli: Cli, flags: PlanFlags): Promise<void> {
   const config = resolveConfig(flags);
   const window = resolveWindow(flags, config);
-  const db = await openDatabase();
+  const db = await openDatabase(cli);
   try {
     const report = await computeCoverage(db, config, window);
     const plan = await planForReport(db, report, { config, concurrency: flags.concurrency });

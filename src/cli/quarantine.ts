@@ -23,7 +23,7 @@ export async function quarantineCommand(cli: Cli, flags: QuarantineFlags): Promi
   if (from && to && from > to) throw new UsageError(`--from (${from}) es posterior a --to (${to})`);
   const storeIds =
     flags.stores === undefined ? undefined : selectStores(config.stores, [flags.stores]).map((s) => s.id);
-  const db = await openDatabase();
+  const db = await openDatabase(cli);
   try {
     const found = await listQuarantine(db, { storeIds, from, to, limit: flags.limit });
     cli.io.out(

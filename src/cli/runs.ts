@@ -20,7 +20,7 @@ function timeZoneOf(flags: { config?: string }): string {
 /** `ventas runs [list]`: the last runs, newest first. */
 export async function runsListCommand(cli: Cli, flags: RunsFlags): Promise<void> {
   const timeZone = timeZoneOf(flags);
-  const db = await openDatabase();
+  const db = await openDatabase(cli);
   try {
     const items = await listRuns(db, flags.limit);
     cli.io.out(flags.format === 'json' ? JSON.stringify({ runs: items }) : renderRunsTable(items, timeZone));
@@ -33,7 +33,7 @@ export async function runsListCommand(cli: Cli, flags: RunsFlags): Promise<void>
 export async function runsShowCommand(cli: Cli, id: string, flags: Omit<RunsFlags, 'limit'>): Promise<void> {
   const ref = parseRunRef(id);
   const timeZone = timeZoneOf(flags);
-  const db = await openDatabase();
+  const db = await openDatabase(cli);
   try {
     const detail = await runDetail(db, ref);
     cli.io.out(flags.format === 'json' ? JSON.stringify(detail) : renderRunDetail(detail, timeZone));
@@ -45,7 +45,7 @@ export async function runsShowCommand(cli: Cli, id: string, flags: Omit<RunsFlag
 /** `ventas runs cancel ID`: a backfill cancelled, or an ETL run whose process died closed. */
 export async function runsCancelCommand(cli: Cli, id: string, flags: Pick<RunsFlags, 'format'>): Promise<void> {
   const ref = parseRunRef(id);
-  const db = await openDatabase();
+  const db = await openDatabase(cli);
   try {
     const outcome = await cancelRun(db, ref);
     cli.io.out(

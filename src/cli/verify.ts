@@ -29,7 +29,7 @@ export async function verifyCommand(cli: Cli, flags: VerifyFlags): Promise<numbe
   const window = resolveWindow(flags, config);
   const baseUrl = flags.reconcile || flags.klkUrl ? klkBaseUrl(config, flags.klkUrl) : null;
   const concurrency = flags.concurrency ?? config.concurrency;
-  const db = await openDatabase();
+  const db = await openDatabase(cli);
   try {
     let reconciled: ReconcileResult | null = null;
     if (flags.reconcile) {

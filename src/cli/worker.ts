@@ -45,7 +45,7 @@ export async function queuedBackfill(
     );
   const databaseUrl = requirePostgres();
   const logger = createLogger();
-  const db = await openDatabase({ readOnly: job.dryRun });
+  const db = await openDatabase(cli, { readOnly: job.dryRun });
   const progress = createProgress({
     isTty: cli.io.isTty && !json,
     label: 'Backfill en cola',
@@ -156,7 +156,7 @@ export async function workerCommand(cli: Cli, flags: WorkerFlags): Promise<numbe
   const baseUrl = klkBaseUrl(config, flags.klkUrl);
   const concurrency = flags.concurrency ?? config.concurrency;
   const logger = createLogger({ name: 'ventas-worker' });
-  const db = await openDatabase();
+  const db = await openDatabase(cli);
   const slots = createKlkSlots({ databaseUrl, baseUrl, connections: concurrency });
   // SIGTERM stops it cleanly (exit 0): no new chunk is taken, those in hand finish or, after a second signal
   // or the grace, go back to the queue for another worker.

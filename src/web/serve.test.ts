@@ -3,11 +3,11 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeEachCliBackend, runCli, spawnCli } from '../../test/support/cli.ts';
+import { describeEachCliBackend, runCli, startCli } from '../../test/support/cli.ts';
 
 /** Starts `bin/ventas` and waits for its `Tablero en URL` line. */
 async function startServing(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }) {
-  const child = spawnCli(args, options);
+  const child = await startCli(args, options);
   let stdout = '';
   child.stdout.setEncoding('utf8');
   const url = await new Promise<string>((resolve, reject) => {

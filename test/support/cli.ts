@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { describe } from 'vitest';
 import type { Io } from '../../src/cli/io.ts';
-import { main, type CliLimits } from '../../src/cli/main.ts';
-import { openDb } from '../../src/db/index.ts';
+import { main, type CliHost, type CliLimits } from '../../src/cli/main.ts';
+import { migrate, openDb } from '../../src/db/index.ts';
 import type { Db } from '../../src/db/types.ts';
-import { openPglite } from '../../src/db/pglite.ts';
+import { openPglite, type PgliteDb } from '../../src/db/pglite.ts';
 import { createPostgresDatabase, pgliteTemplate } from '../backends.ts';
 
 /**
@@ -51,6 +51,77 @@ export async function runInProcess(
 /** The variables a user's shell would not pass on: each CLI run says which of these it sets. */
 const CLEAN_ENV = { DATABASE_URL: undefined, KLK_BASE_URL: undefined, VENTAS_CONFIG: undefined };
 
+/**
+ * A PGlite place's database, kept open in this process across the commands a test runs in it: opening a PGlite
+ * folder costs about a second of CPU, and the CLI tests run hundreds of commands. Each command (and place.open())
+ * gets a handle opened as openDb would (migrated; read-only for a dry run), and closing the last handle ends what a
+ * process's exit ends (DISCARD ALL: session settings, advisory locks such as the liveness lock, temporary tables).
+ * Before anything else opens the folder (a process of its own, `ventas db`, `ventas serve`, a look at its files)
+ * it is really closed, and the next command opens it again.
+ */
+class SharedPglite {
+  private db: Promise<PgliteDb> | null = null;
+  private handles = 0;
+
+  constructor(readonly dataDir: string) {}
+
+  async handle(options: { readOnly?: boolean } = {}): Promise<Db> {
+    this.db ??= openPglite(this.dataDir).catch((error: unknown) => {
+      this.db = null;
+      throw error;
+    });
+    const db = await this.db;
+    this.handles++;
+    let closed = false;
+    try {
+      await migrate(db);
+      if (options.readOnly) await db.exec('SET default_transaction_read_only = on');
+    } catch (error) {
+      this.handles--;
+      throw error;
+    }
+    return {
+      kind: db.kind,
+      query: (sql, params) => db.query(sql, params),
+      exec: (sql) => db.exec(sql),
+      copyFrom: (table, columns, text) => db.copyFrom(table, columns, text),
+      transaction: (fn) => db.transaction(fn),
+      keepSession: (o) => db.keepSession(o),
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        if (options.readOnly) await db.exec('RESET default_transaction_read_only');
+        if (--this.handles === 0) await db.exec('DISCARD ALL');
+      },
+    };
+  }
+
+  isOpen(): boolean {
+    return this.db !== null;
+  }
+
+  /** Really closed, the folder free for another opener; handles still open then are a test's mistake. */
+  async close(): Promise<void> {
+    const db = this.db;
+    this.db = null;
+    this.handles = 0;
+    if (db) await (await db).close();
+  }
+}
+
+/** The shared PGlite of each PGlite place, by the place's folder (its cwd). */
+const sharedPglites = new Map<string, SharedPglite>();
+
+/** Closes the shared PGlite of any place under `dir` (or holding it), so that something else can open its folder. */
+export async function releasePlaceDatabase(dir: string): Promise<void> {
+  const at = resolve(dir);
+  for (const [cwd, shared] of sharedPglites)
+    if (at === cwd || at.startsWith(`${cwd}/`) || cwd.startsWith(`${at}/`)) await shared.close();
+}
+
+/** Commands that open the database their own way (not through CliHost), with the folder free. */
+const OWN_OPENERS = new Set(['db', 'serve', 'demo']);
+
 let inProcessRun = false;
 
 /**
@@ -68,6 +139,10 @@ export async function runCli(
   if (inProcessRun) throw new Error('runCli with limits runs in this process: one at a time');
   inProcessRun = true;
   const env: Record<string, string | undefined> = { ...CLEAN_ENV, ...options.env };
+  const shared = env.DATABASE_URL ? undefined : sharedPglites.get(resolve(options.cwd));
+  let host: CliHost = {};
+  if (shared && OWN_OPENERS.has(args[0] ?? '')) await shared.close();
+  else if (shared) host = { openDatabase: (o) => shared.handle(o) };
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   const setEnv = (values: Record<string, string | undefined>) => {
     for (const [key, value] of Object.entries(values)) {
@@ -80,7 +155,7 @@ export async function runCli(
   try {
     setEnv(env);
     process.chdir(options.cwd);
-    return result(await main(['node', 'ventas', ...args], io, options.limits));
+    return result(await main(['node', 'ventas', ...args], io, options.limits, host));
   } catch (error) {
     // bin/ventas would die with the stack on stderr and exit 1.
     io.err(String((error as Error).stack ?? error));
@@ -103,10 +178,11 @@ export async function runInPlace(
 }
 
 /** Runs `ventas` (VENTAS_BIN) in its own process, as a shell would. */
-export function runCliProcess(
+export async function runCliProcess(
   args: string[],
   options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number },
 ): Promise<CliResult> {
+  await releasePlaceDatabase(options.cwd);
   return new Promise((resolvePromise) => {
     execFile(
       process.execPath,
@@ -125,8 +201,18 @@ export function runCliProcess(
   });
 }
 
-/** Starts `ventas` (VENTAS_BIN) in the background (for kill tests and servers). */
+/** Starts `ventas` (VENTAS_BIN) in the background (for kill tests and servers), its place's PGlite folder freed. */
+export async function startCli(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }) {
+  await releasePlaceDatabase(options.cwd);
+  return spawnCli(args, options);
+}
+
+/** Starts `ventas` (VENTAS_BIN) in the background where no PGlite place is open in this process (see startCli). */
 export function spawnCli(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }) {
+  if (sharedPglites.get(resolve(options.cwd))?.isOpen())
+    throw new Error(
+      `la carpeta ${options.cwd} tiene su PGlite abierto en la prueba: use startCli, que lo cierra antes`,
+    );
   return spawn(process.execPath, [VENTAS_BIN, ...args], {
     cwd: options.cwd,
     env: { ...process.env, ...CLEAN_ENV, ...options.env },
@@ -138,7 +224,8 @@ export function spawnCli(args: string[], options: { cwd: string; env?: Record<st
  * Every file under `dir` with its size and modification time: equal before and after a command proves the command
  * never opened the database kept there (PGlite writes its control file and WAL on every opening).
  */
-export function folderSnapshot(dir: string): string[] {
+export async function folderSnapshot(dir: string): Promise<string[]> {
+  await releasePlaceDatabase(dir);
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
@@ -178,12 +265,22 @@ function migratedDataDir(): Promise<string> {
   return migratedDir;
 }
 
-/** A place whose PGlite folder is a copy of `source`. */
+/** A place whose PGlite folder is a copy of `source`, kept open in this process between commands (SharedPglite). */
 function pglitePlaceFrom(source: string): CliPlace {
-  const cwd = mkdtempSync(join(tmpdir(), 'ventas-cli-'));
+  const cwd = resolve(mkdtempSync(join(tmpdir(), 'ventas-cli-')));
   const dataDir = join(cwd, '.ventas', 'pgdata');
   cpSync(source, dataDir, { recursive: true });
-  return { cwd, env: { LOG_DIR: join(cwd, 'logs') }, open: () => openDb({ dataDir }), cleanup: async () => {} };
+  const shared = new SharedPglite(dataDir);
+  sharedPglites.set(cwd, shared);
+  return {
+    cwd,
+    env: { LOG_DIR: join(cwd, 'logs') },
+    open: () => shared.handle(),
+    cleanup: async () => {
+      sharedPglites.delete(cwd);
+      await shared.close();
+    },
+  };
 }
 
 const pglite: CliBackend = {
