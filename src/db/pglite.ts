@@ -179,6 +179,12 @@ const SMALL_WAL = ['-c', 'max_wal_size=64MB', '-c', 'min_wal_size=32MB'];
  */
 const SMALL_BUFFERS = ['-c', 'shared_buffers=32MB'];
 
+/**
+ * In memory nothing outlives the process, so nothing is worth making durable: no flushes, no commit waits, no full
+ * page images after each checkpoint (a fifth less work on a write-heavy load).
+ */
+const NOTHING_DURABLE = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
+
 /** PGlite in `dataDir` (created with its parents), or in memory for `memory://`, optionally from a dump. */
 export async function openPglite(dataDir: string, { loadDataDir }: { loadDataDir?: Blob } = {}): Promise<PgliteDb> {
   const inMemory = dataDir.startsWith('memory://');
@@ -192,7 +198,7 @@ export async function openPglite(dataDir: string, { loadDataDir }: { loadDataDir
   try {
     const pglite = await PGlite.create(where, {
       loadDataDir,
-      startParams: [...PGlite.defaultStartParams, ...SMALL_WAL, ...SMALL_BUFFERS],
+      startParams: [...PGlite.defaultStartParams, ...SMALL_WAL, ...SMALL_BUFFERS, ...(inMemory ? NOTHING_DURABLE : [])],
     });
     return new PgliteDb(pglite, unlock);
   } catch (error) {
