@@ -154,6 +154,8 @@ export class PgliteDb implements Db {
 
   /** The whole database as a tarball, to start other instances from (the test harness's migrated template). */
   async dump(): Promise<Blob> {
+    // Every commit's WAL in the files first: in memory commits do not wait for it (NOTHING_DURABLE).
+    await this.pglite.exec('CHECKPOINT');
     return this.pglite.dumpDataDir('none');
   }
 
