@@ -5,12 +5,14 @@ import { migrate } from '../src/db/migrate.ts';
 import { openPglite, type PgliteDb } from '../src/db/pglite.ts';
 import { openPostgres } from '../src/db/postgres.ts';
 import type { Db, Queryable } from '../src/db/types.ts';
-import { migratedTemplateName, testDatabasePrefix } from './global-setup.ts';
+import { migratedTemplateName, testDatabasePrefix, type VentasBuild } from './global-setup.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** Names this run's throwaway databases, so global teardown can drop any a crashed test left behind. */
     ventasTestRun: string;
+    /** The sources compiled at the start of the run, as a package folder, for the tests that start `ventas`. */
+    ventasBuild: VentasBuild;
   }
 }
 

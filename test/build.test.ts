@@ -1,37 +1,21 @@
 /**
  * The compiled `ventas`, as `npm ci` leaves it: bin/build (the `prepare` script) compiles src/ into a package of its
- * own (package.json, bin/, node_modules), and bin/ventas runs from there. The other tests run the sources.
+ * own (package.json, bin/, node_modules), and bin/ventas runs from there. That package is the one the test run's
+ * global setup builds from the sources (test/global-setup.ts), which the tests that start `ventas` run too.
  */
 import { execFile, spawn } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPostgresDatabase } from './backends.ts';
+import { packageFolder } from './global-setup.ts';
 import { runInProcess } from './support/cli.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SLOW = { timeout: 120_000 };
 /** The variables a user's shell would not pass on. */
 const CLEAN_ENV = { DATABASE_URL: undefined, KLK_BASE_URL: undefined, VENTAS_CONFIG: undefined };
-
-/** A folder as the package's own: package.json, bin/ and node_modules (no dist/ yet). */
-function packageFolder(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ventas-package-'));
-  cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
-  cpSync(join(ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  return dir;
-}
 
 function run(
   command: string,
@@ -96,13 +80,15 @@ describe('the compiled ventas (bin/ventas on dist/)', () => {
   let pkg: string;
   let hookArgs: string[];
 
-  beforeAll(async () => {
-    pkg = packageFolder();
-    hookArgs = loadHook(pkg);
-    const build = await run(join(ROOT, 'bin', 'build'), [join(pkg, 'dist')]);
+  beforeAll(() => {
+    // Built by `bin/build <package>/dist` at the start of the run, from the sources as they are now.
+    const build = inject('ventasBuild');
+    pkg = build.pkg;
+    // The hooks go in a folder of their own: the package is shared with the tests that start `ventas`.
+    hookArgs = loadHook(mkdtempSync(join(tmpdir(), 'ventas-hooks-')));
     expect(build.stderr).toBe('');
     expect(build.code).toBe(0);
-  }, 120_000);
+  });
 
   it('holds every module but the tests, and beside them the migrations and the dashboard page', () => {
     const files = readdirSync(join(pkg, 'dist'), { recursive: true, encoding: 'utf8' });

@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../src/db/migrate.ts';
@@ -14,6 +18,49 @@ export function migratedTemplateName(run: string): string {
   return `${testDatabasePrefix(run)}migrated`;
 }
 
+const ROOT = resolve(import.meta.dirname, '..');
+
+/** A folder as the package's own: package.json, bin/ and node_modules (no dist/ yet). */
+export function packageFolder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ventas-package-'));
+  cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+  cpSync(join(ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+/** What bin/build printed and how it ended, building the sources into `pkg`/dist. */
+export interface VentasBuild {
+  /** The package folder: bin/ventas there runs its dist/, and dist/cli/main.js reads its package.json. */
+  pkg: string;
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function buildPackage(pkg: string): Promise<VentasBuild> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, 'bin', 'build'), join(pkg, 'dist')],
+      { cwd: tmpdir(), timeout: 120_000 },
+      (error, stdout, stderr) =>
+        done({ pkg, code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** Builds the sources as they are now; without a build no test that starts `ventas` can run, so the run stops. */
+async function build(pkg: string): Promise<VentasBuild> {
+  const result = await buildPackage(pkg);
+  if (result.code !== 0) {
+    throw new Error(
+      `bin/build falló (${result.code}); las pruebas que inician ventas no pueden correr:\n${result.stdout}${result.stderr}`,
+    );
+  }
+  return result;
+}
+
 async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   try {
@@ -26,11 +73,9 @@ async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>)
 
 /**
  * Says which databases the run tests against (so CI output shows both ran), fails the whole run when the
- * PostgreSQL of TEST_DATABASE_URL is not there, and drops whatever throwaway databases the run left behind.
+ * PostgreSQL of TEST_DATABASE_URL is not there, and gives what drops whatever throwaway databases the run left behind.
  */
-export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
-  const run = randomBytes(4).toString('hex');
-  project.provide('ventasTestRun', run);
+async function testDatabases(run: string): Promise<(() => Promise<void>) | void> {
   const url = process.env.TEST_DATABASE_URL;
   if (!url) {
     console.log('bases de datos de prueba: pglite (defina TEST_DATABASE_URL para probar también contra PostgreSQL)');
@@ -68,5 +113,29 @@ export default async function setup(project: TestProject): Promise<(() => Promis
       );
       for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     });
+  };
+}
+
+/**
+ * Checks the test databases, and compiles the sources once for the tests that start `ventas` processes (a compiled
+ * start costs far less CPU than tsx transpiling every module again), and again before each rerun in watch mode: they
+ * run the code as it is now.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const run = randomBytes(4).toString('hex');
+  project.provide('ventasTestRun', run);
+  const dropDatabases = await testDatabases(run);
+  const pkg = packageFolder();
+  const removePackage = () => rmSync(pkg, { recursive: true, force: true });
+  try {
+    project.provide('ventasBuild', await build(pkg));
+  } catch (error) {
+    removePackage();
+    throw error;
+  }
+  project.onTestsRerun(async () => project.provide('ventasBuild', await build(pkg)));
+  return async () => {
+    removePackage();
+    await dropDatabases?.();
   };
 }

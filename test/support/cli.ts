@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { describe } from 'vitest';
+import { describe, inject } from 'vitest';
 import type { Io } from '../../src/cli/io.ts';
 import { main, type CliHost, type CliLimits } from '../../src/cli/main.ts';
 import { migrate, openDb } from '../../src/db/index.ts';
@@ -11,10 +11,11 @@ import { openPglite, type PgliteDb } from '../../src/db/pglite.ts';
 import { createPostgresDatabase, pgliteTemplate } from '../backends.ts';
 
 /**
- * `ventas` for the tests that start their own process: the sources through tsx (bin/ventas-dev), so a test runs the
- * code as it is now, never a dist/ compiled before the last change. test/build.test.ts runs the compiled bin/ventas.
+ * `ventas` for the tests that start their own process: bin/ventas on the sources compiled by the test run's global
+ * setup (test/global-setup.ts), so a test runs the code as it is now, never a dist/ compiled before the last change,
+ * and each start spares the CPU tsx would spend transpiling every module again.
  */
-export const VENTAS_BIN = resolve(import.meta.dirname, '../../bin/ventas-dev');
+export const VENTAS_BIN = join(inject('ventasBuild').pkg, 'bin', 'ventas');
 
 export interface CliResult {
   code: number;
