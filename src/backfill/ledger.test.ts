@@ -315,6 +315,13 @@ describeEachBackend('the chunk ledger', (open) => {
     const id = await threeChunks();
     const before = (await claimChunk(db, id, A, LEASE))!; // tienda_02 5-6 January, concluded before the run
     await completeChunk(db, before.id, A, loaded(70));
+    // The run starts after that conclusion, as in life: a clock that read one instant for both could not tell.
+    for (;;) {
+      const { rows } = await db.query<{ past: boolean }>(
+        `SELECT clock_timestamp() > max(updated_at) AS past FROM backfill_chunks`,
+      );
+      if (rows[0]!.past) break;
+    }
     const runId = await startRun(db, { type: 'backfill', window: null, stores: params.stores });
     const [first, second] = [(await claimChunk(db, id, A, LEASE))!, (await claimChunk(db, id, A, LEASE))!];
     await completeChunk(db, first.id, A, {
