@@ -69,7 +69,7 @@ export async function createPostgresDatabase(
 }
 
 /** The same Db with its own close() (methods forwarded: the Db keeps its own `this`). */
-function withClose(db: Db, close: () => Promise<void>): Db {
+export function withClose(db: Db, close: () => Promise<void>): Db {
   return {
     kind: db.kind,
     query: (sql, params) => db.query(sql, params),

@@ -8,7 +8,7 @@ import { main, type CliHost, type CliLimits } from '../../src/cli/main.ts';
 import { migrate, openDb } from '../../src/db/index.ts';
 import type { Db } from '../../src/db/types.ts';
 import { openPglite, type PgliteDb } from '../../src/db/pglite.ts';
-import { createPostgresDatabase, pgliteTemplate } from '../backends.ts';
+import { createPostgresDatabase, pgliteTemplate, withClose } from '../backends.ts';
 
 /**
  * `ventas` for the tests that start their own process: bin/ventas on the sources compiled by the test run's global
@@ -81,20 +81,12 @@ class SharedPglite {
       this.handles--;
       throw error;
     }
-    return {
-      kind: db.kind,
-      query: (sql, params) => db.query(sql, params),
-      exec: (sql) => db.exec(sql),
-      copyFrom: (table, columns, text) => db.copyFrom(table, columns, text),
-      transaction: (fn) => db.transaction(fn),
-      keepSession: (o) => db.keepSession(o),
-      close: async () => {
-        if (closed) return;
-        closed = true;
-        if (options.readOnly) await db.exec('RESET default_transaction_read_only');
-        if (--this.handles === 0) await db.exec('DISCARD ALL');
-      },
-    };
+    return withClose(db, async () => {
+      if (closed) return;
+      closed = true;
+      if (options.readOnly) await db.exec('RESET default_transaction_read_only');
+      if (--this.handles === 0) await db.exec('DISCARD ALL');
+    });
   }
 
   isOpen(): boolean {
