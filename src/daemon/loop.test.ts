@@ -54,6 +54,27 @@ describe('waitMs', () => {
 });
 
 describe('runLoop', () => {
+  /** A loop whose leader is a plain emitter, at a stopped 10:30, with what each test adds. */
+  const startLoop = (
+    leader: EventEmitter & { isLeader: boolean },
+    deps: Pick<Parameters<typeof runLoop>[0], 'cycle' | 'onError' | 'work'> & Partial<Parameters<typeof runLoop>[0]>,
+    stop: AbortSignal,
+  ) =>
+    runLoop(
+      {
+        db: {} as Db,
+        config,
+        leader: leader as unknown as Leader,
+        now: () => at('2026-01-15T10:30:00'),
+        speed: 0,
+        onCycle: () => undefined,
+        ...deps,
+      },
+      { last: null },
+      stop,
+      new AbortController().signal,
+    );
+
   it('works while it stands by, takes no more work once it leads, and works between its cycles', async () => {
     const leader = Object.assign(new EventEmitter(), { isLeader: false });
     const stop = new AbortController();
@@ -61,20 +82,15 @@ describe('runLoop', () => {
     const working = new EventEmitter();
     const workingOnce = once(working, 'working');
     let cycles = 0;
-    const loop = runLoop(
+    const loop = startLoop(
+      leader,
       {
-        db: {} as Db,
-        config,
-        leader: leader as unknown as Leader,
-        now: () => at('2026-01-15T10:30:00'),
-        speed: 0,
         cycleSeconds: 0.01,
         cycle: async () => {
           log.push('cycle');
           if (++cycles === 2) stop.abort();
           return {} as CycleSummary;
         },
-        onCycle: () => undefined,
         onError: (error) => log.push(`error ${(error as Error).message}`),
         work: async ({ stop: until }) => {
           log.push(leader.isLeader ? 'work as leader' : 'work standing by');
@@ -83,9 +99,7 @@ describe('runLoop', () => {
           log.push('work stopped');
         },
       },
-      { last: null },
       stop.signal,
-      new AbortController().signal,
     );
     await workingOnce;
     expect(log).toEqual(['work standing by']);
@@ -102,15 +116,10 @@ describe('runLoop', () => {
     const started = new EventEmitter();
     const secondRun = once(started, 'second');
     let runs = 0;
-    const loop = runLoop(
+    const loop = startLoop(
+      leader,
       {
-        db: {} as Db,
-        config,
-        leader: leader as unknown as Leader,
-        now: () => at('2026-01-15T10:30:00'),
-        speed: 0,
         cycle: async () => ({}) as CycleSummary,
-        onCycle: () => undefined,
         onError: (error) => errors.push((error as Error).message),
         standbyRetryMs: 10,
         work: async ({ stop: until }) => {
@@ -120,9 +129,7 @@ describe('runLoop', () => {
           if (!until.aborted) await once(until, 'abort');
         },
       },
-      { last: null },
       stop.signal,
-      new AbortController().signal,
     );
     await secondRun;
     expect([runs, errors, leader.listenerCount('change')]).toEqual([2, ['la base de datos no responde'], 1]);
