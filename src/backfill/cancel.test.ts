@@ -53,15 +53,13 @@ describeEachBackend('a cancelled backfill', (open) => {
   it('cancelled while it runs: the process stops claiming, concludes it cancelled with its chunks left, and --resume refuses it', async () => {
     const simKlk = createKlkClient({ baseUrl: sim.url, attempts: 2, backoffMs: 5 });
     let backfillId = 0;
-    let cancelled = false;
-    // The first request cancels the backfill, as `ventas runs cancel` from another terminal would.
+    let cancelled: Promise<unknown> | undefined;
+    // The first request cancels the backfill, as `ventas runs cancel` from another terminal would. Every request waits
+    // for that cancel: no loop can finish its chunk and claim another before it (on a fast database one did).
     const klk: KlkClient = {
       stats: () => simKlk.stats(),
       async fetchVentas(request, newCollector, options) {
-        if (!cancelled) {
-          cancelled = true;
-          await cancelRun(db, { kind: 'backfill', id: backfillId });
-        }
+        await (cancelled ??= cancelRun(db, { kind: 'backfill', id: backfillId }));
         return simKlk.fetchVentas(request, newCollector, options);
       },
     };
