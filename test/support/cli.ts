@@ -170,6 +170,12 @@ export async function runInPlace(
   return { code, stdout: stdout.replace(/\n$/, ''), stderr: stderr.replace(/\n$/, '') };
 }
 
+/**
+ * Node's flags for the `ventas` processes the tests start: PGlite's WebAssembly runs as first compiled, without the
+ * optimizing tier that would compile it again in the background (most of a short command's CPU; the result is the same).
+ */
+const NODE_FLAGS = ['--liftoff-only'];
+
 /** Runs `ventas` (VENTAS_BIN) in its own process, as a shell would. */
 export async function runCliProcess(
   args: string[],
@@ -179,7 +185,7 @@ export async function runCliProcess(
   return new Promise((resolvePromise) => {
     execFile(
       process.execPath,
-      [VENTAS_BIN, ...args],
+      [...NODE_FLAGS, VENTAS_BIN, ...args],
       {
         cwd: options.cwd,
         env: { ...process.env, ...CLEAN_ENV, ...options.env },
@@ -206,7 +212,7 @@ export function spawnCli(args: string[], options: { cwd: string; env?: Record<st
     throw new Error(
       `la carpeta ${options.cwd} tiene su PGlite abierto en la prueba: use startCli, que lo cierra antes`,
     );
-  return spawn(process.execPath, [VENTAS_BIN, ...args], {
+  return spawn(process.execPath, [...NODE_FLAGS, VENTAS_BIN, ...args], {
     cwd: options.cwd,
     env: { ...process.env, ...CLEAN_ENV, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
