@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { describe, inject } from 'vitest';
-import { migrate } from '../src/db/migrate.ts';
 import { openPglite, type PgliteDb } from '../src/db/pglite.ts';
 import { openPostgres } from '../src/db/postgres.ts';
 import type { Db, Queryable } from '../src/db/types.ts';
-import { migratedTemplateName, testDatabasePrefix, type VentasBuild } from './global-setup.ts';
+import {
+  migratedTemplateName,
+  testDatabasePrefix,
+  type PgliteTemplateFiles,
+  type VentasBuild,
+} from './global-setup.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,6 +18,8 @@ declare module 'vitest' {
     ventasTestRun: string;
     /** The sources compiled at the start of the run, as a package folder, for the tests that start `ventas`. */
     ventasBuild: VentasBuild;
+    /** The PGlite templates made at the start of the run. */
+    pgliteTemplates: PgliteTemplateFiles;
   }
 }
 
@@ -96,23 +103,16 @@ function closingAlso(db: Db, cleanup: () => Promise<void>): Db {
   });
 }
 
-// Starting PGlite runs initdb (seconds); loading a dump takes a fraction of that. One pair of dumps per test file.
+// Starting PGlite runs initdb (seconds); loading a dump takes a fraction of that. Global setup makes the dumps once.
 let pgliteTemplates: Promise<{ empty: Blob; migrated: Blob }> | undefined;
 
-async function buildPgliteTemplates(): Promise<{ empty: Blob; migrated: Blob }> {
-  const db = await openPglite('memory://');
-  try {
-    const empty = await db.dump();
-    await migrate(db);
-    return { empty, migrated: await db.dump() };
-  } finally {
-    await db.close();
-  }
-}
-
-/** Dumps of an empty and of a migrated PGlite database, built once per test file. */
+/** Dumps of an empty and of a migrated PGlite database, read once per worker. */
 export function pgliteTemplate(): Promise<{ empty: Blob; migrated: Blob }> {
-  pgliteTemplates ??= buildPgliteTemplates();
+  pgliteTemplates ??= (async () => {
+    const files = inject('pgliteTemplates');
+    const [empty, migrated] = await Promise.all([readFile(files.empty), readFile(files.migrated)]);
+    return { empty: new Blob([empty]), migrated: new Blob([migrated]) };
+  })();
   return pgliteTemplates;
 }
 

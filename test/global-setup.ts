@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../src/db/migrate.ts';
+import { openPglite } from '../src/db/pglite.ts';
 import { openPostgres, redactDatabaseUrl } from '../src/db/postgres.ts';
 
 /** Prefix of every throwaway database of one test run. */
@@ -116,8 +117,40 @@ async function testDatabases(run: string): Promise<(() => Promise<void>) | void>
   };
 }
 
+/** Where the run's PGlite templates are: dumps of an empty and of a migrated database, and a migrated folder. */
+export interface PgliteTemplateFiles {
+  empty: string;
+  migrated: string;
+  migratedFolder: string;
+}
+
 /**
- * Checks the test databases, and compiles the sources once for the tests that start `ventas` processes (a compiled
+ * The PGlite databases the tests start from, made once per run in `dir`: initdb alone costs seconds of CPU, which
+ * every worker paid before.
+ */
+async function makePgliteTemplates(dir: string): Promise<PgliteTemplateFiles> {
+  const files = {
+    empty: join(dir, 'empty.tar'),
+    migrated: join(dir, 'migrated.tar'),
+    migratedFolder: join(dir, 'migrated', 'pgdata'),
+  };
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const db = await openPglite('memory://');
+  try {
+    writeFileSync(files.empty, Buffer.from(await (await db.dump()).arrayBuffer()));
+    await migrate(db);
+    const migrated = await db.dump();
+    writeFileSync(files.migrated, Buffer.from(await migrated.arrayBuffer()));
+    await (await openPglite(files.migratedFolder, { loadDataDir: migrated })).close();
+  } finally {
+    await db.close();
+  }
+  return files;
+}
+
+/**
+ * Checks the test databases, makes the PGlite templates, and compiles the sources once for the tests that start `ventas` processes (a compiled
  * start costs far less CPU than tsx transpiling every module again), and again before each rerun in watch mode: they
  * run the code as it is now.
  */
@@ -126,16 +159,25 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('ventasTestRun', run);
   const dropDatabases = await testDatabases(run);
   const pkg = packageFolder();
-  const removePackage = () => rmSync(pkg, { recursive: true, force: true });
+  const templates = join(mkdtempSync(join(tmpdir(), 'ventas-templates-')), 'pglite');
+  const removeFolders = () => {
+    rmSync(pkg, { recursive: true, force: true });
+    rmSync(dirname(templates), { recursive: true, force: true });
+  };
+  const prepare = async () => {
+    const [files, built] = await Promise.all([makePgliteTemplates(templates), build(pkg)]);
+    project.provide('pgliteTemplates', files);
+    project.provide('ventasBuild', built);
+  };
   try {
-    project.provide('ventasBuild', await build(pkg));
+    await prepare();
   } catch (error) {
-    removePackage();
+    removeFolders();
     throw error;
   }
-  project.onTestsRerun(async () => project.provide('ventasBuild', await build(pkg)));
+  project.onTestsRerun(prepare);
   return async () => {
-    removePackage();
+    removeFolders();
     await dropDatabases?.();
   };
 }

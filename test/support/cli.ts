@@ -8,7 +8,7 @@ import { main, type CliHost, type CliLimits } from '../../src/cli/main.ts';
 import { migrate, openDb } from '../../src/db/index.ts';
 import type { Db } from '../../src/db/types.ts';
 import { openPglite, type PgliteDb } from '../../src/db/pglite.ts';
-import { createPostgresDatabase, pgliteTemplate, withClose } from '../backends.ts';
+import { createPostgresDatabase, withClose } from '../backends.ts';
 
 /**
  * `ventas` for the tests that start their own process: bin/ventas on the sources compiled by the test run's global
@@ -252,16 +252,9 @@ export interface CliBackend {
   preparedPlaces(prepare: (db: Db) => Promise<void>): () => Promise<CliPlace>;
 }
 
-let migratedDir: Promise<string> | undefined;
-
-/** A PGlite folder holding a migrated database, made once per test worker from the template dump. */
-function migratedDataDir(): Promise<string> {
-  migratedDir ??= (async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'ventas-template-')), 'pgdata');
-    await (await openPglite(dir, { loadDataDir: (await pgliteTemplate()).migrated })).close();
-    return dir;
-  })();
-  return migratedDir;
+/** A migrated PGlite folder, made once per run by global setup: what a first `ventas` run would leave. */
+function migratedDataDir(): string {
+  return inject('pgliteTemplates').migratedFolder;
 }
 
 /** A place whose PGlite folder is a copy of `source`, kept open in this process between commands (SharedPglite). */
@@ -285,12 +278,12 @@ function pglitePlaceFrom(source: string): CliPlace {
 const pglite: CliBackend = {
   name: 'pglite',
   // The database a first `ventas` run would create and migrate, copied from one made once: seconds less per test.
-  place: async () => pglitePlaceFrom(await migratedDataDir()),
+  place: async () => pglitePlaceFrom(migratedDataDir()),
   preparedPlaces(prepare) {
     let source: Promise<string> | undefined;
     const build = async () => {
       const dir = join(mkdtempSync(join(tmpdir(), 'ventas-prepared-')), 'pgdata');
-      cpSync(await migratedDataDir(), dir, { recursive: true });
+      cpSync(migratedDataDir(), dir, { recursive: true });
       const db = await openDb({ dataDir: dir });
       try {
         await prepare(db);
