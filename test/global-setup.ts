@@ -150,9 +150,9 @@ async function makePgliteTemplates(dir: string): Promise<PgliteTemplateFiles> {
 }
 
 /**
- * Checks the test databases, makes the PGlite templates, and compiles the sources once for the tests that start `ventas` processes (a compiled
- * start costs far less CPU than tsx transpiling every module again), and again before each rerun in watch mode: they
- * run the code as it is now.
+ * Checks the test databases, makes the PGlite templates, and compiles the sources once for the tests that start
+ * `ventas` processes (a compiled start costs far less CPU than tsx transpiling every module again); both again before
+ * each rerun in watch mode: the tests run the code and the migrations as they are now.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const run = randomBytes(4).toString('hex');
