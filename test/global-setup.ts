@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../src/db/migrate.ts';
@@ -157,27 +157,34 @@ async function makePgliteTemplates(dir: string): Promise<PgliteTemplateFiles> {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const run = randomBytes(4).toString('hex');
   project.provide('ventasTestRun', run);
-  const dropDatabases = await testDatabases(run);
-  const pkg = packageFolder();
-  const templates = join(mkdtempSync(join(tmpdir(), 'ventas-templates-')), 'pglite');
-  const removeFolders = () => {
-    rmSync(pkg, { recursive: true, force: true });
-    rmSync(dirname(templates), { recursive: true, force: true });
+  // Every temporary folder of the run (the tests', the processes' they start, the build's) in one, removed at the end:
+  // a CLI test's place alone holds a 40 MB database, and hundreds of them were left behind on each run.
+  const previousTmpdir = process.env.TMPDIR;
+  const runTmp = mkdtempSync(join(tmpdir(), 'ventas-test-run-'));
+  process.env.TMPDIR = runTmp;
+  const removeRunTmp = () => {
+    rmSync(runTmp, { recursive: true, force: true });
+    if (previousTmpdir === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previousTmpdir;
   };
-  const prepare = async () => {
-    const [files, built] = await Promise.all([makePgliteTemplates(templates), build(pkg)]);
-    project.provide('pgliteTemplates', files);
-    project.provide('ventasBuild', built);
-  };
+  let dropDatabases: (() => Promise<void>) | void;
   try {
+    dropDatabases = await testDatabases(run);
+    const pkg = packageFolder();
+    const templates = join(runTmp, 'pglite-templates');
+    const prepare = async () => {
+      const [files, built] = await Promise.all([makePgliteTemplates(templates), build(pkg)]);
+      project.provide('pgliteTemplates', files);
+      project.provide('ventasBuild', built);
+    };
     await prepare();
+    project.onTestsRerun(prepare);
   } catch (error) {
-    removeFolders();
+    removeRunTmp();
     throw error;
   }
-  project.onTestsRerun(prepare);
   return async () => {
-    removeFolders();
+    removeRunTmp();
     await dropDatabases?.();
   };
 }

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { describe, inject } from 'vitest';
@@ -242,6 +242,7 @@ export interface CliPlace {
   env: Record<string, string>;
   /** Opens the same database from the test (after the CLI process has exited, for PGlite). */
   open(): Promise<Db>;
+  /** Ends the place: its database closed and removed (dropped on PostgreSQL), and its folder deleted. */
   cleanup(): Promise<void>;
 }
 
@@ -271,6 +272,7 @@ function pglitePlaceFrom(source: string): CliPlace {
     cleanup: async () => {
       sharedPglites.delete(cwd);
       await shared.close();
+      rmSync(cwd, { recursive: true, force: true });
     },
   };
 }
@@ -304,7 +306,10 @@ async function postgresPlace(adminUrl: string, copyOf?: string): Promise<CliPlac
     cwd,
     env: { DATABASE_URL: target.url, LOG_DIR: join(cwd, 'logs') },
     open: () => openDb({ databaseUrl: target.url }),
-    cleanup: () => target.drop(),
+    cleanup: async () => {
+      await target.drop();
+      rmSync(cwd, { recursive: true, force: true });
+    },
   };
 }
 
