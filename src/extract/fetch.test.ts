@@ -46,6 +46,17 @@ describe('fetchWindow', () => {
     expect(w.seen).toEqual(['sent', 'answered']);
   });
 
+  it('tells the watch KLK answered once its status line is in, while a long body is still arriving', async () => {
+    const w = watch();
+    const klk = fakeKlk((_request, options) => {
+      options.onResponse?.();
+      w.seen.push('body');
+      return { lines: [] };
+    });
+    await fetchWindow(klk, florAmarillo, oneDay, { watch: w });
+    expect(w.seen).toEqual(['sent', 'answered', 'body', 'answered']);
+  });
+
   it('retries timeouts of a one-day window only (a longer one is halved instead), unless told otherwise, with the attempts asked', async () => {
     const klk = fakeKlk(() => ({ lines: [] }));
     const signal = new AbortController().signal;

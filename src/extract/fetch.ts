@@ -78,6 +78,8 @@ export async function fetchWindow(
         retryTimeouts: options.retryTimeouts ?? window.fechaDesde === window.fechaHasta,
         attempts: options.attempts,
         signal,
+        // KLK has answered once its status line is in: a long body is KLK answering, not KLK silent.
+        onResponse: watch && (() => watch.answered()),
       },
     );
     watch?.answered();

@@ -349,6 +349,31 @@ describe('KLK client', () => {
     expect(error.message).toMatch(/no se pudo conectar con KLK en http:\/\/127\.0\.0\.1:\d+\/ventas \(ECONNREFUSED\)/);
   });
 
+  it('says when KLK starts answering, before its body has arrived, and on an error status too', async () => {
+    const seen: string[] = [];
+    let responded!: () => void;
+    const response = new Promise<void>((resolve) => (responded = resolve));
+    const server = await serve((_req, res, _body, index) => {
+      if (index === 0) return json(res, { error: 'ocupado' }, 500);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"ventas":[');
+      // The rest of the body once the client has said KLK answered (or after a second, so a client that waits for
+      // the whole body fails on the order instead of hanging).
+      void Promise.race([response, new Promise((resolve) => setTimeout(resolve, 1_000))]).then(() => {
+        seen.push('body ended');
+        res.end(`${JSON.stringify(line(1))}]}`);
+      });
+    });
+    const result = await client(server).klk.fetchVentas(request, () => new Lines(), {
+      onResponse: () => {
+        seen.push(`response ${server.requests.length}`);
+        if (server.requests.length === 2) responded();
+      },
+    });
+    expect(result.collector.lines).toHaveLength(1);
+    expect(seen).toEqual(['response 1', 'response 2', 'body ended']);
+  });
+
   it('keeps at most `concurrency` requests in flight across callers, body reads included', async () => {
     const server = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });

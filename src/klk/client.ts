@@ -107,6 +107,8 @@ export type FetchOptions = {
   attempts?: number;
   /** false: a timeout fails at once, so the caller can split a multi-day window instead of asking it again. */
   retryTimeouts?: boolean;
+  /** Called when KLK's status line arrives, before the body is read: KLK is answering, however long the body takes. */
+  onResponse?: () => void;
 };
 
 export type KlkStats = {
@@ -200,6 +202,7 @@ export function createKlkClient(options: KlkClientOptions): KlkClient {
     request: KlkRequest,
     newCollector: () => C,
     signal: AbortSignal | undefined,
+    onResponse: (() => void) | undefined,
   ): Promise<{ collector: C; info: Omit<AnswerInfo, 'attempts' | 'elapsedMs'> }> {
     const controller = new AbortController();
     let timedOut = false;
@@ -219,6 +222,7 @@ export function createKlkClient(options: KlkClientOptions): KlkClient {
         body: JSON.stringify(requestBody(request)),
         signal: controller.signal,
       });
+      onResponse?.();
       if (!response.ok) {
         const detail = await errorDetail(response);
         // A gateway that gave up waiting (504) or a server that did (408) is a timeout: the caller may split.
@@ -295,7 +299,7 @@ export function createKlkClient(options: KlkClientOptions): KlkClient {
           () => {
             counters.requests++;
             counters.maxInFlight = Math.max(counters.maxInFlight, slots.pending);
-            return attempt(request, newCollector, signal);
+            return attempt(request, newCollector, signal, fetchOptions.onResponse);
           },
           { signal },
         );
