@@ -229,9 +229,11 @@ describeEachBackend('runBackfill', (_open, _backend, prepared) => {
   ])('a KLK that %s has answered: it gets the long patience, not the first-answer limit', async (_name, setUp) => {
     const klk = setUp();
     const error = await runBackfill(
-      // The first answer (an HTTP 500 or one good answer) comes in milliseconds; 3 s leave a busy machine room (1 s
-      // did not, once). Giving up comes after the first-answer limit, so a run that kept that limit would meet it.
-      deps({ ...(klk && { klk }), maxAttempts: 50, breakerCooldownMs: 50, firstAnswerMs: 3_000, giveUpAfterMs: 3_500 }),
+      // The first answer (an HTTP 500 or one good answer) comes in milliseconds; 6 s leave a busy machine room (1 s
+      // and 3 s did not, once each). Giving up comes after the first-answer limit, so a run that kept that limit would
+      // meet it. It costs no time: the check is made when the breaker's probe goes, 6.35 s after it first opened
+      // (cooldowns of 50 ms, doubled at each failed probe), whether the patience is 3.5 s or 6.1 s.
+      deps({ ...(klk && { klk }), maxAttempts: 50, breakerCooldownMs: 50, firstAnswerMs: 6_000, giveUpAfterMs: 6_100 }),
       job,
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnreachableError);
