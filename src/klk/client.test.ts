@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKlkClient, KlkError, type KlkClientOptions, type KlkEvent, type KlkRequest } from './client.ts';
 
@@ -385,6 +387,30 @@ describe('KLK client', () => {
     expect(results.map((r) => r.collector.lines.length)).toEqual([1, 1, 1, 1, 1, 1]);
     expect(server.maxInFlight).toBe(2);
     expect(klk.stats()).toMatchObject({ requests: 6, maxInFlight: 2, inFlight: 0, waiting: 0 });
+  });
+
+  it('keeps no answer once it is handed over, while its queue stays busy', async () => {
+    // p-queue keeps a finished task until its queue empties or compacts: a client that never idles (a backfill) held
+    // up to 100 answers that way, a gigabyte at KLK's volumes.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const server = await serve((_req, res) => json(res, { ventas: [line(1)] }));
+    const { klk } = client(server, { concurrency: 1 });
+    // The second request waits in the queue (the first starts at once) and leaves it with eight behind it.
+    let second: WeakRef<Lines> | undefined;
+    const all = Array.from({ length: 10 }, (_, i) =>
+      klk
+        .fetchVentas(request, () => new Lines())
+        .then(({ collector }) => {
+          if (i === 1) second = new WeakRef(collector);
+        }),
+    );
+    await all[1];
+    expect(klk.stats().waiting).toBeGreaterThan(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(second!.deref()).toBeUndefined();
+    await Promise.all(all);
   });
 
   it('frees its slot while waiting to retry', async () => {

@@ -295,14 +295,19 @@ export function createKlkClient(options: KlkClientOptions): KlkClient {
       try {
         // Rejects with the signal's reason when aborted while waiting for its slot; aborted while in flight, the attempt
         // gives its slot back at once, its request being torn down.
-        const { collector, info } = await slots.add(
-          () => {
+        // The answer is handed over beside the queue, not through it: p-queue keeps a finished task, and so what it
+        // resolved with, until its queue empties or compacts (100 tasks), and a busy client would hold that many answers.
+        const handOver: { answer?: Awaited<ReturnType<typeof attempt<C>>> } = {};
+        await slots.add(
+          async () => {
             counters.requests++;
             counters.maxInFlight = Math.max(counters.maxInFlight, slots.pending);
-            return attempt(request, newCollector, signal, fetchOptions.onResponse);
+            handOver.answer = await attempt(request, newCollector, signal, fetchOptions.onResponse);
           },
           { signal },
         );
+        const { collector, info } = handOver.answer!;
+        delete handOver.answer;
         counters.succeeded++;
         counters.lines += info.lines;
         counters.bytes += info.bytes;
