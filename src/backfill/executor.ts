@@ -132,6 +132,7 @@ export async function runClaimedChunk(ctx: ChunkContext, chunk: Chunk): Promise<
           attempts: kind === 'probe' ? 1 : undefined,
           signal: ctx.signal,
           watch: ctx.klkWatch,
+          streamInto: db,
         });
         // A failure tells the breaker KLK is failing, unless it only says the window is too big for KLK's time limit.
         if (!result.ok) throw result.halves ? new WindowTooBig(result) : new KlkFailed(result);

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
 import { UnreachableError } from '../shared/errors.ts';
 import { assertOutsideTransaction, copyStatement, inTransactionScope, parsers, toParam } from './conventions.ts';
-import type { Db, KeptSession, QueryResult, Queryable, SessionStep } from './types.ts';
+import type { CopySource, Db, KeptSession, QueryResult, Queryable, SessionStep } from './types.ts';
 
 type Target = Pick<PGlite, 'query' | 'exec'> | Transaction;
 
@@ -23,18 +23,19 @@ async function run<R>(target: Target, sql: string, params?: readonly unknown[]):
   return toResult<R>(results[results.length - 1]);
 }
 
-/** PGlite reads COPY data from a Blob it exposes as the file /dev/blob. */
-async function copy(
-  target: Target,
-  table: string,
-  columns: readonly string[],
-  text: Iterable<string | Uint8Array>,
-): Promise<number> {
+/** PGlite reads COPY data from a Blob it exposes as the file /dev/blob: an arriving source is read whole first. */
+async function copy(target: Target, table: string, columns: readonly string[], text: CopySource): Promise<number> {
   const result = await target.query(copyStatement(table, columns, "'/dev/blob'"), [], {
     ...options,
-    blob: new Blob([...text]),
+    blob: new Blob(await readAll(text)),
   });
   return (result as { affectedRows?: number }).affectedRows ?? 0;
+}
+
+async function readAll(text: CopySource): Promise<Array<string | Uint8Array>> {
+  const pieces: Array<string | Uint8Array> = [];
+  for await (const piece of text) pieces.push(piece);
+  return pieces;
 }
 
 function isAlive(pid: number): boolean {
@@ -111,7 +112,7 @@ export class PgliteDb implements Db {
     await this.query(sql);
   }
 
-  async copyFrom(table: string, columns: readonly string[], text: Iterable<string | Uint8Array>): Promise<number> {
+  async copyFrom(table: string, columns: readonly string[], text: CopySource): Promise<number> {
     assertOutsideTransaction(this);
     return copy(this.pglite, table, columns, text);
   }

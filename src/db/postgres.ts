@@ -5,7 +5,7 @@ import { from as copyFromStdin } from 'pg-copy-streams';
 import { UnreachableError, UsageError } from '../shared/errors.ts';
 import { env } from '../shared/env.ts';
 import { assertOutsideTransaction, copyStatement, inTransactionScope, parsers, toParam } from './conventions.ts';
-import type { Db, KeptSession, QueryResult, Queryable, SessionStep } from './types.ts';
+import type { CopySource, Db, KeptSession, QueryResult, Queryable, SessionStep } from './types.ts';
 
 export interface PostgresOptions {
   /** Connections in the pool (default 10). */
@@ -153,12 +153,7 @@ async function run<R>(client: ClientBase | Pool, sql: string, params?: readonly 
 }
 
 /** COPY FROM STDIN through pg-copy-streams: the rows stream to the server as they are handed over. */
-async function copy(
-  client: ClientBase,
-  table: string,
-  columns: readonly string[],
-  text: Iterable<string | Uint8Array>,
-): Promise<number> {
+async function copy(client: ClientBase, table: string, columns: readonly string[], text: CopySource): Promise<number> {
   const stream = client.query(copyFromStdin(copyStatement(table, columns, 'STDIN')));
   await pipeline(Readable.from(text, { objectMode: false }), stream);
   return stream.rowCount;
@@ -191,7 +186,7 @@ class PostgresDb implements Db {
     await this.query(sql);
   }
 
-  async copyFrom(table: string, columns: readonly string[], text: Iterable<string | Uint8Array>): Promise<number> {
+  async copyFrom(table: string, columns: readonly string[], text: CopySource): Promise<number> {
     assertOutsideTransaction(this);
     const client = await this.pool.connect().catch((error: unknown) => {
       throw mapError(error, this.target);

@@ -14,6 +14,9 @@ export interface QueryResult<R> {
   rowCount: number;
 }
 
+/** COPY text in pieces, ready now or arriving. */
+export type CopySource = Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>;
+
 export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
   /** Runs a script of several statements without parameters (migrations). */
@@ -21,8 +24,10 @@ export interface Queryable {
   /**
    * `COPY table (columns) FROM STDIN` in PostgreSQL's text format: `text` holds whole rows (tab-separated values,
    * each row ending in a newline, `\N` for null), in pieces of any number of rows. Returns the rows copied.
+   * PostgreSQL sends the pieces as they come (an async source streams: the server takes rows while more are being
+   * made); PGlite reads them all first.
    */
-  copyFrom(table: string, columns: readonly string[], text: Iterable<string | Uint8Array>): Promise<number>;
+  copyFrom(table: string, columns: readonly string[], text: CopySource): Promise<number>;
 }
 
 /** One step on a kept session (see Db.keepSession); `again` on a connection that replaces a lost one. */

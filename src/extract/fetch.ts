@@ -4,7 +4,9 @@
  */
 import type { Store } from '../catalogue/stores.ts';
 import { KlkError, splitWindow, windowDays, type AnswerInfo, type KlkClient, type KlkWindow } from '../klk/index.ts';
+import type { Db } from '../db/types.ts';
 import { AnswerBatch } from '../load/batch.ts';
+import { StreamedLoad } from '../load/stream.ts';
 import type { IsoDate } from '../shared/dates.ts';
 import { isDatabaseLost } from '../shared/errors.ts';
 
@@ -22,6 +24,11 @@ export interface FetchWindowOptions {
   /** Aborted: the request is cut and its abort thrown, not reported as a failure of KLK's. */
   signal?: AbortSignal;
   watch?: KlkWatch;
+  /**
+   * The database the answer will be loaded into (loadAnswer): on PostgreSQL its rows are sent there while it still
+   * arrives, in the transaction loadAnswer then finishes. A caller that passes it must load the answer it gets.
+   */
+  streamInto?: Db;
 }
 
 /** KLK answered the window. */
@@ -33,6 +40,8 @@ export interface WindowAnswer {
   info: AnswerInfo;
   /** When the answer was in hand (performance.now()): its load is timed from here. */
   receivedAt: number;
+  /** Its rows already on their way into the database (streamInto), in a transaction loadAnswer finishes. */
+  streamed: StreamedLoad | null;
 }
 
 /** KLK failed the window for good (after the client's retries). */
@@ -69,11 +78,26 @@ export async function fetchWindow(
 ): Promise<WindowResult> {
   const { signal, watch } = options;
   const started = performance.now();
+  const streamInto = options.streamInto?.kind === 'postgres' ? options.streamInto : undefined;
+  // Each attempt streams its own rows; a failed attempt's are rolled back before the next one's load can start.
+  let streamed: StreamedLoad | null = null;
+  const attemptFailed = () => {
+    const previous = streamed;
+    streamed = null;
+    return previous?.abort(new Error('respuesta de KLK fallida'));
+  };
+  const newBatch = () => {
+    void attemptFailed();
+    const batch = new AnswerBatch(store, window);
+    if (streamInto)
+      batch.streamTo((streamed = new StreamedLoad(streamInto, store.id, window.fechaDesde, window.fechaHasta)));
+    return batch;
+  };
   watch?.requestSent();
   try {
     const { collector: batch, info } = await klk.fetchVentas(
       { sucursal: store.sucursal, almacen: store.almacen, window },
-      () => new AnswerBatch(store, window),
+      newBatch,
       {
         retryTimeouts: options.retryTimeouts ?? window.fechaDesde === window.fechaHasta,
         attempts: options.attempts,
@@ -83,8 +107,10 @@ export async function fetchWindow(
       },
     );
     watch?.answered();
-    return { ok: true, store, window, batch, info, receivedAt: performance.now() };
+    batch.endStream();
+    return { ok: true, store, window, batch, info, receivedAt: performance.now(), streamed };
   } catch (error) {
+    await attemptFailed();
     const klkError = error instanceof KlkError ? error : null;
     if (klkError?.answered) watch?.answered();
     if (signal?.aborted || isDatabaseLost(error)) throw error;

@@ -3,6 +3,7 @@
  * failure recorded. Both in klk_requests, which the planner reads to time requests.
  */
 import type { Db, Queryable } from '../db/types.ts';
+import type { SentRows } from '../load/stream.ts';
 import { loadBatch, type LoadCounts } from '../load/upsert.ts';
 import { isWholeDays } from '../shared/window.ts';
 import { recordRequest } from '../sync/runs.ts';
@@ -36,13 +37,18 @@ function requestOf(result: WindowResult, runId: number | null) {
  */
 export async function loadAnswer(db: Db, answer: WindowAnswer, options: LoadAnswerOptions): Promise<LoadCounts> {
   const { batch, info } = answer;
-  return db.transaction(async (tx) => {
-    const counts = await loadBatch(tx, batch, {
-      runId: options.runId,
-      wholeDays: isWholeDays(answer.window),
-      mirror: options.mirror && info.proven && batch.isVerifiedComplete(info.totalRegistros),
-      proven: info.proven,
-    });
+  const load = async (tx: Queryable, sent?: SentRows) => {
+    const counts = await loadBatch(
+      tx,
+      batch,
+      {
+        runId: options.runId,
+        wholeDays: isWholeDays(answer.window),
+        mirror: options.mirror && info.proven && batch.isVerifiedComplete(info.totalRegistros),
+        proven: info.proven,
+      },
+      sent,
+    );
     await options.within?.(tx, counts);
     await recordRequest(tx, {
       ...requestOf(answer, options.runId),
@@ -53,7 +59,9 @@ export async function loadAnswer(db: Db, answer: WindowAnswer, options: LoadAnsw
       attempts: info.attempts,
     });
     return counts;
-  });
+  };
+  // Finished in the transaction its rows streamed into; made again (a lost database), from the rows in hand.
+  return answer.streamed?.finish(load) ?? db.transaction((tx) => load(tx));
 }
 
 /** Records a request KLK failed: a timeout as such (the planner sizes requests by them), anything else as failed. */

@@ -13,6 +13,12 @@ export interface Rejection {
   line: unknown;
 }
 
+/** Takes an answer's rows (COPY text, whole rows) piece by piece as they are ready. */
+export interface PieceSink {
+  push(piece: Buffer): void;
+  end(): void;
+}
+
 export interface DayTally {
   lines: number;
   /** USD total in units of 0.0001, the precision `ventas` keeps: an exact integer sum. */
@@ -84,6 +90,8 @@ export class AnswerBatch {
   private keylessRejections = 0;
   private readonly fromTime: string;
   private readonly toTime: string;
+  /** Told of each piece of rows as it is complete, while the answer still arrives (see streamTo). */
+  private sink: PieceSink | null = null;
 
   constructor(
     readonly store: Store,
@@ -104,9 +112,27 @@ export class AnswerBatch {
     return this.pieces;
   }
 
+  /**
+   * Hands every piece of rows to `sink` as soon as it is complete, so they can be loaded while the answer still
+   * arrives; the pieces are kept too (a load that cannot use the stream starts again from them). endStream() hands
+   * over the last one.
+   */
+  streamTo(sink: PieceSink): void {
+    this.sink = sink;
+    for (const piece of this.pieces) sink.push(piece);
+  }
+
+  /** The answer is whole: the last piece goes to the sink, which is told there is no more. */
+  endStream(): void {
+    this.closePiece();
+    this.sink?.end();
+  }
+
   private closePiece(): void {
     if (this.used === 0) return;
-    this.pieces.push(this.piece.subarray(0, this.used));
+    const piece = this.piece.subarray(0, this.used);
+    this.pieces.push(piece);
+    this.sink?.push(piece);
     this.piece = Buffer.allocUnsafe(Math.min(this.piece.length * 2, MAX_PIECE_BYTES));
     this.used = 0;
   }

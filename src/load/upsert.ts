@@ -3,6 +3,7 @@ import { eachDay } from '../shared/dates.ts';
 import type { AnswerBatch } from './batch.ts';
 import { insertQuarantine } from './quarantine.ts';
 import { refreshStoreDays } from './store-days.ts';
+import type { SentRows } from './stream.ts';
 import { copyNewSales, deleteSalesNotIn, disableJit, hasSales, lockStoreLoads, mergeSales } from './ventas.ts';
 
 export interface LoadCounts {
@@ -30,7 +31,13 @@ export interface LoadOptions {
  * Loads one store's answer: the set-based merge, the quarantine, the optional mirror delete and the per-day summary,
  * all in the caller's transaction so a failure leaves nothing half-written.
  */
-export async function loadBatch(tx: Queryable, batch: AnswerBatch, options: LoadOptions): Promise<LoadCounts> {
+export async function loadBatch(
+  tx: Queryable,
+  batch: AnswerBatch,
+  options: LoadOptions,
+  /** What the rows' COPY already did in `tx` while the answer arrived (see load/stream.ts); absent: nothing yet. */
+  sent?: SentRows,
+): Promise<LoadCounts> {
   const counts: LoadCounts = { inserted: 0, updated: 0, unchanged: 0, deleted: 0, quarantined: batch.rejected };
   const store = batch.store.id;
   const { fechaDesde, fechaHasta } = batch.window;
@@ -40,13 +47,13 @@ export async function loadBatch(tx: Queryable, batch: AnswerBatch, options: Load
   if (batch.size > 0) {
     await disableJit(tx);
     // Days without rows yet take the rows straight in; otherwise (or when a key of the batch is on another day) the merge.
-    const copied = (await hasSales(tx, store, fechaDesde, fechaHasta))
-      ? null
-      : await copyNewSales(tx, batch.copyText());
+    let copied: number | null;
+    if (sent) copied = sent.into === 'ventas' ? sent.copied : null;
+    else copied = (await hasSales(tx, store, fechaDesde, fechaHasta)) ? null : await copyNewSales(tx, batch.copyText());
     if (copied !== null) {
       counts.inserted = copied;
     } else {
-      const merged = await mergeSales(tx, batch.copyText());
+      const merged = sent?.into === 'merged' ? sent.merged : await mergeSales(tx, batch.copyText());
       counts.inserted = merged.inserted;
       counts.updated = merged.updated;
       leftDays = merged.leftDays.filter((day) => !days.includes(day));

@@ -4,7 +4,7 @@
  * records KLK's figures for them. One function per statement, the handle first; the callers (the load, coverage,
  * the planner's evidence, reconciliation, the ETL's recent-gap check) hold no SQL.
  */
-import type { Queryable } from '../db/types.ts';
+import type { CopySource, Queryable } from '../db/types.ts';
 import type { IsoDate } from '../shared/dates.ts';
 import type { DayTally } from './batch.ts';
 import { VENTAS_COLUMNS } from './rows.ts';
@@ -87,12 +87,25 @@ const UPSERT_SQL = `
  * Merges rows (COPY text of VENTAS_COLUMNS) into `ventas`: inserts the new, updates the changed, leaves the rest.
  * `leftDays`: days a row moved away from (KLK now dates it on another day).
  */
-export async function mergeSales(
-  tx: Queryable,
-  copyText: Iterable<string | Uint8Array>,
-): Promise<{ inserted: number; updated: number; leftDays: IsoDate[] }> {
+export async function mergeSales(tx: Queryable, copyText: CopySource): Promise<MergeCounts> {
+  await stageSales(tx, copyText);
+  return mergeStagedSales(tx);
+}
+
+export interface MergeCounts {
+  inserted: number;
+  updated: number;
+  leftDays: IsoDate[];
+}
+
+/** The first half of mergeSales: the rows into the (emptied) staging table. Returns the rows copied. */
+export async function stageSales(tx: Queryable, copyText: CopySource): Promise<number> {
   await tx.exec(STAGING_SQL);
-  await tx.copyFrom(STAGING, COLUMNS, copyText);
+  return tx.copyFrom(STAGING, COLUMNS, copyText);
+}
+
+/** The second half of mergeSales: the staged rows merged into `ventas`. */
+export async function mergeStagedSales(tx: Queryable): Promise<MergeCounts> {
   const { rows } = await tx.query<{ inserted: number; updated: number; left_days: string[] | null }>(UPSERT_SQL);
   return { inserted: rows[0]!.inserted, updated: rows[0]!.updated, leftDays: rows[0]!.left_days ?? [] };
 }
@@ -104,7 +117,7 @@ const UNIQUE_VIOLATION = '23505';
  * another day: they are copied straight into `ventas`, the fastest way in. Such a key makes the COPY fail on the
  * unique key; the savepoint then undoes it. Returns the rows inserted, or null when mergeSales must run instead.
  */
-export async function copyNewSales(tx: Queryable, copyText: Iterable<string | Uint8Array>): Promise<number | null> {
+export async function copyNewSales(tx: Queryable, copyText: CopySource): Promise<number | null> {
   await tx.exec('SAVEPOINT copy_straight_in');
   try {
     const copied = await tx.copyFrom('ventas', COLUMNS, copyText);

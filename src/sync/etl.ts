@@ -260,7 +260,9 @@ async function fetchAndLoad(
 ): Promise<boolean> {
   const { db, klk, logger, database } = deps;
   if (deps.stop?.aborted) return interrupted(result, window);
-  const answer = await fetchWindow(klk, store, window, { signal: deps.signal }).catch((error: unknown) => {
+  // Loaded as it arrives, unless it is only read.
+  const streamInto = job.dryRun ? undefined : db;
+  const answer = await fetchWindow(klk, store, window, { signal: deps.signal, streamInto }).catch((error: unknown) => {
     if (deps.signal?.aborted) return null;
     throw error;
   });
