@@ -254,10 +254,12 @@ async function cycle(deps: CycleDeps, startedAt: Date, spending: HealSpending): 
     if (!(await claimTick(db, claim))) return outcome;
     outcome.claimed = true;
     const local = localDateTime(tick.timeZone, claim.at);
+    // A recovery recovers the night before its due time, even when it runs late, past the next midnight (a daemon
+    // down until then): from its claim's date it would ask a day too late, and leave the day it owed unasked.
     const interval: Interval =
       tick.kind === 'sync'
         ? incrementalInterval(local, config.daemon.syncEveryMinutes)
-        : recoveryInterval(local.slice(0, 10), config.daemon.recoveryDays);
+        : recoveryInterval(localDateTime(tick.timeZone, dueAt).slice(0, 10), config.daemon.recoveryDays);
     const targets = targetsOf(
       tick.stores.flatMap((id) => byId.get(id) ?? []),
       interval,

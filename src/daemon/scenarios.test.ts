@@ -365,6 +365,23 @@ describeEachBackend('the daemon over simulated days', (open) => {
     ]);
   });
 
+  it('a nightly recovery that runs late, past the next midnight, recovers the day it owed', async () => {
+    scenario = await Scenario.start(db, { seed: 16, config: { heal: { lookbackDays: 2 } } });
+    const s = scenario;
+    // Down from 02:00 of the 20th to 00:30 of the 21st: the 20th's 03:00 recovery (owed the 19th) runs at 00:30.
+    const down = { from: at('2026-02-20T02:00'), to: at('2026-02-21T00:30') };
+    await s.run(at('2026-02-19T06:00'), at('2026-02-21T01:00'), { down });
+    expect(s.at('2026-02-21T00:30').ticks.map((t) => [t.kind, localOf(t.dueAt), t.status])).toContainEqual([
+      'recovery',
+      '2026-02-20 03:00',
+      'success',
+    ]);
+    const { rows } = await db.query<{ from: string; to: string }>(
+      `SELECT window_from::text AS from, window_to::text AS to FROM etl_runs WHERE run_type = 'recovery' ORDER BY id`,
+    );
+    expect(rows.at(-1)).toEqual({ from: '2026-02-19 00:00:00', to: '2026-02-19 23:59:59' });
+  });
+
   it('a day the syncs left short (the daemon started at 20:00) whose nightly recovery fails is healed all the same', async () => {
     scenario = await Scenario.start(db, { seed: 15, config: { heal: { lookbackDays: 2 } } });
     const s = scenario;
