@@ -19,7 +19,7 @@ import type { KlkClient } from '../klk/index.ts';
 import { addDays, localDateTime, type IsoDate } from '../shared/dates.ts';
 import type { Logger } from '../shared/logger.ts';
 import { runEtl, type EtlSummary } from '../sync/etl.ts';
-import { clampToStoreLife, incrementalInterval, recoveryInterval, type Interval } from '../sync/interval.ts';
+import { clampToStoreLife, incrementalInterval, type Interval } from '../sync/interval.ts';
 import type { RunType } from '../sync/runs.ts';
 import type { DaemonMetrics } from './metrics.ts';
 import { healStoreDaysInFlight } from '../backfill/ledger.ts';
@@ -254,12 +254,10 @@ async function cycle(deps: CycleDeps, startedAt: Date, spending: HealSpending): 
     if (!(await claimTick(db, claim))) return outcome;
     outcome.claimed = true;
     const local = localDateTime(tick.timeZone, claim.at);
-    // A recovery recovers the night before its due time, even when it runs late, past the next midnight (a daemon
-    // down until then): from its claim's date it would ask a day too late, and leave the day it owed unasked.
-    const interval: Interval =
-      tick.kind === 'sync'
-        ? incrementalInterval(local, config.daemon.syncEveryMinutes)
-        : recoveryInterval(localDateTime(tick.timeZone, dueAt).slice(0, 10), config.daemon.recoveryDays);
+    const owed = tick.kind === 'recovery' ? owedDay(tick, dueAt, config) : null;
+    const interval: Interval = owed
+      ? { from: `${owed} 00:00:00`, to: `${owed} 23:59:59` }
+      : incrementalInterval(local, config.daemon.syncEveryMinutes);
     const targets = targetsOf(
       tick.stores.flatMap((id) => byId.get(id) ?? []),
       interval,
@@ -589,6 +587,14 @@ export function staleStores(
   return found;
 }
 
+/**
+ * The day a nightly recovery due at `dueAt` recovers: the night before its due date, even when it runs late, past
+ * the next midnight (a daemon down until then); from the date it ran it would ask a day too late.
+ */
+function owedDay(tick: Tick, dueAt: Date, config: Pick<Config, 'daemon'>): IsoDate {
+  return addDays(localDateTime(tick.timeZone, dueAt).slice(0, 10), -config.daemon.recoveryDays);
+}
+
 /** The store-days (`store day`) of the nightly recoveries whose last run failed. */
 export function failedRecoveryDays(
   ticks: readonly Tick[],
@@ -599,7 +605,7 @@ export function failedRecoveryDays(
   for (const tick of ticks.filter((t) => t.kind === 'recovery')) {
     const record = records.find((r) => r.name === tick.name);
     if (record?.status !== 'failed') continue;
-    const day = addDays(localDateTime(tick.timeZone, record.lastDueAt).slice(0, 10), -config.daemon.recoveryDays);
+    const day = owedDay(tick, record.lastDueAt, config);
     for (const store of tick.stores) days.add(`${store} ${day}`);
   }
   return days;
@@ -617,8 +623,7 @@ export function recoveryFailed(
   config: Pick<Config, 'daemon'>,
   now: Date,
 ): Observed['recoveryFailed'] {
-  const night = (tick: Tick, dueAt: Date) =>
-    addDays(localDateTime(tick.timeZone, dueAt).slice(0, 10), -config.daemon.recoveryDays);
+  const night = (tick: Tick, dueAt: Date) => owedDay(tick, dueAt, config);
   for (const tick of ticks.filter((t) => t.kind === 'recovery')) {
     const record = records.find((r) => r.name === tick.name);
     const due = latestDue(tick, now);
