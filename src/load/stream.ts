@@ -22,8 +22,11 @@ import {
   type MergeCounts,
 } from './ventas.ts';
 
-/** Rows (COPY text) staged and merged at a time on a re-load: about 40,000 of KLK's rows. */
-export const MERGE_SLICE_BYTES = 8 << 20;
+/**
+ * Rows (COPY text) staged and merged at a time on a re-load: about 10,000 of KLK's rows. Small, so the merge left
+ * when the answer ends (the one part of a re-load that does not overlap the parsing) is short.
+ */
+export const MERGE_SLICE_BYTES = 2 << 20;
 
 /** What the streamed COPY did, in the transaction the load finishes in. */
 export type SentRows =

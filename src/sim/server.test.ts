@@ -320,6 +320,17 @@ describe('simulator faults', () => {
     // Read once and kept, but a file rewritten since is served as it is now.
     writeFileSync(file, '{"meta":{"total_registros":3},"ventas":[1,2,3]}');
     expect((await post(sim, { anything: true })).text).toBe('{"meta":{"total_registros":3},"ventas":[1,2,3]}');
+    // Two files taken in turns (both kept): each request gets the file set for it.
+    const other = join(mkdtempSync(join(tmpdir(), 'klk-sim-')), 'other.json');
+    writeFileSync(other, '{"meta":{"total_registros":0},"ventas":[]}');
+    for (const [path, text] of [
+      [other, '{"meta":{"total_registros":0},"ventas":[]}'],
+      [file, '{"meta":{"total_registros":3},"ventas":[1,2,3]}'],
+      [other, '{"meta":{"total_registros":0},"ventas":[]}'],
+    ]) {
+      expect((await post(sim, { replay: path }, '/__sim/faults')).status).toBe(200);
+      expect((await post(sim, { anything: true })).text).toBe(text);
+    }
     expect((await post(sim, { replay: join(tmpdir(), 'no-existe-klk.json') }, '/__sim/faults')).status).toBe(400);
   });
 

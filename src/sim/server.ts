@@ -224,15 +224,22 @@ async function streamLines(
   return w.pos === 0 || send(res, w.take());
 }
 
-/** The last replayed file, kept while it is unchanged: a saved answer of hundreds of MB is read once, not per request. */
-let replayCache: { path: string; mtimeMs: number; size: number; body: Buffer } | null = null;
+/**
+ * The last replayed files (two: a run may alternate between a large and a small saved answer), each kept while it is
+ * unchanged: a saved answer of hundreds of MB is read once, not per request.
+ */
+const REPLAY_CACHE_FILES = 2;
+const replayCache = new Map<string, { mtimeMs: number; size: number; body: Buffer }>();
 
 async function replayBody(path: string): Promise<Buffer> {
   const { mtimeMs, size } = await stat(path);
-  if (replayCache?.path !== path || replayCache.mtimeMs !== mtimeMs || replayCache.size !== size) {
-    replayCache = { path, mtimeMs, size, body: await readFile(path) };
-  }
-  return replayCache.body;
+  let cached = replayCache.get(path);
+  if (cached?.mtimeMs !== mtimeMs || cached.size !== size) cached = { mtimeMs, size, body: await readFile(path) };
+  // Most recently used last: the first key is the one to drop.
+  replayCache.delete(path);
+  replayCache.set(path, cached);
+  if (replayCache.size > REPLAY_CACHE_FILES) replayCache.delete(replayCache.keys().next().value!);
+  return cached.body;
 }
 
 async function handleVentas(req: IncomingMessage, res: ServerResponse, options: SimOptions): Promise<void> {
