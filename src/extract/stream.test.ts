@@ -8,6 +8,7 @@ import { KlkError, type AnswerInfo, type KlkClient, type KlkWindow } from '../kl
 import { createKlkClient, type LineCollector } from '../klk/client.ts';
 import { describeEachBackend } from '../../test/backends.ts';
 import { klkLine } from '../../test/fixtures/klk-line.ts';
+import { klkStats } from '../../test/support/fake-klk.ts';
 import { AnswerBatch } from '../load/batch.ts';
 import { StreamedLoad } from '../load/stream.ts';
 import { fetchWindow, type WindowAnswer } from './fetch.ts';
@@ -58,17 +59,7 @@ function arrivingKlk(
       }
       throw new Error('sin intentos');
     },
-    stats: () => ({
-      requests: 0,
-      inFlight: 0,
-      maxInFlight: 0,
-      waiting: 0,
-      retries: 0,
-      succeeded: 0,
-      failed: 0,
-      lines: 0,
-      bytes: 0,
-    }),
+    stats: () => klkStats(),
   };
 }
 

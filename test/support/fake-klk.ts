@@ -2,10 +2,26 @@
  * Test support: a KLK client that answers from the test, so each way a request can end is produced exactly (the
  * simulator makes them by chance or by timing).
  */
-import type { AnswerInfo, FetchOptions, KlkClient, KlkRequest } from '../../src/klk/index.ts';
+import type { AnswerInfo, FetchOptions, KlkClient, KlkRequest, KlkStats } from '../../src/klk/index.ts';
 
 /** What the fake KLK does with a request: answers these lines (with this info), or throws. */
 export type Reply = { lines: unknown[]; info?: Partial<AnswerInfo> };
+
+/** A client's counters, all zero but those given. */
+export function klkStats(given: Partial<KlkStats> = {}): KlkStats {
+  return {
+    requests: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+    waiting: 0,
+    retries: 0,
+    succeeded: 0,
+    failed: 0,
+    lines: 0,
+    bytes: 0,
+    ...given,
+  };
+}
 
 export interface FakeKlk extends KlkClient {
   calls: Array<{ request: KlkRequest; options: FetchOptions }>;
@@ -35,16 +51,6 @@ export function fakeKlk(reply: (request: KlkRequest, options: FetchOptions) => R
         },
       };
     },
-    stats: () => ({
-      requests: calls.length,
-      inFlight: 0,
-      maxInFlight: 1,
-      waiting: 0,
-      retries: 0,
-      succeeded: 0,
-      failed: 0,
-      lines: 0,
-      bytes: 0,
-    }),
+    stats: () => klkStats({ requests: calls.length, maxInFlight: 1 }),
   };
 }
