@@ -104,6 +104,16 @@ interface LoggedRequest {
   hora_hasta: string | null;
 }
 
+/** Each store's request durations, in the order the requests were made. */
+function byStore(
+  requests: readonly LoggedRequest[],
+  duration: (r: LoggedRequest, i: number) => number,
+): Map<string, number[]> {
+  const map = new Map<string, number[]>();
+  requests.forEach((r, i) => map.set(r.store_id, [...(map.get(r.store_id) ?? []), duration(r, i)]));
+  return map;
+}
+
 /** What the simulator takes to serve each request again (POST to the whole body read), `KLK_LIMIT` at a time. */
 async function servedMs(sim: RunningSimulator, stores: readonly Store[], requests: LoggedRequest[]): Promise<number[]> {
   const ms = new Array<number>(requests.length);
@@ -145,9 +155,8 @@ export async function benchHourly(
   await etl(url, sim.url, ['--fecha-desde', `${DAY} 00:00`, '--fecha-hasta', `${DAY} ${LOADED_UNTIL}`]);
   sim.options.latencyMs = [latency.baseMs, latency.perThousandMs];
   const runs: HourlyRun[] = [];
-  // Each run's requests, and its durations grouped by store.
+  // Each run's requests.
   const requestsOf: LoggedRequest[][] = [];
-  const logged: Array<(duration: (r: LoggedRequest, i: number) => number) => Map<string, number[]>> = [];
   try {
     for (const hour of HOURS) {
       const now = `${DAY} ${hour}`;
@@ -166,12 +175,7 @@ export async function benchHourly(
         await client.end();
       }
       requestsOf.push(requests);
-      const byStore = (duration: (r: LoggedRequest, i: number) => number) => {
-        const map = new Map<string, number[]>();
-        requests.forEach((r, i) => map.set(r.store_id, [...(map.get(r.store_id) ?? []), duration(r, i)]));
-        return map;
-      };
-      const modelled = byStore((r) => requestMs(latency, r.lines));
+      const modelled = byStore(requests, (r) => requestMs(latency, r.lines));
       const [slowestId, slowestMs] = [...modelled]
         .map(([id, ds]) => [id, ds.reduce((n, d) => n + d, 0)] as const)
         .sort((a, b) => b[1] - a[1])[0] ?? ['-', 0];
@@ -188,7 +192,6 @@ export async function benchHourly(
         maxRssBytes: child.maxRssBytes,
       };
       runs.push(run);
-      logged.push(byStore);
       progress(
         `sincronización horaria ${now}: ${wallSeconds.toFixed(2)} s de reloj (ETL ${run.etlSeconds.toFixed(2)} s), ` +
           `cota inferior ${run.lowerBoundSeconds.toFixed(2)} s, ${run.requests} peticiones, ${run.lines} líneas`,
@@ -201,7 +204,7 @@ export async function benchHourly(
     const served = await servedMs(sim, stores, requestsOf[median]!);
     runs[median]!.servedBoundSeconds =
       requestsLowerBound(
-        logged[median]!((_, i) => served[i]!),
+        byStore(requestsOf[median]!, (_, i) => served[i]!),
         KLK_LIMIT,
       ) / 1000;
     progress(
