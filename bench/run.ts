@@ -605,7 +605,7 @@ async function main(): Promise<void> {
       },
       hourly: hourly && {
         latency: hourly.latency,
-        how: 'el día cargado hasta las 13:59 sin latencia; luego ventas etl --todas --now a las 15:00, 16:00 y 17:00, cada una en su proceso; reloj del lanzamiento a la salida; ETL: la duración de su propio registro; cota inferior: máx(la suma de las duraciones de la tienda más lenta, todas repartidas de 3 en 3: el mejor reparto cuando son pocas, si no el reparto a partes iguales), con lo que el simulador tarda en servir las mismas peticiones (enviadas de nuevo, solo leídas, 3 a la vez) y con el modelo de latencia',
+        how: 'el día cargado hasta las 13:59 sin latencia; luego ventas etl --todas --now a las 15:00, 16:00 y 17:00, cada una en su proceso; reloj del lanzamiento a la salida; ETL: la duración de su propio registro; cota inferior: máx(la suma de las duraciones de la tienda más lenta, todas repartidas de 3 en 3: a partes iguales, o dos de las cuatro más largas en un mismo hueco), con lo que el simulador tarda en servir las mismas peticiones (enviadas de nuevo, solo leídas, 3 a la vez) y con el modelo de latencia',
       },
       estimate: estimate && {
         stores: estimate.stores,
