@@ -1,13 +1,13 @@
 /**
  * The hourly sync: `ventas etl --todas` as cron runs it every hour (incremental: the last 30 minutes plus 60 of
  * overlap, then the check of the last 6 hours), for the 19 stores against the simulator with KLK's recorded
- * timings scaled down (by BENCH_HOURLY_LATENCY_FACTOR, see run.ts). The day is loaded up to the hour before first, so each run is a real
- * incremental one; three consecutive hours are run, each in its own process. The run's time against the lower bound
- * of its requests (see bound.ts: the slowest store's requests one after the other, or all of them packed into the
- * per-KLK limit), computed twice: from the latency model, and from what the simulator takes to serve
- * those same requests, sent again after the run by a client that only reads them, three at a time (the simulator's
- * own work, on the bench's machine, is in it: the model leaves it out, and the ETL cannot go below it); and the share
- * of the wall time that is not the ETL (process start-up and exit).
+ * timings scaled down (by BENCH_HOURLY_LATENCY_FACTOR, see run.ts). The day is loaded up to the hour before first, so
+ * each run is a real incremental one; three consecutive hours are run, each in its own process. The run's time
+ * against the lower bound of its requests (see bound.ts: the slowest store's requests one after the other, or all of
+ * them packed into the per-KLK limit), computed twice: from the latency model, and from what the simulator takes to
+ * serve those same requests, sent again after the run by a client that only reads them, three at a time (the
+ * simulator's own work, on the bench's machine, is in it: the model leaves it out, and the ETL cannot go below it);
+ * and the share of the wall time that is not the ETL (process start-up and exit).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
